@@ -4,7 +4,7 @@
 -- Helpers for row-level security. They live in a schema the API does not expose,
 -- run as their owner with an empty search_path, and are called once per statement
 -- as (select ...) initPlans, never once per row.
-create or replace function private.member_robot_job_ids()
+create or replace function private.member_robot_jobs_ids()
 returns setof uuid
 language sql
 stable
@@ -16,9 +16,9 @@ as $$
   where p.workspace_id = any (array(select private.member_workspace_ids()))
 $$;
 
-revoke execute on function private.member_robot_job_ids() from public, anon;
+revoke execute on function private.member_robot_jobs_ids() from public, anon;
 
-grant execute on function private.member_robot_job_ids() to authenticated;
+grant execute on function private.member_robot_jobs_ids() to authenticated;
 
 -- robot_jobs: One robot batch.
 create table public.robot_jobs (
@@ -115,16 +115,16 @@ alter table public.robot_job_items enable row level security;
 
 create policy robot_job_items_select on public.robot_job_items
   for select to authenticated
-  using (job_id = any (array(select private.member_robot_job_ids())));
+  using (job_id = any (array(select private.member_robot_jobs_ids())));
 
 create policy robot_job_items_insert on public.robot_job_items
   for insert to authenticated
-  with check (job_id = any (array(select private.member_robot_job_ids())) and (select r.workspace_id from public.orders as r where r.id = robot_job_items.order_id) = (select p.workspace_id from public.robot_jobs as p where p.id = robot_job_items.job_id));
+  with check (job_id = any (array(select private.member_robot_jobs_ids())) and (select r.workspace_id from public.orders as r where r.id = robot_job_items.order_id) = (select p.workspace_id from public.robot_jobs as p where p.id = robot_job_items.job_id));
 
 create policy robot_job_items_update on public.robot_job_items
   for update to authenticated
-  using (job_id = any (array(select private.member_robot_job_ids())))
-  with check (job_id = any (array(select private.member_robot_job_ids())) and (select r.workspace_id from public.orders as r where r.id = robot_job_items.order_id) = (select p.workspace_id from public.robot_jobs as p where p.id = robot_job_items.job_id));
+  using (job_id = any (array(select private.member_robot_jobs_ids())))
+  with check (job_id = any (array(select private.member_robot_jobs_ids())) and (select r.workspace_id from public.orders as r where r.id = robot_job_items.order_id) = (select p.workspace_id from public.robot_jobs as p where p.id = robot_job_items.job_id));
 
 -- Grants are explicit: take back whatever the project's default privileges handed out,
 -- then give each API role exactly the commands it needs.
