@@ -4,6 +4,7 @@
 -- Helpers for row-level security. They live in a schema the API does not expose,
 -- run as their owner with an empty search_path, and are called once per statement
 -- as (select ...) initPlans, never once per row.
+
 create schema if not exists private;
 
 grant usage on schema private to authenticated;
@@ -18,6 +19,7 @@ as $$
   select m.workspace_id
   from public.workspace_members as m
   where m.user_id = (select auth.uid())
+    and m.role in ('owner', 'admin', 'agent')
 $$;
 
 revoke execute on function private.member_workspace_ids() from public, anon;

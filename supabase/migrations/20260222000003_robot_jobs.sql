@@ -4,6 +4,7 @@
 -- Helpers for row-level security. They live in a schema the API does not expose,
 -- run as their owner with an empty search_path, and are called once per statement
 -- as (select ...) initPlans, never once per row.
+
 create or replace function private.member_robot_jobs_ids()
 returns setof uuid
 language sql

@@ -1,0 +1,250 @@
+"""Render the model into Supabase migrations through logic-free Jinja templates.
+
+Every decision (which helpers a migration needs, in which order, how a policy
+predicate reads, what each role is granted) is made here, in Python; the templates
+only place the prepared, already-quoted pieces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from generator import model
+from generator.quoting import ident, ident_list, literal, literal_list, qualified
+
+MIGRATIONS_DIR = Path("supabase/migrations")
+
+
+def template_dir() -> Path:
+    """``templates/`` of the checkout, or the copy packed into the wheel."""
+    packed = Path(__file__).parent / "templates"
+    return packed if packed.is_dir() else Path(__file__).parent.parent / "templates"
+
+
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(template_dir()),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+@dataclass(frozen=True)
+class WorkspaceHelper:
+    """``<level>_workspace_ids()``: the current user's workspaces where their role is in the level."""
+
+    level: str
+
+
+@dataclass(frozen=True)
+class ParentHelper:
+    """``<level>_<parent>_ids()``: ids of parent rows in the user's workspaces of that level."""
+
+    level: str
+    parent: str
+
+
+def helper_name(project: model.Project, helper: WorkspaceHelper | ParentHelper) -> str:
+    if isinstance(helper, WorkspaceHelper):
+        name = f"{helper.level}_workspace_ids"
+    else:
+        name = f"{helper.level}_{helper.parent}_ids"
+    return qualified(model.Name(project.helper_schema, name))
+
+
+def helpers_of(project: model.Project, table: model.Table) -> list[WorkspaceHelper | ParentHelper]:
+    """The helpers the policies of ``table`` call, each after the helpers it calls."""
+    levels = [lvl for lvl in project.tenancy.levels if lvl in table.access.values()]
+    if table.tenancy.column:
+        return [WorkspaceHelper(lvl) for lvl in levels]
+    parent = table.column(table.tenancy.parent).references.table.name
+    return [h for lvl in levels for h in (WorkspaceHelper(lvl), ParentHelper(lvl, parent))]
+
+
+def membership_predicate(project: model.Project, table: model.Table, level: str) -> str:
+    """The row belongs to a workspace where the user holds ``level``; an initPlan, not a per-row call."""
+    if table.tenancy.column:
+        helper = WorkspaceHelper(level)
+    else:
+        helper = ParentHelper(level, table.column(table.tenancy.parent).references.table.name)
+    return f"{ident(table.tenancy.key)} = any (array(select {helper_name(project, helper)}()))"
+
+
+def row_workspace(project: model.Project, table: model.Table) -> str:
+    """An expression for the workspace of the row being written."""
+    row = ident(table.name.name)
+    if table.tenancy.column:
+        return f"{row}.{ident(table.tenancy.column)}"
+    ref = table.column(table.tenancy.parent).references
+    return (f"(select p.{ident(project.workspace_of(ref.table))} from {qualified(ref.table)} as p "
+            f"where p.{ident(ref.column)} = {row}.{ident(table.tenancy.parent)})")
+
+
+def same_workspace_checks(project: model.Project, table: model.Table) -> list[str]:
+    """Foreign keys ignore RLS: tie each same_workspace reference to the row's own workspace."""
+    checks, row = [], ident(table.name.name)
+    for column in table.columns:
+        ref = column.references
+        if not (ref and ref.same_workspace):
+            continue
+        referenced = (f"(select r.{ident(project.workspace_of(ref.table))} from {qualified(ref.table)} as r "
+                      f"where r.{ident(ref.column)} = {row}.{ident(column.name)})")
+        check = f"{referenced} = {row_workspace(project, table)}"
+        if not column.not_null:
+            check = f"({row}.{ident(column.name)} is null or {check})"
+        checks.append(check)
+    return checks
+
+
+def policies_of(project: model.Project, table: model.Table) -> list[dict]:
+    """One policy per command the API may run, TO authenticated, named ``<table>_<command>``."""
+    policies = []
+    for command in model.COMMANDS:
+        level = table.access[command]
+        if level == model.NOBODY:
+            continue
+        using = membership_predicate(project, table, level)
+        check = " and ".join([using] + same_workspace_checks(project, table))
+        clauses = {
+            "select": [f"using ({using})"],
+            "insert": [f"with check ({check})"],
+            "update": [f"using ({using})", f"with check ({check})"],
+            "delete": [f"using ({using})"],
+        }[command]
+        policies.append({"name": ident(f"{table.name.name}_{command}"), "command": command, "clauses": clauses})
+    return policies
+
+
+def grants_of(table: model.Table) -> list[dict]:
+    """authenticated gets the commands its policies allow; service_role what the spec lists."""
+    api = [c for c in model.COMMANDS if table.access[c] != model.NOBODY]
+    grants = []
+    for role, commands in (("authenticated", api), ("service_role", table.service_role)):
+        if commands:
+            grants.append({"role": role, "privileges": ", ".join(commands)})
+    return grants
+
+
+def column_definition(column: model.Column) -> str:
+    parts = [ident(column.name), column.type]
+    if column.default is not None:
+        parts.append(f"default {column.default}")
+    if column.not_null:
+        parts.append("not null")
+    return " ".join(parts)
+
+
+def constraint_definitions(table: model.Table) -> list[str]:
+    """Named table constraints, in the order: primary key, foreign keys, unique, checks."""
+    name = table.name.name
+    lines = [f"constraint {ident(name + '_pkey')} primary key ({ident_list(table.primary_key)})"]
+    for column in table.columns:
+        if ref := column.references:
+            on_delete = f" on delete {ref.on_delete}" if ref.on_delete else ""
+            lines.append(f"constraint {ident(f'{name}_{column.name}_fkey')} foreign key ({ident(column.name)}) "
+                         f"references {qualified(ref.table)} ({ident(ref.column)}){on_delete}")
+    for columns in table.unique:
+        lines.append(f"constraint {ident(name + '_' + '_'.join(columns) + '_key')} unique ({ident_list(columns)})")
+    for column in table.columns:
+        if column.one_of:
+            lines.append(f"constraint {ident(f'{name}_{column.name}_check')} "
+                         f"check ({ident(column.name)} in ({literal_list(column.one_of)}))")
+    for check in table.checks:
+        lines.append(f"constraint {ident(check.name)} check ({check.expression})")
+    return lines
+
+
+def comments_of(table: model.Table) -> list[dict]:
+    comments = []
+    if table.comment:
+        comments.append({"target": f"table {qualified(table.name)}", "text": literal(table.comment)})
+    for column in table.columns:
+        if column.comment:
+            comments.append({"target": f"column {qualified(table.name)}.{ident(column.name)}",
+                             "text": literal(column.comment)})
+    return comments
+
+
+def table_context(project: model.Project, table: model.Table) -> dict:
+    return {
+        "name": table.name.name,
+        "summary": table.comment or "",
+        "qualified_name": qualified(table.name),
+        "schema_literal": literal(table.name.schema),
+        "name_literal": literal(table.name.name),
+        "definition": [column_definition(c) for c in table.columns] + constraint_definitions(table),
+        "comments": comments_of(table),
+        "indexes": [{
+            "name": ident(index.name),
+            "unique": "unique " if index.unique else "",
+            "columns": ident_list(index.columns),
+            "where": f" where {index.where}" if index.where else "",
+        } for index in table.indexes],
+        "triggers": [{
+            "name": ident(trigger.name),
+            "timing": trigger.timing,
+            "events": " or ".join(trigger.events),
+            "function": qualified(trigger.function),
+        } for trigger in table.triggers],
+        "policies": policies_of(project, table),
+        "grants": grants_of(table),
+        "publications": [{"name": "supabase_realtime", "name_literal": literal("supabase_realtime")}]
+        if table.realtime else [],
+    }
+
+
+def migration_context(project: model.Project, migration: model.Migration, emitted: set) -> dict:
+    """Context for one migration; ``emitted`` holds helpers created by earlier migrations."""
+    tables = [project.tables[name] for name in migration.tables]
+    needed = []
+    for table in tables:
+        needed += [h for h in helpers_of(project, table) if h not in emitted and h not in needed]
+    members = project.tenancy.members
+    workspace_helpers = [{
+        "name": helper_name(project, h),
+        "workspace_column": ident(members.workspace_column),
+        "members_table": qualified(members.table),
+        "user_column": ident(members.user_column),
+        "role_column": ident(members.role_column),
+        "roles": literal_list(project.tenancy.levels[h.level]),
+    } for h in needed if isinstance(h, WorkspaceHelper)]
+    parent_helpers = []
+    for h in needed:
+        if isinstance(h, ParentHelper):
+            parent = project.tables[h.parent]
+            parent_helpers.append({
+                "name": helper_name(project, h),
+                "parent_key": ident(parent.primary_key[0]),
+                "parent_table": qualified(parent.name),
+                "workspace_column": ident(parent.tenancy.column),
+                "workspace_helper": helper_name(project, WorkspaceHelper(h.level)),
+            })
+    schema_statements = []
+    if needed and not emitted:
+        schema_statements = [f"create schema if not exists {ident(project.helper_schema)}",
+                             f"grant usage on schema {ident(project.helper_schema)} to authenticated"]
+    emitted.update(needed)
+    sources = [project.source] + [t.source for t in tables]
+    return {
+        "sources": ", ".join(sources),
+        "helper_schema_statements": schema_statements,
+        "workspace_helpers": workspace_helpers,
+        "parent_helpers": parent_helpers,
+        "tables": [table_context(project, t) for t in tables],
+    }
+
+
+def render_migrations(project: model.Project) -> dict[Path, str]:
+    """SQL text of every migration, keyed by its path relative to the project root."""
+    template = environment().get_template("migration.sql.j2")
+    emitted: set = set()
+    return {
+        MIGRATIONS_DIR / migration.filename: template.render(migration_context(project, migration, emitted))
+        for migration in project.migrations
+    }
