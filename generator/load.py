@@ -169,6 +169,9 @@ class ProjectBuilder:
         self.table_names = self.declared_table_names()
         tables = {t.name.name: t for t in (self.table(doc) for doc in self.table_docs)}
         migrations = self.migrations(tables)
+        # Tables in migration order, the order their SQL runs in.
+        ordered = [name for m in migrations for name in m.tables if name in tables]
+        tables = {name: tables[name] for name in ordered + sorted(set(tables) - set(ordered))}
         if self.problems:
             raise TenantspecError(sorted(set(self.problems), key=lambda p: p.location))
         return model.Project(
