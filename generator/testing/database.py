@@ -1,0 +1,177 @@
+"""Template database migrated once per session and per privilege regime, cloned per test.
+
+The template gets, in order: the Supabase stand-in, the app's baseline SQL, every ``*.sql``
+file of the migrations folder in file-name order (one transaction each), the plugin's probe
+schema, and the project's seed. Each test clones it with ``CREATE DATABASE … TEMPLATE``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from generator.testing.impersonate import Impersonator
+from generator.testing.server import RunningServer
+from generator.testing.supabase import ProbeLogin, install_database_standin
+
+# Reads a table past RLS and grants, for checking that a denied request changed nothing.
+PROBE_SCHEMA_SQL = """
+create schema tenantspec_probe;
+create function tenantspec_probe.snapshot(target regclass)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  result jsonb;
+begin
+  execute format(
+    'select coalesce(jsonb_agg(to_jsonb(t) order by t::text), ''[]''::jsonb) from %s as t',
+    target
+  ) into result;
+  return result;
+end
+$$;
+revoke all on function tenantspec_probe.snapshot(regclass) from public;
+"""
+
+
+class MigrationError(RuntimeError):
+    """A baseline or migration file failed to apply to the template database."""
+
+
+@dataclass(frozen=True)
+class MigrationSource:
+    """What to apply on top of the Supabase stand-in."""
+
+    baseline: Path | None
+    migrations_dir: Path
+
+    def files(self) -> list[Path]:
+        if not self.migrations_dir.is_dir():
+            raise MigrationError(
+                f"Migrations folder {self.migrations_dir} does not exist. Set MIGRATIONS_DIR "
+                "to a folder of *.sql files (default supabase/migrations)."
+            )
+        found = sorted(self.migrations_dir.glob("*.sql"), key=lambda p: p.name)
+        if not found:
+            raise MigrationError(f"No *.sql files in {self.migrations_dir} (MIGRATIONS_DIR).")
+        if self.baseline is not None and not self.baseline.is_file():
+            raise MigrationError(
+                f"Baseline SQL {self.baseline} does not exist. Set TENANTSPEC_BASELINE (or the "
+                "tenantspec_baseline ini option) to the SQL of the objects that predate the "
+                "migrations, or to an empty string for none."
+            )
+        return ([self.baseline] if self.baseline else []) + found
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    """A database on the session's server, and how to reach it as admin or as the API."""
+
+    __test__ = False  # not a pytest test class
+
+    server: RunningServer
+    name: str
+    regime: str
+    probe: ProbeLogin
+
+    def connect_admin(self, **kwargs) -> psycopg.Connection:
+        """The migrating role (superuser on the embedded server): sees past RLS."""
+        return self.server.connect_admin(self.name, **kwargs)
+
+    def probe_conninfo(self) -> dict[str, str]:
+        return self.server.conninfo(self.name, user=self.probe.role, password=self.probe.password)
+
+    def connect_probe(self, **kwargs) -> psycopg.Connection:
+        """A plain connection as the authenticator-shaped login."""
+        return psycopg.connect(**self.probe_conninfo(), **kwargs)
+
+    def impersonator(self) -> Impersonator:
+        return Impersonator(self.probe_conninfo())
+
+
+def apply_sql_file(conn: psycopg.Connection, path: Path) -> None:
+    """Run one SQL file in its own transaction; on failure say which file and line."""
+    text = path.read_text()
+    try:
+        with conn.transaction():
+            conn.execute(text)
+    except psycopg.Error as exc:
+        position = exc.diag.statement_position
+        where = str(path)
+        if position:
+            line = text.count("\n", 0, int(position) - 1) + 1
+            where = f"{path}:{line}"
+        raise MigrationError(
+            f"{where}: {exc.diag.sqlstate or ''} {exc.diag.message_primary or exc}".strip()
+        ) from exc
+
+
+def build_template(
+    server: RunningServer,
+    regime: str,
+    source: MigrationSource,
+    probe: ProbeLogin,
+    seed: Callable[[psycopg.Connection], None] | None,
+) -> TestDatabase:
+    """Create and migrate the template database for one privilege regime."""
+    files = source.files()
+    name = f"tenantspec_tpl_{regime}_{secrets.token_hex(3)}"
+    create_database(server, name)
+    with server.connect_admin(name, autocommit=True) as conn:
+        install_database_standin(conn, regime)
+        for path in files:
+            apply_sql_file(conn, path)
+        with conn.transaction():
+            conn.execute(PROBE_SCHEMA_SQL)
+            ident = sql.Identifier(probe.role)
+            conn.execute(sql.SQL("grant usage on schema tenantspec_probe to {}").format(ident))
+            conn.execute(
+                sql.SQL(
+                    "grant execute on function tenantspec_probe.snapshot(regclass) to {}"
+                ).format(ident)
+            )
+        if seed is not None:
+            try:
+                with conn.transaction():
+                    seed(conn)
+            except psycopg.Error as exc:
+                raise MigrationError(
+                    f"Seeding the template after {source.migrations_dir} failed: {exc}. The "
+                    "seed writes the columns the suite relies on; the migrations must create them."
+                ) from exc
+    return TestDatabase(server=server, name=name, regime=regime, probe=probe)
+
+
+def clone_database(template: TestDatabase, prefix: str = "tenantspec_t") -> TestDatabase:
+    """A fresh copy of the template for one test."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with template.server.connect_admin(autocommit=True) as conn:
+        # file_copy skips WAL-logging every block of a small database: faster clones.
+        strategy = sql.SQL(" strategy file_copy" if conn.info.server_version >= 150000 else "")
+        conn.execute(
+            sql.SQL("create database {} template {}{}").format(
+                sql.Identifier(name), sql.Identifier(template.name), strategy
+            )
+        )
+    return TestDatabase(
+        server=template.server, name=name, regime=template.regime, probe=template.probe
+    )
+
+
+def create_database(server: RunningServer, name: str) -> None:
+    with server.connect_admin(autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+
+
+def drop_database(server: RunningServer, name: str) -> None:
+    with server.connect_admin(autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
