@@ -1,0 +1,141 @@
+"""Migration files as statements: which files, in what order, parsed by pglast, with positions.
+
+Each statement keeps the text span it came from so findings can be reported as
+``file:line:col`` and so a ``-- tenantspec: ignore RULE-ID <reason>`` comment can be
+matched to the statement it sits on.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pglast
+from pglast import ast
+
+from generator.errors import Location, Problem, TenantspecError
+
+# Supabase keeps migrations in supabase/migrations and applies them in file-name order
+# (the names start with a timestamp).
+SUPABASE_MIGRATIONS = Path("supabase") / "migrations"
+
+SUPPRESSION = re.compile(
+    r"--\s*tenantspec:\s*ignore\s+(?P<rules>[A-Za-z0-9_-]+(?:\s*,\s*[A-Za-z0-9_-]+)*)"
+    r"(?P<reason>[^\n]*)"
+)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """One ``-- tenantspec: ignore`` comment: the rules it silences and why."""
+
+    rule_ids: tuple[str, ...]
+    reason: str
+    offset: int
+
+
+@dataclass
+class MigrationFile:
+    """One SQL file's text, with a table of line starts to turn offsets into line/col."""
+
+    path: str
+    text: str
+    line_starts: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.line_starts = [0] + [i + 1 for i, ch in enumerate(self.text) if ch == "\n"]
+
+    def location(self, offset: int) -> Location:
+        """The 1-based line and column of a character offset (pglast reports characters)."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self.line_starts, offset)
+        return Location(self.path, line, offset - self.line_starts[line - 1] + 1)
+
+
+@dataclass(eq=False)
+class Statement:
+    """One parsed statement and the span of text that belongs to it (comments included)."""
+
+    file: MigrationFile
+    node: ast.Node
+    start: int
+    end: int
+    region_start: int
+    region_end: int
+    suppressions: tuple[Suppression, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return self.file.text[self.start:self.end]
+
+
+def migration_paths(paths: list[str | Path]) -> list[Path]:
+    """The SQL files to lint, in the order they are applied.
+
+    A folder holding ``supabase/migrations`` means that folder; any other folder means its
+    ``*.sql`` files sorted by name; a file is taken as given.
+    """
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            if (path / SUPABASE_MIGRATIONS).is_dir():
+                path = path / SUPABASE_MIGRATIONS
+            found.extend(sorted(p for p in path.glob("*.sql") if p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise TenantspecError(f"{path}: no such file or folder")
+    return found
+
+
+def parse_file(path: str, text: str) -> list[Statement]:
+    """Parse one file into statements; unparsable SQL raises with the error's line and column."""
+    file = MigrationFile(path, text)
+    try:
+        raws = pglast.parse_sql(text)
+    except pglast.parser.ParseError as error:
+        message, index = (error.args + (0,))[:2]
+        raise TenantspecError(Problem(file.location(int(index)), f"cannot parse: {message}")) from None
+    statements: list[Statement] = []
+    previous_end = 0
+    for raw in raws:
+        start = raw.stmt_location
+        end = start + raw.stmt_len if raw.stmt_len else len(text)
+        statements.append(Statement(
+            file=file,
+            node=raw.stmt,
+            start=start,
+            end=end,
+            region_start=_line_end(text, previous_end) if previous_end else 0,
+            region_end=_line_end(text, end),
+        ))
+        previous_end = end
+    for statement in statements:
+        statement.suppressions = _suppressions(text, statement.region_start, statement.region_end)
+    return statements
+
+
+def read_statements(paths: list[Path]) -> list[Statement]:
+    """Every statement of every file, in application order."""
+    statements: list[Statement] = []
+    for path in paths:
+        statements.extend(parse_file(str(path), path.read_text(encoding="utf-8")))
+    return statements
+
+
+def _line_end(text: str, offset: int) -> int:
+    """The offset just past the end of the line holding ``offset`` (trailing comments belong
+    to the statement whose semicolon is on that line)."""
+    newline = text.find("\n", offset)
+    return len(text) if newline < 0 else newline + 1
+
+
+def _suppressions(text: str, start: int, end: int) -> tuple[Suppression, ...]:
+    found = []
+    for match in SUPPRESSION.finditer(text, start, end):
+        rule_ids = tuple(r.strip() for r in match["rules"].split(","))
+        found.append(Suppression(rule_ids, match["reason"].strip(), match.start()))
+    return tuple(found)

@@ -1,0 +1,615 @@
+"""The schema a folder of migrations builds, found by replaying its statements in order.
+
+Only what the rules look at is tracked: tables (columns, defaults, foreign keys, indexes,
+RLS switch, policies, privileges), functions (SECURITY DEFINER, search_path, EXECUTE) and
+the default privileges that decide what a new table or function starts with. Objects the
+folder references but never creates (``public.orders``, ``auth.users``) become *external*
+entries: they collect what the folder does to them, and rules that need their full
+definition leave them alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from pglast import ast, enums
+from pglast.stream import RawStream
+
+from generator.errors import Location
+from generator.lint.config import LEGACY, LintConfig
+from generator.lint.source import Statement
+
+TABLE_PRIVILEGES = ("select", "insert", "update", "delete", "truncate", "references", "trigger")
+FUNCTION_PRIVILEGES = ("execute",)
+API_ROLES = ("anon", "authenticated", "service_role")
+PUBLIC = "public"  # the PUBLIC pseudo-role, every role is a member
+DEFAULT_SCHEMA = "public"
+
+
+@dataclass(frozen=True, eq=False)
+class Origin:
+    """The statement (and the spot inside it) that brought something about."""
+
+    statement: Statement
+    offset: int
+
+    @property
+    def location(self) -> Location:
+        return self.statement.file.location(self.offset)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A privilege a role holds, and whether a GRANT or the default privileges gave it."""
+
+    by_default: bool
+    origin: Origin
+
+
+@dataclass
+class Column:
+    name: str
+    type_name: str
+    not_null: bool
+    default: ast.Node | None
+    default_origin: Origin | None
+    origin: Origin
+
+
+@dataclass
+class ForeignKey:
+    name: str | None
+    columns: tuple[str, ...]
+    target: tuple[str, str]
+    target_columns: tuple[str, ...]
+    origin: Origin
+
+
+@dataclass
+class Index:
+    """An index, or the index behind a PRIMARY KEY / UNIQUE constraint."""
+
+    name: str | None
+    columns: tuple[str, ...]
+    unique: bool
+    predicate: str | None
+    method: str
+    constraint: str | None
+    origin: Origin
+
+
+@dataclass
+class Policy:
+    name: str
+    table: tuple[str, str]
+    command: str  # all, select, insert, update, delete
+    permissive: bool
+    roles: tuple[str, ...]  # 'public' for PUBLIC
+    roles_given: bool
+    using: ast.Node | None
+    check: ast.Node | None
+    origin: Origin
+
+
+@dataclass
+class Table:
+    schema: str
+    name: str
+    origin: Origin | None  # None: referenced but created elsewhere
+    columns: dict[str, Column] = field(default_factory=dict)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    indexes: list[Index] = field(default_factory=list)
+    policies: dict[str, Policy] = field(default_factory=dict)
+    rls: bool | None = None  # None: unknown (external table)
+    rls_origin: Origin | None = None
+    privileges: dict[str, dict[str, Grant]] = field(default_factory=dict)
+
+    @property
+    def external(self) -> bool:
+        return self.origin is None
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass
+class Function:
+    schema: str
+    name: str
+    arg_types: tuple[str, ...]
+    security_definer: bool
+    search_path: str | None
+    origin: Origin
+    privileges: dict[str, dict[str, Grant]] = field(default_factory=dict)
+
+    @property
+    def signature(self) -> str:
+        return f"{self.schema}.{self.name}({', '.join(self.arg_types)})"
+
+
+@dataclass
+class SchemaState:
+    """Everything replay knows after the last statement."""
+
+    config: LintConfig
+    tables: dict[tuple[str, str], Table] = field(default_factory=dict)
+    functions: dict[tuple[str, str, tuple[str, ...]], Function] = field(default_factory=dict)
+    # default privileges: {schema or None (all schemas): {role: {privilege}}}
+    table_defaults: dict[str | None, dict[str, set[str]]] = field(default_factory=dict)
+    function_defaults: dict[str | None, dict[str, set[str]]] = field(default_factory=dict)
+    statements: list[Statement] = field(default_factory=list)
+
+    def table(self, key: tuple[str, str]) -> Table:
+        """The table under ``key``, created as an external entry on first mention."""
+        if key not in self.tables:
+            self.tables[key] = Table(key[0], key[1], origin=None)
+        return self.tables[key]
+
+    def functions_named(self, schema: str, name: str) -> list[Function]:
+        return [f for f in self.functions.values() if (f.schema, f.name) == (schema, name)]
+
+
+def initial_state(config: LintConfig) -> SchemaState:
+    """The state before the first migration: PostgreSQL's and Supabase's default privileges."""
+    state = SchemaState(config)
+    # PostgreSQL itself: EXECUTE on every new function goes to PUBLIC.
+    state.function_defaults[None] = {PUBLIC: {"execute"}}
+    if config.default_privileges == LEGACY:
+        state.table_defaults[DEFAULT_SCHEMA] = {r: set(TABLE_PRIVILEGES) for r in API_ROLES}
+        state.function_defaults[DEFAULT_SCHEMA] = {r: {"execute"} for r in API_ROLES}
+    return state
+
+
+def replay(statements: list[Statement], config: LintConfig) -> SchemaState:
+    """Apply every statement to an initial state, in order, and return the result."""
+    state = initial_state(config)
+    state.statements = statements
+    for statement in statements:
+        handler = HANDLERS.get(type(statement.node))
+        if handler is not None:
+            handler(state, statement.node, statement)
+    return state
+
+
+# ---------------------------------------------------------------- names and types
+
+def relation_key(relation: ast.RangeVar) -> tuple[str, str]:
+    return (relation.schemaname or DEFAULT_SCHEMA, relation.relname)
+
+
+def name_key(names: tuple) -> tuple[str, str]:
+    """``(schema, name)`` from a dotted name given as a tuple of String nodes."""
+    parts = [n.sval for n in names]
+    return (parts[-2] if len(parts) > 1 else DEFAULT_SCHEMA, parts[-1])
+
+
+def type_name(node: ast.TypeName | None) -> str:
+    """A type as PostgreSQL's parser resolves it: ``timestamptz``, ``int4``, ``uuid[]``."""
+    if node is None:
+        return ""
+    name = node.names[-1].sval
+    return name + "[]" if node.arrayBounds else name
+
+
+def deparse(node: ast.Node) -> str:
+    return RawStream()(node)
+
+
+def role_names(roles) -> tuple[str, ...]:
+    names = []
+    for role in roles or ():
+        if role.roletype == enums.RoleSpecType.ROLESPEC_PUBLIC:
+            names.append(PUBLIC)
+        elif role.rolename:
+            names.append(role.rolename)
+    return tuple(names)
+
+
+def privilege_names(privileges, all_privileges: tuple[str, ...]) -> tuple[str, ...]:
+    """Privileges of a GRANT/REVOKE; none listed means ALL."""
+    if not privileges:
+        return all_privileges
+    names = []
+    for privilege in privileges:
+        if privilege.priv_name is None or privilege.priv_name == "all":
+            names.extend(all_privileges)
+        else:
+            names.append(privilege.priv_name)
+    return tuple(names)
+
+
+def grant_defaults(defaults: dict[str | None, dict[str, set[str]]], schema: str,
+                   origin: Origin) -> dict[str, dict[str, Grant]]:
+    """The privileges a new object in ``schema`` starts with."""
+    held: dict[str, dict[str, Grant]] = {}
+    for scope in (None, schema):
+        for role, privileges in defaults.get(scope, {}).items():
+            for privilege in privileges:
+                held.setdefault(role, {})[privilege] = Grant(True, origin)
+    return held
+
+
+def function_arg_types(parameters) -> tuple[str, ...]:
+    """The argument types that identify a function (OUT and TABLE columns do not)."""
+    skip = {enums.FunctionParameterMode.FUNC_PARAM_OUT, enums.FunctionParameterMode.FUNC_PARAM_TABLE}
+    return tuple(type_name(p.argType) for p in parameters or () if p.mode not in skip)
+
+
+def functions_for(state: SchemaState, target: ast.ObjectWithArgs) -> list[Function]:
+    schema, name = name_key(target.objname)
+    if target.args_unspecified:
+        return state.functions_named(schema, name)
+    key = (schema, name, tuple(type_name(t) for t in target.objargs or ()))
+    return [state.functions[key]] if key in state.functions else []
+
+
+# ---------------------------------------------------------------- tables
+
+def add_column(state: SchemaState, table: Table, column: ast.ColumnDef, statement: Statement) -> None:
+    origin = Origin(statement, column.location)
+    entry = Column(column.colname, type_name(column.typeName), bool(column.is_not_null), None, None, origin)
+    table.columns[column.colname] = entry
+    for constraint in column.constraints or ():
+        kind = constraint.contype
+        if kind == enums.ConstrType.CONSTR_DEFAULT:
+            entry.default = constraint.raw_expr
+            entry.default_origin = Origin(statement, constraint.location)
+        elif kind in (enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY):
+            entry.not_null = True
+        if kind != enums.ConstrType.CONSTR_DEFAULT:
+            add_constraint(state, table, constraint, statement, column=column.colname)
+
+
+def add_constraint(state: SchemaState, table: Table, constraint: ast.Constraint,
+                   statement: Statement, column: str | None = None) -> None:
+    """Record the foreign key or the index a table or column constraint creates."""
+    kind = constraint.contype
+    origin = Origin(statement, constraint.location)
+    if kind == enums.ConstrType.CONSTR_FOREIGN:
+        columns = (column,) if column else tuple(c.sval for c in constraint.fk_attrs)
+        table.foreign_keys.append(ForeignKey(
+            name=constraint.conname,
+            columns=columns,
+            target=relation_key(constraint.pktable),
+            target_columns=tuple(c.sval for c in constraint.pk_attrs or ()) or ("id",),
+            origin=origin,
+        ))
+    elif kind in (enums.ConstrType.CONSTR_PRIMARY, enums.ConstrType.CONSTR_UNIQUE):
+        columns = (column,) if column else tuple(c.sval for c in constraint.keys or ())
+        if kind == enums.ConstrType.CONSTR_PRIMARY:
+            for name in columns:
+                if name in table.columns:
+                    table.columns[name].not_null = True
+        table.indexes.append(Index(
+            name=constraint.conname or constraint.indexname,
+            columns=columns,
+            unique=True,
+            predicate=None,
+            method="btree",
+            constraint="primary key" if kind == enums.ConstrType.CONSTR_PRIMARY else "unique",
+            origin=origin,
+        ))
+    elif kind == enums.ConstrType.CONSTR_NOTNULL and column is None and constraint.keys:
+        for key in constraint.keys:
+            if key.sval in table.columns:
+                table.columns[key.sval].not_null = True
+
+
+def create_table(state: SchemaState, node: ast.CreateStmt, statement: Statement) -> None:
+    key = relation_key(node.relation)
+    existing = state.tables.get(key)
+    if existing is not None and not existing.external and node.if_not_exists:
+        return
+    origin = Origin(statement, statement.start)
+    table = Table(key[0], key[1], origin=origin, rls=False, rls_origin=origin)
+    table.privileges = grant_defaults(state.table_defaults, key[0], origin)
+    state.tables[key] = table
+    for element in node.tableElts or ():
+        if isinstance(element, ast.ColumnDef):
+            add_column(state, table, element, statement)
+        elif isinstance(element, ast.Constraint):
+            add_constraint(state, table, element, statement)
+
+
+def alter_table(state: SchemaState, node: ast.AlterTableStmt, statement: Statement) -> None:
+    if node.objtype != enums.ObjectType.OBJECT_TABLE:
+        return
+    table = state.table(relation_key(node.relation))
+    for command in node.cmds or ():
+        handler = ALTER_TABLE_COMMANDS.get(command.subtype)
+        if handler is not None:
+            handler(state, table, command, statement)
+
+
+def alter_add_column(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+    add_column(state, table, command.def_, statement)
+
+
+def alter_column_default(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+    column = table.columns.get(command.name)
+    if column is None:
+        return
+    column.default = command.def_
+    column.default_origin = Origin(statement, command.def_.location if command.def_ is not None
+                                   and hasattr(command.def_, "location") else statement.start)
+
+
+def alter_column_type(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+    column = table.columns.get(command.name)
+    if column is not None and command.def_ is not None:
+        column.type_name = type_name(command.def_.typeName)
+
+
+def alter_drop_column(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+    table.columns.pop(command.name, None)
+    table.foreign_keys = [fk for fk in table.foreign_keys if command.name not in fk.columns]
+    table.indexes = [ix for ix in table.indexes if command.name not in ix.columns]
+
+
+def alter_add_constraint(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+    add_constraint(state, table, command.def_, statement)
+
+
+def alter_drop_constraint(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+    table.foreign_keys = [fk for fk in table.foreign_keys if fk.name != command.name]
+    table.indexes = [ix for ix in table.indexes if not (ix.constraint and ix.name == command.name)]
+
+
+def alter_set_rls(enabled: bool) -> Callable:
+    def handler(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+        table.rls = enabled
+        table.rls_origin = Origin(statement, statement.start)
+    return handler
+
+
+ALTER_TABLE_COMMANDS = {
+    enums.AlterTableType.AT_AddColumn: alter_add_column,
+    enums.AlterTableType.AT_ColumnDefault: alter_column_default,
+    enums.AlterTableType.AT_AlterColumnType: alter_column_type,
+    enums.AlterTableType.AT_DropColumn: alter_drop_column,
+    enums.AlterTableType.AT_AddConstraint: alter_add_constraint,
+    enums.AlterTableType.AT_DropConstraint: alter_drop_constraint,
+    enums.AlterTableType.AT_EnableRowSecurity: alter_set_rls(True),
+    enums.AlterTableType.AT_DisableRowSecurity: alter_set_rls(False),
+}
+
+
+def create_index(state: SchemaState, node: ast.IndexStmt, statement: Statement) -> None:
+    table = state.table(relation_key(node.relation))
+    if node.if_not_exists and any(ix.name == node.idxname for ix in table.indexes):
+        return
+    columns = tuple(
+        element.name if element.name else f"({deparse(element.expr)})"
+        for element in node.indexParams or ()
+    )
+    table.indexes.append(Index(
+        name=node.idxname,
+        columns=columns,
+        unique=bool(node.unique or node.primary),
+        predicate=deparse(node.whereClause) if node.whereClause is not None else None,
+        method=node.accessMethod or "btree",
+        constraint=None,
+        origin=Origin(statement, statement.start),
+    ))
+
+
+def rename(state: SchemaState, node: ast.RenameStmt, statement: Statement) -> None:
+    kind = node.renameType
+    if kind == enums.ObjectType.OBJECT_TABLE:
+        key = relation_key(node.relation)
+        table = state.tables.pop(key, None)
+        if table is not None:
+            table.name = node.newname
+            state.tables[(key[0], node.newname)] = table
+            for policy in table.policies.values():
+                policy.table = (key[0], node.newname)
+    elif kind == enums.ObjectType.OBJECT_COLUMN:
+        table = state.table(relation_key(node.relation))
+        column = table.columns.pop(node.subname, None)
+        if column is not None:
+            column.name = node.newname
+            table.columns[node.newname] = column
+    elif kind == enums.ObjectType.OBJECT_POLICY:
+        table = state.table(relation_key(node.relation))
+        policy = table.policies.pop(node.subname, None)
+        if policy is not None:
+            policy.name = node.newname
+            table.policies[node.newname] = policy
+
+
+# ---------------------------------------------------------------- policies
+
+def create_policy(state: SchemaState, node: ast.CreatePolicyStmt, statement: Statement) -> None:
+    key = relation_key(node.table)
+    roles = role_names(node.roles)
+    # Without a TO clause the parser fills in PUBLIC with no location.
+    roles_given = any(getattr(r, "location", None) is not None for r in node.roles or ())
+    state.table(key).policies[node.policy_name] = Policy(
+        name=node.policy_name,
+        table=key,
+        command=node.cmd_name or "all",
+        permissive=bool(node.permissive),
+        roles=roles or (PUBLIC,),
+        roles_given=roles_given,
+        using=node.qual,
+        check=node.with_check,
+        origin=Origin(statement, statement.start),
+    )
+
+
+def alter_policy(state: SchemaState, node: ast.AlterPolicyStmt, statement: Statement) -> None:
+    policy = state.table(relation_key(node.table)).policies.get(node.policy_name)
+    if policy is None:
+        return
+    if node.roles:
+        policy.roles = role_names(node.roles)
+        policy.roles_given = True
+    if node.qual is not None:
+        policy.using = node.qual
+    if node.with_check is not None:
+        policy.check = node.with_check
+    policy.origin = Origin(statement, statement.start)
+
+
+# ---------------------------------------------------------------- functions
+
+def function_settings(options) -> tuple[bool | None, str | None | bool]:
+    """SECURITY DEFINER/INVOKER and search_path from CREATE/ALTER FUNCTION options.
+
+    Returns ``(security_definer or None if not mentioned, search_path value, None if not
+    mentioned, or False if reset)``.
+    """
+    definer = None
+    search_path: str | None | bool = None
+    for option in options or ():
+        if option.defname == "security":
+            definer = bool(option.arg.boolval)
+        elif option.defname == "set" and option.arg.name == "search_path":
+            if option.arg.kind == enums.VariableSetKind.VAR_SET_VALUE:
+                search_path = ", ".join(deparse(a) for a in option.arg.args or ())
+            else:
+                search_path = False
+    return definer, search_path
+
+
+def create_function(state: SchemaState, node: ast.CreateFunctionStmt, statement: Statement) -> None:
+    schema, name = name_key(node.funcname)
+    key = (schema, name, function_arg_types(node.parameters))
+    definer, search_path = function_settings(node.options)
+    origin = Origin(statement, statement.start)
+    function = Function(
+        schema=schema,
+        name=name,
+        arg_types=key[2],
+        security_definer=bool(definer),
+        search_path=search_path or None,
+        origin=origin,
+    )
+    existing = state.functions.get(key)
+    # CREATE OR REPLACE keeps the existing function's privileges.
+    function.privileges = (existing.privileges if existing is not None
+                           else grant_defaults(state.function_defaults, schema, origin))
+    state.functions[key] = function
+
+
+def alter_function(state: SchemaState, node: ast.AlterFunctionStmt, statement: Statement) -> None:
+    definer, search_path = function_settings(node.actions)
+    for function in functions_for(state, node.func):
+        if definer is not None:
+            function.security_definer = definer
+            function.origin = Origin(statement, statement.start)
+        if search_path is False:
+            function.search_path = None
+        elif search_path is not None:
+            function.search_path = search_path
+
+
+# ---------------------------------------------------------------- privileges
+
+def change_privileges(held: dict[str, dict[str, Grant]], is_grant: bool, roles: tuple[str, ...],
+                      privileges: tuple[str, ...], origin: Origin) -> None:
+    for role in roles:
+        current = held.setdefault(role, {})
+        for privilege in privileges:
+            if is_grant:
+                current[privilege] = Grant(False, origin)
+            else:
+                current.pop(privilege, None)
+
+
+def grant(state: SchemaState, node: ast.GrantStmt, statement: Statement) -> None:
+    if node.grant_option and not node.is_grant:
+        return  # REVOKE GRANT OPTION FOR keeps the privilege itself
+    origin = Origin(statement, statement.start)
+    roles = role_names(node.grantees)
+    kind = node.objtype
+    if kind == enums.ObjectType.OBJECT_TABLE:
+        privileges = privilege_names(node.privileges, TABLE_PRIVILEGES)
+        for table in granted_tables(state, node):
+            change_privileges(table.privileges, node.is_grant, roles, privileges, origin)
+    elif kind in (enums.ObjectType.OBJECT_FUNCTION, enums.ObjectType.OBJECT_ROUTINE,
+                  enums.ObjectType.OBJECT_PROCEDURE):
+        privileges = privilege_names(node.privileges, FUNCTION_PRIVILEGES)
+        for function in granted_functions(state, node):
+            change_privileges(function.privileges, node.is_grant, roles, privileges, origin)
+
+
+def granted_tables(state: SchemaState, node: ast.GrantStmt) -> list[Table]:
+    if node.targtype == enums.GrantTargetType.ACL_TARGET_ALL_IN_SCHEMA:
+        schemas = {s.sval for s in node.objects}
+        return [t for t in state.tables.values() if t.schema in schemas]
+    return [state.table(relation_key(r)) for r in node.objects]
+
+
+def granted_functions(state: SchemaState, node: ast.GrantStmt) -> list[Function]:
+    if node.targtype == enums.GrantTargetType.ACL_TARGET_ALL_IN_SCHEMA:
+        schemas = {s.sval for s in node.objects}
+        return [f for f in state.functions.values() if f.schema in schemas]
+    return [f for target in node.objects for f in functions_for(state, target)]
+
+
+def alter_default_privileges(state: SchemaState, node: ast.AlterDefaultPrivilegesStmt,
+                             statement: Statement) -> None:
+    schemas: list[str | None] = [None]
+    for option in node.options or ():
+        if option.defname == "schemas":
+            schemas = [s.sval for s in option.arg]
+    action = node.action
+    if action.objtype == enums.ObjectType.OBJECT_TABLE:
+        defaults, all_privileges = state.table_defaults, TABLE_PRIVILEGES
+    elif action.objtype in (enums.ObjectType.OBJECT_FUNCTION, enums.ObjectType.OBJECT_ROUTINE):
+        defaults, all_privileges = state.function_defaults, FUNCTION_PRIVILEGES
+    else:
+        return
+    privileges = privilege_names(action.privileges, all_privileges)
+    for schema in schemas:
+        scope = defaults.setdefault(schema, {})
+        for role in role_names(action.grantees):
+            current = scope.setdefault(role, set())
+            if action.is_grant:
+                current.update(privileges)
+            elif not action.grant_option:
+                current.difference_update(privileges)
+
+
+# ---------------------------------------------------------------- drops
+
+def drop(state: SchemaState, node: ast.DropStmt, statement: Statement) -> None:
+    kind = node.removeType
+    for target in node.objects or ():
+        if kind == enums.ObjectType.OBJECT_TABLE:
+            state.tables.pop(name_key(target), None)
+        elif kind == enums.ObjectType.OBJECT_INDEX:
+            drop_index(state, target)
+        elif kind == enums.ObjectType.OBJECT_POLICY:
+            table = state.tables.get(name_key(target[:-1]))
+            if table is not None:
+                table.policies.pop(target[-1].sval, None)
+        elif kind in (enums.ObjectType.OBJECT_FUNCTION, enums.ObjectType.OBJECT_PROCEDURE,
+                      enums.ObjectType.OBJECT_ROUTINE):
+            for function in functions_for(state, target):
+                state.functions.pop((function.schema, function.name, function.arg_types), None)
+
+
+def drop_index(state: SchemaState, target: tuple) -> None:
+    schema, name = name_key(target)
+    for table in state.tables.values():
+        if table.schema == schema:
+            table.indexes = [ix for ix in table.indexes if ix.name != name]
+
+
+HANDLERS: dict[type, Callable[[SchemaState, ast.Node, Statement], None]] = {
+    ast.CreateStmt: create_table,
+    ast.AlterTableStmt: alter_table,
+    ast.IndexStmt: create_index,
+    ast.RenameStmt: rename,
+    ast.CreatePolicyStmt: create_policy,
+    ast.AlterPolicyStmt: alter_policy,
+    ast.CreateFunctionStmt: create_function,
+    ast.AlterFunctionStmt: alter_function,
+    ast.GrantStmt: grant,
+    ast.AlterDefaultPrivilegesStmt: alter_default_privileges,
+    ast.DropStmt: drop,
+}
