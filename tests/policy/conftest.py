@@ -13,3 +13,14 @@ def database_seed():
 @pytest.fixture(scope="session")
 def world() -> World:
     return WORLD
+
+
+def pytest_terminal_summary(terminalreporter):
+    from access_matrix import PROBE_FIGURES
+
+    if PROBE_FIGURES:
+        probes = sum(n for n, _ in PROBE_FIGURES)
+        seconds = sum(s for _, s in PROBE_FIGURES)
+        terminalreporter.write_line(
+            f"tenantspec: {probes} access probes in {seconds:.2f}s ({probes / seconds:.0f} probes/s)"
+        )
