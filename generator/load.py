@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -60,7 +61,10 @@ def read_document(file: Path, root: Path) -> Document:
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown, 1, 1)
-        raise TenantspecError(Problem(where, error.problem or str(error))) from None
+        message = error.problem or str(error)
+        if duplicate := re.match(r'found duplicate key "([^"]*)"', message):
+            message = f"duplicate key '{duplicate.group(1)}': each key, and so each column, appears once"
+        raise TenantspecError(Problem(where, message)) from None
     except (OSError, UnicodeDecodeError) as error:
         raise TenantspecError(Problem(Location(shown, 1, 1), f"cannot read: {error}")) from None
     if not isinstance(data, dict):
@@ -96,18 +100,23 @@ def shape_problems(doc: Document, schema_name: str) -> list[Problem]:
 def _value_message(error, subject: str) -> str:
     schema = error.schema
     if error.validator == "pattern" and schema.get("pattern", "").startswith("^[a-z_]"):
-        return (f"{subject}: {error.instance!r} is not a valid identifier "
+        return (f"{error.instance!r} is not a valid identifier "
                 "(lowercase letters, digits and underscores, not starting with a digit)")
     if error.validator == "maxLength":
-        return f"{subject}: {error.instance!r} is longer than {schema['maxLength']} bytes"
+        return f"{error.instance!r} is longer than {schema['maxLength']} bytes, PostgreSQL's limit for names"
     if error.validator == "type":
-        expected = schema["type"] if isinstance(schema["type"], str) else " or ".join(schema["type"])
+        types = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
+        expected = " or ".join(_JSON_TYPE_WORDS[t] for t in types)
         return f"{subject} must be {expected}, not {_yaml_type(error.instance)}"
     if error.validator == "enum":
         return f"{subject} must be one of {', '.join(map(repr, schema['enum']))}, not {error.instance!r}"
     if error.validator == "uniqueItems":
         return f"{subject} lists an item twice"
     return f"{subject}: {error.message}"
+
+
+_JSON_TYPE_WORDS = {"string": "a string", "boolean": "a boolean", "integer": "an integer",
+                    "number": "a number", "array": "a list", "object": "a mapping", "null": "null"}
 
 
 def _yaml_type(value: Any) -> str:
@@ -137,7 +146,7 @@ def load_project(root: Path) -> model.Project:
     for doc in documents[1:]:
         problems += shape_problems(doc, "table")
     if problems:
-        raise TenantspecError(sorted(problems, key=lambda p: p.location))
+        raise TenantspecError(sorted(problems, key=lambda p: (p.location, p.message)))
     return ProjectBuilder(documents[0], documents[1:]).build()
 
 
@@ -173,7 +182,7 @@ class ProjectBuilder:
         ordered = [name for m in migrations for name in m.tables if name in tables]
         tables = {name: tables[name] for name in ordered + sorted(set(tables) - set(ordered))}
         if self.problems:
-            raise TenantspecError(sorted(set(self.problems), key=lambda p: p.location))
+            raise TenantspecError(sorted(set(self.problems), key=lambda p: (p.location, p.message)))
         return model.Project(
             schema=self.schema,
             helper_schema=self.helper_schema,
@@ -331,7 +340,7 @@ class ProjectBuilder:
             if access[command] != model.NOBODY and access["select"] == model.NOBODY:
                 self.problem(doc.locate(("access", command)),
                              f"{command} needs select access too: PostgreSQL applies the SELECT policy "
-                             f"to the rows an {command} reads")
+                             "to the rows it reads")
         triggers = []
         for i, spec in enumerate(data.get("triggers", [])):
             function = self.name(spec["function"])

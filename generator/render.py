@@ -174,7 +174,7 @@ def comments_of(table: model.Table) -> list[dict]:
 def table_context(project: model.Project, table: model.Table) -> dict:
     return {
         "name": table.name.name,
-        "summary": table.comment or "",
+        "heading": f"{table.name.name}: {table.comment}" if table.comment else table.name.name,
         "qualified_name": qualified(table.name),
         "schema_literal": literal(table.name.schema),
         "name_literal": literal(table.name.name),

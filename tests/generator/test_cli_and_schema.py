@@ -1,0 +1,49 @@
+"""The CLI documents every command; the published JSON Schemas validate the specs."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+from ruamel.yaml import YAML
+
+from generator.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = ROOT / "generator" / "schemas"
+
+
+def subcommands():
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return sorted(action.choices)
+
+
+@pytest.mark.parametrize("command", subcommands())
+def test_every_command_has_help(command):
+    result = subprocess.run([sys.executable, "-m", "generator", command, "--help"],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0
+    assert f"usage: tenantspec {command}" in result.stdout
+    assert len(result.stdout.splitlines()) > 3
+
+
+def test_lint_is_a_command():
+    assert "lint" in subcommands()
+
+
+@pytest.mark.parametrize("name", ["project", "table"])
+def test_published_schema_is_valid(name):
+    Draft202012Validator.check_schema(json.loads((SCHEMAS / f"{name}.schema.json").read_text()))
+
+
+@pytest.mark.parametrize("spec", sorted((ROOT / "schema").glob("*.yaml")), ids=lambda p: p.name)
+def test_specs_point_editors_at_the_schema_and_validate(spec):
+    first = spec.read_text().splitlines()[0]
+    name = "project" if spec.name == "project.yaml" else "table"
+    assert first == f"# yaml-language-server: $schema=../generator/schemas/{name}.schema.json"
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
+    errors = list(Draft202012Validator(schema).iter_errors(YAML(typ="safe").load(spec.read_text())))
+    assert errors == []

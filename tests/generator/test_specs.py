@@ -1,0 +1,51 @@
+"""Spec loading: every bad-input case folder yields exactly its expected messages."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+
+CASES = Path(__file__).parent / "cases" / "specs"
+BAD_CASES = sorted(p.name for p in CASES.iterdir() if not p.name.startswith("_"))
+
+
+def make_project(tmp_path: Path, case: str | None) -> Path:
+    shutil.copytree(CASES / "_base", tmp_path, dirs_exist_ok=True)
+    if case:
+        shutil.copytree(CASES / case / "schema", tmp_path / "schema", dirs_exist_ok=True)
+    return tmp_path
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_base_project_generates(tmp_path, capsys):
+    root = make_project(tmp_path, None)
+    assert main(["generate", "--root", str(root)]) == 0
+    assert (root / "supabase/migrations/20260101000000_notes.sql").is_file()
+    assert (root / "schema/ACCESS.md").is_file()
+
+
+@pytest.mark.parametrize("case", BAD_CASES)
+def test_bad_spec_is_reported_with_location(case, tmp_path, capsys):
+    root = make_project(tmp_path, case)
+    before = snapshot(root)
+    assert main(["generate", "--root", str(root)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (CASES / case / "expected.txt").read_text()
+    assert "Traceback" not in captured.err
+    assert snapshot(root) == before, "a failed generation must leave every file as it was"
+
+
+def test_traceback_flag_shows_one(tmp_path, capsys):
+    root = make_project(tmp_path, "unknown_key")
+    assert main(["generate", "--root", str(root), "--traceback"]) == 2
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_missing_project_file_is_a_clear_error(tmp_path, capsys):
+    assert main(["generate", "--root", str(tmp_path)]) == 2
+    assert "no project file; tenantspec looks for schema/project.yaml" in capsys.readouterr().err
