@@ -1,0 +1,200 @@
+"""The linter: every rule's pass/fail cases (data files in cases/), output formats,
+suppressions, exit statuses, and the two folders that matter: our generated migrations lint
+clean, the hand-written ones yield the expected findings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from generator.errors import TenantspecError
+from generator.lint import RULES, LintConfig, Severity, lint_paths, lint_text
+from generator.lint.command import main
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+CASES = HERE / "cases"
+GENERATED = ROOT / "supabase" / "migrations"
+HANDWRITTEN = ROOT / "tests" / "cases" / "handwritten_migrations"
+HANDWRITTEN_EXPECTED = CASES / "handwritten_migrations.expected"
+
+
+def rule_cases():
+    """One pytest param per case in cases/<rule-id>.yml, with id ``file:line``."""
+    yaml = YAML(typ="rt")
+    for path in sorted(CASES.glob("*.yml")):
+        document = yaml.load(path.read_text(encoding="utf-8"))
+        for name, case in document.items():
+            if name == "rule":
+                continue
+            line = document.lc.key(name)[0] + 1
+            yield pytest.param(document["rule"], case, id=f"{path.name}:{line}")
+
+
+def case_config(overrides) -> LintConfig:
+    if not overrides:
+        return LintConfig()
+    values = dict(overrides)
+    for name in ("api_schemas", "workspace_tables", "membership_helpers"):
+        if name in values:
+            values[name] = frozenset(values[name]) | (
+                getattr(LintConfig(), name) if name == "workspace_tables" else frozenset())
+    return LintConfig(**values)
+
+
+@pytest.mark.parametrize("rule_id, case", list(rule_cases()))
+def test_rule_case(rule_id, case):
+    config = case_config(case.get("config"))
+    sql = str(case.get("fail_str", case.get("pass_str")))
+    found = [f for f in lint_text(sql, "case.sql", config) if f.rule_id == rule_id]
+    if "fail_str" in case:
+        assert found, f"{rule_id} reported nothing"
+        if "expected" in case:
+            assert [f"{f.location.line}:{f.location.col}" for f in found] == list(case["expected"])
+    else:
+        assert not found, "\n".join(map(str, found))
+
+
+def test_every_rule_has_a_doc_and_pass_and_fail_cases():
+    yaml = YAML(typ="safe")
+    kinds: dict[str, set[str]] = {}
+    for path in CASES.glob("*.yml"):
+        document = yaml.load(path.read_text(encoding="utf-8"))
+        for name, case in document.items():
+            if name != "rule":
+                kinds.setdefault(document["rule"], set()).update(k for k in case if k.endswith("_str"))
+    for rule in RULES.values():
+        assert rule.doc and rule.summary, rule.id
+        assert kinds.get(rule.id) == {"pass_str", "fail_str"}, rule.id
+
+
+def test_generated_migrations_lint_clean_at_warning_level():
+    findings = [f for f in lint_paths([GENERATED]) if f.severity >= Severity.WARNING]
+    assert not findings, "\n".join(map(str, findings))
+
+
+@pytest.mark.skipif(not HANDWRITTEN.is_dir(), reason="hand-written migrations not present")
+def test_handwritten_migrations_yield_the_expected_findings():
+    found = [f"{Path(f.location.path).name}:{f.location.line}:{f.location.col} {f.rule_id} {f.severity}"
+             for f in lint_paths([HANDWRITTEN])]
+    expected = [line for line in HANDWRITTEN_EXPECTED.read_text().splitlines() if line and not line.startswith("#")]
+    assert found == expected
+
+
+def test_text_format_is_file_line_col_rule_severity_message(capsys):
+    status = main([str(CASES / "sql" / "open_table.sql")])
+    line = capsys.readouterr().out.splitlines()[0]
+    position, rule_id, severity, message = line.split(" ", 3)
+    path, line_no, col = position.rsplit(":", 2)
+    assert path.endswith("open_table.sql") and (line_no, col) == ("2", "1")
+    assert (rule_id, severity) == ("rls-disabled", "error") and message
+    assert status == 1
+
+
+def test_json_format(capsys):
+    main(["--format", "json", str(CASES / "sql" / "open_table.sql")])
+    findings = json.loads(capsys.readouterr().out)
+    assert {"path", "line", "col", "rule", "severity", "message"} <= set(findings[0])
+    assert findings[0]["rule"] == "rls-disabled"
+
+
+def test_sarif_format(capsys):
+    main(["--format", "sarif", str(CASES / "sql" / "open_table.sql")])
+    document = json.loads(capsys.readouterr().out)
+    assert document["version"] == "2.1.0"
+    run = document["runs"][0]
+    rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert set(rule_ids) == set(RULES)
+    result = run["results"][0]
+    assert rule_ids[result["ruleIndex"]] == result["ruleId"] == "rls-disabled"
+    assert result["level"] == "error"
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"]) == (2, 1)
+
+
+def test_suppression_applies_to_its_statement_only():
+    sql = (
+        "-- tenantspec: ignore rls-disabled reference data\n"
+        "create table public.countries (code text primary key);\n"
+        "create table public.regions (code text primary key);\n"
+    )
+    found = [(f.rule_id, f.location.line) for f in lint_text(sql) if f.rule_id == "rls-disabled"]
+    assert found == [("rls-disabled", 3)]
+
+
+def test_suppression_inside_the_statement():
+    sql = (
+        "create table public.countries ( -- tenantspec: ignore rls-disabled, legacy-default-grant reference data\n"
+        "  code text primary key\n"
+        ");\n"
+    )
+    assert not [f for f in lint_text(sql) if f.severity >= Severity.WARNING]
+
+
+def test_fail_on_threshold(tmp_path, capsys):
+    migration = tmp_path / "0001_notes.sql"
+    migration.write_text(
+        "create policy orders_update on public.orders for update to authenticated using (true);\n")
+    assert main([str(migration)]) == 0  # only an info finding
+    assert main(["--fail-on", "info", str(migration)]) == 1
+    assert main(["--fail-on", "error", str(tmp_path)]) == 0
+    capsys.readouterr()
+
+
+def test_clean_folder_exits_zero(capsys):
+    assert main([str(GENERATED)]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_unparsable_sql_exits_two_with_location(tmp_path, capsys):
+    migration = tmp_path / "0001_broken.sql"
+    migration.write_text("create table public.t (id uuid);\ncreate tabel public.u (id uuid);\n")
+    assert main([str(migration)]) == 2
+    assert f"{migration}:2:8: cannot parse" in capsys.readouterr().err
+
+
+def test_missing_path_exits_two(tmp_path, capsys):
+    assert main([str(tmp_path / "nope")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_unknown_rule_to_explain_exits_two(capsys):
+    assert main(["--explain", "no-such-rule"]) == 2
+
+
+def test_explain_prints_the_rule_doc(capsys):
+    assert main(["--explain", "cross-tenant-reference"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("cross-tenant-reference (error)")
+    assert "WITH CHECK" in out
+
+
+def test_list_rules(capsys):
+    assert main(["--list-rules"]) == 0
+    out = capsys.readouterr().out
+    assert all(rule_id in out for rule_id in RULES)
+
+
+def test_files_in_a_folder_replay_in_name_order(tmp_path):
+    (tmp_path / "0002_rls.sql").write_text("alter table public.t enable row level security;\n"
+                                            "create policy t_select on public.t for select to authenticated using (true);\n")
+    (tmp_path / "0001_table.sql").write_text("create table public.t (id uuid primary key);\n"
+                                              "revoke all on table public.t from anon, authenticated;\n")
+    assert lint_paths([tmp_path]) == []
+
+
+def test_project_root_means_its_supabase_migrations(tmp_path):
+    folder = tmp_path / "supabase" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "0001_t.sql").write_text("create table public.t (id uuid primary key);\n")
+    assert "rls-disabled" in {f.rule_id for f in lint_paths([tmp_path])}
+
+
+def test_parse_error_carries_location():
+    with pytest.raises(TenantspecError) as raised:
+        lint_text("select 1;\n\nselect from where;\n", "x.sql")
+    location = raised.value.problems[0].location
+    assert (location.path, location.line) == ("x.sql", 3)
