@@ -156,6 +156,7 @@ class ProjectBuilder:
     def __init__(self, project_doc: Document, table_docs: list[Document]):
         self.doc = project_doc
         self.table_docs = table_docs
+        self.docs_by_table = {doc.data["table"]: doc for doc in table_docs}
         self.problems: list[Problem] = []
         data = project_doc.data
         self.schema = data.get("schema", "public")
@@ -383,8 +384,7 @@ class ProjectBuilder:
         target = self.name(spec["table"])
         column = spec.get("column", "id")
         if target.schema == self.schema and target.name in self.table_names:
-            target_doc = next(d for d in self.table_docs if d.data["table"] == target.name)
-            target_columns = set(target_doc.data["columns"])
+            target_columns = set(self.docs_by_table[target.name].data["columns"])
         elif target in self.external:
             target_columns = set(self.external[target].columns)
         else:
@@ -402,8 +402,7 @@ class ProjectBuilder:
 
     def has_workspace(self, target: model.Name) -> bool:
         if target.schema == self.schema and target.name in self.table_names:
-            doc = next(d for d in self.table_docs if d.data["table"] == target.name)
-            return "column" in doc.data["tenancy"]
+            return "column" in self.docs_by_table[target.name].data["tenancy"]
         return bool(self.external.get(target) and self.external[target].workspace_column)
 
     def table_tenancy(self, doc: Document, columns: dict[str, model.Column]) -> model.Tenancy:

@@ -79,13 +79,23 @@ def verify_sql(project: model.Project, files: dict[Path, str]) -> list[Problem]:
         statements += parsed
     if problems:
         return problems
+    by_table = _statements_by_table(project, statements)
     for table in project.tables.values():
-        problems += check_table_created(project, table, statements)
-        problems += check_rls_enabled(project, table, statements)
+        problems += check_table_created(project, table, by_table.get(table.name, []))
+        problems += check_rls_enabled(project, table, by_table.get(table.name, []))
     problems += check_policy_references(project, statements)
     problems += check_grants(project, statements)
     problems += check_security_definer(statements)
     return problems
+
+
+def _statements_by_table(project: model.Project, statements: list[Statement]) -> dict[model.Name, list[Statement]]:
+    """CREATE TABLE and ALTER TABLE statements grouped by the table they act on."""
+    grouped: dict[model.Name, list[Statement]] = {}
+    for s in statements:
+        if isinstance(s.node, (ast.CreateStmt, ast.AlterTableStmt)):
+            grouped.setdefault(_relation(project, s.node.relation), []).append(s)
+    return grouped
 
 
 def _relation(project: model.Project, node: ast.RangeVar) -> model.Name:
@@ -101,7 +111,10 @@ def _spec_type(type_text: str) -> str:
 
 
 def check_table_created(project: model.Project, table: model.Table, statements: list[Statement]) -> list[Problem]:
-    """The table is created once, with exactly the declared columns, in order, of the declared types."""
+    """The table is created once, with exactly the declared columns, in order, of the declared types.
+
+    ``statements`` are those acting on this table.
+    """
     creates = [s for s in statements
                if isinstance(s.node, ast.CreateStmt) and _relation(project, s.node.relation) == table.name]
     if len(creates) != 1:
