@@ -74,8 +74,12 @@ def apply_suppressions(findings: list[Finding], statements: list[Statement]) -> 
             used.add((id(honoured[0]), finding.rule_id))
         else:
             kept.append(finding)
+    seen: set[int] = set()
     for statement in statements:
         for suppression in statement.suppressions:
+            if id(suppression) in seen:
+                continue  # statements inside a DO block share the block's comments
+            seen.add(id(suppression))
             location = statement.file.location(suppression.offset)
             if not suppression.reason:
                 rule = RULES["suppression-without-reason"]

@@ -65,6 +65,9 @@ class Statement:
     region_start: int
     region_end: int
     suppressions: tuple[Suppression, ...] = ()
+    # Node locations are offsets into the text pglast parsed; for a statement found inside a
+    # DO block that text starts at ``base`` in the file.
+    base: int = 0
 
     @property
     def text(self) -> str:
@@ -113,9 +116,80 @@ def parse_file(path: str, text: str) -> list[Statement]:
             region_end=_line_end(text, end),
         ))
         previous_end = end
+    expanded: list[Statement] = []
     for statement in statements:
         statement.suppressions = _suppressions(text, statement.region_start, statement.region_end)
-    return statements
+        expanded.append(statement)
+        if isinstance(statement.node, ast.DoStmt):
+            expanded.extend(do_block_statements(statement))
+    return expanded
+
+
+def do_block_statements(block: Statement) -> list[Statement]:
+    """The plain SQL statements inside a PL/pgSQL DO block, in order, so that a policy
+    created under ``if not exists (...)`` is replayed too. EXECUTE of a string is not
+    followed; a body that does not parse is skipped (PostgreSQL reports it on apply)."""
+    options = {o.defname: o for o in block.node.args or ()}
+    language = options.get("language")
+    if "as" not in options or (language is not None and language.arg.sval != "plpgsql"):
+        return []
+    body = options["as"].arg.sval
+    body_start = _dollar_body_start(block.file.text, options["as"].arg_location, body)
+    try:
+        tree = pglast.parse_plpgsql(f"create function pg_temp.do_block() returns void "
+                                    f"language plpgsql as $tenantspec_do$\n{body}\n$tenantspec_do$;")
+    except pglast.parser.ParseError:
+        return []
+    inner: list[Statement] = []
+    cursor = 0
+    for query in _plpgsql_queries(tree):
+        found = body.find(query, cursor)
+        if found < 0 or body_start is None:
+            base = None
+        else:
+            base, cursor = body_start + found, found + len(query)
+        try:
+            raws = pglast.parse_sql(query)
+        except pglast.parser.ParseError:
+            continue
+        for raw in raws:
+            start = block.start if base is None else base + raw.stmt_location
+            inner.append(Statement(
+                file=block.file,
+                node=raw.stmt,
+                start=start,
+                end=start if base is None else start + (raw.stmt_len or len(query)),
+                region_start=block.region_start,
+                region_end=block.region_end,
+                suppressions=block.suppressions,
+                base=block.start if base is None else base,
+            ))
+    return inner
+
+
+def _dollar_body_start(text: str, location: int | None, body: str) -> int | None:
+    """Where a dollar-quoted body begins in the file (``None`` when it is not dollar-quoted)."""
+    if location is None or location < 0:
+        return None
+    match = re.match(r"\$[A-Za-z_0-9]*\$", text[location:])
+    if match is None or not text.startswith(body, location + match.end()):
+        return None
+    return location + match.end()
+
+
+def _plpgsql_queries(tree) -> list[str]:
+    """The SQL text of every plain statement in a parsed PL/pgSQL function, depth first."""
+    found: list[str] = []
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            if key == "PLpgSQL_stmt_execsql":
+                found.append(value["sqlstmt"]["PLpgSQL_expr"]["query"])
+            else:
+                found.extend(_plpgsql_queries(value))
+    elif isinstance(tree, list):
+        for item in tree:
+            found.extend(_plpgsql_queries(item))
+    return found
 
 
 def read_statements(paths: list[Path]) -> list[Statement]:

@@ -29,14 +29,18 @@ DEFAULT_SCHEMA = "public"
 
 @dataclass(frozen=True, eq=False)
 class Origin:
-    """The statement (and the spot inside it) that brought something about."""
+    """The statement that brought something about, and where inside it: ``offset`` is a
+    pglast node location (``None``: the statement's start)."""
 
     statement: Statement
-    offset: int
+    offset: int | None = None
 
     @property
     def location(self) -> Location:
-        return self.statement.file.location(self.offset)
+        statement = self.statement
+        if self.offset is None or self.offset < 0:
+            return statement.file.location(statement.start)
+        return statement.file.location(statement.base + self.offset)
 
 
 @dataclass(frozen=True)
@@ -302,7 +306,7 @@ def create_table(state: SchemaState, node: ast.CreateStmt, statement: Statement)
     existing = state.tables.get(key)
     if existing is not None and not existing.external and node.if_not_exists:
         return
-    origin = Origin(statement, statement.start)
+    origin = Origin(statement)
     table = Table(key[0], key[1], origin=origin, rls=False, rls_origin=origin)
     table.privileges = grant_defaults(state.table_defaults, key[0], origin)
     state.tables[key] = table
@@ -332,8 +336,7 @@ def alter_column_default(state, table: Table, command: ast.AlterTableCmd, statem
     if column is None:
         return
     column.default = command.def_
-    column.default_origin = Origin(statement, command.def_.location if command.def_ is not None
-                                   and hasattr(command.def_, "location") else statement.start)
+    column.default_origin = Origin(statement, getattr(command.def_, "location", None))
 
 
 def alter_column_type(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
@@ -360,7 +363,7 @@ def alter_drop_constraint(state, table: Table, command: ast.AlterTableCmd, state
 def alter_set_rls(enabled: bool) -> Callable:
     def handler(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
         table.rls = enabled
-        table.rls_origin = Origin(statement, statement.start)
+        table.rls_origin = Origin(statement)
     return handler
 
 
@@ -391,7 +394,7 @@ def create_index(state: SchemaState, node: ast.IndexStmt, statement: Statement) 
         predicate=deparse(node.whereClause) if node.whereClause is not None else None,
         method=node.accessMethod or "btree",
         constraint=None,
-        origin=Origin(statement, statement.start),
+        origin=Origin(statement),
     ))
 
 
@@ -435,7 +438,7 @@ def create_policy(state: SchemaState, node: ast.CreatePolicyStmt, statement: Sta
         roles_given=roles_given,
         using=node.qual,
         check=node.with_check,
-        origin=Origin(statement, statement.start),
+        origin=Origin(statement),
     )
 
 
@@ -450,7 +453,7 @@ def alter_policy(state: SchemaState, node: ast.AlterPolicyStmt, statement: State
         policy.using = node.qual
     if node.with_check is not None:
         policy.check = node.with_check
-    policy.origin = Origin(statement, statement.start)
+    policy.origin = Origin(statement)
 
 
 # ---------------------------------------------------------------- functions
@@ -478,7 +481,7 @@ def create_function(state: SchemaState, node: ast.CreateFunctionStmt, statement:
     schema, name = name_key(node.funcname)
     key = (schema, name, function_arg_types(node.parameters))
     definer, search_path = function_settings(node.options)
-    origin = Origin(statement, statement.start)
+    origin = Origin(statement)
     function = Function(
         schema=schema,
         name=name,
@@ -499,7 +502,7 @@ def alter_function(state: SchemaState, node: ast.AlterFunctionStmt, statement: S
     for function in functions_for(state, node.func):
         if definer is not None:
             function.security_definer = definer
-            function.origin = Origin(statement, statement.start)
+            function.origin = Origin(statement)
         if search_path is False:
             function.search_path = None
         elif search_path is not None:
@@ -522,7 +525,7 @@ def change_privileges(held: dict[str, dict[str, Grant]], is_grant: bool, roles: 
 def grant(state: SchemaState, node: ast.GrantStmt, statement: Statement) -> None:
     if node.grant_option and not node.is_grant:
         return  # REVOKE GRANT OPTION FOR keeps the privilege itself
-    origin = Origin(statement, statement.start)
+    origin = Origin(statement)
     roles = role_names(node.grantees)
     kind = node.objtype
     if kind == enums.ObjectType.OBJECT_TABLE:

@@ -198,3 +198,13 @@ def test_parse_error_carries_location():
         lint_text("select 1;\n\nselect from where;\n", "x.sql")
     location = raised.value.problems[0].location
     assert (location.path, location.line) == ("x.sql", 3)
+
+
+def test_suppression_on_a_do_block_covers_the_statements_inside():
+    sql = (
+        "-- tenantspec: ignore policy-without-role kept for the legacy dashboard until v4\n"
+        "do $$ begin\n"
+        "  create policy orders_select on public.orders for select using (true);\n"
+        "end $$;\n"
+    )
+    assert [f.rule_id for f in lint_text(sql)] == []
