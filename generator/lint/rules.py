@@ -12,10 +12,11 @@ import inspect
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from pglast import ast
+from pglast import ast, enums
 
 from generator.lint.expression import (
-    calls, correlated, display_call, function_name, per_row_calls, refers_to_row, ties_column,
+    calls, correlated, display_call, display_expression, function_name, per_row_calls, refers_to_row,
+    ties_column, walk,
 )
 from generator.lint.state import PUBLIC, Function, Origin, Policy, SchemaState, Table
 
@@ -422,6 +423,37 @@ def policy_scope(policy: Policy) -> set[tuple[str, str]]:
         roles = (roles - {PUBLIC}) | {"anon", "authenticated"}
     commands = COMMANDS if policy.command == "all" else (policy.command,)
     return {(role, command) for role in roles for command in commands}
+
+
+@rule("policy-in-subquery", Severity.INFO, "policy filters a column with IN (select ...) instead of = any (array(select ...))")
+def policy_in_subquery(state: SchemaState) -> Iterator[Violation]:
+    """A policy that filters a column with `col in (select ...)` where the subquery does
+    not read the row. PostgreSQL turns it into a hashed subplan that is still probed for
+    every row of the table, while `col = any (array(select ...))` makes the set an
+    initPlan the planner can match against an index on `col` (1M rows: a scan against
+    2 ms). Fix: write `col = any (array(select ...))` and index the column."""
+    for table, policy in all_policies(state):
+        for clause, expression in policy_expressions(policy):
+            for node, _ in walk(expression):
+                if (isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.ANY_SUBLINK
+                        and isinstance(node.testexpr, ast.ColumnRef) and not correlated(state, node, table)):
+                    column = display_expression(node.testexpr)
+                    yield Violation(Origin(policy.origin.statement, node.location),
+                                    f"policy {policy.name!r} {clause}: {column} in (select ...) is probed per row; "
+                                    f"write {column} = any (array(select ...)) so an index on {column} can be used")
+
+
+@rule("view-without-security-invoker", Severity.WARNING, "view in an API-exposed schema that runs as its owner")
+def view_without_security_invoker(state: SchemaState) -> Iterator[Violation]:
+    """A view in an API-exposed schema without `security_invoker = true`. A view runs
+    with its owner's rights unless told otherwise; the owner is the migration role, which
+    bypasses row-level security on the platform, so the view hands every tenant's rows to
+    anyone who may select from it. Fix: `create view v with (security_invoker = true) as
+    ...` (PostgreSQL 15+), or keep the view out of the exposed schemas."""
+    for view in state.views.values():
+        if view.schema in state.config.api_schemas and not view.security_invoker:
+            yield Violation(view.origin, f"view {view.qualified_name} runs as its owner and bypasses row-level "
+                                         f"security; create it with (security_invoker = true)")
 
 
 # ---------------------------------------------------------------- indexes

@@ -134,12 +134,25 @@ class Function:
 
 
 @dataclass
+class View:
+    schema: str
+    name: str
+    security_invoker: bool
+    origin: Origin
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass
 class SchemaState:
     """Everything replay knows after the last statement."""
 
     config: LintConfig
     tables: dict[tuple[str, str], Table] = field(default_factory=dict)
     functions: dict[tuple[str, str, tuple[str, ...]], Function] = field(default_factory=dict)
+    views: dict[tuple[str, str], View] = field(default_factory=dict)
     # default privileges: {schema or None (all schemas): {role: {privilege}}}
     table_defaults: dict[str | None, dict[str, set[str]]] = field(default_factory=dict)
     function_defaults: dict[str | None, dict[str, set[str]]] = field(default_factory=dict)
@@ -318,6 +331,9 @@ def create_table(state: SchemaState, node: ast.CreateStmt, statement: Statement)
 
 
 def alter_table(state: SchemaState, node: ast.AlterTableStmt, statement: Statement) -> None:
+    if node.objtype == enums.ObjectType.OBJECT_VIEW:
+        alter_view(state, node, statement)
+        return
     if node.objtype != enums.ObjectType.OBJECT_TABLE:
         return
     table = state.table(relation_key(node.relation))
@@ -420,6 +436,35 @@ def rename(state: SchemaState, node: ast.RenameStmt, statement: Statement) -> No
         if policy is not None:
             policy.name = node.newname
             table.policies[node.newname] = policy
+
+
+# ---------------------------------------------------------------- views
+
+def security_invoker(options, current: bool = False) -> bool:
+    """The ``security_invoker`` view option from a WITH (...) / SET (...) list."""
+    for option in options or ():
+        if option.defname == "security_invoker":
+            value = option.arg.sval if isinstance(option.arg, ast.String) else option.arg
+            current = value is None or str(getattr(value, "boolval", value)).lower() in ("true", "on", "1", "yes")
+    return current
+
+
+def create_view(state: SchemaState, node: ast.ViewStmt, statement: Statement) -> None:
+    key = relation_key(node.view)
+    state.views[key] = View(key[0], key[1], security_invoker(node.options), Origin(statement))
+
+
+def alter_view(state: SchemaState, node: ast.AlterTableStmt, statement: Statement) -> None:
+    view = state.views.get(relation_key(node.relation))
+    if view is None:
+        return
+    for command in node.cmds or ():
+        if command.subtype == enums.AlterTableType.AT_SetRelOptions:
+            view.security_invoker = security_invoker(command.def_, view.security_invoker)
+            view.origin = Origin(statement)
+        elif command.subtype == enums.AlterTableType.AT_ResetRelOptions:
+            if any(o.defname == "security_invoker" for o in command.def_ or ()):
+                view.security_invoker = False
 
 
 # ---------------------------------------------------------------- policies
@@ -584,6 +629,8 @@ def drop(state: SchemaState, node: ast.DropStmt, statement: Statement) -> None:
     for target in node.objects or ():
         if kind == enums.ObjectType.OBJECT_TABLE:
             state.tables.pop(name_key(target), None)
+        elif kind == enums.ObjectType.OBJECT_VIEW:
+            state.views.pop(name_key(target), None)
         elif kind == enums.ObjectType.OBJECT_INDEX:
             drop_index(state, target)
         elif kind == enums.ObjectType.OBJECT_POLICY:
@@ -607,6 +654,7 @@ HANDLERS: dict[type, Callable[[SchemaState, ast.Node, Statement], None]] = {
     ast.CreateStmt: create_table,
     ast.AlterTableStmt: alter_table,
     ast.IndexStmt: create_index,
+    ast.ViewStmt: create_view,
     ast.RenameStmt: rename,
     ast.CreatePolicyStmt: create_policy,
     ast.AlterPolicyStmt: alter_policy,
