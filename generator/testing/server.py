@@ -171,7 +171,7 @@ def _embedded_server(config: ServerConfig) -> Iterator[RunningServer]:
             )
     started = time.perf_counter()
     os_user = _os_user_for_server(config)
-    workdir = Path(tempfile.mkdtemp(prefix="tenantspec-pg-"))
+    workdir = Path(tempfile.mkdtemp(prefix="tenantspec-pg-", dir=_scratch_dir()))
     try:
         datadir = workdir / "data"
         password = secrets.token_hex(16)
@@ -229,6 +229,19 @@ def _embedded_server(config: ServerConfig) -> Iterator[RunningServer]:
             )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _scratch_dir() -> str | None:
+    """Where the throwaway cluster lives: TENANTSPEC_PG_TMPDIR, else a roomy tmpfs (cloning a
+    database there takes milliseconds instead of a third of a second), else the temp dir."""
+    chosen = os.environ.get("TENANTSPEC_PG_TMPDIR")
+    if chosen:
+        return chosen
+    shm = "/dev/shm"
+    with contextlib.suppress(OSError):
+        if os.path.isdir(shm) and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 1 << 30:
+            return shm
+    return None
 
 
 def _embedded_bin_dir() -> Path:
