@@ -208,3 +208,8 @@ def test_suppression_on_a_do_block_covers_the_statements_inside():
         "end $$;\n"
     )
     assert [f.rule_id for f in lint_text(sql)] == []
+
+
+def test_docs_list_every_rule():
+    docs = (ROOT / "docs" / "lint.md").read_text(encoding="utf-8")
+    assert [rule_id for rule_id in RULES if f"`{rule_id}`" not in docs] == []
