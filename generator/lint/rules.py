@@ -493,10 +493,16 @@ def redundant_index(state: SchemaState) -> Iterator[Violation]:
                 same = other.columns == index.columns
                 if prefix and (not same or other.unique or j < i):
                     yield Violation(index.origin,
-                                    f"index {index.name or '(unnamed)'} on {table.qualified_name}"
-                                    f"({', '.join(index.columns)}) is covered by {other.name or '(unnamed)'}"
-                                    f"({', '.join(other.columns)}); drop it")
+                                    f"index {index_label(index)} on {table.qualified_name} is covered by "
+                                    f"{index_label(other)}; drop it")
                     break
+
+
+def index_label(index) -> str:
+    columns = f"({', '.join(index.columns)})"
+    if index.name:
+        return f"{index.name} {columns}"
+    return f"the {index.constraint} constraint {columns}" if index.constraint else f"an unnamed index {columns}"
 
 
 # ---------------------------------------------------------------- about suppressions

@@ -330,6 +330,32 @@ def create_table(state: SchemaState, node: ast.CreateStmt, statement: Statement)
             add_constraint(state, table, element, statement)
 
 
+def create_table_as(state: SchemaState, node: ast.CreateTableAsStmt, statement: Statement) -> None:
+    """CREATE TABLE ... AS: a table whose columns come from a query (not tracked)."""
+    if node.objtype != enums.ObjectType.OBJECT_TABLE:
+        return
+    key = relation_key(node.into.rel)
+    origin = Origin(statement)
+    table = Table(key[0], key[1], origin=origin, rls=False, rls_origin=origin)
+    table.privileges = grant_defaults(state.table_defaults, key[0], origin)
+    state.tables[key] = table
+
+
+def set_schema(state: SchemaState, node: ast.AlterObjectSchemaStmt, statement: Statement) -> None:
+    if node.objectType not in (enums.ObjectType.OBJECT_TABLE, enums.ObjectType.OBJECT_VIEW) \
+            or node.relation is None:
+        return
+    key = relation_key(node.relation)
+    objects = state.tables if node.objectType == enums.ObjectType.OBJECT_TABLE else state.views
+    moved = objects.pop(key, None)
+    if moved is None:
+        return
+    moved.schema = node.newschema
+    objects[(node.newschema, key[1])] = moved
+    for policy in getattr(moved, "policies", {}).values():
+        policy.table = (node.newschema, key[1])
+
+
 def alter_table(state: SchemaState, node: ast.AlterTableStmt, statement: Statement) -> None:
     if node.objtype == enums.ObjectType.OBJECT_VIEW:
         alter_view(state, node, statement)
@@ -514,9 +540,16 @@ def function_settings(options) -> tuple[bool | None, str | None | bool]:
     for option in options or ():
         if option.defname == "security":
             definer = bool(option.arg.boolval)
+        elif option.defname == "set" and option.arg.kind == enums.VariableSetKind.VAR_RESET_ALL:
+            search_path = False
         elif option.defname == "set" and option.arg.name == "search_path":
-            if option.arg.kind == enums.VariableSetKind.VAR_SET_VALUE:
-                search_path = ", ".join(deparse(a) for a in option.arg.args or ())
+            kind = option.arg.kind
+            if kind == enums.VariableSetKind.VAR_SET_VALUE:
+                search_path = ", ".join(deparse(a) for a in option.arg.args or ()) or "''"
+            elif kind == enums.VariableSetKind.VAR_SET_CURRENT:
+                search_path = "from current"
+            elif kind == enums.VariableSetKind.VAR_SET_DEFAULT:
+                search_path = "default"
             else:
                 search_path = False
     return definer, search_path
@@ -652,6 +685,8 @@ def drop_index(state: SchemaState, target: tuple) -> None:
 
 HANDLERS: dict[type, Callable[[SchemaState, ast.Node, Statement], None]] = {
     ast.CreateStmt: create_table,
+    ast.CreateTableAsStmt: create_table_as,
+    ast.AlterObjectSchemaStmt: set_schema,
     ast.AlterTableStmt: alter_table,
     ast.IndexStmt: create_index,
     ast.ViewStmt: create_view,
