@@ -1,13 +1,15 @@
-"""``tenantspec lint``: a thin command over ``lint_paths``.
+"""Lint Supabase migrations for tenancy mistakes (rules: --list-rules, docs/lint.md).
 
-Exit status: 0 nothing at or above ``--fail-on``; 1 findings at or above it; 2 usage
-errors and unparsable SQL (printed with its location).
+Exit status: 0 nothing at or above --fail-on; 1 findings at or above it; 2 usage errors
+and unparsable SQL (printed with its location).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
+from pathlib import Path
 
 from generator.errors import TenantspecError
 from generator.lint import RULES, Severity, lint_paths
@@ -21,8 +23,8 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the lint command's arguments to ``parser`` (its own or a subcommand's)."""
     parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help=f"migration files or folders, applied in file-name order "
-                             f"(default: {SUPABASE_MIGRATIONS})")
+                        help=f"migration files or folders, applied in file-name order; a project folder "
+                             f"means its {SUPABASE_MIGRATIONS} (default: {SUPABASE_MIGRATIONS})")
     parser.add_argument("--format", choices=sorted(FORMATS), default="text",
                         help="text: file:line:col RULE-ID severity message (default); "
                              "json; sarif (2.1.0, for code-scanning upload)")
@@ -69,8 +71,11 @@ def run(args: argparse.Namespace) -> int:
         out.write(f"{rule.id} ({rule.severity}): {rule.summary}\n\n{rule.doc}\n")
         return EXIT_CLEAN
     try:
-        findings = lint_paths(args.paths or [SUPABASE_MIGRATIONS], config_from(args))
+        default = Path(getattr(args, "root", ".")) / SUPABASE_MIGRATIONS
+        findings = lint_paths(args.paths or [default], config_from(args))
     except TenantspecError as error:
+        if getattr(args, "traceback", False):
+            traceback.print_exc()
         for problem in error.problems:
             sys.stderr.write(f"{problem}\n")
         return EXIT_USAGE
@@ -80,7 +85,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tenantspec lint",
-                                     description="Lint Supabase migrations for tenancy mistakes.")
+    parser = argparse.ArgumentParser(prog="tenantspec lint", description=__doc__)
     add_arguments(parser)
     return run(parser.parse_args(argv))
