@@ -196,7 +196,11 @@ def read_statements(paths: list[Path]) -> list[Statement]:
     """Every statement of every file, in application order."""
     statements: list[Statement] = []
     for path in paths:
-        statements.extend(parse_file(str(path), path.read_text(encoding="utf-8")))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise TenantspecError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+        statements.extend(parse_file(str(path), text))
     return statements
 
 

@@ -456,6 +456,12 @@ def rename(state: SchemaState, node: ast.RenameStmt, statement: Statement) -> No
         if column is not None:
             column.name = node.newname
             table.columns[node.newname] = column
+    elif kind == enums.ObjectType.OBJECT_INDEX:
+        schema, name = relation_key(node.relation)
+        for table in state.tables.values():
+            for index in table.indexes:
+                if table.schema == schema and index.name == name:
+                    index.name = node.newname
     elif kind == enums.ObjectType.OBJECT_POLICY:
         table = state.table(relation_key(node.relation))
         policy = table.policies.pop(node.subname, None)

@@ -213,3 +213,9 @@ def test_suppression_on_a_do_block_covers_the_statements_inside():
 def test_docs_list_every_rule():
     docs = (ROOT / "docs" / "lint.md").read_text(encoding="utf-8")
     assert [rule_id for rule_id in RULES if f"`{rule_id}`" not in docs] == []
+
+
+def test_file_that_is_not_utf8_exits_two(tmp_path, capsys):
+    (tmp_path / "0001_latin1.sql").write_bytes("-- configuración\nselect 1;\n".encode("latin-1"))
+    assert main([str(tmp_path)]) == 2
+    assert "not UTF-8" in capsys.readouterr().err
