@@ -219,3 +219,9 @@ def test_file_that_is_not_utf8_exits_two(tmp_path, capsys):
     (tmp_path / "0001_latin1.sql").write_bytes("-- configuración\nselect 1;\n".encode("latin-1"))
     assert main([str(tmp_path)]) == 2
     assert "not UTF-8" in capsys.readouterr().err
+
+
+def test_columns_count_characters_not_bytes():
+    line = 'create policy "Política ñandú" on public.orders for select to authenticated using (user_id = auth.uid());'
+    found = [f for f in lint_text(f"-- configuración\n{line}\n") if f.rule_id == "auth-call-per-row"]
+    assert [(f.location.line, f.location.col) for f in found] == [(2, line.index("auth.uid") + 1)]
