@@ -5,7 +5,7 @@ Loads 1,000 workspaces, 10,000 jobs and 1,000,000 items into the test suite's Po
 three variants on the same data, prints a table and writes bench/results/rls-<date>.json.
 See docs/bench.md.
 
-    .venv/bin/python bench/rls.py            # full scale, about five minutes
+    .venv/bin/python bench/rls.py            # full scale, about two minutes
     .venv/bin/python bench/rls.py --quick    # a tenth of the data, to try things out
 """
 
@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from generator.testing.database import (
@@ -28,6 +29,7 @@ from generator.testing.database import (
     clone_database,
     drop_database,
 )
+from generator.testing.impersonate import Impersonator
 from generator.testing.server import ServerConfig, ServerError, start_server
 from generator.testing.supabase import create_probe_login, drop_probe_login, install_roles
 from rls_data import (
@@ -129,38 +131,67 @@ def statement_for(query: Query, variant: Variant, persona: Persona) -> str:
     return bind(query.as_service if variant.uses_service_sql else query.as_user, persona)
 
 
-def sample(cell: Cell, api, variant: Variant, persona: Persona, statement: str) -> None:
+@dataclass
+class Session:
+    """The two databases, one API connection to each, and how long to keep timing."""
+
+    databases: dict[str, TestDatabase]
+    apis: dict[str, Impersonator]
+    persona: Persona
+    rounds: int
+    cell_budget_s: float
+
+    def request(self, query: Query, variant: Variant):
+        """(api, role, claims, statement) for one query under one variant."""
+        return (
+            self.apis[variant.database],
+            variant.role,
+            variant.claims(self.persona),
+            statement_for(query, variant, self.persona),
+        )
+
+    def vacuum_items(self) -> None:
+        """Clear the dead row versions rolled-back writes leave in robot_job_items and its
+        indexes, in both databases. Without it every write round walks more dead index
+        entries than the one before, and more in the database two variants share.
+        INDEX_CLEANUP ON: VACUUM otherwise skips the indexes when few pages are affected."""
+        for database in self.databases.values():
+            with database.connect_admin(autocommit=True) as conn:
+                conn.execute("vacuum (index_cleanup on) public.robot_job_items")
+
+
+def sample(session: Session, cell: Cell, query: Query, variant: Variant) -> None:
     """One timed EXPLAIN (ANALYZE) request and one timed plain request."""
-    claims = variant.claims(persona)
-    explained = run_explain(api, variant.role, claims, statement)
-    wall_ms, outcome = run_plain(api, variant.role, claims, statement)
+    request = session.request(query, variant)
+    explained = run_explain(*request)
+    wall_ms, outcome = run_plain(*request)
     if outcome != cell.outcome:
         raise RowMismatch(
-            f"{cell.query} as {variant.name} returned {outcome} now and {cell.outcome} before"
+            f"{query.name} as {variant.name} returned {outcome} now and {cell.outcome} before"
         )
     cell.execution_ms.append(explained.execution_ms)
     cell.planning_ms.append(explained.planning_ms)
     cell.wall_ms.append(wall_ms)
 
 
-def warm_up(queries, apis, persona: Persona) -> dict[tuple[str, str], Cell]:
+def warm_up(session: Session, queries: list[Query]) -> dict[tuple[str, str], Cell]:
     """Run every request twice untimed, fill the caches, and check that all variants of a
     query return the same rows (the same row count and the same rows, by digest)."""
     cells = {}
     for query in queries:
         for variant in VARIANTS:
-            api = apis[variant.database]
-            statement = statement_for(query, variant, persona)
-            claims = variant.claims(persona)
+            request = session.request(query, variant)
             for _ in range(2):
-                explained = run_explain(api, variant.role, claims, statement)
-                _, outcome = run_plain(api, variant.role, claims, statement)
+                explained = run_explain(*request)
+                _, outcome = run_plain(*request)
             if not query.is_write and round(explained.top_rows) != outcome.rows:
                 raise RowMismatch(
                     f"{query.name} as {variant.name}: EXPLAIN saw {explained.top_rows} rows, "
                     f"the plain request {outcome.rows}"
                 )
-            cells[query.name, variant.name] = Cell(query.name, variant.name, outcome=outcome)
+            cells[query.name, variant.name] = Cell(
+                query.name, variant.name, outcome=outcome, statement=request[3]
+            )
         outcomes = {variant.name: cells[query.name, variant.name].outcome for variant in VARIANTS}
         if len(set(outcomes.values())) != 1:
             raise RowMismatch(f"{query.name}: the variants disagree: {outcomes}")
@@ -169,34 +200,30 @@ def warm_up(queries, apis, persona: Persona) -> dict[tuple[str, str], Cell]:
     return cells
 
 
-def measure(queries, apis, persona: Persona, rounds: int, cell_budget_s: float, cells) -> None:
-    """Interleave the variants round by round (rotating which goes first), so drift on a
-    shared machine hits them alike. A cell stops early once it has spent its time budget
-    and has at least five samples."""
-    for number in range(rounds):
+def run_phase(session: Session, queries: list[Query], *, writes: bool) -> dict:
+    """Warm up, then time the variants interleaved round by round (rotating which goes
+    first) so drift on a shared machine hits them alike, then keep one readable plan per
+    query and variant. A cell stops early once it has spent its time budget and has five
+    samples. Write rounds start from a vacuumed table."""
+    cells = warm_up(session, queries)
+    for number in range(session.rounds):
+        if writes:
+            session.vacuum_items()
         for query in queries:
-            order = VARIANTS[number % 3:] + VARIANTS[: number % 3]
-            for variant in order:
+            for variant in VARIANTS[number % 3:] + VARIANTS[: number % 3]:
                 cell = cells[query.name, variant.name]
-                if len(cell.execution_ms) >= 5 and cell.spent_ms > cell_budget_s * 1000:
+                if len(cell.execution_ms) >= 5 and cell.spent_ms > session.cell_budget_s * 1000:
                     continue
-                statement = statement_for(query, variant, persona)
-                sample(cell, apis[variant.database], variant, persona, statement)
-        if (number + 1) % 10 == 0 or number + 1 == rounds:
+                sample(session, cell, query, variant)
+        if (number + 1) % 10 == 0 or number + 1 == session.rounds:
             names = ", ".join(query.name for query in queries)
-            log(f"  round {number + 1}/{rounds} of {names}")
-
-
-def run_phase(queries, apis, persona: Persona, rounds: int, cell_budget_s: float):
-    """Warm up, time, then keep one readable plan per query and variant."""
-    cells = warm_up(queries, apis, persona)
-    measure(queries, apis, persona, rounds, cell_budget_s, cells)
+            log(f"  round {number + 1}/{session.rounds} of {names}")
+    if writes:
+        session.vacuum_items()
     for query in queries:
         for variant in VARIANTS:
-            cell = cells[query.name, variant.name]
-            cell.statement = statement_for(query, variant, persona)
-            cell.plan_text = explain_text(
-                apis[variant.database], variant.role, variant.claims(persona), cell.statement
+            cells[query.name, variant.name].plan_text = explain_text(
+                *session.request(query, variant)
             )
     return cells
 
@@ -224,7 +251,7 @@ def git_state() -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     scale = QUICK if args.quick else FULL
-    rounds = args.rounds or (11 if args.quick else 31)
+    rounds = args.rounds or (15 if args.quick else 51)
     started = time.perf_counter()
     now = datetime.datetime.now(datetime.timezone.utc)
     out = args.out or RESULTS_DIR / f"rls-{now:%Y-%m-%d}{'-quick' if args.quick else ''}.json"
@@ -239,13 +266,14 @@ def run(args: argparse.Namespace) -> int:
             load, persona, databases = prepare(server, probe, scale)
             settings = server_settings(databases["generated"])
             apis = {name: database.impersonator() for name, database in databases.items()}
+            session = Session(databases, apis, persona, rounds, args.cell_budget)
             try:
                 reads = [query for query in QUERIES if not query.is_write]
                 writes = [query for query in QUERIES if query.is_write]
                 log(f"measuring {len(QUERIES)} queries x {len(VARIANTS)} variants, {rounds} rounds")
                 # Reads first: the writes roll back but leave dead row versions behind.
-                cells = run_phase(reads, apis, persona, rounds, args.cell_budget)
-                cells |= run_phase(writes, apis, persona, rounds, args.cell_budget)
+                cells = run_phase(session, reads, writes=False)
+                cells |= run_phase(session, writes, writes=True)
                 results = [
                     QueryResult(query, {v.name: cells[query.name, v.name] for v in VARIANTS})
                     for query in QUERIES
@@ -313,9 +341,9 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="100 workspaces, 1,000 jobs, 100,000 items; 11 rounds")
+                        help="100 workspaces, 1,000 jobs, 100,000 items; 15 rounds")
     parser.add_argument("--rounds", type=int, help="timed runs per query and variant "
-                        "(default 31, or 11 with --quick)")
+                        "(default 51, or 15 with --quick)")
     parser.add_argument("--cell-budget", type=float, default=30.0, metavar="SECONDS",
                         help="stop timing a query/variant once it has spent this long and "
                         "has five samples (default 30)")

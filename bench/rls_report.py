@@ -89,7 +89,8 @@ def format_table(results: list[QueryResult], labels: dict[str, str]) -> str:
                 ratio = f"{result.ratio('generated', 'no_rls'):.2f}x"
             per_row = ""
             if variant == "per_row":
-                per_row = f"{result.ratio('per_row', 'generated'):.0f}x"
+                factor = result.ratio("per_row", "generated")
+                per_row = f"{factor:.1f}x" if factor < 10 else f"{factor:.0f}x"
             lines.append((
                 result.query.name if index == 0 else "",
                 labels[variant],
