@@ -7,7 +7,7 @@ from typing import Iterator
 
 from pglast import ast, enums
 
-from generator.lint.state import SchemaState, Table, relation_key
+from generator.lint.state import SchemaState, Table, deparse, relation_key
 
 
 def children(node) -> Iterator:
@@ -48,7 +48,6 @@ def display_call(call: ast.FuncCall) -> str:
 
 
 def display_expression(node) -> str:
-    from generator.lint.state import deparse
     try:
         return deparse(node)
     except Exception:  # deparse is only for messages; never let it hide a finding

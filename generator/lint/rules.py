@@ -18,7 +18,7 @@ from generator.lint.expression import (
     calls, correlated, display_call, display_expression, function_name, per_row_calls, refers_to_row,
     ties_column, walk,
 )
-from generator.lint.state import PUBLIC, Function, Origin, Policy, SchemaState, Table
+from generator.lint.state import PUBLIC, Origin, Policy, SchemaState, Table
 
 
 class Severity(enum.IntEnum):
@@ -365,9 +365,9 @@ def cross_tenant_reference(state: SchemaState) -> Iterator[Violation]:
     from public.robot_jobs j where j.id = job_id)`, or use a composite foreign key
     `(workspace_id, order_id) references orders (workspace_id, id)`."""
     for table, policy in all_policies(state):
-        expression = checked_expression(policy)
         if policy.command not in ("insert", "update", "all"):
             continue
+        expression = checked_expression(policy)
         restrictive = [p for p in table.policies.values()
                        if not p.permissive and p.command in (policy.command, "all")]
         for fk in tenant_foreign_keys(state, table):
