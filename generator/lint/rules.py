@@ -161,6 +161,20 @@ def security_definer_public_execute(state: SchemaState) -> Iterator[Violation]:
                                     f"by {', '.join(roles)} ({how}); revoke execute from public, anon")
 
 
+@rule("security-definer-in-api-schema", Severity.WARNING, "SECURITY DEFINER function in an API-exposed schema")
+def security_definer_in_api_schema(state: SchemaState) -> Iterator[Violation]:
+    """A SECURITY DEFINER function created in a schema the API exposes (`public` by
+    default). PostgREST publishes every function there as `/rpc/<name>`, so any role that
+    may execute it can call it directly, with its owner's rights and arguments of their
+    choosing, not only through the policies it was written for. Fix: create it in a schema
+    the API does not expose (`private`), grant USAGE on that schema to the roles whose
+    policies call it, and call it schema-qualified."""
+    for function in state.functions.values():
+        if function.security_definer and function.schema in state.config.api_schemas:
+            yield Violation(function.origin, f"SECURITY DEFINER function {function.signature} is in an API-exposed "
+                                             f"schema: callable as /rpc/{function.name}; move it to a private schema")
+
+
 def function_is_helper(state: SchemaState, call: ast.FuncCall) -> bool:
     """A membership helper: configured by name, or a SECURITY DEFINER function the folder made."""
     schema, name = function_name(call)
@@ -219,14 +233,21 @@ def rls_disabled(state: SchemaState) -> Iterator[Violation]:
 
 @rule("rls-without-policy", Severity.WARNING, "row-level security on, no policy")
 def rls_without_policy(state: SchemaState) -> Iterator[Violation]:
-    """A table in an API-exposed schema with row-level security on and no policy at all.
+    """A table in an API-exposed schema with row-level security on and no policy at all
+    (or only RESTRICTIVE ones, which narrow permissive policies and grant nothing alone).
     Every request then sees no rows and every write fails: usually a forgotten migration
     rather than a choice. Fix: add the policies; if only service_role (which bypasses RLS)
     should use the table, revoke the API roles' grants and suppress with that reason."""
     for table in api_tables(state):
-        if table.rls and not table.policies:
+        if not table.rls:
+            continue
+        if not table.policies:
             yield Violation(table.rls_origin,
                             f"{table.qualified_name} has row-level security on but no policy: nobody can use it")
+        elif not any(p.permissive for p in table.policies.values()):
+            yield Violation(table.rls_origin,
+                            f"{table.qualified_name} has only restrictive policies: they narrow permissive "
+                            f"ones, and without one nobody can use the table")
 
 
 @rule("policy-without-rls", Severity.ERROR, "policy on a table whose row-level security is off")
