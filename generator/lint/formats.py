@@ -70,6 +70,8 @@ def format_sarif(findings: list[Finding]) -> str:
                 "name": "tenantspec-lint",
                 "rules": rules,
             }},
+            # pglast positions, and so our columns, count characters, not UTF-16 units
+            "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     }
