@@ -16,7 +16,7 @@ from typing import Callable
 from pglast import ast, enums
 from pglast.stream import RawStream
 
-from generator.errors import Location
+from generator.errors import Location, Problem, TenantspecError
 from generator.lint.config import LEGACY, LintConfig
 from generator.lint.source import Statement
 
@@ -185,8 +185,16 @@ def replay(statements: list[Statement], config: LintConfig) -> SchemaState:
     state.statements = statements
     for statement in statements:
         handler = HANDLERS.get(type(statement.node))
-        if handler is not None:
+        if handler is None:
+            continue
+        try:
             handler(state, statement.node, statement)
+        except Exception as error:  # a statement shape replay does not know: say where
+            raise TenantspecError(Problem(
+                statement.file.location(statement.start),
+                f"lint cannot follow this {type(statement.node).__name__} ({error!r}); "
+                f"please report it with the statement",
+            )) from error
     return state
 
 
