@@ -81,7 +81,7 @@ LOAD_STATEMENTS: tuple[tuple[str, str], ...] = (
         from generate_series(0, %(workspaces)s - 1) as w
         """,
     ),
-    # Users 0..workspaces-1 own workspace n; every user belongs to 1 + n %% 3 workspaces.
+    # Users 0..workspaces-1 own workspace n; every user belongs to 1 + n % 3 workspaces.
     # Extra memberships step by 331 workspaces so they never repeat one; a quarter are admins.
     (
         "workspace_members",
@@ -107,7 +107,8 @@ LOAD_STATEMENTS: tuple[tuple[str, str], ...] = (
     (
         "orders",
         """
-        insert into public.orders (id, workspace_id, tracking_number, customer_name, shipping_city, total)
+        insert into public.orders
+          (id, workspace_id, tracking_number, customer_name, shipping_city, total)
         select md5('o:' || w || ':' || k)::uuid, md5('w:' || w)::uuid,
                'TRK' || lpad((w * %(orders_per_workspace)s + k)::text, 9, '0'),
                'Customer ' || k,
@@ -120,24 +121,28 @@ LOAD_STATEMENTS: tuple[tuple[str, str], ...] = (
     (
         "carrier_configs",
         """
-        insert into public.carrier_configs (workspace_id, carrier, portal_username, portal_password, is_enabled)
-        select md5('w:' || w)::uuid, 'coordinadora', 'portal-' || w, 'secret-' || w, w %% 10 <> 0
+        insert into public.carrier_configs
+          (workspace_id, carrier, portal_username, portal_password, is_enabled)
+        select md5('w:' || w)::uuid, 'coordinadora', 'portal-' || w, 'secret-' || w,
+               w %% 10 <> 0
         from generate_series(0, %(workspaces)s - 1) as w
         """,
     ),
-    # Job j belongs to workspace j %% workspaces, so a workspace's jobs are spread over time.
+    # Job j belongs to workspace j % workspaces, so a workspace's jobs are spread over time.
     (
         "robot_jobs",
         """
-        insert into public.robot_jobs (id, workspace_id, status, total_items, success_count,
-                                       error_count, idempotency_key, started_at, completed_at, created_at)
+        insert into public.robot_jobs
+          (id, workspace_id, status, total_items, success_count, error_count,
+           idempotency_key, started_at, completed_at, created_at)
         select md5('j:' || j)::uuid, md5('w:' || j %% %(workspaces)s)::uuid,
                case when j >= %(jobs)s - %(workspaces)s then 'processing'
                     when j %% 17 = 0 then 'failed' else 'completed' end,
                %(items_per_job)s, %(items_per_job)s * 8 / 10, %(items_per_job)s / 10,
                'job-' || j,
                now() - make_interval(mins => %(jobs)s - j),
-               case when j < %(jobs)s - %(workspaces)s then now() - make_interval(mins => %(jobs)s - j - 1) end,
+               case when j < %(jobs)s - %(workspaces)s
+                    then now() - make_interval(mins => %(jobs)s - j - 1) end,
                now() - make_interval(mins => %(jobs)s - j)
         from generate_series(0, %(jobs)s - 1) as j
         """,
@@ -147,20 +152,24 @@ LOAD_STATEMENTS: tuple[tuple[str, str], ...] = (
     (
         "robot_job_items",
         """
-        insert into public.robot_job_items (id, job_id, order_id, status, tracking_number,
-                                            validated_city, value_sent, error_type, error_message,
-                                            started_at, completed_at, created_at)
+        insert into public.robot_job_items
+          (id, job_id, order_id, status, tracking_number, validated_city, value_sent,
+           error_type, error_message, started_at, completed_at, created_at)
         select md5('i:' || j || ':' || i)::uuid, md5('j:' || j)::uuid,
                md5('o:' || j %% %(workspaces)s || ':'
-                   || ((j / %(workspaces)s) * %(items_per_job)s + i) %% %(orders_per_workspace)s)::uuid,
+                   || ((j / %(workspaces)s) * %(items_per_job)s + i)
+                      %% %(orders_per_workspace)s)::uuid,
                s.status,
                case when s.status = 'success' then 'CO' || lpad((j * 1000 + i)::text, 10, '0') end,
                case when s.status in ('success', 'error') then 'Bogota' end,
-               jsonb_build_object('order', i, 'city', 'Bogota', 'weight_kg', 1 + i %% 20, 'cod', i %% 3 = 0),
-               case when s.status = 'error' then (array['validation', 'portal', 'timeout', 'unknown'])[1 + i %% 4] end,
+               jsonb_build_object('order', i, 'city', 'Bogota', 'weight_kg', 1 + i %% 20,
+                                  'cod', i %% 3 = 0),
+               case when s.status = 'error'
+                    then (array['validation', 'portal', 'timeout', 'unknown'])[1 + i %% 4] end,
                case when s.status = 'error' then 'Portal rejected the order' end,
                now() - make_interval(mins => %(jobs)s - j),
-               case when s.status in ('success', 'error') then now() - make_interval(mins => %(jobs)s - j) end,
+               case when s.status in ('success', 'error')
+                    then now() - make_interval(mins => %(jobs)s - j) end,
                now() - make_interval(mins => %(jobs)s - j)
         from generate_series(0, %(jobs)s - 1) as j,
              generate_series(0, %(items_per_job)s - 1) as i,
