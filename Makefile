@@ -22,8 +22,14 @@ check: $(STAMP)
 	$(PY) -m generator check
 	$(MAKE) --no-print-directory lint
 
+# Our tenancy rules, then squawk for migration safety (docs/lint.md says which checks what).
+# prefer-bigint-over-int: counters are integers by design; the timeout rules want
+# `set local` timeouts that mean nothing outside a transaction.
 lint: $(STAMP)
 	$(PY) -m generator lint supabase/migrations
+	$(VENV)/bin/squawk --assume-in-transaction --pg-version=15.0 \
+	  --exclude=prefer-bigint-over-int,require-lock-timeout,require-statement-timeout \
+	  supabase/migrations/*.sql
 
 test: $(STAMP)
 	$(PY) -m pytest
