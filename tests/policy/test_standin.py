@@ -1,0 +1,117 @@
+"""The Supabase stand-in and the impersonation behave as Supabase and PostgREST do."""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.testing.impersonate import Impersonator
+
+
+def test_probe_login_is_shaped_like_authenticator(database):
+    with database.connect_probe() as conn:
+        row = conn.execute(
+            "select rolcanlogin, rolsuper, rolinherit, rolbypassrls, rolcreaterole, rolcreatedb "
+            "from pg_roles where rolname = session_user"
+        ).fetchone()
+        member_of = {
+            r[0] for r in conn.execute(
+                "select b.rolname from pg_auth_members m join pg_roles b on b.oid = m.roleid "
+                "join pg_roles u on u.oid = m.member where u.rolname = session_user"
+            )
+        }
+    assert row == (True, False, False, False, False, False)
+    assert {"anon", "authenticated", "service_role"} <= member_of
+
+
+def test_impersonator_refuses_a_superuser_login(database):
+    from generator.testing.impersonate import ImpersonationError
+
+    with pytest.raises(ImpersonationError, match="never|NOINHERIT"):
+        Impersonator(database.server.conninfo(database.name))
+
+
+@pytest.mark.parametrize(
+    "role,expected",
+    [
+        ("anon", (False, False, False)),
+        ("authenticated", (False, False, False)),
+        ("service_role", (False, False, True)),
+    ],
+)
+def test_api_roles_have_supabase_attributes(database, role, expected):
+    """(can login, inherits, bypasses RLS)"""
+    with database.connect_admin() as conn:
+        row = conn.execute(
+            "select rolcanlogin, rolinherit, rolbypassrls from pg_roles where rolname = %s", (role,)
+        ).fetchone()
+    assert row == expected
+
+
+def test_auth_helpers_read_the_request_claims(impersonate, world):
+    persona = world.persona("agent_A")
+    with impersonate.as_user(persona) as conn:
+        row = conn.execute(
+            "select current_user, auth.uid(), auth.role(), auth.email(), auth.jwt() ->> 'sub'"
+        ).fetchone()
+    assert row == ("authenticated", persona.user_id, "authenticated", persona.email, str(persona.user_id))
+
+
+def test_auth_uid_is_null_for_anon(impersonate):
+    with impersonate.as_anon() as conn:
+        assert conn.execute("select current_user, auth.uid(), auth.role()").fetchone() == ("anon", None, "anon")
+
+
+def test_legacy_per_claim_setting_wins(impersonate, world):
+    """auth.uid() reads request.jwt.claim.sub before request.jwt.claims, as Supabase's does."""
+    with impersonate.as_user(world.persona("owner_A")) as conn:
+        conn.execute("select set_config('request.jwt.claim.sub', %s, true)", (str(world.persona("owner_B").user_id),))
+        assert conn.execute("select auth.uid()").fetchone()[0] == world.persona("owner_B").user_id
+
+
+def test_request_settings_read_back_empty_afterwards(impersonate, world, database):
+    with impersonate.as_user(world.persona("owner_A")):
+        pass
+    row = impersonate.conn.execute(
+        "select current_user, current_setting('role'), current_setting('request.jwt.claims', true)"
+    ).fetchone()
+    impersonate.conn.rollback()
+    assert row == (database.probe.role, "none", "")
+
+
+def test_auth_helpers_are_stable_sql_with_empty_search_path(database):
+    with database.connect_admin() as conn:
+        rows = conn.execute(
+            """
+            select p.proname, l.lanname, p.provolatile, p.proconfig
+            from pg_proc p join pg_language l on l.oid = p.prolang
+            where p.pronamespace = 'auth'::regnamespace and p.proname in ('uid', 'role', 'email', 'jwt')
+            order by 1
+            """
+        ).fetchall()
+    assert [r[0] for r in rows] == ["email", "jwt", "role", "uid"]
+    for name, language, volatility, config in rows:
+        assert (language, volatility, config) == ("sql", "s", ["search_path=\"\""]), name
+
+
+def test_default_privileges_follow_the_regime(database, privilege_regime):
+    """legacy: new public tables are granted ALL to the API roles; 2026: nothing."""
+    with database.connect_admin() as conn:
+        conn.execute("create table public.regime_probe (id int)")
+        grants = {
+            (r[0], r[1]) for r in conn.execute(
+                "select grantee, privilege_type from information_schema.role_table_grants "
+                "where table_name = 'regime_probe' and grantee in ('anon', 'authenticated', 'service_role')"
+            )
+        }
+        conn.rollback()
+    if privilege_regime == "legacy":
+        assert ("anon", "TRUNCATE") in grants and ("authenticated", "DELETE") in grants
+    else:
+        assert grants == set()
+
+
+def test_realtime_publication_exists(database):
+    with database.connect_admin() as conn:
+        assert conn.execute(
+            "select count(*) from pg_publication where pubname = 'supabase_realtime'"
+        ).fetchone()[0] == 1
