@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from generator.testing.database import (
+    MigrationError,
     MigrationSource,
     TestDatabase,
     build_template,
@@ -36,7 +37,7 @@ from generator.testing.database import (
     drop_database,
 )
 from generator.testing.impersonate import Impersonator
-from generator.testing.server import RunningServer, ServerConfig, start_server
+from generator.testing.server import RunningServer, ServerConfig, ServerError, start_server
 from generator.testing.supabase import (
     PRIVILEGE_REGIMES,
     StandinError,
@@ -129,17 +130,23 @@ def tenantspec_config(pytestconfig: pytest.Config) -> PolicyTestConfig:
 @pytest.fixture(scope="session")
 def tenantspec_server(tenantspec_config: PolicyTestConfig) -> Iterator[SessionServer]:
     """The one server of the session, with Supabase's roles and a probe login."""
-    with start_server(tenantspec_config.server) as server:
-        _TIMINGS["server start"] = server.start_seconds
-        with server.connect_admin(autocommit=True) as conn:
-            created = install_roles(conn)
-            probe = create_probe_login(conn, created)
-        try:
-            yield SessionServer(server=server, probe=probe, roles_created=frozenset(created))
-        finally:
-            if not server.owned_cluster:
-                with server.connect_admin(autocommit=True) as conn:
-                    drop_probe_login(conn, probe)
+    try:
+        with start_server(tenantspec_config.server) as server:
+            _TIMINGS["server start"] = server.start_seconds
+            with server.connect_admin(autocommit=True) as conn:
+                created = install_roles(conn)
+                probe = create_probe_login(conn, created)
+            try:
+                yield SessionServer(server=server, probe=probe, roles_created=frozenset(created))
+            finally:
+                if not server.owned_cluster:
+                    with server.connect_admin(autocommit=True) as conn:
+                        drop_probe_login(conn, probe)
+    except (ServerError, StandinError) as exc:
+        failure = f"tenantspec: no test server: {exc}"
+    else:
+        return
+    pytest.fail(failure, pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -165,13 +172,20 @@ def template_database(
 ) -> Iterator[TestDatabase]:
     """Stand-in, baseline, migrations, probe schema and seed, once per regime."""
     started = time.perf_counter()
-    template = build_template(
-        tenantspec_server.server,
-        privilege_regime,
-        tenantspec_config.source,
-        tenantspec_server.probe,
-        database_seed,
-    )
+    try:
+        template = build_template(
+            tenantspec_server.server,
+            privilege_regime,
+            tenantspec_config.source,
+            tenantspec_server.probe,
+            database_seed,
+        )
+    except MigrationError as exc:
+        failure = f"tenantspec: the template database could not be built: {exc}"
+    else:
+        failure = None
+    if failure:  # failed outside the except block, so the report is the message alone
+        pytest.fail(failure, pytrace=False)
     template_seconds = time.perf_counter() - started
     _TIMINGS[f"template ({privilege_regime})"] = template_seconds
     try:

@@ -148,6 +148,7 @@ def install_database_standin(conn: psycopg.Connection, regime: str) -> None:
     in the database `conn` is connected to, each only where missing."""
     if regime not in PRIVILEGE_REGIMES:
         raise StandinError(f"Unknown privilege regime {regime!r}: use legacy or 2026.")
+    auth_existed = conn.execute("select to_regnamespace('auth')").fetchone()[0] is not None
     conn.execute("create schema if not exists auth")
     if conn.execute("select to_regclass('auth.users')").fetchone()[0] is None:
         conn.execute(AUTH_USERS_TABLE)
@@ -159,8 +160,21 @@ def install_database_standin(conn: psycopg.Connection, regime: str) -> None:
                 f"set search_path = '' as $$ {body} $$"
             )
     roles = sql.SQL(", ").join(sql.Identifier(r) for r in API_ROLES)
-    conn.execute(sql.SQL("grant usage on schema auth to {}").format(roles))
-    conn.execute(sql.SQL("grant usage on schema public to {}").format(roles))
+    for schema in ("auth", "public"):
+        if schema == "auth" and auth_existed:
+            continue  # a real Supabase database: its auth schema is not ours to change
+        lacking = [
+            role for role in API_ROLES
+            if not conn.execute(
+                "select has_schema_privilege(%s, %s, 'USAGE')", (role, schema)
+            ).fetchone()[0]
+        ]
+        if lacking:
+            conn.execute(
+                sql.SQL("grant usage on schema {} to {}").format(
+                    sql.Identifier(schema), sql.SQL(", ").join(map(sql.Identifier, lacking))
+                )
+            )
     exists = conn.execute(
         "select 1 from pg_catalog.pg_publication where pubname = 'supabase_realtime'"
     ).fetchone()
