@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from access_matrix import COMMANDS, PERSONA_KINDS, format_table, load_intent, observe
+from generator.testing.database import clone_database, drop_database
 from generator.testing.personas import WORKSPACES
 
 HEADER = ("cell (table, command, persona, on rows of)", "intended", "declared", "observed")
@@ -37,10 +38,16 @@ def declared(pytestconfig) -> dict:
     return declared_matrix_or_fail(Path(pytestconfig.rootpath))
 
 
-@pytest.fixture
-def observed(impersonate, world, intent):
-    tables = sorted({table for table, _, _ in intent})
-    return observe(impersonate, world, tables)
+@pytest.fixture(scope="module")
+def observed(template_database, world, intent):
+    """Probed once per privilege regime: every probe is a rolled-back request, so the three
+    comparisons can share one clone."""
+    clone = clone_database(template_database)
+    try:
+        with clone.impersonator() as impersonate:
+            return observe(impersonate, world, sorted({table for table, _, _ in intent}))
+    finally:
+        drop_database(clone.server, clone.name)
 
 
 def _rows(intent, declared, observed, keep):
