@@ -226,3 +226,38 @@ def test_new_ids_are_uuids(impersonate, world):
             (world.rows["A"].workspace_id,),
         ).fetchone()[0]
     assert isinstance(new_id, uuid.UUID)
+
+
+def test_security_definer_functions_are_not_executable_by_anon(database):
+    """EXECUTE defaults to PUBLIC: a SECURITY DEFINER helper must revoke it from public and anon."""
+    with database.connect_admin() as conn:
+        rows = conn.execute(
+            """
+            select p.oid::regprocedure::text
+            from pg_catalog.pg_proc p
+            where p.prosecdef
+              and p.pronamespace not in ('pg_catalog'::regnamespace, 'information_schema'::regnamespace,
+                                         'auth'::regnamespace, 'tenantspec_probe'::regnamespace)
+              and has_function_privilege('anon', p.oid, 'EXECUTE')
+            order by 1
+            """
+        ).fetchall()
+    assert rows == [], f"anon may execute SECURITY DEFINER functions: {[r[0] for r in rows]}"
+
+
+def test_policies_on_the_tables_name_their_role(database):
+    """A policy without TO applies to PUBLIC, anon included; each must say whom it is for."""
+    with database.connect_admin() as conn:
+        rows = conn.execute(
+            """
+            select tablename, policyname, roles::text[]
+            from pg_catalog.pg_policies
+            where schemaname = 'public'
+              and tablename in ('carrier_configs', 'robot_jobs', 'robot_job_items')
+              and 'public' = any (roles::text[])
+            order by 1, 2
+            """
+        ).fetchall()
+    assert rows == [], "policies that apply to PUBLIC (no TO clause): " + ", ".join(
+        f"{t}.{p}" for t, p, _ in rows
+    )
