@@ -70,26 +70,32 @@ def test_intent_covers_every_cell(intent):
 
 def test_observed_matches_intent(intent, observed, declared_or_none):
     mismatches = _rows(intent, declared_or_none, observed, lambda i, d, o: o.verdict != i)
-    assert not mismatches, (
-        f"{len(mismatches)} cells where the database does not do what the intent says:\n"
-        + format_table(mismatches, HEADER)
-    )
+    if mismatches:
+        pytest.fail(
+            f"{len(mismatches)} cells where the database does not do what the intent says:\n"
+            + format_table(mismatches, HEADER),
+            pytrace=False,
+        )
 
 
 def test_declared_matches_intent(intent, declared):
     mismatches = _rows(intent, declared, None, lambda i, d, o: d != i)
-    assert not mismatches, (
-        f"{len(mismatches)} cells where the specs declare something other than the intent:\n"
-        + format_table(mismatches, HEADER)
-    )
+    if mismatches:
+        pytest.fail(
+            f"{len(mismatches)} cells where the specs declare something other than the intent:\n"
+            + format_table(mismatches, HEADER),
+            pytrace=False,
+        )
 
 
 def test_observed_matches_declared(intent, declared, observed):
     mismatches = _rows(intent, declared, observed, lambda i, d, o: o.verdict != d)
-    assert not mismatches, (
-        f"{len(mismatches)} cells where the database does not do what the specs declare:\n"
-        + format_table(mismatches, HEADER)
-    )
+    if mismatches:
+        pytest.fail(
+            f"{len(mismatches)} cells where the database does not do what the specs declare:\n"
+            + format_table(mismatches, HEADER),
+            pytrace=False,
+        )
 
 
 def test_denials_are_recorded_as_error_or_zero_rows(intent, observed):
