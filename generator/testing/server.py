@@ -141,12 +141,16 @@ def _container_server(config: ServerConfig) -> Iterator[RunningServer]:
             f"({type(exc).__name__}: {exc}). Start Docker or set DOCKER_HOST, or unset "
             "TENANTSPEC_DB to use the embedded PostgreSQL."
         ) from exc
-    from testcontainers.postgres import PostgresContainer
+    try:
+        from testcontainers.community.postgres import PostgresContainer
+    except ImportError:  # testcontainers before the community split
+        from testcontainers.postgres import PostgresContainer
 
     password = secrets.token_hex(16)
     started = time.perf_counter()
     container = PostgresContainer(
-        config.container_image, username="postgres", password=password, dbname="postgres"
+        config.container_image, username="postgres", password=password, dbname="postgres",
+        driver=None,
     )
     with container:
         host = container.get_container_host_ip()
