@@ -132,29 +132,45 @@ def build_template(
     files = source.files()
     name = f"tenantspec_tpl_{regime}_{secrets.token_hex(3)}"
     create_database(server, name)
-    with server.connect_admin(name, autocommit=True) as conn:
-        install_database_standin(conn, regime)
-        for path in files:
-            apply_sql_file(conn, path)
-        with conn.transaction():
-            conn.execute(PROBE_SCHEMA_SQL)
-            ident = sql.Identifier(probe.role)
-            conn.execute(sql.SQL("grant usage on schema tenantspec_probe to {}").format(ident))
-            conn.execute(
-                sql.SQL(
-                    "grant execute on function tenantspec_probe.snapshot(regclass) to {}"
-                ).format(ident)
-            )
-        if seed is not None:
+    try:
+        with server.connect_admin(name, autocommit=True) as conn:
             try:
-                with conn.transaction():
-                    seed(conn)
+                install_database_standin(conn, regime)
             except psycopg.Error as exc:
                 raise MigrationError(
-                    f"Seeding the template after {source.migrations_dir} failed: {exc}. The "
-                    "seed writes the columns the suite relies on; the migrations must create them."
+                    f"Installing the Supabase stand-in ({regime} privileges) as "
+                    f"{conn.info.user!r} failed: {exc}. The migrating role needs to create "
+                    "schemas, functions and publications in a database it owns."
                 ) from exc
+            for path in files:
+                apply_sql_file(conn, path)
+            _install_probe_schema(conn, probe)
+            if seed is not None:
+                try:
+                    with conn.transaction():
+                        seed(conn)
+                except psycopg.Error as exc:
+                    raise MigrationError(
+                        f"Seeding the template after {source.migrations_dir} failed: {exc}. The "
+                        "seed writes the columns the suite relies on; the migrations must create "
+                        "them."
+                    ) from exc
+    except BaseException:
+        drop_database(server, name)  # never leave a half-built database behind
+        raise
     return TestDatabase(server=server, name=name, regime=regime, probe=probe)
+
+
+def _install_probe_schema(conn: psycopg.Connection, probe: ProbeLogin) -> None:
+    with conn.transaction():
+        conn.execute(PROBE_SCHEMA_SQL)
+        ident = sql.Identifier(probe.role)
+        conn.execute(sql.SQL("grant usage on schema tenantspec_probe to {}").format(ident))
+        conn.execute(
+            sql.SQL("grant execute on function tenantspec_probe.snapshot(regclass) to {}").format(
+                ident
+            )
+        )
 
 
 def clone_database(template: TestDatabase, prefix: str = "tenantspec_t") -> TestDatabase:

@@ -40,6 +40,7 @@ from generator.testing.impersonate import Impersonator
 from generator.testing.server import RunningServer, ServerConfig, ServerError, start_server
 from generator.testing.supabase import (
     PRIVILEGE_REGIMES,
+    ProbeLogin,
     StandinError,
     create_probe_login,
     drop_probe_login,
@@ -71,7 +72,7 @@ class SessionServer:
     """The running server plus what the session installed on it."""
 
     server: RunningServer
-    probe: object  # ProbeLogin
+    probe: ProbeLogin
     roles_created: frozenset[str]
 
 
@@ -124,7 +125,11 @@ def _resolve_config(config: pytest.Config) -> PolicyTestConfig:
 
 @pytest.fixture(scope="session")
 def tenantspec_config(pytestconfig: pytest.Config) -> PolicyTestConfig:
-    return _resolve_config(pytestconfig)
+    try:
+        return _resolve_config(pytestconfig)
+    except ServerError as exc:
+        failure = f"tenantspec: {exc}"
+    pytest.fail(failure, pytrace=False)
 
 
 @pytest.fixture(scope="session")
