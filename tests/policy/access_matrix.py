@@ -22,6 +22,7 @@ INTENT_FILE = Path(__file__).resolve().parents[1] / "access_intent.yaml"
 
 # (probes, seconds) of every observed matrix this session, for the terminal summary.
 PROBE_FIGURES: list[tuple[int, float]] = []
+OBSERVED: list["ObservedMatrix"] = []
 
 Cell = tuple[str, str, str]  # (table, command, persona_kind)
 
@@ -158,7 +159,22 @@ def observe(impersonate: Impersonator, world: World, tables) -> ObservedMatrix:
                     cells[(table, command, kind, workspace)] = Observation(verdict, how)
     matrix = ObservedMatrix(cells, probes, time.perf_counter() - started)
     PROBE_FIGURES.append((probes, matrix.seconds))
+    OBSERVED.append(matrix)
     return matrix
+
+
+def denial_summary(matrices: list[ObservedMatrix]) -> dict[str, int]:
+    """How denials surfaced across the session: by error code, by zero rows, by hiding rows."""
+    counts: dict[str, int] = {}
+    for matrix in matrices:
+        for (_table, command, _kind, _ws), obs in matrix.cells.items():
+            if obs.verdict != "denied":
+                continue
+            for part in obs.how.split("; "):
+                how = part.split(": ", 1)[-1]
+                key = f"{'read' if command == 'select' else 'write'} {how if 'error' in how else ('0 rows' if command != 'select' else 'rows hidden')}"
+                counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def format_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:

@@ -16,7 +16,7 @@ def world() -> World:
 
 
 def pytest_terminal_summary(terminalreporter):
-    from access_matrix import PROBE_FIGURES
+    from access_matrix import OBSERVED, PROBE_FIGURES, denial_summary
 
     if PROBE_FIGURES:
         probes = sum(n for n, _ in PROBE_FIGURES)
@@ -24,3 +24,5 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(
             f"tenantspec: {probes} access probes in {seconds:.2f}s ({probes / seconds:.0f} probes/s)"
         )
+        summary = ", ".join(f"{how}: {n}" for how, n in denial_summary(OBSERVED).items())
+        terminalreporter.write_line(f"tenantspec: denials seen by the probes -- {summary}")
