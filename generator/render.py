@@ -202,9 +202,11 @@ def table_context(project: model.Project, table: model.Table) -> dict:
 def migration_context(project: model.Project, migration: model.Migration, emitted: set) -> dict:
     """Context for one migration; ``emitted`` holds helpers created by earlier migrations."""
     tables = [project.tables[name] for name in migration.tables]
+    first_helpers = not emitted
     needed = []
     for table in tables:
         needed += [h for h in helpers_of(project, table) if h not in emitted and h not in needed]
+    emitted.update(needed)
     members = project.tenancy.members
     workspace_helpers = [{
         "name": helper_name(project, h),
@@ -214,29 +216,32 @@ def migration_context(project: model.Project, migration: model.Migration, emitte
         "role_column": ident(members.role_column),
         "roles": literal_list(project.tenancy.levels[h.level]),
     } for h in needed if isinstance(h, WorkspaceHelper)]
-    parent_helpers = []
-    for h in needed:
-        if isinstance(h, ParentHelper):
-            parent = project.tables[h.parent]
-            parent_helpers.append({
-                "name": helper_name(project, h),
-                "parent_key": ident(parent.primary_key[0]),
-                "parent_table": qualified(parent.name),
-                "workspace_column": ident(parent.tenancy.column),
-                "workspace_helper": helper_name(project, WorkspaceHelper(h.level)),
-            })
+    # A SQL function's body is checked when it is created, so a parent helper comes
+    # right before the first table whose policies call it, after its parent exists.
+    parent_helpers: dict[str, list[dict]] = {name: [] for name in migration.tables}
+    for table in tables:
+        for h in helpers_of(project, table):
+            if isinstance(h, ParentHelper) and h in needed:
+                needed.remove(h)
+                parent = project.tables[h.parent]
+                parent_helpers[table.name.name].append({
+                    "name": helper_name(project, h),
+                    "comment": f"ids of the {h.parent} rows in the user's {h.level} workspaces, "
+                               f"for the policies of {table.name.name}",
+                    "parent_key": ident(parent.primary_key[0]),
+                    "parent_table": qualified(parent.name),
+                    "workspace_column": ident(parent.tenancy.column),
+                    "workspace_helper": helper_name(project, WorkspaceHelper(h.level)),
+                })
     schema_statements = []
-    if needed and not emitted:
+    if first_helpers and emitted:
         schema_statements = [f"create schema if not exists {ident(project.helper_schema)}",
                              f"grant usage on schema {ident(project.helper_schema)} to authenticated"]
-    emitted.update(needed)
-    sources = [project.source] + [t.source for t in tables]
     return {
-        "sources": ", ".join(sources),
+        "sources": ", ".join([project.source] + [t.source for t in tables]),
         "helper_schema_statements": schema_statements,
         "workspace_helpers": workspace_helpers,
-        "parent_helpers": parent_helpers,
-        "tables": [table_context(project, t) for t in tables],
+        "tables": [{**table_context(project, t), "parent_helpers": parent_helpers[t.name.name]} for t in tables],
     }
 
 

@@ -43,38 +43,6 @@ revoke execute on function internal.editor_workspace_ids() from public, anon;
 
 grant execute on function internal.editor_workspace_ids() to authenticated;
 
-create or replace function internal.reader_boards_ids()
-returns setof uuid
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-  select p.id
-  from public.boards as p
-  where p.team_id = any (array(select internal.reader_workspace_ids()))
-$$;
-
-revoke execute on function internal.reader_boards_ids() from public, anon;
-
-grant execute on function internal.reader_boards_ids() to authenticated;
-
-create or replace function internal.editor_boards_ids()
-returns setof uuid
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-  select p.id
-  from public.boards as p
-  where p.team_id = any (array(select internal.editor_workspace_ids()))
-$$;
-
-revoke execute on function internal.editor_boards_ids() from public, anon;
-
-grant execute on function internal.editor_boards_ids() to authenticated;
-
 -- boards: A board's title can hold 'quotes'.
 create table public.boards (
   id uuid default gen_random_uuid() not null,
@@ -126,6 +94,40 @@ revoke all on table public.boards from public, anon, authenticated, service_role
 grant select, insert, update, delete on table public.boards to authenticated;
 
 grant select on table public.boards to service_role;
+
+-- ids of the boards rows in the user's reader workspaces, for the policies of cards
+create or replace function internal.reader_boards_ids()
+returns setof uuid
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select p.id
+  from public.boards as p
+  where p.team_id = any (array(select internal.reader_workspace_ids()))
+$$;
+
+revoke execute on function internal.reader_boards_ids() from public, anon;
+
+grant execute on function internal.reader_boards_ids() to authenticated;
+
+-- ids of the boards rows in the user's editor workspaces, for the policies of cards
+create or replace function internal.editor_boards_ids()
+returns setof uuid
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select p.id
+  from public.boards as p
+  where p.team_id = any (array(select internal.editor_workspace_ids()))
+$$;
+
+revoke execute on function internal.editor_boards_ids() from public, anon;
+
+grant execute on function internal.editor_boards_ids() to authenticated;
 
 -- cards
 create table public.cards (
