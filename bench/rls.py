@@ -233,7 +233,10 @@ def server_settings(database: TestDatabase) -> dict[str, str]:
              "random_page_cost", "jit", "max_parallel_workers_per_gather", "fsync",
              "synchronous_commit"]
     with database.connect_admin(autocommit=True) as conn:
-        return {name: conn.execute(f"show {name}").fetchone()[0] for name in names}
+        settings = {name: conn.execute(f"show {name}").fetchone()[0] for name in names}
+        # jit = on means nothing without the LLVM module; the embedded build has none.
+        settings["jit_available"] = str(conn.execute("select pg_jit_available()").fetchone()[0])
+        return settings
 
 
 def git_state() -> dict[str, object]:

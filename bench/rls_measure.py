@@ -110,5 +110,10 @@ class Cell:
     plan_text: str = ""
 
     @property
+    def planned_and_executed_ms(self) -> list[float]:
+        """Planning plus execution time of each EXPLAIN sample."""
+        return [p + e for p, e in zip(self.planning_ms, self.execution_ms)]
+
+    @property
     def spent_ms(self) -> float:
         return sum(self.execution_ms) + sum(self.planning_ms) + sum(self.wall_ms)

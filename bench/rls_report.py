@@ -129,6 +129,7 @@ def query_document(result: QueryResult) -> dict:
             "execution_ms": asdict(result.spread(variant)) | {"samples": cell.execution_ms},
             "planning_ms": asdict(result.spread(variant, "planning_ms"))
             | {"samples": cell.planning_ms},
+            "planned_and_executed_ms": asdict(result.spread(variant, "planned_and_executed_ms")),
             "wall_ms": asdict(result.spread(variant, "wall_ms")) | {"samples": cell.wall_ms},
             "plan": cell.plan_text,
         }
@@ -140,6 +141,9 @@ def query_document(result: QueryResult) -> dict:
         "ratios": {
             "generated_over_no_rls": result.ratio("generated", "no_rls"),
             "per_row_over_generated": result.ratio("per_row", "generated"),
+            "generated_over_no_rls_planned_and_executed": result.ratio(
+                "generated", "no_rls", "planned_and_executed_ms"
+            ),
             "generated_over_no_rls_wall": result.ratio("generated", "no_rls", "wall_ms"),
             "per_row_over_generated_wall": result.ratio("per_row", "generated", "wall_ms"),
         },
