@@ -5,7 +5,7 @@ Loads 1,000 workspaces, 10,000 jobs and 1,000,000 items into the test suite's Po
 three variants on the same data, prints a table and writes bench/results/rls-<date>.json.
 See docs/bench.md.
 
-    .venv/bin/python bench/rls.py            # full scale, about two minutes
+    .venv/bin/python bench/rls.py            # full scale, about a minute and a half
     .venv/bin/python bench/rls.py --quick    # a tenth of the data, to try things out
 """
 
