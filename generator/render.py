@@ -41,6 +41,10 @@ class WorkspaceHelper:
 
     level: str
 
+    @property
+    def function(self) -> str:
+        return f"{self.level}_workspace_ids"
+
 
 @dataclass(frozen=True)
 class ParentHelper:
@@ -49,13 +53,13 @@ class ParentHelper:
     level: str
     parent: str
 
+    @property
+    def function(self) -> str:
+        return f"{self.level}_{self.parent}_ids"
+
 
 def helper_name(project: model.Project, helper: WorkspaceHelper | ParentHelper) -> str:
-    if isinstance(helper, WorkspaceHelper):
-        name = f"{helper.level}_workspace_ids"
-    else:
-        name = f"{helper.level}_{helper.parent}_ids"
-    return qualified(model.Name(project.helper_schema, name))
+    return qualified(model.Name(project.helper_schema, helper.function))
 
 
 def helpers_of(project: model.Project, table: model.Table) -> list[WorkspaceHelper | ParentHelper]:

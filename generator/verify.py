@@ -16,7 +16,7 @@ from pglast.visitors import Visitor
 
 from generator import model
 from generator.errors import Location, Problem
-from generator.render import ParentHelper, WorkspaceHelper, helpers_of
+from generator.render import helpers_of
 
 # Functions a policy may call besides the project's helpers and declared externals.
 BUILTIN_FUNCTIONS = frozenset({"now", "coalesce", "lower", "upper", "current_setting", "nullif"})
@@ -165,10 +165,7 @@ class _References(Visitor):
 def _known_functions(project: model.Project) -> set[tuple[str, ...]]:
     known = {(f.name.schema, f.name.name) for f in project.external_functions}
     for table in project.tables.values():
-        for helper in helpers_of(project, table):
-            name = (f"{helper.level}_workspace_ids" if isinstance(helper, WorkspaceHelper)
-                    else f"{helper.level}_{helper.parent}_ids")
-            known.add((project.helper_schema, name))
+        known.update((project.helper_schema, helper.function) for helper in helpers_of(project, table))
     return known
 
 
