@@ -105,6 +105,11 @@ class Table:
         return next((c for c in self.columns if c.name == name), None)
 
     @property
+    def api_commands(self) -> tuple[str, ...]:
+        """Commands some level may run through the API: what ``authenticated`` is granted."""
+        return tuple(c for c in COMMANDS if self.access[c] != NOBODY)
+
+    @property
     def primary_key(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.primary_key)
 

@@ -127,9 +127,8 @@ def policies_of(project: model.Project, table: model.Table) -> list[dict]:
 
 def grants_of(table: model.Table) -> list[dict]:
     """authenticated gets the commands its policies allow; service_role what the spec lists."""
-    api = [c for c in model.COMMANDS if table.access[c] != model.NOBODY]
     grants = []
-    for role, commands in (("authenticated", api), ("service_role", table.service_role)):
+    for role, commands in (("authenticated", table.api_commands), ("service_role", table.service_role)):
         if commands:
             grants.append({"role": role, "privileges": ", ".join(commands)})
     return grants
@@ -223,10 +222,11 @@ def migration_context(project: model.Project, migration: model.Migration, emitte
     # A SQL function's body is checked when it is created, so a parent helper comes
     # right before the first table whose policies call it, after its parent exists.
     parent_helpers: dict[str, list[dict]] = {name: [] for name in migration.tables}
+    placed: set[ParentHelper] = set()
     for table in tables:
         for h in helpers_of(project, table):
-            if isinstance(h, ParentHelper) and h in needed:
-                needed.remove(h)
+            if isinstance(h, ParentHelper) and h in needed and h not in placed:
+                placed.add(h)
                 parent = project.tables[h.parent]
                 parent_helpers[table.name.name].append({
                     "name": helper_name(project, h),

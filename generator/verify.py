@@ -235,7 +235,7 @@ def check_grants(project: model.Project, statements: list[Statement]) -> list[Pr
                 if role == "anon":
                     problems.append(s.problem(f"grants {', '.join(sorted(privileges))} on {name} to anon"))
                 elif role == "authenticated":
-                    allowed = {c for c in model.COMMANDS if table and table.access[c] != model.NOBODY}
+                    allowed = set(table.api_commands) if table else set()
                     extra = privileges - allowed
                     if extra:
                         problems.append(s.problem(f"grants {', '.join(sorted(extra))} on {name} to authenticated, "
