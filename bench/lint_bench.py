@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from generator.lint import lint_paths, lint_statements
-from generator.lint.source import migration_paths, read_statements
-from generator.lint.state import replay
+from generator.catalog.replay import replay
+from generator.catalog.source import migration_paths, read_statements
 from generator.lint.config import LintConfig
 
 TABLE = """\
@@ -189,7 +189,7 @@ def main() -> None:
             start = time.perf_counter()
             statements = read_statements(paths)
             parsed = time.perf_counter()
-            replay(statements, LintConfig())
+            replay(statements, LintConfig().default_privileges)
             replayed = time.perf_counter()
             findings = lint_statements(statements)  # replays again, then runs the rules
             done = time.perf_counter()

@@ -1,7 +1,7 @@
 """Lint Supabase migrations for tenancy mistakes.
 
 The folder is parsed with pglast and replayed statement by statement into a schema state
-(``state.py``); each rule (``rules.py``) then looks at the state after the whole folder
+(``generator.catalog.replay``); each rule (``rules.py``) then looks at the state after the whole folder
 and points at the statement that caused what it found. ``-- tenantspec: ignore RULE-ID
 <reason>`` on a statement silences that rule there.
 
@@ -16,8 +16,8 @@ from pathlib import Path
 from generator.errors import Location
 from generator.lint.config import LintConfig
 from generator.lint.rules import RULES, Rule, Severity
-from generator.lint.source import Statement, migration_paths, parse_file, read_statements
-from generator.lint.state import replay
+from generator.catalog.replay import replay
+from generator.catalog.source import Statement, migration_paths, parse_file, read_statements
 
 __all__ = [
     "Finding", "LintConfig", "RULES", "Rule", "Severity",
@@ -51,12 +51,12 @@ def lint_text(text: str, path: str = "<sql>", config: LintConfig = LintConfig())
 
 def lint_statements(statements: list[Statement], config: LintConfig = LintConfig()) -> list[Finding]:
     """Replay the statements, run every rule, and apply the statements' suppressions."""
-    state = replay(statements, config)
+    state = replay(statements, config.default_privileges)
     raw: list[Finding] = []
     for rule in RULES.values():
         if rule.check is None:
             continue
-        for violation in rule.check(state):
+        for violation in rule.check(state, config):
             raw.append(Finding(violation.origin.location, rule.id, rule.severity,
                                violation.message, violation.origin.statement))
     return sorted(set(apply_suppressions(raw, statements)), key=_order(statements))

@@ -15,7 +15,7 @@ from generator.errors import TenantspecError
 from generator.lint import RULES, Severity, lint_paths
 from generator.lint.config import LEGACY, RESTRICTED, LintConfig
 from generator.lint.formats import FORMATS
-from generator.lint.source import SUPABASE_MIGRATIONS
+from generator.catalog.source import SUPABASE_MIGRATIONS
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from generator.catalog.replay import LEGACY, RESTRICTED  # noqa: F401 (re-exported)
+
 # Supabase's API (PostgREST) exposes these schemas unless the project changes it.
 DEFAULT_API_SCHEMAS = frozenset({"public", "graphql_public"})
 
@@ -24,8 +26,6 @@ DEFAULT_MEMBERSHIP_HELPERS = frozenset({"is_workspace_member", "is_workspace_adm
 # Projects created before 2026-05-30 grant ALL on new public tables and functions to
 # anon, authenticated and service_role; newer ones grant nothing. Migrations must be
 # right under both, so the linter assumes the more generous (legacy) one by default.
-LEGACY = "legacy"
-RESTRICTED = "restricted"
 
 
 @dataclass(frozen=True)

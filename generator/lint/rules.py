@@ -14,11 +14,12 @@ from typing import Callable, Iterator
 
 from pglast import ast, enums
 
-from generator.lint.expression import (
+from generator.catalog.expression import (
     calls, correlated, display_call, display_expression, function_name, per_row_calls, refers_to_row,
     ties_column, walk,
 )
-from generator.lint.state import PUBLIC, Origin, Policy, SchemaState, Table
+from generator.catalog.replay import PUBLIC, Origin, Policy, SchemaState, Table
+from generator.lint.config import LintConfig
 
 
 class Severity(enum.IntEnum):
@@ -42,7 +43,7 @@ class Rule:
     severity: Severity
     summary: str
     doc: str
-    check: Callable[[SchemaState], Iterator[Violation]] | None
+    check: Callable[[SchemaState, LintConfig], Iterator[Violation]] | None
 
 
 RULES: dict[str, Rule] = {}
@@ -74,8 +75,8 @@ def created_tables(state: SchemaState) -> Iterator[Table]:
     return (t for t in state.tables.values() if not t.external)
 
 
-def api_tables(state: SchemaState) -> Iterator[Table]:
-    return (t for t in created_tables(state) if t.schema in state.config.api_schemas)
+def api_tables(state: SchemaState, config: LintConfig) -> Iterator[Table]:
+    return (t for t in created_tables(state) if t.schema in config.api_schemas)
 
 
 def all_policies(state: SchemaState) -> Iterator[tuple[Table, Policy]]:
@@ -109,7 +110,7 @@ def describe_roles(roles: dict[str, list[str]]) -> str:
 # ---------------------------------------------------------------- defaults and functions
 
 @rule("timestamptz-timezone-default", Severity.ERROR, "timestamptz default computed through timezone()")
-def timestamptz_timezone_default(state: SchemaState) -> Iterator[Violation]:
+def timestamptz_timezone_default(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A `timestamptz` column whose default goes through `timezone(zone, ts)` (or
     `ts at time zone zone`). `timezone('America/Bogota', now())` returns a *naive* local
     time; stored into a timestamptz it is read in the session's zone (UTC on Supabase), so
@@ -128,7 +129,7 @@ def timestamptz_timezone_default(state: SchemaState) -> Iterator[Violation]:
 
 
 @rule("security-definer-search-path", Severity.ERROR, "SECURITY DEFINER function without set search_path")
-def security_definer_search_path(state: SchemaState) -> Iterator[Violation]:
+def security_definer_search_path(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A SECURITY DEFINER function that does not pin `search_path`. It runs with its
     owner's rights but resolves unqualified names through the caller's search_path, so a
     caller who can create objects in a schema on that path can make it run their code as
@@ -141,7 +142,7 @@ def security_definer_search_path(state: SchemaState) -> Iterator[Violation]:
 
 
 @rule("security-definer-public-execute", Severity.ERROR, "SECURITY DEFINER function executable by PUBLIC or anon")
-def security_definer_public_execute(state: SchemaState) -> Iterator[Violation]:
+def security_definer_public_execute(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A SECURITY DEFINER function that PUBLIC or `anon` may execute. PostgreSQL grants
     EXECUTE on every new function to PUBLIC, and legacy Supabase projects also grant it to
     anon; anyone with an API key can then call the function through `/rpc` and run it with
@@ -162,7 +163,7 @@ def security_definer_public_execute(state: SchemaState) -> Iterator[Violation]:
 
 
 @rule("security-definer-in-api-schema", Severity.WARNING, "SECURITY DEFINER function in an API-exposed schema")
-def security_definer_in_api_schema(state: SchemaState) -> Iterator[Violation]:
+def security_definer_in_api_schema(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A SECURITY DEFINER function created in a schema the API exposes (`public` by
     default). PostgREST publishes every function there as `/rpc/<name>`, so any role that
     may execute it can call it directly, with its owner's rights and arguments of their
@@ -170,17 +171,17 @@ def security_definer_in_api_schema(state: SchemaState) -> Iterator[Violation]:
     the API does not expose (`private`), grant USAGE on that schema to the roles whose
     policies call it, and call it schema-qualified."""
     for function in state.functions.values():
-        if function.security_definer and function.schema in state.config.api_schemas:
+        if function.security_definer and function.schema in config.api_schemas:
             yield Violation(function.origin, f"SECURITY DEFINER function {function.signature} is in an API-exposed "
                                              f"schema: callable as /rpc/{function.name}; move it to a private schema")
 
 
-def function_is_helper(state: SchemaState, call: ast.FuncCall) -> bool:
+def function_is_helper(state: SchemaState, config: LintConfig, call: ast.FuncCall) -> bool:
     """A membership helper: configured by name, or a SECURITY DEFINER function the folder made."""
     schema, name = function_name(call)
     if (schema, name) in AUTH_FUNCTIONS:
         return False
-    if name in state.config.membership_helpers:
+    if name in config.membership_helpers:
         return True
     return any(f.security_definer for f in state.functions_named(schema or "public", name))
 
@@ -188,7 +189,7 @@ def function_is_helper(state: SchemaState, call: ast.FuncCall) -> bool:
 # ---------------------------------------------------------------- grants
 
 @rule("api-role-broad-grant", Severity.ERROR, "GRANT ALL, TRUNCATE, REFERENCES or TRIGGER to anon or authenticated")
-def api_role_broad_grant(state: SchemaState) -> Iterator[Violation]:
+def api_role_broad_grant(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A GRANT that leaves anon, authenticated or PUBLIC holding TRUNCATE, REFERENCES or
     TRIGGER on a table (GRANT ALL included). Row-level security does not apply to
     TRUNCATE or REFERENCES, so any signed-in user (or anyone, for anon) can empty the table
@@ -202,7 +203,7 @@ def api_role_broad_grant(state: SchemaState) -> Iterator[Violation]:
 
 
 @rule("legacy-default-grant", Severity.ERROR, "table keeps the ALL that legacy default privileges gave anon/authenticated")
-def legacy_default_grant(state: SchemaState) -> Iterator[Violation]:
+def legacy_default_grant(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A table created in a schema whose default privileges (Supabase projects created
     before 2026-05-30: `grant all on tables to anon, authenticated, service_role`) hand the
     API roles ALL, and that the folder never takes back. anon and authenticated then hold
@@ -219,26 +220,26 @@ def legacy_default_grant(state: SchemaState) -> Iterator[Violation]:
 # ---------------------------------------------------------------- RLS on and off
 
 @rule("rls-disabled", Severity.ERROR, "table in an API-exposed schema without row-level security")
-def rls_disabled(state: SchemaState) -> Iterator[Violation]:
+def rls_disabled(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A table in a schema the API exposes (`public` by default) whose row-level security
     is off after the whole folder. With RLS off every role that holds a grant reads and
     writes every row, across tenants, straight through the REST API. Fix: `alter table t
     enable row level security;` and add policies; if the table really is public data,
     say so with a suppression comment and grant only SELECT."""
-    for table in api_tables(state):
+    for table in api_tables(state, config):
         if not table.rls:
             yield Violation(table.rls_origin or table.origin,
                             f"{table.qualified_name} is exposed by the API but row-level security is off")
 
 
 @rule("rls-without-policy", Severity.WARNING, "row-level security on, no policy")
-def rls_without_policy(state: SchemaState) -> Iterator[Violation]:
+def rls_without_policy(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A table in an API-exposed schema with row-level security on and no policy at all
     (or only RESTRICTIVE ones, which narrow permissive policies and grant nothing alone).
     Every request then sees no rows and every write fails: usually a forgotten migration
     rather than a choice. Fix: add the policies; if only service_role (which bypasses RLS)
     should use the table, revoke the API roles' grants and suppress with that reason."""
-    for table in api_tables(state):
+    for table in api_tables(state, config):
         if not table.rls:
             continue
         if not table.policies:
@@ -251,7 +252,7 @@ def rls_without_policy(state: SchemaState) -> Iterator[Violation]:
 
 
 @rule("policy-without-rls", Severity.ERROR, "policy on a table whose row-level security is off")
-def policy_without_rls(state: SchemaState) -> Iterator[Violation]:
+def policy_without_rls(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A policy on a table whose row-level security is off after the whole folder.
     PostgreSQL stores the policy but never applies it, so the table looks protected in
     review and is not. Fix: `alter table t enable row level security;`."""
@@ -266,7 +267,7 @@ def policy_without_rls(state: SchemaState) -> Iterator[Violation]:
 # ---------------------------------------------------------------- policies
 
 @rule("policy-without-role", Severity.WARNING, "policy without TO (applies to PUBLIC, anon included)")
-def policy_without_role(state: SchemaState) -> Iterator[Violation]:
+def policy_without_role(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A policy with no `TO` clause (or `TO public`). It applies to PUBLIC: anon
     requests evaluate it too, and a mistake in it reaches users who are not signed in;
     PostgreSQL also cannot skip it for roles it does not concern. Fix: name the roles,
@@ -286,7 +287,7 @@ def is_auth_call(call: ast.FuncCall) -> bool:
 
 
 @rule("auth-call-per-row", Severity.WARNING, "auth.uid()/auth.jwt()/auth.role()/current_setting() evaluated per row")
-def auth_call_per_row(state: SchemaState) -> Iterator[Violation]:
+def auth_call_per_row(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """`auth.uid()`, `auth.jwt()`, `auth.role()`, `auth.email()` or `current_setting()` in
     a policy outside a subquery, or inside a subquery that reads the row. The value is the
     same for the whole statement, but written bare it is computed for every row (100K rows:
@@ -302,7 +303,7 @@ def auth_call_per_row(state: SchemaState) -> Iterator[Violation]:
 
 
 @rule("helper-call-per-row", Severity.WARNING, "membership helper evaluated per row")
-def helper_call_per_row(state: SchemaState) -> Iterator[Violation]:
+def helper_call_per_row(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A membership helper (`is_workspace_member(workspace_id)`, or any SECURITY DEFINER
     function) called in a policy once per row. Each call runs a query as the function's
     owner; on a large table that is one query per row (178 s against 12 ms). Fix: compare
@@ -311,7 +312,7 @@ def helper_call_per_row(state: SchemaState) -> Iterator[Violation]:
     not read the row only needs wrapping in `(select ...)`."""
     for table, policy in all_policies(state):
         for clause, expression in policy_expressions(policy):
-            wanted = lambda call: function_is_helper(state, call)  # noqa: E731
+            wanted = lambda call: function_is_helper(state, config, call)  # noqa: E731
             for call, where in per_row_calls(state, expression, table, wanted):
                 if where == "correlated":
                     advice = ("inside a subquery that reads the row; compare the row's key with an "
@@ -325,7 +326,8 @@ def helper_call_per_row(state: SchemaState) -> Iterator[Violation]:
                                 f"policy {policy.name!r} {clause}: {display_call(call)} runs once per row; {advice}")
 
 
-def workspace_scoped(state: SchemaState, key: tuple[str, str], seen: frozenset = frozenset()) -> bool:
+def workspace_scoped(state: SchemaState, config: LintConfig, key: tuple[str, str],
+                     seen: frozenset = frozenset()) -> bool:
     """Whether rows of ``key`` belong to a workspace.
 
     True for tables listed in the configuration (pre-existing ones such as
@@ -334,7 +336,6 @@ def workspace_scoped(state: SchemaState, key: tuple[str, str], seen: frozenset =
     foreign key points at a workspace-scoped table (``robot_job_items`` through
     ``robot_jobs``).
     """
-    config = state.config
     if f"{key[0]}.{key[1]}" in config.workspace_tables:
         return True
     table = state.tables.get(key)
@@ -348,19 +349,19 @@ def workspace_scoped(state: SchemaState, key: tuple[str, str], seen: frozenset =
                 return True
     for fk in table.foreign_keys:
         if all(table.columns.get(c) is not None and table.columns[c].not_null for c in fk.columns) \
-                and workspace_scoped(state, fk.target, seen | {key}):
+                and workspace_scoped(state, config, fk.target, seen | {key}):
             return True
     return False
 
 
-def tenant_foreign_keys(state: SchemaState, table: Table):
+def tenant_foreign_keys(state: SchemaState, config: LintConfig, table: Table):
     """Foreign keys into workspace-scoped tables that the key itself does not pin to the
     row's workspace (a composite key through the tenant column does)."""
-    tenant = state.config.tenant_column
+    tenant = config.tenant_column
     for fk in table.foreign_keys:
         if tenant in fk.columns and tenant in fk.target_columns and len(fk.columns) > 1:
             continue
-        if workspace_scoped(state, fk.target):
+        if workspace_scoped(state, config, fk.target):
             yield fk
 
 
@@ -374,7 +375,7 @@ def checked_expression(policy: Policy):
 
 
 @rule("cross-tenant-reference", Severity.ERROR, "INSERT/UPDATE policy lets a foreign key point into another workspace")
-def cross_tenant_reference(state: SchemaState) -> Iterator[Violation]:
+def cross_tenant_reference(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """An INSERT or UPDATE policy on a table with a foreign key to a workspace-scoped
     table, whose WITH CHECK never ties that column to the user's workspace. Foreign-key
     checks run without row-level security, so a member of workspace A can insert a row
@@ -391,7 +392,7 @@ def cross_tenant_reference(state: SchemaState) -> Iterator[Violation]:
         expression = checked_expression(policy)
         restrictive = [p for p in table.policies.values()
                        if not p.permissive and p.command in (policy.command, "all")]
-        for fk in tenant_foreign_keys(state, table):
+        for fk in tenant_foreign_keys(state, config, table):
             for column in fk.columns:
                 tied = expression is not None and ties_column(expression, table, column)
                 tied = tied or any(
@@ -407,7 +408,7 @@ def cross_tenant_reference(state: SchemaState) -> Iterator[Violation]:
 
 
 @rule("update-policy-without-check", Severity.INFO, "UPDATE policy without WITH CHECK")
-def update_policy_without_check(state: SchemaState) -> Iterator[Violation]:
+def update_policy_without_check(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """An UPDATE (or ALL) policy with USING but no WITH CHECK. PostgreSQL then checks the
     new row against USING, which is often what was meant but hides the decision: a
     reviewer cannot tell whether moving a row to another tenant was considered. Fix: write
@@ -419,7 +420,7 @@ def update_policy_without_check(state: SchemaState) -> Iterator[Violation]:
 
 
 @rule("duplicate-permissive-policy", Severity.WARNING, "two permissive policies for the same role and command")
-def duplicate_permissive_policy(state: SchemaState) -> Iterator[Violation]:
+def duplicate_permissive_policy(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """Two permissive policies on one table that apply to the same role and command
     (`for all` counts for every command; a policy without TO counts for anon and
     authenticated). PostgreSQL ORs them and evaluates every one for every row, which costs
@@ -447,7 +448,7 @@ def policy_scope(policy: Policy) -> set[tuple[str, str]]:
 
 
 @rule("policy-in-subquery", Severity.INFO, "policy filters a column with IN (select ...) instead of = any (array(select ...))")
-def policy_in_subquery(state: SchemaState) -> Iterator[Violation]:
+def policy_in_subquery(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A policy that filters a column with `col in (select ...)` where the subquery does
     not read the row. PostgreSQL turns it into a hashed subplan that is still probed for
     every row of the table, while `col = any (array(select ...))` makes the set an
@@ -465,14 +466,14 @@ def policy_in_subquery(state: SchemaState) -> Iterator[Violation]:
 
 
 @rule("view-without-security-invoker", Severity.WARNING, "view in an API-exposed schema that runs as its owner")
-def view_without_security_invoker(state: SchemaState) -> Iterator[Violation]:
+def view_without_security_invoker(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A view in an API-exposed schema without `security_invoker = true`. A view runs
     with its owner's rights unless told otherwise; the owner is the migration role, which
     bypasses row-level security on the platform, so the view hands every tenant's rows to
     anyone who may select from it. Fix: `create view v with (security_invoker = true) as
     ...` (PostgreSQL 15+), or keep the view out of the exposed schemas."""
     for view in state.views.values():
-        if view.schema in state.config.api_schemas and not view.security_invoker:
+        if view.schema in config.api_schemas and not view.security_invoker:
             yield Violation(view.origin, f"view {view.qualified_name} runs as its owner and bypasses row-level "
                                          f"security; create it with (security_invoker = true)")
 
@@ -480,7 +481,7 @@ def view_without_security_invoker(state: SchemaState) -> Iterator[Violation]:
 # ---------------------------------------------------------------- indexes
 
 @rule("foreign-key-without-index", Severity.WARNING, "foreign-key column with no index leading with it")
-def foreign_key_without_index(state: SchemaState) -> Iterator[Violation]:
+def foreign_key_without_index(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A foreign key whose columns do not lead any index of the table (a primary key or
     unique constraint counts; a partial index does not). Deleting or updating a referenced
     row then scans the whole referencing table, and policies and joins that filter on the
@@ -498,7 +499,7 @@ def foreign_key_without_index(state: SchemaState) -> Iterator[Violation]:
 
 
 @rule("redundant-index", Severity.WARNING, "index whose columns lead another index")
-def redundant_index(state: SchemaState) -> Iterator[Violation]:
+def redundant_index(state: SchemaState, config: LintConfig) -> Iterator[Violation]:
     """A non-unique index whose columns are a leading prefix of another index on the same
     table with the same method and predicate. The longer index serves every query the
     shorter one does, so the shorter one only costs writes and space. Fix: drop it (keep

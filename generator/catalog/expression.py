@@ -7,7 +7,7 @@ from typing import Iterator
 
 from pglast import ast, enums
 
-from generator.lint.state import SchemaState, Table, deparse, relation_key
+from generator.catalog.replay import SchemaState, Table, deparse, relation_key
 
 
 def children(node) -> Iterator:

@@ -75,7 +75,7 @@ class Statement:
 
 
 def migration_paths(paths: list[str | Path]) -> list[Path]:
-    """The SQL files to lint, in the order they are applied.
+    """The SQL files of ``paths``, in the order they are applied.
 
     A folder holding ``supabase/migrations`` means that folder; any other folder means its
     ``*.sql`` files sorted by name; a file is taken as given.

@@ -17,8 +17,12 @@ from pglast import ast, enums
 from pglast.stream import RawStream
 
 from generator.errors import Location, Problem, TenantspecError
-from generator.lint.config import LEGACY, LintConfig
-from generator.lint.source import Statement
+from generator.catalog.source import Statement
+
+# Default-privilege regimes of Supabase projects: before 2026-05-30 new public tables and
+# functions were granted ALL to the API roles ("legacy"); since then nothing ("restricted").
+LEGACY = "legacy"
+RESTRICTED = "restricted"
 
 TABLE_PRIVILEGES = ("select", "insert", "update", "delete", "truncate", "references", "trigger")
 FUNCTION_PRIVILEGES = ("execute",)
@@ -149,7 +153,7 @@ class View:
 class SchemaState:
     """Everything replay knows after the last statement."""
 
-    config: LintConfig
+    default_privileges: str = LEGACY
     tables: dict[tuple[str, str], Table] = field(default_factory=dict)
     functions: dict[tuple[str, str, tuple[str, ...]], Function] = field(default_factory=dict)
     views: dict[tuple[str, str], View] = field(default_factory=dict)
@@ -168,20 +172,20 @@ class SchemaState:
         return [f for f in self.functions.values() if (f.schema, f.name) == (schema, name)]
 
 
-def initial_state(config: LintConfig) -> SchemaState:
+def initial_state(default_privileges: str = LEGACY) -> SchemaState:
     """The state before the first migration: PostgreSQL's and Supabase's default privileges."""
-    state = SchemaState(config)
+    state = SchemaState(default_privileges)
     # PostgreSQL itself: EXECUTE on every new function goes to PUBLIC.
     state.function_defaults[None] = {PUBLIC: {"execute"}}
-    if config.default_privileges == LEGACY:
+    if default_privileges == LEGACY:
         state.table_defaults[DEFAULT_SCHEMA] = {r: set(TABLE_PRIVILEGES) for r in API_ROLES}
         state.function_defaults[DEFAULT_SCHEMA] = {r: {"execute"} for r in API_ROLES}
     return state
 
 
-def replay(statements: list[Statement], config: LintConfig) -> SchemaState:
+def replay(statements: list[Statement], default_privileges: str = LEGACY) -> SchemaState:
     """Apply every statement to an initial state, in order, and return the result."""
-    state = initial_state(config)
+    state = initial_state(default_privileges)
     state.statements = statements
     for statement in statements:
         handler = HANDLERS.get(type(statement.node))
@@ -192,7 +196,7 @@ def replay(statements: list[Statement], config: LintConfig) -> SchemaState:
         except Exception as error:  # a statement shape replay does not know: say where
             raise TenantspecError(Problem(
                 statement.file.location(statement.start),
-                f"lint cannot follow this {type(statement.node).__name__} ({error!r}); "
+                f"cannot follow this {type(statement.node).__name__} ({error!r}); "
                 f"please report it with the statement",
             )) from error
     return state
