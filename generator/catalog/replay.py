@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from pglast import ast, enums
-from pglast.stream import RawStream
 
-from generator.errors import Location, Problem, TenantspecError
+from generator.catalog import names
+from generator.catalog.nodes import column_ref_name, deparse, walk
 from generator.catalog.source import Statement
+from generator.errors import Location, Problem, TenantspecError
 
 # Default-privilege regimes of Supabase projects: before 2026-05-30 new public tables and
 # functions were granted ALL to the API roles ("legacy"); since then nothing ("restricted").
@@ -67,18 +68,29 @@ class Column:
 
 @dataclass
 class ForeignKey:
-    name: str | None
+    name: str
     columns: tuple[str, ...]
     target: tuple[str, str]
     target_columns: tuple[str, ...]
     origin: Origin
+    on_delete: str = "no action"
+    on_update: str = "no action"
+    validated: bool = True
+
+
+@dataclass
+class CheckConstraint:
+    name: str
+    expression: ast.Node
+    origin: Origin
+    validated: bool = True
 
 
 @dataclass
 class Index:
     """An index, or the index behind a PRIMARY KEY / UNIQUE constraint."""
 
-    name: str | None
+    name: str
     columns: tuple[str, ...]
     unique: bool
     predicate: str | None
@@ -107,6 +119,7 @@ class Table:
     origin: Origin | None  # None: referenced but created elsewhere
     columns: dict[str, Column] = field(default_factory=dict)
     foreign_keys: list[ForeignKey] = field(default_factory=list)
+    checks: list[CheckConstraint] = field(default_factory=list)
     indexes: list[Index] = field(default_factory=list)
     policies: dict[str, Policy] = field(default_factory=dict)
     rls: bool | None = None  # None: unknown (external table)
@@ -120,6 +133,10 @@ class Table:
     @property
     def qualified_name(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    def constraint_names(self) -> set[str]:
+        return ({fk.name for fk in self.foreign_keys} | {check.name for check in self.checks}
+                | {ix.name for ix in self.indexes if ix.constraint})
 
 
 @dataclass
@@ -167,6 +184,16 @@ class SchemaState:
         if key not in self.tables:
             self.tables[key] = Table(key[0], key[1], origin=None)
         return self.tables[key]
+
+    def relation_name_taken(self, schema: str, name: str) -> bool:
+        """Tables, views and indexes share one namespace per schema."""
+        return (schema, name) in self.tables or (schema, name) in self.views or any(
+            index.name == name for table in self.tables.values() if table.schema == schema
+            for index in table.indexes)
+
+    def constraint_name_taken(self, schema: str, name: str) -> bool:
+        """PostgreSQL numbers a default constraint name taken anywhere in the schema."""
+        return any(name in table.constraint_names() for table in self.tables.values() if table.schema == schema)
 
     def functions_named(self, schema: str, name: str) -> list[Function]:
         return [f for f in self.functions.values() if (f.schema, f.name) == (schema, name)]
@@ -220,10 +247,6 @@ def type_name(node: ast.TypeName | None) -> str:
         return ""
     name = node.names[-1].sval
     return name + "[]" if node.arrayBounds else name
-
-
-def deparse(node: ast.Node) -> str:
-    return RawStream()(node)
 
 
 def role_names(roles) -> tuple[str, ...]:
@@ -291,33 +314,66 @@ def add_column(state: SchemaState, table: Table, column: ast.ColumnDef, statemen
             add_constraint(state, table, constraint, statement, column=column.colname)
 
 
+FK_ACTIONS = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
+
+
+def default_constraint_name(state: SchemaState, table: Table, addition: str | None, label: str) -> str:
+    return names.choose_name(table.name, addition, label,
+                             lambda name: state.constraint_name_taken(table.schema, name)
+                             or (label in (names.PRIMARY_KEY, names.UNIQUE)
+                                 and state.relation_name_taken(table.schema, name)))
+
+
+def check_column(expression: ast.Node) -> str | None:
+    """The column a CHECK names its default after: the only column it reads, if just one."""
+    columns = {column_ref_name(node)[1] for node, _ in walk(expression) if isinstance(node, ast.ColumnRef)}
+    columns.discard(None)
+    return columns.pop() if len(columns) == 1 else None
+
+
 def add_constraint(state: SchemaState, table: Table, constraint: ast.Constraint,
                    statement: Statement, column: str | None = None) -> None:
-    """Record the foreign key or the index a table or column constraint creates."""
+    """Record the foreign key, check or index a table or column constraint creates."""
     kind = constraint.contype
     origin = Origin(statement, constraint.location)
     if kind == enums.ConstrType.CONSTR_FOREIGN:
         columns = (column,) if column else tuple(c.sval for c in constraint.fk_attrs)
         table.foreign_keys.append(ForeignKey(
-            name=constraint.conname,
+            name=constraint.conname or default_constraint_name(
+                state, table, names.column_addition(columns), names.FOREIGN_KEY),
             columns=columns,
             target=relation_key(constraint.pktable),
             target_columns=tuple(c.sval for c in constraint.pk_attrs or ()) or ("id",),
             origin=origin,
+            on_delete=FK_ACTIONS.get(constraint.fk_del_action or "a", "no action"),
+            on_update=FK_ACTIONS.get(constraint.fk_upd_action or "a", "no action"),
+            validated=not constraint.skip_validation,
+        ))
+    elif kind == enums.ConstrType.CONSTR_CHECK:
+        table.checks.append(CheckConstraint(
+            name=constraint.conname or default_constraint_name(
+                state, table, column or check_column(constraint.raw_expr), names.CHECK),
+            expression=constraint.raw_expr,
+            origin=origin,
+            validated=not constraint.skip_validation,
         ))
     elif kind in (enums.ConstrType.CONSTR_PRIMARY, enums.ConstrType.CONSTR_UNIQUE):
         columns = (column,) if column else tuple(c.sval for c in constraint.keys or ())
-        if kind == enums.ConstrType.CONSTR_PRIMARY:
+        primary = kind == enums.ConstrType.CONSTR_PRIMARY
+        if primary:
             for name in columns:
                 if name in table.columns:
                     table.columns[name].not_null = True
+        name = constraint.conname or constraint.indexname or default_constraint_name(
+            state, table, None if primary else names.column_addition(columns),
+            names.PRIMARY_KEY if primary else names.UNIQUE)
         table.indexes.append(Index(
-            name=constraint.conname or constraint.indexname,
+            name=name,
             columns=columns,
             unique=True,
             predicate=None,
             method="btree",
-            constraint="primary key" if kind == enums.ConstrType.CONSTR_PRIMARY else "unique",
+            constraint="primary key" if primary else "unique",
             origin=origin,
         ))
     elif kind == enums.ConstrType.CONSTR_NOTNULL and column is None and constraint.keys:
@@ -402,6 +458,8 @@ def alter_column_type(state, table: Table, command: ast.AlterTableCmd, statement
 def alter_drop_column(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
     table.columns.pop(command.name, None)
     table.foreign_keys = [fk for fk in table.foreign_keys if command.name not in fk.columns]
+    table.checks = [check for check in table.checks if command.name not in {
+        column_ref_name(node)[1] for node, _ in walk(check.expression) if isinstance(node, ast.ColumnRef)}]
     table.indexes = [ix for ix in table.indexes if command.name not in ix.columns]
 
 
@@ -411,6 +469,7 @@ def alter_add_constraint(state, table: Table, command: ast.AlterTableCmd, statem
 
 def alter_drop_constraint(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
     table.foreign_keys = [fk for fk in table.foreign_keys if fk.name != command.name]
+    table.checks = [check for check in table.checks if check.name != command.name]
     table.indexes = [ix for ix in table.indexes if not (ix.constraint and ix.name == command.name)]
 
 
@@ -441,8 +500,11 @@ def create_index(state: SchemaState, node: ast.IndexStmt, statement: Statement) 
         element.name if element.name else f"({deparse(element.expr)})"
         for element in node.indexParams or ()
     )
+    addition = names.column_addition(
+        element.name or "expr" for element in node.indexParams or ())
     table.indexes.append(Index(
-        name=node.idxname,
+        name=node.idxname or names.choose_name(
+            table.name, addition, names.INDEX, lambda name: state.relation_name_taken(table.schema, name)),
         columns=columns,
         unique=bool(node.unique or node.primary),
         predicate=deparse(node.whereClause) if node.whereClause is not None else None,

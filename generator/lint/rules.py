@@ -15,9 +15,9 @@ from typing import Callable, Iterator
 from pglast import ast, enums
 
 from generator.catalog.expression import (
-    calls, correlated, display_call, display_expression, function_name, per_row_calls, refers_to_row,
-    ties_column, walk,
+    calls, correlated, display_call, display_expression, per_row_calls, refers_to_row, ties_column,
 )
+from generator.catalog.nodes import function_name, walk
 from generator.catalog.replay import PUBLIC, Origin, Policy, SchemaState, Table
 from generator.lint.config import LintConfig
 

@@ -1,0 +1,58 @@
+"""The names PostgreSQL gives constraints and indexes created without one.
+
+A migration that writes ``user_id uuid references auth.users`` gets a constraint named
+``<table>_user_id_fkey``, and a later ``drop constraint <table>_user_id_fkey`` must find it.
+PostgreSQL builds such names from the table, the columns and a label, shortening the table
+and column parts (the longer first) so the whole fits in 63 bytes, and adds a number to the
+label when the name is taken in the schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+NAME_BYTES = 63  # NAMEDATALEN - 1
+
+PRIMARY_KEY = "pkey"
+UNIQUE = "key"
+FOREIGN_KEY = "fkey"
+CHECK = "check"
+INDEX = "idx"
+EXCLUSION = "excl"
+
+
+def _clip(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` within ``limit`` UTF-8 bytes, never splitting a character."""
+    data = text.encode()[:limit]
+    return data.decode(errors="ignore")
+
+
+def object_name(table: str, addition: str | None, label: str) -> str:
+    """``<table>_<addition>_<label>`` shortened the way PostgreSQL's makeObjectName does."""
+    overhead = len(label.encode()) + 1 + (1 if addition else 0)  # the label and the underscores
+    available = NAME_BYTES - overhead
+    table_bytes, addition_bytes = len(table.encode()), len(addition.encode()) if addition else 0
+    while table_bytes + addition_bytes > available:
+        if table_bytes > addition_bytes:
+            table_bytes -= 1
+        else:
+            addition_bytes -= 1
+    parts = [_clip(table, table_bytes)]
+    if addition:
+        parts.append(_clip(addition, addition_bytes))
+    return "_".join(parts + [label])
+
+
+def column_addition(columns: Iterable[str]) -> str:
+    """The column part of a default name: the column names joined by ``_``."""
+    return "_".join(columns)
+
+
+def choose_name(table: str, addition: str | None, label: str, taken: Callable[[str], bool]) -> str:
+    """The default name, numbered (``label1``, ``label2``, …) while ``taken`` says it is used."""
+    name = object_name(table, addition, label)
+    number = 0
+    while taken(name):
+        number += 1
+        name = object_name(table, addition, f"{label}{number}")
+    return name

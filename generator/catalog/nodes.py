@@ -1,0 +1,52 @@
+"""Small readers of pglast syntax trees shared by the replay and the expression readers."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from pglast import ast
+from pglast.stream import RawStream
+
+
+def deparse(node: ast.Node) -> str:
+    return RawStream()(node)
+
+
+def children(node) -> Iterator:
+    """The direct child nodes of a pglast node (lists flattened)."""
+    for name in node.__slots__:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.Node):
+            yield value
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                if isinstance(item, ast.Node):
+                    yield item
+                elif isinstance(item, (tuple, list)):
+                    yield from (i for i in item if isinstance(i, ast.Node))
+
+
+def walk(node, ancestors: tuple = ()) -> Iterator[tuple[ast.Node, tuple]]:
+    """Every node under ``node`` (itself included), each with its chain of ancestors."""
+    if node is None:
+        return
+    yield node, ancestors
+    inner = ancestors + (node,)
+    for child in children(node):
+        yield from walk(child, inner)
+
+
+def function_name(call: ast.FuncCall) -> tuple[str | None, str]:
+    """``(schema or None, name)`` of a function call."""
+    parts = [p.sval for p in call.funcname]
+    return (parts[-2] if len(parts) > 1 else None, parts[-1])
+
+
+def column_ref_name(ref: ast.ColumnRef) -> tuple[str | None, str | None]:
+    """``(qualifier or None, column)`` of a column reference; ``*`` gives ``None``."""
+    fields = ref.fields
+    last = fields[-1]
+    if not isinstance(last, ast.String):
+        return (None, None)
+    qualifier = fields[-2].sval if len(fields) > 1 and isinstance(fields[-2], ast.String) else None
+    return (qualifier, last.sval)
