@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Iterator
 
 from pglast import ast
@@ -50,3 +51,25 @@ def column_ref_name(ref: ast.ColumnRef) -> tuple[str | None, str | None]:
         return (None, None)
     qualifier = fields[-2].sval if len(fields) > 1 and isinstance(fields[-2], ast.String) else None
     return (qualifier, last.sval)
+
+
+def rename_column_refs(node, table: str, old: str, new: str, top_level_only: bool = False):
+    """A copy of ``node`` where references to ``table``'s column ``old`` read ``new``.
+
+    A reference counts when it is qualified with the table's name, or unqualified; with
+    ``top_level_only`` an unqualified one inside a subquery is left alone, since there it may
+    name a column of the subquery's own tables.
+    """
+    if node is None:
+        return None
+    renamed = copy.deepcopy(node)
+    for child, ancestors in walk(renamed):
+        if not isinstance(child, ast.ColumnRef):
+            continue
+        qualifier, column = column_ref_name(child)
+        if column != old:
+            continue
+        nested = any(isinstance(a, ast.SubLink) for a in ancestors)
+        if qualifier == table or (qualifier is None and not (top_level_only and nested)):
+            child.fields = child.fields[:-1] + (ast.String(new),)
+    return renamed

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import pglast
 from pglast import ast, enums
 
-from generator.catalog import names
-from generator.catalog.nodes import column_ref_name, deparse, walk
+from generator.catalog import names as pg_names
+from generator.catalog.nodes import column_ref_name, deparse, rename_column_refs, walk
 from generator.catalog.source import Statement
 from generator.errors import Location, Problem, TenantspecError
 
@@ -27,6 +28,7 @@ RESTRICTED = "restricted"
 
 TABLE_PRIVILEGES = ("select", "insert", "update", "delete", "truncate", "references", "trigger")
 FUNCTION_PRIVILEGES = ("execute",)
+SCHEMA_PRIVILEGES = ("usage", "create")
 API_ROLES = ("anon", "authenticated", "service_role")
 PUBLIC = "public"  # the PUBLIC pseudo-role, every role is a member
 DEFAULT_SCHEMA = "public"
@@ -59,11 +61,13 @@ class Grant:
 @dataclass
 class Column:
     name: str
-    type_name: str
+    type_name: str  # the base type as the parser resolves it: ``timestamptz``, ``int4``, ``uuid[]``
     not_null: bool
     default: ast.Node | None
     default_origin: Origin | None
     origin: Origin
+    type: ast.TypeName | None = None  # the whole type, modifiers and array bounds included
+    comment: str | None = None
 
 
 @dataclass
@@ -97,6 +101,7 @@ class Index:
     method: str
     constraint: str | None
     origin: Origin
+    where: ast.Node | None = None
 
 
 @dataclass
@@ -113,6 +118,17 @@ class Policy:
 
 
 @dataclass
+class Trigger:
+    name: str
+    timing: str  # before, after, instead of
+    events: tuple[str, ...]  # insert, update, delete, truncate in that order
+    for_each_row: bool
+    function: tuple[str, str]
+    when: ast.Node | None
+    origin: Origin
+
+
+@dataclass
 class Table:
     schema: str
     name: str
@@ -125,6 +141,9 @@ class Table:
     rls: bool | None = None  # None: unknown (external table)
     rls_origin: Origin | None = None
     privileges: dict[str, dict[str, Grant]] = field(default_factory=dict)
+    triggers: dict[str, Trigger] = field(default_factory=dict)
+    comment: str | None = None
+    force_rls: bool = False
 
     @property
     def external(self) -> bool:
@@ -148,6 +167,11 @@ class Function:
     search_path: str | None
     origin: Origin
     privileges: dict[str, dict[str, Grant]] = field(default_factory=dict)
+    returns: str = ""
+    language: str = "sql"
+    volatility: str = "volatile"
+    body: str = ""
+    comment: str | None = None
 
     @property
     def signature(self) -> str:
@@ -167,6 +191,21 @@ class View:
 
 
 @dataclass
+class Schema:
+    name: str
+    origin: Origin | None  # None: exists before the migrations (public, auth, ...)
+    privileges: dict[str, dict[str, Grant]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A statement PostgreSQL would refuse against what the earlier statements built."""
+
+    origin: Origin
+    message: str
+
+
+@dataclass
 class SchemaState:
     """Everything replay knows after the last statement."""
 
@@ -178,6 +217,13 @@ class SchemaState:
     table_defaults: dict[str | None, dict[str, set[str]]] = field(default_factory=dict)
     function_defaults: dict[str | None, dict[str, set[str]]] = field(default_factory=dict)
     statements: list[Statement] = field(default_factory=list)
+    schemas: dict[str, Schema] = field(default_factory=dict)
+    # publication name -> tables in it, in the order they joined
+    publications: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    def conflict(self, origin: Origin, message: str) -> None:
+        self.conflicts.append(Conflict(origin, message))
 
     def table(self, key: tuple[str, str]) -> Table:
         """The table under ``key``, created as an external entry on first mention."""
@@ -241,6 +287,11 @@ def name_key(names: tuple) -> tuple[str, str]:
     return (parts[-2] if len(parts) > 1 else DEFAULT_SCHEMA, parts[-1])
 
 
+def deparse_type(node: ast.TypeName) -> str:
+    """A type as SQL, spelled the same whichever synonym the migration used."""
+    return deparse(node)
+
+
 def type_name(node: ast.TypeName | None) -> str:
     """A type as PostgreSQL's parser resolves it: ``timestamptz``, ``int4``, ``uuid[]``."""
     if node is None:
@@ -301,7 +352,8 @@ def functions_for(state: SchemaState, target: ast.ObjectWithArgs) -> list[Functi
 
 def add_column(state: SchemaState, table: Table, column: ast.ColumnDef, statement: Statement) -> None:
     origin = Origin(statement, column.location)
-    entry = Column(column.colname, type_name(column.typeName), bool(column.is_not_null), None, None, origin)
+    entry = Column(column.colname, type_name(column.typeName), bool(column.is_not_null), None, None, origin,
+                   type=column.typeName)
     table.columns[column.colname] = entry
     for constraint in column.constraints or ():
         kind = constraint.contype
@@ -318,9 +370,9 @@ FK_ACTIONS = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null"
 
 
 def default_constraint_name(state: SchemaState, table: Table, addition: str | None, label: str) -> str:
-    return names.choose_name(table.name, addition, label,
+    return pg_names.choose_name(table.name, addition, label,
                              lambda name: state.constraint_name_taken(table.schema, name)
-                             or (label in (names.PRIMARY_KEY, names.UNIQUE)
+                             or (label in (pg_names.PRIMARY_KEY, pg_names.UNIQUE)
                                  and state.relation_name_taken(table.schema, name)))
 
 
@@ -340,7 +392,7 @@ def add_constraint(state: SchemaState, table: Table, constraint: ast.Constraint,
         columns = (column,) if column else tuple(c.sval for c in constraint.fk_attrs)
         table.foreign_keys.append(ForeignKey(
             name=constraint.conname or default_constraint_name(
-                state, table, names.column_addition(columns), names.FOREIGN_KEY),
+                state, table, pg_names.column_addition(columns), pg_names.FOREIGN_KEY),
             columns=columns,
             target=relation_key(constraint.pktable),
             target_columns=tuple(c.sval for c in constraint.pk_attrs or ()) or ("id",),
@@ -352,7 +404,7 @@ def add_constraint(state: SchemaState, table: Table, constraint: ast.Constraint,
     elif kind == enums.ConstrType.CONSTR_CHECK:
         table.checks.append(CheckConstraint(
             name=constraint.conname or default_constraint_name(
-                state, table, column or check_column(constraint.raw_expr), names.CHECK),
+                state, table, column or check_column(constraint.raw_expr), pg_names.CHECK),
             expression=constraint.raw_expr,
             origin=origin,
             validated=not constraint.skip_validation,
@@ -365,8 +417,8 @@ def add_constraint(state: SchemaState, table: Table, constraint: ast.Constraint,
                 if name in table.columns:
                     table.columns[name].not_null = True
         name = constraint.conname or constraint.indexname or default_constraint_name(
-            state, table, None if primary else names.column_addition(columns),
-            names.PRIMARY_KEY if primary else names.UNIQUE)
+            state, table, None if primary else pg_names.column_addition(columns),
+            pg_names.PRIMARY_KEY if primary else pg_names.UNIQUE)
         table.indexes.append(Index(
             name=name,
             columns=columns,
@@ -385,8 +437,11 @@ def add_constraint(state: SchemaState, table: Table, constraint: ast.Constraint,
 def create_table(state: SchemaState, node: ast.CreateStmt, statement: Statement) -> None:
     key = relation_key(node.relation)
     existing = state.tables.get(key)
-    if existing is not None and not existing.external and node.if_not_exists:
-        return
+    if existing is not None and not existing.external:
+        if node.if_not_exists:
+            return
+        state.conflict(Origin(statement), f"creates table {existing.qualified_name}, which "
+                                          f"{existing.origin.location} already created")
     origin = Origin(statement)
     table = Table(key[0], key[1], origin=origin, rls=False, rls_origin=origin)
     table.privileges = grant_defaults(state.table_defaults, key[0], origin)
@@ -437,12 +492,28 @@ def alter_table(state: SchemaState, node: ast.AlterTableStmt, statement: Stateme
             handler(state, table, command, statement)
 
 
+def known_column(state: SchemaState, table: Table, name: str, statement: Statement,
+                 missing_ok: bool = False) -> Column | None:
+    """The column ``name``; a conflict when a table the folder created lacks it."""
+    column = table.columns.get(name)
+    if column is None and not table.external and not missing_ok:
+        state.conflict(Origin(statement), f"{table.qualified_name} has no column {name}")
+    return column
+
+
 def alter_add_column(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+    name = command.def_.colname
+    if name in table.columns:
+        if command.missing_ok:
+            return
+        state.conflict(Origin(statement, command.def_.location),
+                       f"adds column {name} to {table.qualified_name}, which "
+                       f"{table.columns[name].origin.location} already added")
     add_column(state, table, command.def_, statement)
 
 
 def alter_column_default(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
-    column = table.columns.get(command.name)
+    column = known_column(state, table, command.name, statement)
     if column is None:
         return
     column.default = command.def_
@@ -450,12 +521,23 @@ def alter_column_default(state, table: Table, command: ast.AlterTableCmd, statem
 
 
 def alter_column_type(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
-    column = table.columns.get(command.name)
+    column = known_column(state, table, command.name, statement)
     if column is not None and command.def_ is not None:
         column.type_name = type_name(command.def_.typeName)
+        column.type = command.def_.typeName
+
+
+def alter_not_null(not_null: bool) -> Callable:
+    def handler(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+        column = known_column(state, table, command.name, statement)
+        if column is not None:
+            column.not_null = not_null
+    return handler
 
 
 def alter_drop_column(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+    if known_column(state, table, command.name, statement, command.missing_ok) is None:
+        return
     table.columns.pop(command.name, None)
     table.foreign_keys = [fk for fk in table.foreign_keys if command.name not in fk.columns]
     table.checks = [check for check in table.checks if command.name not in {
@@ -464,10 +546,30 @@ def alter_drop_column(state, table: Table, command: ast.AlterTableCmd, statement
 
 
 def alter_add_constraint(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+    name = command.def_.conname
+    if name and name in table.constraint_names():
+        state.conflict(Origin(statement, command.def_.location),
+                       f"adds constraint {name} to {table.qualified_name}, which already has it")
     add_constraint(state, table, command.def_, statement)
 
 
+def constraint_named(table: Table, name: str):
+    """The foreign key, check or key constraint of ``table`` called ``name``."""
+    for constraint in (*table.foreign_keys, *table.checks, *(ix for ix in table.indexes if ix.constraint)):
+        if constraint.name == name:
+            return constraint
+    return None
+
+
+def alter_validate_constraint(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+    constraint = constraint_named(table, command.name)
+    if constraint is not None and hasattr(constraint, "validated"):
+        constraint.validated = True
+
+
 def alter_drop_constraint(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+    if constraint_named(table, command.name) is None and not table.external and not command.missing_ok:
+        state.conflict(Origin(statement), f"{table.qualified_name} has no constraint {command.name}")
     table.foreign_keys = [fk for fk in table.foreign_keys if fk.name != command.name]
     table.checks = [check for check in table.checks if check.name != command.name]
     table.indexes = [ix for ix in table.indexes if not (ix.constraint and ix.name == command.name)]
@@ -480,6 +582,12 @@ def alter_set_rls(enabled: bool) -> Callable:
     return handler
 
 
+def alter_force_rls(forced: bool) -> Callable:
+    def handler(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+        table.force_rls = forced
+    return handler
+
+
 ALTER_TABLE_COMMANDS = {
     enums.AlterTableType.AT_AddColumn: alter_add_column,
     enums.AlterTableType.AT_ColumnDefault: alter_column_default,
@@ -487,27 +595,35 @@ ALTER_TABLE_COMMANDS = {
     enums.AlterTableType.AT_DropColumn: alter_drop_column,
     enums.AlterTableType.AT_AddConstraint: alter_add_constraint,
     enums.AlterTableType.AT_DropConstraint: alter_drop_constraint,
+    enums.AlterTableType.AT_ValidateConstraint: alter_validate_constraint,
+    enums.AlterTableType.AT_SetNotNull: alter_not_null(True),
+    enums.AlterTableType.AT_DropNotNull: alter_not_null(False),
     enums.AlterTableType.AT_EnableRowSecurity: alter_set_rls(True),
     enums.AlterTableType.AT_DisableRowSecurity: alter_set_rls(False),
+    enums.AlterTableType.AT_ForceRowSecurity: alter_force_rls(True),
+    enums.AlterTableType.AT_NoForceRowSecurity: alter_force_rls(False),
 }
 
 
 def create_index(state: SchemaState, node: ast.IndexStmt, statement: Statement) -> None:
     table = state.table(relation_key(node.relation))
-    if node.if_not_exists and any(ix.name == node.idxname for ix in table.indexes):
-        return
+    if node.idxname and state.relation_name_taken(table.schema, node.idxname):
+        if node.if_not_exists:
+            return
+        state.conflict(Origin(statement), f"creates index {node.idxname}, a name {table.schema} already uses")
     columns = tuple(
         element.name if element.name else f"({deparse(element.expr)})"
         for element in node.indexParams or ()
     )
-    addition = names.column_addition(
+    addition = pg_names.column_addition(
         element.name or "expr" for element in node.indexParams or ())
     table.indexes.append(Index(
-        name=node.idxname or names.choose_name(
-            table.name, addition, names.INDEX, lambda name: state.relation_name_taken(table.schema, name)),
+        name=node.idxname or pg_names.choose_name(
+            table.name, addition, pg_names.INDEX, lambda name: state.relation_name_taken(table.schema, name)),
         columns=columns,
         unique=bool(node.unique or node.primary),
         predicate=deparse(node.whereClause) if node.whereClause is not None else None,
+        where=node.whereClause,
         method=node.accessMethod or "btree",
         constraint=None,
         origin=Origin(statement),
@@ -526,10 +642,21 @@ def rename(state: SchemaState, node: ast.RenameStmt, statement: Statement) -> No
                 policy.table = (key[0], node.newname)
     elif kind == enums.ObjectType.OBJECT_COLUMN:
         table = state.table(relation_key(node.relation))
-        column = table.columns.pop(node.subname, None)
-        if column is not None:
-            column.name = node.newname
-            table.columns[node.newname] = column
+        if known_column(state, table, node.subname, statement, node.missing_ok) is not None:
+            rename_column(state, table, node.subname, node.newname)
+    elif kind == enums.ObjectType.OBJECT_TABCONSTRAINT:
+        table = state.table(relation_key(node.relation))
+        constraint = constraint_named(table, node.subname)
+        if constraint is None and not table.external:
+            state.conflict(Origin(statement), f"{table.qualified_name} has no constraint {node.subname}")
+        elif constraint is not None:
+            constraint.name = node.newname
+    elif kind == enums.ObjectType.OBJECT_TRIGGER:
+        table = state.table(relation_key(node.relation))
+        trigger = table.triggers.pop(node.subname, None)
+        if trigger is not None:
+            trigger.name = node.newname
+            table.triggers[node.newname] = trigger
     elif kind == enums.ObjectType.OBJECT_INDEX:
         schema, name = relation_key(node.relation)
         for table in state.tables.values():
@@ -542,6 +669,29 @@ def rename(state: SchemaState, node: ast.RenameStmt, statement: Statement) -> No
         if policy is not None:
             policy.name = node.newname
             table.policies[node.newname] = policy
+
+
+def rename_column(state: SchemaState, table: Table, old: str, new: str) -> None:
+    """What PostgreSQL does on RENAME COLUMN: definitions that use the column follow it."""
+    table.columns[old].name = new
+    table.columns = {(new if name == old else name): column for name, column in table.columns.items()}
+    swap = lambda names: tuple(new if n == old else n for n in names)  # noqa: E731
+    for index in table.indexes:
+        index.columns = swap(index.columns)
+        if index.where is not None:
+            index.where = rename_column_refs(index.where, table.name, old, new)
+            index.predicate = deparse(index.where)
+    for fk in table.foreign_keys:
+        fk.columns = swap(fk.columns)
+    for other in state.tables.values():
+        for fk in other.foreign_keys:
+            if fk.target == (table.schema, table.name):
+                fk.target_columns = swap(fk.target_columns)
+    for check in table.checks:
+        check.expression = rename_column_refs(check.expression, table.name, old, new)
+    for policy in table.policies.values():
+        policy.using = rename_column_refs(policy.using, table.name, old, new, top_level_only=True)
+        policy.check = rename_column_refs(policy.check, table.name, old, new, top_level_only=True)
 
 
 # ---------------------------------------------------------------- views
@@ -580,7 +730,11 @@ def create_policy(state: SchemaState, node: ast.CreatePolicyStmt, statement: Sta
     roles = role_names(node.roles)
     # Without a TO clause the parser fills in PUBLIC with no location.
     roles_given = any(getattr(r, "location", None) is not None for r in node.roles or ())
-    state.table(key).policies[node.policy_name] = Policy(
+    table = state.table(key)
+    if node.policy_name in table.policies:
+        state.conflict(Origin(statement), f"creates policy {node.policy_name!r} on {table.qualified_name}, which "
+                                          f"{table.policies[node.policy_name].origin.location} already created")
+    table.policies[node.policy_name] = Policy(
         name=node.policy_name,
         table=key,
         command=node.cmd_name or "all",
@@ -635,11 +789,31 @@ def function_settings(options) -> tuple[bool | None, str | None | bool]:
     return definer, search_path
 
 
+def function_body(language: str, body: str) -> str:
+    """A function body in a form two spellings of the same code share: SQL bodies parsed and
+    printed again, other languages with their whitespace collapsed."""
+    if language == "sql":
+        try:
+            return "; ".join(deparse(raw.stmt) for raw in pglast.parse_sql(body))
+        except pglast.parser.ParseError:
+            pass
+    return " ".join(body.split())
+
+
 def create_function(state: SchemaState, node: ast.CreateFunctionStmt, statement: Statement) -> None:
     schema, name = name_key(node.funcname)
     key = (schema, name, function_arg_types(node.parameters))
     definer, search_path = function_settings(node.options)
     origin = Origin(statement)
+    options = {o.defname: o.arg for o in node.options or ()}
+    language = options["language"].sval.lower() if "language" in options else "sql"
+    body = options.get("as")
+    body_text = body[0].sval if isinstance(body, (tuple, list)) and body else ""
+    if node.sql_body is not None:  # BEGIN ATOMIC ... END / RETURN expr
+        body_text = deparse(node.sql_body)
+    returns = ""
+    if node.returnType is not None:
+        returns = deparse_type(node.returnType)
     function = Function(
         schema=schema,
         name=name,
@@ -647,8 +821,17 @@ def create_function(state: SchemaState, node: ast.CreateFunctionStmt, statement:
         security_definer=bool(definer),
         search_path=search_path or None,
         origin=origin,
+        returns=returns,
+        language=language,
+        volatility=options["volatility"].sval if "volatility" in options else "volatile",
+        body=function_body(language, body_text),
     )
     existing = state.functions.get(key)
+    if existing is not None and not node.replace:
+        state.conflict(origin, f"creates function {existing.signature}, which "
+                               f"{existing.origin.location} already created")
+    if existing is not None:
+        function.comment = existing.comment
     # CREATE OR REPLACE keeps the existing function's privileges.
     function.privileges = (existing.privileges if existing is not None
                            else grant_defaults(state.function_defaults, schema, origin))
@@ -665,6 +848,79 @@ def alter_function(state: SchemaState, node: ast.AlterFunctionStmt, statement: S
             function.search_path = None
         elif search_path is not None:
             function.search_path = search_path
+
+
+# ---------------------------------------------------------------- triggers, comments, publications, schemas
+
+TRIGGER_TIMING = {2: "before", 64: "instead of"}  # TRIGGER_TYPE_BEFORE, TRIGGER_TYPE_INSTEAD; else after
+TRIGGER_EVENTS = ((4, "insert"), (16, "update"), (8, "delete"), (32, "truncate"))
+
+
+def create_trigger(state: SchemaState, node: ast.CreateTrigStmt, statement: Statement) -> None:
+    if node.isconstraint:
+        return
+    table = state.table(relation_key(node.relation))
+    if node.trigname in table.triggers and not node.replace:
+        state.conflict(Origin(statement), f"creates trigger {node.trigname} on {table.qualified_name}, which "
+                                          f"{table.triggers[node.trigname].origin.location} already created")
+    table.triggers[node.trigname] = Trigger(
+        name=node.trigname,
+        timing=TRIGGER_TIMING.get(node.timing & 66, "after"),
+        events=tuple(name for bit, name in TRIGGER_EVENTS if node.events & bit),
+        for_each_row=bool(node.row),
+        function=name_key(node.funcname),
+        when=node.whenClause,
+        origin=Origin(statement),
+    )
+
+
+def comment(state: SchemaState, node: ast.CommentStmt, statement: Statement) -> None:
+    kind = node.objtype
+    if kind == enums.ObjectType.OBJECT_TABLE:
+        table = state.tables.get(name_key(node.object))
+        if table is not None:
+            table.comment = node.comment
+    elif kind == enums.ObjectType.OBJECT_COLUMN:
+        table = state.tables.get(name_key(node.object[:-1]))
+        column = table.columns.get(node.object[-1].sval) if table is not None else None
+        if column is not None:
+            column.comment = node.comment
+    elif kind == enums.ObjectType.OBJECT_FUNCTION:
+        for function in functions_for(state, node.object):
+            function.comment = node.comment
+
+
+def publication_tables(objects) -> list[tuple[str, str]]:
+    return [relation_key(spec.pubtable.relation) for spec in objects or ()
+            if getattr(spec, "pubtable", None) is not None]
+
+
+def create_publication(state: SchemaState, node: ast.CreatePublicationStmt, statement: Statement) -> None:
+    state.publications[node.pubname] = publication_tables(node.pubobjects)
+
+
+def alter_publication(state: SchemaState, node: ast.AlterPublicationStmt, statement: Statement) -> None:
+    members = state.publications.setdefault(node.pubname, [])
+    tables = publication_tables(node.pubobjects)
+    if node.action == enums.AlterPublicationAction.AP_SetObjects:
+        members[:] = tables
+    for key in tables:
+        if node.action == enums.AlterPublicationAction.AP_AddObjects:
+            if key in members:
+                state.conflict(Origin(statement), f"adds {key[0]}.{key[1]} to publication {node.pubname}, "
+                                                  f"which already holds it")
+            else:
+                members.append(key)
+        elif node.action == enums.AlterPublicationAction.AP_DropObjects and key in members:
+            members.remove(key)
+
+
+def create_schema(state: SchemaState, node: ast.CreateSchemaStmt, statement: Statement) -> None:
+    if node.schemaname in state.schemas:
+        if not node.if_not_exists:
+            state.conflict(Origin(statement), f"creates schema {node.schemaname}, which exists already")
+        return
+    state.schemas[node.schemaname] = Schema(node.schemaname, Origin(statement))
 
 
 # ---------------------------------------------------------------- privileges
@@ -690,6 +946,11 @@ def grant(state: SchemaState, node: ast.GrantStmt, statement: Statement) -> None
         privileges = privilege_names(node.privileges, TABLE_PRIVILEGES)
         for table in granted_tables(state, node):
             change_privileges(table.privileges, node.is_grant, roles, privileges, origin)
+    elif kind == enums.ObjectType.OBJECT_SCHEMA:
+        privileges = privilege_names(node.privileges, SCHEMA_PRIVILEGES)
+        for target in node.objects:
+            schema = state.schemas.setdefault(target.sval, Schema(target.sval, None))
+            change_privileges(schema.privileges, node.is_grant, roles, privileges, origin)
     elif kind in (enums.ObjectType.OBJECT_FUNCTION, enums.ObjectType.OBJECT_ROUTINE,
                   enums.ObjectType.OBJECT_PROCEDURE):
         privileges = privilege_names(node.privileges, FUNCTION_PRIVILEGES)
@@ -741,7 +1002,13 @@ def drop(state: SchemaState, node: ast.DropStmt, statement: Statement) -> None:
     kind = node.removeType
     for target in node.objects or ():
         if kind == enums.ObjectType.OBJECT_TABLE:
-            state.tables.pop(name_key(target), None)
+            drop_table(state, name_key(target), node, statement)
+        elif kind == enums.ObjectType.OBJECT_TRIGGER:
+            table = state.tables.get(name_key(target[:-1]))
+            if table is not None:
+                if table.triggers.pop(target[-1].sval, None) is None and not node.missing_ok \
+                        and not table.external:
+                    state.conflict(Origin(statement), f"{table.qualified_name} has no trigger {target[-1].sval}")
         elif kind == enums.ObjectType.OBJECT_VIEW:
             state.views.pop(name_key(target), None)
         elif kind == enums.ObjectType.OBJECT_INDEX:
@@ -754,6 +1021,21 @@ def drop(state: SchemaState, node: ast.DropStmt, statement: Statement) -> None:
                       enums.ObjectType.OBJECT_ROUTINE):
             for function in functions_for(state, target):
                 state.functions.pop((function.schema, function.name, function.arg_types), None)
+
+
+def drop_table(state: SchemaState, key: tuple[str, str], node: ast.DropStmt, statement: Statement) -> None:
+    table = state.tables.pop(key, None)
+    if table is None:
+        return
+    for members in state.publications.values():
+        if key in members:
+            members.remove(key)
+    for other in state.tables.values():
+        dependents = [fk for fk in other.foreign_keys if fk.target == key]
+        if dependents and node.behavior != enums.DropBehavior.DROP_CASCADE and not other.external:
+            state.conflict(Origin(statement), f"drops {table.qualified_name}, which {other.qualified_name}'s "
+                                              f"foreign key {dependents[0].name} references (use cascade)")
+        other.foreign_keys = [fk for fk in other.foreign_keys if fk.target != key]
 
 
 def drop_index(state: SchemaState, target: tuple) -> None:
@@ -778,4 +1060,9 @@ HANDLERS: dict[type, Callable[[SchemaState, ast.Node, Statement], None]] = {
     ast.GrantStmt: grant,
     ast.AlterDefaultPrivilegesStmt: alter_default_privileges,
     ast.DropStmt: drop,
+    ast.CreateTrigStmt: create_trigger,
+    ast.CommentStmt: comment,
+    ast.CreatePublicationStmt: create_publication,
+    ast.AlterPublicationStmt: alter_publication,
+    ast.CreateSchemaStmt: create_schema,
 }
