@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pglast
-from pglast import ast
+from pglast import ast, enums
+
+from generator.catalog.nodes import walk
 
 # Base types a spec may name, by the name PostgreSQL's parser resolves them to.
 KNOWN_TYPES = frozenset({
@@ -52,3 +54,25 @@ def type_error(text: str) -> str | None:
     if base not in KNOWN_TYPES:
         return f"unknown SQL type {text!r}"
     return None
+
+
+def is_timestamptz(text: str) -> bool:
+    """Whether a spec type names timestamptz (``timestamp with time zone`` too)."""
+    try:
+        type_name = pglast.parse_sql(f"select null::{text}")[0].stmt.targetList[0].val.typeName
+    except (pglast.parser.ParseError, AttributeError, IndexError):
+        return False
+    return type_name.names[-1].sval == "timestamptz" and not type_name.arrayBounds
+
+
+def timezone_call(text: str) -> str | None:
+    """``timezone(...)`` or ``... at time zone ...`` inside an expression, as written, else None."""
+    try:
+        tree = pglast.parse_sql(f"select {text}")
+    except pglast.parser.ParseError:
+        return None
+    for node, _ in walk(tree[0].stmt):
+        if isinstance(node, ast.FuncCall) and node.funcname[-1].sval == "timezone":
+            return "at time zone" if node.funcformat == enums.CoercionForm.COERCE_SQL_SYNTAX else "timezone()"
+    return None
+

@@ -21,7 +21,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from generator import model
 from generator.errors import Location, Problem, TenantspecError
-from generator.expressions import parse_expression, type_error
+from generator.expressions import is_timestamptz, parse_expression, timezone_call, type_error
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 PROJECT_FILE = "project.yaml"
@@ -179,9 +179,9 @@ class ProjectBuilder:
         self.table_names = self.declared_table_names()
         tables = {t.name.name: t for t in (self.table(doc) for doc in self.table_docs)}
         migrations = self.migrations(tables)
-        # Tables in migration order, the order their SQL runs in.
+        # Tables in the order their SQL runs: the listed migrations', then parents before children.
         ordered = [name for m in migrations for name in m.tables if name in tables]
-        tables = {name: tables[name] for name in ordered + sorted(set(tables) - set(ordered))}
+        tables = {name: tables[name] for name in ordered + dependency_order(self.schema, tables, set(ordered))}
         if self.problems:
             raise TenantspecError(sorted(set(self.problems), key=lambda p: (p.location, p.message)))
         return model.Project(
@@ -268,7 +268,7 @@ class ProjectBuilder:
     def migrations(self, tables: dict[str, model.Table]) -> tuple[model.Migration, ...]:
         migrations, placed = [], {}
         versions = set()
-        for i, spec in enumerate(self.doc.data["migrations"]):
+        for i, spec in enumerate(self.doc.data.get("migrations", [])):
             version = str(spec["version"])
             if version in versions:
                 self.problem(self.doc.locate(("migrations", i, "version")), f"version {version} is used twice")
@@ -290,10 +290,6 @@ class ProjectBuilder:
             migrations.append(model.Migration(version, spec["name"], tuple(spec["tables"])))
         if sorted(m.version for m in migrations) != [m.version for m in migrations]:
             self.problem(self.doc.locate(("migrations",)), "migrations must be listed in version order")
-        for doc in self.table_docs:
-            if doc.data["table"] not in placed:
-                self.problem(doc.locate(("table",)), f"table '{doc.data['table']}' is in no migration "
-                                                     f"of {self.doc.path}")
         return tuple(migrations)
 
     # -- table specs ----------------------------------------------------------------
@@ -356,7 +352,9 @@ class ProjectBuilder:
             service_role=tuple(c for c in model.COMMANDS if c in data.get("service_role", model.COMMANDS)),
             triggers=tuple(triggers), realtime=bool(data.get("realtime", False)),
             location=doc.locate(("table",)),
+            key_locations={key: doc.locate((key,), key=True) for key in data},
         )
+        self.rename_problems(doc, table)
         self.index_problems(doc, table)
         return table
 
@@ -373,11 +371,18 @@ class ProjectBuilder:
         references = None
         if ref := spec.get("references"):
             references = self.reference(doc, path + ("references",), ref)
+        if default is not None and is_timestamptz(str(spec["type"])) and (zone := timezone_call(default)):
+            self.problem(doc.locate(path + ("default",)),
+                         f"timestamptz default {default} turns the instant into a local time without a zone "
+                         f"({zone}), which PostgreSQL stores as if it were in the session's zone, hours off; "
+                         "use now()")
         return model.Column(
             name=name, type=str(spec["type"]), not_null=bool(spec.get("not_null") or spec.get("primary_key")),
             primary_key=bool(spec.get("primary_key")), default=default,
             one_of=tuple(str(v) for v in spec.get("one_of", ())), comment=spec.get("comment"),
             references=references, location=doc.locate(path, key=True),
+            renamed_from=spec.get("renamed_from"),
+            key_locations={key: doc.locate(path + (key,)) for key in spec},
         )
 
     def reference(self, doc: Document, path: tuple, spec: dict) -> model.Reference:
@@ -404,6 +409,22 @@ class ProjectBuilder:
         if target.schema == self.schema and target.name in self.table_names:
             return "column" in self.docs_by_table[target.name].data["tenancy"]
         return bool(self.external.get(target) and self.external[target].workspace_column)
+
+    def rename_problems(self, doc: Document, table: model.Table) -> None:
+        """``renamed_from`` names a column the spec no longer has, once."""
+        seen: dict[str, str] = {}
+        for column in table.columns:
+            old = column.renamed_from
+            if old is None:
+                continue
+            where = column.locate("renamed_from")
+            if old == column.name:
+                self.problem(where, f"column '{column.name}' is renamed from itself")
+            elif table.column(old) is not None:
+                self.problem(where, f"renamed_from '{old}': the table still has a column '{old}'")
+            elif old in seen:
+                self.problem(where, f"renamed_from '{old}': column '{seen[old]}' is renamed from it too")
+            seen[old] = column.name
 
     def table_tenancy(self, doc: Document, columns: dict[str, model.Column]) -> model.Tenancy:
         spec = doc.data["tenancy"]
@@ -454,3 +475,23 @@ class ProjectBuilder:
     def expression(self, doc: Document, path: tuple, text: Any) -> None:
         if message := parse_expression(str(text)):
             self.problem(doc.locate(path), message)
+
+
+def dependency_order(schema: str, tables: dict[str, model.Table], placed: set[str]) -> list[str]:
+    """The tables not yet ``placed``, each after the spec'd tables it references, else by name."""
+    ordered: list[str] = []
+    done = set(placed)
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done or name in path:
+            return
+        for column in tables[name].columns:
+            target = column.references.table if column.references else None
+            if target and target.schema == schema and target.name in tables and target.name != name:
+                visit(target.name, path + (name,))
+        done.add(name)
+        ordered.append(name)
+
+    for name in sorted(tables):
+        visit(name, ())
+    return ordered

@@ -47,6 +47,13 @@ class Column:
     comment: str | None
     references: Reference | None
     location: Location | None = field(default=None, compare=False, repr=False)
+    renamed_from: str | None = None
+    # where each of the column's keys (type, not_null, one_of, ...) stands in its spec
+    key_locations: dict[str, Location] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def locate(self, key: str) -> Location | None:
+        """Where ``key`` of this column is written, else where the column is."""
+        return self.key_locations.get(key, self.location)
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,12 @@ class Table:
     triggers: tuple[Trigger, ...] = ()
     realtime: bool = False
     location: Location | None = field(default=None, compare=False, repr=False)
+    # where each top-level key (columns, access, realtime, ...) stands in the spec
+    key_locations: dict[str, Location] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def locate(self, key: str) -> Location | None:
+        """Where ``key`` of this spec is written, else where the table is named."""
+        return self.key_locations.get(key, self.location)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
