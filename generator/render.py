@@ -143,24 +143,30 @@ def column_definition(column: model.Column) -> str:
     return " ".join(parts)
 
 
-def constraint_definitions(table: model.Table) -> list[str]:
-    """Named table constraints, in the order: primary key, foreign keys, unique, checks."""
+def named_constraints(table: model.Table) -> list[tuple[str, str]]:
+    """``(name, definition)`` of the table's constraints, in the order: primary key, foreign
+    keys, unique, checks. Names derive from table and columns, so versions line up."""
     name = table.name.name
-    lines = [f"constraint {ident(name + '_pkey')} primary key ({ident_list(table.primary_key)})"]
+    found = [(f"{name}_pkey", f"primary key ({ident_list(table.primary_key)})")]
     for column in table.columns:
         if ref := column.references:
             on_delete = f" on delete {ref.on_delete}" if ref.on_delete else ""
-            lines.append(f"constraint {ident(f'{name}_{column.name}_fkey')} foreign key ({ident(column.name)}) "
-                         f"references {qualified(ref.table)} ({ident(ref.column)}){on_delete}")
+            found.append((f"{name}_{column.name}_fkey", f"foreign key ({ident(column.name)}) "
+                          f"references {qualified(ref.table)} ({ident(ref.column)}){on_delete}"))
     for columns in table.unique:
-        lines.append(f"constraint {ident(name + '_' + '_'.join(columns) + '_key')} unique ({ident_list(columns)})")
+        found.append((f"{name}_{'_'.join(columns)}_key", f"unique ({ident_list(columns)})"))
     for column in table.columns:
         if column.one_of:
-            lines.append(f"constraint {ident(f'{name}_{column.name}_check')} "
-                         f"check ({ident(column.name)} in ({literal_list(column.one_of)}))")
+            found.append((f"{name}_{column.name}_check",
+                          f"check ({ident(column.name)} in ({literal_list(column.one_of)}))"))
     for check in table.checks:
-        lines.append(f"constraint {ident(check.name)} check ({check.expression})")
-    return lines
+        found.append((check.name, f"check ({check.expression})"))
+    return found
+
+
+def constraint_definitions(table: model.Table) -> list[str]:
+    """The table's constraints as lines of its CREATE TABLE."""
+    return [f"constraint {ident(name)} {definition}" for name, definition in named_constraints(table)]
 
 
 def comments_of(table: model.Table) -> list[dict]:
@@ -174,7 +180,29 @@ def comments_of(table: model.Table) -> list[dict]:
     return comments
 
 
-def table_context(project: model.Project, table: model.Table) -> dict:
+def index_context(index: model.Index) -> dict:
+    return {
+        "name": ident(index.name),
+        "unique": "unique " if index.unique else "",
+        "columns": ident_list(index.columns),
+        "where": f" where {index.where}" if index.where else "",
+    }
+
+
+def trigger_context(trigger: model.Trigger) -> dict:
+    return {
+        "name": ident(trigger.name),
+        "timing": trigger.timing,
+        "events": " or ".join(trigger.events),
+        "function": qualified(trigger.function),
+    }
+
+
+def publication_context() -> dict:
+    return {"name": "supabase_realtime", "name_literal": literal("supabase_realtime")}
+
+
+def table_context(project: model.Project, table: model.Table, parent_helpers: list[dict] | None = None) -> dict:
     return {
         "name": table.name.name,
         "heading": f"{table.name.name}: {table.comment}" if table.comment else table.name.name,
@@ -183,23 +211,43 @@ def table_context(project: model.Project, table: model.Table) -> dict:
         "name_literal": literal(table.name.name),
         "definition": [column_definition(c) for c in table.columns] + constraint_definitions(table),
         "comments": comments_of(table),
-        "indexes": [{
-            "name": ident(index.name),
-            "unique": "unique " if index.unique else "",
-            "columns": ident_list(index.columns),
-            "where": f" where {index.where}" if index.where else "",
-        } for index in table.indexes],
-        "triggers": [{
-            "name": ident(trigger.name),
-            "timing": trigger.timing,
-            "events": " or ".join(trigger.events),
-            "function": qualified(trigger.function),
-        } for trigger in table.triggers],
+        "indexes": [index_context(index) for index in table.indexes],
+        "triggers": [trigger_context(trigger) for trigger in table.triggers],
         "policies": policies_of(project, table),
         "grants": grants_of(table),
-        "publications": [{"name": "supabase_realtime", "name_literal": literal("supabase_realtime")}]
-        if table.realtime else [],
+        "publications": [publication_context()] if table.realtime else [],
+        "parent_helpers": parent_helpers or [],
     }
+
+
+def workspace_helper_context(project: model.Project, helper: WorkspaceHelper) -> dict:
+    members = project.tenancy.members
+    return {
+        "name": helper_name(project, helper),
+        "workspace_column": ident(members.workspace_column),
+        "members_table": qualified(members.table),
+        "user_column": ident(members.user_column),
+        "role_column": ident(members.role_column),
+        "roles": literal_list(project.tenancy.levels[helper.level]),
+    }
+
+
+def parent_helper_context(project: model.Project, helper: ParentHelper, child: model.Table) -> dict:
+    parent = project.tables[helper.parent]
+    return {
+        "name": helper_name(project, helper),
+        "comment": f"ids of the {helper.parent} rows in the user's {helper.level} workspaces, "
+                   f"for the policies of {child.name.name}",
+        "parent_key": ident(parent.primary_key[0]),
+        "parent_table": qualified(parent.name),
+        "workspace_column": ident(parent.tenancy.column),
+        "workspace_helper": helper_name(project, WorkspaceHelper(helper.level)),
+    }
+
+
+def helper_schema_statements(project: model.Project) -> list[str]:
+    return [f"create schema if not exists {ident(project.helper_schema)}",
+            f"grant usage on schema {ident(project.helper_schema)} to authenticated"]
 
 
 def migration_context(project: model.Project, migration: model.Migration, emitted: set) -> dict:
@@ -210,50 +258,49 @@ def migration_context(project: model.Project, migration: model.Migration, emitte
     for table in tables:
         needed += [h for h in helpers_of(project, table) if h not in emitted and h not in needed]
     emitted.update(needed)
-    members = project.tenancy.members
-    workspace_helpers = [{
-        "name": helper_name(project, h),
-        "workspace_column": ident(members.workspace_column),
-        "members_table": qualified(members.table),
-        "user_column": ident(members.user_column),
-        "role_column": ident(members.role_column),
-        "roles": literal_list(project.tenancy.levels[h.level]),
-    } for h in needed if isinstance(h, WorkspaceHelper)]
-    # A SQL function's body is checked when it is created, so a parent helper comes
-    # right before the first table whose policies call it, after its parent exists.
-    parent_helpers: dict[str, list[dict]] = {name: [] for name in migration.tables}
-    placed: set[ParentHelper] = set()
-    for table in tables:
-        for h in helpers_of(project, table):
-            if isinstance(h, ParentHelper) and h in needed and h not in placed:
-                placed.add(h)
-                parent = project.tables[h.parent]
-                parent_helpers[table.name.name].append({
-                    "name": helper_name(project, h),
-                    "comment": f"ids of the {h.parent} rows in the user's {h.level} workspaces, "
-                               f"for the policies of {table.name.name}",
-                    "parent_key": ident(parent.primary_key[0]),
-                    "parent_table": qualified(parent.name),
-                    "workspace_column": ident(parent.tenancy.column),
-                    "workspace_helper": helper_name(project, WorkspaceHelper(h.level)),
-                })
-    schema_statements = []
-    if first_helpers and emitted:
-        schema_statements = [f"create schema if not exists {ident(project.helper_schema)}",
-                             f"grant usage on schema {ident(project.helper_schema)} to authenticated"]
+    workspace_helpers = [workspace_helper_context(project, h) for h in needed if isinstance(h, WorkspaceHelper)]
+    parent_helpers = placed_parent_helpers(project, tables, set(needed))
     return {
         "sources": ", ".join([project.source] + [t.source for t in tables]),
-        "helper_schema_statements": schema_statements,
+        "helper_schema_statements": helper_schema_statements(project) if first_helpers and emitted else [],
         "workspace_helpers": workspace_helpers,
-        "tables": [{**table_context(project, t), "parent_helpers": parent_helpers[t.name.name]} for t in tables],
+        "tables": [table_context(project, t, parent_helpers[t.name.name]) for t in tables],
     }
 
 
-def render_migrations(project: model.Project) -> dict[Path, str]:
-    """SQL text of every migration, keyed by its path relative to the project root."""
+def placed_parent_helpers(project: model.Project, tables: list[model.Table], wanted: set) -> dict[str, list[dict]]:
+    """The ``wanted`` parent helpers, each placed before the first of ``tables`` whose policies
+    call it: a SQL function's body is checked when it is created, after its parent exists."""
+    placed: dict[str, list[dict]] = {table.name.name: [] for table in tables}
+    done: set[ParentHelper] = set()
+    for table in tables:
+        for h in helpers_of(project, table):
+            if isinstance(h, ParentHelper) and h in wanted and h not in done:
+                done.add(h)
+                placed[table.name.name].append(parent_helper_context(project, h, table))
+    return placed
+
+
+def fresh_layout(project: model.Project, version: str, name: str) -> tuple[model.Migration, ...]:
+    """The files a fresh set of migrations has: the ones project.yaml lists, then one file
+    ``<version>_<name>.sql`` for every table they do not list."""
+    listed = {table for migration in project.migrations for table in migration.tables}
+    rest = tuple(table for table in project.tables if table not in listed)
+    return project.migrations + ((model.Migration(version, name, rest),) if rest else ())
+
+
+def render_migrations(project: model.Project, version: str = "0", name: str = "schema") -> dict[Path, str]:
+    """SQL text of a fresh set of migrations creating every table, keyed by path relative to
+    the project root (see ``fresh_layout``)."""
     template = environment().get_template("migration.sql.j2")
     emitted: set = set()
     return {
         MIGRATIONS_DIR / migration.filename: template.render(migration_context(project, migration, emitted))
-        for migration in project.migrations
+        for migration in fresh_layout(project, version, name)
     }
+
+
+def render_change(plan) -> str:
+    """The next migration: the plan's steps, in order, with their words and hazards."""
+    return environment().get_template("change.sql.j2").render(
+        sources=", ".join(plan.sources), steps=plan.steps, destructive=plan.destructive)

@@ -89,6 +89,17 @@ def verify_sql(project: model.Project, files: dict[Path, str]) -> list[Problem]:
     return problems
 
 
+def verify_change(project: model.Project, path: str, text: str) -> list[Problem]:
+    """The checks that apply to one migration changing existing tables: it parses, its policies
+    read only declared objects and name their role, its grants stay within the access spec, and
+    its SECURITY DEFINER functions pin search_path."""
+    statements, problems = parse_file(path, text)
+    if problems:
+        return problems
+    return (check_policy_references(project, statements) + check_grants(project, statements)
+            + check_security_definer(statements))
+
+
 def _statements_by_table(project: model.Project, statements: list[Statement]) -> dict[model.Name, list[Statement]]:
     """CREATE TABLE and ALTER TABLE statements grouped by the table they act on."""
     grouped: dict[model.Name, list[Statement]] = {}

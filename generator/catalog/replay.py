@@ -172,6 +172,7 @@ class Function:
     volatility: str = "volatile"
     body: str = ""
     comment: str | None = None
+    arg_names: tuple[str, ...] = ()
 
     @property
     def signature(self) -> str:
@@ -825,6 +826,9 @@ def create_function(state: SchemaState, node: ast.CreateFunctionStmt, statement:
         language=language,
         volatility=options["volatility"].sval if "volatility" in options else "volatile",
         body=function_body(language, body_text),
+        arg_names=tuple(p.name or "" for p in node.parameters or ()
+                        if p.mode not in (enums.FunctionParameterMode.FUNC_PARAM_OUT,
+                                          enums.FunctionParameterMode.FUNC_PARAM_TABLE)),
     )
     existing = state.functions.get(key)
     if existing is not None and not node.replace:
@@ -1066,3 +1070,28 @@ HANDLERS: dict[type, Callable[[SchemaState, ast.Node, Statement], None]] = {
     ast.AlterPublicationStmt: alter_publication,
     ast.CreateSchemaStmt: create_schema,
 }
+
+
+def touched_tables(node: ast.Node) -> list[tuple[str, str]]:
+    """The tables a schema-changing statement acts on (none for other statements)."""
+    if isinstance(node, (ast.AlterTableStmt, ast.IndexStmt, ast.CreateTrigStmt, ast.CreateStmt)):
+        return [relation_key(node.relation)]
+    if isinstance(node, (ast.CreatePolicyStmt, ast.AlterPolicyStmt)):
+        return [relation_key(node.table)]
+    if isinstance(node, ast.RenameStmt) and node.relation is not None:
+        return [relation_key(node.relation)]
+    if isinstance(node, ast.CommentStmt) and node.objtype == enums.ObjectType.OBJECT_TABLE:
+        return [name_key(node.object)]
+    if isinstance(node, ast.CommentStmt) and node.objtype == enums.ObjectType.OBJECT_COLUMN:
+        return [name_key(node.object[:-1])]
+    if isinstance(node, ast.GrantStmt) and node.objtype == enums.ObjectType.OBJECT_TABLE \
+            and node.targtype == enums.GrantTargetType.ACL_TARGET_OBJECT:
+        return [relation_key(r) for r in node.objects]
+    if isinstance(node, ast.AlterPublicationStmt):
+        return publication_tables(node.pubobjects)
+    if isinstance(node, ast.DropStmt):
+        if node.removeType == enums.ObjectType.OBJECT_TABLE:
+            return [name_key(target) for target in node.objects]
+        if node.removeType in (enums.ObjectType.OBJECT_POLICY, enums.ObjectType.OBJECT_TRIGGER):
+            return [name_key(target[:-1]) for target in node.objects]
+    return []

@@ -1,4 +1,5 @@
-"""Rendering: golden case folders, the committed migrations, determinism."""
+"""Rendering: golden case folders, determinism, the record of generated migrations, and
+writing all files or none."""
 
 import os
 import shutil
@@ -8,33 +9,40 @@ from pathlib import Path
 
 import pytest
 
+from generator.access import render_access
 from generator.cli import main
 from generator.load import load_project
-from generator.pipeline import build_outputs
+from generator.pipeline import fresh_migrations
 
 ROOT = Path(__file__).resolve().parents[2]
 RENDER_CASES = Path(__file__).parent / "cases" / "render"
 
 
+def fresh_files(root: Path) -> dict[Path, str]:
+    project = load_project(root)
+    return {**fresh_migrations(project), **render_access(project)}
+
+
 @pytest.mark.parametrize("case", sorted(p.name for p in RENDER_CASES.iterdir()))
 def test_render_case_matches_expected(case):
     case_dir = RENDER_CASES / case
-    outputs = build_outputs(case_dir)
+    outputs = fresh_files(case_dir)
     expected = {p.relative_to(case_dir / "expected") for p in (case_dir / "expected").rglob("*") if p.is_file()}
     assert set(outputs) == expected
     for path, text in outputs.items():
         assert text == (case_dir / "expected" / path).read_text(), f"{case}: {path} differs"
 
 
-def test_committed_migrations_are_what_the_specs_generate():
-    for path, text in build_outputs(ROOT).items():
-        assert (ROOT / path).read_text() == text, f"{path} is stale: run `make generate`"
+def test_the_committed_migrations_hold_the_specs(capsys):
+    """Nothing is pending, no generated migration was edited, schema/ACCESS.md is current."""
+    assert main(["check", "--root", str(ROOT)]) == 0, capsys.readouterr()
 
 
-def test_two_generations_are_byte_identical_across_processes(tmp_path):
+def test_two_generations_are_byte_identical_across_processes():
     """Set and dict order must not leak into the output: render under two hash seeds."""
-    script = ("import sys; from pathlib import Path; from generator.pipeline import build_outputs\n"
-              "out = build_outputs(Path(sys.argv[1]))\n"
+    script = ("import sys; from pathlib import Path; from generator.load import load_project\n"
+              "from generator.pipeline import fresh_migrations\n"
+              "out = fresh_migrations(load_project(Path(sys.argv[1])))\n"
               "sys.stdout.write(''.join(f'== {p}\\n{t}' for p, t in sorted(out.items())))\n")
     runs = []
     for seed in ("1", "2"):
@@ -49,23 +57,71 @@ def test_model_loads_equal_twice():
     assert load_project(ROOT) == load_project(ROOT)
 
 
-def test_check_fails_with_a_diff_on_a_hand_edit(tmp_path, capsys):
+def copy_project(tmp_path: Path) -> Path:
     shutil.copytree(ROOT / "schema", tmp_path / "schema")
     shutil.copytree(ROOT / "supabase", tmp_path / "supabase")
-    assert main(["check", "--root", str(tmp_path)]) == 0
-    migration = tmp_path / "supabase/migrations/20260222000003_robot_jobs.sql"
+    return tmp_path
+
+
+def test_check_names_a_generated_migration_edited_by_hand(tmp_path, capsys):
+    root = copy_project(tmp_path)
+    assert main(["check", "--root", str(root)]) == 0
+    migration = root / "supabase/migrations/20260222000003_robot_jobs.sql"
     migration.write_text(migration.read_text().replace("on delete cascade", "on delete set null", 1))
     capsys.readouterr()
-    assert main(["check", "--root", str(tmp_path)]) == 1
-    out = capsys.readouterr().out
-    assert "-  constraint robot_jobs_workspace_id_fkey foreign key (workspace_id) references public.workspaces (id) on delete set null," in out
-    assert "+  constraint robot_jobs_workspace_id_fkey foreign key (workspace_id) references public.workspaces (id) on delete cascade," in out
+    assert main(["check", "--root", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "supabase/migrations/20260222000003_robot_jobs.sql: edited after it was generated" in err
+    assert "(recorded in supabase/tenantspec.sum:4)" in err
 
 
-def test_check_reports_a_missing_file(tmp_path, capsys):
-    shutil.copytree(ROOT / "schema", tmp_path / "schema")
-    assert main(["check", "--root", str(tmp_path)]) == 1
-    assert "supabase/migrations/20260222000002_carrier_configs.sql (generated)" in capsys.readouterr().out
+def test_check_names_a_missing_and_a_left_over_migration(tmp_path, capsys):
+    root = copy_project(tmp_path)
+    old = root / "supabase/migrations/20260222000002_carrier_configs.sql"
+    old.rename(old.with_name("20260222000002_carriers.sql"))
+    assert main(["check", "--root", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "supabase/migrations/20260222000002_carrier_configs.sql: generated migration is missing" in err
+    assert "supabase/migrations/20260222000002_carriers.sql: carries tenantspec's header but is not recorded" in err
+
+
+def test_check_fails_on_an_edited_record(tmp_path, capsys):
+    root = copy_project(tmp_path)
+    record = root / "supabase/tenantspec.sum"
+    record.write_text(record.read_text().replace("20260222000003_robot_jobs.sql h1:I", "20260222000003_robot_jobs.sql h1:J"))
+    assert main(["check", "--root", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "supabase/tenantspec.sum:1:1: the record's total does not match its lines" in err
+    assert "supabase/migrations/20260222000003_robot_jobs.sql: edited after it was generated" in err
+
+
+def test_check_fails_when_a_spec_changed_without_a_migration(tmp_path, capsys):
+    root = copy_project(tmp_path)
+    spec = root / "schema/robot_jobs.yaml"
+    spec.write_text(spec.read_text().replace("  idempotency_key: {type: text}\n",
+                                             "  idempotency_key: {type: text}\n  notes: {type: text}\n"))
+    assert main(["check", "--root", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert "the specs have changes no migration holds yet: run `make generate`" in err
+    assert "robot_jobs: add column notes (text)" in err
+
+
+def test_generate_never_rewrites_a_migration_and_writes_one_new_file(tmp_path, capsys):
+    root = copy_project(tmp_path)
+    before = {p.name: p.read_bytes() for p in (root / "supabase/migrations").iterdir()}
+    spec = root / "schema/robot_jobs.yaml"
+    spec.write_text(spec.read_text().replace("  idempotency_key: {type: text}\n",
+                                             "  idempotency_key: {type: text}\n  notes: {type: text}\n"))
+    assert main(["generate", "--root", str(root), "--name", "job_notes"]) == 0
+    after = {p.name: p.read_bytes() for p in (root / "supabase/migrations").iterdir()}
+    new = sorted(set(after) - set(before))
+    assert len(new) == 1 and new[0].endswith("_job_notes.sql")
+    assert {name: after[name] for name in before} == before
+    assert "alter table public.robot_jobs add column notes text;" in after[new[0]].decode()
+    capsys.readouterr()
+    assert main(["generate", "--root", str(root)]) == 0
+    assert capsys.readouterr().out == "up to date\n"
+    assert main(["check", "--root", str(root)]) == 0
 
 
 def test_generate_writes_all_files_or_none(tmp_path, monkeypatch, capsys):
@@ -91,8 +147,9 @@ def test_generate_writes_all_files_or_none(tmp_path, monkeypatch, capsys):
 
 
 def test_generated_helpers_are_safe_by_construction():
-    text = "".join(build_outputs(ROOT)[p] for p in sorted(build_outputs(ROOT)) if p.suffix == ".sql")
+    files = fresh_migrations(load_project(ROOT))
+    text = "".join(files[p] for p in sorted(files))
     assert "timezone(" not in text
-    assert text.count("security definer") == text.count("set search_path = ''") == 3
-    assert text.count("from public, anon;") == 3
+    assert text.count("security definer") == text.count("set search_path = ''")
+    assert text.count("security definer") == text.count("from public, anon;") >= 3
     assert " to anon" not in text

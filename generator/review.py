@@ -1,0 +1,136 @@
+"""What a reviewer reads before the next migration lands: the changes in words, who gains or
+loses access, and the SQL that would be written (``tenantspec diff``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator.catalog.access import TenantModel, Verdict, access_matrix, personas
+from generator.catalog.replay import LEGACY, RESTRICTED
+from generator.pipeline import Generation, current_state, desired_state, managed
+
+REGIME_NAMES = {LEGACY: "legacy default privileges", RESTRICTED: "2026 default privileges"}
+RANK = {("denied", "allowed"): 0, ("unknown", "allowed"): 1, ("denied", "unknown"): 2,
+        ("allowed", "unknown"): 3, ("unknown", "denied"): 4, ("allowed", "denied"): 5}
+
+
+@dataclass(frozen=True)
+class AccessChange:
+    """One cell of the access matrix that the migration changes."""
+
+    table: str
+    command: str
+    persona: str
+    before: Verdict
+    after: Verdict
+    regimes: tuple[str, ...]  # where it changes: both, or one of the default-privilege regimes
+
+    @property
+    def widening(self) -> bool:
+        return self.after.allowed is True or (self.after.allowed is None and self.before.allowed is False)
+
+    @property
+    def rank(self) -> int:
+        return RANK.get((self.before.word, self.after.word), 9)
+
+
+def access_changes(generation: Generation) -> list[AccessChange]:
+    """Every cell (table × command × persona) whose verdict changes, widenings first."""
+    project = generation.project
+    tenancy = TenantModel.of(project)
+    current = current_state(generation.history)
+    desired = desired_state(project)
+    keys = sorted(managed(project, current[LEGACY], generation.history.generated)
+                  | {(project.schema, name) for name in project.tables})
+    by_cell: dict[tuple, dict[str, tuple[Verdict, Verdict]]] = {}
+    for regime in (LEGACY, RESTRICTED):
+        before = access_matrix(current[regime], tenancy, keys)
+        after = access_matrix(desired[regime], tenancy, keys)
+        for cell in sorted(set(before) & set(after) | set(after) - set(before)):
+            old = before.get(cell, Verdict(False, "the table does not exist yet"))
+            new = after[cell]
+            if old.allowed != new.allowed:
+                by_cell.setdefault(cell, {})[regime] = (old, new)
+    order = {p.name: i for i, p in enumerate(personas(tenancy))}
+    changes = []
+    for (table, command, persona), regimes in by_cell.items():
+        pairs = {(old.word, new.word) for old, new in regimes.values()}
+        if len(pairs) == 1:
+            old, new = next(iter(regimes.values()))
+            changes.append(AccessChange(table, command, persona, old, new, tuple(regimes)))
+        else:
+            for regime, (old, new) in regimes.items():
+                changes.append(AccessChange(table, command, persona, old, new, (regime,)))
+    return sorted(changes, key=lambda c: (c.rank, c.table, c.command, order.get(c.persona, 99), c.regimes))
+
+
+def review(generation: Generation, fmt: str = "text") -> str:
+    return FORMATS[fmt](generation, access_changes(generation) if not generation.plan.empty else [])
+
+
+def _where(change: AccessChange) -> str:
+    if len(change.regimes) == 2:
+        return ""
+    return f" (with the {REGIME_NAMES[change.regimes[0]]})"
+
+
+def _file(generation: Generation) -> str:
+    return ", ".join(str(path) for path in generation.migrations)
+
+
+def _sql(generation: Generation) -> str:
+    return "\n".join(text.rstrip("\n") + "\n" for text in generation.migrations.values()).rstrip("\n")
+
+
+def text_review(generation: Generation, changes: list[AccessChange]) -> str:
+    plan = generation.plan
+    lines = []
+    if plan.empty:
+        lines.append("No changes pending: the migrations hold what the specs say.")
+    else:
+        lines += [f"{len(plan.steps)} change(s) pending; `make generate` writes {_file(generation)}", "", "Changes:"]
+        for step in plan.steps:
+            lines.append(f"  {step.summary}")
+            lines += [f"    {'DESTRUCTIVE' if h.destructive else 'note'}: {h}" for h in step.hazards]
+        lines += ["", "Access (table, command, persona: before -> after; widenings first):"]
+        if not changes:
+            lines.append("  no cell of the access matrix changes")
+        width = max((len(f"{c.table} {c.command} {c.persona}") for c in changes), default=0)
+        for change in changes:
+            cell = f"{change.table} {change.command} {change.persona}"
+            lines.append(f"  {cell:<{width}}  {change.before.word} -> {change.after.word}{_where(change)}"
+                         f"  ({change.after.reason})")
+    if plan.notes:
+        lines += ["", "Notes:"] + [f"  {note}" for note in plan.notes]
+    if generation.migrations:
+        lines += ["", f"SQL ({_file(generation)}):", "", _sql(generation)]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_review(generation: Generation, changes: list[AccessChange]) -> str:
+    plan = generation.plan
+    if plan.empty:
+        lines = ["### tenantspec: no schema changes pending", ""]
+    else:
+        lines = [f"### tenantspec: {len(plan.steps)} schema change(s) → `{_file(generation)}`", "", "#### Changes", ""]
+        for step in plan.steps:
+            lines.append(f"- {step.summary}")
+            lines += [f"  - **{'destructive' if h.destructive else 'note'}**: {h}" for h in step.hazards]
+        lines += ["", "#### Access delta", ""]
+        if changes:
+            lines += ["| table | command | persona | before | after | why |", "|---|---|---|---|---|---|"]
+            for c in changes:
+                after = f"**{c.after.word}**" if c.widening else c.after.word
+                lines.append(f"| {c.table} | {c.command} | {c.persona} | {c.before.word} | {after}{_where(c)} | "
+                             f"{c.after.reason} |")
+        else:
+            lines.append("No cell of the access matrix changes.")
+    if plan.notes:
+        lines += ["", "#### Notes", ""] + [f"- {note}" for note in plan.notes]
+    if generation.migrations:
+        lines += ["", "<details><summary>SQL</summary>", "", "```sql", _sql(generation), "```",
+                  "", "</details>"]
+    return "\n".join(lines) + "\n"
+
+
+FORMATS = {"text": text_review, "markdown": markdown_review}
