@@ -8,6 +8,7 @@ only place the prepared, already-quoted pieces.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import jinja2
@@ -24,7 +25,9 @@ def template_dir() -> Path:
     return packed if packed.is_dir() else Path(__file__).parent.parent / "templates"
 
 
+@cache
 def environment() -> jinja2.Environment:
+    """One environment per process: templates compile once."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(template_dir()),
         undefined=jinja2.StrictUndefined,

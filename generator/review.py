@@ -10,7 +10,9 @@ from generator.catalog.replay import LEGACY, RESTRICTED
 from generator.pipeline import Generation, current_state, desired_state, managed
 
 REGIME_NAMES = {LEGACY: "legacy default privileges", RESTRICTED: "2026 default privileges"}
-RANK = {("denied", "allowed"): 0, ("unknown", "allowed"): 1, ("denied", "unknown"): 2,
+# A cell of a table or column the migration adds: shown only where the new one is not denied.
+ABSENT = Verdict(False, "does not exist yet")
+RANK = {("absent", "allowed"): 0, ("absent", "unknown"): 1, ("denied", "allowed"): 0, ("unknown", "allowed"): 1, ("denied", "unknown"): 2,
         ("allowed", "unknown"): 3, ("unknown", "denied"): 4, ("allowed", "denied"): 5}
 
 
@@ -31,7 +33,11 @@ class AccessChange:
 
     @property
     def rank(self) -> int:
-        return RANK.get((self.before.word, self.after.word), 9)
+        return RANK.get((_word(self.before), self.after.word), 9)
+
+
+def _word(verdict: Verdict) -> str:
+    return "absent" if verdict is ABSENT else verdict.word
 
 
 def access_changes(generation: Generation) -> list[AccessChange]:
@@ -46,15 +52,15 @@ def access_changes(generation: Generation) -> list[AccessChange]:
     for regime in (LEGACY, RESTRICTED):
         before = access_matrix(current[regime], tenancy, keys)
         after = access_matrix(desired[regime], tenancy, keys)
-        for cell in sorted(set(before) & set(after) | set(after) - set(before)):
-            old = before.get(cell, Verdict(False, "the table does not exist yet"))
+        for cell in sorted(after):
             new = after[cell]
-            if old.allowed != new.allowed:
+            old = before.get(cell, ABSENT)
+            if old.allowed != new.allowed and not (old is ABSENT and new.allowed is False):
                 by_cell.setdefault(cell, {})[regime] = (old, new)
     order = {p.name: i for i, p in enumerate(personas(tenancy))}
     changes = []
     for (table, command, persona), regimes in by_cell.items():
-        pairs = {(old.word, new.word) for old, new in regimes.values()}
+        pairs = {(_word(old), new.word) for old, new in regimes.values()}
         if len(pairs) == 1:
             old, new = next(iter(regimes.values()))
             changes.append(AccessChange(table, command, persona, old, new, tuple(regimes)))
@@ -98,7 +104,7 @@ def text_review(generation: Generation, changes: list[AccessChange]) -> str:
         width = max((len(f"{c.table} {c.command} {c.persona}") for c in changes), default=0)
         for change in changes:
             cell = f"{change.table} {change.command} {change.persona}"
-            lines.append(f"  {cell:<{width}}  {change.before.word} -> {change.after.word}{_where(change)}"
+            lines.append(f"  {cell:<{width}}  {_word(change.before)} -> {change.after.word}{_where(change)}"
                          f"  ({change.after.reason})")
     if plan.notes:
         lines += ["", "Notes:"] + [f"  {note}" for note in plan.notes]
@@ -121,7 +127,7 @@ def markdown_review(generation: Generation, changes: list[AccessChange]) -> str:
             lines += ["| table | command | persona | before | after | why |", "|---|---|---|---|---|---|"]
             for c in changes:
                 after = f"**{c.after.word}**" if c.widening else c.after.word
-                lines.append(f"| {c.table} | {c.command} | {c.persona} | {c.before.word} | {after}{_where(c)} | "
+                lines.append(f"| {c.table} | {c.command} | {c.persona} | {_word(c.before)} | {after}{_where(c)} | "
                              f"{c.after.reason} |")
         else:
             lines.append("No cell of the access matrix changes.")

@@ -99,7 +99,7 @@ def all_of(truths: list[Truth]) -> Truth:
         return next(t for t in truths if t.value is False)
     if any(t.value is None for t in truths):
         return next(t for t in truths if t.value is None)
-    return Truth(True, "; ".join(t.why for t in truths if t.why))
+    return Truth(True, "; ".join(dict.fromkeys(t.why for t in truths if t.why)))
 
 
 def any_of(truths: list[Truth]) -> Truth:
@@ -107,7 +107,7 @@ def any_of(truths: list[Truth]) -> Truth:
         return next(t for t in truths if t.value is True)
     if any(t.value is None for t in truths):
         return next(t for t in truths if t.value is None)
-    return Truth(False, "; ".join(t.why for t in truths if t.why))
+    return Truth(False, "; ".join(dict.fromkeys(t.why for t in truths if t.why)))
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,7 @@ class AccessReader:
         return Truth(None, f"cannot read {_display(node)}")
 
     def member_truth(self, roles: frozenset[str], persona: Persona) -> Truth:
-        names = ", ".join(sorted(roles))
+        names = ", ".join(role for role in self.tenancy.roles if role in roles)
         if persona.member_role is not None and persona.member_role in roles:
             return Truth(True, f"members of the row's workspace with role {names}")
         return Truth(False, f"only members of the row's workspace with role {names}")
@@ -581,9 +581,11 @@ def access_matrix(state: SchemaState, tenancy: TenantModel, tables: list[tuple[s
         for persona in personas(tenancy):
             for command in COMMANDS + UNGOVERNED:
                 cells[(key[1], command, persona.name)] = reader.verdict(key, command, persona)
+            if persona.db_role == "service_role":
+                continue  # it bypasses row-level security: every reference is its own business
             for column, command in reference_cells(reader, table):
                 verdict = cells[(key[1], command, persona.name)]
-                if verdict.allowed and persona.db_role != "service_role":
+                if verdict.allowed:
                     tied = reader.reference_tied(table, column, command, persona)
                     verdict = Verdict(not tied, "the policy ties it to the row's workspace" if tied else
                                       "nothing ties it to the row's workspace")

@@ -1,0 +1,82 @@
+"""Change cases as folders: the base project, a spec change, and what tenantspec must make of it.
+
+``cases/_base/schema`` is the project before the change; ``cases/<case>/before/`` (optional)
+and ``cases/<case>/after/`` hold spec files that replace the base's, and ``after/DELETE``
+lists spec files the change removes. ``case.yaml`` may say ``refused: true`` (a destructive
+change refused by default), ``allow_destructive: true``, and ``empty_tables: true`` (the
+change fails on tables with rows, as its review says). The expected results sit beside:
+``expected.sql`` (the new migration) or ``expected.txt`` (the refusal), and ``review.txt``
+(what ``tenantspec diff`` says, without the SQL).
+"""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from generator.errors import TenantspecError
+from generator.pipeline import Generation, plan_project, refuse_destructive, write_outputs
+
+CASES = Path(__file__).parent / "cases"
+BASE = CASES / "_base"
+BEFORE_TIME = datetime.datetime(2026, 3, 1, 9, 0, 0, tzinfo=datetime.timezone.utc)
+AFTER_TIME = datetime.datetime(2026, 4, 1, 9, 0, 0, tzinfo=datetime.timezone.utc)
+
+
+def case_names() -> list[str]:
+    return sorted(p.name for p in CASES.iterdir() if p.is_dir() and not p.name.startswith("_"))
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    folder: Path
+    refused: bool = False
+    allow_destructive: bool = False
+    empty_tables: bool = False  # applied to tables without rows (the change fails on rows, and says so)
+
+    @classmethod
+    def load(cls, name: str) -> Case:
+        folder = CASES / name
+        config = YAML(typ="safe").load((folder / "case.yaml").read_text()) if (folder / "case.yaml").is_file() else {}
+        return cls(name, folder, bool(config.get("refused")), bool(config.get("allow_destructive")),
+                   bool(config.get("empty_tables")))
+
+
+def overlay(root: Path, folder: Path) -> None:
+    """Spec files of ``folder`` replace the project's; its DELETE file lists ones to remove."""
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.name == "DELETE":
+            for name in path.read_text().split():
+                (root / "schema" / name).unlink(missing_ok=True)
+        else:
+            shutil.copy(path, root / "schema" / path.name)
+
+
+def build_before(case: Case, root: Path) -> Generation:
+    """The project before the change, with its first migration generated."""
+    shutil.copytree(BASE / "schema", root / "schema")
+    overlay(root, case.folder / "before")
+    first = plan_project(root, "base", BEFORE_TIME)
+    write_outputs(root, first.outputs)
+    return first
+
+
+def plan_after(case: Case, root: Path) -> Generation:
+    """The change applied to the specs, planned (nothing written)."""
+    overlay(root, case.folder / "after")
+    return plan_project(root, case.name, AFTER_TIME)
+
+
+def refusal(generation: Generation) -> str | None:
+    try:
+        refuse_destructive(generation.plan)
+    except TenantspecError as error:
+        return "".join(f"{problem}\n" for problem in error.problems)
+    return None

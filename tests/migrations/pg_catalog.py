@@ -1,0 +1,118 @@
+"""What a real PostgreSQL holds for a set of tables, read from its catalog, in a form two
+databases can be compared by: the convergence tests' measure of "the same schema"."""
+
+from __future__ import annotations
+
+import psycopg
+
+COLUMNS = """
+select c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       pg_get_expr(d.adbin, d.adrelid), col_description(c.oid, a.attnum)
+from pg_attribute a
+join pg_class c on c.oid = a.attrelid
+join pg_namespace n on n.oid = c.relnamespace
+left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+where n.nspname = %(schema)s and c.relname = any(%(tables)s) and a.attnum > 0 and not a.attisdropped
+"""
+
+CONSTRAINTS = """
+select c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid), k.convalidated
+from pg_constraint k
+join pg_class c on c.oid = k.conrelid
+join pg_namespace n on n.oid = c.relnamespace
+where n.nspname = %(schema)s and c.relname = any(%(tables)s) and k.contype <> 'n'
+"""
+
+INDEXES = """
+select c.relname, i.relname, pg_get_indexdef(i.oid)
+from pg_index x
+join pg_class c on c.oid = x.indrelid
+join pg_class i on i.oid = x.indexrelid
+join pg_namespace n on n.oid = c.relnamespace
+where n.nspname = %(schema)s and c.relname = any(%(tables)s)
+"""
+
+TABLES = """
+select c.relname, c.relrowsecurity, c.relforcerowsecurity, obj_description(c.oid, 'pg_class'),
+       coalesce((select array_agg(distinct format('%%s:%%s', case when g.grantee = 0 then 'PUBLIC'
+                                                              else pg_get_userbyid(g.grantee) end,
+                                                  g.privilege_type))
+                 from aclexplode(c.relacl) g), '{}')
+from pg_class c
+join pg_namespace n on n.oid = c.relnamespace
+where n.nspname = %(schema)s and c.relname = any(%(tables)s) and c.relkind = 'r'
+"""
+
+POLICIES = """
+select tablename, policyname, permissive, roles::text[], cmd, qual, with_check
+from pg_policies
+where schemaname = %(schema)s and tablename = any(%(tables)s)
+"""
+
+TRIGGERS = """
+select c.relname, t.tgname, pg_get_triggerdef(t.oid)
+from pg_trigger t
+join pg_class c on c.oid = t.tgrelid
+join pg_namespace n on n.oid = c.relnamespace
+where n.nspname = %(schema)s and c.relname = any(%(tables)s) and not t.tgisinternal
+"""
+
+FUNCTIONS = """
+select p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_result(p.oid), p.prosrc,
+       p.provolatile, p.prosecdef, p.proconfig,
+       coalesce((select array_agg(distinct format('%%s:%%s', case when g.grantee = 0 then 'PUBLIC'
+                                                              else pg_get_userbyid(g.grantee) end,
+                                                  g.privilege_type))
+                 from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) g), '{}')
+from pg_proc p
+join pg_namespace n on n.oid = p.pronamespace
+where n.nspname = %(helper_schema)s
+"""
+
+SCHEMA = """
+select n.nspname,
+       coalesce((select array_agg(distinct format('%%s:%%s', case when g.grantee = 0 then 'PUBLIC'
+                                                              else pg_get_userbyid(g.grantee) end,
+                                                  g.privilege_type))
+                 from aclexplode(n.nspacl) g), '{}')
+from pg_namespace n where n.nspname = %(helper_schema)s
+"""
+
+PUBLICATION = """
+select tablename from pg_publication_tables
+where pubname = 'supabase_realtime' and schemaname = %(schema)s and tablename = any(%(tables)s)
+"""
+
+
+def read_catalog(conn: psycopg.Connection, tables: list[str], schema: str = "public",
+                 helper_schema: str = "private") -> dict[str, object]:
+    """Columns (as a set per table: added columns go last), constraints, indexes, tables' RLS,
+    comments and grants, policies with their expressions, triggers, the helper schema's
+    functions with settings and ACLs, and the publication."""
+    args = {"schema": schema, "tables": list(tables), "helper_schema": helper_schema}
+
+    def rows(query: str) -> set[tuple]:
+        return {tuple(tuple(v) if isinstance(v, list) else v for v in row) for row in conn.execute(query, args)}
+
+    return {
+        "tables": rows(TABLES),
+        "columns": rows(COLUMNS),
+        "constraints": rows(CONSTRAINTS),
+        "indexes": rows(INDEXES),
+        "policies": rows(POLICIES),
+        "triggers": rows(TRIGGERS),
+        "functions": rows(FUNCTIONS),
+        "helper schema": rows(SCHEMA),
+        "publication": rows(PUBLICATION),
+    }
+
+
+def catalog_differences(left: dict, right: dict) -> list[str]:
+    """Lines naming what only one side has, by kind."""
+    lines = []
+    for kind in left:
+        for row in sorted(left[kind] - right[kind], key=repr):
+            lines.append(f"{kind}: only before+migration: {row}")
+        for row in sorted(right[kind] - left[kind], key=repr):
+            lines.append(f"{kind}: only fresh: {row}")
+    return lines

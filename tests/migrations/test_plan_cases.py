@@ -1,0 +1,63 @@
+"""Each change case yields exactly its expected migration (or refusal) and review.
+
+Set TENANTSPEC_UPDATE_GOLDEN=1 to rewrite the expected files after a deliberate change,
+then read the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from change_cases import Case, build_before, case_names, plan_after, refusal
+from generator.pipeline import write_outputs
+from generator.review import review
+
+UPDATE = os.environ.get("TENANTSPEC_UPDATE_GOLDEN") == "1"
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted((root / "supabase").rglob("*")) if p.is_file()}
+
+
+def golden(path: Path, text: str) -> None:
+    if UPDATE:
+        path.write_text(text)
+    assert path.is_file(), f"{path} is missing (TENANTSPEC_UPDATE_GOLDEN=1 writes it)"
+    assert text == path.read_text(), f"{path.parent.name}: {path.name} differs"
+
+
+@pytest.mark.parametrize("name", case_names())
+def test_change_case(name, tmp_path):
+    case = Case.load(name)
+    build_before(case, tmp_path)
+    before = snapshot(tmp_path)
+    generation = plan_after(case, tmp_path)
+    refused = refusal(generation)
+    said = review(generation).split("\nSQL (")[0]
+    golden(case.folder / "review.txt", said)
+    if case.refused:
+        assert refused, f"{name}: expected the change to be refused"
+        golden(case.folder / "expected.txt", refused)
+        assert snapshot(tmp_path) == before, "a refused change writes nothing"
+        return
+    assert refused is None or case.allow_destructive, refused
+    assert len(generation.migrations) == 1
+    (path, text), = generation.migrations.items()
+    assert path.name == f"20260401090000_{name}.sql"
+    golden(case.folder / "expected.sql", text)
+    write_outputs(tmp_path, generation.outputs)
+    after = snapshot(tmp_path)
+    assert {k: v for k, v in after.items() if k in before and k.endswith(".sql")} == \
+        {k: v for k, v in before.items() if k.endswith(".sql")}, "an existing migration was rewritten"
+    again = plan_after(case, tmp_path)
+    assert again.plan.empty and not again.migrations, [s.summary for s in again.plan.steps]
+
+
+def test_the_base_project_starts_with_one_migration(tmp_path):
+    first = build_before(Case("base", tmp_path / "none"), tmp_path)
+    (path, text), = first.migrations.items()
+    assert path.name == "20260301090000_base.sql"
+    golden(Path(__file__).parent / "cases" / "_base" / "expected.sql", text)
