@@ -371,7 +371,7 @@ class Planner:
                                   "if the table has rows; give the column a default", column.locate("not_null")))
         self.add(ADD_COLUMN, f"{name}: add column {column.name} ({column.type}"
                  + (", not null" if column.not_null else "") + (f", default {column.default}" if column.default else "")
-                 + ")", [self.sql.add_column(qualified(spec.name), column_definition(column))], name, hazards,
+                 + ")", [self.sql.add_column(qualified(spec.name), column_definition(column), bool(hazards))], name, hazards,
                  ("add", column.name))
         if column.comment:
             self.column_comment(spec, column, "comment added")
@@ -466,8 +466,9 @@ class Planner:
                 statement = self.sql.add_constraint_not_valid(qname, text, ident(constraint))
                 how = "added not valid, then validated"
             else:
-                statement = self.sql.add_constraint(qname, text)
-                how = "builds its index"
+                rules = ("adding-serial-primary-key-field" if kind == "primary key" else "disallowed-unique-constraint")
+                statement = self.sql.add_constraint(qname, text, f"constraint-missing-not-valid, {rules}")
+                how = "builds its index while the table is locked"
             self.add(ADD_CONSTRAINT, f"{name}: add {kind} {constraint} ({how})", [statement], name, hazards,
                      ("constrain", name))
         for constraint, definition in unmatched.items():
@@ -520,7 +521,7 @@ class Planner:
                          [self.sql.rename_index(qualified(model.Name(self.schema, same)), ident(index))], name)
                 continue
             self.add(CREATE_INDEX, f"{name}: create index {index} on ({', '.join(definition[0])})",
-                     [self.sql.create_index(index_context(by_name[index]), qname)], name,
+                     [self.sql.create_index(index_context(by_name[index]), qname, True)], name,
                      [Hazard(f"builds index {index} while writes to {name} wait (a migration runs in one "
                              "transaction, where CREATE INDEX CONCURRENTLY cannot)", by_name[index].location,
                              destructive=False)], ("index", name))
