@@ -5,7 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: generate check lint test bench venv clean
+.PHONY: generate check diff hash lint test bench venv clean
+
+# make generate NAME=add_job_notes ALLOW_DESTRUCTIVE=1
+GENERATE_FLAGS := $(if $(NAME),--name $(NAME)) $(if $(ALLOW_DESTRUCTIVE),--allow-destructive)
 
 venv: $(STAMP)
 
@@ -15,20 +18,37 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# Writes the next migration when the specs changed; never rewrites an existing one.
 generate: $(STAMP)
-	$(PY) -m generator generate
+	$(PY) -m generator generate $(GENERATE_FLAGS)
+
+# The pending change for a reviewer: words, access delta, SQL. Exit 1 when something is pending.
+diff: $(STAMP)
+	$(PY) -m generator diff $(if $(NAME),--name $(NAME)) $(if $(FORMAT),--format $(FORMAT))
+
+# Record the generated migrations' checksums again, after merging two branches' migrations.
+hash: $(STAMP)
+	$(PY) -m generator hash
 
 check: $(STAMP)
 	$(PY) -m generator check
 	$(MAKE) --no-print-directory lint
 
 # Our tenancy rules, then squawk for migration safety (docs/lint.md says which checks what).
-# prefer-bigint-over-int: counters are integers by design; the timeout rules want
-# `set local` timeouts that mean nothing outside a transaction.
+# Excluded squawk rules, and why:
+# - prefer-bigint-over-int, prefer-bigint-over-smallint: column types are the spec's choice
+#   (counters are integers by design).
+# - require-lock-timeout: the first migrations only create tables nobody uses yet, and a
+#   migration that exists never changes; every change migration sets lock_timeout itself.
+# - require-statement-timeout: a validation or backfill scan takes as long as the table is
+#   big, so a timeout would fail correct migrations; lock_timeout is what keeps a migration
+#   from holding up requests.
+# Supabase runs each file in one transaction (--assume-in-transaction), so CONCURRENTLY is
+# impossible there: change migrations mark those statements with squawk-ignore and say why.
 lint: $(STAMP)
 	$(PY) -m generator lint supabase/migrations
 	$(VENV)/bin/squawk --assume-in-transaction --pg-version=15.0 \
-	  --exclude=prefer-bigint-over-int,require-lock-timeout,require-statement-timeout \
+	  --exclude=prefer-bigint-over-int,prefer-bigint-over-smallint,require-lock-timeout,require-statement-timeout \
 	  supabase/migrations/*.sql
 
 test: $(STAMP)
