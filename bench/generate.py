@@ -1,8 +1,14 @@
 """Generation time for synthetic projects of growing size: it should grow linearly.
 
 Builds projects of 50 to 300 tables (a third of them parent-join children with a
-same-workspace reference), then times load → render → verify → write for each, side by
-side in one run, and prints seconds, milliseconds per table, and the growth ratios.
+same-workspace reference) and times, side by side in one run:
+
+- first: a new project's first ``tenantspec generate`` (load → render → verify → write);
+- change: ``tenantspec generate`` after one spec changes (a column added to one table), which
+  replays the whole history and a fresh render, plans, and checks the plan by replaying it;
+- up to date: ``tenantspec generate`` with nothing pending.
+
+It prints seconds, milliseconds per table and the growth ratios of each.
 
     .venv/bin/python bench/generate.py [--sizes 50,100,200,300] [--repeat 3]
 """
@@ -16,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from generator.pipeline import build_outputs, write_outputs
+from generator.pipeline import plan_project, write_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,17 +78,28 @@ def make_project(root: Path, tables: int) -> None:
     (schema / "project.yaml").write_text(project)
 
 
-def time_generation(tables: int, repeat: int) -> float:
-    samples = []
+def time_generation(tables: int, repeat: int) -> dict[str, float]:
+    """Median seconds of the first generation, a one-column change, and an up-to-date run."""
+    samples: dict[str, list[float]] = {"first": [], "change": [], "up to date": []}
     for _ in range(repeat):
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             make_project(root, tables)
             start = time.perf_counter()
-            write_outputs(root, build_outputs(root))
-            samples.append(time.perf_counter() - start)
+            write_outputs(root, plan_project(root).outputs)
+            samples["first"].append(time.perf_counter() - start)
+            spec = root / "schema" / "parent_0000.yaml"
+            spec.write_text(spec.read_text().replace("  payload:", "  notes: {type: text}\n  payload:"))
+            start = time.perf_counter()
+            generation = plan_project(root, "add_notes")
+            write_outputs(root, generation.outputs)
+            samples["change"].append(time.perf_counter() - start)
+            assert len(generation.migrations) == 1
+            start = time.perf_counter()
+            assert not plan_project(root).migrations
+            samples["up to date"].append(time.perf_counter() - start)
             shutil.rmtree(root / "supabase")
-    return statistics.median(samples)
+    return {kind: statistics.median(values) for kind, values in samples.items()}
 
 
 def main() -> None:
@@ -93,11 +110,14 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     time_generation(sizes[0], 1)  # warm imports and caches
     results = [(n, time_generation(n, args.repeat)) for n in sizes]
-    base_n, base_t = results[0]
-    print(f"{'tables':>6} {'seconds':>8} {'ms/table':>9} {'time ratio':>10} {'size ratio':>10}")
-    for n, t in results:
-        print(f"{n:>6} {t:>8.3f} {1000 * t / n:>9.2f} {t / base_t:>10.2f} {n / base_n:>10.2f}")
-    print("linear growth keeps ms/table flat and time ratio close to size ratio")
+    base_n, base = results[0]
+    for kind in base:
+        print(f"\n{kind}")
+        print(f"{'tables':>6} {'seconds':>8} {'ms/table':>9} {'time ratio':>10} {'size ratio':>10}")
+        for n, times in results:
+            t = times[kind]
+            print(f"{n:>6} {t:>8.3f} {1000 * t / n:>9.2f} {t / base[kind]:>10.2f} {n / base_n:>10.2f}")
+    print("\nlinear growth keeps ms/table flat and time ratio close to size ratio")
 
 
 if __name__ == "__main__":

@@ -181,6 +181,10 @@ def expression_text(node) -> str | None:
     return None if node is None else deparse(node)
 
 
+# Definitions below hold expressions as syntax trees: pglast compares them ignoring where in
+# the text they stood, and much faster than printing them.
+
+
 def in_list_values(node) -> set[str] | None:
     """The values of ``col in ('a', 'b')`` (or ``= any (array[...])``), else None."""
     values = set()
@@ -211,8 +215,8 @@ def function_definition(function) -> tuple:
 
 def policy_definition(policy, using=None, check=None) -> tuple:
     return (policy.command, policy.permissive, tuple(sorted(policy.roles)),
-            expression_text(policy.using if using is None else using),
-            expression_text(policy.check if check is None else check))
+            policy.using if using is None else using,
+            policy.check if check is None else check)
 
 
 # ---------------------------------------------------------------- the planner
@@ -385,13 +389,14 @@ class Planner:
         name, qname, col = spec.name.name, qualified(spec.name), ident(column.name)
         old_type, new_type = type_key(existing.type), type_key(target.type)
         retyped = old_type != new_type
-        old_default, new_default = expression_text(existing.default), expression_text(target.default)
+        defaults_differ = existing.default != target.default
+        had_default, has_default = existing.default is not None, target.default is not None
         statements, hazards, words = [], [], []
         if retyped:
             self.retyped.setdefault(name, set()).add(column.name)
             cast = needs_using(old_type, new_type)
             # without an assignment cast the old default cannot be converted either
-            if cast and old_default is not None:
+            if cast and had_default:
                 statements.append(self.sql.drop_default(qname, col))
             using = f" using {col}::{column.type}" if cast else ""
             statements.append(self.sql.alter_column_type(qname, col, column.type, using))
@@ -399,14 +404,14 @@ class Planner:
             if not lossless(old_type, new_type):
                 hazards.append(Hazard(f"changes {name}.{column.name} from {deparse(existing.type)} to {column.type}, "
                                       "which may not hold every existing value", column.locate("type")))
-            if new_default is not None and (cast or old_default != new_default):
+            if has_default and (cast or defaults_differ):
                 statements.append(self.sql.set_default(qname, col, column.default))
-            elif new_default is None and old_default is not None and not cast:
+            elif had_default and not has_default and not cast:
                 statements.append(self.sql.drop_default(qname, col))
-        elif old_default != new_default:
-            statements.append(self.sql.set_default(qname, col, column.default) if new_default is not None
+        elif defaults_differ:
+            statements.append(self.sql.set_default(qname, col, column.default) if has_default
                               else self.sql.drop_default(qname, col))
-            words.append(f"default {old_default or 'none'} -> {column.default or 'none'}")
+            words.append(f"default {expression_text(existing.default) or 'none'} -> {column.default or 'none'}")
         if existing.not_null and not target.not_null:
             statements.append(self.sql.drop_not_null(qname, col))
             words.append("nullable")
@@ -437,7 +442,7 @@ class Planner:
             found[fk.name] = ("foreign key", swap(fk.columns), fk.target, fk.target_columns, fk.on_delete,
                               fk.on_update)
         for check in table.checks:
-            found[check.name] = ("check", expression_text(self.renamed(check.expression, table.name, renames)))
+            found[check.name] = ("check", self.renamed(check.expression, table.name, renames))
         for index in table.indexes:
             if index.constraint:
                 found[index.name] = (index.constraint, swap(index.columns))
@@ -502,7 +507,7 @@ class Planner:
                 continue
             where = self.renamed(index.where, table.name, renames) if index.where is not None else None
             found[index.name] = (tuple(renames.get(c, c) for c in index.columns), index.unique,
-                                 expression_text(where), index.method)
+                                 where, index.method)
         return found
 
     def indexes(self, spec: model.Table, current: Table, wanted: Table, renames: dict[str, str]) -> None:
@@ -533,8 +538,7 @@ class Planner:
 
     def triggers(self, spec: model.Table, current: Table, wanted: Table) -> None:
         name, qname = spec.name.name, qualified(spec.name)
-        definition = lambda t: (t.timing, t.events, t.for_each_row, t.function,  # noqa: E731
-                                expression_text(t.when))
+        definition = lambda t: (t.timing, t.events, t.for_each_row, t.function, t.when)  # noqa: E731
         have = {n: definition(t) for n, t in current.triggers.items()}
         want = {n: definition(t) for n, t in wanted.triggers.items()}
         by_name = {trigger.name: trigger for trigger in spec.triggers}
