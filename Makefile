@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: generate check diff hash lint test bench venv clean
+.PHONY: generate check diff hash adopt lint test bench venv clean
 
 # make generate NAME=add_job_notes ALLOW_DESTRUCTIVE=1
 GENERATE_FLAGS := $(if $(NAME),--name $(NAME)) $(if $(ALLOW_DESTRUCTIVE),--allow-destructive)
@@ -29,6 +29,10 @@ diff: $(STAMP)
 # Record the generated migrations' checksums again, after merging two branches' migrations.
 hash: $(STAMP)
 	$(PY) -m generator hash
+
+# Specs for tables hand-written migrations created: make adopt TABLES="carrier_configs robot_jobs"
+adopt: $(STAMP)
+	$(PY) -m generator adopt $(TABLES) $(if $(FORCE),--force)
 
 check: $(STAMP)
 	$(PY) -m generator check

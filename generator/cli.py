@@ -1,4 +1,5 @@
-"""Command line: a thin layer over ``generator.pipeline``, ``generator.review`` and ``generator.lint``."""
+"""Command line: a thin layer over ``generator.pipeline``, ``generator.review``, ``generator.adopt``
+and ``generator.lint``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from generator.adopt import adopt
 from generator.errors import TenantspecError
 from generator.history import (
     SUM_FILE,
@@ -97,6 +99,18 @@ def cmd_hash(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_adopt(args: argparse.Namespace) -> int:
+    """Write specs for tables hand-written migrations created; the next migration corrects them."""
+    root = Path(args.root)
+    adoption = adopt(root, args.tables, force=args.force)
+    for note in adoption.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for path in write_outputs(root, adoption.specs):
+        print(f"wrote {path}")
+    print("next: review the specs, then `make diff` shows the corrective migration and the access it changes")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", default=argparse.SUPPRESS, help="project root holding schema/ (default: .)")
@@ -106,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(root=".", traceback=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     subs = {}
-    for name, func in (("generate", cmd_generate), ("check", cmd_check), ("diff", cmd_diff), ("hash", cmd_hash)):
+    for name, func in (("generate", cmd_generate), ("check", cmd_check), ("diff", cmd_diff), ("hash", cmd_hash),
+                       ("adopt", cmd_adopt)):
         subs[name] = commands.add_parser(name, help=func.__doc__.splitlines()[0], description=func.__doc__,
                                          parents=[common])
         subs[name].set_defaults(func=func)
@@ -118,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     subs["generate"].add_argument("--fresh", metavar="DIR",
                                   help="write the specs as a fresh set of migrations into DIR instead "
                                        "(a new project's migrations, or a squash)")
+    subs["adopt"].add_argument("tables", nargs="+", metavar="TABLE", help="tables to write specs for")
+    subs["adopt"].add_argument("--force", action="store_true", help="overwrite existing specs")
     subs["diff"].add_argument("--format", choices=sorted(FORMATS), default="text",
                               help="text (default) or markdown, for a pull-request comment")
     from generator.lint import command as lint_command

@@ -21,15 +21,15 @@ from pathlib import Path
 from pglast import ast
 
 from generator import model
-from generator.catalog.nodes import column_ref_name, deparse, rename_column_refs, walk
-from generator.catalog.replay import LEGACY, RESTRICTED, SchemaState, Table
+from generator.catalog.nodes import column_ref_name, deparse, normalized, rename_column_refs, walk
+from generator.catalog.replay import LEGACY, PUBLIC, RESTRICTED, SchemaState, Table
 from generator.errors import Location
+from generator.expressions import timezone_call
 from generator.quoting import ident, literal, qualified
 from generator.render import (
     ParentHelper,
     WorkspaceHelper,
     column_definition,
-    comments_of,
     environment,
     grants_of,
     helper_name,
@@ -389,7 +389,7 @@ class Planner:
         name, qname, col = spec.name.name, qualified(spec.name), ident(column.name)
         old_type, new_type = type_key(existing.type), type_key(target.type)
         retyped = old_type != new_type
-        defaults_differ = existing.default != target.default
+        defaults_differ = normalized(existing.default) != normalized(target.default)
         had_default, has_default = existing.default is not None, target.default is not None
         statements, hazards, words = [], [], []
         if retyped:
@@ -411,7 +411,13 @@ class Planner:
         elif defaults_differ:
             statements.append(self.sql.set_default(qname, col, column.default) if has_default
                               else self.sql.drop_default(qname, col))
-            words.append(f"default {expression_text(existing.default) or 'none'} -> {column.default or 'none'}")
+            old_text = expression_text(existing.default)
+            words.append(f"default {old_text or 'none'} -> {column.default or 'none'}")
+            if existing.type_name == "timestamptz" and old_text and timezone_call(old_text):
+                hazards.append(Hazard(f"rows written under the old default {old_text} hold a local time stored as "
+                                      "if it were UTC, hours off: the migration does not rewrite them "
+                                      "(docs/adopt.md shows how to fix them)", column.locate("default"),
+                                      destructive=False))
         if existing.not_null and not target.not_null:
             statements.append(self.sql.drop_not_null(qname, col))
             words.append("nullable")
@@ -442,7 +448,7 @@ class Planner:
             found[fk.name] = ("foreign key", swap(fk.columns), fk.target, fk.target_columns, fk.on_delete,
                               fk.on_update)
         for check in table.checks:
-            found[check.name] = ("check", self.renamed(check.expression, table.name, renames))
+            found[check.name] = ("check", normalized(self.renamed(check.expression, table.name, renames)))
         for index in table.indexes:
             if index.constraint:
                 found[index.name] = (index.constraint, swap(index.columns))
@@ -588,6 +594,8 @@ class Planner:
         for policy_name, definition in have.items():
             if want.get(policy_name) != definition:
                 what = "replaced" if policy_name in want else "removed"
+                if PUBLIC in current.policies[policy_name].roles:
+                    what += "; it applied to PUBLIC, anon included"
                 self.add(DROP_POLICY, f"{name}: drop policy {policy_name} ({what})",
                          [self.sql.drop_policy(ident(policy_name), qname)], name, label=("policies", name))
         for policy_name, definition in want.items():

@@ -18,11 +18,12 @@ RANK = {("absent", "allowed"): 0, ("absent", "unknown"): 1, ("denied", "allowed"
 
 @dataclass(frozen=True)
 class AccessChange:
-    """One cell of the access matrix that the migration changes."""
+    """Cells of the access matrix the migration changes the same way: one table and command,
+    the personas it changes for."""
 
     table: str
     command: str
-    persona: str
+    personas: tuple[str, ...]
     before: Verdict
     after: Verdict
     regimes: tuple[str, ...]  # where it changes: both, or one of the default-privilege regimes
@@ -58,16 +59,17 @@ def access_changes(generation: Generation) -> list[AccessChange]:
             if old.allowed != new.allowed and not (old is ABSENT and new.allowed is False):
                 by_cell.setdefault(cell, {})[regime] = (old, new)
     order = {p.name: i for i, p in enumerate(personas(tenancy))}
-    changes = []
-    for (table, command, persona), regimes in by_cell.items():
+    grouped: dict[tuple, list] = {}
+    for (table, command, persona), regimes in sorted(by_cell.items(), key=lambda i: order.get(i[0][2], 99)):
         pairs = {(_word(old), new.word) for old, new in regimes.values()}
-        if len(pairs) == 1:
-            old, new = next(iter(regimes.values()))
-            changes.append(AccessChange(table, command, persona, old, new, tuple(regimes)))
-        else:
-            for regime, (old, new) in regimes.items():
-                changes.append(AccessChange(table, command, persona, old, new, (regime,)))
-    return sorted(changes, key=lambda c: (c.rank, c.table, c.command, order.get(c.persona, 99), c.regimes))
+        shapes = [tuple(regimes)] if len(pairs) == 1 else [(regime,) for regime in regimes]
+        for shape in shapes:
+            old, new = regimes[shape[0]]
+            key = (table, command, _word(old), new.word, shape)
+            grouped.setdefault(key, [old, new, []])[2].append(persona)
+    changes = [AccessChange(table, command, tuple(names), old, new, shape)
+               for (table, command, _, _, shape), (old, new, names) in grouped.items()]
+    return sorted(changes, key=lambda c: (c.rank, c.table, c.command, c.regimes))
 
 
 def review(generation: Generation, fmt: str = "text") -> str:
@@ -98,14 +100,12 @@ def text_review(generation: Generation, changes: list[AccessChange]) -> str:
         for step in plan.steps:
             lines.append(f"  {step.summary}")
             lines += [f"    {'DESTRUCTIVE' if h.destructive else 'note'}: {h}" for h in step.hazards]
-        lines += ["", "Access (table, command, persona: before -> after; widenings first):"]
+        lines += ["", "Access (table command: before -> after, for whom; widenings first):"]
         if not changes:
             lines.append("  no cell of the access matrix changes")
-        width = max((len(f"{c.table} {c.command} {c.persona}") for c in changes), default=0)
         for change in changes:
-            cell = f"{change.table} {change.command} {change.persona}"
-            lines.append(f"  {cell:<{width}}  {_word(change.before)} -> {change.after.word}{_where(change)}"
-                         f"  ({change.after.reason})")
+            lines.append(f"  {change.table} {change.command}: {_word(change.before)} -> {change.after.word}"
+                         f"{_where(change)} for {', '.join(change.personas)} ({change.after.reason})")
     if plan.notes:
         lines += ["", "Notes:"] + [f"  {note}" for note in plan.notes]
     if generation.migrations:
@@ -124,11 +124,11 @@ def markdown_review(generation: Generation, changes: list[AccessChange]) -> str:
             lines += [f"  - **{'destructive' if h.destructive else 'note'}**: {h}" for h in step.hazards]
         lines += ["", "#### Access delta", ""]
         if changes:
-            lines += ["| table | command | persona | before | after | why |", "|---|---|---|---|---|---|"]
+            lines += ["| table | command | personas | before | after | why |", "|---|---|---|---|---|---|"]
             for c in changes:
                 after = f"**{c.after.word}**" if c.widening else c.after.word
-                lines.append(f"| {c.table} | {c.command} | {c.persona} | {_word(c.before)} | {after}{_where(c)} | "
-                             f"{c.after.reason} |")
+                lines.append(f"| {c.table} | {c.command} | {', '.join(c.personas)} | {_word(c.before)} | "
+                             f"{after}{_where(c)} | {c.after.reason} |")
         else:
             lines.append("No cell of the access matrix changes.")
     if plan.notes:

@@ -19,7 +19,7 @@ import pglast
 from pglast import ast, enums
 
 from generator.catalog.expression import conjuncts, ties_column
-from generator.catalog.nodes import column_ref_name, function_name
+from generator.catalog.nodes import column_ref_name, function_name, walk
 from generator.catalog.replay import PUBLIC, Policy, SchemaState, Table
 
 COMMANDS = ("select", "insert", "update", "delete")
@@ -352,25 +352,48 @@ class AccessReader:
 
     def exists_membership(self, select, scope: Scope) -> frozenset[str] | None:
         """``exists (select 1 from members m where m.workspace = <A> and m.user = auth.uid() [and
-        m.role in (...)])``, or ``exists (select 1 from parent p where p.id = row.fk and <test on p>)``."""
-        if not isinstance(select, ast.SelectStmt) or len(select.fromClause or ()) != 1 \
-                or not isinstance(select.fromClause[0], ast.RangeVar) or select.whereClause is None:
+        m.role in (...)])``, and through parents: ``exists (select 1 from parent p [join members m
+        on ...] where p.id = row.fk and <a membership test on p>)``. Every condition must be read:
+        a join to a row of A, the members filter, or another membership test."""
+        if not isinstance(select, ast.SelectStmt) or select.whereClause is None:
             return None
-        relation = select.fromClause[0]
-        key = (relation.schemaname or "public", relation.relname)
-        alias = relation.alias.aliasname if relation.alias else relation.relname
-        parts = conjuncts(select.whereClause)
-        if key == self.tenancy.members:
-            return self.members_filter(parts, Scope({**scope.rows, alias: key}, key, scope.params), alias,
-                                       outer=scope)
-        inner = self.joined_scope(select, scope)
-        if inner is None:
+        relations, parts = _from_relations(select.fromClause)
+        if relations is None:
             return None
-        rest = [p for p in parts if not self.joins(p, inner, key, alias, scope)]
-        found = [self.membership(p, inner) for p in rest]
-        if len(found) == 1 and found[0] is not None:
-            return found[0]
-        return None
+        parts = parts + conjuncts(select.whereClause)
+        members = [(alias, key) for alias, key in relations if key == self.tenancy.members]
+        others = [(alias, key) for alias, key in relations if key != self.tenancy.members]
+        inner, used = scope, set()
+        while others:  # each other relation must join a row already known to lie in A
+            for alias, key in others:
+                step = Scope({**inner.rows, alias: key}, key if len(relations) == 1 else inner.unqualified,
+                             inner.params)
+                joined = next((i for i, part in enumerate(parts)
+                               if i not in used and self.joins(part, step, key, alias, inner)), None)
+                if joined is not None:
+                    used.add(joined)
+                    inner = step
+                    others.remove((alias, key))
+                    break
+            else:
+                return None
+        roles: frozenset[str] | None = None
+        for alias, key in members:
+            mine = [i for i, part in enumerate(parts) if i not in used and _mentions(part, alias)]
+            used.update(mine)
+            found = self.members_filter([parts[i] for i in mine], Scope({**inner.rows, alias: key}, key, inner.params),
+                                        alias, outer=inner)
+            if found is None:
+                return None
+            roles = found if roles is None else roles & found
+        for i, part in enumerate(parts):
+            if i in used:
+                continue
+            found = self.membership(part, inner)
+            if found is None:
+                return None
+            roles = found if roles is None else roles & found
+        return roles
 
     def members_filter(self, parts, inner: Scope, alias: str, outer: Scope) -> frozenset[str] | None:
         """The roles a filter on the members table admits, if it pins the user and workspace A."""
@@ -385,7 +408,7 @@ class AccessReader:
             elif column == self.tenancy.workspace_column and self.denotes_workspace(other, outer):
                 workspace = True
             elif column == self.tenancy.role_column:
-                values = _string_values(part)
+                values = _string_values(part, outer.params)
                 if values is None:
                     return None
                 roles = roles & values
@@ -480,18 +503,24 @@ class AccessReader:
         return self.set_of(body[0])
 
     def boolean_helper(self, call: ast.FuncCall, scope: Scope) -> frozenset[str] | None:
-        """``is_workspace_member(workspace_id)``: a SQL function testing membership of its argument."""
+        """``is_workspace_member(workspace_id)``, ``has_role(workspace_id, array['owner'])``: a SQL
+        function testing membership of its argument, read with the arguments bound."""
         schema, name = function_name(call)
         found = self.bodies.get((schema or "public", name))
-        if found is None or len(call.args or ()) != 1:
+        if found is None or not call.args:
             return None
         body, arg_names = found
-        denotes = "workspace" if self.denotes_workspace(call.args[0], scope) else None
-        if denotes is None:
-            return None
-        params = {"$1": denotes}
-        if arg_names:
-            params[arg_names[0]] = denotes
+        params: dict[str, object] = {}
+        for position, argument in enumerate(call.args, start=1):
+            if self.denotes_workspace(argument, scope):
+                bound: object = "workspace"
+            elif (values := _constant_strings(argument)) is not None:
+                bound = values
+            else:
+                return None
+            params[f"${position}"] = bound
+            if position <= len(arg_names) and arg_names[position - 1]:
+                params[arg_names[position - 1]] = bound
         if not isinstance(body, ast.SelectStmt) or len(body.targetList or ()) != 1 or body.fromClause:
             return None
         return self.membership(body.targetList[0].val, Scope({}, None, params))
@@ -538,14 +567,68 @@ def _auth_call(node) -> str | None:
     return None
 
 
+def _from_relations(from_clause) -> tuple[list[tuple[str, tuple[str, str]]] | None, list]:
+    """``[(alias, table key)]`` of a FROM list of tables and inner joins, with the join
+    conditions; ``None`` when it holds anything else."""
+    relations, parts = [], []
+
+    def visit(item) -> bool:
+        if isinstance(item, ast.RangeVar):
+            relations.append((item.alias.aliasname if item.alias else item.relname,
+                              (item.schemaname or "public", item.relname)))
+            return True
+        if isinstance(item, ast.JoinExpr) and item.jointype == enums.JoinType.JOIN_INNER:
+            if item.quals is not None:
+                parts.extend(conjuncts(item.quals))
+            return visit(item.larg) and visit(item.rarg)
+        return False
+
+    if not from_clause or not all(visit(item) for item in from_clause):
+        return None, []
+    return relations, parts
+
+
+def _mentions(node, alias: str) -> bool:
+    return any(isinstance(child, ast.ColumnRef) and column_ref_name(child)[0] == alias for child, _ in walk(node))
+
+
+def _bound(node, params: dict):
+    """What a helper's parameter (``$2`` or its name) is bound to, if ``node`` is one."""
+    if isinstance(node, ast.ParamRef):
+        return params.get(f"${node.number}")
+    if isinstance(node, ast.ColumnRef) and column_ref_name(node)[0] is None:
+        return params.get(column_ref_name(node)[1])
+    return None
+
+
 def _column(node) -> str | None:
     return column_ref_name(node)[1] if isinstance(node, ast.ColumnRef) else None
 
 
-def _string_values(part: ast.A_Expr) -> frozenset[str] | None:
-    """The strings of ``col in ('a', 'b')``, ``col = any (array['a', 'b'])`` or ``col = 'a'``."""
+def _constant_strings(node) -> frozenset[str] | None:
+    """``array['a', 'b']`` (casts allowed) as a set of strings."""
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    if not isinstance(node, ast.A_ArrayExpr):
+        return None
+    values = []
+    for item in node.elements or ():
+        while isinstance(item, ast.TypeCast):
+            item = item.arg
+        if not (isinstance(item, ast.A_Const) and isinstance(item.val, ast.String)):
+            return None
+        values.append(item.val.sval)
+    return frozenset(values)
+
+
+def _string_values(part: ast.A_Expr, params: dict | None = None) -> frozenset[str] | None:
+    """The strings of ``col in ('a', 'b')``, ``col = any (array['a', 'b'])``, ``col = 'a'``, or
+    ``col = any (roles)`` where the helper's parameter ``roles`` is bound to constants."""
     values = []
     kind = part.kind
+    bound = _bound(part.rexpr, params or {})
+    if kind == enums.A_Expr_Kind.AEXPR_OP_ANY and isinstance(bound, frozenset):
+        return bound
     if kind == enums.A_Expr_Kind.AEXPR_IN and isinstance(part.rexpr, (tuple, list)):
         items = part.rexpr
     elif kind == enums.A_Expr_Kind.AEXPR_OP_ANY and isinstance(part.rexpr, ast.A_ArrayExpr):

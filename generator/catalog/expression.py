@@ -113,3 +113,24 @@ def calls(expression, name: str) -> list[ast.FuncCall]:
     """Calls of the function ``name`` (any schema) inside ``expression``."""
     return [n for n, _ in walk(expression)
             if isinstance(n, ast.FuncCall) and function_name(n)[1] == name]
+
+
+def value_list(expression, column: str | None = None) -> tuple[str | None, tuple[str, ...]] | None:
+    """``(column, values)`` of ``col in ('a', 'b')`` / ``col = any (array['a', 'b'])``."""
+    if not isinstance(expression, ast.A_Expr) or not isinstance(expression.lexpr, ast.ColumnRef):
+        return None
+    name = column_ref_name(expression.lexpr)[1]
+    if expression.kind == enums.A_Expr_Kind.AEXPR_IN and isinstance(expression.rexpr, (tuple, list)):
+        items = expression.rexpr
+    elif expression.kind == enums.A_Expr_Kind.AEXPR_OP_ANY and isinstance(expression.rexpr, ast.A_ArrayExpr):
+        items = expression.rexpr.elements or ()
+    else:
+        return None
+    values = []
+    for item in items:
+        while isinstance(item, ast.TypeCast):
+            item = item.arg
+        if not (isinstance(item, ast.A_Const) and isinstance(item.val, ast.String)):
+            return None
+        values.append(item.val.sval)
+    return name, tuple(values)

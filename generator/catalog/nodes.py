@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Iterator
 
-from pglast import ast
+from pglast import ast, enums
 from pglast.stream import RawStream
 
 
@@ -73,3 +73,38 @@ def rename_column_refs(node, table: str, old: str, new: str, top_level_only: boo
         if qualifier == table or (qualifier is None and not (top_level_only and nested)):
             child.fields = child.fields[:-1] + (ast.String(new),)
     return renamed
+
+
+STRING_TYPES = ("text", "varchar", "bpchar")
+
+
+def normalized(node):
+    """A copy of ``node`` as PostgreSQL would read it the same: string literals without a cast
+    to a string type (``'draft'::text``), and ``x = any (array[...])`` of literals as
+    ``x in (...)``. Dumps spell out what hand-written SQL leaves implicit."""
+    if node is None:
+        return None
+    found = copy.deepcopy(node)
+
+    def plain(item):
+        while isinstance(item, ast.TypeCast) and isinstance(item.arg, ast.A_Const) \
+                and isinstance(item.arg.val, ast.String) and item.typeName.names[-1].sval in STRING_TYPES \
+                and not item.typeName.arrayBounds:
+            item = item.arg
+        return item
+
+    def visit(item):
+        if isinstance(item, ast.Node):
+            for name in item.__slots__:
+                value = getattr(item, name, None)
+                if isinstance(value, ast.Node):
+                    setattr(item, name, visit(plain(value)))
+                elif isinstance(value, tuple):
+                    setattr(item, name, tuple(visit(plain(v)) if isinstance(v, ast.Node) else v for v in value))
+            if isinstance(item, ast.A_Expr) and item.kind == enums.A_Expr_Kind.AEXPR_OP_ANY \
+                    and isinstance(item.rexpr, ast.A_ArrayExpr) and [n.sval for n in item.name] == ["="]:
+                return ast.A_Expr(kind=enums.A_Expr_Kind.AEXPR_IN, name=item.name, lexpr=item.lexpr,
+                                  rexpr=tuple(item.rexpr.elements or ()))
+        return item
+
+    return visit(plain(found))

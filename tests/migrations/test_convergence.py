@@ -18,7 +18,7 @@ from generator.load import load_project
 from generator.pipeline import fresh_migrations
 from generator.testing.database import apply_sql_file, create_database, drop_database
 from generator.testing.supabase import install_database_standin
-from pg_catalog import catalog_differences, read_catalog
+from generator.testing.catalog import catalog_differences, read_catalog
 
 BASELINE = Path(__file__).resolve().parents[1] / "baseline.sql"
 APPLIED = [n for n in case_names() if not Case.load(n).refused]

@@ -1,0 +1,166 @@
+"""Adopting hand-written tables: each case folder's specs, notes, corrective migration and review
+are what tenantspec writes (golden); on a real PostgreSQL, under both privilege regimes, the
+hand-written chain plus the correction equals a fresh render of the adopted specs and keeps the
+rows written before it.
+
+``cases/<case>/case.yaml`` names the tables and the hand-written migrations (``sources``,
+files or folders, in order; ``as`` renames a file); ``project.yaml`` is the project file
+before adoption. Expected results sit in ``expected/``. TENANTSPEC_UPDATE_GOLDEN=1 rewrites
+them after a deliberate change.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+import pytest
+from psycopg import sql
+from ruamel.yaml import YAML
+
+from generator.adopt import adopt
+from generator.catalog.replay import touched_tables
+from generator.catalog.source import parse_file
+from generator.errors import TenantspecError
+from generator.pipeline import fresh_migrations, plan_project, replay_texts, write_outputs
+from generator.review import review
+from generator.testing.catalog import catalog_differences, read_catalog
+from generator.testing.database import apply_sql_file, create_database, drop_database
+from generator.testing.rows import read_rows, seed_rows
+from generator.testing.supabase import install_database_standin
+
+CASES = Path(__file__).parent / "cases"
+NAMES = sorted(p.name for p in CASES.iterdir() if (p / "case.yaml").is_file())
+UPDATE = os.environ.get("TENANTSPEC_UPDATE_GOLDEN") == "1"
+WHEN = datetime.datetime(2026, 12, 1, 8, 0, tzinfo=datetime.timezone.utc)
+
+
+def golden(path: Path, text: str) -> None:
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.is_file(), f"{path} is missing (TENANTSPEC_UPDATE_GOLDEN=1 writes it)"
+    assert text == path.read_text(), f"{path.relative_to(CASES)} differs"
+
+
+def build(name: str, root: Path) -> list[str]:
+    """The hand-written project of case ``name`` under ``root``; returns the tables to adopt."""
+    folder = CASES / name
+    config = YAML(typ="safe").load((folder / "case.yaml").read_text())
+    migrations = root / "supabase" / "migrations"
+    migrations.mkdir(parents=True)
+    for source in config["sources"]:
+        path = (folder / source["path"]).resolve()
+        for file in sorted(path.glob("*.sql")) if path.is_dir() else [path]:
+            shutil.copy(file, migrations / source.get("as", file.name))
+    (root / "schema").mkdir()
+    shutil.copy(folder / "project.yaml", root / "schema" / "project.yaml")
+    return config["tables"]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_adoption_case(name, tmp_path):
+    tables = build(name, tmp_path)
+    handwritten = snapshot(tmp_path / "supabase/migrations")
+    adoption = adopt(tmp_path, tables)
+    expected = CASES / name / "expected"
+    for path, text in adoption.specs.items():
+        golden(expected / path, text)
+    if UPDATE:
+        listed = {str(p) for p in adoption.specs}
+        for stale in (expected / "schema").glob("*.yaml"):
+            if f"schema/{stale.name}" not in listed:
+                stale.unlink()
+    assert sorted(f"schema/{p.name}" for p in (expected / "schema").glob("*.yaml")) == \
+        sorted(str(p) for p in adoption.specs)
+    golden(expected / "notes.txt", "".join(f"{note}\n" for note in adoption.notes))
+    write_outputs(tmp_path, adoption.specs)
+    with pytest.raises(TenantspecError, match="adopt does not overwrite a spec"):
+        adopt(tmp_path, tables)
+
+    generation = plan_project(tmp_path, "adopt", WHEN)
+    golden(expected / "review.txt", review(generation).split("\nSQL (")[0])
+    (path, text), = generation.migrations.items()
+    golden(expected / "correction.sql", text)
+    write_outputs(tmp_path, generation.outputs)
+    assert {k: v for k, v in snapshot(tmp_path / "supabase/migrations").items() if k in handwritten} == handwritten
+    assert plan_project(tmp_path, None, WHEN).plan.empty
+
+
+@pytest.fixture(scope="module")
+def standin_database(tenantspec_server, privilege_regime):
+    server = tenantspec_server.server
+    name = f"tenantspec_adopt_{privilege_regime}_{secrets.token_hex(3)}"
+    create_database(server, name)
+    try:
+        with server.connect_admin(name, autocommit=True) as conn:
+            install_database_standin(conn, privilege_regime)
+        yield server, name
+    finally:
+        drop_database(server, name)
+
+
+def clone(server, template: str) -> str:
+    name = f"tenantspec_a_{secrets.token_hex(4)}"
+    with server.connect_admin(autocommit=True) as conn:
+        strategy = sql.SQL(" strategy file_copy" if conn.info.server_version >= 150000 else "")
+        conn.execute(sql.SQL("create database {} template {}{}").format(
+            sql.Identifier(name), sql.Identifier(template), strategy))
+    return name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_corrected_chain_equals_fresh_render_and_keeps_rows(name, tmp_path, standin_database):
+    server, template = standin_database
+    tables = build(name, tmp_path)
+    write_outputs(tmp_path, adopt(tmp_path, tables).specs)
+    generation = plan_project(tmp_path, "adopt", WHEN)
+    (correction, text), = generation.migrations.items()
+    handwritten = sorted((tmp_path / "supabase/migrations").glob("*.sql"))
+    state = replay_texts([(str(p), p.read_text()) for p in handwritten])["legacy"]
+    keys = [(generation.project.schema, table) for table in tables]
+    chain_db, fresh_db = clone(server, template), clone(server, template)
+    try:
+        with server.connect_admin(chain_db, autocommit=True) as conn:
+            for path in handwritten:
+                apply_sql_file(conn, path)
+            written = seed_rows(conn, state, keys)
+            (tmp_path / correction).write_text(text)
+            apply_sql_file(conn, tmp_path / correction)
+            corrected = read_catalog(conn, tables)
+            after = read_rows(conn, written, {key: "id" for key in written})
+        with server.connect_admin(fresh_db, autocommit=True) as conn:
+            fresh_dir = tmp_path / "fresh"
+            fresh_dir.mkdir()
+            (fresh_dir / "0_app.sql").write_text(apart_from(handwritten, set(keys)))
+            apply_sql_file(conn, fresh_dir / "0_app.sql")
+            for path, fresh in fresh_migrations(generation.project).items():
+                (fresh_dir / path.name).write_text(fresh)
+                apply_sql_file(conn, fresh_dir / path.name)
+            fresh = read_catalog(conn, tables)
+    finally:
+        drop_database(server, chain_db)
+        drop_database(server, fresh_db)
+    assert catalog_differences(corrected, fresh) == []
+    for key, row in written.items():
+        kept = after[key]
+        assert kept is not None, f"the row of {key[1]} written before the correction is gone"
+        assert {k: str(v) for k, v in kept.items()} == {k: str(v) for k, v in row.items()}
+
+
+def apart_from(files: list[Path], tables: set[tuple[str, str]]) -> str:
+    """The hand-written SQL without the statements that create or change ``tables``: the app's
+    other objects, on which a fresh render of the adopted specs is laid."""
+    kept = []
+    for path in files:
+        for statement in parse_file(str(path), path.read_text()):
+            if statement.base == 0 and not set(touched_tables(statement.node)) & tables:
+                kept.append(statement.text + ";")
+    return "\n".join(kept) + "\n"
