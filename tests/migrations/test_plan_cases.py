@@ -61,3 +61,32 @@ def test_the_base_project_starts_with_one_migration(tmp_path):
     (path, text), = first.migrations.items()
     assert path.name == "20260301090000_base.sql"
     golden(Path(__file__).parent / "cases" / "_base" / "expected.sql", text)
+
+
+SQUAWK_EXCLUDED = "prefer-bigint-over-int,prefer-bigint-over-smallint,require-lock-timeout,require-statement-timeout"
+# Changes that open a hole on purpose, so the linter must say so.
+LINT_EXPECTED = {"references": {"cross-tenant-reference"}}
+
+
+@pytest.mark.parametrize("name", [n for n in case_names() if not Case.load(n).refused])
+def test_change_migration_passes_make_lint(name, tmp_path):
+    """Our tenancy rules over the whole chain, and squawk with the Makefile's exclusions."""
+    import shutil
+    import subprocess
+    import sys
+
+    from generator.lint import Severity, lint_paths
+
+    case = Case.load(name)
+    build_before(case, tmp_path)
+    generation = plan_after(case, tmp_path)
+    write_outputs(tmp_path, generation.outputs)
+    migrations = tmp_path / "supabase" / "migrations"
+    findings = [f for f in lint_paths([migrations]) if f.severity >= Severity.WARNING]
+    assert {f.rule_id for f in findings} == LINT_EXPECTED.get(name, set()), [str(f) for f in findings]
+    squawk = shutil.which("squawk", path=str(Path(sys.executable).parent)) or shutil.which("squawk")
+    assert squawk, "squawk-cli is part of the test extra"
+    new = migrations / next(iter(generation.migrations)).name
+    result = subprocess.run([squawk, "--assume-in-transaction", "--pg-version=15.0", f"--exclude={SQUAWK_EXCLUDED}",
+                             str(new)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

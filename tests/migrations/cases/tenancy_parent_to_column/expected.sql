@@ -42,13 +42,13 @@ create policy tasks_select on public.tasks
 -- tasks: policy tasks_insert (insert, member)
 create policy tasks_insert on public.tasks
   for insert to authenticated
-  with check (workspace_id = any (array(select private.member_workspace_ids())) and (tasks.order_id is null or (select r.workspace_id from public.orders as r where r.id = tasks.order_id) = tasks.workspace_id));
+  with check (workspace_id = any (array(select private.member_workspace_ids())) and (select r.workspace_id from public.projects as r where r.id = tasks.project_id) = tasks.workspace_id and (tasks.order_id is null or (select r.workspace_id from public.orders as r where r.id = tasks.order_id) = tasks.workspace_id));
 
 -- tasks: policy tasks_update (update, member)
 create policy tasks_update on public.tasks
   for update to authenticated
   using (workspace_id = any (array(select private.member_workspace_ids())))
-  with check (workspace_id = any (array(select private.member_workspace_ids())) and (tasks.order_id is null or (select r.workspace_id from public.orders as r where r.id = tasks.order_id) = tasks.workspace_id));
+  with check (workspace_id = any (array(select private.member_workspace_ids())) and (select r.workspace_id from public.projects as r where r.id = tasks.project_id) = tasks.workspace_id and (tasks.order_id is null or (select r.workspace_id from public.orders as r where r.id = tasks.order_id) = tasks.workspace_id));
 
 -- helpers: drop private.member_projects_ids() (no policy uses it)
 -- squawk-ignore ban-drop-function
