@@ -1,8 +1,9 @@
 """The schema a folder of migrations builds, found by replaying its statements in order.
 
 Only what the rules look at is tracked: tables (columns, defaults, foreign keys, indexes,
-RLS switch, policies, privileges), functions (SECURITY DEFINER, search_path, EXECUTE) and
-the default privileges that decide what a new table or function starts with. Objects the
+RLS switch, policies, privileges), functions (SECURITY DEFINER, search_path, EXECUTE, return
+type), schemas (who holds USAGE) and the default privileges that decide what a new table or
+function starts with. Objects the
 folder references but never creates (``public.orders``, ``auth.users``) become *external*
 entries: they collect what the folder does to them, and rules that need their full
 definition leave them alone.
@@ -27,6 +28,7 @@ RESTRICTED = "restricted"
 
 TABLE_PRIVILEGES = ("select", "insert", "update", "delete", "truncate", "references", "trigger")
 FUNCTION_PRIVILEGES = ("execute",)
+SCHEMA_PRIVILEGES = ("usage", "create")
 API_ROLES = ("anon", "authenticated", "service_role")
 PUBLIC = "public"  # the PUBLIC pseudo-role, every role is a member
 DEFAULT_SCHEMA = "public"
@@ -53,7 +55,7 @@ class Grant:
     """A privilege a role holds, and whether a GRANT or the default privileges gave it."""
 
     by_default: bool
-    origin: Origin
+    origin: Origin | None  # None: held before the first migration (Supabase's own grants)
 
 
 @dataclass
@@ -148,6 +150,7 @@ class Function:
     search_path: str | None
     origin: Origin
     privileges: dict[str, dict[str, Grant]] = field(default_factory=dict)
+    returns: str = ""  # the return type's name: "trigger" for a trigger function
 
     @property
     def signature(self) -> str:
@@ -167,6 +170,16 @@ class View:
 
 
 @dataclass
+class Schema:
+    """A schema and who holds USAGE (and CREATE) on it. ``origin`` is ``None`` for a schema
+    that exists before the first migration (``public``, ``auth``)."""
+
+    name: str
+    origin: Origin | None
+    privileges: dict[str, dict[str, Grant]] = field(default_factory=dict)
+
+
+@dataclass
 class SchemaState:
     """Everything replay knows after the last statement."""
 
@@ -178,6 +191,8 @@ class SchemaState:
     table_defaults: dict[str | None, dict[str, set[str]]] = field(default_factory=dict)
     function_defaults: dict[str | None, dict[str, set[str]]] = field(default_factory=dict)
     statements: list[Statement] = field(default_factory=list)
+    # schemas whose privileges are known: created in the folder, or set up by Supabase
+    schemas: dict[str, Schema] = field(default_factory=dict)
 
     def table(self, key: tuple[str, str]) -> Table:
         """The table under ``key``, created as an external entry on first mention."""
@@ -198,6 +213,14 @@ class SchemaState:
     def functions_named(self, schema: str, name: str) -> list[Function]:
         return [f for f in self.functions.values() if (f.schema, f.name) == (schema, name)]
 
+    def may_use_schema(self, role: str, schema: str) -> bool:
+        """Whether ``role`` holds USAGE on ``schema`` itself or through PUBLIC. A schema
+        whose privileges replay does not know is assumed usable."""
+        known = self.schemas.get(schema)
+        if known is None:
+            return True
+        return any("usage" in known.privileges.get(r, {}) for r in (role, PUBLIC))
+
 
 def initial_state(default_privileges: str = LEGACY) -> SchemaState:
     """The state before the first migration: PostgreSQL's and Supabase's default privileges."""
@@ -207,6 +230,10 @@ def initial_state(default_privileges: str = LEGACY) -> SchemaState:
     if default_privileges == LEGACY:
         state.table_defaults[DEFAULT_SCHEMA] = {r: set(TABLE_PRIVILEGES) for r in API_ROLES}
         state.function_defaults[DEFAULT_SCHEMA] = {r: {"execute"} for r in API_ROLES}
+    # PostgreSQL grants USAGE on schema public to PUBLIC; Supabase also grants USAGE on
+    # public and auth to the API roles.
+    for name, holders in ((DEFAULT_SCHEMA, (PUBLIC,) + API_ROLES), ("auth", API_ROLES)):
+        state.schemas[name] = Schema(name, None, {r: {"usage": Grant(True, None)} for r in holders})
     return state
 
 
@@ -647,6 +674,7 @@ def create_function(state: SchemaState, node: ast.CreateFunctionStmt, statement:
         security_definer=bool(definer),
         search_path=search_path or None,
         origin=origin,
+        returns=type_name(node.returnType),
     )
     existing = state.functions.get(key)
     # CREATE OR REPLACE keeps the existing function's privileges.
@@ -695,6 +723,20 @@ def grant(state: SchemaState, node: ast.GrantStmt, statement: Statement) -> None
         privileges = privilege_names(node.privileges, FUNCTION_PRIVILEGES)
         for function in granted_functions(state, node):
             change_privileges(function.privileges, node.is_grant, roles, privileges, origin)
+    elif kind == enums.ObjectType.OBJECT_SCHEMA:
+        privileges = privilege_names(node.privileges, SCHEMA_PRIVILEGES)
+        for name in node.objects:
+            schema = state.schemas.get(name.sval)
+            if schema is not None:  # who else holds USAGE on a schema made elsewhere is unknown
+                change_privileges(schema.privileges, node.is_grant, roles, privileges, origin)
+
+
+def create_schema(state: SchemaState, node: ast.CreateSchemaStmt, statement: Statement) -> None:
+    """A new schema: only its owner may use it until a GRANT says otherwise."""
+    name = node.schemaname or (node.authrole.rolename if node.authrole else None)
+    if name is None or (node.if_not_exists and name in state.schemas):
+        return
+    state.schemas[name] = Schema(name, Origin(statement))
 
 
 def granted_tables(state: SchemaState, node: ast.GrantStmt) -> list[Table]:
@@ -744,6 +786,8 @@ def drop(state: SchemaState, node: ast.DropStmt, statement: Statement) -> None:
             state.tables.pop(name_key(target), None)
         elif kind == enums.ObjectType.OBJECT_VIEW:
             state.views.pop(name_key(target), None)
+        elif kind == enums.ObjectType.OBJECT_SCHEMA:
+            state.schemas.pop(target.sval, None)
         elif kind == enums.ObjectType.OBJECT_INDEX:
             drop_index(state, target)
         elif kind == enums.ObjectType.OBJECT_POLICY:
@@ -774,6 +818,7 @@ HANDLERS: dict[type, Callable[[SchemaState, ast.Node, Statement], None]] = {
     ast.CreatePolicyStmt: create_policy,
     ast.AlterPolicyStmt: alter_policy,
     ast.CreateFunctionStmt: create_function,
+    ast.CreateSchemaStmt: create_schema,
     ast.AlterFunctionStmt: alter_function,
     ast.GrantStmt: grant,
     ast.AlterDefaultPrivilegesStmt: alter_default_privileges,
