@@ -88,6 +88,41 @@ def test_handwritten_migrations_yield_the_expected_findings():
     assert found == expected
 
 
+PROJECTS = HERE / "projects"
+
+
+@pytest.mark.parametrize("project", sorted(p.name for p in PROJECTS.iterdir() if p.is_dir()))
+def test_project_yields_its_expected_findings(project, monkeypatch, capsys):
+    """Each folder under projects/ is a small Supabase project reproducing one pattern met
+    in real ones; linted from its root (its own pyproject.toml, its supabase/migrations),
+    the text output must equal its expected.txt. TENANTSPEC_UPDATE_EXPECTED=1 rewrites them."""
+    folder = PROJECTS / project
+    monkeypatch.chdir(folder)
+    status = main([])
+    out = capsys.readouterr().out
+    expected_file = folder / "expected.txt"
+    if os.environ.get("TENANTSPEC_UPDATE_EXPECTED"):
+        expected_file.write_text(out, encoding="utf-8")
+    assert out == expected_file.read_text(encoding="utf-8")
+    summary = out.splitlines()[-1]
+    assert status == (0 if summary.startswith("no findings") or "(0 errors, 0 warnings" in summary else 1)
+
+
+def test_foreign_key_is_reported_under_its_last_form():
+    """Without the migration that drops and re-adds the keys, the old ones are reported;
+    with it, nothing is."""
+    folder = PROJECTS / "foreign_key_readded" / "supabase" / "migrations"
+    files = sorted(folder.glob("*.sql"))
+    before = [f for f in lint_paths(files[:-1]) if "assigned_to" in f.message]
+    assert {f.rule_id for f in before} == {"cross-tenant-reference", "foreign-key-without-index"}
+    assert lint_paths(files) == []
+
+
+def test_clean_app_has_no_error_or_warning():
+    findings = lint_paths([PROJECTS / "clean_app"], project_config(PROJECTS / "clean_app"))
+    assert [f for f in findings if f.severity >= Severity.WARNING] == []
+
+
 def test_text_format_is_file_line_col_rule_severity_message(capsys):
     status = main([str(CASES / "sql" / "open_table.sql")])
     line = capsys.readouterr().out.splitlines()[0]
