@@ -214,12 +214,16 @@ class SchemaState:
         return [f for f in self.functions.values() if (f.schema, f.name) == (schema, name)]
 
     def may_use_schema(self, role: str, schema: str) -> bool:
-        """Whether ``role`` holds USAGE on ``schema`` itself or through PUBLIC. A schema
-        whose privileges replay does not know is assumed usable."""
+        """Whether ``role`` holds USAGE on ``schema`` itself or through PUBLIC. Where replay
+        cannot know (a schema made elsewhere, for a role or PUBLIC no statement mentioned)
+        the schema is assumed usable."""
         known = self.schemas.get(schema)
         if known is None:
             return True
-        return any("usage" in known.privileges.get(r, {}) for r in (role, PUBLIC))
+        holders = (role, PUBLIC)
+        if any("usage" in known.privileges.get(r, {}) for r in holders):
+            return True
+        return known.origin is None and any(r not in known.privileges for r in holders)
 
 
 def initial_state(default_privileges: str = LEGACY) -> SchemaState:
@@ -231,9 +235,10 @@ def initial_state(default_privileges: str = LEGACY) -> SchemaState:
         state.table_defaults[DEFAULT_SCHEMA] = {r: set(TABLE_PRIVILEGES) for r in API_ROLES}
         state.function_defaults[DEFAULT_SCHEMA] = {r: {"execute"} for r in API_ROLES}
     # PostgreSQL grants USAGE on schema public to PUBLIC; Supabase also grants USAGE on
-    # public and auth to the API roles.
+    # public and auth to the API roles (and not on auth to PUBLIC).
     for name, holders in ((DEFAULT_SCHEMA, (PUBLIC,) + API_ROLES), ("auth", API_ROLES)):
-        state.schemas[name] = Schema(name, None, {r: {"usage": Grant(True, None)} for r in holders})
+        state.schemas[name] = Schema(name, None, {
+            role: {"usage": Grant(True, None)} if role in holders else {} for role in (PUBLIC,) + API_ROLES})
     return state
 
 
@@ -725,10 +730,10 @@ def grant(state: SchemaState, node: ast.GrantStmt, statement: Statement) -> None
             change_privileges(function.privileges, node.is_grant, roles, privileges, origin)
     elif kind == enums.ObjectType.OBJECT_SCHEMA:
         privileges = privilege_names(node.privileges, SCHEMA_PRIVILEGES)
-        for name in node.objects:
-            schema = state.schemas.get(name.sval)
-            if schema is not None:  # who else holds USAGE on a schema made elsewhere is unknown
-                change_privileges(schema.privileges, node.is_grant, roles, privileges, origin)
+        for target in node.objects:
+            # a schema made elsewhere: known only for the roles a statement mentions
+            schema = state.schemas.setdefault(target.sval, Schema(target.sval, None))
+            change_privileges(schema.privileges, node.is_grant, roles, privileges, origin)
 
 
 def create_schema(state: SchemaState, node: ast.CreateSchemaStmt, statement: Statement) -> None:

@@ -88,6 +88,11 @@ STORAGE_OBJECTS = ("storage", "objects")
 UTC_ZONES = {"utc", "uct", "gmt", "gmt0", "gmt+0", "gmt-0", "zulu", "z", "universal", "greenwich"}
 
 
+def is_trigger_function(function) -> bool:
+    """Whether PostgreSQL runs ``function`` only as a trigger (``returns trigger``)."""
+    return function.returns.replace('"', "").split(".")[-1].lower() in TRIGGER_RETURN_TYPES
+
+
 def created_tables(state: SchemaState) -> Iterator[Table]:
     return (t for t in state.tables.values() if not t.external)
 
@@ -229,7 +234,7 @@ def security_definer_public_execute(state: SchemaState, config: LintConfig, tena
     USAGE on cannot be reached. Fix: `revoke execute on function f(...) from public, anon;`
     then grant it only to the roles that need it (usually `authenticated`)."""
     for function in state.functions.values():
-        if not function.security_definer or function.returns in TRIGGER_RETURN_TYPES:
+        if not function.security_definer or is_trigger_function(function):
             continue
         if not state.may_use_schema("anon", function.schema):
             continue
@@ -242,7 +247,8 @@ def security_definer_public_execute(state: SchemaState, config: LintConfig, tena
                 by_origin.setdefault((grant.by_default, origin), []).append(role_label(role))
         schema = state.schemas.get(function.schema)
         through_public = (f"; anon still uses schema {function.schema} through PUBLIC's USAGE"
-                          if schema is not None and "usage" not in schema.privileges.get("anon", {}) else "")
+                          if schema is not None and "anon" in schema.privileges
+                          and "usage" not in schema.privileges["anon"] else "")
         for (by_default, origin), roles in by_origin.items():
             how = "by default" if by_default else "granted"
             yield Violation(origin, f"SECURITY DEFINER function {function.signature} is executable "
@@ -262,7 +268,7 @@ def security_definer_in_api_schema(state: SchemaState, config: LintConfig, tenan
     it schema-qualified."""
     for function in state.functions.values():
         if (function.security_definer and function.schema in config.api_schemas
-                and function.returns not in TRIGGER_RETURN_TYPES and callers(state, function)):
+                and not is_trigger_function(function) and callers(state, function)):
             yield Violation(function.origin, f"SECURITY DEFINER function {function.signature} is in an API-exposed "
                                              f"schema: callable by {', '.join(callers(state, function))} as "
                                              f"/rpc/{function.name}; move it to a private schema")

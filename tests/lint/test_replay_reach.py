@@ -52,3 +52,13 @@ def test_function_return_types():
         "create function public.e() returns event_trigger language plpgsql as $$ begin end $$;\n"
         "create function public.s() returns setof uuid language sql as $$ select null::uuid $$;\n")
     assert {f.name: f.returns for f in state.functions.values()} == {"t": "trigger", "e": "event_trigger", "s": "uuid"}
+
+
+def test_a_schema_made_elsewhere_is_known_only_for_the_roles_mentioned():
+    state = state_of("revoke usage on schema extensions from anon;")
+    assert state.may_use_schema("anon", "extensions")  # PUBLIC may still hold it: unknown
+    state = state_of("revoke usage on schema extensions from public, anon;")
+    assert not state.may_use_schema("anon", "extensions")
+    assert state.may_use_schema("authenticated", "extensions")
+    state = state_of("revoke all on schema auth from anon;")
+    assert not state.may_use_schema("anon", "auth")  # Supabase never gave PUBLIC USAGE on auth
