@@ -480,6 +480,13 @@ def who(roles: frozenset[str]) -> str:
     return "every signed-in user (sign-up is usually open)"
 
 
+def belonging(table: Table, tenancy: Tenancy) -> str:
+    """`` though its rows belong to someone (organization_id, user_id)``, or nothing."""
+    key = (table.schema, table.name)
+    columns = [c.column for c in tenancy.columns_of(key)] + list(tenancy.owners_of(key))
+    return f" though its rows belong to someone ({', '.join(dict.fromkeys(columns))})" if columns else ""
+
+
 def tenant_noun(root: tuple[str, str] | None) -> str:
     """``organization`` for the root ``public.organizations``; ``tenant`` when unknown."""
     if root is None:
@@ -521,7 +528,7 @@ def open_write_policy(state: SchemaState, config: LintConfig, tenancy: Tenancy) 
         noun = rows_of(table, found.commands[0] if len(found.commands) == 1 else None)
         yield Violation(policy.origin, f"policy {policy.name!r} ({policy.command}) on {table.qualified_name}: "
                                        f"{found.clause} ({display_expression(found.expression)}) is always true, so "
-                                       f"{who(found.roles)} may {verbs} {noun}")
+                                       f"{who(found.roles)} may {verbs} {noun}{belonging(table, tenancy)}")
 
 
 @rule("open-read-policy", Severity.WARNING, "SELECT policy always true on a table whose rows belong to users or tenants")
@@ -544,11 +551,9 @@ def open_read_policy(state: SchemaState, config: LintConfig, tenancy: Tenancy) -
         found = opening(state, table, policy, ("select",))
         if found is None:
             continue
-        belongs = ", ".join([c.column for c in tenancy.columns_of(key)] + list(tenancy.owners_of(key)))
-        whose = f" though its rows belong to someone ({belongs})" if belongs else ""
         yield Violation(policy.origin, f"policy {policy.name!r} ({policy.command}) on {table.qualified_name}: "
                                        f"USING ({display_expression(found.expression)}) is always true, so "
-                                       f"{who(found.roles)} may read {rows_of(table)}{whose}")
+                                       f"{who(found.roles)} may read {rows_of(table)}{belonging(table, tenancy)}")
 
 
 def is_auth_call(call: ast.FuncCall) -> bool:
