@@ -471,7 +471,7 @@ def opening(state: SchemaState, table: Table, policy: Policy, commands) -> Openi
     return None
 
 
-VERBS = {"select": "read", "insert": "insert", "update": "change", "delete": "delete"}
+VERBS = {"select": "read", "update": "change", "delete": "delete"}
 
 
 def who(roles: frozenset[str]) -> str:
@@ -498,10 +498,23 @@ def tenant_noun(root: tuple[str, str] | None) -> str:
     return name
 
 
-def rows_of(table: Table, command: str | None = None) -> str:
+def rows_of(table: Table) -> str:
     if (table.schema, table.name) == STORAGE_OBJECTS:
         return "every file in every bucket"
-    return f"rows into {table.qualified_name}" if command == "insert" else f"every row of {table.qualified_name}"
+    return f"every row of {table.qualified_name}"
+
+
+def what_opens(table: Table, found: Opening) -> str:
+    """What an always-true clause lets through: USING picks the rows, WITH CHECK the values."""
+    if found.clause == "USING":
+        return f"{' and '.join(VERBS[c] for c in found.commands)} {rows_of(table)}"
+    files = (table.schema, table.name) == STORAGE_OBJECTS
+    parts = []
+    if "insert" in found.commands:
+        parts.append(f"{'upload any file to any bucket' if files else f'insert any row into {table.qualified_name}'}")
+    if "update" in found.commands:
+        parts.append("give the rows it updates any values")
+    return " and ".join(parts)
 
 
 @rule("open-write-policy", Severity.ERROR, "INSERT/UPDATE/DELETE policy whose USING or WITH CHECK is always true")
@@ -524,11 +537,9 @@ def open_write_policy(state: SchemaState, config: LintConfig, tenancy: Tenancy) 
         found = opening(state, table, policy, WRITE_COMMANDS)
         if found is None:
             continue
-        verbs = " and ".join(VERBS[c] for c in found.commands)
-        noun = rows_of(table, found.commands[0] if len(found.commands) == 1 else None)
         yield Violation(policy.origin, f"policy {policy.name!r} ({policy.command}) on {table.qualified_name}: "
                                        f"{found.clause} ({display_expression(found.expression)}) is always true, so "
-                                       f"{who(found.roles)} may {verbs} {noun}{belonging(table, tenancy)}")
+                                       f"{who(found.roles)} may {what_opens(table, found)}{belonging(table, tenancy)}")
 
 
 @rule("open-read-policy", Severity.WARNING, "SELECT policy always true on a table whose rows belong to users or tenants")
