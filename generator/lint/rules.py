@@ -698,16 +698,18 @@ def write_policies(state: SchemaState, config: LintConfig) -> Iterator[tuple[Tab
 
 @rule("unscoped-write-policy", Severity.ERROR, "write policy that never checks the row's tenant or owner")
 def unscoped_write_policy(state: SchemaState, config: LintConfig, tenancy: Tenancy) -> Iterator[Violation]:
-    """A permissive INSERT, UPDATE, DELETE (or ALL) policy on a table with a tenant column
-    (see "How tenants are found" in docs/lint.md) whose WITH CHECK or USING ties none of
-    them to the user; on a table without one, none of its owner columns (foreign keys to the
-    users table). A signed-in user may then write rows into any organization, or as any
-    user. A column counts as tied when some AND-ed part of the clause reads it together with
-    a subquery or function (`user_id = (select auth.uid())`, `organization_id = any
-    (array(select ...))`); a RESTRICTIVE policy for the same command that ties it counts for
-    every permissive one. Tying one of several owner columns is enough (`created_by` and
-    `assignee_id`). Fix: add the check, e.g. `with check (organization_id = any (array(select
-    private.my_organization_ids())))`."""
+    """A permissive INSERT, UPDATE, DELETE (or ALL) policy that never ties the row to the
+    user. New rows (WITH CHECK, or USING reused by UPDATE) must tie one of the table's tenant
+    columns (see "How tenants are found" in docs/lint.md), or, on a table without one, one
+    of its owner columns (foreign keys to the users table); the rows UPDATE and DELETE may
+    touch (USING) may be tied either way, since a user's own rows are fine. On a tenant root
+    its key will do too. Otherwise a signed-in user may write rows into any organization, or
+    as any user. A column counts as tied when some AND-ed part of the clause reads it
+    together with a subquery or function (`user_id = (select auth.uid())`, `organization_id
+    = any (array(select ...))`); a RESTRICTIVE policy for the same command that ties it
+    counts for every permissive one. Only policies on tables requests reach (API-exposed
+    schemas, `storage`) that a request role may use are checked. Fix: add the check, e.g.
+    `with check (organization_id = any (array(select private.my_organization_ids())))`."""
     for table, policy in write_policies(state, config):
         missing, kind = unscoped_clauses(state, table, policy, tenancy)
         if not missing:
@@ -739,7 +741,9 @@ def cross_tenant_reference(state: SchemaState, config: LintConfig, tenancy: Tena
     a subquery or function: a membership set (`project_id = any (array(select ...))`) or a
     lookup of the referenced row's tenant. RESTRICTIVE policies only narrow and are not
     reported; one that ties the column counts for every permissive one. A policy that ties
-    none of the row's own tenant columns is reported once, by `unscoped-write-policy`. Fix:
+    none of the row's own tenant columns is reported once, by `unscoped-write-policy`. Only
+    policies on tables requests reach (API-exposed schemas, `storage`) that a request role
+    may use are checked. Fix:
     add to WITH CHECK, e.g. `(select p.organization_id from public.projects p where p.id =
     project_id) = organization_id`, or use a composite foreign key `(organization_id,
     project_id) references projects (organization_id, id)`."""
