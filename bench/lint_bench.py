@@ -1,11 +1,14 @@
-"""Time ``tenantspec lint`` on a synthetic folder of Supabase migrations.
+"""Time ``tenantspec lint`` on a synthetic folder of Supabase migrations, and measure its
+memory.
 
-Writes N migration files (150 by default) into a temporary folder: each creates a
-workspace-scoped table shaped like ours (helper function, foreign keys, indexes, RLS,
-four policies, explicit grants, a realtime DO block) and every fifth alters an earlier
-table, so the replay has cross-file state to track; every tenth has a per-row membership
-check, so the findings path is timed too. Then lints the folder several times
-and prints the figures.
+Writes N migration files (150 by default) into a temporary folder: the first creates the
+workspaces, their members and the membership helpers (so tenancy is inferred from the
+folder, function bodies included); each creates a workspace-scoped table shaped like ours
+(helper function, foreign keys, indexes, RLS, four policies, explicit grants, a realtime DO
+block) and every fifth alters an earlier table, so the replay has cross-file state to
+track; every tenth has a per-row membership check, so the findings path is timed too. Then
+lints the folder several times and prints the figures: time per stage, and peak memory
+(Python allocations under tracemalloc during one run, and the process's maximum RSS).
 
     .venv/bin/python bench/lint_bench.py [--files 150] [--repeat 5] [--keep DIR]
 """
@@ -13,14 +16,17 @@ and prints the figures.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
+import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 
-from generator.lint import lint_paths, lint_statements
 from generator.catalog.replay import replay
 from generator.catalog.source import migration_paths, read_statements
+from generator.lint import infer_tenancy, lint_paths, lint_statements
 from generator.lint.config import LintConfig
 
 TABLE = """\
@@ -114,6 +120,33 @@ comment on column public.table_{m}.note_{n} is 'Added by migration {n}.';
 """
 
 HELPERS = """\
+create table public.workspaces (id uuid primary key default gen_random_uuid(), name text not null);
+
+create table public.workspace_members (
+  workspace_id uuid not null references public.workspaces (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  role text not null,
+  primary key (workspace_id, user_id)
+);
+
+create index workspace_members_user_id_idx on public.workspace_members (user_id);
+
+create table public.orders (
+  id uuid primary key default gen_random_uuid(),
+  workspace_id uuid not null references public.workspaces (id) on delete cascade,
+  tracking_number text
+);
+
+create index orders_workspace_id_idx on public.orders (workspace_id);
+
+alter table public.workspaces enable row level security;
+
+alter table public.workspace_members enable row level security;
+
+alter table public.orders enable row level security;
+
+revoke all on table public.workspaces, public.workspace_members, public.orders from public, anon, authenticated;
+
 create schema if not exists private;
 
 grant usage on schema private to authenticated;
@@ -183,31 +216,45 @@ def main() -> None:
         write_folder(folder, args.files)
         paths = migration_paths([folder])
         size = sum(p.stat().st_size for p in paths)
-        totals, parses, replays, checks = [], [], [], []
+        totals, parses, replays, inferences, checks = [], [], [], [], []
         findings = []
+        config = LintConfig()
         for _ in range(args.repeat):
             start = time.perf_counter()
             statements = read_statements(paths)
             parsed = time.perf_counter()
-            replay(statements, LintConfig().default_privileges)
+            state = replay(statements, config.default_privileges)
             replayed = time.perf_counter()
-            findings = lint_statements(statements)  # replays again, then runs the rules
+            tenancy = infer_tenancy(state, config.declared())
+            inferred = time.perf_counter()
+            findings = lint_statements(statements, config)  # replays and infers again, then runs the rules
             done = time.perf_counter()
             parses.append(parsed - start)
             replays.append(replayed - parsed)
-            checks.append(done - replayed - (replayed - parsed))
-            totals.append((parsed - start) + (done - replayed))
+            inferences.append(inferred - replayed)
+            checks.append((done - inferred) - (inferred - parsed))
+            totals.append((parsed - start) + (done - inferred))
         start = time.perf_counter()
         lint_paths([folder])
         single = time.perf_counter() - start
+        tracemalloc.start()
+        lint_paths([folder])
+        _, traced_peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    # ru_maxrss is in KiB on Linux, in bytes on macOS
+    max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
     print(f"files: {len(paths)}  statements: {len(statements)}  bytes: {size}")
+    print(f"tenancy: {len(tenancy.roots)} root(s), {len(tenancy.tenant_columns)} tenant-scoped tables")
     print(f"findings: {len(findings)}")
     print(f"lint_paths, one run:          {single * 1000:8.1f} ms")
     print(f"total, median of {args.repeat}:          {statistics.median(totals) * 1000:8.1f} ms "
           f"(min {min(totals) * 1000:.1f} ms, {statistics.median(totals) / len(paths) * 1000:.2f} ms/file)")
     print(f"  parse (pglast):             {statistics.median(parses) * 1000:8.1f} ms")
     print(f"  replay:                     {statistics.median(replays) * 1000:8.1f} ms")
+    print(f"  tenancy inference:          {statistics.median(inferences) * 1000:8.1f} ms")
     print(f"  rules and suppressions:     {statistics.median(checks) * 1000:8.1f} ms")
+    print(f"memory, peak traced in one lint_paths run: {traced_peak / 2**20:6.1f} MiB")
+    print(f"memory, process maximum RSS:               {max_rss / 2**20:6.1f} MiB")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """The schema a folder of migrations builds, found by replaying its statements in order.
 
 Only what the rules look at is tracked: tables (columns, defaults, foreign keys, indexes,
-RLS switch, policies, privileges), functions (SECURITY DEFINER, search_path, EXECUTE) and
-the default privileges that decide what a new table or function starts with. Objects the
+RLS switch, policies, privileges), functions (SECURITY DEFINER, search_path, EXECUTE, return
+type), schemas (who holds USAGE) and the default privileges that decide what a new table or
+function starts with. Objects the
 folder references but never creates (``public.orders``, ``auth.users``) become *external*
 entries: they collect what the folder does to them, and rules that need their full
 definition leave them alone.
@@ -55,7 +56,7 @@ class Grant:
     """A privilege a role holds, and whether a GRANT or the default privileges gave it."""
 
     by_default: bool
-    origin: Origin
+    origin: Origin | None  # None: held before the first migration (Supabase's own grants)
 
 
 @dataclass
@@ -193,8 +194,11 @@ class View:
 
 @dataclass
 class Schema:
+    """A schema and who holds USAGE (and CREATE) on it. ``origin`` is ``None`` for a schema
+    that exists before the first migration (``public``, ``auth``)."""
+
     name: str
-    origin: Origin | None  # None: exists before the migrations (public, auth, ...)
+    origin: Origin | None
     privileges: dict[str, dict[str, Grant]] = field(default_factory=dict)
 
 
@@ -245,6 +249,18 @@ class SchemaState:
     def functions_named(self, schema: str, name: str) -> list[Function]:
         return [f for f in self.functions.values() if (f.schema, f.name) == (schema, name)]
 
+    def may_use_schema(self, role: str, schema: str) -> bool:
+        """Whether ``role`` holds USAGE on ``schema`` itself or through PUBLIC. Where replay
+        cannot know (a schema made elsewhere, for a role or PUBLIC no statement mentioned)
+        the schema is assumed usable."""
+        known = self.schemas.get(schema)
+        if known is None:
+            return True
+        holders = (role, PUBLIC)
+        if any("usage" in known.privileges.get(r, {}) for r in holders):
+            return True
+        return known.origin is None and any(r not in known.privileges for r in holders)
+
 
 def initial_state(default_privileges: str = LEGACY) -> SchemaState:
     """The state before the first migration: PostgreSQL's and Supabase's default privileges."""
@@ -254,6 +270,11 @@ def initial_state(default_privileges: str = LEGACY) -> SchemaState:
     if default_privileges == LEGACY:
         state.table_defaults[DEFAULT_SCHEMA] = {r: set(TABLE_PRIVILEGES) for r in API_ROLES}
         state.function_defaults[DEFAULT_SCHEMA] = {r: {"execute"} for r in API_ROLES}
+    # PostgreSQL grants USAGE on schema public to PUBLIC; Supabase also grants USAGE on
+    # public and auth to the API roles (and not on auth to PUBLIC).
+    for name, holders in ((DEFAULT_SCHEMA, (PUBLIC,) + API_ROLES), ("auth", API_ROLES)):
+        state.schemas[name] = Schema(name, None, {
+            role: {"usage": Grant(True, None)} if role in holders else {} for role in (PUBLIC,) + API_ROLES})
     return state
 
 
@@ -920,11 +941,15 @@ def alter_publication(state: SchemaState, node: ast.AlterPublicationStmt, statem
 
 
 def create_schema(state: SchemaState, node: ast.CreateSchemaStmt, statement: Statement) -> None:
-    if node.schemaname in state.schemas:
-        if not node.if_not_exists:
-            state.conflict(Origin(statement), f"creates schema {node.schemaname}, which exists already")
+    """A new schema: only its owner may use it until a GRANT says otherwise."""
+    name = node.schemaname or (node.authrole.rolename if node.authrole else None)
+    if name is None:
         return
-    state.schemas[node.schemaname] = Schema(node.schemaname, Origin(statement))
+    if name in state.schemas:
+        if not node.if_not_exists:
+            state.conflict(Origin(statement), f"creates schema {name}, which exists already")
+        return
+    state.schemas[name] = Schema(name, Origin(statement))
 
 
 # ---------------------------------------------------------------- privileges
@@ -953,6 +978,7 @@ def grant(state: SchemaState, node: ast.GrantStmt, statement: Statement) -> None
     elif kind == enums.ObjectType.OBJECT_SCHEMA:
         privileges = privilege_names(node.privileges, SCHEMA_PRIVILEGES)
         for target in node.objects:
+            # a schema made elsewhere: known only for the roles a statement mentions
             schema = state.schemas.setdefault(target.sval, Schema(target.sval, None))
             change_privileges(schema.privileges, node.is_grant, roles, privileges, origin)
     elif kind in (enums.ObjectType.OBJECT_FUNCTION, enums.ObjectType.OBJECT_ROUTINE,
@@ -1015,6 +1041,8 @@ def drop(state: SchemaState, node: ast.DropStmt, statement: Statement) -> None:
                     state.conflict(Origin(statement), f"{table.qualified_name} has no trigger {target[-1].sval}")
         elif kind == enums.ObjectType.OBJECT_VIEW:
             state.views.pop(name_key(target), None)
+        elif kind == enums.ObjectType.OBJECT_SCHEMA:
+            state.schemas.pop(target.sval, None)
         elif kind == enums.ObjectType.OBJECT_INDEX:
             drop_index(state, target)
         elif kind == enums.ObjectType.OBJECT_POLICY:

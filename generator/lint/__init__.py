@@ -2,10 +2,12 @@
 
 The folder is parsed with pglast and replayed statement by statement into a schema state
 (``generator.catalog.replay``); each rule (``rules.py``) then looks at the state after the whole folder
-and points at the statement that caused what it found. ``-- tenantspec: ignore RULE-ID
-<reason>`` on a statement silences that rule there.
+and points at the statement that caused what it found. Who the tenants are is read from
+the same state (``tenancy.py``). ``-- tenantspec: ignore RULE-ID <reason>`` on a statement
+silences that rule there.
 
     findings = lint_paths(["supabase/migrations"])
+    findings = lint_paths(["supabase/migrations"], project_config(Path(".")))  # specs, pyproject.toml
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import Location
-from generator.lint.config import LintConfig
+from generator.lint.config import LintConfig, project_config
 from generator.lint.rules import RULES, Rule, Severity
+from generator.lint.tenancy import Tenancy, infer_tenancy
 from generator.catalog.replay import replay
 from generator.catalog.source import Statement, migration_paths, parse_file, read_statements
 
 __all__ = [
-    "Finding", "LintConfig", "RULES", "Rule", "Severity",
-    "lint_paths", "lint_statements", "lint_text",
+    "Finding", "LintConfig", "RULES", "Rule", "Severity", "Tenancy",
+    "infer_tenancy", "lint_paths", "lint_statements", "lint_text", "project_config",
 ]
 
 
@@ -52,12 +55,13 @@ def lint_text(text: str, path: str = "<sql>", config: LintConfig = LintConfig())
 def lint_statements(statements: list[Statement], config: LintConfig = LintConfig()) -> list[Finding]:
     """Replay the statements, run every rule, and apply the statements' suppressions."""
     state = replay(statements, config.default_privileges)
+    tenancy = infer_tenancy(state, config.declared())
     raw: list[Finding] = []
     for rule in RULES.values():
         if rule.check is None:
             continue
-        for violation in rule.check(state, config):
-            raw.append(Finding(violation.origin.location, rule.id, rule.severity,
+        for violation in rule.check(state, config, tenancy):
+            raw.append(Finding(violation.origin.location, rule.id, violation.severity or rule.severity,
                                violation.message, violation.origin.statement))
     return sorted(set(apply_suppressions(raw, statements)), key=_order(statements))
 

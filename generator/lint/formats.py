@@ -1,4 +1,5 @@
-"""Findings as text (one per line), JSON, or SARIF 2.1.0 for code-scanning upload."""
+"""Findings as text (one per line and a summary), JSON, or SARIF 2.1.0 for code-scanning
+upload. Each formatter takes the findings and the number of files linted."""
 
 from __future__ import annotations
 
@@ -14,12 +15,24 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-def format_text(findings: list[Finding]) -> str:
-    """``file:line:col RULE-ID severity message``, one finding per line."""
-    return "".join(f"{finding}\n" for finding in findings)
+def format_text(findings: list[Finding], files: int) -> str:
+    """``file:line:col RULE-ID severity message``, one finding per line, then the summary."""
+    return "".join(f"{finding}\n" for finding in findings) + summary(findings, files) + "\n"
 
 
-def format_json(findings: list[Finding]) -> str:
+def summary(findings: list[Finding], files: int) -> str:
+    """``3 findings (1 error, 2 warnings, 0 info) in 12 files`` or ``no findings in 12 files``."""
+    in_files = f"in {files} file{'' if files == 1 else 's'}"
+    if not findings:
+        return f"no findings {in_files}"
+    counts = {severity: sum(f.severity == severity for f in findings) for severity in Severity}
+    errors, warnings = counts[Severity.ERROR], counts[Severity.WARNING]
+    return (f"{len(findings)} finding{'' if len(findings) == 1 else 's'} "
+            f"({errors} error{'' if errors == 1 else 's'}, {warnings} warning{'' if warnings == 1 else 's'}, "
+            f"{counts[Severity.INFO]} info) {in_files}")
+
+
+def format_json(findings: list[Finding], files: int) -> str:
     return json.dumps([
         {
             "path": f.location.path,
@@ -33,7 +46,7 @@ def format_json(findings: list[Finding]) -> str:
     ], indent=2) + "\n"
 
 
-def format_sarif(findings: list[Finding]) -> str:
+def format_sarif(findings: list[Finding], files: int) -> str:
     """One SARIF run whose driver lists every rule, so viewers can show the rule's doc."""
     rule_ids = list(RULES)
     rules = [

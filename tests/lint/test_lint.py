@@ -5,13 +5,14 @@ clean, the hand-written ones yield the expected findings."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
 from generator.errors import TenantspecError
-from generator.lint import RULES, LintConfig, Severity, lint_paths, lint_text
+from generator.lint import RULES, LintConfig, Severity, lint_paths, lint_text, project_config
 from generator.lint.command import main
 
 HERE = Path(__file__).parent
@@ -35,18 +36,14 @@ def rule_cases():
 
 
 def case_config(overrides) -> LintConfig:
-    if not overrides:
-        return LintConfig()
-    values = dict(overrides)
-    for name in ("api_schemas", "workspace_tables", "membership_helpers"):
-        if name in values:
-            values[name] = frozenset(values[name]) | (
-                getattr(LintConfig(), name) if name == "workspace_tables" else frozenset())
-    return LintConfig(**values)
+    """The case's ``config`` mapping on top of the defaults (lists add to sets)."""
+    return LintConfig().merged(**dict(overrides or {}))
 
 
 @pytest.mark.parametrize("rule_id, case", list(rule_cases()))
 def test_rule_case(rule_id, case):
+    """A fail_str must yield the rule (at ``expected`` line:col, with ``severity``, messages
+    containing every ``contains`` and no ``excludes`` text); a pass_str must not."""
     config = case_config(case.get("config"))
     sql = str(case.get("fail_str", case.get("pass_str")))
     found = [f for f in lint_text(sql, "case.sql", config) if f.rule_id == rule_id]
@@ -54,6 +51,13 @@ def test_rule_case(rule_id, case):
         assert found, f"{rule_id} reported nothing"
         if "expected" in case:
             assert [f"{f.location.line}:{f.location.col}" for f in found] == list(case["expected"])
+        if "severity" in case:
+            assert {str(f.severity) for f in found} == {case["severity"]}, "\n".join(map(str, found))
+        messages = "\n".join(f.message for f in found)
+        for text in case.get("contains", ()):
+            assert text in messages, messages
+        for text in case.get("excludes", ()):
+            assert text not in messages, messages
     else:
         assert not found, "\n".join(map(str, found))
 
@@ -77,10 +81,46 @@ def test_generated_migrations_lint_clean_at_warning_level():
 
 
 def test_handwritten_migrations_yield_the_expected_findings():
+    """Linted as this project's own: its specs say workspaces are the tenants."""
     found = [f"{Path(f.location.path).name}:{f.location.line}:{f.location.col} {f.rule_id} {f.severity}"
-             for f in lint_paths([HANDWRITTEN])]
+             for f in lint_paths([HANDWRITTEN], project_config(ROOT))]
     expected = [line for line in HANDWRITTEN_EXPECTED.read_text().splitlines() if line and not line.startswith("#")]
     assert found == expected
+
+
+PROJECTS = HERE / "projects"
+
+
+@pytest.mark.parametrize("project", sorted(p.name for p in PROJECTS.iterdir() if p.is_dir()))
+def test_project_yields_its_expected_findings(project, monkeypatch, capsys):
+    """Each folder under projects/ is a small Supabase project reproducing one pattern met
+    in real ones; linted from its root (its own pyproject.toml, its supabase/migrations),
+    the text output must equal its expected.txt. TENANTSPEC_UPDATE_EXPECTED=1 rewrites them."""
+    folder = PROJECTS / project
+    monkeypatch.chdir(folder)
+    status = main([])
+    out = capsys.readouterr().out
+    expected_file = folder / "expected.txt"
+    if os.environ.get("TENANTSPEC_UPDATE_EXPECTED"):
+        expected_file.write_text(out, encoding="utf-8")
+    assert out == expected_file.read_text(encoding="utf-8")
+    summary = out.splitlines()[-1]
+    assert status == (0 if summary.startswith("no findings") or "(0 errors, 0 warnings" in summary else 1)
+
+
+def test_foreign_key_is_reported_under_its_last_form():
+    """Without the migration that drops and re-adds the keys, the old ones are reported;
+    with it, nothing is."""
+    folder = PROJECTS / "foreign_key_readded" / "supabase" / "migrations"
+    files = sorted(folder.glob("*.sql"))
+    before = [f for f in lint_paths(files[:-1]) if "assigned_to" in f.message]
+    assert {f.rule_id for f in before} == {"cross-tenant-reference", "foreign-key-without-index"}
+    assert lint_paths(files) == []
+
+
+def test_clean_app_has_no_error_or_warning():
+    findings = lint_paths([PROJECTS / "clean_app"], project_config(PROJECTS / "clean_app"))
+    assert [f for f in findings if f.severity >= Severity.WARNING] == []
 
 
 def test_text_format_is_file_line_col_rule_severity_message(capsys):
@@ -133,10 +173,11 @@ def test_suppression_inside_the_statement():
     assert not [f for f in lint_text(sql) if f.severity >= Severity.WARNING]
 
 
-def test_fail_on_threshold(tmp_path, capsys):
+def test_fail_on_threshold(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no specs, no pyproject.toml: nothing but the SQL
     migration = tmp_path / "0001_notes.sql"
     migration.write_text(
-        "create policy orders_update on public.orders for update to authenticated using (true);\n")
+        "create policy orders_update on public.orders for update to authenticated using (status = 'open');\n")
     assert main([str(migration)]) == 0  # only an info finding
     assert main(["--fail-on", "info", str(migration)]) == 1
     assert main(["--fail-on", "error", str(tmp_path)]) == 0
@@ -145,7 +186,7 @@ def test_fail_on_threshold(tmp_path, capsys):
 
 def test_clean_folder_exits_zero(capsys):
     assert main([str(GENERATED)]) == 0
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().out == "no findings in 2 files\n"
 
 
 def test_unparsable_sql_exits_two_with_location(tmp_path, capsys):

@@ -76,13 +76,15 @@ def test_change_migration_passes_make_lint(name, tmp_path):
     import sys
 
     from generator.lint import Severity, lint_paths
+    from generator.lint.config import project_config
 
     case = Case.load(name)
     build_before(case, tmp_path)
     generation = plan_after(case, tmp_path)
     write_outputs(tmp_path, generation.outputs)
     migrations = tmp_path / "supabase" / "migrations"
-    findings = [f for f in lint_paths([migrations]) if f.severity >= Severity.WARNING]
+    findings = [f for f in lint_paths([migrations], project_config(tmp_path))
+                if f.severity >= Severity.WARNING]
     assert {f.rule_id for f in findings} == LINT_EXPECTED.get(name, set()), [str(f) for f in findings]
     squawk = shutil.which("squawk", path=str(Path(sys.executable).parent)) or shutil.which("squawk")
     assert squawk, "squawk-cli is part of the test extra"
