@@ -171,6 +171,13 @@ class Adopter:
             tenancy = {"column": "workspace_id"}
         needs_index = [c for c in list(references) + [tenancy.get("column") or tenancy.get("parent")]
                        if c and c not in covered]
+        carried = self.carried_column(table, tenancy)
+        if carried is not None and carried not in covered:
+            indexes.append({"columns": [carried]})
+            self.note(table.origin, f"{table.qualified_name}: its workspace comes through {tenancy['parent']}; the "
+                                    f"spec carries it in a new column {carried} (filled from the parent, indexed), "
+                                    "which keeps the policies' cost flat; say strategy: exists or parent_ids to "
+                                    "leave the table's columns as they are")
         for column in dict.fromkeys(needs_index):
             indexes.append({"columns": [column]})
             self.note(table.columns[column].origin,
@@ -313,7 +320,14 @@ class Adopter:
         if column is not None:
             return {"column": column}
         parent = self.parent_column(table)
-        return {"parent": parent} if parent else None
+        return {"parent": parent, "strategy": model.CARRIED} if parent else None
+
+    def carried_column(self, table: Table, tenancy: dict) -> str | None:
+        """The column a carried child gets: its parent's workspace column's name."""
+        if tenancy.get("strategy") != model.CARRIED:
+            return None
+        fk = next(fk for fk in table.foreign_keys if fk.columns == (tenancy["parent"],))
+        return self.reader.workspace_column(fk.target)
 
     # -- access ---------------------------------------------------------------------------
 

@@ -298,6 +298,8 @@ class ProjectBuilder:
         data = doc.data
         name = model.Name(self.schema, data["table"])
         columns = tuple(self.column(doc, column, spec) for column, spec in data["columns"].items())
+        tenancy = self.table_tenancy(doc, {c.name: c for c in columns})
+        columns = self.carried_column(doc, columns, tenancy)
         by_name = {c.name: c for c in columns}
 
         def known_columns(path: tuple, names) -> tuple[str, ...]:
@@ -324,7 +326,6 @@ class ProjectBuilder:
                 name=spec.get("name") or f"{name.name}_{'_'.join(cols)}_{suffix}",
                 columns=cols, unique=bool(spec.get("unique")), where=where.strip() if where else None,
                 location=doc.locate(("indexes", i))))
-        tenancy = self.table_tenancy(doc, by_name)
         access = dict(data["access"])
         for command, level in access.items():
             if level != model.NOBODY and level not in self.levels:
@@ -406,8 +407,10 @@ class ProjectBuilder:
         return model.Reference(target, column, spec.get("on_delete"), same_workspace)
 
     def has_workspace(self, target: model.Name) -> bool:
+        """Whether rows of ``target`` hold their workspace in a column of their own."""
         if target.schema == self.schema and target.name in self.table_names:
-            return "column" in self.docs_by_table[target.name].data["tenancy"]
+            spec = self.docs_by_table[target.name].data["tenancy"]
+            return "column" in spec or spec.get("strategy", model.CARRIED) == model.CARRIED
         return bool(self.external.get(target) and self.external[target].workspace_column)
 
     def rename_problems(self, doc: Document, table: model.Table) -> None:
@@ -445,7 +448,38 @@ class ProjectBuilder:
         if column is not None and not column.not_null:
             self.problem(where, f"tenancy column '{column.name}' must be not_null: a row without a workspace "
                                 "is visible to nobody and writable by service_role only")
-        return model.Tenancy(**{key: spec[key]})
+        movable = bool(spec.get("movable", False))
+        if key == "column":
+            if "strategy" in spec:
+                self.problem(doc.locate(("tenancy", "strategy")), "strategy applies to tenancy.parent only")
+            return model.Tenancy(column=spec[key], movable=movable)
+        strategy = spec.get("strategy", model.CARRIED)
+        carried = None
+        if strategy == model.CARRIED and column is not None and column.references is not None:
+            parent = self.docs_by_table.get(column.references.table.name)
+            carried = parent.data["tenancy"].get("column") if parent is not None else None
+        return model.Tenancy(parent=spec[key], strategy=strategy, movable=movable, carried=carried)
+
+    def carried_column(self, doc: Document, columns: tuple[model.Column, ...],
+                       tenancy: model.Tenancy) -> tuple[model.Column, ...]:
+        """A carried child gets its parent's workspace column, right after the parent key."""
+        if tenancy.carried is None:
+            return columns
+        where = doc.locate(("tenancy", "strategy") if "strategy" in doc.data["tenancy"] else ("tenancy",))
+        if any(c.name == tenancy.carried for c in columns):
+            self.problem(where, f"the carried strategy adds column '{tenancy.carried}', which the table already "
+                                "has: remove it from columns (it is filled from the parent)")
+            return columns
+        parent = next(c for c in columns if c.name == tenancy.parent)
+        parent_doc = self.docs_by_table[parent.references.table.name]
+        carried = model.Column(
+            name=tenancy.carried, type=str(parent_doc.data["columns"][tenancy.carried]["type"]), not_null=True,
+            primary_key=False, default=None, one_of=(),
+            comment=f"The workspace of the {parent.references.table.name} row, kept equal to it by "
+                    f"{doc.data['table']}_{tenancy.parent}_{tenancy.carried}_fkey and filled by a trigger.",
+            references=None, location=where)
+        at = columns.index(parent) + 1
+        return columns[:at] + (carried,) + columns[at:]
 
     def tenancy_workspaces(self) -> model.Name:
         return self.name(self.doc.data["tenancy"]["workspaces"])

@@ -77,19 +77,37 @@ class Trigger:
     timing: str
     events: tuple[str, ...]
     function: Name
+    when: str | None = None  # a condition on old and new rows
+    arguments: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()  # update of these columns only
+
+
+CARRIED, PARENT_IDS, EXISTS = "carried", "parent_ids", "exists"
 
 
 @dataclass(frozen=True)
 class Tenancy:
-    """Where a row's workspace comes from: its own column, or a parent row."""
+    """Where a row's workspace comes from: its own column, or a parent row.
+
+    A child whose strategy is ``carried`` also holds the parent's workspace id in
+    ``carried`` (a column the loader adds), which its policies test.
+    """
 
     column: str | None = None
     parent: str | None = None
+    strategy: str | None = None  # with parent: carried, parent_ids or exists
+    movable: bool = False
+    carried: str | None = None  # the carried workspace column of a carried child
+
+    @property
+    def workspace_column(self) -> str | None:
+        """The row's own column holding its workspace, if it has one."""
+        return self.column or self.carried
 
     @property
     def key(self) -> str:
         """The column the policies filter on."""
-        return self.column or self.parent  # type: ignore[return-value]
+        return self.workspace_column or self.parent  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,10 @@ class Table:
     @property
     def primary_key(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.primary_key)
+
+    def parent_reference(self) -> Reference | None:
+        """The foreign key a child's workspace comes through."""
+        return self.column(self.tenancy.parent).references if self.tenancy.parent else None
 
 
 @dataclass(frozen=True)
@@ -182,6 +204,6 @@ class Project:
     def workspace_of(self, table: Name) -> str | None:
         """The column of ``table`` that holds its workspace id, if it has one."""
         if table.schema == self.schema and table.name in self.tables:
-            return self.tables[table.name].tenancy.column
+            return self.tables[table.name].tenancy.workspace_column
         ext = self.external_tables.get(table)
         return ext.workspace_column if ext else None

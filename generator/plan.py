@@ -28,22 +28,22 @@ from generator.expressions import timezone_call
 from generator.quoting import ident, literal, qualified
 from generator.render import (
     ParentHelper,
-    WorkspaceHelper,
     column_definition,
     environment,
+    functions_of,
+    generated_triggers,
     grants_of,
     helper_name,
     helper_schema_statements,
+    helper_text,
     helpers_of,
     index_context,
     named_constraints,
-    parent_helper_context,
-    placed_parent_helpers,
+    placed_functions,
     policies_of,
     publication_context,
     table_context,
     trigger_context,
-    workspace_helper_context,
 )
 
 REGIMES = (LEGACY, RESTRICTED)
@@ -54,7 +54,8 @@ REALTIME = "supabase_realtime"
 # (policies before the columns they read), and is created after it exists.
 DROP_POLICY, DROP_TRIGGER, DROP_FOREIGN_KEY, DROP_CONSTRAINT, DROP_INDEX = 10, 11, 12, 13, 14
 LEAVE_PUBLICATION, DROP_TABLE, RENAME, DROP_COLUMN, ALTER_COLUMN, ADD_COLUMN = 15, 16, 20, 30, 40, 41
-HELPERS, CREATE_TABLE, ADD_CONSTRAINT, CREATE_INDEX, COMMENT, CREATE_TRIGGER = 50, 60, 70, 71, 80, 81
+# keys come before new tables, whose foreign keys may need them; foreign keys and checks after
+HELPERS, ADD_KEY, CREATE_TABLE, ADD_CONSTRAINT, CREATE_INDEX, COMMENT, CREATE_TRIGGER = 50, 55, 60, 70, 71, 80, 81
 ENABLE_RLS, CREATE_POLICY, GRANTS, JOIN_PUBLICATION, DROP_HELPER = 85, 90, 100, 110, 120
 
 NUMERIC_TYPES = frozenset({"int2", "int4", "int8", "numeric", "float4", "float8"})
@@ -310,10 +311,8 @@ class Planner:
         if not self.new_tables:
             return
         tables = [self.project.tables[name] for name in self.new_tables]
-        existing = self.existing_helpers()
-        wanted = {h for t in tables for h in helpers_of(self.project, t)
-                  if isinstance(h, ParentHelper) and h.parent in self.new_tables and h.function not in existing}
-        placed = placed_parent_helpers(self.project, tables, wanted)
+        emitted = {h for h in self.all_helpers() if not self.placed_with_new_table(h)}
+        placed = placed_functions(self.project, tables, emitted)
         for table in tables:
             context = table_context(self.project, table, placed[table.name.name])
             self.add(CREATE_TABLE, f"create table {table.name.name}" + (f": {table.comment}" if table.comment else ""),
@@ -363,13 +362,16 @@ class Planner:
             column_spec = spec.column(column_name)
             existing = columns.get(column_name)
             if existing is None:
-                self.add_column(spec, column_spec)
+                self.add_column(spec, column_spec, current)
             else:
                 self.alter_column(spec, column_spec, existing, target)
 
-    def add_column(self, spec: model.Table, column: model.Column) -> None:
+    def add_column(self, spec: model.Table, column: model.Column, current: Table) -> None:
         name = spec.name.name
         hazards = []
+        if column.name == spec.tenancy.carried:
+            self.add_carried_column(spec, column, current)
+            return
         if column.not_null and column.default is None:
             hazards.append(Hazard(f"adds {name}.{column.name} not null without a default: the migration fails "
                                   "if the table has rows; give the column a default", column.locate("not_null")))
@@ -379,6 +381,31 @@ class Planner:
                  ("add", column.name))
         if column.comment:
             self.column_comment(spec, column, "comment added")
+
+    def add_carried_column(self, spec: model.Table, column: model.Column, current: Table) -> None:
+        """The parent's workspace, carried: added empty, filled from the parent, then not null."""
+        name, qname, col = spec.name.name, qualified(spec.name), ident(column.name)
+        ref = spec.parent_reference()
+        nullable = model.Column(column.name, column.type, False, False, None, (), None, None)
+        fill = (f"update {qname} as c set {col} = p.{ident(self.project.workspace_of(ref.table))} "
+                f"from {qualified(ref.table)} as p where p.{ident(ref.column)} = c.{ident(spec.tenancy.parent)}")
+        self.add(ADD_COLUMN, f"{name}: add column {column.name}, the workspace of each row's {ref.table.name} row",
+                 [self.sql.add_column(qname, column_definition(nullable)), *self.quiet_update(current, fill),
+                  self.sql.set_not_null(qname, col, ident(f"{name}_{column.name}_not_null"))], name,
+                 [Hazard(f"fills {name}.{column.name} of every existing row from {ref.table.name} (one update of "
+                         "each row; its update triggers are held off)", spec.locate("tenancy"), destructive=False)],
+                 ("carry", column.name))
+        if column.comment:
+            self.column_comment(spec, column, "comment added")
+
+    def quiet_update(self, current: Table, statement: str) -> list[str]:
+        """``statement`` (an UPDATE of existing rows) with the table's triggers held off, so
+        filling a column does not also rewrite ``updated_at`` and the like."""
+        if not any("update" in t.events for t in current.triggers.values()):
+            return [f"{statement};"]
+        qname = f"{ident(current.schema)}.{ident(current.name)}"
+        return [self.sql.set_trigger(qname, "user", "disable"), f"{statement};",
+                self.sql.set_trigger(qname, "user", "enable")]
 
     def column_comment(self, spec: model.Table, column: model.Column, words: str) -> None:
         target = f"column {qualified(spec.name)}.{ident(column.name)}"
@@ -423,7 +450,8 @@ class Planner:
             words.append("nullable")
         elif target.not_null and not existing.not_null:
             if column.default is not None:
-                statements.append(self.sql.fill_nulls(qname, col, column.default))
+                fill = f"update {qname} set {col} = {column.default} where {col} is null"
+                statements += self.quiet_update(self.cur.tables[(spec.name.schema, spec.name.name)], fill)
                 hazards.append(Hazard(f"sets {name}.{column.name} to its default {column.default} where it is "
                                       "null, then makes it not null", column.locate("not_null"), destructive=False))
             else:
@@ -458,7 +486,7 @@ class Planner:
         name, qname = spec.name.name, qualified(spec.name)
         have = self.constraint_definitions(current, renames)
         want = self.constraint_definitions(wanted)
-        definitions = dict(named_constraints(spec))
+        definitions = dict(named_constraints(self.project, spec))
         kept = {n for n in want if have.get(n) == want[n]}
         unmatched = {n: d for n, d in have.items() if n not in kept}
         for constraint, definition in want.items():
@@ -480,8 +508,8 @@ class Planner:
                 rules = ("adding-serial-primary-key-field" if kind == "primary key" else "disallowed-unique-constraint")
                 statement = self.sql.add_constraint(qname, text, f"constraint-missing-not-valid, {rules}")
                 how = "builds its index while the table is locked"
-            self.add(ADD_CONSTRAINT, f"{name}: add {kind} {constraint} ({how})", [statement], name, hazards,
-                     ("constrain", name))
+            self.add(ADD_CONSTRAINT if kind in ("foreign key", "check") else ADD_KEY,
+                     f"{name}: add {kind} {constraint} ({how})", [statement], name, hazards, ("constrain", name))
         for constraint, definition in unmatched.items():
             phase = DROP_FOREIGN_KEY if definition[0] == "foreign key" else DROP_CONSTRAINT
             replaced = " (replaced)" if constraint in want else ""
@@ -544,10 +572,11 @@ class Planner:
 
     def triggers(self, spec: model.Table, current: Table, wanted: Table) -> None:
         name, qname = spec.name.name, qualified(spec.name)
-        definition = lambda t: (t.timing, t.events, t.for_each_row, t.function, t.when)  # noqa: E731
+        definition = lambda t: (t.timing, t.events, t.columns, t.for_each_row, t.function, t.when,  # noqa: E731
+                                t.arguments)
         have = {n: definition(t) for n, t in current.triggers.items()}
         want = {n: definition(t) for n, t in wanted.triggers.items()}
-        by_name = {trigger.name: trigger for trigger in spec.triggers}
+        by_name = {trigger.name: trigger for trigger in spec.triggers + tuple(generated_triggers(self.project, spec))}
         unmatched = {n: d for n, d in have.items() if want.get(n) != d}
         for trigger, target in want.items():
             if have.get(trigger) == target:
@@ -649,22 +678,32 @@ class Planner:
         schema = self.project.helper_schema
         return {f.name: f for f in self.cur.functions.values() if f.schema == schema and not f.arg_types}
 
+    def all_helpers(self) -> list:
+        """Every helper the specs need, in creation order, and the table it serves."""
+        found: dict = {}
+        for table in self.project.tables.values():
+            for helper in helpers_of(self.project, table) + functions_of(self.project, table):
+                found.setdefault(helper, table)
+        self.helper_tables = found
+        return list(found)
+
+    def placed_with_new_table(self, helper) -> bool:
+        """A parent helper whose parent is new is created right after it, with the new tables."""
+        return isinstance(helper, ParentHelper) and helper.parent in self.new_tables
+
     def helpers(self) -> None:
-        """Create or replace the helpers the policies need; drop the ones no policy uses."""
+        """Create or replace the helpers the policies and triggers need; drop the ones nothing uses."""
         schema = self.project.helper_schema
         existing = self.existing_helpers()
         wanted = {f.name: f for f in self.want.functions.values() if f.schema == schema and not f.arg_types}
-        order = [h for t in self.project.tables.values() for h in helpers_of(self.project, t)]
-        order = list(dict.fromkeys(order))
-        children = {h: t for t in self.project.tables.values() for h in helpers_of(self.project, t)}
         statements: list[str] = []
         words: list[str] = []
         if wanted and not self.schema_ready(schema):
             statements += [f"{s};" for s in helper_schema_statements(self.project)]
             words.append(f"schema {schema}")
-        for helper in order:
-            if isinstance(helper, ParentHelper) and helper.parent in self.new_tables:
-                continue  # created right after its parent, with the new tables
+        for helper in self.all_helpers():
+            if self.placed_with_new_table(helper):
+                continue
             function = existing.get(helper.function)
             target = wanted[helper.function]
             same_body = function is not None and function_definition(function) == function_definition(target)
@@ -673,18 +712,14 @@ class Planner:
                 == execute_by_role(self.desired_function(regime, schema, helper.function)) for regime in REGIMES)
             if same_body and same_grants:
                 continue
-            if isinstance(helper, WorkspaceHelper):
-                text = self.sql.workspace_helper(workspace_helper_context(self.project, helper))
-            else:
-                text = self.sql.parent_helper(parent_helper_context(self.project, helper, children[helper]))
-            statements.append(text)
+            statements.append(helper_text(self.project, helper, self.helper_tables[helper]))
             words.append(f"{helper_name(self.project, helper)}() " + (
                 "created" if function is None else "replaced" if not same_body else "grants restated"))
         if statements:
             self.add(HELPERS, "helpers: " + ", ".join(words), statements, label=("helpers", "rls"))
         for function_name, function in existing.items():
             if function_name not in wanted and self.created_by_tenantspec(function.origin):
-                self.add(DROP_HELPER, f"helpers: drop {schema}.{function_name}() (no policy uses it)",
+                self.add(DROP_HELPER, f"helpers: drop {schema}.{function_name}() (nothing uses it)",
                          [self.sql.drop_function(qualified(model.Name(schema, function_name)))],
                          label=("helpers", "rls"))
 

@@ -155,6 +155,12 @@ class AccessReader:
         for fk in table.foreign_keys if table else ():
             if fk.target == self.tenancy.workspaces and len(fk.columns) == 1:
                 return fk.columns[0]
+        for fk in table.foreign_keys if table else ():
+            # (parent_id, workspace_id) -> parent (id, workspace_id): a workspace carried from the parent
+            if len(fk.columns) == 2 and fk.target != key:
+                parent = self.workspace_column(fk.target)
+                if parent is not None and parent in fk.target_columns:
+                    return fk.columns[fk.target_columns.index(parent)]
         return dict(self.tenancy.workspace_columns).get(key)
 
     def reference_target(self, key: tuple[str, str], column: str) -> tuple[str, str] | None:

@@ -127,6 +127,8 @@ class Trigger:
     function: tuple[str, str]
     when: ast.Node | None
     origin: Origin
+    columns: tuple[str, ...] = ()  # UPDATE OF these columns
+    arguments: tuple[str, ...] = ()
 
 
 @dataclass
@@ -896,6 +898,8 @@ def create_trigger(state: SchemaState, node: ast.CreateTrigStmt, statement: Stat
         function=name_key(node.funcname),
         when=node.whenClause,
         origin=Origin(statement),
+        columns=tuple(c.sval for c in node.columns or ()),
+        arguments=tuple(a.sval for a in node.args or ()),
     )
 
 

@@ -851,14 +851,17 @@ def foreign_key_without_index(state: SchemaState, config: LintConfig, tenancy: T
     """A foreign key whose columns do not lead any index of the table (a primary key or
     unique constraint counts; a partial index does not). Deleting or updating a referenced
     row then scans the whole referencing table, and policies and joins that filter on the
-    key cannot use an index. Fix: `create index on t (fk_column);`, or put the column first
-    in an index you already need."""
+    key cannot use an index. A key of several columns is also served by an index leading
+    with its first column (`(job_id, workspace_id)` by an index on `job_id`): the lookup finds
+    the rows by it and checks the rest. Fix: `create index on t (fk_column);`, or put the
+    column first in an index you already need."""
     for table in state.tables.values():
         for fk in table.foreign_keys:
             if table.external and not all(c in table.columns for c in fk.columns):
                 continue  # an old column of a table made elsewhere may well be indexed there
             wanted = set(fk.columns)
-            if not any(ix.predicate is None and set(ix.columns[:len(wanted)]) == wanted
+            if not any(ix.predicate is None and (set(ix.columns[:len(wanted)]) == wanted
+                                                 or ix.columns[:1] == fk.columns[:1])
                        for ix in table.indexes):
                 yield Violation(fk.origin, f"{table.qualified_name}({', '.join(fk.columns)}) references "
                                            f"{fk.target[0]}.{fk.target[1]} but no index leads with it")

@@ -165,13 +165,16 @@ def plan(model: Model, op: Op) -> Plan:
         old_ws, carrier = model.configs[row]
         new_ws = WORKSPACES[op.b % 2]
         taken = any(c == (new_ws, carrier) for i, c in model.configs.items() if i != row)
-        ok = (service or (model.admin(actor, old_ws) and model.admin(actor, new_ws))) and not taken
+        # a row's workspace is fixed: only a "move" within its own workspace can pass
+        ok = (service or (model.admin(actor, old_ws) and model.admin(actor, new_ws))) and not taken \
+            and new_ws == old_ws
         return Plan("update public.carrier_configs set workspace_id = %s where id = %s", (model.ws_ids[new_ws], row), ok,
                     lambda: model.configs.__setitem__(row, (new_ws, carrier)))
 
     if op.kind == "move" and table == "robot_jobs":
         new_ws = WORKSPACES[op.b % 2]
-        ok = service or (model.member(actor, model.jobs[row]) and model.member(actor, new_ws))
+        ok = (service or (model.member(actor, model.jobs[row]) and model.member(actor, new_ws))) \
+            and new_ws == model.jobs[row]
         return Plan("update public.robot_jobs set workspace_id = %s where id = %s", (model.ws_ids[new_ws], row), ok,
                     lambda: model.jobs.__setitem__(row, new_ws))
 
@@ -185,5 +188,6 @@ def plan(model: Model, op: Op) -> Plan:
     taken = any(v == (new_job, new_order) for i, v in model.items.items() if i != row)
     using = service or model.member(actor, model.jobs[job])
     check = service or model.item_consistent_for(actor, new_job, new_order)
+    fixed = model.jobs[new_job] == model.jobs[job]  # an item's workspace (its job's) is fixed
     return Plan(f"update public.robot_job_items set {column} = %s where id = %s", (value, row),
-                using and check and not taken, lambda: model.items.__setitem__(row, (new_job, new_order)))
+                using and check and not taken and fixed, lambda: model.items.__setitem__(row, (new_job, new_order)))

@@ -275,7 +275,10 @@ def test_service_role_does_everything(impersonate, world):
             ("delete an item", "delete from public.robot_job_items where id = %s", (b.robot_job_items[0][0],)),
             ("delete a job", "delete from public.robot_jobs where id = %s", (a.robot_jobs[1],)),
             ("delete a config", "delete from public.carrier_configs where id = %s", (b.carrier_configs[1],)),
-            ("move a config", "update public.carrier_configs set workspace_id = %s where id = %s", (b.workspace_id, a.carrier_configs[1])),
         ]
         for why, statement, params in steps:
             assert_allowed(conn, statement, params, why=f"service_role: {why}")
+        # a row's workspace is fixed by default, for the service too (tenancy.movable)
+        moved = attempt(conn, "update public.carrier_configs set workspace_id = %s where id = %s",
+                        (b.workspace_id, a.carrier_configs[1]))
+        assert moved.sqlstate == "42501", f"service_role moved a config: {moved.describe()}"

@@ -43,6 +43,25 @@ revoke execute on function private.admin_workspace_ids() from public, anon;
 
 grant execute on function private.admin_workspace_ids() to authenticated;
 
+-- The workspace of a row does not change through the API: its references were checked
+-- against the old one. (A foreign key's cascade runs as the table's owner and passes.)
+create or replace function private.refuse_workspace_move()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if current_user in ('anon', 'authenticated', 'service_role') then
+    raise exception 'a row of %.% cannot move to another workspace', tg_table_schema, tg_table_name
+      using errcode = '42501',
+            hint = format('%s is fixed; a spec with tenancy.movable allows moves', tg_argv[0]);
+  end if;
+  return new;
+end
+$$;
+
+revoke execute on function private.refuse_workspace_move() from public, anon, authenticated;
+
 -- projects: A piece of work a workspace tracks.
 create table public.projects (
   id uuid default gen_random_uuid() not null,
@@ -65,6 +84,10 @@ create index projects_workspace_id_stage_idx on public.projects (workspace_id, s
 create trigger projects_set_updated_at
   before update on public.projects
   for each row execute function public.update_updated_at_column();
+
+create trigger projects_keep_workspace_id
+  before update on public.projects
+  for each row when (old.workspace_id is distinct from new.workspace_id) execute function private.refuse_workspace_move('workspace_id');
 
 alter table public.projects enable row level security;
 

@@ -7,13 +7,13 @@
 set local lock_timeout = '5s';
 --
 -- Destructive, allowed with --allow-destructive:
---   supabase/migrations/20260301090000_base.sql:114:1: drops table public.tasks and every row in it (its spec schema/tasks.yaml is gone)
+--   supabase/migrations/20260301090000_base.sql:137:1: drops table public.tasks and every row in it (its spec schema/tasks.yaml is gone)
 
 -- drop table tasks (its spec is gone)
 -- destructive: drops table public.tasks and every row in it (its spec schema/tasks.yaml is gone)
 -- squawk-ignore ban-drop-table
 drop table public.tasks;
 
--- helpers: drop private.member_projects_ids() (no policy uses it)
+-- helpers: drop private.member_projects_ids() (nothing uses it)
 -- squawk-ignore ban-drop-function
 drop function private.member_projects_ids();

@@ -49,6 +49,6 @@ create policy projects_delete on public.projects
   for delete to authenticated
   using (workspace_id = any (array(select private.owner_workspace_ids())));
 
--- helpers: drop private.admin_workspace_ids() (no policy uses it)
+-- helpers: drop private.admin_workspace_ids() (nothing uses it)
 -- squawk-ignore ban-drop-function
 drop function private.admin_workspace_ids();

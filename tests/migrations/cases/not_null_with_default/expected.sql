@@ -10,7 +10,11 @@ set local lock_timeout = '5s';
 -- note: sets projects.budget to its default 0 where it is null, then makes it not null
 alter table public.projects alter column budget set default 0;
 
+alter table public.projects disable trigger user;
+
 update public.projects set budget = 0 where budget is null;
+
+alter table public.projects enable trigger user;
 
 alter table public.projects add constraint projects_budget_not_null check (budget is not null) not valid;
 

@@ -34,6 +34,11 @@ alter table public.tasks validate constraint tasks_workspace_id_fkey;
 -- squawk-ignore require-concurrent-index-creation
 create index tasks_workspace_id_idx on public.tasks (workspace_id);
 
+-- tasks: create trigger tasks_keep_workspace_id (before update, private.refuse_workspace_move())
+create trigger tasks_keep_workspace_id
+  before update on public.tasks
+  for each row when (old.workspace_id is distinct from new.workspace_id) execute function private.refuse_workspace_move('workspace_id');
+
 -- tasks: policy tasks_select (select, member)
 create policy tasks_select on public.tasks
   for select to authenticated
@@ -50,6 +55,6 @@ create policy tasks_update on public.tasks
   using (workspace_id = any (array(select private.member_workspace_ids())))
   with check (workspace_id = any (array(select private.member_workspace_ids())) and (select r.workspace_id from public.projects as r where r.id = tasks.project_id) = tasks.workspace_id and (tasks.order_id is null or (select r.workspace_id from public.orders as r where r.id = tasks.order_id) = tasks.workspace_id));
 
--- helpers: drop private.member_projects_ids() (no policy uses it)
+-- helpers: drop private.member_projects_ids() (nothing uses it)
 -- squawk-ignore ban-drop-function
 drop function private.member_projects_ids();

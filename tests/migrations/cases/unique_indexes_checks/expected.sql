@@ -14,15 +14,15 @@ drop index public.projects_workspace_id_stage_idx;
 -- squawk-ignore require-concurrent-index-deletion
 drop index public.tasks_project_id_position_idx;
 
+-- projects: add unique projects_workspace_id_title_key (builds its index while the table is locked)
+-- squawk-ignore constraint-missing-not-valid, disallowed-unique-constraint
+alter table public.projects add constraint projects_workspace_id_title_key unique (workspace_id, title);
+
 -- projects: add check projects_budget_positive (added not valid, then validated)
 alter table public.projects add constraint projects_budget_positive check (budget >= 0) not valid;
 
 -- squawk-ignore constraint-missing-not-valid
 alter table public.projects validate constraint projects_budget_positive;
-
--- projects: add unique projects_workspace_id_title_key (builds its index while the table is locked)
--- squawk-ignore constraint-missing-not-valid, disallowed-unique-constraint
-alter table public.projects add constraint projects_workspace_id_title_key unique (workspace_id, title);
 
 -- projects: create index projects_workspace_id_stage_created_at_idx on (workspace_id, stage, created_at)
 -- note: builds index projects_workspace_id_stage_created_at_idx while writes to projects wait (a migration runs in one transaction, where CREATE INDEX CONCURRENTLY cannot)

@@ -21,7 +21,27 @@ drop policy "Members read lines" on public.invoice_lines;
 -- invoice_lines: drop policy Members add lines (removed)
 drop policy "Members add lines" on public.invoice_lines;
 
--- helpers: schema private, private.member_workspace_ids() created, private.admin_workspace_ids() created, private.member_invoices_ids() created
+-- invoice_lines: drop foreign key invoice_lines_invoice_id_fkey
+-- squawk-ignore ban-drop-constraint
+alter table public.invoice_lines drop constraint invoice_lines_invoice_id_fkey;
+
+-- invoice_lines: add column workspace_id, the workspace of each row's invoices row
+-- note: fills invoice_lines.workspace_id of every existing row from invoices (one update of each row; its update triggers are held off)
+alter table public.invoice_lines add column workspace_id uuid;
+
+update public.invoice_lines as c set workspace_id = p.workspace_id from public.invoices as p where p.id = c.invoice_id;
+
+alter table public.invoice_lines add constraint invoice_lines_workspace_id_not_null check (workspace_id is not null) not valid;
+
+-- squawk-ignore constraint-missing-not-valid
+alter table public.invoice_lines validate constraint invoice_lines_workspace_id_not_null;
+
+alter table public.invoice_lines alter column workspace_id set not null;
+
+-- squawk-ignore ban-drop-constraint
+alter table public.invoice_lines drop constraint invoice_lines_workspace_id_not_null;
+
+-- helpers: schema private, private.member_workspace_ids() created, private.admin_workspace_ids() created, private.refuse_workspace_move() created, private.invoice_lines_carry_workspace_id() created
 create schema if not exists private;
 
 grant usage on schema private to authenticated;
@@ -60,27 +80,77 @@ revoke execute on function private.admin_workspace_ids() from public, anon;
 
 grant execute on function private.admin_workspace_ids() to authenticated;
 
--- ids of the invoices rows in the user's member workspaces, for the policies of invoice_lines
-create or replace function private.member_invoices_ids()
-returns setof uuid
-language sql
-stable
+-- The workspace of a row does not change through the API: its references were checked
+-- against the old one. (A foreign key's cascade runs as the table's owner and passes.)
+create or replace function private.refuse_workspace_move()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if current_user in ('anon', 'authenticated', 'service_role') then
+    raise exception 'a row of %.% cannot move to another workspace', tg_table_schema, tg_table_name
+      using errcode = '42501',
+            hint = format('%s is fixed; a spec with tenancy.movable allows moves', tg_argv[0]);
+  end if;
+  return new;
+end
+$$;
+
+revoke execute on function private.refuse_workspace_move() from public, anon, authenticated;
+
+-- fills invoice_lines.workspace_id with the workspace of its invoices row: whatever a write sends, the row's workspace is its parent's
+create or replace function private.invoice_lines_carry_workspace_id()
+returns trigger
+language plpgsql
 security definer
 set search_path = ''
 as $$
-  select p.id
-  from public.invoices as p
-  where p.workspace_id = any (array(select private.member_workspace_ids()))
+begin
+  new.workspace_id := (select p.workspace_id from public.invoices as p where p.id = new.invoice_id);
+  return new;
+end
 $$;
 
-revoke execute on function private.member_invoices_ids() from public, anon;
+revoke execute on function private.invoice_lines_carry_workspace_id() from public, anon, authenticated;
 
-grant execute on function private.member_invoices_ids() to authenticated;
+-- invoices: add unique invoices_id_workspace_id_key (builds its index while the table is locked)
+-- squawk-ignore constraint-missing-not-valid, disallowed-unique-constraint
+alter table public.invoices add constraint invoices_id_workspace_id_key unique (id, workspace_id);
+
+-- invoice_lines: add foreign key invoice_lines_invoice_id_workspace_id_fkey (added not valid, then validated)
+alter table public.invoice_lines add constraint invoice_lines_invoice_id_workspace_id_fkey foreign key (invoice_id, workspace_id) references public.invoices (id, workspace_id) on delete cascade on update cascade not valid;
+
+-- squawk-ignore constraint-missing-not-valid
+alter table public.invoice_lines validate constraint invoice_lines_invoice_id_workspace_id_fkey;
+
+-- invoice_lines: create index invoice_lines_workspace_id_idx on (workspace_id)
+-- note: builds index invoice_lines_workspace_id_idx while writes to invoice_lines wait (a migration runs in one transaction, where CREATE INDEX CONCURRENTLY cannot)
+-- squawk-ignore require-concurrent-index-creation
+create index invoice_lines_workspace_id_idx on public.invoice_lines (workspace_id);
 
 -- invoice_lines: create index invoice_lines_order_id_idx on (order_id)
 -- note: builds index invoice_lines_order_id_idx while writes to invoice_lines wait (a migration runs in one transaction, where CREATE INDEX CONCURRENTLY cannot)
 -- squawk-ignore require-concurrent-index-creation
 create index invoice_lines_order_id_idx on public.invoice_lines (order_id);
+
+-- invoice_lines.workspace_id: comment added
+comment on column public.invoice_lines.workspace_id is 'The workspace of the invoices row, kept equal to it by invoice_lines_invoice_id_workspace_id_fkey and filled by a trigger.';
+
+-- invoices: create trigger invoices_keep_workspace_id (before update, private.refuse_workspace_move())
+create trigger invoices_keep_workspace_id
+  before update on public.invoices
+  for each row when (old.workspace_id is distinct from new.workspace_id) execute function private.refuse_workspace_move('workspace_id');
+
+-- invoice_lines: create trigger invoice_lines_carry_workspace_id (before insert or update of invoice_id, workspace_id, private.invoice_lines_carry_workspace_id())
+create trigger invoice_lines_carry_workspace_id
+  before insert or update of invoice_id, workspace_id on public.invoice_lines
+  for each row execute function private.invoice_lines_carry_workspace_id();
+
+-- invoice_lines: create trigger invoice_lines_keep_workspace_id (before update, private.refuse_workspace_move())
+create trigger invoice_lines_keep_workspace_id
+  before update on public.invoice_lines
+  for each row when (old.workspace_id is distinct from new.workspace_id) execute function private.refuse_workspace_move('workspace_id');
 
 -- invoices: policy invoices_select (select, member)
 create policy invoices_select on public.invoices
@@ -101,12 +171,12 @@ create policy invoices_update on public.invoices
 -- invoice_lines: policy invoice_lines_select (select, member)
 create policy invoice_lines_select on public.invoice_lines
   for select to authenticated
-  using (invoice_id = any (array(select private.member_invoices_ids())));
+  using (workspace_id = any (array(select private.member_workspace_ids())));
 
 -- invoice_lines: policy invoice_lines_insert (insert, member)
 create policy invoice_lines_insert on public.invoice_lines
   for insert to authenticated
-  with check (invoice_id = any (array(select private.member_invoices_ids())) and (invoice_lines.order_id is null or (select r.workspace_id from public.orders as r where r.id = invoice_lines.order_id) = (select p.workspace_id from public.invoices as p where p.id = invoice_lines.invoice_id)));
+  with check (workspace_id = any (array(select private.member_workspace_ids())) and (invoice_lines.order_id is null or (select r.workspace_id from public.orders as r where r.id = invoice_lines.order_id) = invoice_lines.workspace_id));
 
 -- invoices: grants restated: anon loses delete, insert, references, select, trigger, truncate, update; authenticated loses delete, references, trigger, truncate; service_role loses references, trigger, truncate
 -- Grants are explicit: take back whatever the project's default privileges handed out,

@@ -36,6 +36,10 @@ drop policy "Members can create robot job items" on public.robot_job_items;
 -- robot_job_items: drop policy Members can update robot job items (removed; it applied to PUBLIC, anon included)
 drop policy "Members can update robot job items" on public.robot_job_items;
 
+-- robot_job_items: drop foreign key robot_job_items_job_id_fkey
+-- squawk-ignore ban-drop-constraint
+alter table public.robot_job_items drop constraint robot_job_items_job_id_fkey;
+
 -- carrier_configs: rename trigger update_carrier_configs_updated_at to carrier_configs_update_updated_at
 -- squawk-ignore renaming-object
 alter trigger update_carrier_configs_updated_at on public.carrier_configs rename to carrier_configs_update_updated_at;
@@ -88,7 +92,27 @@ alter table public.robot_job_items alter column created_at set default now();
 -- note: rows written under the old default timezone('America/Bogota', now()) hold a local time stored as if it were UTC, hours off: the migration does not rewrite them (docs/adopt.md shows how to fix them)
 alter table public.robot_job_items alter column updated_at set default now();
 
--- helpers: schema private, private.member_workspace_ids() created, private.admin_workspace_ids() created, private.member_robot_jobs_ids() created
+-- robot_job_items: add column workspace_id, the workspace of each row's robot_jobs row
+-- note: fills robot_job_items.workspace_id of every existing row from robot_jobs (one update of each row; its update triggers are held off)
+alter table public.robot_job_items add column workspace_id uuid;
+
+alter table public.robot_job_items disable trigger user;
+
+update public.robot_job_items as c set workspace_id = p.workspace_id from public.robot_jobs as p where p.id = c.job_id;
+
+alter table public.robot_job_items enable trigger user;
+
+alter table public.robot_job_items add constraint robot_job_items_workspace_id_not_null check (workspace_id is not null) not valid;
+
+-- squawk-ignore constraint-missing-not-valid
+alter table public.robot_job_items validate constraint robot_job_items_workspace_id_not_null;
+
+alter table public.robot_job_items alter column workspace_id set not null;
+
+-- squawk-ignore ban-drop-constraint
+alter table public.robot_job_items drop constraint robot_job_items_workspace_id_not_null;
+
+-- helpers: schema private, private.member_workspace_ids() created, private.admin_workspace_ids() created, private.refuse_workspace_move() created, private.robot_job_items_carry_workspace_id() created
 create schema if not exists private;
 
 grant usage on schema private to authenticated;
@@ -127,22 +151,77 @@ revoke execute on function private.admin_workspace_ids() from public, anon;
 
 grant execute on function private.admin_workspace_ids() to authenticated;
 
--- ids of the robot_jobs rows in the user's member workspaces, for the policies of robot_job_items
-create or replace function private.member_robot_jobs_ids()
-returns setof uuid
-language sql
-stable
+-- The workspace of a row does not change through the API: its references were checked
+-- against the old one. (A foreign key's cascade runs as the table's owner and passes.)
+create or replace function private.refuse_workspace_move()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if current_user in ('anon', 'authenticated', 'service_role') then
+    raise exception 'a row of %.% cannot move to another workspace', tg_table_schema, tg_table_name
+      using errcode = '42501',
+            hint = format('%s is fixed; a spec with tenancy.movable allows moves', tg_argv[0]);
+  end if;
+  return new;
+end
+$$;
+
+revoke execute on function private.refuse_workspace_move() from public, anon, authenticated;
+
+-- fills robot_job_items.workspace_id with the workspace of its robot_jobs row: whatever a write sends, the row's workspace is its parent's
+create or replace function private.robot_job_items_carry_workspace_id()
+returns trigger
+language plpgsql
 security definer
 set search_path = ''
 as $$
-  select p.id
-  from public.robot_jobs as p
-  where p.workspace_id = any (array(select private.member_workspace_ids()))
+begin
+  new.workspace_id := (select p.workspace_id from public.robot_jobs as p where p.id = new.job_id);
+  return new;
+end
 $$;
 
-revoke execute on function private.member_robot_jobs_ids() from public, anon;
+revoke execute on function private.robot_job_items_carry_workspace_id() from public, anon, authenticated;
 
-grant execute on function private.member_robot_jobs_ids() to authenticated;
+-- robot_jobs: add unique robot_jobs_id_workspace_id_key (builds its index while the table is locked)
+-- squawk-ignore constraint-missing-not-valid, disallowed-unique-constraint
+alter table public.robot_jobs add constraint robot_jobs_id_workspace_id_key unique (id, workspace_id);
+
+-- robot_job_items: add foreign key robot_job_items_job_id_workspace_id_fkey (added not valid, then validated)
+alter table public.robot_job_items add constraint robot_job_items_job_id_workspace_id_fkey foreign key (job_id, workspace_id) references public.robot_jobs (id, workspace_id) on delete cascade on update cascade not valid;
+
+-- squawk-ignore constraint-missing-not-valid
+alter table public.robot_job_items validate constraint robot_job_items_job_id_workspace_id_fkey;
+
+-- robot_job_items: create index robot_job_items_workspace_id_idx on (workspace_id)
+-- note: builds index robot_job_items_workspace_id_idx while writes to robot_job_items wait (a migration runs in one transaction, where CREATE INDEX CONCURRENTLY cannot)
+-- squawk-ignore require-concurrent-index-creation
+create index robot_job_items_workspace_id_idx on public.robot_job_items (workspace_id);
+
+-- robot_job_items.workspace_id: comment added
+comment on column public.robot_job_items.workspace_id is 'The workspace of the robot_jobs row, kept equal to it by robot_job_items_job_id_workspace_id_fkey and filled by a trigger.';
+
+-- carrier_configs: create trigger carrier_configs_keep_workspace_id (before update, private.refuse_workspace_move())
+create trigger carrier_configs_keep_workspace_id
+  before update on public.carrier_configs
+  for each row when (old.workspace_id is distinct from new.workspace_id) execute function private.refuse_workspace_move('workspace_id');
+
+-- robot_jobs: create trigger robot_jobs_keep_workspace_id (before update, private.refuse_workspace_move())
+create trigger robot_jobs_keep_workspace_id
+  before update on public.robot_jobs
+  for each row when (old.workspace_id is distinct from new.workspace_id) execute function private.refuse_workspace_move('workspace_id');
+
+-- robot_job_items: create trigger robot_job_items_carry_workspace_id (before insert or update of job_id, workspace_id, private.robot_job_items_carry_workspace_id())
+create trigger robot_job_items_carry_workspace_id
+  before insert or update of job_id, workspace_id on public.robot_job_items
+  for each row execute function private.robot_job_items_carry_workspace_id();
+
+-- robot_job_items: create trigger robot_job_items_keep_workspace_id (before update, private.refuse_workspace_move())
+create trigger robot_job_items_keep_workspace_id
+  before update on public.robot_job_items
+  for each row when (old.workspace_id is distinct from new.workspace_id) execute function private.refuse_workspace_move('workspace_id');
 
 -- carrier_configs: policy carrier_configs_select (select, member)
 create policy carrier_configs_select on public.carrier_configs
@@ -184,18 +263,18 @@ create policy robot_jobs_update on public.robot_jobs
 -- robot_job_items: policy robot_job_items_select (select, member)
 create policy robot_job_items_select on public.robot_job_items
   for select to authenticated
-  using (job_id = any (array(select private.member_robot_jobs_ids())));
+  using (workspace_id = any (array(select private.member_workspace_ids())));
 
 -- robot_job_items: policy robot_job_items_insert (insert, member)
 create policy robot_job_items_insert on public.robot_job_items
   for insert to authenticated
-  with check (job_id = any (array(select private.member_robot_jobs_ids())) and (select r.workspace_id from public.orders as r where r.id = robot_job_items.order_id) = (select p.workspace_id from public.robot_jobs as p where p.id = robot_job_items.job_id));
+  with check (workspace_id = any (array(select private.member_workspace_ids())) and (select r.workspace_id from public.orders as r where r.id = robot_job_items.order_id) = robot_job_items.workspace_id);
 
 -- robot_job_items: policy robot_job_items_update (update, member)
 create policy robot_job_items_update on public.robot_job_items
   for update to authenticated
-  using (job_id = any (array(select private.member_robot_jobs_ids())))
-  with check (job_id = any (array(select private.member_robot_jobs_ids())) and (select r.workspace_id from public.orders as r where r.id = robot_job_items.order_id) = (select p.workspace_id from public.robot_jobs as p where p.id = robot_job_items.job_id));
+  using (workspace_id = any (array(select private.member_workspace_ids())))
+  with check (workspace_id = any (array(select private.member_workspace_ids())) and (select r.workspace_id from public.orders as r where r.id = robot_job_items.order_id) = robot_job_items.workspace_id);
 
 -- carrier_configs: grants restated: anon loses delete, insert, references, select, trigger, truncate, update; authenticated loses references, trigger, truncate; service_role loses references, trigger, truncate
 -- Grants are explicit: take back whatever the project's default privileges handed out,

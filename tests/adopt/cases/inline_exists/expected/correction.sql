@@ -24,6 +24,10 @@ drop policy "tasks are visible to members" on public.tasks;
 -- tasks: drop policy editors write tasks (removed)
 drop policy "editors write tasks" on public.tasks;
 
+-- tasks: drop foreign key tasks_project_id_fkey
+-- squawk-ignore ban-drop-constraint
+alter table public.tasks drop constraint tasks_project_id_fkey;
+
 -- projects: drop index projects_org_idx
 -- squawk-ignore require-concurrent-index-deletion
 drop index public.projects_org_idx;
@@ -36,7 +40,23 @@ alter index public.projects_org_created_idx rename to projects_org_id_created_at
 -- squawk-ignore renaming-object
 alter index public.tasks_assignee_idx rename to tasks_assignee_id_idx;
 
--- helpers: schema private, private.reader_workspace_ids() created, private.writer_workspace_ids() created, private.owner_workspace_ids() created, private.reader_projects_ids() created, private.writer_projects_ids() created
+-- tasks: add column org_id, the workspace of each row's projects row
+-- note: fills tasks.org_id of every existing row from projects (one update of each row; its update triggers are held off)
+alter table public.tasks add column org_id uuid;
+
+update public.tasks as c set org_id = p.org_id from public.projects as p where p.id = c.project_id;
+
+alter table public.tasks add constraint tasks_org_id_not_null check (org_id is not null) not valid;
+
+-- squawk-ignore constraint-missing-not-valid
+alter table public.tasks validate constraint tasks_org_id_not_null;
+
+alter table public.tasks alter column org_id set not null;
+
+-- squawk-ignore ban-drop-constraint
+alter table public.tasks drop constraint tasks_org_id_not_null;
+
+-- helpers: schema private, private.reader_workspace_ids() created, private.writer_workspace_ids() created, private.owner_workspace_ids() created, private.refuse_workspace_move() created, private.tasks_carry_org_id() created
 create schema if not exists private;
 
 grant usage on schema private to authenticated;
@@ -92,39 +112,72 @@ revoke execute on function private.owner_workspace_ids() from public, anon;
 
 grant execute on function private.owner_workspace_ids() to authenticated;
 
--- ids of the projects rows in the user's reader workspaces, for the policies of tasks
-create or replace function private.reader_projects_ids()
-returns setof uuid
-language sql
-stable
+-- The workspace of a row does not change through the API: its references were checked
+-- against the old one. (A foreign key's cascade runs as the table's owner and passes.)
+create or replace function private.refuse_workspace_move()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if current_user in ('anon', 'authenticated', 'service_role') then
+    raise exception 'a row of %.% cannot move to another workspace', tg_table_schema, tg_table_name
+      using errcode = '42501',
+            hint = format('%s is fixed; a spec with tenancy.movable allows moves', tg_argv[0]);
+  end if;
+  return new;
+end
+$$;
+
+revoke execute on function private.refuse_workspace_move() from public, anon, authenticated;
+
+-- fills tasks.org_id with the workspace of its projects row: whatever a write sends, the row's workspace is its parent's
+create or replace function private.tasks_carry_org_id()
+returns trigger
+language plpgsql
 security definer
 set search_path = ''
 as $$
-  select p.id
-  from public.projects as p
-  where p.org_id = any (array(select private.reader_workspace_ids()))
+begin
+  new.org_id := (select p.org_id from public.projects as p where p.id = new.project_id);
+  return new;
+end
 $$;
 
-revoke execute on function private.reader_projects_ids() from public, anon;
+revoke execute on function private.tasks_carry_org_id() from public, anon, authenticated;
 
-grant execute on function private.reader_projects_ids() to authenticated;
+-- projects: add unique projects_id_org_id_key (builds its index while the table is locked)
+-- squawk-ignore constraint-missing-not-valid, disallowed-unique-constraint
+alter table public.projects add constraint projects_id_org_id_key unique (id, org_id);
 
--- ids of the projects rows in the user's writer workspaces, for the policies of tasks
-create or replace function private.writer_projects_ids()
-returns setof uuid
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-  select p.id
-  from public.projects as p
-  where p.org_id = any (array(select private.writer_workspace_ids()))
-$$;
+-- tasks: add foreign key tasks_project_id_org_id_fkey (added not valid, then validated)
+alter table public.tasks add constraint tasks_project_id_org_id_fkey foreign key (project_id, org_id) references public.projects (id, org_id) on delete cascade on update cascade not valid;
 
-revoke execute on function private.writer_projects_ids() from public, anon;
+-- squawk-ignore constraint-missing-not-valid
+alter table public.tasks validate constraint tasks_project_id_org_id_fkey;
 
-grant execute on function private.writer_projects_ids() to authenticated;
+-- tasks: create index tasks_org_id_idx on (org_id)
+-- note: builds index tasks_org_id_idx while writes to tasks wait (a migration runs in one transaction, where CREATE INDEX CONCURRENTLY cannot)
+-- squawk-ignore require-concurrent-index-creation
+create index tasks_org_id_idx on public.tasks (org_id);
+
+-- tasks.org_id: comment added
+comment on column public.tasks.org_id is 'The workspace of the projects row, kept equal to it by tasks_project_id_org_id_fkey and filled by a trigger.';
+
+-- projects: create trigger projects_keep_org_id (before update, private.refuse_workspace_move())
+create trigger projects_keep_org_id
+  before update on public.projects
+  for each row when (old.org_id is distinct from new.org_id) execute function private.refuse_workspace_move('org_id');
+
+-- tasks: create trigger tasks_carry_org_id (before insert or update of project_id, org_id, private.tasks_carry_org_id())
+create trigger tasks_carry_org_id
+  before insert or update of project_id, org_id on public.tasks
+  for each row execute function private.tasks_carry_org_id();
+
+-- tasks: create trigger tasks_keep_org_id (before update, private.refuse_workspace_move())
+create trigger tasks_keep_org_id
+  before update on public.tasks
+  for each row when (old.org_id is distinct from new.org_id) execute function private.refuse_workspace_move('org_id');
 
 -- projects: policy projects_select (select, reader)
 create policy projects_select on public.projects
@@ -150,23 +203,23 @@ create policy projects_delete on public.projects
 -- tasks: policy tasks_select (select, reader)
 create policy tasks_select on public.tasks
   for select to authenticated
-  using (project_id = any (array(select private.reader_projects_ids())));
+  using (org_id = any (array(select private.reader_workspace_ids())));
 
 -- tasks: policy tasks_insert (insert, writer)
 create policy tasks_insert on public.tasks
   for insert to authenticated
-  with check (project_id = any (array(select private.writer_projects_ids())));
+  with check (org_id = any (array(select private.writer_workspace_ids())));
 
 -- tasks: policy tasks_update (update, writer)
 create policy tasks_update on public.tasks
   for update to authenticated
-  using (project_id = any (array(select private.writer_projects_ids())))
-  with check (project_id = any (array(select private.writer_projects_ids())));
+  using (org_id = any (array(select private.writer_workspace_ids())))
+  with check (org_id = any (array(select private.writer_workspace_ids())));
 
 -- tasks: policy tasks_delete (delete, writer)
 create policy tasks_delete on public.tasks
   for delete to authenticated
-  using (project_id = any (array(select private.writer_projects_ids())));
+  using (org_id = any (array(select private.writer_workspace_ids())));
 
 -- projects: grants restated: anon loses delete, insert, references, select, trigger, truncate, update (projects with the legacy default privileges); authenticated loses references, trigger, truncate (projects with the legacy default privileges); service_role loses references, trigger, truncate (projects with the legacy default privileges)
 -- Grants are explicit: take back whatever the project's default privileges handed out,

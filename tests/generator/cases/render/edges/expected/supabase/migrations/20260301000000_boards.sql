@@ -43,6 +43,25 @@ revoke execute on function internal.editor_workspace_ids() from public, anon;
 
 grant execute on function internal.editor_workspace_ids() to authenticated;
 
+-- The workspace of a row does not change through the API: its references were checked
+-- against the old one. (A foreign key's cascade runs as the table's owner and passes.)
+create or replace function internal.refuse_workspace_move()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if current_user in ('anon', 'authenticated', 'service_role') then
+    raise exception 'a row of %.% cannot move to another workspace', tg_table_schema, tg_table_name
+      using errcode = '42501',
+            hint = format('%s is fixed; a spec with tenancy.movable allows moves', tg_argv[0]);
+  end if;
+  return new;
+end
+$$;
+
+revoke execute on function internal.refuse_workspace_move() from public, anon, authenticated;
+
 -- boards: A board's title can hold 'quotes'.
 create table public.boards (
   id uuid default gen_random_uuid() not null,
@@ -67,6 +86,10 @@ create index boards_customer_id_idx on public.boards (customer_id);
 create trigger boards_audit
   after insert or update on public.boards
   for each row execute function audit.touch();
+
+create trigger boards_keep_team_id
+  before update on public.boards
+  for each row when (old.team_id is distinct from new.team_id) execute function internal.refuse_workspace_move('team_id');
 
 alter table public.boards enable row level security;
 
