@@ -248,10 +248,15 @@ def keep_plans(session: Session, personas: list[Persona], queries: list[Query]) 
         for query in queries:
             for variant in session.variants:
                 cell = session.cells[persona.tenant, query.name, variant.name]
+                request = session.request(persona, query, variant)
                 try:
-                    cell.plan_text = explain_text(*session.request(persona, query, variant))
+                    if not cell.timed_out:
+                        cell.plan_text = explain_text(*request)
+                        continue
                 except TimedOut:
-                    cell.plan_text = "(ran past the statement timeout)"
+                    cell.timed_out = True
+                cell.plan_text = "(ran past the statement timeout; the plan without ANALYZE)\n"
+                cell.plan_text += explain_text(*request, analyze=False)
 
 
 def run_scenario(server, probe, data: DataSet, args: argparse.Namespace) -> ScenarioResult:

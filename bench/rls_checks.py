@@ -7,7 +7,9 @@ Two checks per shape, on its own copy of the data:
   equal what the memberships say, read as the owner;
 - writes: a fixed list of probes (own and foreign jobs, orders and items, an agent of two
   workspaces mixing them, anon) must end the same way (rows affected, or the SQLSTATE)
-  under every shape, and as the intent says.
+  under every shape, and as the intent says. One probe differs on purpose: moving a job
+  that has items to another workspace succeeds today and is refused where the items carry
+  the workspace.
 
 Any difference raises ShapeMismatch: timings of policies that decide differently compare
 nothing.
@@ -38,6 +40,7 @@ class Probe:
     statement: str
     expected: str  # "rows:<n>" or "error:<sqlstate>"
     carried_only: bool = False
+    expected_carried: str | None = None  # where the item carries the workspace, if different
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,11 @@ def probes(f: Fixture) -> list[Probe]:
         Probe("two workspaces: move item with an order of the new job's workspace", "two",
               update(own_item, f"job_id = {_lit(f.second_job_id)},"
                                f" order_id = {_lit(f.second_order_id)}"), "rows:1"),
+        # Issue 9's drift: a member of both workspaces moves a job that has items. The
+        # composite foreign key refuses it where the items carry the workspace.
+        Probe("two workspaces: move a job with items to the other", "two",
+              f"update public.robot_jobs set workspace_id = {_lit(f.two_workspace_ids[1])}"
+              f" where id = {_lit(p.read_job_id)}", "rows:1", expected_carried="error:23503"),
         Probe("anon reads items", "anon", "select 1 from public.robot_job_items limit 1",
               "error:42501"),
         # Only where the item carries the workspace: it is the parent's whatever is sent.
@@ -239,11 +247,16 @@ def check_shapes(
                 for shape, api in apis.items()
                 if shape in carried or not probe.carried_only
             }
-            wrong = {shape: got for shape, got in outcomes.items() if got != probe.expected}
+            expected = {
+                shape: probe.expected_carried if shape in carried and probe.expected_carried
+                else probe.expected
+                for shape in outcomes
+            }
+            wrong = {shape: got for shape, got in outcomes.items() if got != expected[shape]}
             if wrong:
                 raise ShapeMismatch(
-                    f"{f.persona.tenant}: probe {probe.name!r} expected {probe.expected}, "
+                    f"{f.persona.tenant}: probe {probe.name!r} expected {expected}, "
                     f"got {wrong} (all: {outcomes})"
                 )
-            report["probes"][f"{f.persona.tenant}: {probe.name}"] = probe.expected
+            report["probes"][f"{f.persona.tenant}: {probe.name}"] = outcomes
     return report

@@ -28,6 +28,7 @@ STYLES = {  # shape -> (colour, marker)
     "exists": ("#1f77b4", "s"),
     "in_select": ("#ff7f0e", "^"),
     "carried": ("#2ca02c", "D"),
+    "carried_plain": ("#8c564b", "P"),
     "definer_bool": ("#9467bd", "v"),
 }
 
