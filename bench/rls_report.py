@@ -2,7 +2,7 @@
 
 Every figure is planning plus execution time of the server (EXPLAIN (ANALYZE) Planning Time
 plus Execution Time), median over the cell's samples. A shape's cost is what it adds to the
-no-RLS variant of its own schema, measured side by side in the same run.
+no-RLS request on the generated schema, measured side by side in the same run.
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ def format_table(result: ScenarioResult) -> str:
     lines = [header, *rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out = [f"scenario {result.data.name}: {result.data.items:,} items; planning + execution ms, "
-           "median ±half IQR; shapes: added ms over no RLS of their schema"]
+           "median ±half IQR; shapes: added ms over no RLS (generated schema)"]
     for number, line in enumerate(lines):
         out.append("  ".join(
             value.ljust(widths[i]) if i < 2 else value.rjust(widths[i])
