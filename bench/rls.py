@@ -41,7 +41,15 @@ from generator.testing.impersonate import Impersonator
 from generator.testing.server import ServerConfig, ServerError, start_server
 from generator.testing.supabase import create_probe_login, drop_probe_login, install_roles
 from rls_checks import ShapeMismatch, check_shapes, read_fixture
-from rls_data import DATA_SETS, DataSet, Persona, choose_personas, count_rows, load_dataset, vacuum_analyze
+from rls_data import (
+    DATA_SETS,
+    DataSet,
+    Persona,
+    choose_personas,
+    count_rows,
+    load_dataset,
+    vacuum_analyze,
+)
 from rls_measure import Cell, TimedOut, explain_text, run_explain, run_plain
 from rls_queries import Query, bind, queries_for
 from rls_report import ScenarioResult, format_goals, format_table, scenario_document, write_json
@@ -322,7 +330,8 @@ def git_state() -> dict[str, object]:
     return {
         "commit": git("rev-parse", "HEAD"),
         "uncommitted_inputs": git(
-            "status", "--porcelain", "--", "supabase/migrations", "tests/baseline.sql", "bench"
+            "status", "--porcelain", "--", "supabase/migrations", "tests/baseline.sql",
+            "bench/*.py"
         ).splitlines(),
     }
 
