@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: generate check diff hash adopt lint test bench venv clean
 
@@ -58,8 +59,14 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-bench: $(STAMP)
-	$(PY) bench/rls.py
+# The bench extra (matplotlib, for the plot) is installed here only, never by `make venv`.
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+# BENCH_ARGS passes options through, e.g. make bench BENCH_ARGS="--quick --scenarios skewed".
+bench: $(BENCH_STAMP)
+	$(PY) bench/rls.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

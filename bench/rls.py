@@ -1,12 +1,20 @@
-"""What the generated RLS policies cost at 1M items, against no RLS and the per-row style.
+"""What RLS policy shapes for a parent-join table cost, against no RLS, side by side.
 
-Loads 1,000 workspaces, 10,000 jobs and 1,000,000 items into the test suite's PostgreSQL
-(embedded unless DATABASE_URL or TENANTSPEC_DB say otherwise), runs an agent's requests under
-three variants on the same data, prints a table and writes bench/results/rls-<date>.json.
-See docs/bench.md.
+Two scenarios (see docs/bench.md):
 
-    .venv/bin/python bench/rls.py            # full scale, about a minute and a half
-    .venv/bin/python bench/rls.py --quick    # a tenth of the data, to try things out
+- even: 1,000 workspaces x 10 jobs x 100 items (1M items), issue 5's data set;
+- skewed: three "whales" of 1k, 10k and 100k jobs (10 items each) beside 200 small
+  workspaces, so one run shows how a request's cost grows with the tenant.
+
+Each scenario loads its data into the test suite's PostgreSQL (embedded unless DATABASE_URL
+or TENANTSPEC_DB say otherwise), gives each candidate policy shape its own copy, proves the
+shapes let the same users see and write the same rows, then runs an agent's requests under
+every shape and without RLS, interleaved round by round. Prints a table per scenario and the
+goals met, writes bench/results/rls-<date>.json and, with matplotlib, a plot.
+
+    .venv/bin/python bench/rls.py                       # both scenarios, about 12 minutes
+    .venv/bin/python bench/rls.py --quick               # a tenth of the data, to try things
+    .venv/bin/python bench/rls.py --scenarios skewed    # one scenario
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.testing.database import (
@@ -32,20 +40,21 @@ from generator.testing.database import (
 from generator.testing.impersonate import Impersonator
 from generator.testing.server import ServerConfig, ServerError, start_server
 from generator.testing.supabase import create_probe_login, drop_probe_login, install_roles
+from rls_checks import ShapeMismatch, check_shapes, read_fixture
 from rls_data import (
-    FULL,
-    QUICK,
+    DATA_SETS,
+    DataSet,
     Persona,
-    Scale,
-    choose_persona,
+    choose_personas,
     count_rows,
     load_dataset,
     vacuum_analyze,
 )
-from rls_measure import Cell, explain_text, run_explain, run_plain
-from rls_queries import QUERIES, Query, bind
-from rls_report import QueryResult, format_table, query_document, write_json
-from rls_variants import VARIANTS, PolicyMismatch, Variant, install_per_row_policies
+from rls_measure import Cell, TimedOut, explain_text, run_explain, run_plain
+from rls_queries import Query, bind, queries_for
+from rls_report import ScenarioResult, format_goals, format_table, scenario_document, write_json
+from rls_shapes import PAGE_INDEXES, SHAPES, Shape
+from rls_variants import Variant, variants_for
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -71,168 +80,242 @@ def migration_source() -> MigrationSource:
     )
 
 
-def prepare(server, probe, scale: Scale) -> tuple[dict, Persona, dict[str, TestDatabase]]:
-    """Migrate and load a template, then clone it once per policy set.
-
-    Both variants' databases are file copies of the same loaded template, so the rows, their
-    physical order and the planner statistics are the same; only the per-row copy has its
-    policies replaced.
-    """
-    load_seconds: dict[str, float] = {}
+def build_loaded_template(server, probe, data: DataSet, schema: tuple[str, ...]) -> tuple[
+        TestDatabase, dict]:
+    """Migrate a template, apply the page index and a shape's schema change, load the data
+    (through the shape's triggers and constraints), vacuum and analyze."""
+    seconds: dict[str, float] = {}
 
     def seed(conn) -> None:
-        load_seconds.update(load_dataset(conn, scale))
+        for statement in (*PAGE_INDEXES, *schema):
+            conn.execute(statement)
+        seconds.update(load_dataset(conn, data))
 
-    source = migration_source()
-    log(f"loading {scale.items:,} items into a migrated template database ...")
-    started = time.perf_counter()
-    template = build_template(server, PRIVILEGE_REGIME, source, probe, seed)
-    migrate_and_load = time.perf_counter() - started
+    template = build_template(server, PRIVILEGE_REGIME, migration_source(), probe, seed)
+    with template.connect_admin(autocommit=True) as conn:
+        seconds["vacuum analyze"] = vacuum_analyze(conn)
+        counts = count_rows(conn)
+    for table, number in data.expected_counts().items():
+        if counts[table] != number:
+            drop_database(server, template.name)
+            raise RuntimeError(f"loaded {counts[table]} rows into {table}, expected {number}")
+    return template, {"seconds": seconds, "row_counts": counts}
+
+
+def prepare(server, probe, data: DataSet, shapes: tuple[Shape, ...]) -> tuple[
+        dict, list[Persona], dict[str, TestDatabase]]:
+    """One loaded database per schema (the generated one, and each shape that changes it);
+    the other shapes of a schema get file copies of it; then each shape's policies."""
+    load: dict = {"templates": {}, "clone_seconds": 0.0}
+    databases: dict[str, TestDatabase] = {}
+    schemas = {"generated": ()} | {shape.name: shape.schema for shape in shapes if shape.own_schema}
     try:
-        with template.connect_admin(autocommit=True) as conn:
-            load_seconds["vacuum analyze"] = vacuum_analyze(conn)
-            counts = count_rows(conn)
-            persona = choose_persona(conn, scale)
-        expected = {"public.workspaces": scale.workspaces, "public.robot_jobs": scale.jobs,
-                    "public.robot_job_items": scale.items}
-        for table, number in expected.items():
-            if counts[table] != number:
-                raise RuntimeError(f"loaded {counts[table]} rows into {table}, expected {number}")
-        started = time.perf_counter()
-        databases = {
-            "generated": clone_database(template, prefix="tenantspec_bench_generated"),
-            "per_row": clone_database(template, prefix="tenantspec_bench_per_row"),
-        }
-        clone_seconds = time.perf_counter() - started
-    finally:
-        drop_database(server, template.name)
-    with databases["per_row"].connect_admin(autocommit=True) as conn:
-        install_per_row_policies(conn)
-    load = {
-        "seconds": load_seconds,
-        "load_seconds": sum(load_seconds.values()),
-        "migrate_load_vacuum_seconds": migrate_and_load + load_seconds["vacuum analyze"],
-        "clone_seconds": clone_seconds,
-        "row_counts": counts,
-        "files_sha256": {
-            str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path):
-            hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in source.files()
-        },
+        for schema_name, schema in schemas.items():
+            log(f"  loading {data.items:,} items into the {schema_name} schema ...")
+            started = time.perf_counter()
+            loaded, load["templates"][schema_name] = build_loaded_template(
+                server, probe, data, schema
+            )
+            load["templates"][schema_name]["total_seconds"] = time.perf_counter() - started
+            owners = [shape for shape in shapes
+                      if (shape.name if shape.own_schema else "generated") == schema_name]
+            started = time.perf_counter()
+            for shape in owners[1:]:
+                databases[shape.name] = clone_database(
+                    loaded, prefix=f"tenantspec_bench_{shape.name}"
+                )
+            load["clone_seconds"] += time.perf_counter() - started
+            databases[owners[0].name] = loaded
+        for shape in shapes:
+            with databases[shape.name].connect_admin(autocommit=True) as conn:
+                with conn.transaction():
+                    for statement in shape.policy_statements():
+                        conn.execute(statement)
+        with databases[shapes[0].name].connect_admin(autocommit=True) as conn:
+            personas = choose_personas(conn, data)
+    except BaseException:
+        for database in databases.values():
+            drop_database(server, database.name)
+        raise
+    load["files_sha256"] = {
+        str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path):
+        hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in migration_source().files()
     }
-    log(
-        f"loaded in {load['load_seconds']:.1f}s (insert ... select and vacuum analyze); "
-        f"clones in {clone_seconds:.1f}s"
-    )
-    return load, persona, databases
-
-
-def statement_for(query: Query, variant: Variant, persona: Persona) -> str:
-    return bind(query.as_service if variant.uses_service_sql else query.as_user, persona)
+    return load, personas, databases
 
 
 @dataclass
 class Session:
-    """The two databases, one API connection to each, and how long to keep timing."""
+    """The shape databases, one API connection to each, and how long to keep timing."""
 
     databases: dict[str, TestDatabase]
     apis: dict[str, Impersonator]
-    persona: Persona
+    variants: tuple[Variant, ...]
     rounds: int
     cell_budget_s: float
+    cells: dict[tuple[str, str, str], Cell] = field(default_factory=dict)
 
-    def request(self, query: Query, variant: Variant):
+    def request(self, persona: Persona, query: Query, variant: Variant):
         """(api, role, claims, statement) for one query under one variant."""
-        return (
-            self.apis[variant.database],
-            variant.role,
-            variant.claims(self.persona),
-            statement_for(query, variant, self.persona),
-        )
+        text = query.as_service if variant.uses_service_sql else query.as_user
+        return (self.apis[variant.database], variant.role, variant.claims(persona),
+                bind(text, persona))
 
     def vacuum_items(self) -> None:
         """Clear the dead row versions rolled-back writes leave in robot_job_items and its
-        indexes, in both databases. Without it every write round walks more dead index
-        entries than the one before, and more in the database two variants share.
-        INDEX_CLEANUP ON: VACUUM otherwise skips the indexes when few pages are affected."""
+        indexes, in every database. Without it every write round walks more dead index
+        entries than the one before. INDEX_CLEANUP ON: VACUUM otherwise skips the indexes
+        when few pages are affected."""
         for database in self.databases.values():
             with database.connect_admin(autocommit=True) as conn:
                 conn.execute("vacuum (index_cleanup on) public.robot_job_items")
 
 
-def sample(session: Session, cell: Cell, query: Query, variant: Variant) -> None:
-    """One timed EXPLAIN (ANALYZE) request and one timed plain request."""
-    request = session.request(query, variant)
-    explained = run_explain(*request)
-    wall_ms, outcome = run_plain(*request)
+def sample(session: Session, cell: Cell, request) -> None:
+    """One timed plain request, then one timed EXPLAIN (ANALYZE) request. The plain one
+    goes first so the pages the request needs are in shared buffers for the EXPLAIN,
+    whichever database ran last: the shapes' databases share one small buffer pool."""
+    try:
+        wall_ms, outcome = run_plain(*request)
+        explained = run_explain(*request)
+    except TimedOut:
+        cell.timed_out = True
+        return
     if outcome != cell.outcome:
         raise RowMismatch(
-            f"{query.name} as {variant.name} returned {outcome} now and {cell.outcome} before"
+            f"{cell.query} as {cell.variant} returned {outcome} now and {cell.outcome} before"
         )
     cell.execution_ms.append(explained.execution_ms)
     cell.planning_ms.append(explained.planning_ms)
     cell.wall_ms.append(wall_ms)
 
 
-def warm_up(session: Session, queries: list[Query]) -> dict[tuple[str, str], Cell]:
-    """Run every request twice untimed, fill the caches, and check that all variants of a
-    query return the same rows (the same row count and the same rows, by digest)."""
-    cells = {}
-    for query in queries:
-        for variant in VARIANTS:
-            request = session.request(query, variant)
+def warm_up(session: Session, persona: Persona, query: Query) -> None:
+    """Run the request twice untimed under every variant, fill the caches, and check that
+    all variants return the same rows (count and digest)."""
+    for variant in session.variants:
+        request = session.request(persona, query, variant)
+        cell = Cell(query.name, variant.name, statement=request[3])
+        session.cells[persona.tenant, query.name, variant.name] = cell
+        try:
             for _ in range(2):
                 explained = run_explain(*request)
                 _, outcome = run_plain(*request)
-            if not query.is_write and round(explained.top_rows) != outcome.rows:
-                raise RowMismatch(
-                    f"{query.name} as {variant.name}: EXPLAIN saw {explained.top_rows} rows, "
-                    f"the plain request {outcome.rows}"
-                )
-            cells[query.name, variant.name] = Cell(
-                query.name, variant.name, outcome=outcome, statement=request[3]
+        except TimedOut:
+            if variant.baseline is None:
+                raise RowMismatch(f"{query.name} without RLS ran past the statement timeout")
+            cell.timed_out = True
+            continue
+        if not query.is_write and round(explained.top_rows) != outcome.rows:
+            raise RowMismatch(
+                f"{persona.tenant}/{query.name} as {variant.name}: EXPLAIN saw "
+                f"{explained.top_rows} rows, the plain request {outcome.rows}"
             )
-        outcomes = {variant.name: cells[query.name, variant.name].outcome for variant in VARIANTS}
-        if len(set(outcomes.values())) != 1:
-            raise RowMismatch(f"{query.name}: the variants disagree: {outcomes}")
-        if outcomes["no_rls"].rows == 0:
-            raise RowMismatch(f"{query.name}: no rows in any variant; the persona sees nothing")
-    return cells
+        cell.outcome = outcome
+    outcomes = {
+        variant.name: session.cells[persona.tenant, query.name, variant.name].outcome
+        for variant in session.variants
+        if not session.cells[persona.tenant, query.name, variant.name].timed_out
+    }
+    if len(set(outcomes.values())) != 1:
+        raise RowMismatch(f"{persona.tenant}/{query.name}: the variants disagree: {outcomes}")
+    if outcomes["no_rls"].rows == 0:
+        raise RowMismatch(f"{persona.tenant}/{query.name}: no rows; the persona sees nothing")
 
 
-def run_phase(session: Session, queries: list[Query], *, writes: bool) -> dict:
-    """Warm up, then time the variants interleaved round by round (rotating which goes
-    first) so drift on a shared machine hits them alike, then keep one readable plan per
-    query and variant. A cell stops early once it has spent its time budget and has five
-    samples. Write rounds start from a vacuumed table."""
-    cells = warm_up(session, queries)
+def run_phase(session: Session, personas: list[Persona], queries: list[Query], *,
+              writes: bool) -> None:
+    """Warm up, then time every variant interleaved round by round (rotating which goes
+    first) so drift on a shared machine hits them alike. A cell stops early once it has
+    spent its time budget and has five samples. Write rounds start from vacuumed tables."""
+    work = [(persona, query) for persona in personas for query in queries]
+    for persona, query in work:
+        warm_up(session, persona, query)
+    variants = list(session.variants)
     for number in range(session.rounds):
         if writes:
             session.vacuum_items()
-        for query in queries:
-            for variant in VARIANTS[number % 3:] + VARIANTS[: number % 3]:
-                cell = cells[query.name, variant.name]
-                if len(cell.execution_ms) >= 5 and cell.spent_ms > session.cell_budget_s * 1000:
+        shift = number % len(variants)
+        for persona, query in work:
+            for variant in variants[shift:] + variants[:shift]:
+                cell = session.cells[persona.tenant, query.name, variant.name]
+                if cell.timed_out or (
+                    len(cell.execution_ms) >= 5 and cell.spent_ms > session.cell_budget_s * 1000
+                ):
                     continue
-                sample(session, cell, query, variant)
+                sample(session, cell, session.request(persona, query, variant))
         if (number + 1) % 10 == 0 or number + 1 == session.rounds:
-            names = ", ".join(query.name for query in queries)
-            log(f"  round {number + 1}/{session.rounds} of {names}")
+            log(f"  round {number + 1}/{session.rounds} of the {'writes' if writes else 'reads'}")
     if writes:
         session.vacuum_items()
-    for query in queries:
-        for variant in VARIANTS:
-            cells[query.name, variant.name].plan_text = explain_text(
-                *session.request(query, variant)
+
+
+def keep_plans(session: Session, personas: list[Persona], queries: list[Query]) -> None:
+    """One readable plan per cell for the JSON (not timed)."""
+    for persona in personas:
+        for query in queries:
+            for variant in session.variants:
+                cell = session.cells[persona.tenant, query.name, variant.name]
+                request = session.request(persona, query, variant)
+                try:
+                    if not cell.timed_out:
+                        cell.plan_text = explain_text(*request)
+                        continue
+                except TimedOut:
+                    cell.timed_out = True
+                cell.plan_text = "(ran past the statement timeout; the plan without ANALYZE)\n"
+                cell.plan_text += explain_text(*request, analyze=False)
+
+
+def run_scenario(server, probe, data: DataSet, args: argparse.Namespace) -> ScenarioResult:
+    shapes = SHAPES
+    variants = variants_for(shapes)
+    log(f"scenario {data.name}: {data.workspaces:,} workspaces, {data.jobs:,} jobs, "
+        f"{data.items:,} items")
+    load, personas, databases = prepare(server, probe, data, shapes)
+    apis: dict[str, Impersonator] = {}
+    try:
+        for name, database in databases.items():
+            apis[name] = database.impersonator()
+            apis[name].conn.execute(f"set statement_timeout = '{int(args.timeout * 1000)}ms'")
+            apis[name].conn.commit()
+        log("  checking that every shape lets the same users see and write the same rows ...")
+        started = time.perf_counter()
+        with databases[shapes[0].name].connect_admin(autocommit=True) as conn:
+            fixtures = [read_fixture(conn, persona) for persona in personas]
+            checks = check_shapes(
+                conn, apis, {shape.name for shape in shapes if shape.own_schema}, fixtures
             )
-    return cells
+        checks["seconds"] = time.perf_counter() - started
+        session = Session(databases, apis, variants, args.rounds, args.cell_budget)
+        queries = queries_for(data.name)
+        reads = [query for query in queries if not query.is_write]
+        writes = [query for query in queries if query.is_write]
+        log(f"  measuring {len(queries)} requests x {len(personas)} tenants x "
+            f"{len(variants)} variants, {args.rounds} rounds")
+        started = time.perf_counter()
+        # Reads first: the writes roll back but leave dead row versions behind.
+        run_phase(session, personas, reads, writes=False)
+        run_phase(session, personas, writes, writes=True)
+        keep_plans(session, personas, queries)
+        measure_seconds = time.perf_counter() - started
+    finally:
+        for api in apis.values():
+            api.close()
+        for database in databases.values():
+            drop_database(server, database.name)
+    return ScenarioResult(
+        data=data, personas=personas, queries=queries, variants=variants, shapes=shapes,
+        cells=session.cells, load=load, checks=checks, measure_seconds=measure_seconds,
+    )
 
 
-def server_settings(database: TestDatabase) -> dict[str, str]:
+def server_settings(server) -> dict[str, str]:
     names = ["server_version", "shared_buffers", "work_mem", "effective_cache_size",
              "random_page_cost", "jit", "max_parallel_workers_per_gather", "fsync",
              "synchronous_commit"]
-    with database.connect_admin(autocommit=True) as conn:
+    with server.connect_admin(autocommit=True) as conn:
         settings = {name: conn.execute(f"show {name}").fetchone()[0] for name in names}
         # jit = on means nothing without the LLVM module; the embedded build has none.
         settings["jit_available"] = str(conn.execute("select pg_jit_available()").fetchone()[0])
@@ -247,117 +330,109 @@ def git_state() -> dict[str, object]:
     return {
         "commit": git("rev-parse", "HEAD"),
         "uncommitted_inputs": git(
-            "status", "--porcelain", "--", "supabase/migrations", "tests/baseline.sql"
+            "status", "--porcelain", "--", "supabase/migrations", "tests/baseline.sql",
+            "bench/*.py"
         ).splitlines(),
     }
 
 
 def run(args: argparse.Namespace) -> int:
-    scale = QUICK if args.quick else FULL
-    rounds = args.rounds or (15 if args.quick else 51)
     started = time.perf_counter()
     now = datetime.datetime.now(datetime.timezone.utc)
-    out = args.out or RESULTS_DIR / f"rls-{now:%Y-%m-%d}{'-quick' if args.quick else ''}.json"
-
+    suffix = "-quick" if args.quick else ""
+    out = args.out or RESULTS_DIR / f"rls-{now:%Y-%m-%d}{suffix}.json"
+    results: list[ScenarioResult] = []
     with start_server(ServerConfig.from_env()) as server:
         log(f"server: {server.description}")
         with server.connect_admin(autocommit=True) as conn:
             created = install_roles(conn)
             probe = create_probe_login(conn, created)
-        databases: dict[str, TestDatabase] = {}
         try:
-            load, persona, databases = prepare(server, probe, scale)
-            settings = server_settings(databases["generated"])
-            apis = {name: database.impersonator() for name, database in databases.items()}
-            session = Session(databases, apis, persona, rounds, args.cell_budget)
-            try:
-                reads = [query for query in QUERIES if not query.is_write]
-                writes = [query for query in QUERIES if query.is_write]
-                log(f"measuring {len(QUERIES)} queries x {len(VARIANTS)} variants, {rounds} rounds")
-                # Reads first: the writes roll back but leave dead row versions behind.
-                cells = run_phase(session, reads, writes=False)
-                cells |= run_phase(session, writes, writes=True)
-                results = [
-                    QueryResult(query, {v.name: cells[query.name, v.name] for v in VARIANTS})
-                    for query in QUERIES
-                ]
-            finally:
-                for api in apis.values():
-                    api.close()
+            settings = server_settings(server)
+            for name in args.scenarios:
+                results.append(run_scenario(server, probe, DATA_SETS[name](args.quick), args))
         finally:
-            for database in databases.values():
-                drop_database(server, database.name)
             if not server.owned_cluster:
                 with server.connect_admin(autocommit=True) as conn:
                     drop_probe_login(conn, probe)
-
     total = time.perf_counter() - started
-    labels = {variant.name: variant.label for variant in VARIANTS}
-    table = format_table(results, labels)
-    print(table)
-    print()
+
+    for result in results:
+        print(format_table(result))
+        print()
+        print(format_goals(result))
+        print()
     print(
-        "server ms: EXPLAIN (ANALYZE, TIMING OFF) Execution Time; wall ms: the plain request "
-        "from send to last row fetched; plan ms: Planning Time. Each: median ±half the IQR "
-        "over n runs. Ratios and targets use the server medians."
+        "ms: planning plus execution (EXPLAIN (ANALYZE, TIMING OFF) Planning Time + Execution "
+        "Time), median over n runs; a shape's figure is what it adds to the no-RLS request "
+        "on the generated schema (and its ratio, for workspace-wide reads)."
     )
-    missed = [result.query.name for result in results if result.verdict().met is False]
-    print(f"targets missed: {', '.join(missed) if missed else 'none'}")
     if args.plans:
         for result in results:
-            for variant, cell in result.cells.items():
-                print(f"\n== {result.query.name} / {labels[variant]}\n{cell.plan_text}")
+            for (tenant, query, variant), cell in result.cells.items():
+                print(f"\n== {result.data.name} / {tenant} / {query} / {variant}\n{cell.plan_text}")
 
     document = {
         "benchmark": "rls",
-        "issue": 5,
+        "issue": 9,
         "measured_at": now.isoformat(timespec="seconds"),
         "command": " ".join(["bench/rls.py", *sys.argv[1:]]),
-        "scale": {"name": "quick" if args.quick else "full", **vars(scale)},
-        "rounds": rounds,
+        "quick": args.quick,
+        "rounds": args.rounds,
         "cell_budget_seconds": args.cell_budget,
+        "statement_timeout_seconds": args.timeout,
         "server": server.description,
         "settings": settings,
         "privilege_regime": PRIVILEGE_REGIME,
         "git": git_state(),
-        "load": load,
-        "persona": {
-            "user_id": persona.user_id,
-            "workspace_id": persona.workspace_id,
-            "read_job_id": persona.read_job_id,
-            "insert_job_id": persona.insert_job_id,
-        },
-        "targets": {
-            "workspace_reads_max_ratio_to_no_rls": 1.2,
-            "workspace_reads_min_per_row_factor": 100,
-            "point_reads_max_added_ms": 0.25,
-        },
+        "page_indexes": list(PAGE_INDEXES),
         "total_seconds": total,
-        "table": table,
-        "queries": [query_document(result) for result in results],
+        "scenarios": {result.data.name: scenario_document(result) for result in results},
     }
     write_json(out, document)
     log(f"wrote {out} ({total:.0f}s in all)")
+    if args.plot:
+        try:
+            from rls_plot import plot_document
+        except ImportError as exc:
+            log(f"no plot: {exc} (install the bench extra: pip install -e '.[bench]')")
+        else:
+            picture = plot_document(document, out.with_suffix(".png"))
+            if picture:
+                log(f"wrote {picture}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenarios", default="even,skewed",
+                        help="comma-separated scenarios to run: even, skewed (default both)")
     parser.add_argument("--quick", action="store_true",
-                        help="100 workspaces, 1,000 jobs, 100,000 items; 15 rounds")
-    parser.add_argument("--rounds", type=int, help="timed runs per query and variant "
-                        "(default 51, or 15 with --quick)")
-    parser.add_argument("--cell-budget", type=float, default=30.0, metavar="SECONDS",
-                        help="stop timing a query/variant once it has spent this long and "
-                        "has five samples (default 30)")
+                        help="a tenth of the data (even: 100 workspaces; skewed: whales of "
+                        "100, 1k and 10k jobs beside 20 small workspaces); 7 rounds")
+    parser.add_argument("--rounds", type=int, help="timed runs per request and variant "
+                        "(default 21, or 7 with --quick)")
+    parser.add_argument("--cell-budget", type=float, default=20.0, metavar="SECONDS",
+                        help="stop timing a request/variant once it has spent this long and "
+                        "has five samples (default 20)")
+    parser.add_argument("--timeout", type=float, default=3.0, metavar="SECONDS",
+                        help="statement timeout: a request running longer is reported as "
+                        "timed out and not timed again (default 3)")
     parser.add_argument("--out", type=Path, help="JSON file to write "
-                        "(default bench/results/rls-<date>.json)")
+                        "(default bench/results/rls-<date>.json); the plot goes beside it")
+    parser.add_argument("--no-plot", dest="plot", action="store_false",
+                        help="do not draw the PNG (drawn when matplotlib is installed)")
     parser.add_argument("--plans", action="store_true",
-                        help="print every EXPLAIN (ANALYZE, BUFFERS) plan after the table")
+                        help="print every EXPLAIN (ANALYZE, BUFFERS) plan after the tables")
     args = parser.parse_args(argv)
+    args.scenarios = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    unknown = [name for name in args.scenarios if name not in DATA_SETS]
+    if unknown or not args.scenarios:
+        parser.error(f"--scenarios: choose from {', '.join(DATA_SETS)} (got {unknown or 'none'})")
+    args.rounds = args.rounds or (7 if args.quick else 21)
     try:
         return run(args)
-    except (ServerError, MigrationError, PolicyMismatch, RowMismatch) as exc:
+    except (ServerError, MigrationError, ShapeMismatch, RowMismatch) as exc:
         print(f"bench/rls.py: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
 

@@ -1,8 +1,15 @@
-"""The benchmark's data set: its scale, a set-based loader, and the persona who queries it.
+"""The benchmark's data sets, a set-based loader, and the agents who query them.
 
-Every id is derived from its position (``md5('<kind>:<n>')::uuid``) so two runs at the same
-scale load the same rows in the same physical order. Items are inserted job by job, as the
-robot writes them, so one job's items sit together while workspaces interleave.
+A data set is a list of tenant groups: so many workspaces, each with so many jobs of so many
+items. The even scenario is one group (every workspace alike); the skewed one puts a few
+large workspaces ("whales") beside many small ones, so one run can ask what a request costs
+as a function of the tenant's size while the tables stay the same.
+
+Every id is derived from its position (``md5('<kind>:<n>')::uuid``), so two runs of a data
+set load the same rows in the same physical order. Jobs of all workspaces interleave in time
+(job k of a workspace with n jobs sits at fraction (k + 0.5) / n of the period), and items
+are inserted job by job in that order, as the robot writes them: one job's items sit
+together, a workspace's jobs are spread over the table.
 """
 
 from __future__ import annotations
@@ -15,62 +22,102 @@ from psycopg import Connection
 
 
 @dataclass(frozen=True)
-class Scale:
-    """How many rows of each kind to load."""
+class Tenants:
+    """A group of workspaces of one size."""
 
-    workspaces: int
-    users: int
-    jobs: int
-    items: int
-
-    @property
-    def jobs_per_workspace(self) -> int:
-        return self.jobs // self.workspaces
+    label: str
+    count: int
+    jobs: int  # per workspace
+    items_per_job: int
+    measured: bool  # the requests run as an agent of the group's first workspace
 
     @property
-    def items_per_job(self) -> int:
-        return self.items // self.jobs
-
-    @property
-    def orders_per_workspace(self) -> int:
-        # Twice a job's size: consecutive jobs of a workspace use alternating halves,
-        # so every job leaves items_per_job orders free for the insert query.
+    def orders(self) -> int:
+        # Twice a job's size: consecutive jobs of a workspace use alternating halves, so
+        # every job leaves items_per_job orders of its workspace free for the insert request.
         return 2 * self.items_per_job
-
-    def check(self) -> None:
-        if self.jobs % self.workspaces or self.items % self.jobs:
-            raise ValueError(f"{self}: jobs must divide by workspaces and items by jobs")
-        if self.users < 2 * self.workspaces:
-            raise ValueError(f"{self}: need at least two users per workspace")
-        if self.jobs_per_workspace < 3:
-            raise ValueError(f"{self}: need at least three jobs per workspace")
-
-
-FULL = Scale(workspaces=1_000, users=3_000, jobs=10_000, items=1_000_000)
-QUICK = Scale(workspaces=100, users=300, jobs=1_000, items=100_000)
 
 
 @dataclass(frozen=True)
-class Persona:
-    """The user the queries run as, and the rows the queries touch."""
+class DataSet:
+    """What one scenario loads, and how many rows its writes touch."""
 
-    user_id: uuid.UUID
-    email: str
-    workspace_id: uuid.UUID
-    read_job_id: uuid.UUID
-    insert_job_id: uuid.UUID
-    insert_order_ids: tuple[uuid.UUID, ...]
-    update_item_ids: tuple[uuid.UUID, ...]
+    name: str
+    tenants: tuple[Tenants, ...]
+    update_rows: int  # rows the update request changes (the insert adds one job's worth)
+
+    @property
+    def workspaces(self) -> int:
+        return sum(group.count for group in self.tenants)
+
+    @property
+    def jobs(self) -> int:
+        return sum(group.count * group.jobs for group in self.tenants)
+
+    @property
+    def items(self) -> int:
+        return sum(group.count * group.jobs * group.items_per_job for group in self.tenants)
+
+    def expected_counts(self) -> dict[str, int]:
+        return {
+            "auth.users": 3 * self.workspaces,
+            "public.workspaces": self.workspaces,
+            "public.workspace_members": 4 * self.workspaces,
+            "public.robot_jobs": self.jobs,
+            "public.robot_job_items": self.items,
+        }
+
+    def check(self) -> None:
+        for group in self.tenants:
+            if group.jobs < 3 or group.items_per_job < max(1, self.update_rows):
+                raise ValueError(
+                    f"{self.name}/{group.label}: a workspace needs three jobs, and a job at "
+                    f"least {self.update_rows} items, for the write requests"
+                )
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "workspaces": self.workspaces,
+            "jobs": self.jobs,
+            "items": self.items,
+            "update_rows": self.update_rows,
+            "tenants": [vars(group) for group in self.tenants],
+        }
 
 
-# Each statement is one set-based pass; %(name)s placeholders are the scale's numbers.
+def even(quick: bool) -> DataSet:
+    """Issue 5's data set: 1,000 workspaces x 10 jobs x 100 items (a tenth with quick)."""
+    count = 100 if quick else 1_000
+    return DataSet(
+        "even", (Tenants("workspace", count, 10, 100, measured=True),), update_rows=100
+    )
+
+
+def skewed(quick: bool) -> DataSet:
+    """Three whales of 1k, 10k and 100k jobs (100, 1k and 10k with quick), 10 items a job,
+    beside 200 small workspaces of 50 jobs (20 with quick)."""
+    sizes = (100, 1_000, 10_000) if quick else (1_000, 10_000, 100_000)
+    whales = tuple(
+        Tenants(f"whale {jobs // 1000}k" if jobs >= 1000 else f"whale {jobs}", 1, jobs, 10,
+                measured=True)
+        for jobs in sizes
+    )
+    small = Tenants("small", 20 if quick else 200, 50, 10, measured=False)
+    return DataSet("skewed", (*whales, small), update_rows=1)
+
+
+DATA_SETS = {"even": even, "skewed": skewed}
+
+# Workspace w is owned by user w; user W + w is an agent of w alone (the persona the
+# requests run as); user 2W + w is an agent of w and of w + 1 (for the equivalence checks).
 LOAD_STATEMENTS: tuple[tuple[str, str], ...] = (
     (
         "auth.users",
         """
         insert into auth.users (id, email)
         select md5('u:' || n)::uuid, 'user' || n || '@bench.test'
-        from generate_series(0, %(users)s - 1) as n
+        from generate_series(0, 3 * %(workspaces)s - 1) as n
         """,
     ),
     (
@@ -81,26 +128,21 @@ LOAD_STATEMENTS: tuple[tuple[str, str], ...] = (
         from generate_series(0, %(workspaces)s - 1) as w
         """,
     ),
-    # Users 0..workspaces-1 own workspace n; every user belongs to 1 + n % 3 workspaces.
-    # Extra memberships step by 331 workspaces so they never repeat one; a quarter are admins.
     (
         "workspace_members",
         """
         insert into public.workspace_members (workspace_id, user_id, role)
         select md5('w:' || m.w)::uuid, md5('u:' || m.n)::uuid, m.role
         from (
-          select n, n as w, 'owner' as role
-          from generate_series(0, %(workspaces)s - 1) as n
+          select w as n, w, 'owner' as role from generate_series(0, %(workspaces)s - 1) as w
           union all
-          select n, (n + 331 * k) %% %(workspaces)s,
-                 case when (n + k) %% 4 = 0 then 'admin' else 'agent' end
-          from generate_series(0, %(workspaces)s - 1) as n,
-               generate_series(1, n %% 3) as k
+          select %(workspaces)s + w, w, 'agent' from generate_series(0, %(workspaces)s - 1) as w
           union all
-          select n, (7 * n + 331 * k) %% %(workspaces)s,
-                 case when (n + k) %% 4 = 0 then 'admin' else 'agent' end
-          from generate_series(%(workspaces)s, %(users)s - 1) as n,
-               generate_series(0, n %% 3) as k
+          select 2 * %(workspaces)s + w, w + k, 'agent'
+          from generate_series(0, %(workspaces)s - 2) as w, generate_series(0, 1) as k
+          union all
+          select 3 * %(workspaces)s - 1, w, 'agent'
+          from (values (%(workspaces)s - 1), (0)) as last (w)
         ) as m
         """,
     ),
@@ -109,80 +151,91 @@ LOAD_STATEMENTS: tuple[tuple[str, str], ...] = (
         """
         insert into public.orders
           (id, workspace_id, tracking_number, customer_name, shipping_city, total)
-        select md5('o:' || w || ':' || k)::uuid, md5('w:' || w)::uuid,
-               'TRK' || lpad((w * %(orders_per_workspace)s + k)::text, 9, '0'),
-               'Customer ' || k,
+        select md5('o:' || g.w || ':' || k)::uuid, md5('w:' || g.w)::uuid,
+               'TRK' || g.w || '-' || k, 'Customer ' || k,
                (array['Bogota', 'Medellin', 'Cali', 'Barranquilla', 'Cartagena'])[1 + k %% 5],
-               10 + (w * 7 + k * 13) %% 500
-        from generate_series(0, %(workspaces)s - 1) as w,
-             generate_series(0, %(orders_per_workspace)s - 1) as k
+               10 + (g.w * 7 + k * 13) %% 500
+        from bench_workspaces as g, generate_series(0, g.orders - 1) as k
         """,
     ),
     (
         "carrier_configs",
         """
         insert into public.carrier_configs
-          (workspace_id, carrier, portal_username, portal_password, is_enabled)
-        select md5('w:' || w)::uuid, 'coordinadora', 'portal-' || w, 'secret-' || w,
-               w %% 10 <> 0
+          (id, workspace_id, carrier, portal_username, portal_password, is_enabled,
+           created_at, updated_at)
+        select md5('c:' || w)::uuid, md5('w:' || w)::uuid, 'coordinadora', 'portal-' || w, 'secret-' || w,
+               w %% 10 <> 0, %(epoch)s::timestamptz, %(epoch)s::timestamptz
         from generate_series(0, %(workspaces)s - 1) as w
         """,
     ),
-    # Job j belongs to workspace j % workspaces, so a workspace's jobs are spread over time.
+    # Every job of every workspace, numbered r in time order (r is unique, so is created_at).
+    (
+        "bench_jobs",
+        """
+        create temporary table bench_jobs on commit drop as
+        select g.w, k, g.jobs, g.items_per_job,
+               (row_number() over (order by (k + 0.5) / g.jobs, g.w))::integer as r
+        from bench_workspaces as g, generate_series(0, g.jobs - 1) as k
+        """,
+    ),
     (
         "robot_jobs",
         """
         insert into public.robot_jobs
           (id, workspace_id, status, total_items, success_count, error_count,
-           idempotency_key, started_at, completed_at, created_at)
-        select md5('j:' || j)::uuid, md5('w:' || j %% %(workspaces)s)::uuid,
-               case when j >= %(jobs)s - %(workspaces)s then 'processing'
-                    when j %% 17 = 0 then 'failed' else 'completed' end,
-               %(items_per_job)s, %(items_per_job)s * 8 / 10, %(items_per_job)s / 10,
-               'job-' || j,
-               now() - make_interval(mins => %(jobs)s - j),
-               case when j < %(jobs)s - %(workspaces)s
-                    then now() - make_interval(mins => %(jobs)s - j - 1) end,
-               now() - make_interval(mins => %(jobs)s - j)
-        from generate_series(0, %(jobs)s - 1) as j
+           idempotency_key, started_at, completed_at, created_at, updated_at)
+        select md5('j:' || r)::uuid, md5('w:' || w)::uuid,
+               case when k = jobs - 1 then 'processing'
+                    when k %% 17 = 0 then 'failed' else 'completed' end,
+               items_per_job, items_per_job * 8 / 10, items_per_job / 10,
+               'job-' || w || '-' || k,
+               %(epoch)s::timestamptz - make_interval(secs => %(jobs)s - r),
+               case when k < jobs - 1 then %(epoch)s::timestamptz - make_interval(secs => %(jobs)s - r - 1) end,
+               %(epoch)s::timestamptz - make_interval(secs => %(jobs)s - r),
+               %(epoch)s::timestamptz - make_interval(secs => %(jobs)s - r)
+        from bench_jobs
+        order by r
         """,
     ),
-    # Item i of job j uses order (j / workspaces) * items_per_job + i of the job's workspace,
-    # modulo orders_per_workspace: unique within the job, and always the job's own workspace.
+    # Item i of a workspace's job k uses order (k * items_per_job + i) modulo the workspace's
+    # orders: unique within the job, and always of the job's own workspace.
     (
         "robot_job_items",
         """
         insert into public.robot_job_items
           (id, job_id, order_id, status, tracking_number, validated_city, value_sent,
-           error_type, error_message, started_at, completed_at, created_at)
-        select md5('i:' || j || ':' || i)::uuid, md5('j:' || j)::uuid,
-               md5('o:' || j %% %(workspaces)s || ':'
-                   || ((j / %(workspaces)s) * %(items_per_job)s + i)
-                      %% %(orders_per_workspace)s)::uuid,
+           error_type, error_message, started_at, completed_at, created_at, updated_at)
+        select md5('i:' || b.r || ':' || i)::uuid, md5('j:' || b.r)::uuid,
+               md5('o:' || b.w || ':' || (b.k * b.items_per_job + i) %% (2 * b.items_per_job))::uuid,
                s.status,
-               case when s.status = 'success' then 'CO' || lpad((j * 1000 + i)::text, 10, '0') end,
+               case when s.status = 'success' then 'CO' || lpad((b.r * 1000 + i)::text, 10, '0') end,
                case when s.status in ('success', 'error') then 'Bogota' end,
                jsonb_build_object('order', i, 'city', 'Bogota', 'weight_kg', 1 + i %% 20,
                                   'cod', i %% 3 = 0),
                case when s.status = 'error'
                     then (array['validation', 'portal', 'timeout', 'unknown'])[1 + i %% 4] end,
                case when s.status = 'error' then 'Portal rejected the order' end,
-               now() - make_interval(mins => %(jobs)s - j),
+               %(epoch)s::timestamptz - make_interval(secs => %(jobs)s - b.r),
                case when s.status in ('success', 'error')
-                    then now() - make_interval(mins => %(jobs)s - j) end,
-               now() - make_interval(mins => %(jobs)s - j)
-        from generate_series(0, %(jobs)s - 1) as j,
-             generate_series(0, %(items_per_job)s - 1) as i,
+                    then %(epoch)s::timestamptz - make_interval(secs => %(jobs)s - b.r) end,
+               %(epoch)s::timestamptz - make_interval(secs => %(jobs)s - b.r),
+               %(epoch)s::timestamptz - make_interval(secs => %(jobs)s - b.r)
+        from bench_jobs as b,
+             generate_series(0, b.items_per_job - 1) as i,
              lateral (
-               select case when (i * 37 + j) %% 100 < 70 then 'success'
-                           when (i * 37 + j) %% 100 < 80 then 'error'
-                           when (i * 37 + j) %% 100 < 95 then 'pending'
+               select case when (i * 37 + b.r) %% 100 < 70 then 'success'
+                           when (i * 37 + b.r) %% 100 < 80 then 'error'
+                           when (i * 37 + b.r) %% 100 < 95 then 'pending'
                            else 'processing' end as status
              ) as s
-        order by j, i
+        order by b.r, i
         """,
     ),
 )
+
+# Every timestamp is derived from this one, so two loads of a data set are equal row for row.
+EPOCH = "2026-06-01 00:00:00+00"
 
 LOADED_TABLES = (
     "auth.users",
@@ -195,20 +248,26 @@ LOADED_TABLES = (
 )
 
 
-def load_dataset(conn: Connection, scale: Scale) -> dict[str, float]:
+def load_dataset(conn: Connection, data: DataSet) -> dict[str, float]:
     """Load the data set with one insert ... select per table; return seconds per table.
 
     Runs inside the caller's transaction (the template build's seed step).
     """
-    scale.check()
-    numbers = {
-        "workspaces": scale.workspaces,
-        "users": scale.users,
-        "jobs": scale.jobs,
-        "items": scale.items,
-        "items_per_job": scale.items_per_job,
-        "orders_per_workspace": scale.orders_per_workspace,
-    }
+    data.check()
+    conn.execute("set local work_mem = '256MB'")
+    conn.execute(
+        "create temporary table bench_workspaces"
+        " (w integer, jobs integer, items_per_job integer, orders integer) on commit drop"
+    )
+    first = 0
+    for group in data.tenants:
+        conn.execute(
+            "insert into bench_workspaces"
+            " select w, %s, %s, %s from generate_series(%s::integer, %s::integer) as w",
+            (group.jobs, group.items_per_job, group.orders, first, first + group.count - 1),
+        )
+        first += group.count
+    numbers = {"workspaces": data.workspaces, "jobs": data.jobs, "epoch": EPOCH}
     seconds: dict[str, float] = {}
     for table, statement in LOAD_STATEMENTS:
         started = time.perf_counter()
@@ -236,33 +295,56 @@ def count_rows(conn: Connection) -> dict[str, int]:
     }
 
 
-def choose_persona(conn: Connection, scale: Scale) -> Persona:
-    """Pick the first agent who belongs to exactly one workspace, and rows of that workspace.
+@dataclass(frozen=True)
+class Persona:
+    """An agent of exactly one workspace, and the rows its requests touch."""
 
-    One membership makes "everything the policies let me see" and "this workspace's rows"
-    the same set, which is what lets the no-RLS variant return identical rows.
-    """
+    tenant: str  # the tenant group's label
+    jobs: int  # how many jobs the workspace holds
+    user_id: uuid.UUID
+    email: str
+    workspace_id: uuid.UUID
+    read_job_id: uuid.UUID
+    item_id: uuid.UUID
+    insert_job_id: uuid.UUID
+    insert_order_ids: tuple[uuid.UUID, ...]
+    update_item_ids: tuple[uuid.UUID, ...]
+    other_workspace_id: uuid.UUID  # a workspace the agent is not a member of
+
+    def describe(self) -> dict:
+        return {name: str(value) if isinstance(value, uuid.UUID) else value
+                for name, value in vars(self).items()
+                if name not in ("insert_order_ids", "update_item_ids")}
+
+
+def choose_personas(conn: Connection, data: DataSet) -> list[Persona]:
+    """The single-workspace agent of each measured group's first workspace, with its newest
+    three jobs: the one read, the one inserted into, the one updated (so the dead rows left
+    by rolled-back writes never sit in the rows a read walks)."""
+    personas = []
+    first = 0
+    for group in data.tenants:
+        if group.measured:
+            personas.append(_persona(conn, data, group, first))
+        first += group.count
+    return personas
+
+
+def _persona(conn: Connection, data: DataSet, group: Tenants, w: int) -> Persona:
+    user = data.workspaces + w
     user_id, email, workspace_id = conn.execute(
-        """
-        select m.user_id, u.email, min(m.workspace_id::text)::uuid
-        from public.workspace_members as m
-        join auth.users as u on u.id = m.user_id
-        group by m.user_id, u.email
-        having count(*) = 1 and bool_and(m.role = 'agent')
-        order by u.email
-        limit 1
-        """
+        "select u.id, u.email, m.workspace_id from auth.users as u"
+        " join public.workspace_members as m on m.user_id = u.id where u.id = md5(%s)::uuid",
+        (f"u:{user}",),
     ).fetchone()
-    job_ids = [
+    read_job_id, insert_job_id, update_job_id = (
         row[0]
         for row in conn.execute(
-            "select id from public.robot_jobs where workspace_id = %s order by created_at",
+            "select id from public.robot_jobs where workspace_id = %s"
+            " order by created_at desc limit 3",
             (workspace_id,),
         )
-    ]
-    # Three different jobs: the one read, the one inserted into, the one updated, so the
-    # dead rows left by rolled-back writes never sit in the rows a read walks.
-    read_job_id, insert_job_id, update_job_id = job_ids[0], job_ids[1], job_ids[2]
+    )
     insert_order_ids = tuple(
         row[0]
         for row in conn.execute(
@@ -273,28 +355,37 @@ def choose_persona(conn: Connection, scale: Scale) -> Persona:
                 select 1 from public.robot_job_items as i
                 where i.job_id = %s and i.order_id = o.id)
             order by o.id
-            limit 100
+            limit %s
             """,
-            (workspace_id, insert_job_id),
+            (workspace_id, insert_job_id, group.items_per_job),
         )
     )
     update_item_ids = tuple(
         row[0]
         for row in conn.execute(
-            "select id from public.robot_job_items where job_id = %s order by id limit 100",
-            (update_job_id,),
+            "select id from public.robot_job_items where job_id = %s order by id limit %s",
+            (update_job_id, data.update_rows),
         )
     )
-    if len(insert_order_ids) < 100 or len(update_item_ids) < 100:
-        raise RuntimeError(
-            f"{scale}: the persona's workspace has too few free orders or items for 100-row writes"
-        )
+    (item_id,) = conn.execute(
+        "select id from public.robot_job_items where job_id = %s order by id limit 1",
+        (read_job_id,),
+    ).fetchone()
+    (other_workspace_id,) = conn.execute(
+        "select id from public.workspaces where id <> %s order by id limit 1", (workspace_id,)
+    ).fetchone()
+    if len(insert_order_ids) < group.items_per_job or len(update_item_ids) < data.update_rows:
+        raise RuntimeError(f"{data.name}/{group.label}: too few free orders or items to write")
     return Persona(
+        tenant=group.label,
+        jobs=group.jobs,
         user_id=user_id,
         email=email,
         workspace_id=workspace_id,
         read_job_id=read_job_id,
+        item_id=item_id,
         insert_job_id=insert_job_id,
         insert_order_ids=insert_order_ids,
         update_item_ids=update_item_ids,
+        other_workspace_id=other_workspace_id,
     )

@@ -15,6 +15,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import psycopg
+
 from generator.testing.impersonate import Impersonator
 
 
@@ -25,6 +27,10 @@ class Outcome:
 
     rows: int
     digest: str
+
+
+class TimedOut(RuntimeError):
+    """A request ran past the bench's statement timeout."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,10 @@ def run_plain(
     with api.as_claims(role, claims) as conn:
         cur = conn.cursor()
         started = time.perf_counter()
-        cur.execute(statement)
+        try:
+            cur.execute(statement)
+        except psycopg.errors.QueryCanceled as exc:
+            raise TimedOut(str(exc)) from exc
         rows = cur.fetchall() if cur.description else None
         wall_ms = (time.perf_counter() - started) * 1000
     if rows is None:
@@ -57,17 +66,27 @@ def run_plain(
 def run_explain(api: Impersonator, role: str, claims: Mapping, statement: str) -> Explained:
     """EXPLAIN (ANALYZE) the statement as one request (rolled back, so writes repeat)."""
     with api.as_claims(role, claims) as conn:
-        (document,) = conn.execute(
-            f"explain (analyze, timing off, summary on, format json) {statement}"
-        ).fetchone()
+        try:
+            (document,) = conn.execute(
+                f"explain (analyze, timing off, summary on, format json) {statement}"
+            ).fetchone()
+        except psycopg.errors.QueryCanceled as exc:
+            raise TimedOut(str(exc)) from exc
     top = document[0]
     return Explained(top["Execution Time"], top["Planning Time"], top)
 
 
-def explain_text(api: Impersonator, role: str, claims: Mapping, statement: str) -> str:
-    """A readable plan with per-node timing and buffers, for the report (not timed)."""
+def explain_text(
+    api: Impersonator, role: str, claims: Mapping, statement: str, *, analyze: bool = True
+) -> str:
+    """A readable plan with per-node timing and buffers, for the report (not timed); the
+    plan alone (no ANALYZE) for a request that runs past the statement timeout."""
+    options = "analyze, buffers, summary on" if analyze else "summary on"
     with api.as_claims(role, claims) as conn:
-        lines = conn.execute(f"explain (analyze, buffers, summary on) {statement}").fetchall()
+        try:
+            lines = conn.execute(f"explain ({options}) {statement}").fetchall()
+        except psycopg.errors.QueryCanceled as exc:
+            raise TimedOut(str(exc)) from exc
     return "\n".join(line for (line,) in lines)
 
 
@@ -108,6 +127,7 @@ class Cell:
     outcome: Outcome | None = None
     statement: str = ""
     plan_text: str = ""
+    timed_out: bool = False  # ran past the statement timeout: not timed further
 
     @property
     def planned_and_executed_ms(self) -> list[float]:

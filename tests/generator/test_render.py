@@ -147,9 +147,18 @@ def test_generate_writes_all_files_or_none(tmp_path, monkeypatch, capsys):
 
 
 def test_generated_helpers_are_safe_by_construction():
+    """Every function the specs generate pins an empty search_path, and none is executable by
+    PUBLIC or anon; no timezone() default and no grant to anon anywhere."""
+    from generator.pipeline import desired_state
+
     files = fresh_migrations(load_project(ROOT))
     text = "".join(files[p] for p in sorted(files))
     assert "timezone(" not in text
-    assert text.count("security definer") == text.count("set search_path = ''")
-    assert text.count("security definer") == text.count("from public, anon;") >= 3
     assert " to anon" not in text
+    for regime, state in desired_state(load_project(ROOT)).items():
+        helpers = [f for f in state.functions.values() if f.schema == "private"]
+        assert len(helpers) >= 3
+        for function in helpers:
+            assert function.search_path == "''", f"{function.signature}: search_path {function.search_path}"
+            for role in ("public", "anon"):
+                assert "execute" not in function.privileges.get(role, {}), f"{role} may execute {function.signature}"
