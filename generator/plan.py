@@ -220,6 +220,32 @@ def policy_definition(policy, using=None, check=None) -> tuple:
             policy.check if check is None else check)
 
 
+@dataclass(frozen=True)
+class Matched:
+    """Named objects of one kind (constraints, indexes, triggers) compared by definition."""
+
+    renamed: tuple[tuple[str, str], ...]  # (old, new): the same definition under a new name
+    created: tuple[str, ...]  # wanted, in order
+    dropped: tuple[str, ...]  # had, and neither kept nor renamed
+
+
+def match(have: dict[str, object], want: dict[str, object]) -> Matched:
+    """Keep what has the same name and definition, rename what has only another name (a derived
+    name that changed, a hand-written name), and create or drop the rest."""
+    unmatched = {name: d for name, d in have.items() if want.get(name) != d}
+    renamed, created = [], []
+    for name, definition in want.items():
+        if have.get(name) == definition:
+            continue
+        same = next((old for old, d in unmatched.items() if d == definition and old not in want), None)
+        if same is not None:
+            del unmatched[same]
+            renamed.append((same, name))
+        else:
+            created.append(name)
+    return Matched(tuple(renamed), tuple(created), tuple(unmatched))
+
+
 # ---------------------------------------------------------------- the planner
 
 @dataclass
@@ -487,20 +513,14 @@ class Planner:
         have = self.constraint_definitions(current, renames)
         want = self.constraint_definitions(wanted)
         definitions = dict(named_constraints(self.project, spec))
-        kept = {n for n in want if have.get(n) == want[n]}
-        unmatched = {n: d for n, d in have.items() if n not in kept}
-        for constraint, definition in want.items():
-            if constraint in kept:
-                continue
-            same = next((n for n, d in unmatched.items() if d == definition and n not in want), None)
-            if same is not None:
-                del unmatched[same]
-                self.add(RENAME, f"{name}: rename constraint {same} to {constraint}",
-                         [self.sql.rename_constraint(qname, ident(same), ident(constraint))], name)
-                continue
+        matched = match(have, want)
+        for old, constraint in matched.renamed:
+            self.add(RENAME, f"{name}: rename constraint {old} to {constraint}",
+                     [self.sql.rename_constraint(qname, ident(old), ident(constraint))], name)
+        for constraint in matched.created:
             text = f"constraint {ident(constraint)} {definitions[constraint]}"
-            kind = definition[0]
-            hazards = self.narrowing(spec, current, constraint) if kind == "check" and constraint in unmatched else []
+            kind = want[constraint][0]
+            hazards = self.narrowing(spec, current, constraint) if kind == "check" and constraint in have else []
             if kind in ("foreign key", "check"):
                 statement = self.sql.add_constraint_not_valid(qname, text, ident(constraint))
                 how = "added not valid, then validated"
@@ -510,10 +530,11 @@ class Planner:
                 how = "builds its index while the table is locked"
             self.add(ADD_CONSTRAINT if kind in ("foreign key", "check") else ADD_KEY,
                      f"{name}: add {kind} {constraint} ({how})", [statement], name, hazards, ("constrain", name))
-        for constraint, definition in unmatched.items():
-            phase = DROP_FOREIGN_KEY if definition[0] == "foreign key" else DROP_CONSTRAINT
+        for constraint in matched.dropped:
+            kind = have[constraint][0]
             replaced = " (replaced)" if constraint in want else ""
-            self.add(phase, f"{name}: drop {definition[0]} {constraint}{replaced}",
+            self.add(DROP_FOREIGN_KEY if kind == "foreign key" else DROP_CONSTRAINT,
+                     f"{name}: drop {kind} {constraint}{replaced}",
                      [self.sql.drop_constraint(qname, ident(constraint))], name)
 
     def narrowing(self, spec: model.Table, current: Table, constraint: str) -> list[Hazard]:
@@ -549,22 +570,17 @@ class Planner:
         have = self.index_definitions(current, renames)
         want = self.index_definitions(wanted)
         by_name = {index.name: index for index in spec.indexes}
-        unmatched = {n: d for n, d in have.items() if want.get(n) != d}
-        for index, definition in want.items():
-            if have.get(index) == definition:
-                continue
-            same = next((n for n, d in unmatched.items() if d == definition and n not in want), None)
-            if same is not None:
-                del unmatched[same]
-                self.add(RENAME, f"{name}: rename index {same} to {index}",
-                         [self.sql.rename_index(qualified(model.Name(self.schema, same)), ident(index))], name)
-                continue
-            self.add(CREATE_INDEX, f"{name}: create index {index} on ({', '.join(definition[0])})",
+        matched = match(have, want)
+        for old, index in matched.renamed:
+            self.add(RENAME, f"{name}: rename index {old} to {index}",
+                     [self.sql.rename_index(qualified(model.Name(self.schema, old)), ident(index))], name)
+        for index in matched.created:
+            self.add(CREATE_INDEX, f"{name}: create index {index} on ({', '.join(want[index][0])})",
                      [self.sql.create_index(index_context(by_name[index]), qname, True)], name,
                      [Hazard(f"builds index {index} while writes to {name} wait (a migration runs in one "
                              "transaction, where CREATE INDEX CONCURRENTLY cannot)", by_name[index].location,
                              destructive=False)], ("index", name))
-        for index in unmatched:
+        for index in matched.dropped:
             self.add(DROP_INDEX, f"{name}: drop index {index}",
                      [self.sql.drop_index(qualified(model.Name(self.schema, index)))], name)
 
@@ -577,21 +593,16 @@ class Planner:
         have = {n: definition(t) for n, t in current.triggers.items()}
         want = {n: definition(t) for n, t in wanted.triggers.items()}
         by_name = {trigger.name: trigger for trigger in spec.triggers + tuple(generated_triggers(self.project, spec))}
-        unmatched = {n: d for n, d in have.items() if want.get(n) != d}
-        for trigger, target in want.items():
-            if have.get(trigger) == target:
-                continue
-            same = next((n for n, d in unmatched.items() if d == target and n not in want), None)
-            if same is not None:
-                del unmatched[same]
-                self.add(RENAME, f"{name}: rename trigger {same} to {trigger}",
-                         [self.sql.rename_trigger(ident(same), qname, ident(trigger))], name)
-                continue
+        matched = match(have, want)
+        for old, trigger in matched.renamed:
+            self.add(RENAME, f"{name}: rename trigger {old} to {trigger}",
+                     [self.sql.rename_trigger(ident(old), qname, ident(trigger))], name)
+        for trigger in matched.created:
             context = trigger_context(by_name[trigger])
             self.add(CREATE_TRIGGER, f"{name}: create trigger {trigger} ({context['timing']} "
                      f"{context['events']}, {context['function']}())",
                      [self.sql.create_trigger(context, qname)], name, label=("trigger", name))
-        for trigger in unmatched:
+        for trigger in matched.dropped:
             self.add(DROP_TRIGGER, f"{name}: drop trigger {trigger}", [self.sql.drop_trigger(ident(trigger), qname)],
                      name)
 

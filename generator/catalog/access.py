@@ -18,7 +18,7 @@ from functools import cached_property
 import pglast
 from pglast import ast, enums
 
-from generator.catalog.expression import conjuncts, ties_column
+from generator.catalog.expression import conjuncts, display_expression, string_constants, ties_column
 from generator.catalog.nodes import column_ref_name, function_name, walk
 from generator.catalog.replay import PUBLIC, Policy, SchemaState, Table
 
@@ -617,20 +617,13 @@ def _constant_strings(node) -> frozenset[str] | None:
         node = node.arg
     if not isinstance(node, ast.A_ArrayExpr):
         return None
-    values = []
-    for item in node.elements or ():
-        while isinstance(item, ast.TypeCast):
-            item = item.arg
-        if not (isinstance(item, ast.A_Const) and isinstance(item.val, ast.String)):
-            return None
-        values.append(item.val.sval)
-    return frozenset(values)
+    values = string_constants(node.elements or ())
+    return None if values is None else frozenset(values)
 
 
 def _string_values(part: ast.A_Expr, params: dict | None = None) -> frozenset[str] | None:
     """The strings of ``col in ('a', 'b')``, ``col = any (array['a', 'b'])``, ``col = 'a'``, or
     ``col = any (roles)`` where the helper's parameter ``roles`` is bound to constants."""
-    values = []
     kind = part.kind
     bound = _bound(part.rexpr, params or {})
     if kind == enums.A_Expr_Kind.AEXPR_OP_ANY and isinstance(bound, frozenset):
@@ -643,17 +636,11 @@ def _string_values(part: ast.A_Expr, params: dict | None = None) -> frozenset[st
         items = [s for s in (part.lexpr, part.rexpr) if not isinstance(s, ast.ColumnRef)]
     else:
         return None
-    for item in items:
-        while isinstance(item, ast.TypeCast):
-            item = item.arg
-        if not (isinstance(item, ast.A_Const) and isinstance(item.val, ast.String)):
-            return None
-        values.append(item.val.sval)
-    return frozenset(values)
+    values = string_constants(items)
+    return None if values is None else frozenset(values)
 
 
 def _display(node) -> str:
-    from generator.catalog.expression import display_expression
     return display_expression(node)
 
 

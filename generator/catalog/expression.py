@@ -126,6 +126,12 @@ def value_list(expression, column: str | None = None) -> tuple[str | None, tuple
         items = expression.rexpr.elements or ()
     else:
         return None
+    values = string_constants(items)
+    return None if values is None else (name, values)
+
+
+def string_constants(items) -> tuple[str, ...] | None:
+    """The strings of a list of literals (casts allowed: ``'a'::text``), or None when one is not."""
     values = []
     for item in items:
         while isinstance(item, ast.TypeCast):
@@ -133,4 +139,4 @@ def value_list(expression, column: str | None = None) -> tuple[str | None, tuple
         if not (isinstance(item, ast.A_Const) and isinstance(item.val, ast.String)):
             return None
         values.append(item.val.sval)
-    return name, tuple(values)
+    return tuple(values)
