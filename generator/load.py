@@ -210,7 +210,11 @@ class ProjectBuilder:
             if workspace_column and workspace_column not in columns:
                 self.problem(self.doc.locate(("external", "tables", key, "workspace_column")),
                              f"'{workspace_column}' is not a column of {name}")
-            tables[name] = model.ExternalTable(name, columns, workspace_column)
+            for column in spec.get("seed", {}):
+                if column not in columns:
+                    self.problem(self.doc.locate(("external", "tables", key, "seed", column), key=True),
+                                 f"'{column}' is not a column of {name}")
+            tables[name] = model.ExternalTable(name, columns, workspace_column, dict(spec.get("seed", {})))
         return tables
 
     def external_functions(self) -> tuple[model.ExternalFunction, ...]:
@@ -268,7 +272,7 @@ class ProjectBuilder:
     def migrations(self, tables: dict[str, model.Table]) -> tuple[model.Migration, ...]:
         migrations, placed = [], {}
         versions = set()
-        for i, spec in enumerate(self.doc.data["migrations"]):
+        for i, spec in enumerate(self.doc.data.get("migrations", [])):
             version = str(spec["version"])
             if version in versions:
                 self.problem(self.doc.locate(("migrations", i, "version")), f"version {version} is used twice")
