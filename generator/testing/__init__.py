@@ -27,13 +27,13 @@ from generator.testing.database import (
     drop_database,
 )
 from generator.testing.impersonate import Impersonator, switch_identity, table_snapshot
-from generator.testing.personas import WORLD, Persona, World, seed_world
+from generator.testing.personas import Persona, build_personas
+from generator.testing.world import World, build_world, seed_world
 from generator.testing.server import RunningServer, ServerConfig, ServerError, start_server
 from generator.testing.supabase import PRIVILEGE_REGIMES, install_database_standin, install_roles
 
 __all__ = [
     "PRIVILEGE_REGIMES",
-    "WORLD",
     "Impersonator",
     "MigrationError",
     "MigrationSource",
@@ -42,14 +42,12 @@ __all__ = [
     "ServerConfig",
     "ServerError",
     "TestDatabase",
-    "World",
     "apply_sql_file",
     "build_template",
     "clone_database",
     "drop_database",
     "install_database_standin",
     "install_roles",
-    "seed_world",
     "start_server",
     "switch_identity",
     "table_snapshot",
