@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: generate check lint test bench venv clean
+.PHONY: generate check lint test mutate bench venv clean
 
 venv: $(STAMP)
 
@@ -39,3 +39,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# Mutation testing of the policy suite: single-change mutants of the migrations, each run
+# through the fast policy tests; exits non-zero when one survives (see docs/testing.md).
+mutate: $(STAMP)
+	$(PY) -m generator.testing.mutate

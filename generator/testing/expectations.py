@@ -273,6 +273,13 @@ class AccessModel:
                 continue
             new_rows[key] = new
         if errors:
+            # Rows are checked one by one in no promised order: a unique or foreign key
+            # violation of a row that passes may come before another row's policy error.
+            after = state.copy()
+            for key in new_rows:
+                del after.table(name)[key]
+            errors |= self._constraint_errors(after, name, {after.key_of(name, v): v for v in new_rows.values()},
+                                              inserted=False)
             return Outcome(frozenset(errors))
         return self._apply_updates(state, name, new_rows)
 

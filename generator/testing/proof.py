@@ -19,7 +19,6 @@ import pytest
 from generator.testing import conformance, structure
 from generator.testing.cases import run_case
 from generator.testing.probes import RUNS, describe_probe, observed_matrix, plan_probes, run_probes
-from generator.testing.property import check_random_requests
 
 __all__ = [
     "probe_plan",
@@ -192,5 +191,7 @@ def test_random_requests_match_the_access_model(impersonate, tenantspec_world, t
     """Hypothesis draws sequences of requests over every table and persona; after each the
     database must answer as the access model does, and end in the state it predicts.
     TENANTSPEC_HYPOTHESIS_EXAMPLES (default 200) sets the number of sequences."""
+    from generator.testing.property import check_random_requests  # hypothesis, only when this runs
+
     examples = int(os.environ.get("TENANTSPEC_HYPOTHESIS_EXAMPLES", "200"))
     check_random_requests(impersonate, tenantspec_world, tenantspec_access, examples)
