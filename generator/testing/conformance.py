@@ -166,6 +166,7 @@ def reference_problems(conn: psycopg.Connection, world: World) -> list[str]:
     referenced row does what ``on_delete`` says: cascade, set null, or refuse (restrict and
     the default, no action)."""
     problems = []
+    make, state = RequestMaker(world), State(world)
     for facts in world.spec_tables:
         row = _first_row(world, facts)
         for ref in facts.references:
@@ -175,14 +176,14 @@ def reference_problems(conn: psycopg.Connection, world: World) -> list[str]:
                 if result.sqlstate != "23503":
                     problems.append(f"{facts.name}.{ref.column} pointing at a row of {ref.target} that does not "
                                     f"exist gives {result.describe()}; the foreign key must refuse it (23503)")
-            problems += _on_delete_problems(conn, world, facts, row, ref)
+            problems += _on_delete_problems(conn, world, facts, row, ref, make, state)
     return problems
 
 
-def _on_delete_problems(conn, world: World, facts: TableFacts, row, ref) -> list[str]:
-    target_value = row.values.get(ref.column)
-    if target_value is None:
-        return []
+def _on_delete_problems(conn, world: World, facts: TableFacts, row, ref, make: RequestMaker,
+                        state: State) -> list[str]:
+    """Point the row at a fresh referenced row that nothing else references, delete that
+    one, and see what became of the row: other foreign keys cannot blur the outcome."""
     target_facts = world.facts[ref.target]
     fk = conn.execute(
         """
@@ -193,22 +194,34 @@ def _on_delete_problems(conn, world: World, facts: TableFacts, row, ref) -> list
     if fk is None:
         return [f"{facts.name}.{ref.column}: no foreign key to {ref.target}"]
     action = ref.on_delete or "no action"
-    statement = sql.SQL("delete from {} where {} = {}").format(
+    n = next(make.counter)
+    if target_facts.spec is not None:
+        fresh = make.new_row(state, target_facts, row.workspace or "A")
+    else:
+        fresh = world.fresh_row(ref.target, row.workspace if target_facts.workspace_column else None, n)
+    where, params = _where_key(facts, row.key(facts))
+    table = sql.Identifier(facts.name.schema, facts.name.name)
+    delete = sql.SQL("delete from {} where {} = {}").format(
         sql.Identifier(ref.target.schema, ref.target.name), sql.Identifier(ref.target_column),
         typed_placeholder(target_facts, ref.target_column))
-    where, params = _where_key(facts, row.key(facts))
-    check = sql.SQL("select {} from {} where ").format(
-        sql.Identifier(ref.column), sql.Identifier(facts.name.schema, facts.name.name)) + where
-    problems = []
-    with conn.transaction():
-        result = attempt(conn, statement, [target_value])
-        child = conn.execute(check, params).fetchone()
-        raise psycopg.Rollback()  # undo the delete's effects before the next check
+    check = sql.SQL("select {} from {} where ").format(sql.Identifier(ref.column), table) + where
     what = f"deleting the {ref.target} row {facts.name}.{ref.column} points at"
+    with conn.transaction():
+        created = attempt(conn, *insert_statement(target_facts, fresh))
+        pointed = _update(conn, facts, row.key(facts), ref.column, fresh.get(ref.target_column))
+        result = attempt(conn, delete, [fresh.get(ref.target_column)])
+        child = conn.execute(check, params).fetchone()
+        raise psycopg.Rollback()  # undo it all before the next check
+    if created.failed or pointed.failed:
+        failed = created if created.failed else pointed
+        return [f"{facts.name}.{ref.column}: cannot point it at a new {ref.target} row to check on delete "
+                f"{action} ({failed.surface}: {failed.message})"]
+    problems = []
     if action in ("restrict", "no action"):
-        if not (result.sqlstate == "23503" and result.constraint == fk[0]):
+        refusal = "23001" if action == "restrict" else "23503"
+        if not (result.sqlstate == refusal and result.constraint == fk[0]):
             problems.append(f"{what} gives {result.describe()}; on delete {action} must refuse it "
-                            f"(23503 from {fk[0]})")
+                            f"({refusal} from {fk[0]})")
     elif result.failed:
         problems.append(f"{what} fails ({result.surface}: {result.message}), so on delete {action} "
                         "cannot be checked")

@@ -38,6 +38,7 @@ PRIVILEGE = "error 42501 privilege"  # permission denied for table
 POLICY = "error 42501 policy"  # new row violates row-level security policy
 UNIQUE = "error 23505"
 FOREIGN_KEY = "error 23503"
+RESTRICT = "error 23001"  # ON DELETE RESTRICT; NO ACTION reports 23503
 NOT_NULL = "error 23502"
 # The surface of changing a row's workspace column where the tenancy forbids moves (a BEFORE
 # UPDATE trigger raising an exception). No spec option forbids it yet: see `tenant_change_error`.
@@ -77,7 +78,8 @@ class Outcome:
     errors: frozenset[str] = frozenset()
     rows: int = 0
     visible: frozenset[Key] | None = None
-    touched: frozenset[RowRef] = frozenset()
+    touched: frozenset[RowRef] = frozenset()  # rows written: only these may change
+    changed: frozenset[RowRef] = frozenset()  # rows whose known values change: these must
     after: State | None = None
 
     @property
@@ -245,7 +247,8 @@ class AccessModel:
         if errors:
             return Outcome(frozenset(errors))
         after.table(request.table)[key] = values
-        return Outcome(rows=1, touched=frozenset({(request.table, key)}), after=after)
+        written = frozenset({(request.table, key)})
+        return Outcome(rows=1, touched=written, changed=written, after=after)
 
     def _update(self, state: State, request: Request) -> Outcome:
         if error := self._privileges(request):
@@ -286,6 +289,7 @@ class AccessModel:
     def _apply_updates(self, state: State, name: model.Name, new_rows: dict[Key, dict]) -> Outcome:
         after = state.copy()
         table = after.table(name)
+        changed = frozenset((name, after.key_of(name, new)) for key, new in new_rows.items() if new != table[key])
         for key in new_rows:
             del table[key]
         rekeyed = {after.key_of(name, new): new for new in new_rows.values()}
@@ -294,7 +298,7 @@ class AccessModel:
             return Outcome(frozenset(errors))
         table.update(rekeyed)
         touched = frozenset((name, k) for k in rekeyed)
-        return Outcome(rows=len(new_rows), touched=touched, after=after)
+        return Outcome(rows=len(new_rows), touched=touched, changed=changed, after=after)
 
     def _delete(self, state: State, request: Request) -> Outcome:
         if error := self._privileges(request):
@@ -307,7 +311,7 @@ class AccessModel:
         errors, touched = delete_rows(after, name, targets)
         if errors:
             return Outcome(frozenset(errors))
-        return Outcome(rows=len(targets), touched=frozenset(touched), after=after)
+        return Outcome(rows=len(targets), touched=frozenset(touched), changed=frozenset(touched), after=after)
 
     def _upsert(self, state: State, request: Request) -> Outcome:
         if error := self._privileges(request):
@@ -395,5 +399,5 @@ def delete_rows(state: State, name: model.Name, keys: list[Key]) -> tuple[set[st
             for ref in child.references:
                 if ref.target == table and (ref.on_delete or "no action") in ("restrict", "no action"):
                     if state.find(child.name, ref.column, row.get(ref.target_column)) is not None:
-                        return {FOREIGN_KEY}, touched
+                        return {RESTRICT if ref.on_delete == "restrict" else FOREIGN_KEY}, touched
     return set(), touched

@@ -267,9 +267,8 @@ def tenantspec_project(tenantspec_config: PolicyTestConfig, request: pytest.Fixt
         from generator.testing.introspect import IntrospectionError, project_from_catalog
 
         server = request.getfixturevalue("tenantspec_server")
-        intent = tenantspec_config.intent
         try:
-            return project_from_catalog(project, server.server, tenantspec_config.source, intent)
+            return project_from_catalog(project, server.server, tenantspec_config.source, server.probe)
         except (IntrospectionError, MigrationError) as exc:
             failure = f"tenantspec: the tables cannot be read from the migrations: {exc}"
     stop_session(failure)

@@ -62,14 +62,14 @@ def build_request(world: World, make: RequestMaker, state: State, op: Op) -> Req
         return Request(persona, name, "insert", values=make.new_row(state, facts, ws, point={tie.column: other}),
                        what=f"insert into {ws} with {tie.column} at {other}")
     if op.kind == "update_all":
-        return Request(persona, name, "update", values=make.payload(facts), what="update every row")
+        return Request(persona, name, "update", values=make.payload_for_all(state, facts), what="update every row")
     if op.kind == "delete_all":
         return Request(persona, name, "delete", what="delete every row")
     if op.kind == "move_all":
-        if not facts.workspace_column:
+        moved = make.relocate(state, facts, row[1], other) if row else {}
+        if not moved:
             return None
-        return Request(persona, name, "update", values={facts.workspace_column: world.workspace_ids[other]},
-                       what=f"move every row to {other}")
+        return Request(persona, name, "update", values=moved, what=f"move every row to {other}")
     if op.kind == "repoint_all":
         targets = make.targets(state, tie, other) if tie else []
         if not targets:
@@ -88,10 +88,10 @@ def build_request(world: World, make: RequestMaker, state: State, op: Op) -> Req
         proposed = {**values, **make.payload(facts, values.get(facts.payload))}
         return Request(persona, name, "upsert", values=proposed, upsert_set=(facts.payload,), what="upsert a row")
     if op.kind == "move":
-        if not facts.workspace_column:
+        moved = make.relocate(state, facts, values, other)
+        if not moved:
             return None
-        return Request(persona, name, "update", keys=(key,),
-                       values={facts.workspace_column: world.workspace_ids[other]}, what=f"move a row to {other}")
+        return Request(persona, name, "update", keys=(key,), values=moved, what=f"move a row to {other}")
     if op.kind == "repoint":
         targets = make.targets(state, tie, other) if tie else []
         if not targets:

@@ -75,6 +75,24 @@ class World:
     def workspace_label(self, workspace_id: str | None) -> str | None:
         return next((ws for ws, wid in self.workspace_ids.items() if wid == workspace_id), None)
 
+    def fresh_row(self, name: model.Name, workspace: str | None, n: int) -> dict[str, str | None]:
+        """A new row of an external table or of ``auth.users`` (its key, its workspace and
+        the project file's seed values), referenced by nothing yet."""
+        facts = self.facts[name]
+        tag = f"f{n}"
+        if name == USERS:
+            return {"id": sample("uuid", n, tag, "fresh-user"), "email": f"fresh{n}@example.test"}
+        values = {}
+        if facts.workspace_column:
+            values[facts.workspace_column] = self.workspace_ids[workspace]
+        for column in facts.key:
+            if column not in values or name == self.project.tenancy.workspaces:
+                values[column] = sample(facts.columns[column], 10_000 + n, tag, f"fresh:{name}.{column}")
+        if name == self.project.tenancy.workspaces and facts.workspace_column:
+            values[facts.workspace_column] = values[facts.key[0]]
+        user = self.members(workspace)[0] if workspace else None
+        return values | seed_values(self.project, self.workspace_ids, facts, workspace, tag, user)
+
     def parameters(self) -> dict[str, str]:
         """Named values for case files: ``workspace_A``, ``user_<persona>``, and each row's tag
         (``<table>_<workspace>_<n>``) naming the value of its key."""
@@ -157,25 +175,9 @@ class _WorldBuilder:
 
     def add(self, facts: TableFacts, ws: str | None, n: int, values: dict, user: Persona | None) -> None:
         """An external row: its key and workspace, plus the project file's seed values."""
-        tag = _tag(ws, n)
-        for column, template in facts.seed.items():
-            values[column] = self.fill(facts, column, template, ws, tag, user)
+        values |= seed_values(self.project, self.workspace_ids, facts, ws, _tag(ws, n), user)
         self.rows.setdefault(facts.name, []).append(
             Row(facts.name, values, ws, f"{facts.label}_{ws}_{n}" if ws else f"{facts.label}_{n}"))
-
-    def fill(self, facts: TableFacts, column: str, template, ws: str | None, tag: str, user: Persona | None):
-        if not isinstance(template, str):
-            return None if template is None else str(template).lower() if isinstance(template, bool) else str(template)
-        where = f"{self.project.source}: external.tables.{facts.name}.seed.{column}"
-        for name in re.findall(r"\{([^{}]*)\}", template):
-            if name not in SEED_PLACEHOLDERS:
-                raise WorldError(f"{where}: unknown placeholder {{{name}}} (known: "
-                                 + ", ".join(f"{{{p}}}" for p in SEED_PLACEHOLDERS) + ")")
-        if ws is None and ("{workspace}" in template or "{user}" in template):
-            raise WorldError(f"{where}: {facts.name} has no workspace_column, so its rows have no "
-                             "{workspace} or {user}")
-        return template.format(workspace=self.workspace_ids.get(ws, ""),
-                               user=str(user.user_id) if user else "", label=tag)
 
     def referenced_externals(self) -> list[model.Name]:
         """External tables a spec'd table references, apart from users, workspaces and members."""
@@ -209,6 +211,28 @@ class _WorldBuilder:
 
 def _tag(ws: str | None, n: int) -> str:
     return f"{(ws or 'g').lower()}{n}"
+
+
+def seed_values(project: model.Project, workspace_ids: Mapping[str, str], facts: TableFacts, ws: str | None,
+                tag: str, user: Persona | None) -> dict[str, str | None]:
+    """The project file's ``seed`` values of an external table, placeholders filled in."""
+    values = {}
+    for column, template in facts.seed.items():
+        if not isinstance(template, str):
+            values[column] = None if template is None else str(template).lower() if isinstance(template, bool) \
+                else str(template)
+            continue
+        where = f"{project.source}: external.tables.{facts.name}.seed.{column}"
+        for name in re.findall(r"\{([^{}]*)\}", template):
+            if name not in SEED_PLACEHOLDERS:
+                raise WorldError(f"{where}: unknown placeholder {{{name}}} (known: "
+                                 + ", ".join(f"{{{p}}}" for p in SEED_PLACEHOLDERS) + ")")
+        if ws is None and ("{workspace}" in template or "{user}" in template):
+            raise WorldError(f"{where}: {facts.name} has no workspace_column, so its rows have no "
+                             "{workspace} or {user}")
+        values[column] = template.format(workspace=workspace_ids.get(ws, ""),
+                                         user=str(user.user_id) if user else "", label=tag)
+    return values
 
 
 def row_values(facts: TableFacts, workspace_id: str, n: int, tag: str,
