@@ -20,6 +20,7 @@ generate: $(STAMP)
 
 check: $(STAMP)
 	$(PY) -m generator check
+	$(PY) -m generator check --root examples/notes
 	$(MAKE) --no-print-directory lint
 
 # Our tenancy rules, then squawk for migration safety (docs/lint.md says which checks what).

@@ -25,6 +25,7 @@ __all__ = [
     "probe_run",
     "test_intent_agrees_with_the_specs",
     "test_row_level_security_is_on",
+    "test_every_row_has_a_workspace",
     "test_security_definer_functions_are_pinned_and_closed",
     "test_policies_name_their_roles_and_check_updates",
     "test_api_roles_hold_no_truncate_references_or_trigger",
@@ -76,6 +77,11 @@ def test_intent_agrees_with_the_specs(tenantspec_project, tenantspec_intent):
 def test_row_level_security_is_on(database, tenantspec_world):
     with database.connect_admin() as conn:
         _fail("row level security", structure.rls_problems(conn, tenantspec_world.spec_tables))
+
+
+def test_every_row_has_a_workspace(database, tenantspec_world):
+    with database.connect_admin() as conn:
+        _fail("tenancy", structure.tenancy_problems(conn, tenantspec_world.spec_tables))
 
 
 def test_security_definer_functions_are_pinned_and_closed(database):

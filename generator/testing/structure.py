@@ -99,6 +99,20 @@ def rls_problems(conn: psycopg.Connection, tables: Iterable[TableFacts]) -> list
     return problems
 
 
+def tenancy_problems(conn: psycopg.Connection, tables: Iterable[TableFacts]) -> list[str]:
+    """Every row has a workspace: the workspace column, or the parent column, is NOT NULL.
+    A row without one is visible to nobody and writable by service_role alone."""
+    problems = []
+    for facts in tables:
+        column = facts.workspace_column or (facts.parent.column if facts.parent else None)
+        row = conn.execute(
+            "select attnotnull from pg_catalog.pg_attribute where attrelid = to_regclass(%s) and attname = %s",
+            (str(facts.name), column)).fetchone()
+        if row is not None and not row[0]:
+            problems.append(f"{facts.name}.{column}: nullable; a row without a workspace belongs to nobody")
+    return problems
+
+
 def security_definer_problems(conn: psycopg.Connection) -> list[str]:
     """Every SECURITY DEFINER function the migrations create has ``search_path`` fixed to
     empty and is not executable by anon or PUBLIC."""
