@@ -26,7 +26,6 @@ import argparse
 import contextlib
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import sys

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-import psycopg
 from psycopg import sql
 
 from generator import model
 from generator.testing.expectations import AccessModel, Outcome, Request, RowRef, State
 from generator.testing.impersonate import Attempt, Impersonator, attempt, tables_snapshot
 from generator.testing.personas import WORKSPACES, Persona
-from generator.testing.tables import Reference, TableFacts
+from generator.testing.tables import USERS, Reference, TableFacts
 from generator.testing.values import COMPARABLE, canonical, family, other_than
 from generator.testing.world import World, row_values
 
@@ -108,7 +107,7 @@ class RequestMaker:
         rows = state.table(ref.target).values()
         if state.facts[ref.target].workspace_column or state.facts[ref.target].parent:
             rows = [r for r in rows if state.workspace_of(ref.target, r) == workspace]
-        elif ref.target == _users():
+        elif ref.target == USERS:
             members = {str(p.user_id) for p in self.world.members(workspace)}
             rows = [r for r in rows if r.get("id") in members]
         return [r.get(ref.target_column) for r in rows]
@@ -132,9 +131,11 @@ class RequestMaker:
 
     def payload(self, facts: TableFacts, *current: str | None) -> dict[str, str | None]:
         """New content for the payload column, different from every ``current`` value when
-        the type has values enough."""
+        the type has values enough; nothing when the table has no such column."""
         n = next(self.counter)
         column = facts.payload
+        if column is None:
+            return {}
         if column in facts.one_of:
             allowed = facts.one_of[column]
             return {column: next((v for v in allowed if v not in current), allowed[-1])}
@@ -145,11 +146,6 @@ class RequestMaker:
     def payload_for_all(self, state: State, facts: TableFacts) -> dict[str, str | None]:
         """New content for the payload column of every row at once."""
         return self.payload(facts, *{v.get(facts.payload) for v in state.table(facts.name).values()})
-
-
-def _users() -> model.Name:
-    from generator.testing.tables import USERS
-    return USERS
 
 
 def _conflicts(state: State, facts: TableFacts, values: Mapping, ignore: Mapping | None = None) -> bool:
@@ -199,20 +195,23 @@ def plan_probes(world: World, access: AccessModel) -> list[Probe]:
                             what=f"select {ws}'s rows"), cell("select"))
                 add(Request(persona, name, "insert", values=make.new_row(state, facts, ws),
                             what=f"insert a row into {ws}"), cell("insert"))
-                add(Request(persona, name, "update", keys=(first,),
-                            values=make.payload(facts, rows[0].values.get(facts.payload)),
+                # Without a column to change, an update sets the key to itself: PostgREST's
+                # PATCH of nothing new, still subject to every check.
+                change = make.payload(facts, rows[0].values.get(facts.payload)) or \
+                    {c: rows[0].values.get(c) for c in facts.key}
+                add(Request(persona, name, "update", keys=(first,), values=change,
                             what=f"update {ws}'s row by id"), cell("update"))
                 add(Request(persona, name, "delete", keys=(first,), what=f"delete {ws}'s row by id"),
                     cell("delete"))
-                changed = {**rows[0].values, **make.payload(facts, rows[0].values.get(facts.payload))}
-                add(Request(persona, name, "upsert", values=changed, upsert_set=(facts.payload,),
+                changed = {**rows[0].values, **change}
+                add(Request(persona, name, "upsert", values=changed, upsert_set=tuple(change),
                             what=f"upsert over {ws}'s row"))
                 moved = make.relocate(state, facts, rows[0].values, other)
                 if moved:
                     add(Request(persona, name, "update", keys=(first,), values=moved,
                                 what=f"move {ws}'s row to {other} by id"))
                     add(Request(persona, name, "upsert", values={**changed, **moved},
-                                upsert_set=(*moved, facts.payload),
+                                upsert_set=tuple(dict.fromkeys((*moved, *change))),
                                 what=f"move {ws}'s row to {other} by upsert"))
                 for ref in facts.ties:
                     elsewhere = make.targets(state, ref, other)
@@ -224,8 +223,9 @@ def plan_probes(world: World, access: AccessModel) -> list[Probe]:
                     add(Request(persona, name, "update", keys=(first,), values={ref.column: elsewhere[0]},
                                 what=f"point {ws}'s row's {ref.column} at {other}'s row by id"))
             add(Request(persona, name, "select", what="select every row (no WHERE)"))
-            add(Request(persona, name, "update", values=make.payload_for_all(state, facts),
-                        what="update every row (no WHERE)"))
+            if facts.payload:
+                add(Request(persona, name, "update", values=make.payload_for_all(state, facts),
+                            what="update every row (no WHERE)"))
             add(Request(persona, name, "delete", what="delete every row (no WHERE)"))
             for ws in WORKSPACES:
                 moved = make.relocate(state, facts, world.rows_in(name, _other(ws))[0].values, ws)
@@ -425,6 +425,3 @@ def observed_matrix(run: ProbeRun, world: World) -> dict[tuple[str, str, str, st
         how = hows[0] if len(hows) == 1 else "; ".join(f"{n}: {h}" for n, _, h in entries)
         cells[cell] = (merged, how)
     return cells
-
-
-Predicate = Callable[[Probe], bool]

@@ -62,6 +62,8 @@ def build_request(world: World, make: RequestMaker, state: State, op: Op) -> Req
         return Request(persona, name, "insert", values=make.new_row(state, facts, ws, point={tie.column: other}),
                        what=f"insert into {ws} with {tie.column} at {other}")
     if op.kind == "update_all":
+        if not facts.payload:
+            return None
         return Request(persona, name, "update", values=make.payload_for_all(state, facts), what="update every row")
     if op.kind == "delete_all":
         return Request(persona, name, "delete", what="delete every row")
@@ -79,14 +81,14 @@ def build_request(world: World, make: RequestMaker, state: State, op: Op) -> Req
     if row is None:
         return None
     key, values = row
+    change = make.payload(facts, values.get(facts.payload)) or {c: values.get(c) for c in facts.key}
     if op.kind == "update":
-        return Request(persona, name, "update", keys=(key,), values=make.payload(facts, values.get(facts.payload)),
-                       what="update a row by id")
+        return Request(persona, name, "update", keys=(key,), values=change, what="update a row by id")
     if op.kind == "delete":
         return Request(persona, name, "delete", keys=(key,), what="delete a row by id")
     if op.kind == "upsert":
-        proposed = {**values, **make.payload(facts, values.get(facts.payload))}
-        return Request(persona, name, "upsert", values=proposed, upsert_set=(facts.payload,), what="upsert a row")
+        return Request(persona, name, "upsert", values={**values, **change}, upsert_set=tuple(change),
+                       what="upsert a row")
     if op.kind == "move":
         moved = make.relocate(state, facts, values, other)
         if not moved:

@@ -130,9 +130,10 @@ def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
 
 def _payload(table: model.Table, avoid: set[str]) -> str | None:
     """A column a plain update can change without touching keys, references or checks:
-    text first, then numbers, then booleans, then a column with two allowed values or more."""
+    text first, then numbers, booleans, any other type the tests make values of, then a
+    column with two allowed values or more. None when every column is a key or a reference."""
     candidates = [c for c in table.columns if c.name not in avoid and not c.primary_key]
-    for wanted in ("text", "integer", "boolean"):
+    for wanted in ("text", "integer", "boolean", "json", "timestamp", "date", "time", "interval", "array"):
         for column in candidates:
             if family(column.type) == wanted and not column.one_of:
                 return column.name

@@ -89,7 +89,7 @@ def sample(type_text: str, n: int, tag: str, scope: str = "") -> str | None:
     if kind == "interval":
         return f"{n} seconds"
     if kind == "array":
-        return "{}"
+        return "{}" if n == 0 else f"{{{n}}}"
     return None
 
 

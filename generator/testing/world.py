@@ -65,7 +65,11 @@ class World:
         """Personas holding a role in ``workspace``."""
         return [p for p in self.personas.values() if p.role_in(workspace) and not p.claimed_role]
 
-    def rows_in(self, table: model.Name, workspace: str | None) -> tuple[Row, ...]:
+    def rows_in(self, table: model.Name | str, workspace: str | None) -> tuple[Row, ...]:
+        """The rows of ``table`` (a Name, or a table name in the project's schema) seeded in
+        ``workspace`` (None: rows of no workspace)."""
+        if isinstance(table, str):
+            table = model.Name(self.project.schema, table) if "." not in table else model.Name(*table.split(".", 1))
         return tuple(r for r in self.rows.get(table, ()) if r.workspace == workspace)
 
     @property
