@@ -355,6 +355,9 @@ class AccessModel:
                     errors.add(UNIQUE)
                 seen.add(value)
         for row in written:
+            if any(column in row and row[column] is None for column in facts.not_null) or (
+                    inserted and any(column not in row for column in facts.required)):
+                errors.add(NOT_NULL)
             for ref in facts.references:
                 value = row.get(ref.column)
                 if value is None:
