@@ -182,8 +182,8 @@ def reference_problems(conn: psycopg.Connection, world: World) -> list[str]:
 
 def _on_delete_problems(conn, world: World, facts: TableFacts, row, ref, make: RequestMaker,
                         state: State) -> list[str]:
-    """Point the row at a fresh referenced row that nothing else references, delete that
-    one, and see what became of the row: other foreign keys cannot blur the outcome."""
+    """A fresh row pointing at a fresh referenced row: delete the referenced one and see what
+    became of the other. Nothing else references either, so no other foreign key blurs it."""
     target_facts = world.facts[ref.target]
     fk = conn.execute(
         """
@@ -199,23 +199,24 @@ def _on_delete_problems(conn, world: World, facts: TableFacts, row, ref, make: R
         fresh = make.new_row(state, target_facts, row.workspace or "A")
     else:
         fresh = world.fresh_row(ref.target, row.workspace if target_facts.workspace_column else None, n)
-    where, params = _where_key(facts, row.key(facts))
+    child = {**make.new_row(state, facts, row.workspace or "A"), ref.column: fresh.get(ref.target_column)}
+    where, params = _where_key(facts, tuple(child.get(c) for c in facts.key))
     table = sql.Identifier(facts.name.schema, facts.name.name)
     delete = sql.SQL("delete from {} where {} = {}").format(
         sql.Identifier(ref.target.schema, ref.target.name), sql.Identifier(ref.target_column),
         typed_placeholder(target_facts, ref.target_column))
     check = sql.SQL("select {} from {} where ").format(sql.Identifier(ref.column), table) + where
-    what = f"deleting the {ref.target} row {facts.name}.{ref.column} points at"
+    what = f"deleting the {ref.target} row a {facts.name} row points at through {ref.column}"
     with conn.transaction():
         created = attempt(conn, *insert_statement(target_facts, fresh))
-        pointed = _update(conn, facts, row.key(facts), ref.column, fresh.get(ref.target_column))
+        pointed = attempt(conn, *insert_statement(facts, child))
         result = attempt(conn, delete, [fresh.get(ref.target_column)])
         child = conn.execute(check, params).fetchone()
         raise psycopg.Rollback()  # undo it all before the next check
     if created.failed or pointed.failed:
         failed = created if created.failed else pointed
-        return [f"{facts.name}.{ref.column}: cannot point it at a new {ref.target} row to check on delete "
-                f"{action} ({failed.surface}: {failed.message})"]
+        return [f"{facts.name}.{ref.column}: cannot make a row pointing at a new {ref.target} row to check "
+                f"on delete {action} ({failed.surface}: {failed.message})"]
     problems = []
     if action in ("restrict", "no action"):
         refusal = "23001" if action == "restrict" else "23503"

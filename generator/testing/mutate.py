@@ -289,6 +289,11 @@ def table_mutations(s: Statement) -> Iterator[Mutation]:
         table = _relation(node.relation)
         references = {c for e in node.tableElts if isinstance(e, ast.Constraint)
                       and e.contype == enums.ConstrType.CONSTR_FOREIGN for c in (n.sval for n in e.fk_attrs)}
+        # A primary key column is NOT NULL whatever its own constraints say.
+        keyed = {n.sval for e in node.tableElts if isinstance(e, ast.Constraint)
+                 and e.contype == enums.ConstrType.CONSTR_PRIMARY for n in e.keys or ()}
+        keyed |= {e.colname for e in node.tableElts if isinstance(e, ast.ColumnDef) and any(
+            c.contype == enums.ConstrType.CONSTR_PRIMARY for c in e.constraints or ())}
         for i, element in enumerate(node.tableElts):
             if isinstance(element, ast.Constraint):
                 yield from _constraint_mutations(table, element, ("tableElts", i))
@@ -296,7 +301,7 @@ def table_mutations(s: Statement) -> Iterator[Mutation]:
                 constraints = element.constraints or ()
                 column_fk = any(c.contype == enums.ConstrType.CONSTR_FOREIGN for c in constraints)
                 for j, constraint in enumerate(constraints):
-                    if constraint.contype == enums.ConstrType.CONSTR_NOTNULL and (
+                    if constraint.contype == enums.ConstrType.CONSTR_NOTNULL and element.colname not in keyed and (
                             column_fk or element.colname in references):
                         yield f"{table}.{element.colname}: not null dropped", _drop_column_constraint(i, j)
                     elif constraint.contype != enums.ConstrType.CONSTR_NOTNULL:

@@ -369,10 +369,11 @@ def judge(probe: Probe, observed: Observation) -> str | None:
 
 
 def verdict(probe: Probe, observed: Observation, world: World) -> str:
-    """allowed / denied / partial, for the access matrix."""
+    """allowed / denied / partial, for the access matrix. A constraint's refusal (a unique
+    key, a RESTRICT) comes after every privilege and policy check passed: access allowed."""
     result = observed.attempt
     if result.failed:
-        return "denied"
+        return "denied" if result.sqlstate == "42501" else "allowed"
     if probe.request.command == "select":
         total = len(probe.request.keys or ())
         seen = len(observed.visible or ())
@@ -386,7 +387,7 @@ def denial_surface(probe: Probe, observed: Observation) -> str | None:
     command = probe.request.command
     side = "read" if command == "select" else "write"
     if result.failed:
-        return f"{side} {result.surface}"
+        return f"{side} {result.surface}" if result.sqlstate == "42501" else None
     if command == "select":
         return f"{side} rows hidden" if not observed.visible else None
     return f"{side} 0 rows" if not result.rowcount else None
