@@ -182,9 +182,13 @@ class AccessModel:
         facts = self.facts[name]
         workspace = state.workspace_of(name, values)
         for ref in facts.references:
-            if not ref.same_workspace or values.get(ref.column) is None:
+            if not ref.same_workspace:
                 continue
             if persona.db_role == "service_role" and tie_enforced_by_policy(facts, ref):
+                continue
+            if values.get(ref.column) is None:
+                if ref.not_null:  # no `is null or` escape: the check meets NULL before NOT NULL does
+                    return False
                 continue
             target = state.find(ref.target, ref.target_column, values.get(ref.column))
             if target is None or state.workspace_of(ref.target, target) != workspace:

@@ -369,16 +369,21 @@ def judge(probe: Probe, observed: Observation) -> str | None:
 
 
 def verdict(probe: Probe, observed: Observation, world: World) -> str:
-    """allowed / denied / partial, for the access matrix. A constraint's refusal (a unique
-    key, a RESTRICT) comes after every privilege and policy check passed: access allowed."""
+    """allowed / denied / partial, for the access matrix. A constraint's refusal (class 23: a
+    unique key, a RESTRICT) comes after every privilege and policy check passed: access
+    allowed. Any other error denies."""
     result = observed.attempt
     if result.failed:
-        return "denied" if result.sqlstate == "42501" else "allowed"
+        return "allowed" if _constraint_refusal(result) else "denied"
     if probe.request.command == "select":
         total = len(probe.request.keys or ())
         seen = len(observed.visible or ())
         return "allowed" if seen == total else "denied" if seen == 0 else "partial"
     return "allowed" if result.rowcount else "denied"
+
+
+def _constraint_refusal(result: Attempt) -> bool:
+    return (result.sqlstate or "").startswith("23")
 
 
 def denial_surface(probe: Probe, observed: Observation) -> str | None:
@@ -387,7 +392,7 @@ def denial_surface(probe: Probe, observed: Observation) -> str | None:
     command = probe.request.command
     side = "read" if command == "select" else "write"
     if result.failed:
-        return f"{side} {result.surface}" if result.sqlstate == "42501" else None
+        return None if _constraint_refusal(result) else f"{side} {result.surface}"
     if command == "select":
         return f"{side} rows hidden" if not observed.visible else None
     return f"{side} 0 rows" if not result.rowcount else None

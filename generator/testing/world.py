@@ -245,7 +245,7 @@ def row_values(facts: TableFacts, workspace_id: str, n: int, tag: str,
     references (from ``pick``), every required or unique column and the payload column."""
     keyed = {c for key in facts.unique_keys for c in key.columns}
     values: dict[str, str | None] = {}
-    for column, type_text in facts.columns.items():
+    for position, (column, type_text) in enumerate(facts.columns.items()):
         ref = facts.reference(column)
         if column == facts.workspace_column:
             values[column] = workspace_id
@@ -258,7 +258,9 @@ def row_values(facts: TableFacts, workspace_id: str, n: int, tag: str,
                 allowed = facts.one_of[column]
                 values[column] = allowed[0] if column == facts.payload else allowed[(n - 1) % len(allowed)]
             else:
-                values[column] = sample(type_text, 0 if column == facts.payload else n, tag,
+                # Later columns get larger numbers and times: checks like `ends_at > starts_at`
+                # between two required columns hold.
+                values[column] = sample(type_text, 0 if column == facts.payload else n + 100 * position, tag,
                                         f"{facts.name}.{column}")
                 if values[column] is None:
                     raise WorldError(
