@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: generate check diff hash adopt lint test bench venv clean
+.PHONY: generate check diff hash adopt lint test mutate bench venv clean
 
 # make generate NAME=add_job_notes ALLOW_DESTRUCTIVE=1
 GENERATE_FLAGS := $(if $(NAME),--name $(NAME)) $(if $(ALLOW_DESTRUCTIVE),--allow-destructive)
@@ -37,6 +37,7 @@ adopt: $(STAMP)
 
 check: $(STAMP)
 	$(PY) -m generator check
+	$(PY) -m generator check --root examples/notes
 	$(MAKE) --no-print-directory lint
 
 # Our tenancy rules, then squawk for migration safety (docs/lint.md says which checks what).
@@ -70,3 +71,8 @@ bench: $(BENCH_STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
+
+# Mutation testing of the policy suite: single-change mutants of the migrations, each run
+# through the fast policy tests; exits non-zero when one survives (see docs/testing.md).
+mutate: $(STAMP)
+	$(PY) -m generator.testing.mutate -- tests/policy/test_proof.py -k "not random_requests and not test_case"

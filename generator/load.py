@@ -210,7 +210,11 @@ class ProjectBuilder:
             if workspace_column and workspace_column not in columns:
                 self.problem(self.doc.locate(("external", "tables", key, "workspace_column")),
                              f"'{workspace_column}' is not a column of {name}")
-            tables[name] = model.ExternalTable(name, columns, workspace_column)
+            for column in spec.get("seed", {}):
+                if column not in columns:
+                    self.problem(self.doc.locate(("external", "tables", key, "seed", column), key=True),
+                                 f"'{column}' is not a column of {name}")
+            tables[name] = model.ExternalTable(name, columns, workspace_column, dict(spec.get("seed", {})))
         return tables
 
     def external_functions(self) -> tuple[model.ExternalFunction, ...]:

@@ -154,6 +154,8 @@ class ExternalTable:
     name: Name
     columns: dict[str, str] = field(hash=False)
     workspace_column: str | None = None
+    # column -> value the policy tests write when they create a row (see project.schema.json)
+    seed: dict[str, str | int | float | bool | None] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)

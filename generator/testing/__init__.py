@@ -1,20 +1,19 @@
-"""Policy tests on a real, Supabase-shaped PostgreSQL.
+"""Policy tests on a real, Supabase-shaped PostgreSQL, derived from a project's model.
 
 The pytest plugin (`generator.testing.plugin`, registered as the ``tenantspec`` entry point)
 starts one server per session, installs the Supabase stand-in, applies a baseline SQL file and
-the migrations folder to a template database per default-privilege regime, and hands each test
-a clone. Another project uses it on its own migrations by installing this package and setting
-``MIGRATIONS_DIR`` and ``TENANTSPEC_BASELINE`` (or the ``tenantspec_migrations_dir`` and
-``tenantspec_baseline`` ini options), then writing tests against the ``database`` and
-``impersonate`` fixtures::
+the migrations folder to a template database per default-privilege regime, seeds the world
+the project model implies, and hands each test a clone. `generator.testing.proof` is the
+whole proof as tests: a project runs it with one line (``from generator.testing.proof import
+*``) and writes its own tests against the ``database``, ``impersonate`` and ``world``
+fixtures::
 
-    def test_anon_reads_nothing(impersonate):
-        with impersonate.as_anon() as conn:
-            assert conn.execute("select count(*) from public.notes").fetchone()[0] == 0
+    def test_a_viewer_reads_the_notebooks_of_her_organization(impersonate, world):
+        with impersonate.as_persona(world.persona("viewer_A")) as conn:
+            seen = conn.execute("select count(*) from public.notebooks").fetchone()[0]
+        assert seen == len(world.rows_in("notebooks", "A"))
 
-Environment: DATABASE_URL (use that server), TENANTSPEC_DB=container (testcontainers),
-TENANTSPEC_PG_BIN (other PostgreSQL binaries for the embedded server), TENANTSPEC_PRIVILEGES
-(legacy, 2026 or both), TENANTSPEC_PG_TMPDIR (where the embedded cluster lives).
+docs/testing.md describes the files a project needs, the fixtures and the settings.
 """
 
 from generator.testing.database import (
@@ -26,31 +25,54 @@ from generator.testing.database import (
     clone_database,
     drop_database,
 )
-from generator.testing.impersonate import Impersonator, switch_identity, table_snapshot
-from generator.testing.personas import WORLD, Persona, World, seed_world
+from generator.testing.expectations import AccessModel, Outcome, Request, State
+from generator.testing.impersonate import (
+    Attempt,
+    Impersonator,
+    attempt,
+    switch_identity,
+    table_snapshot,
+    tables_snapshot,
+)
+from generator.testing.intent import Intent, IntentError, load_intent
+from generator.testing.personas import Persona, build_personas
 from generator.testing.server import RunningServer, ServerConfig, ServerError, start_server
 from generator.testing.supabase import PRIVILEGE_REGIMES, install_database_standin, install_roles
+from generator.testing.world import Row, World, WorldError, build_world, seed_world
 
 __all__ = [
     "PRIVILEGE_REGIMES",
-    "WORLD",
+    "AccessModel",
+    "Attempt",
     "Impersonator",
+    "Intent",
+    "IntentError",
     "MigrationError",
     "MigrationSource",
+    "Outcome",
     "Persona",
+    "Request",
+    "Row",
     "RunningServer",
     "ServerConfig",
     "ServerError",
+    "State",
     "TestDatabase",
     "World",
+    "WorldError",
     "apply_sql_file",
+    "attempt",
+    "build_personas",
     "build_template",
+    "build_world",
     "clone_database",
     "drop_database",
     "install_database_standin",
     "install_roles",
+    "load_intent",
     "seed_world",
     "start_server",
     "switch_identity",
     "table_snapshot",
+    "tables_snapshot",
 ]

@@ -1,8 +1,10 @@
 """Template database migrated once per session and per privilege regime, cloned per test.
 
-The template gets, in order: the Supabase stand-in, the app's baseline SQL, every ``*.sql``
-file of the migrations folder in file-name order (one transaction each), the plugin's probe
-schema, and the project's seed. Each test clones it with ``CREATE DATABASE … TEMPLATE``.
+The template gets, in order: the Supabase stand-in, the app's baseline SQL, the plugin's probe
+schema (with a record of the catalog before the migrations, so checks can tell what the
+migrations create), every ``*.sql`` file of the migrations folder in file-name order (one
+transaction each), and the project's seed. Each test clones it with ``CREATE DATABASE …
+TEMPLATE``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from psycopg import sql
 
 from generator.testing.impersonate import Impersonator
 from generator.testing.server import RunningServer
+from generator.testing.structure import PREEXISTING_SQL
 from generator.testing.supabase import ProbeLogin, install_database_standin
 
 # Reads a table past RLS and grants, for checking that a denied request changed nothing.
@@ -55,6 +58,10 @@ class MigrationSource:
     migrations_dir: Path
 
     def files(self) -> list[Path]:
+        """The baseline (when there is one), then every migration in file-name order."""
+        return ([self.baseline] if self.baseline else []) + self.migration_files()
+
+    def migration_files(self) -> list[Path]:
         if not self.migrations_dir.is_dir():
             raise MigrationError(
                 f"Migrations folder {self.migrations_dir} does not exist. Set MIGRATIONS_DIR "
@@ -69,7 +76,7 @@ class MigrationSource:
                 "tenantspec_baseline ini option) to the SQL of the objects that predate the "
                 "migrations, or to an empty string for none."
             )
-        return ([self.baseline] if self.baseline else []) + found
+        return found
 
 
 @dataclass(frozen=True)
@@ -129,7 +136,7 @@ def build_template(
     seed: Callable[[psycopg.Connection], None] | None,
 ) -> TestDatabase:
     """Create and migrate the template database for one privilege regime."""
-    files = source.files()
+    source.files()  # fail before creating anything when a file is missing
     name = f"tenantspec_tpl_{regime}_{secrets.token_hex(3)}"
     create_database(server, name)
     try:
@@ -142,18 +149,20 @@ def build_template(
                     f"{conn.info.user!r} failed: {exc}. The migrating role needs to create "
                     "schemas, functions and publications in a database it owns."
                 ) from exc
-            for path in files:
-                apply_sql_file(conn, path)
+            if source.baseline:
+                apply_sql_file(conn, source.baseline)
             _install_probe_schema(conn, probe)
+            for path in source.migration_files():
+                apply_sql_file(conn, path)
             if seed is not None:
                 try:
                     with conn.transaction():
                         seed(conn)
-                except psycopg.Error as exc:
+                except (psycopg.Error, ValueError) as exc:
                     raise MigrationError(
                         f"Seeding the template after {source.migrations_dir} failed: {exc}. The "
-                        "seed writes the columns the suite relies on; the migrations must create "
-                        "them."
+                        "seed writes the rows every test starts from; the migrations must create "
+                        "the tables and columns the project defines."
                     ) from exc
     except BaseException:
         drop_database(server, name)  # never leave a half-built database behind
@@ -164,6 +173,7 @@ def build_template(
 def _install_probe_schema(conn: psycopg.Connection, probe: ProbeLogin) -> None:
     with conn.transaction():
         conn.execute(PROBE_SCHEMA_SQL)
+        conn.execute(PREEXISTING_SQL)
         ident = sql.Identifier(probe.role)
         conn.execute(sql.SQL("grant usage on schema tenantspec_probe to {}").format(ident))
         conn.execute(

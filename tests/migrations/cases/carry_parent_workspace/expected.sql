@@ -44,7 +44,10 @@ security definer
 set search_path = ''
 as $$
 begin
-  new.workspace_id := (select p.workspace_id from public.projects as p where p.id = new.project_id);
+  select p.workspace_id into new.workspace_id from public.projects as p where p.id = new.project_id;
+  if not found and new.project_id is not null then
+    raise foreign_key_violation using message = format('%s.project_id references no row of public.projects', tg_table_name);
+  end if;
   return new;
 end
 $$;

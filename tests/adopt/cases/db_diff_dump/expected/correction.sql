@@ -107,7 +107,10 @@ security definer
 set search_path = ''
 as $$
 begin
-  new.workspace_id := (select p.workspace_id from public.invoices as p where p.id = new.invoice_id);
+  select p.workspace_id into new.workspace_id from public.invoices as p where p.id = new.invoice_id;
+  if not found and new.invoice_id is not null then
+    raise foreign_key_violation using message = format('%s.invoice_id references no row of public.invoices', tg_table_name);
+  end if;
   return new;
 end
 $$;

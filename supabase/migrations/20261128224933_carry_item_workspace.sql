@@ -67,7 +67,10 @@ security definer
 set search_path = ''
 as $$
 begin
-  new.workspace_id := (select p.workspace_id from public.robot_jobs as p where p.id = new.job_id);
+  select p.workspace_id into new.workspace_id from public.robot_jobs as p where p.id = new.job_id;
+  if not found and new.job_id is not null then
+    raise foreign_key_violation using message = format('%s.job_id references no row of public.robot_jobs', tg_table_name);
+  end if;
   return new;
 end
 $$;

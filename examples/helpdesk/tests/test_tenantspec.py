@@ -1,0 +1,3 @@
+"""tenantspec's proof of this project's hand-written migrations (pip install "tenantspec[test]")."""
+
+from generator.testing.proof import *  # noqa: F403

@@ -1,0 +1,150 @@
+"""What the suite derives from a project model, checked without a database on every model
+in this repository: this app, the generator's edge case and the notes example."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from generator.access import declared_matrix, member_roles, persona_kinds
+from generator.load import load_project
+from generator.testing.expectations import AccessModel, State
+from generator.testing.intent import Intent, IntentError, load_intent
+from generator.testing.personas import WORKSPACES
+from generator.testing.probes import plan_probes
+from generator.testing.world import ROWS_PER_WORKSPACE, WorldError, build_world
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECTS = [ROOT, ROOT / "tests/generator/cases/render/edges", ROOT / "examples/notes"]
+INTENT = ROOT / "tests" / "access_intent.yaml"
+
+
+def declared_intent(project) -> Intent:
+    """The intent the specs declare, for projects that carry no intent file here."""
+    return Intent("(declared)", persona_kinds(project), declared_matrix(project))
+
+
+@pytest.fixture(params=PROJECTS, ids=lambda p: str(p.relative_to(ROOT)) or ".", scope="module")
+def project(request):
+    return load_project(request.param)
+
+
+def test_every_role_in_both_workspaces_and_every_pair_across_them(project):
+    world = build_world(project)
+    roles = member_roles(project)
+    for role, ws in itertools.product(roles, WORKSPACES):
+        assert world.persona(f"{role}_{ws}").memberships == ((ws, role),)
+    for first, second in itertools.product(roles, roles):
+        assert world.persona(f"{first}_A_{second}_B").memberships == (("A", first), ("B", second))
+    kinds = {p.db_role for p in world.personas.values()}
+    assert kinds == {"authenticated", "anon", "service_role"}
+    assert world.persona("outsider").memberships == ()
+    forged = [p for p in world.personas.values() if p.claimed_role]
+    assert forged and all(p.db_role == "authenticated" and p.claims()["role"] == "service_role" for p in forged)
+
+
+def test_rows_of_every_table_in_both_workspaces_with_valid_values(project):
+    world = build_world(project)
+    state = State(world)
+    for facts in world.spec_tables:
+        for ws in WORKSPACES:
+            rows = world.rows_in(facts.name, ws)
+            assert len(rows) == ROWS_PER_WORKSPACE, facts.name
+            for row in rows:
+                assert state.workspace_of(facts.name, row.values) == ws, (facts.name, row.tag)
+                for column in facts.required:
+                    assert row.values.get(column) is not None, (facts.name, column)
+                for column, allowed in facts.one_of.items():
+                    assert row.values.get(column) in (*allowed, None), (facts.name, column)
+                for ref in facts.ties:
+                    target = state.find(ref.target, ref.target_column, row.values.get(ref.column))
+                    if row.values.get(ref.column) is not None:
+                        assert target is not None and state.workspace_of(ref.target, target) == ws, \
+                            (facts.name, ref.column)
+        for unique in facts.unique_keys:
+            keys = [tuple(r.values.get(c) for c in unique.columns) for r in world.rows[facts.name]]
+            keys = [k for k in keys if None not in k]
+            assert len(keys) == len(set(keys)), (facts.name, unique.columns)
+
+
+def test_probes_cover_every_table_request_and_persona(project):
+    world = build_world(project)
+    probes = plan_probes(world, AccessModel(world, declared_intent(project)))
+    for facts in world.spec_tables:
+        for persona in world.personas.values():
+            mine = [p for p in probes if p.request.table == facts.name and p.request.persona == persona]
+            commands = {p.request.command for p in mine}
+            assert {"select", "insert", "update", "delete", "upsert"} <= commands
+            assert any(p.request.keys is None and p.request.command == "delete" for p in mine)
+            assert any("move" in p.request.what for p in mine) == bool(facts.workspace_column or facts.parent)
+            for ref in facts.ties:
+                assert any(ref.column in p.request.what and p.request.command == "insert" for p in mine)
+                assert any(ref.column in p.request.what and p.request.command == "update" for p in mine)
+            cells = {p.cell for p in mine if p.cell}
+            assert {c[1] for c in cells} == {"select", "insert", "update", "delete"}
+
+
+def test_no_expected_move_without_the_right_on_both_sides(project):
+    """A row moves (or a reference points) across workspaces only for a persona that may
+    update where the row is and write where it lands."""
+    world = build_world(project)
+    access = AccessModel(world, declared_intent(project))
+    for probe in plan_probes(world, access):
+        request = probe.request
+        if request.command != "update" or probe.expected.failed or request.persona.db_role != "authenticated":
+            continue
+        state = State(world)
+        for _, key in probe.expected.changed:
+            before = state.table(request.table).get(key) or next(
+                v for k, v in state.table(request.table).items() if k in (request.keys or (key,)))
+            after = probe.expected.after.table(request.table)[key]
+            source, target = state.workspace_of(request.table, before), state.workspace_of(request.table, after)
+            for ws in {source, target}:
+                assert access.passes(request.persona, request.table, "update", ws), (request.what, ws)
+
+
+def test_a_missing_intent_names_the_table_the_file_and_prints_an_entry(tmp_path):
+    project = load_project(ROOT)
+    data = YAML(typ="safe").load(INTENT.read_text())
+    missing = next(iter(data["tables"]))
+    del data["tables"][missing]
+    path = tmp_path / "access_intent.yaml"
+    YAML().dump(data, path)
+    tables = {name: table.source for name, table in project.tables.items()}
+    with pytest.raises(IntentError) as error:
+        load_intent(path, "tests/access_intent.yaml", persona_kinds(project), tables, declared_matrix(project))
+    message = str(error.value)
+    assert f"no intent for table '{missing}' ({project.tables[missing].source})" in message
+    assert message.startswith("tests/access_intent.yaml")
+    entry = YAML(typ="safe").load(message.split("\n\n", 1)[1])
+    assert set(entry[missing]) == {"select", "insert", "update", "delete"}
+    assert list(entry[missing]["select"]) == list(persona_kinds(project))
+
+
+def test_intent_for_a_table_without_spec_fails_with_its_line(tmp_path):
+    project = load_project(ROOT)
+    path = tmp_path / "access_intent.yaml"
+    path.write_text(INTENT.read_text() + "\n  invoices:\n    select: {}\n")
+    tables = {name: table.source for name, table in project.tables.items()}
+    with pytest.raises(IntentError, match=r"access_intent.yaml:\d+: intent for table 'invoices', which the "
+                                          r"project does not define"):
+        load_intent(path, "access_intent.yaml", persona_kinds(project), tables)
+
+
+def test_intent_columns_follow_the_project_roles(tmp_path):
+    project = load_project(ROOT / "examples/notes")
+    tables = {name: table.source for name, table in project.tables.items()}
+    with pytest.raises(IntentError, match=r"persona_kinds must be \[editor, viewer, other_member"):
+        load_intent(INTENT, "access_intent.yaml", persona_kinds(project), tables)
+
+
+def test_a_seed_placeholder_that_does_not_exist_is_reported(tmp_path):
+    shutil.copytree(ROOT / "schema", tmp_path / "schema")
+    project_file = tmp_path / "schema" / "project.yaml"
+    project_file.write_text(project_file.read_text().replace('slug: "{label}"', 'slug: "{slug}"'))
+    with pytest.raises(WorldError, match=r"seed\.slug: unknown placeholder \{slug\}"):
+        build_world(load_project(tmp_path))
