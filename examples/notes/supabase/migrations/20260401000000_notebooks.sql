@@ -120,7 +120,10 @@ security definer
 set search_path = ''
 as $$
 begin
-  new.organization_id := (select p.organization_id from public.notebooks as p where p.id = new.notebook_id);
+  select p.organization_id into new.organization_id from public.notebooks as p where p.id = new.notebook_id;
+  if not found and new.notebook_id is not null then
+    raise foreign_key_violation using message = format('%s.notebook_id references no row of public.notebooks', tg_table_name);
+  end if;
   return new;
 end
 $$;
