@@ -34,7 +34,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pglast
@@ -42,6 +42,15 @@ from pglast import ast, enums
 from pglast.stream import RawStream
 from pglast.visitors import Visitor
 from psycopg.conninfo import make_conninfo
+
+from generator.catalog.access import AccessReader, TenantModel, Truth, personas
+from generator.catalog.expression import conjuncts
+from generator.catalog.fingerprint import fingerprint
+from generator.catalog.nodes import column_ref_name
+from generator.catalog.replay import SchemaState, replay
+from generator.catalog.source import parse_file
+from generator.errors import TenantspecError
+from generator.load import load_project
 
 # Everything but the random sequences (the slowest part, and a mutant's probes fail first).
 DEFAULT_TESTS = ["-k", "not random_requests"]
@@ -56,6 +65,7 @@ class Mutant:
     name: str
     file: str  # the migration file it changes
     text: str  # the file's mutated text
+    equivalent: str = ""  # why no test can tell it from the original, when none can
 
 
 @dataclass(frozen=True)
@@ -391,15 +401,79 @@ def _attribute(name: str, value):
     return mutate
 
 
+def chain_state(files: dict[str, bytes], mutated: Mutant | None = None) -> SchemaState:
+    """The schema the folder's files build, replayed; with ``mutated``'s file in place of its own."""
+    parsed = []
+    for name in sorted(files):
+        text = mutated.text if mutated is not None and mutated.file == name else files[name].decode()
+        parsed += parse_file(name, text)
+    return replay(parsed)
+
+
+def guarded_columns(state: SchemaState) -> dict[tuple[str, str], set[str]]:
+    """Columns a BEFORE UPDATE row trigger keeps fixed (``when (old.c is distinct from new.c)``),
+    by table: the generated guard of a row's workspace."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for key, table in state.tables.items():
+        for trigger in table.triggers.values():
+            when = trigger.when
+            if trigger.timing == "before" and trigger.events == ("update",) and trigger.for_each_row \
+                    and isinstance(when, ast.A_Expr) and when.kind == enums.A_Expr_Kind.AEXPR_DISTINCT:
+                sides = [column_ref_name(side) for side in (when.lexpr, when.rexpr)
+                         if isinstance(side, ast.ColumnRef)]
+                if len(sides) == 2 and {q for q, _ in sides} == {"old", "new"} and sides[0][1] == sides[1][1]:
+                    found.setdefault(key, set()).add(sides[0][1])
+    return found
+
+
+def equivalence(mutant: Mutant, statement: Statement | None, original: tuple, files: dict[str, bytes],
+                guarded: dict, reader) -> str:
+    """Why ``mutant`` cannot be told from the original by any request, or "" when it can:
+
+    - the later migrations undo it (the folder ends in the same schema), or
+    - it only weakens the WITH CHECK of an UPDATE policy on a table whose workspace a trigger
+      keeps fixed, leaving the same-workspace ties in place, in a way the USING already
+      implies: the new row is in the old row's workspace, which USING admitted.
+    """
+    if fingerprint(chain_state(files, mutant)) == original:
+        return "the later migrations undo it: the folder ends in the same schema"
+    node = statement.node if statement is not None else None
+    if reader is None or not isinstance(node, ast.CreatePolicyStmt) or node.cmd_name not in ("update", "all"):
+        return ""
+    key = (node.table.schemaname or "public", node.table.relname)
+    fixed = guarded.get(key, set())
+    mutated = next((n for n in parse_sql_nodes(mutant.text) if isinstance(n, ast.CreatePolicyStmt)
+                    and n.policy_name == node.policy_name), None)
+    if not fixed or mutated is None or mutated.qual != node.qual or mutated.roles != node.roles:
+        return ""
+    ties = lambda e: [part for part in conjuncts(e) if _relations(part)] if e is not None else []  # noqa: E731
+    if ties(mutated.with_check) != ties(node.with_check):
+        return ""
+    table = reader.state.tables.get(key)
+    if table is None or reader.workspace_column(key) not in fixed:
+        return ""
+    for persona in reader_personas(reader):
+        using = reader.truth(node.qual, reader.row_scope(table), persona)
+        check = reader.truth(mutated.with_check, reader.row_scope(table), persona) \
+            if mutated.with_check is not None else Truth(True)
+        if using.value is True and check.value is not True:
+            return ""
+    return (f"{reader.workspace_column(key)} cannot change (a trigger keeps it), so this WITH CHECK holds "
+            "wherever the USING did")
+
+
 def catalogue(folder: Path) -> list[Mutant]:
-    """Every single-change mutant of the folder, without duplicates."""
+    """Every single-change mutant of the folder, without duplicates; the ones no request can
+    tell from the original carry the reason (``equivalent``)."""
     files, statements = read_statements(folder)
     mutants: list[Mutant] = []
+    origins = []
     for s in statements:
         helpers = _helpers(statements, s)
         for description, mutate in [*policy_mutations(s, helpers), *grant_mutations(s), *table_mutations(s)]:
             mutants.append(Mutant(" ".join(description.split()), s.file,
                                   _replace(files, s, mutate(_fresh(files, s)))))
+            origins.append((mutants[-1], s))
     mutants += grants_added(files, statements)
     unique, seen = [], {files[m.file].decode() for m in mutants}
     for mutant in mutants:
@@ -407,7 +481,30 @@ def catalogue(folder: Path) -> list[Mutant]:
         if digest not in seen and mutant.text != files[mutant.file].decode():
             seen.add(digest)
             unique.append(mutant)
-    return unique
+    state = chain_state(files)
+    original, guarded, reader = fingerprint(state), guarded_columns(state), access_reader(folder, state)
+    by_mutant = {id(m): s for m, s in origins}
+    return [replace(m, equivalent=equivalence(m, by_mutant.get(id(m)), original, files, guarded, reader))
+            for m in unique]
+
+
+def access_reader(folder: Path, state: SchemaState):
+    """A reader of the folder's policies for its project's tenancy, when the project has specs."""
+    root = folder.resolve().parent.parent
+    if not (root / "schema" / "project.yaml").is_file():
+        return None
+    try:
+        return AccessReader(state, TenantModel.of(load_project(root)))
+    except TenantspecError:
+        return None
+
+
+def reader_personas(reader) -> list:
+    return [p for p in personas(reader.tenancy) if p.db_role == "authenticated"]
+
+
+def parse_sql_nodes(text: str) -> list:
+    return [raw.stmt for raw in pglast.parse_sql(text)]
 
 
 # -- running -----------------------------------------------------------------------------------
@@ -472,8 +569,11 @@ def main(argv: list[str] | None = None) -> int:
     mutants = [m for m in mutants if args.only in m.name]
     if args.list:
         for mutant in mutants:
-            print(f"{mutant.file}: {mutant.name}")
+            print(f"{mutant.file}: {mutant.name}" + (f" (equivalent: {mutant.equivalent})" if mutant.equivalent else ""))
         return 0
+    for mutant in (m for m in mutants if m.equivalent):
+        print(f"  left out  {mutant.file}: {mutant.name}\n            equivalent: {mutant.equivalent}")
+    mutants = [m for m in mutants if not m.equivalent]
     pytest_args = args.pytest_args or DEFAULT_TESTS
     return _run(source, mutants, pytest_args, args.jobs)
 

@@ -44,7 +44,8 @@ revoke execute on function internal.writer_workspace_ids() from public, anon;
 grant execute on function internal.writer_workspace_ids() to authenticated;
 
 -- The workspace of a row does not change through the API: its references were checked
--- against the old one. (A foreign key's cascade runs as the table's owner and passes.)
+-- against the old one. (A foreign key's cascade runs as the table's owner and passes.) It
+-- runs as the caller and only as a trigger, so EXECUTE stays as PostgreSQL sets it.
 create or replace function internal.refuse_workspace_move()
 returns trigger
 language plpgsql
@@ -59,8 +60,6 @@ begin
   return new;
 end
 $$;
-
-revoke execute on function internal.refuse_workspace_move() from public, anon, authenticated;
 
 -- notebooks: A named collection of an organization's notes.
 create table public.notebooks (

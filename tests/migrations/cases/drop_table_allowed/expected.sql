@@ -7,7 +7,7 @@
 set local lock_timeout = '5s';
 --
 -- Destructive, allowed with --allow-destructive:
---   supabase/migrations/20260301090000_base.sql:137:1: drops table public.tasks and every row in it (its spec schema/tasks.yaml is gone)
+--   supabase/migrations/20260301090000_base.sql:136:1: drops table public.tasks and every row in it (its spec schema/tasks.yaml is gone)
 
 -- drop table tasks (its spec is gone)
 -- destructive: drops table public.tasks and every row in it (its spec schema/tasks.yaml is gone)

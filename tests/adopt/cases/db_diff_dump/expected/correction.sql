@@ -81,7 +81,8 @@ revoke execute on function private.admin_workspace_ids() from public, anon;
 grant execute on function private.admin_workspace_ids() to authenticated;
 
 -- The workspace of a row does not change through the API: its references were checked
--- against the old one. (A foreign key's cascade runs as the table's owner and passes.)
+-- against the old one. (A foreign key's cascade runs as the table's owner and passes.) It
+-- runs as the caller and only as a trigger, so EXECUTE stays as PostgreSQL sets it.
 create or replace function private.refuse_workspace_move()
 returns trigger
 language plpgsql
@@ -96,8 +97,6 @@ begin
   return new;
 end
 $$;
-
-revoke execute on function private.refuse_workspace_move() from public, anon, authenticated;
 
 -- fills invoice_lines.workspace_id with the workspace of its invoices row: whatever a write sends, the row's workspace is its parent's
 create or replace function private.invoice_lines_carry_workspace_id()

@@ -41,7 +41,8 @@ alter table public.robot_job_items drop constraint robot_job_items_workspace_id_
 
 -- helpers: private.refuse_workspace_move() created, private.robot_job_items_carry_workspace_id() created
 -- The workspace of a row does not change through the API: its references were checked
--- against the old one. (A foreign key's cascade runs as the table's owner and passes.)
+-- against the old one. (A foreign key's cascade runs as the table's owner and passes.) It
+-- runs as the caller and only as a trigger, so EXECUTE stays as PostgreSQL sets it.
 create or replace function private.refuse_workspace_move()
 returns trigger
 language plpgsql
@@ -56,8 +57,6 @@ begin
   return new;
 end
 $$;
-
-revoke execute on function private.refuse_workspace_move() from public, anon, authenticated;
 
 -- fills robot_job_items.workspace_id with the workspace of its robot_jobs row: whatever a write sends, the row's workspace is its parent's
 create or replace function private.robot_job_items_carry_workspace_id()
