@@ -12,8 +12,9 @@ a generator strategy are compared, catalog against catalog, with what the genera
 for it. Then each scenario loads its data into the test suite's PostgreSQL (embedded unless
 DATABASE_URL or TENANTSPEC_DB say otherwise), gives each shape its own copy, proves the
 shapes let the same users see and write the same rows, runs an agent's requests under every
-shape and without RLS, interleaved round by round. Prints a table per scenario and the goals
-met, writes bench/results/rls-<date>.json and, with matplotlib, a plot.
+shape and without RLS, interleaved round by round, and (even scenario) times the item's
+workspace triggers per row. Prints a table per scenario and the goals met, writes
+bench/results/rls-<date>.json and, with matplotlib, a plot.
 
     .venv/bin/python bench/rls.py                       # both scenarios, about 12 minutes
     .venv/bin/python bench/rls.py --quick               # a tenth of the data, to try things
@@ -43,6 +44,7 @@ from generator.testing.database import (
 from generator.testing.impersonate import Impersonator
 from generator.testing.server import ServerConfig, ServerError, start_server
 from generator.testing.supabase import create_probe_login, drop_probe_login, install_roles
+import rls_triggers
 from rls_checks import ShapeMismatch, check_shapes, read_fixture
 from rls_data import (
     DATA_SETS,
@@ -110,7 +112,8 @@ def prepare(server, probe, data: DataSet, shapes: tuple[Shape, ...]) -> tuple[
         dict, list[Persona], dict[str, TestDatabase]]:
     """One loaded database per schema (the generated one, and each change of it the shapes
     need); the other shapes of a schema get file copies of it; then each shape's helpers and
-    policies."""
+    policies. With ``data.measure_triggers``, also a file copy of the generated database
+    without the item's workspace triggers."""
     load: dict = {"templates": {}, "clone_seconds": 0.0}
     databases: dict[str, TestDatabase] = {}
     try:
@@ -122,6 +125,8 @@ def prepare(server, probe, data: DataSet, shapes: tuple[Shape, ...]) -> tuple[
             )
             load["templates"][schema.name]["total_seconds"] = time.perf_counter() - started
             owners = [shape.name for shape in shapes if shape.schema.name == schema.name]
+            if data.measure_triggers and schema.name == base_shape(shapes).schema.name:
+                owners.append(rls_triggers.DATABASE)
             started = time.perf_counter()
             for name in owners[1:]:
                 databases[name] = clone_database(loaded, prefix=f"tenantspec_bench_{name}")
@@ -131,6 +136,11 @@ def prepare(server, probe, data: DataSet, shapes: tuple[Shape, ...]) -> tuple[
             with databases[shape.name].connect_admin(autocommit=True) as conn:
                 with conn.transaction():
                     for statement in shape.policy_statements():
+                        conn.execute(statement)
+        if rls_triggers.DATABASE in databases:
+            with databases[rls_triggers.DATABASE].connect_admin(autocommit=True) as conn:
+                with conn.transaction():
+                    for statement in rls_triggers.DROP_TRIGGERS:
                         conn.execute(statement)
         with databases[base_shape(shapes).name].connect_admin(autocommit=True) as conn:
             personas = choose_personas(conn, data)
@@ -303,6 +313,9 @@ def run_scenario(server, probe, data: DataSet, args: argparse.Namespace) -> Scen
         run_phase(session, personas, writes, writes=True)
         keep_plans(session, personas, queries)
         measure_seconds = time.perf_counter() - started
+        triggers = None
+        if data.measure_triggers:
+            triggers = measure_triggers(databases, apis, base_shape(shapes).name, personas, args)
     finally:
         for api in apis.values():
             api.close()
@@ -311,7 +324,40 @@ def run_scenario(server, probe, data: DataSet, args: argparse.Namespace) -> Scen
     return ScenarioResult(
         data=data, personas=personas, queries=queries, variants=variants, shapes=shapes,
         cells=session.cells, load=load, checks=checks, measure_seconds=measure_seconds,
+        triggers=triggers,
     )
+
+
+def measure_triggers(databases: dict[str, TestDatabase], apis: dict[str, Impersonator],
+                     generated: str, personas: list[Persona], args: argparse.Namespace) -> dict:
+    """The item's workspace triggers per row: the generated database against its copy
+    without them, as service_role, three times the rounds (the requests are short)."""
+    persona = max(personas, key=lambda p: p.jobs)
+    variants = rls_triggers.variants(generated)
+    log(f"  measuring the workspace triggers: {len(rls_triggers.QUERIES)} requests x "
+        f"{len(variants)} variants, {3 * args.rounds} rounds")
+    started = time.perf_counter()
+    session = Session(databases, apis, variants, 3 * args.rounds, args.cell_budget)
+    run_phase(session, [persona], list(rls_triggers.QUERIES), writes=True)
+    keep_plans(session, [persona], list(rls_triggers.QUERIES))
+    rows = rls_triggers.summary(session.cells, persona.tenant)
+    return {
+        "tenant": persona.tenant,
+        "rounds": session.rounds,
+        "seconds": time.perf_counter() - started,
+        "dropped": list(rls_triggers.DROP_TRIGGERS),
+        "summary": rows,
+        "text": rls_triggers.format_summary(rows),
+        "cells": {
+            f"{query}/{variant}": {
+                "sql": cell.statement,
+                "rows": cell.outcome.rows if cell.outcome else None,
+                "planned_and_executed_ms": cell.planned_and_executed_ms,
+                "plan": cell.plan_text,
+            }
+            for (_, query, variant), cell in session.cells.items()
+        },
+    }
 
 
 def server_settings(server) -> dict[str, str]:
@@ -368,6 +414,9 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(format_goals(result))
         print()
+        if result.triggers:
+            print(result.triggers["text"])
+            print()
     print(
         "ms: planning plus execution (EXPLAIN (ANALYZE, TIMING OFF) Planning Time + Execution "
         "Time), median over n runs; a shape's figure is what it adds to the no-RLS request "

@@ -47,6 +47,7 @@ class ScenarioResult:
     load: dict
     checks: dict
     measure_seconds: float
+    triggers: dict | None = None  # the workspace triggers' cost per row (rls.measure_triggers)
 
     @property
     def skewed(self) -> bool:
@@ -259,6 +260,7 @@ def scenario_document(result: ScenarioResult) -> dict:
         "table": format_table(result),
         "goals_text": format_goals(result),
         "goals": [asdict(verdict) for verdict in result.verdicts()],
+        "triggers": result.triggers,
         "results": [
             {
                 "tenant": persona.tenant,
