@@ -87,9 +87,9 @@ def plot_document(document: dict, out: Path) -> Path | None:
                   frameon=False)
     figure.suptitle(
         "Skewed scenario: what each policy shape adds to a request over no RLS on the generated "
-        f"schema (planning + execution, median); dashed: the goal (+{GOAL_MS:g} ms, or "
+        f"schema\n(planning + execution, median); dashed: the goal (+{GOAL_MS:g} ms, or "
         f"{GOAL_RATIO:g}x)", fontsize=11)
-    figure.tight_layout(rect=(0, 0.04, 1, 0.97))
+    figure.tight_layout(rect=(0, 0.04, 1, 0.96))
     figure.savefig(out, dpi=110)
     plt.close(figure)
     return out
