@@ -6,11 +6,15 @@ Two scenarios (see docs/bench.md):
 - skewed: three "whales" of 1k, 10k and 100k jobs (10 items each) beside 200 small
   workspaces, so one run shows how a request's cost grows with the tenant.
 
-Each scenario loads its data into the test suite's PostgreSQL (embedded unless DATABASE_URL
-or TENANTSPEC_DB say otherwise), gives each candidate policy shape its own copy, proves the
-shapes let the same users see and write the same rows, then runs an agent's requests under
-every shape and without RLS, interleaved round by round. Prints a table per scenario and the
-goals met, writes bench/results/rls-<date>.json and, with matplotlib, a plot.
+The migrations generate shape (d), the item carrying its job's workspace_id; every other
+shape is a change of the generated database (rls_shapes.py). First the shapes that stand for
+a generator strategy are compared, catalog against catalog, with what the generator emits
+for it. Then each scenario loads its data into the test suite's PostgreSQL (embedded unless
+DATABASE_URL or TENANTSPEC_DB say otherwise), gives each shape its own copy, proves the
+shapes let the same users see and write the same rows, runs an agent's requests under every
+shape and without RLS, interleaved round by round, and (even scenario) times the item's
+workspace triggers per row. Prints a table per scenario and the goals met, writes
+bench/results/rls-<date>.json and, with matplotlib, a plot.
 
     .venv/bin/python bench/rls.py                       # both scenarios, about 12 minutes
     .venv/bin/python bench/rls.py --quick               # a tenth of the data, to try things
@@ -40,6 +44,7 @@ from generator.testing.database import (
 from generator.testing.impersonate import Impersonator
 from generator.testing.server import ServerConfig, ServerError, start_server
 from generator.testing.supabase import create_probe_login, drop_probe_login, install_roles
+import rls_triggers
 from rls_checks import ShapeMismatch, check_shapes, read_fixture
 from rls_data import (
     DATA_SETS,
@@ -53,7 +58,8 @@ from rls_data import (
 from rls_measure import Cell, TimedOut, explain_text, run_explain, run_plain
 from rls_queries import Query, bind, queries_for
 from rls_report import ScenarioResult, format_goals, format_table, scenario_document, write_json
-from rls_shapes import PAGE_INDEXES, SHAPES, Shape
+from rls_shapes import PAGE_INDEXES, SHAPES, Shape, base_shape, schemas_of
+from rls_strategies import check_strategies
 from rls_variants import Variant, variants_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,8 +88,8 @@ def migration_source() -> MigrationSource:
 
 def build_loaded_template(server, probe, data: DataSet, schema: tuple[str, ...]) -> tuple[
         TestDatabase, dict]:
-    """Migrate a template, apply the page index and a shape's schema change, load the data
-    (through the shape's triggers and constraints), vacuum and analyze."""
+    """Migrate a template, apply the page index and a schema's change, load the data
+    (through the schema's triggers and constraints), vacuum and analyze."""
     seconds: dict[str, float] = {}
 
     def seed(conn) -> None:
@@ -104,34 +110,39 @@ def build_loaded_template(server, probe, data: DataSet, schema: tuple[str, ...])
 
 def prepare(server, probe, data: DataSet, shapes: tuple[Shape, ...]) -> tuple[
         dict, list[Persona], dict[str, TestDatabase]]:
-    """One loaded database per schema (the generated one, and each shape that changes it);
-    the other shapes of a schema get file copies of it; then each shape's policies."""
+    """One loaded database per schema (the generated one, and each change of it the shapes
+    need); the other shapes of a schema get file copies of it; then each shape's helpers and
+    policies. With ``data.measure_triggers``, also a file copy of the generated database
+    without the item's workspace triggers."""
     load: dict = {"templates": {}, "clone_seconds": 0.0}
     databases: dict[str, TestDatabase] = {}
-    schemas = {"generated": ()} | {shape.name: shape.schema for shape in shapes if shape.own_schema}
     try:
-        for schema_name, schema in schemas.items():
-            log(f"  loading {data.items:,} items into the {schema_name} schema ...")
+        for schema in schemas_of(shapes):
+            log(f"  loading {data.items:,} items into the {schema.label} schema ...")
             started = time.perf_counter()
-            loaded, load["templates"][schema_name] = build_loaded_template(
-                server, probe, data, schema
+            loaded, load["templates"][schema.name] = build_loaded_template(
+                server, probe, data, schema.statements
             )
-            load["templates"][schema_name]["total_seconds"] = time.perf_counter() - started
-            owners = [shape for shape in shapes
-                      if (shape.name if shape.own_schema else "generated") == schema_name]
+            load["templates"][schema.name]["total_seconds"] = time.perf_counter() - started
+            owners = [shape.name for shape in shapes if shape.schema.name == schema.name]
+            if data.measure_triggers and schema.name == base_shape(shapes).schema.name:
+                owners.append(rls_triggers.DATABASE)
             started = time.perf_counter()
-            for shape in owners[1:]:
-                databases[shape.name] = clone_database(
-                    loaded, prefix=f"tenantspec_bench_{shape.name}"
-                )
+            for name in owners[1:]:
+                databases[name] = clone_database(loaded, prefix=f"tenantspec_bench_{name}")
             load["clone_seconds"] += time.perf_counter() - started
-            databases[owners[0].name] = loaded
+            databases[owners[0]] = loaded
         for shape in shapes:
             with databases[shape.name].connect_admin(autocommit=True) as conn:
                 with conn.transaction():
                     for statement in shape.policy_statements():
                         conn.execute(statement)
-        with databases[shapes[0].name].connect_admin(autocommit=True) as conn:
+        if rls_triggers.DATABASE in databases:
+            with databases[rls_triggers.DATABASE].connect_admin(autocommit=True) as conn:
+                with conn.transaction():
+                    for statement in rls_triggers.DROP_TRIGGERS:
+                        conn.execute(statement)
+        with databases[base_shape(shapes).name].connect_admin(autocommit=True) as conn:
             personas = choose_personas(conn, data)
     except BaseException:
         for database in databases.values():
@@ -158,16 +169,17 @@ class Session:
 
     def request(self, persona: Persona, query: Query, variant: Variant):
         """(api, role, claims, statement) for one query under one variant."""
-        text = query.as_service if variant.uses_service_sql else query.as_user
+        text = query.service_text(variant.carried) if variant.uses_service_sql else query.as_user
         return (self.apis[variant.database], variant.role, variant.claims(persona),
                 bind(text, persona))
 
     def vacuum_items(self) -> None:
         """Clear the dead row versions rolled-back writes leave in robot_job_items and its
-        indexes, in every database. Without it every write round walks more dead index
-        entries than the one before. INDEX_CLEANUP ON: VACUUM otherwise skips the indexes
-        when few pages are affected."""
-        for database in self.databases.values():
+        indexes, in every database the variants use. Without it every write round walks more
+        dead index entries than the one before. INDEX_CLEANUP ON: VACUUM otherwise skips the
+        indexes when few pages are affected."""
+        for name in dict.fromkeys(variant.database for variant in self.variants):
+            database = self.databases[name]
             with database.connect_admin(autocommit=True) as conn:
                 conn.execute("vacuum (index_cleanup on) public.robot_job_items")
 
@@ -220,7 +232,7 @@ def warm_up(session: Session, persona: Persona, query: Query) -> None:
     }
     if len(set(outcomes.values())) != 1:
         raise RowMismatch(f"{persona.tenant}/{query.name}: the variants disagree: {outcomes}")
-    if outcomes["no_rls"].rows == 0:
+    if outcomes[session.variants[0].name].rows == 0:
         raise RowMismatch(f"{persona.tenant}/{query.name}: no rows; the persona sees nothing")
 
 
@@ -282,10 +294,11 @@ def run_scenario(server, probe, data: DataSet, args: argparse.Namespace) -> Scen
             apis[name].conn.commit()
         log("  checking that every shape lets the same users see and write the same rows ...")
         started = time.perf_counter()
-        with databases[shapes[0].name].connect_admin(autocommit=True) as conn:
+        with databases[base_shape(shapes).name].connect_admin(autocommit=True) as conn:
             fixtures = [read_fixture(conn, persona) for persona in personas]
             checks = check_shapes(
-                conn, apis, {shape.name for shape in shapes if shape.own_schema}, fixtures
+                conn, {shape.name: apis[shape.name] for shape in shapes},
+                {shape.name for shape in shapes if shape.schema.carried}, fixtures,
             )
         checks["seconds"] = time.perf_counter() - started
         session = Session(databases, apis, variants, args.rounds, args.cell_budget)
@@ -300,6 +313,9 @@ def run_scenario(server, probe, data: DataSet, args: argparse.Namespace) -> Scen
         run_phase(session, personas, writes, writes=True)
         keep_plans(session, personas, queries)
         measure_seconds = time.perf_counter() - started
+        triggers = None
+        if data.measure_triggers:
+            triggers = measure_triggers(databases, apis, base_shape(shapes).name, personas, args)
     finally:
         for api in apis.values():
             api.close()
@@ -308,7 +324,40 @@ def run_scenario(server, probe, data: DataSet, args: argparse.Namespace) -> Scen
     return ScenarioResult(
         data=data, personas=personas, queries=queries, variants=variants, shapes=shapes,
         cells=session.cells, load=load, checks=checks, measure_seconds=measure_seconds,
+        triggers=triggers,
     )
+
+
+def measure_triggers(databases: dict[str, TestDatabase], apis: dict[str, Impersonator],
+                     generated: str, personas: list[Persona], args: argparse.Namespace) -> dict:
+    """The item's workspace triggers per row: the generated database against its copy
+    without them, as service_role, three times the rounds (the requests are short)."""
+    persona = max(personas, key=lambda p: p.jobs)
+    variants = rls_triggers.variants(generated)
+    log(f"  measuring the workspace triggers: {len(rls_triggers.QUERIES)} requests x "
+        f"{len(variants)} variants, {3 * args.rounds} rounds")
+    started = time.perf_counter()
+    session = Session(databases, apis, variants, 3 * args.rounds, args.cell_budget)
+    run_phase(session, [persona], list(rls_triggers.QUERIES), writes=True)
+    keep_plans(session, [persona], list(rls_triggers.QUERIES))
+    rows = rls_triggers.summary(session.cells, persona.tenant)
+    return {
+        "tenant": persona.tenant,
+        "rounds": session.rounds,
+        "seconds": time.perf_counter() - started,
+        "dropped": list(rls_triggers.DROP_TRIGGERS),
+        "summary": rows,
+        "text": rls_triggers.format_summary(rows),
+        "cells": {
+            f"{query}/{variant}": {
+                "sql": cell.statement,
+                "rows": cell.outcome.rows if cell.outcome else None,
+                "planned_and_executed_ms": cell.planned_and_executed_ms,
+                "plan": cell.plan_text,
+            }
+            for (_, query, variant), cell in session.cells.items()
+        },
+    }
 
 
 def server_settings(server) -> dict[str, str]:
@@ -349,6 +398,9 @@ def run(args: argparse.Namespace) -> int:
             probe = create_probe_login(conn, created)
         try:
             settings = server_settings(server)
+            log("checking the shapes that stand for a generator strategy ...")
+            strategies = check_strategies(server, PRIVILEGE_REGIME, probe, ROOT,
+                                          migration_source(), SHAPES, log)
             for name in args.scenarios:
                 results.append(run_scenario(server, probe, DATA_SETS[name](args.quick), args))
         finally:
@@ -362,6 +414,9 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(format_goals(result))
         print()
+        if result.triggers:
+            print(result.triggers["text"])
+            print()
     print(
         "ms: planning plus execution (EXPLAIN (ANALYZE, TIMING OFF) Planning Time + Execution "
         "Time), median over n runs; a shape's figure is what it adds to the no-RLS request "
@@ -386,6 +441,7 @@ def run(args: argparse.Namespace) -> int:
         "privilege_regime": PRIVILEGE_REGIME,
         "git": git_state(),
         "page_indexes": list(PAGE_INDEXES),
+        "strategy_checks": strategies,
         "total_seconds": total,
         "scenarios": {result.data.name: scenario_document(result) for result in results},
     }

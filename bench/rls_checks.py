@@ -6,10 +6,12 @@ Two checks per shape, on its own copy of the data:
   jobs (every workspace's newest job) the policies let them see, by count and digest, must
   equal what the memberships say, read as the owner;
 - writes: a fixed list of probes (own and foreign jobs, orders and items, an agent of two
-  workspaces mixing them, anon) must end the same way (rows affected, or the SQLSTATE)
-  under every shape, and as the intent says. One probe differs on purpose: moving a job
-  that has items to another workspace succeeds today and is refused where the items carry
-  the workspace.
+  workspaces mixing them, anon, service_role) must end the same way (rows affected, or the
+  SQLSTATE) under every shape, and as the intent says. One probe differs on purpose: an agent
+  of two workspaces moving an item to a job of the other workspace (with an order of that
+  workspace) succeeds where the item reaches its workspace through the job, and is refused
+  where the item carries a workspace of its own, which the generated keep-workspace trigger
+  fixes.
 
 Any difference raises ShapeMismatch: timings of policies that decide differently compare
 nothing.
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from generator.testing.impersonate import ANON_CLAIMS, Impersonator
+from generator.testing.impersonate import ANON_CLAIMS, SERVICE_ROLE_CLAIMS, Impersonator
 from rls_data import Persona
 from rls_variants import user_claims
 
@@ -36,7 +38,7 @@ class ShapeMismatch(RuntimeError):
 @dataclass(frozen=True)
 class Probe:
     name: str
-    who: str  # "agent", "two" (agent of two workspaces) or "anon"
+    who: str  # "agent", "two" (agent of two workspaces), "anon" or "service"
     statement: str
     expected: str  # "rows:<n>" or "error:<sqlstate>"
     carried_only: bool = False
@@ -138,14 +140,22 @@ def probes(f: Fixture) -> list[Probe]:
               insert(f.second_job_id, own_order), "error:42501"),
         Probe("two workspaces: move item, keep its order", "two",
               update(own_item, f"job_id = {_lit(f.second_job_id)}"), "error:42501"),
+        # An item whose workspace is its own column is fixed in it (the keep-workspace
+        # trigger, 42501); one that reaches it through the job follows the job it is moved to.
         Probe("two workspaces: move item with an order of the new job's workspace", "two",
               update(own_item, f"job_id = {_lit(f.second_job_id)},"
-                               f" order_id = {_lit(f.second_order_id)}"), "rows:1"),
-        # Issue 9's drift: a member of both workspaces moves a job that has items. The
-        # composite foreign key refuses it where the items carry the workspace.
+                               f" order_id = {_lit(f.second_order_id)}"), "rows:1",
+              expected_carried="error:42501"),
+        Probe("move own item to another own job", "agent",
+              update(own_item, f"job_id = {_lit(own_job)}"), "rows:1"),
+        # Issue 9's drift: moving a job that has items. robot_jobs' keep-workspace trigger
+        # refuses any API role a change of a job's workspace, under every shape.
         Probe("two workspaces: move a job with items to the other", "two",
               f"update public.robot_jobs set workspace_id = {_lit(f.two_workspace_ids[1])}"
-              f" where id = {_lit(p.read_job_id)}", "rows:1", expected_carried="error:23503"),
+              f" where id = {_lit(p.read_job_id)}", "error:42501"),
+        Probe("service_role: move a job with items to another workspace", "service",
+              f"update public.robot_jobs set workspace_id = {_lit(p.other_workspace_id)}"
+              f" where id = {_lit(p.read_job_id)}", "error:42501"),
         Probe("anon reads items", "anon", "select 1 from public.robot_job_items limit 1",
               "error:42501"),
         # Only where the item carries the workspace: it is the parent's whatever is sent.
@@ -155,9 +165,11 @@ def probes(f: Fixture) -> list[Probe]:
         Probe("carried: a sent workspace is overwritten", "agent",
               insert(own_job, own_order, extra=str(p.other_workspace_id)) + " " + items_workspace,
               "rows:1 value:1", carried_only=True),
-        Probe("carried: moving an item moves its workspace", "two",
-              update(own_item, f"job_id = {_lit(f.second_job_id)},"
-                               f" order_id = {_lit(f.second_order_id)}") + " " + items_workspace,
+        Probe("carried: an update sending another workspace is overwritten", "agent",
+              update(own_item, f"workspace_id = {_lit(p.other_workspace_id)}") + " "
+              + items_workspace, "rows:1 value:1", carried_only=True),
+        Probe("carried: moving an item to another job of its workspace", "agent",
+              update(own_item, f"job_id = {_lit(own_job)}") + " " + items_workspace,
               "rows:1 value:1", carried_only=True),
     ]
 
@@ -169,6 +181,8 @@ def _lit(value) -> str:
 def _identity(f: Fixture, who: str) -> tuple[str, Mapping]:
     if who == "anon":
         return "anon", ANON_CLAIMS
+    if who == "service":
+        return "service_role", SERVICE_ROLE_CLAIMS
     if who == "two":
         return "authenticated", user_claims(f.two_user_id, f.two_email)
     return "authenticated", user_claims(f.persona.user_id, f.persona.email)

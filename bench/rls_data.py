@@ -45,6 +45,7 @@ class DataSet:
     name: str
     tenants: tuple[Tenants, ...]
     update_rows: int  # rows the update request changes (the insert adds one job's worth)
+    measure_triggers: bool = False  # also time the item's workspace triggers per row
 
     @property
     def workspaces(self) -> int:
@@ -82,6 +83,7 @@ class DataSet:
             "jobs": self.jobs,
             "items": self.items,
             "update_rows": self.update_rows,
+            "measure_triggers": self.measure_triggers,
             "tenants": [vars(group) for group in self.tenants],
         }
 
@@ -90,7 +92,8 @@ def even(quick: bool) -> DataSet:
     """Issue 5's data set: 1,000 workspaces x 10 jobs x 100 items (a tenth with quick)."""
     count = 100 if quick else 1_000
     return DataSet(
-        "even", (Tenants("workspace", count, 10, 100, measured=True),), update_rows=100
+        "even", (Tenants("workspace", count, 10, 100, measured=True),), update_rows=100,
+        measure_triggers=True,
     )
 
 

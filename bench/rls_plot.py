@@ -1,9 +1,9 @@
 """Plot what each policy shape adds over no RLS against the tenant's size (skewed scenario).
 
 One panel per request, tenant size (jobs) on a log x axis, added milliseconds (planning plus
-execution, shape minus the no-RLS variant of its schema) on a symmetric-log y axis, one line
-per shape, the +1 ms goal dashed; workspace-wide reads, whose rows grow with the tenant, as
-the ratio to no RLS (goal 1.2x). Needs matplotlib (the ``bench`` extra).
+execution, shape minus no RLS: service_role on the generated schema) on a symmetric-log y
+axis, one line per shape, the +1 ms goal dashed; workspace-wide reads, whose rows grow with
+the tenant, as the ratio to no RLS (goal 1.2x). Needs matplotlib (the ``bench`` extra).
 
     .venv/bin/python bench/rls_plot.py bench/results/rls-<date>.json [out.png]
 """
@@ -86,9 +86,10 @@ def plot_document(document: dict, out: Path) -> Path | None:
     figure.legend(handles, names, loc="lower center", ncol=len(names), fontsize=9,
                   frameon=False)
     figure.suptitle(
-        "Skewed scenario: what each policy shape adds to a request (planning + execution, "
-        f"median); dashed: the goal (+{GOAL_MS:g} ms, or {GOAL_RATIO:g}x)", fontsize=11)
-    figure.tight_layout(rect=(0, 0.04, 1, 0.97))
+        "Skewed scenario: what each policy shape adds to a request over no RLS on the generated "
+        f"schema\n(planning + execution, median); dashed: the goal (+{GOAL_MS:g} ms, or "
+        f"{GOAL_RATIO:g}x)", fontsize=11)
+    figure.tight_layout(rect=(0, 0.04, 1, 0.96))
     figure.savefig(out, dpi=110)
     plt.close(figure)
     return out

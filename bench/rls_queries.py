@@ -2,8 +2,10 @@
 
 A query has the SQL the authenticated user sends (the policies do the tenant filtering) and
 the SQL the no-RLS variants send as service_role: the same statement plus an explicit
-workspace filter, so both return the same rows. Requests that already name their rows (a
-job, an item, a list of ids) need no extra filter and send the same text.
+workspace filter, so both return the same rows. Where robot_job_items carries its workspace
+(the generated schema) a service filters the item's own column; on the parent-join schema it
+can only filter through the job. Requests that already name their rows (a job, an item, a
+list of ids) need no extra filter and send the same text.
 """
 
 from __future__ import annotations
@@ -30,12 +32,17 @@ class Query:
     description: str
     kind: Kind
     as_user: str
-    as_service: str
+    as_service: str  # through the job: works on every schema
     scenarios: tuple[str, ...] = ("even", "skewed")
+    as_service_carried: str | None = None  # by the item's own workspace_id, where it has one
 
     @property
     def is_write(self) -> bool:
         return self.kind is Kind.WRITE
+
+    def service_text(self, carried: bool) -> str:
+        """What a service sends on a schema where the item carries its workspace, or not."""
+        return self.as_service_carried if carried and self.as_service_carried else self.as_service
 
 
 # The columns every schema has: a shape that adds a column to robot_job_items must still
@@ -58,6 +65,8 @@ QUERIES: tuple[Query, ...] = (
         "select " + _ITEM + " from public.robot_job_items as i"
         " join public.robot_jobs as j on j.id = i.job_id where j.workspace_id = {workspace_id}",
         scenarios=("even",),
+        as_service_carried="select " + _ITEM + " from public.robot_job_items as i"
+        " where i.workspace_id = {workspace_id}",
     ),
     Query(
         "item_counts", "count the workspace's items by status", Kind.WORKSPACE_READ,
@@ -67,6 +76,8 @@ QUERIES: tuple[Query, ...] = (
         " join public.robot_jobs as j on j.id = i.job_id where j.workspace_id = {workspace_id}"
         " group by i.status order by i.status",
         scenarios=("even",),
+        as_service_carried="select i.status, count(*) from public.robot_job_items as i"
+        " where i.workspace_id = {workspace_id} group by i.status order by i.status",
     ),
     Query(
         "workspace_jobs", "list the workspace's jobs", Kind.WORKSPACE_READ,
@@ -88,6 +99,9 @@ QUERIES: tuple[Query, ...] = (
         "select i.id, i.job_id, i.order_id, i.error_type, i.error_message"
         " from public.robot_job_items as i join public.robot_jobs as j on j.id = i.job_id"
         " where j.workspace_id = {workspace_id} and i.status = 'error'",
+        as_service_carried="select i.id, i.job_id, i.order_id, i.error_type, i.error_message"
+        " from public.robot_job_items as i"
+        " where i.workspace_id = {workspace_id} and i.status = 'error'",
     ),
     Query(
         "job_items", "items of one job", Kind.POINT_READ,

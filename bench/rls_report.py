@@ -2,7 +2,8 @@
 
 Every figure is planning plus execution time of the server (EXPLAIN (ANALYZE) Planning Time
 plus Execution Time), median over the cell's samples. A shape's cost is what it adds to the
-no-RLS request on the generated schema, measured side by side in the same run.
+no-RLS request on the generated schema (service_role, filtering the item's own workspace_id),
+measured side by side in the same run.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class ScenarioResult:
     load: dict
     checks: dict
     measure_seconds: float
+    triggers: dict | None = None  # the workspace triggers' cost per row (rls.measure_triggers)
 
     @property
     def skewed(self) -> bool:
@@ -245,16 +247,20 @@ def scenario_document(result: ScenarioResult) -> dict:
         "personas": [persona.describe() for persona in result.personas],
         "shapes": {
             shape.name: {"label": shape.label, "summary": shape.summary,
-                         "schema": list(shape.schema), "policies": shape.policy_statements()}
+                         "strategy": shape.strategy, "schema": shape.schema.name,
+                         "schema_change": list(shape.schema.statements),
+                         "policies": shape.policy_statements()}
             for shape in result.shapes
         },
         "variants": {variant.name: {"label": variant.label, "database": variant.database,
-                                    "role": variant.role, "baseline": variant.baseline}
+                                    "role": variant.role, "baseline": variant.baseline,
+                                    "item_carries_workspace": variant.carried}
                      for variant in result.variants},
         "measure_seconds": result.measure_seconds,
         "table": format_table(result),
         "goals_text": format_goals(result),
         "goals": [asdict(verdict) for verdict in result.verdicts()],
+        "triggers": result.triggers,
         "results": [
             {
                 "tenant": persona.tenant,

@@ -1,11 +1,12 @@
 """The ways one request runs: as service_role without RLS, or as the persona under a shape.
 
-Each shape has its own database, a copy of the same data: the shapes that only swap
-policies are file copies of the generated database; a shape that changes the schema has its
-own, loaded with the same rows after the change. Every shape is compared with ``no_rls``,
-service_role on the generated schema: what the request costs a service today. A changed
-schema also gets its own no-RLS variant (``no_rls_<shape>``), which shows what the change
-itself costs (for writes: its trigger, keys and index) apart from the policies.
+Each shape has its own database, a copy of the same data. Every shape is compared with
+``no_rls``: service_role on the generated schema, sending the request with an explicit
+filter on the item's own workspace_id (what a service sends today). Every other schema gets
+its own no-RLS variant (``no_rls_<schema>``), which sends the request a service would send
+there (on the parent-join schema: the workspace filter through the job) and shows what the
+schema itself costs or saves (for writes: the trigger, keys and index it has or lacks) apart
+from the policies.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from generator.testing.impersonate import SERVICE_ROLE_CLAIMS
 from generator.testing.personas import Persona as TestPersona
 from rls_data import Persona
-from rls_shapes import SHAPES, Shape
+from rls_shapes import SHAPES, Shape, base_shape
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Variant:
     database: str  # the shape whose database it runs on
     role: str
     baseline: str | None  # the no-RLS variant it is compared with; None for a baseline
+    carried: bool = True  # its schema gives robot_job_items a workspace_id of its own
 
     @property
     def uses_service_sql(self) -> bool:
@@ -43,17 +45,20 @@ def user_claims(user_id, email: str) -> Mapping:
 
 
 def variants_for(shapes: tuple[Shape, ...] = SHAPES) -> tuple[Variant, ...]:
-    """A no-RLS variant per schema, then one variant per shape."""
-    base = next(shape for shape in shapes if not shape.own_schema)
+    """A no-RLS variant per schema (the generated one first), then one variant per shape."""
+    base = base_shape(shapes)
     baselines = [Variant("no_rls", "no RLS", base.name, "service_role", None)]
+    seen = {base.schema.name}
     for shape in shapes:
-        if shape.own_schema:
+        if shape.schema.name not in seen:
+            seen.add(shape.schema.name)
             baselines.append(Variant(
-                f"no_rls_{shape.name}", f"no RLS, {shape.name} schema", shape.name,
-                "service_role", None,
+                f"no_rls_{shape.schema.name}", f"no RLS, {shape.schema.label} schema",
+                shape.name, "service_role", None, carried=shape.schema.carried,
             ))
     measured = [
-        Variant(shape.name, shape.label, shape.name, "authenticated", "no_rls")
+        Variant(shape.name, shape.label, shape.name, "authenticated", "no_rls",
+                carried=shape.schema.carried)
         for shape in shapes
     ]
     return (*baselines, *measured)
