@@ -27,5 +27,6 @@ create policy "members read memberships" on public.organization_members
   for select to authenticated
   using (user_id = auth.uid());
 
-revoke all on public.organizations, public.organization_members from anon;
+revoke all on public.organizations, public.organization_members from public, anon, authenticated, service_role;
 grant select on public.organizations, public.organization_members to authenticated;
+grant select, insert, update, delete on public.organizations, public.organization_members to service_role;
