@@ -162,7 +162,7 @@ def move_checks(project: model.Project, table: model.Table) -> list[str]:
     checks = []
     for column in table.columns:
         ref = column.references
-        if ref and ref.same_workspace:
+        if ref and ref.same_workspace and column not in self_ties(table):  # the foreign key holds those
             checks.append(f"exists (select 1 from {qualified(ref.table)} as r where r.{ident(ref.column)} = "
                           f"{new}.{ident(column.name)} and r.{ident(project.workspace_of(ref.table))} <> {workspace})")
     for other in project.tables.values():
@@ -187,7 +187,7 @@ def same_workspace_checks(project: model.Project, table: model.Table) -> list[st
     checks, row = [], ident(table.name.name)
     for column in table.columns:
         ref = column.references
-        if not (ref and ref.same_workspace):
+        if not (ref and ref.same_workspace) or column in self_ties(table):
             continue
         referenced = (f"(select r.{ident(project.workspace_of(ref.table))} from {qualified(ref.table)} as r "
                       f"where r.{ident(ref.column)} = {row}.{ident(column.name)})")
@@ -253,9 +253,17 @@ def named_constraints(project: model.Project, table: model.Table) -> list[tuple[
                               f"({ident_list((ref.column, project.workspace_of(ref.table)))}){on_delete} "
                               "on update cascade"))
                 continue
+            if column in self_ties(table):
+                workspace = table.tenancy.workspace_column
+                # set null clears the reference alone: the row keeps its workspace
+                action = f" on delete set null ({ident(column.name)})" if ref.on_delete == "set null" else on_delete
+                found.append((f"{name}_{column.name}_{workspace}_fkey",
+                              f"foreign key ({ident_list((column.name, workspace))}) references {qualified(ref.table)} "
+                              f"({ident_list((ref.column, workspace))}){action}"))
+                continue
             found.append((f"{name}_{column.name}_fkey", f"foreign key ({ident(column.name)}) "
                           f"references {qualified(ref.table)} ({ident(ref.column)}){on_delete}"))
-    for columns in table.unique + carried_keys(project, table):
+    for columns in table.unique + workspace_keys(project, table):
         found.append((f"{name}_{'_'.join(columns)}_key", f"unique ({ident_list(columns)})"))
     for column in table.columns:
         if column.one_of:
@@ -266,10 +274,21 @@ def named_constraints(project: model.Project, table: model.Table) -> list[tuple[
     return found
 
 
-def carried_keys(project: model.Project, table: model.Table) -> tuple[tuple[str, ...], ...]:
-    """The ``(key, workspace)`` unique key a parent needs for its carried children's foreign keys."""
-    keys = {(child.parent_reference().column, table.tenancy.workspace_column)
-            for child in carried_children(project, table)}
+def self_ties(table: model.Table) -> list[model.Column]:
+    """Same-workspace references of a table to its own rows. A policy cannot tie them (its
+    subquery on the table would apply the table's policies again, endlessly): a composite
+    foreign key through the workspace column does, for every role."""
+    workspace = table.tenancy.workspace_column
+    return [c for c in table.columns if c.references and c.references.same_workspace and workspace
+            and c.references.table == table.name and c.name != workspace]
+
+
+def workspace_keys(project: model.Project, table: model.Table) -> tuple[tuple[str, ...], ...]:
+    """The ``(key, workspace)`` unique keys composite foreign keys into ``table`` need: its
+    carried children's, and its own same-workspace references to itself."""
+    workspace = table.tenancy.workspace_column
+    keys = {(child.parent_reference().column, workspace) for child in carried_children(project, table)}
+    keys |= {(column.references.column, workspace) for column in self_ties(table)}
     return tuple(sorted(keys - set(table.unique)))
 
 

@@ -186,9 +186,10 @@ def move_breaks(state: State, name: model.Name, old: Mapping, new: Mapping) -> b
 
 def tie_enforced_by_policy(facts: TableFacts, ref: Reference) -> bool:
     """Whether the same-workspace tie of ``ref`` lives in the policies' WITH CHECK (so
-    service_role, which bypasses RLS, is not held to it) rather than in a constraint.
-    Every tie is a policy today."""
-    return True
+    service_role, which bypasses RLS, is not held to it) rather than in a constraint: a
+    table's references to its own rows are held by a composite foreign key, for everyone,
+    and fail as foreign keys do (23503), after the policies."""
+    return not ref.enforced
 
 
 class AccessModel:
@@ -228,7 +229,9 @@ class AccessModel:
         for ref in facts.references:
             if not ref.same_workspace:
                 continue
-            if persona.db_role == "service_role" and tie_enforced_by_policy(facts, ref):
+            if not tie_enforced_by_policy(facts, ref):
+                continue  # a constraint: see _constraint_errors
+            if persona.db_role == "service_role":
                 continue
             if values.get(ref.column) is None:
                 if ref.not_null:  # no `is null or` escape: the check meets NULL before NOT NULL does
@@ -417,9 +420,12 @@ class AccessModel:
                     continue
                 if ref.target == name and value == row.get(ref.target_column):
                     continue
-                if after.find(ref.target, ref.target_column, value) is None and \
-                        not any(r.get(ref.target_column) == value for r in written if ref.target == name):
+                target = after.find(ref.target, ref.target_column, value) or next(
+                    (r for r in written if ref.target == name and r.get(ref.target_column) == value), None)
+                if target is None:
                     errors.add(FOREIGN_KEY)
+                elif ref.enforced and after.workspace_of(ref.target, target) != after.workspace_of(name, row):
+                    errors.add(FOREIGN_KEY)  # the composite key through the workspace column
         return errors
 
 

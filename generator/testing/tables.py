@@ -14,6 +14,7 @@ from pglast import parse_sql
 from pglast.visitors import Visitor
 
 from generator import model
+from generator.render import self_ties
 from generator.testing.values import family
 
 USERS = model.Name("auth", "users")
@@ -31,6 +32,7 @@ class Reference:
     on_delete: str | None
     not_null: bool
     parent: bool  # the column that gives the row its workspace (tenancy.parent)
+    enforced: bool = False  # a same-workspace tie a composite foreign key holds (for every role)
 
 
 @dataclass(frozen=True)
@@ -101,10 +103,11 @@ def _label(project: model.Project, name: model.Name) -> str:
 
 
 def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
+    held = {c.name for c in self_ties(table)}
     references = tuple(
         Reference(column=c.name, target=c.references.table, target_column=c.references.column,
                   same_workspace=c.references.same_workspace, on_delete=c.references.on_delete,
-                  not_null=c.not_null, parent=c.name == table.tenancy.parent)
+                  not_null=c.not_null, parent=c.name == table.tenancy.parent, enforced=c.name in held)
         for c in table.columns if c.references
     )
     unique_keys = [UniqueKey(table.primary_key)] + [UniqueKey(cols) for cols in table.unique]
