@@ -57,8 +57,9 @@ lint: $(STAMP)
 	  --exclude=prefer-bigint-over-int,prefer-bigint-over-smallint,require-lock-timeout,require-statement-timeout \
 	  supabase/migrations/*.sql
 
+# One worker per core (at most four), each with its own embedded server.
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses=4
 
 # The bench extra (matplotlib, for the plot) is installed here only, never by `make venv`.
 $(BENCH_STAMP): $(STAMP)

@@ -378,17 +378,40 @@ def impersonate(database: TestDatabase) -> Iterator[Impersonator]:
 _TIMINGS: dict[str, float] = {}
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+def summary_lines() -> list[str]:
+    """What this process probed and how long its server and templates took."""
     from generator.testing.probes import RUNS, summarise_denials
 
+    lines = []
     if RUNS:
         probes = sum(len(run.results) for run in RUNS)
         seconds = sum(run.seconds for run in RUNS)
-        terminalreporter.write_line(
-            f"tenantspec: {probes} probes in {seconds:.2f}s ({probes / max(seconds, 1e-9):.0f} probes/s), "
-            f"{len(RUNS)} privilege regime(s)")
+        lines.append(f"tenantspec: {probes} probes in {seconds:.2f}s ({probes / max(seconds, 1e-9):.0f} probes/s), "
+                     f"{len(RUNS)} privilege regime(s)")
         summary = ", ".join(f"{how}: {n}" for how, n in summarise_denials(RUNS).items())
-        terminalreporter.write_line(f"tenantspec: denials seen by the matrix probes -- {summary}")
+        lines.append(f"tenantspec: denials seen by the matrix probes -- {summary}")
     if _TIMINGS:
         parts = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in _TIMINGS.items())
-        terminalreporter.write_line(f"tenantspec: {parts}")
+        lines.append(f"tenantspec: {parts}")
+    return lines
+
+
+# Lines the workers of pytest-xdist report, gathered in the controlling process.
+_WORKER_LINES: list[str] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # a pytest-xdist worker: hand the summary to the controller
+        output["tenantspec"] = summary_lines()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    worker = node.gateway.id if getattr(node, "gateway", None) else "worker"
+    _WORKER_LINES.extend(f"{line} [{worker}]" for line in getattr(node, "workeroutput", {}).get("tenantspec", []))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    for line in summary_lines() + _WORKER_LINES:
+        terminalreporter.write_line(line)
