@@ -150,9 +150,10 @@ class State:
 def tenant_change_error(facts: TableFacts) -> str | None:
     """What the database answers, before any policy, when an update changes the workspace of a
     row that holds it in a column of its own: a BEFORE UPDATE trigger refuses every API role,
-    service_role included, ahead of the WITH CHECK, unless the tenancy is ``movable`` (None).
+    service_role included, ahead of the WITH CHECK, where the tenancy is not ``movable`` (a
+    hand-written project: where its catalog shows the guard); elsewhere None.
     A row whose workspace comes only through its parent has no such trigger (None)."""
-    if facts.spec is None or facts.movable or not facts.workspace_column:
+    if not facts.guarded:
         return None
     return TENANT_MOVE_REFUSED
 
@@ -322,7 +323,7 @@ class AccessModel:
             if moved and (refused := tenant_change_error(facts)):
                 errors.add(refused)
                 continue
-            if moved and facts.movable and move_breaks(state, name, old, new):
+            if moved and facts.rechecked and move_breaks(state, name, old, new):
                 errors.add(TENANT_MOVE_REFUSED)
                 continue
             if error := self.new_row_error(state, persona, name, "update", new, request.reads):
@@ -387,7 +388,7 @@ class AccessModel:
         moved = state.workspace_of(name, new) != state.workspace_of(name, existing)
         if moved and (refused := tenant_change_error(facts)):
             return Outcome(frozenset({refused}))
-        if moved and facts.movable and move_breaks(state, name, existing, new):
+        if moved and facts.rechecked and move_breaks(state, name, existing, new):
             return Outcome(frozenset({TENANT_MOVE_REFUSED}))
         if error := self.new_row_error(state, persona, name, "update", new, reads=True):
             return Outcome(frozenset({error}))

@@ -69,7 +69,7 @@ def read_tables(conn: psycopg.Connection, project: model.Project, source: str) -
                 continue  # not a tenant table
         columns = tuple(_tie(project, c, spec["workspace_column"], parent, direct) for c in spec["columns"])
         tenancy = model.Tenancy(column=spec["workspace_column"]) if spec["workspace_column"] \
-            else model.Tenancy(parent=parent)
+            else model.Tenancy(parent=parent, strategy=model.PARENT_IDS)
         tables[name] = model.Table(
             name=model.Name(project.schema, name), source=source, comment=None, columns=columns,
             unique=spec["unique"], checks=spec["checks"], indexes=spec["indexes"], tenancy=tenancy,

@@ -14,7 +14,7 @@ from pglast import parse_sql
 from pglast.visitors import Visitor
 
 from generator import model
-from generator.render import self_ties
+from generator.render import GuardFunction, RecheckFunction, functions_of, self_ties
 from generator.testing.values import family
 
 USERS = model.Name("auth", "users")
@@ -49,7 +49,8 @@ class TableFacts:
     key: tuple[str, ...] = ()
     workspace_column: str | None = None
     carried: str | None = None  # a workspace column the database fills from the parent row
-    movable: bool = False  # rows may change workspace (else a trigger refuses API roles)
+    guarded: bool = False  # a trigger refuses the API roles any change of a row's workspace
+    rechecked: bool = False  # a trigger refuses a move that leaves a same-workspace reference behind
     parent: Reference | None = None
     references: tuple[Reference, ...] = ()
     unique_keys: tuple[UniqueKey, ...] = ()
@@ -116,6 +117,10 @@ def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
     for check in table.checks:
         in_checks |= columns_in(check.expression)
     keyed = {c for key in unique_keys for c in key.columns}
+    # The functions that guard or recheck a move: the ones the spec generates, or, for a table
+    # read from the catalog (it has no spec location), the ones its triggers call.
+    move_triggers = {t.function.name for t in table.triggers} if table.location is None else \
+        {f.function for f in functions_of(project, table)}
     tied = {r.column for r in references} | {table.tenancy.key}
     return TableFacts(
         name=table.name, spec=table,
@@ -123,7 +128,8 @@ def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
         key=table.primary_key,
         workspace_column=table.tenancy.workspace_column,
         carried=table.tenancy.carried,
-        movable=table.tenancy.movable,
+        guarded=GuardFunction().function in move_triggers,
+        rechecked=RecheckFunction(table.name.name).function in move_triggers,
         parent=next((r for r in references if r.parent), None),
         references=references,
         unique_keys=tuple(unique_keys),
