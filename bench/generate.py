@@ -57,6 +57,7 @@ unique:
   - [parent_id, order_id]
 indexes:
   - columns: [order_id]
+  - columns: [workspace_id, status]
 tenancy: {{parent: parent_id}}
 access: {{select: member, insert: member, update: member, delete: nobody}}
 realtime: true
