@@ -91,7 +91,6 @@ class Truth:
     why: str = ""
 
 
-TRUE, FALSE = Truth(True), Truth(False)
 
 
 def all_of(truths: list[Truth]) -> Truth:

@@ -18,7 +18,6 @@ UNIQUE = "key"
 FOREIGN_KEY = "fkey"
 CHECK = "check"
 INDEX = "idx"
-EXCLUSION = "excl"
 
 
 def _clip(text: str, limit: int) -> str:
