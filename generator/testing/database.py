@@ -185,18 +185,24 @@ def _install_probe_schema(conn: psycopg.Connection, probe: ProbeLogin) -> None:
 
 def clone_database(template: TestDatabase, prefix: str = "tenantspec_t") -> TestDatabase:
     """A fresh copy of the template for one test."""
+    name = copy_database(template.server, template.name, prefix)
+    return TestDatabase(
+        server=template.server, name=name, regime=template.regime, probe=template.probe
+    )
+
+
+def copy_database(server: RunningServer, template: str, prefix: str = "tenantspec_t") -> str:
+    """A new database copied from ``template``; returns its name."""
     name = f"{prefix}_{secrets.token_hex(4)}"
-    with template.server.connect_admin(autocommit=True) as conn:
+    with server.connect_admin(autocommit=True) as conn:
         # file_copy skips WAL-logging every block of a small database: faster clones.
         strategy = sql.SQL(" strategy file_copy" if conn.info.server_version >= 150000 else "")
         conn.execute(
             sql.SQL("create database {} template {}{}").format(
-                sql.Identifier(name), sql.Identifier(template.name), strategy
+                sql.Identifier(name), sql.Identifier(template), strategy
             )
         )
-    return TestDatabase(
-        server=template.server, name=name, regime=template.regime, probe=template.probe
-    )
+    return name
 
 
 def create_database(server: RunningServer, name: str) -> None:

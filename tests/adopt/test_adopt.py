@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from psycopg import sql
 from ruamel.yaml import YAML
 
 from generator.adopt import adopt
@@ -30,7 +29,7 @@ from generator.errors import TenantspecError
 from generator.pipeline import fresh_migrations, plan_project, replay_texts, write_outputs
 from generator.review import review
 from generator.testing.catalog import catalog_differences, read_catalog
-from generator.testing.database import apply_sql_file, create_database, drop_database
+from generator.testing.database import apply_sql_file, copy_database, create_database, drop_database
 from generator.testing.rows import read_rows, seed_rows
 from generator.testing.supabase import install_database_standin
 
@@ -110,12 +109,7 @@ def standin_database(tenantspec_server, privilege_regime):
 
 
 def clone(server, template: str) -> str:
-    name = f"tenantspec_a_{secrets.token_hex(4)}"
-    with server.connect_admin(autocommit=True) as conn:
-        strategy = sql.SQL(" strategy file_copy" if conn.info.server_version >= 150000 else "")
-        conn.execute(sql.SQL("create database {} template {}{}").format(
-            sql.Identifier(name), sql.Identifier(template), strategy))
-    return name
+    return copy_database(server, template, "tenantspec_a")
 
 
 @pytest.mark.parametrize("name", NAMES)

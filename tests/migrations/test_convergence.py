@@ -16,7 +16,7 @@ from change_cases import Case, build_before, case_names, plan_after
 from generator import model
 from generator.load import load_project
 from generator.pipeline import fresh_migrations
-from generator.testing.database import apply_sql_file, create_database, drop_database
+from generator.testing.database import apply_sql_file, copy_database, create_database, drop_database
 from generator.testing.supabase import install_database_standin
 from generator.testing.catalog import catalog_differences, read_catalog
 
@@ -40,13 +40,7 @@ def base_database(tenantspec_server, privilege_regime):
 
 
 def clone(server, template: str) -> str:
-    name = f"tenantspec_c_{secrets.token_hex(4)}"
-    with server.connect_admin(autocommit=True) as conn:
-        # file_copy skips WAL-logging every block of a small database
-        strategy = sql.SQL(" strategy file_copy" if conn.info.server_version >= 150000 else "")
-        conn.execute(sql.SQL("create database {} template {}{}").format(
-            sql.Identifier(name), sql.Identifier(template), strategy))
-    return name
+    return copy_database(server, template, "tenantspec_c")
 
 
 def apply_all(conn: psycopg.Connection, folder: Path, files: list[str]) -> None:
