@@ -31,7 +31,7 @@ from generator.history import (
     record_text,
 )
 from generator.load import load_project
-from generator.plan import Plan, plan_migration
+from generator.plan import Plan, managed, plan_migration
 from generator.render import MIGRATIONS_DIR, render_change, render_migrations
 from generator.verify import verify_change, verify_sql
 
@@ -82,15 +82,6 @@ def current_state(history: History, extra: tuple[Path, str] | None = None) -> di
     if extra is not None:
         files.append((str(extra[0]), extra[1]))
     return replay_texts(files)
-
-
-def managed(project: model.Project, state: SchemaState, generated: set[str]) -> set[tuple[str, str]]:
-    """Tables tenantspec owns: the spec'd ones and the ones a generated migration created."""
-    owned = {(project.schema, name) for name in project.tables}
-    for key, table in state.tables.items():
-        if table.origin is not None and Path(table.origin.statement.file.path).name in generated:
-            owned.add(key)
-    return owned
 
 
 def state_problems(project: model.Project, state: SchemaState, generated: set[str]) -> list[Problem]:

@@ -220,6 +220,15 @@ def policy_definition(policy, using=None, check=None) -> tuple:
             policy.check if check is None else check)
 
 
+def managed(project: model.Project, state: SchemaState, generated: set[str]) -> set[tuple[str, str]]:
+    """Tables tenantspec owns: the spec'd ones and the ones a migration it generated created."""
+    owned = {(project.schema, name) for name in project.tables}
+    for key, table in state.tables.items():
+        if table.origin is not None and Path(table.origin.statement.file.path).name in generated:
+            owned.add(key)
+    return owned
+
+
 @dataclass(frozen=True)
 class Matched:
     """Named objects of one kind (constraints, indexes, triggers) compared by definition."""
@@ -281,11 +290,8 @@ class Planner:
     def managed_tables(self) -> list[str]:
         """Spec'd tables, in dependency order, then tables tenantspec created whose spec is gone."""
         names = list(self.project.tables)
-        for (schema, name), table in self.cur.tables.items():
-            if schema == self.schema and name not in names and not table.external \
-                    and self.created_by_tenantspec(table.origin):
-                names.append(name)
-        return names
+        gone = managed(self.project, self.cur, self.generated) - {(self.schema, name) for name in names}
+        return names + sorted(name for schema, name in gone if schema == self.schema)
 
     # -- the whole plan ----------------------------------------------------------------
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from generator.catalog.access import TenantModel, Verdict, access_matrix, personas
 from generator.catalog.replay import LEGACY, RESTRICTED
-from generator.pipeline import Generation, current_state, desired_state, managed
+from generator.pipeline import Generation, current_state, desired_state
+from generator.plan import managed
 
 REGIME_NAMES = {LEGACY: "legacy default privileges", RESTRICTED: "2026 default privileges"}
 # A cell of a table or column the migration adds: shown only where the new one is not denied.
