@@ -31,7 +31,7 @@ from generator.errors import Location, Problem, TenantspecError
 from generator.expressions import timezone_call
 from generator.history import read_history
 from generator.load import load_project
-from generator.pipeline import replay_texts
+from generator.pipeline import current_state
 from generator.render import environment
 
 COMMANDS = model.COMMANDS
@@ -399,8 +399,7 @@ def adopt(root: Path, names: list[str], force: bool = False) -> Adoption:
     if existing and not force:
         raise TenantspecError([Problem(None, f"schema/{name}.yaml exists; adopt does not overwrite a spec "
                                              "(--force does)") for name in existing])
-    history = read_history(root)
-    states = replay_texts([(str(f.path), f.text) for f in history.files])
+    states = current_state(read_history(root))
     adopter = Adopter(project, states, names)
     adoption = adopter.adopt()
     tables, functions = adopter.undeclared()

@@ -63,7 +63,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if history.entries is None:
         failures.append(f"{SUM_FILE}: no record of the generated migrations yet: run `make generate`")
     if not failures:
-        generation = plan_project(root)
+        generation = plan_project(root, history=history)
         for note in generation.plan.notes:
             print(f"note: {note}", file=sys.stderr)
         if not generation.plan.empty:

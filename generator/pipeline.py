@@ -18,7 +18,7 @@ from pathlib import Path
 
 from generator import model
 from generator.access import ACCESS_FILE, render_access
-from generator.catalog.replay import LEGACY, RESTRICTED, SchemaState, replay, touched_tables
+from generator.catalog.replay import LEGACY, SchemaState, replay, touched_tables
 from generator.catalog.source import Statement, parse_file
 from generator.errors import Problem, TenantspecError
 from generator.history import (
@@ -31,11 +31,10 @@ from generator.history import (
     record_text,
 )
 from generator.load import load_project
-from generator.plan import Plan, managed, plan_migration
+from generator.plan import REGIMES, Plan, managed, plan_migration
 from generator.render import MIGRATIONS_DIR, render_change, render_migrations
 from generator.verify import verify_change, verify_sql
 
-REGIMES = (LEGACY, RESTRICTED)
 MIGRATION_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 
@@ -49,6 +48,8 @@ class Generation:
 
     project: model.Project
     history: History
+    current: dict[str, SchemaState]  # the committed migrations, replayed under each regime
+    desired: dict[str, SchemaState]  # the specs, rendered fresh and replayed
     plan: Plan
     migrations: dict[Path, str]  # the new migration(s): one, or a project's first set; none if up to date
     outputs: dict[Path, str]  # every file to write: the migrations, the record, ACCESS.md
@@ -76,12 +77,9 @@ def desired_state(project: model.Project) -> dict[str, SchemaState]:
     return replay_texts([(str(path), text) for path, text in fresh_migrations(project).items()])
 
 
-def current_state(history: History, extra: tuple[Path, str] | None = None) -> dict[str, SchemaState]:
-    """The committed migrations (and ``extra`` after them), replayed."""
-    files = [(str(f.path), f.text) for f in history.files]
-    if extra is not None:
-        files.append((str(extra[0]), extra[1]))
-    return replay_texts(files)
+def current_state(history: History) -> dict[str, SchemaState]:
+    """The committed migrations, replayed."""
+    return replay_texts([(str(f.path), f.text) for f in history.files])
 
 
 def state_problems(project: model.Project, state: SchemaState, generated: set[str]) -> list[Problem]:
@@ -123,11 +121,13 @@ def migration_name(name: str | None, plan: Plan) -> str:
     return name
 
 
-def plan_project(root: Path, name: str | None = None, now: datetime.datetime | None = None) -> Generation:
-    """Load, render, replay and plan: everything ``generate`` would write, nothing written."""
+def plan_project(root: Path, name: str | None = None, now: datetime.datetime | None = None,
+                 history: History | None = None) -> Generation:
+    """Load, render, replay and plan: everything ``generate`` would write, nothing written.
+    ``history`` is the folder's, when the caller has read it already."""
     project = load_project(root)
     desired = desired_state(project)
-    history = read_history(root)
+    history = history or read_history(root)
     problems = history_problems(history)
     generated = history.generated
     current = current_state(history)
@@ -146,19 +146,20 @@ def plan_project(root: Path, name: str | None = None, now: datetime.datetime | N
         else:
             path = MIGRATIONS_DIR / f"{version}_{migration_name(name, plan)}.sql"
             migrations = {path: render_change(plan)}
-            check_change(project, history, (path, migrations[path]), desired, generated | {path.name})
+            check_change(project, current, (path, migrations[path]), desired, generated | {path.name})
         entries += [(path.name, digest(text)) for path, text in migrations.items()]
     outputs = {SUM_FILE: record_text(entries), **render_access(project), **migrations}
-    return Generation(project, history, plan, migrations, outputs)
+    return Generation(project, history, current, desired, plan, migrations, outputs)
 
 
-def check_change(project: model.Project, history: History, migration: tuple[Path, str],
+def check_change(project: model.Project, current: dict[str, SchemaState], migration: tuple[Path, str],
                  desired: dict[str, SchemaState], generated: set[str]) -> None:
     """The new migration says only what the specs allow, and after it nothing is left to change."""
     problems = verify_change(project, str(migration[0]), migration[1])
     if problems:
         raise TenantspecError(problems)
-    after = current_state(history, migration)
+    added = parse_file(str(migration[0]), migration[1])
+    after = {regime: replay(state.statements + added, regime) for regime, state in current.items()}
     problems = state_problems(project, after[LEGACY], generated)
     left = plan_migration(project, after, desired, generated)
     if problems or not left.empty:

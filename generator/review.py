@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from generator.catalog.access import TenantModel, Verdict, access_matrix, personas
 from generator.catalog.replay import LEGACY, RESTRICTED
-from generator.pipeline import Generation, current_state, desired_state
-from generator.plan import managed
+from generator.pipeline import Generation
+from generator.plan import REGIMES, managed
 
 REGIME_NAMES = {LEGACY: "legacy default privileges", RESTRICTED: "2026 default privileges"}
 # A cell of a table or column the migration adds: shown only where the new one is not denied.
@@ -46,12 +46,10 @@ def access_changes(generation: Generation) -> list[AccessChange]:
     """Every cell (table × command × persona) whose verdict changes, widenings first."""
     project = generation.project
     tenancy = TenantModel.of(project)
-    current = current_state(generation.history)
-    desired = desired_state(project)
-    keys = sorted(managed(project, current[LEGACY], generation.history.generated)
-                  | {(project.schema, name) for name in project.tables})
+    current, desired = generation.current, generation.desired
+    keys = sorted(managed(project, current[LEGACY], generation.history.generated))
     by_cell: dict[tuple, dict[str, tuple[Verdict, Verdict]]] = {}
-    for regime in (LEGACY, RESTRICTED):
+    for regime in REGIMES:
         before = access_matrix(current[regime], tenancy, keys)
         after = access_matrix(desired[regime], tenancy, keys)
         for cell in sorted(after):
