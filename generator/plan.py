@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from pglast import ast
@@ -343,7 +344,7 @@ class Planner:
         if not self.new_tables:
             return
         tables = [self.project.tables[name] for name in self.new_tables]
-        emitted = {h for h in self.all_helpers() if not self.placed_with_new_table(h)}
+        emitted = {h for h in self.helper_tables if not self.placed_with_new_table(h)}
         placed = placed_functions(self.project, tables, emitted)
         for table in tables:
             context = table_context(self.project, table, placed[table.name.name])
@@ -691,18 +692,19 @@ class Planner:
 
     # -- helpers --------------------------------------------------------------------------
 
-    def existing_helpers(self) -> dict[str, object]:
+    def helper_functions(self, state: SchemaState) -> dict[str, object]:
+        """The argument-less functions in the helper schema of ``state``, by name."""
         schema = self.project.helper_schema
-        return {f.name: f for f in self.cur.functions.values() if f.schema == schema and not f.arg_types}
+        return {f.name: f for f in state.functions.values() if f.schema == schema and not f.arg_types}
 
-    def all_helpers(self) -> list:
+    @cached_property
+    def helper_tables(self) -> dict:
         """Every helper the specs need, in creation order, and the table it serves."""
         found: dict = {}
         for table in self.project.tables.values():
             for helper in helpers_of(self.project, table) + functions_of(self.project, table):
                 found.setdefault(helper, table)
-        self.helper_tables = found
-        return list(found)
+        return found
 
     def placed_with_new_table(self, helper) -> bool:
         """A parent helper whose parent is new is created right after it, with the new tables."""
@@ -711,25 +713,26 @@ class Planner:
     def helpers(self) -> None:
         """Create or replace the helpers the policies and triggers need; drop the ones nothing uses."""
         schema = self.project.helper_schema
-        existing = self.existing_helpers()
-        wanted = {f.name: f for f in self.want.functions.values() if f.schema == schema and not f.arg_types}
+        existing = self.helper_functions(self.cur)
+        wanted = self.helper_functions(self.want)
         statements: list[str] = []
         words: list[str] = []
         if wanted and not self.schema_ready(schema):
             statements += [f"{s};" for s in helper_schema_statements(self.project)]
             words.append(f"schema {schema}")
-        for helper in self.all_helpers():
+        for helper, table in self.helper_tables.items():
             if self.placed_with_new_table(helper):
                 continue
             function = existing.get(helper.function)
             target = wanted[helper.function]
             same_body = function is not None and function_definition(function) == function_definition(target)
+            key = (schema, helper.function, ())
             same_grants = function is not None and all(
-                execute_by_role(self.function(regime, schema, helper.function))
-                == execute_by_role(self.desired_function(regime, schema, helper.function)) for regime in REGIMES)
+                execute_by_role(self.current[regime].functions.get(key))
+                == execute_by_role(self.desired[regime].functions.get(key)) for regime in REGIMES)
             if same_body and same_grants:
                 continue
-            statements.append(helper_text(self.project, helper, self.helper_tables[helper]))
+            statements.append(helper_text(self.project, helper, table))
             words.append(f"{helper_name(self.project, helper)}() " + (
                 "created" if function is None else "replaced" if not same_body else "grants restated"))
         if statements:
@@ -743,14 +746,6 @@ class Planner:
     def schema_ready(self, schema: str) -> bool:
         held = self.cur.schemas.get(schema)
         return held is not None and "usage" in held.privileges.get("authenticated", {})
-
-    def function(self, regime: str, schema: str, name: str):
-        return next((f for f in self.current[regime].functions.values()
-                     if (f.schema, f.name, f.arg_types) == (schema, name, ())), None)
-
-    def desired_function(self, regime: str, schema: str, name: str):
-        return next((f for f in self.desired[regime].functions.values()
-                     if (f.schema, f.name, f.arg_types) == (schema, name, ())), None)
 
 
 def plan_migration(project: model.Project, current: dict[str, SchemaState], desired: dict[str, SchemaState],
