@@ -137,7 +137,12 @@ def read_history(root: Path) -> History:
 def record_text(entries: list[tuple[str, str]]) -> str:
     """The record for ``(file name, checksum)`` pairs, in file-name order."""
     lines = [f"{name} {checksum}" for name, checksum in sorted(entries)]
-    return "\n".join([SUM_HEADER, digest("".join(line + "\n" for line in lines)), *lines]) + "\n"
+    return "\n".join([SUM_HEADER, _total(lines), *lines]) + "\n"
+
+
+def _total(lines: list[str]) -> str:
+    """The record's ``h1:`` total: the checksum of its entry lines."""
+    return digest("".join(line + "\n" for line in lines))
 
 
 def history_problems(history: History) -> list[Problem]:
@@ -146,7 +151,7 @@ def history_problems(history: History) -> list[Problem]:
         return []
     problems = []
     lines = [f"{e.name} {e.digest}" for e in sorted(history.entries, key=lambda e: e.name)]
-    if history.total != digest("".join(line + "\n" for line in lines)):
+    if history.total != _total(lines):
         problems.append(Problem(Location(str(SUM_FILE), 1, 1),
                                 "the record's total does not match its lines: it was edited by hand, or two "
                                 "branches' migrations were merged; keep every migration file, then run "
