@@ -73,33 +73,32 @@ class Statement:
     file: str
     index: int
     node: ast.Node
-    start: int  # byte offsets of the statement in its file
+    start: int  # character offsets of the statement in its file (pglast counts characters)
     end: int
 
 
 # -- reading the folder ------------------------------------------------------------------------
 
-def read_statements(folder: Path) -> tuple[dict[str, bytes], list[Statement]]:
+def read_statements(folder: Path) -> tuple[dict[str, str], list[Statement]]:
     files, statements = {}, []
     for path in sorted(folder.glob("*.sql"), key=lambda p: p.name):
-        data = path.read_bytes()
-        files[path.name] = data
-        for i, raw in enumerate(pglast.parse_sql(data.decode())):
-            end = raw.stmt_location + raw.stmt_len if raw.stmt_len else len(data)
+        text = path.read_text(encoding="utf-8")
+        files[path.name] = text
+        for i, raw in enumerate(pglast.parse_sql(text)):
+            end = raw.stmt_location + raw.stmt_len if raw.stmt_len else len(text)
             statements.append(Statement(path.name, i, raw.stmt, raw.stmt_location, end))
     return files, statements
 
 
-def _fresh(files: dict[str, bytes], statement: Statement) -> ast.Node:
+def _fresh(files: dict[str, str], statement: Statement) -> ast.Node:
     """A private copy of the statement's node, to mutate."""
-    text = files[statement.file][statement.start:statement.end].decode()
-    return pglast.parse_sql(text)[0].stmt
+    return pglast.parse_sql(files[statement.file][statement.start:statement.end])[0].stmt
 
 
-def _replace(files: dict[str, bytes], statement: Statement, node: ast.Node | None) -> str:
-    data = files[statement.file]
-    new = b"" if node is None else RawStream()(node).encode()
-    return (data[:statement.start] + b"\n" + new + data[statement.end:]).decode()
+def _replace(files: dict[str, str], statement: Statement, node: ast.Node | None) -> str:
+    text = files[statement.file]
+    new = "" if node is None else RawStream()(node)
+    return text[:statement.start] + "\n" + new + text[statement.end:]
 
 
 def _name(node) -> str:
@@ -258,7 +257,7 @@ def _granted(statements: list[Statement]) -> dict[str, dict[str, set[str]]]:
     return granted
 
 
-def grants_added(files: dict[str, bytes], statements: list[Statement]) -> Iterator[Mutant]:
+def grants_added(files: dict[str, str], statements: list[Statement]) -> Iterator[Mutant]:
     """For each table the folder grants on: anon may read it; authenticated gets each
     command it lacks and TRUNCATE; service_role gets TRUNCATE."""
     granted = _granted(statements)
@@ -275,7 +274,7 @@ def grants_added(files: dict[str, bytes], statements: list[Statement]) -> Iterat
         for role, privilege in wanted:
             if privilege in roles.get(role, set()):
                 continue
-            text = files[file].decode().rstrip() + f"\n\ngrant {privilege} on table {table} to {role};\n"
+            text = files[file].rstrip() + f"\n\ngrant {privilege} on table {table} to {role};\n"
             yield Mutant(f"grant added: {privilege} on {table} to {role}", file, text)
     for s in statements:
         node = s.node
@@ -283,7 +282,7 @@ def grants_added(files: dict[str, bytes], statements: list[Statement]) -> Iterat
                 o.defname == "security" and getattr(o.arg, "boolval", False) for o in node.options or ()):
             arguments = ", ".join(RawStream()(p.argType) for p in node.parameters or ())
             signature = f"{_name(node.funcname)}({arguments})"
-            text = files[s.file].decode().rstrip() + f"\n\ngrant execute on function {signature} to anon;\n"
+            text = files[s.file].rstrip() + f"\n\ngrant execute on function {signature} to anon;\n"
             yield Mutant(f"grant added: execute on {signature} to anon", s.file, text)
 
 
@@ -401,11 +400,11 @@ def _attribute(name: str, value):
     return mutate
 
 
-def chain_state(files: dict[str, bytes], mutated: Mutant | None = None) -> SchemaState:
+def chain_state(files: dict[str, str], mutated: Mutant | None = None) -> SchemaState:
     """The schema the folder's files build, replayed; with ``mutated``'s file in place of its own."""
     parsed = []
     for name in sorted(files):
-        text = mutated.text if mutated is not None and mutated.file == name else files[name].decode()
+        text = mutated.text if mutated is not None and mutated.file == name else files[name]
         parsed += parse_file(name, text)
     return replay(parsed)
 
@@ -426,7 +425,7 @@ def guarded_columns(state: SchemaState) -> dict[tuple[str, str], set[str]]:
     return found
 
 
-def equivalence(mutant: Mutant, statement: Statement | None, original: tuple, files: dict[str, bytes],
+def equivalence(mutant: Mutant, statement: Statement | None, original: tuple, files: dict[str, str],
                 guarded: dict, reader) -> str:
     """Why ``mutant`` cannot be told from the original by any request, or "" when it can:
 
@@ -475,10 +474,10 @@ def catalogue(folder: Path) -> list[Mutant]:
                                   _replace(files, s, mutate(_fresh(files, s)))))
             origins.append((mutants[-1], s))
     mutants += grants_added(files, statements)
-    unique, seen = [], {files[m.file].decode() for m in mutants}
+    unique, seen = [], {files[m.file] for m in mutants}
     for mutant in mutants:
         digest = hashlib.sha256(f"{mutant.file}\0{mutant.text}".encode()).hexdigest()
-        if digest not in seen and mutant.text != files[mutant.file].decode():
+        if digest not in seen and mutant.text != files[mutant.file]:
             seen.add(digest)
             unique.append(mutant)
     state = chain_state(files)
