@@ -40,13 +40,12 @@ from pathlib import Path
 import pglast
 from pglast import ast, enums
 from pglast.stream import RawStream
-from pglast.visitors import Visitor
 from psycopg.conninfo import make_conninfo
 
 from generator.catalog.access import AccessReader, TenantModel, Truth, personas
 from generator.catalog.expression import conjuncts
 from generator.catalog.fingerprint import fingerprint
-from generator.catalog.nodes import column_ref_name
+from generator.catalog.nodes import column_ref_name, walk
 from generator.catalog.replay import SchemaState, replay
 from generator.catalog.source import parse_file
 from generator.errors import TenantspecError
@@ -109,19 +108,8 @@ def _relation(rv: ast.RangeVar) -> str:
     return f"{rv.schemaname or 'public'}.{rv.relname}"
 
 
-class _Calls(Visitor):
-    def __init__(self):
-        self.calls: list[ast.FuncCall] = []
-
-    def visit_FuncCall(self, ancestors, node):
-        self.calls.append(node)
-
-
 def _calls(expression) -> list[ast.FuncCall]:
-    visitor = _Calls()
-    if expression is not None:
-        visitor(expression)
-    return visitor.calls
+    return [n for n, _ in walk(expression) if isinstance(n, ast.FuncCall)]
 
 
 # -- the operators -----------------------------------------------------------------------------
@@ -129,19 +117,13 @@ def _calls(expression) -> list[ast.FuncCall]:
 Mutation = tuple[str, Callable[[ast.Node], ast.Node | None]]  # (description, mutate a fresh node)
 
 
-def _helpers(statements: list[Statement], before: Statement) -> dict[str, tuple]:
-    """Functions the folder creates ahead of ``before``: name -> (argument types, return
-    type, tables its SQL body reads). Two helpers of one shape over the same tables differ
-    in the rows they admit: swapping one for the other is a level swapped."""
-    found = {}
-    for s in statements:
-        if s is before:
-            break
-        if isinstance(s.node, ast.CreateFunctionStmt):
-            arguments = tuple(RawStream()(p.argType) for p in s.node.parameters or ())
-            returns = RawStream()(s.node.returnType) if s.node.returnType else ""
-            found[_name(s.node.funcname)] = (arguments, returns, _tables_read(s.node))
-    return found
+def _helper_shape(node: ast.CreateFunctionStmt) -> tuple:
+    """(argument types, return type, tables its SQL body reads) of a function. Two helpers of
+    one shape over the same tables differ in the rows they admit: swapping one for the other
+    is a level swapped."""
+    arguments = tuple(RawStream()(p.argType) for p in node.parameters or ())
+    returns = RawStream()(node.returnType) if node.returnType else ""
+    return arguments, returns, _tables_read(node)
 
 
 def _tables_read(node: ast.CreateFunctionStmt) -> frozenset[str]:
@@ -153,21 +135,11 @@ def _tables_read(node: ast.CreateFunctionStmt) -> frozenset[str]:
         tree = pglast.parse_sql(body[0].sval)
     except pglast.parser.ParseError:
         return frozenset()
-    return frozenset(_relation(rv) for rv in _relations(tree))
+    return frozenset(_relation(rv) for raw in tree for rv in _relations(raw))
 
 
-class _Relations(Visitor):
-    def __init__(self):
-        self.found: list[ast.RangeVar] = []
-
-    def visit_RangeVar(self, ancestors, node):
-        self.found.append(node)
-
-
-def _relations(tree) -> list[ast.RangeVar]:
-    visitor = _Relations()
-    visitor(tree)
-    return visitor.found
+def _relations(node) -> list[ast.RangeVar]:
+    return [n for n, _ in walk(node) if isinstance(n, ast.RangeVar)]
 
 
 def policy_mutations(s: Statement, helpers: dict[str, tuple]) -> Iterator[Mutation]:
@@ -185,8 +157,8 @@ def policy_mutations(s: Statement, helpers: dict[str, tuple]) -> Iterator[Mutati
                 if called in helpers and other != called and shape == helpers[called]:
                     yield (f"{policy}: {label} calls {other}() instead of {called}()",
                            _swap_call(clause, k, other))
-        yield f"{policy}: {label} dropped", _set_clause(clause, None)
-        yield f"{policy}: {label} is true", _set_clause(clause, _true())
+        yield f"{policy}: {label} dropped", _attribute(clause, None)
+        yield f"{policy}: {label} is true", _attribute(clause, _true())
         if isinstance(expression, ast.BoolExpr) and expression.boolop == enums.BoolExprType.AND_EXPR:
             for i, part in enumerate(expression.args):
                 # A conjunct that reads other tables ties the row to them (a same-workspace
@@ -203,13 +175,6 @@ def _swap_call(clause: str, k: int, other: str):
     def mutate(node):
         call = _calls(getattr(node, clause))[k]
         call.funcname = tuple(ast.String(sval=part) for part in other.split("."))
-        return node
-    return mutate
-
-
-def _set_clause(clause: str, value):
-    def mutate(node):
-        setattr(node, clause, value)
         return node
     return mutate
 
@@ -467,14 +432,16 @@ def catalogue(folder: Path) -> list[Mutant]:
     files, statements = read_statements(folder)
     mutants: list[Mutant] = []
     origins = []
+    helpers: dict[str, tuple] = {}  # the functions created ahead of the statement, by name
     for s in statements:
-        helpers = _helpers(statements, s)
         for description, mutate in [*policy_mutations(s, helpers), *grant_mutations(s), *table_mutations(s)]:
             mutants.append(Mutant(" ".join(description.split()), s.file,
                                   _replace(files, s, mutate(_fresh(files, s)))))
             origins.append((mutants[-1], s))
+        if isinstance(s.node, ast.CreateFunctionStmt):
+            helpers[_name(s.node.funcname)] = _helper_shape(s.node)
     mutants += grants_added(files, statements)
-    unique, seen = [], {files[m.file] for m in mutants}
+    unique, seen = [], set()
     for mutant in mutants:
         digest = hashlib.sha256(f"{mutant.file}\0{mutant.text}".encode()).hexdigest()
         if digest not in seen and mutant.text != files[mutant.file]:
