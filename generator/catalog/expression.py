@@ -115,7 +115,7 @@ def calls(expression, name: str) -> list[ast.FuncCall]:
             if isinstance(n, ast.FuncCall) and function_name(n)[1] == name]
 
 
-def value_list(expression, column: str | None = None) -> tuple[str | None, tuple[str, ...]] | None:
+def value_list(expression) -> tuple[str | None, tuple[str, ...]] | None:
     """``(column, values)`` of ``col in ('a', 'b')`` / ``col = any (array['a', 'b'])``."""
     if not isinstance(expression, ast.A_Expr) or not isinstance(expression.lexpr, ast.ColumnRef):
         return None

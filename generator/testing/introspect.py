@@ -15,9 +15,9 @@ from __future__ import annotations
 import dataclasses
 import pglast
 import psycopg
-from pglast import ast, enums
 
 from generator import model
+from generator.catalog.expression import value_list
 from generator.testing.database import MigrationSource, build_template, drop_database
 from generator.testing.server import RunningServer
 
@@ -168,26 +168,11 @@ def _constraint_columns(conn: psycopg.Connection, qualified: str, kind: str) -> 
         """, (qualified, kind)).fetchall()
 
 
-def allowed_values(expression: str) -> tuple[str, tuple[str, ...]] | None:
+def allowed_values(expression: str) -> tuple[str | None, tuple[str, ...]] | None:
     """``(column, values)`` when a check reads ``col in ('a', 'b')`` (stored by PostgreSQL as
     ``col = ANY (ARRAY['a'::text, 'b'::text])``)."""
     try:
         node = pglast.parse_sql(f"select {expression}")[0].stmt.targetList[0].val
     except pglast.parser.ParseError:
         return None
-    if not isinstance(node, ast.A_Expr) or not isinstance(node.lexpr, ast.ColumnRef):
-        return None
-    if node.kind == enums.A_Expr_Kind.AEXPR_IN:
-        items = node.rexpr
-    elif node.kind == enums.A_Expr_Kind.AEXPR_OP_ANY and isinstance(node.rexpr, ast.A_ArrayExpr):
-        items = node.rexpr.elements
-    else:
-        return None
-    values = []
-    for item in items:
-        while isinstance(item, ast.TypeCast):
-            item = item.arg
-        if not (isinstance(item, ast.A_Const) and isinstance(item.val, ast.String)):
-            return None
-        values.append(item.val.sval)
-    return node.lexpr.fields[-1].sval, tuple(values)
+    return value_list(node)
