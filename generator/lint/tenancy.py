@@ -58,7 +58,6 @@ class TenantColumn:
     table: Key
     column: str
     root: Key | None  # None: declared without a foreign key, root unknown
-    via: Key | None  # the table its foreign key references (None: no foreign key)
     reason: str
 
 
@@ -317,7 +316,7 @@ def tenant_columns(state: SchemaState, users: set[Key], roots: set[Key],
         for fk in table.foreign_keys:
             if fk.target in roots:
                 for column in fk.columns:
-                    add(TenantColumn(key, column, fk.target, fk.target, f"references {fk.target[0]}.{fk.target[1]}"))
+                    add(TenantColumn(key, column, fk.target, f"references {fk.target[0]}.{fk.target[1]}"))
                     if len(fk.columns) == 1 and column in table.columns:
                         root_names.setdefault(column, set()).add((fk.target, table.columns[column].type_name))
 
@@ -327,7 +326,7 @@ def tenant_columns(state: SchemaState, users: set[Key], roots: set[Key],
         root = next(iter(hinted)) if len(hinted) == 1 else None
         keys = [table_key] if table_key is not None else [k for k, t in state.tables.items() if column in t.columns]
         for key in keys:
-            add(TenantColumn(key, column, root, None, "declared in the configuration"))
+            add(TenantColumn(key, column, root, "declared in the configuration"))
 
     # The same name and type without a foreign key, when that name leads to one root only.
     for key, table in state.tables.items():
@@ -340,7 +339,7 @@ def tenant_columns(state: SchemaState, users: set[Key], roots: set[Key],
                 continue
             root, type_name = next(iter(hints))
             if key != root and column.type_name == type_name:
-                add(TenantColumn(key, name, root, None,
+                add(TenantColumn(key, name, root,
                                  f"named like the foreign keys to {root[0]}.{root[1]} elsewhere (no foreign key)"))
 
     # Through parents: a NOT NULL foreign key to a tenant-scoped table.
@@ -356,7 +355,7 @@ def tenant_columns(state: SchemaState, users: set[Key], roots: set[Key],
                     continue
                 root = next((c.root for c in found[target].values() if c.root), None)
                 for column in fk.columns:
-                    changed |= add(TenantColumn(key, column, root, target,
+                    changed |= add(TenantColumn(key, column, root,
                                                 f"NOT NULL reference to tenant-scoped {target[0]}.{target[1]}"))
     return {key: tuple(columns.values()) for key, columns in found.items()}
 

@@ -18,7 +18,6 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from generator.model import COMMANDS
 
-DEFAULT_INTENT_FILE = "tests/access_intent.yaml"
 VERDICTS = ("allowed", "denied")
 
 Cell = tuple[str, str, str]  # (table, command, persona kind)

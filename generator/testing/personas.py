@@ -16,7 +16,6 @@ from itertools import product
 from generator.testing.values import fixed_id
 
 WORKSPACES = ("A", "B")
-NON_MEMBER_KINDS = ("other_member", "outsider", "anon", "service_role")
 _IAT, _EXP = 1_780_000_000, 4_102_444_800
 
 
@@ -61,10 +60,6 @@ class Persona:
         if self.db_role != "authenticated":
             return self.db_role
         return self.role_in(workspace) or ("other_member" if self.memberships else "outsider")
-
-    @property
-    def signed_in(self) -> bool:
-        return self.user_id is not None
 
 
 def _user(name: str, memberships: tuple[tuple[str, str], ...] = ()) -> Persona:

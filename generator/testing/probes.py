@@ -26,9 +26,6 @@ from generator.testing.tables import USERS, Reference, TableFacts
 from generator.testing.values import COMPARABLE, canonical, family, other_than
 from generator.testing.world import World, row_values
 
-BASIC = ("select", "insert", "update", "delete")
-
-
 # -- statements --------------------------------------------------------------------------------
 
 def _where(facts: TableFacts, keys: tuple[tuple, ...]) -> tuple[sql.Composable, list]:
@@ -368,7 +365,7 @@ def judge(probe: Probe, observed: Observation) -> str | None:
     return None
 
 
-def verdict(probe: Probe, observed: Observation, world: World) -> str:
+def verdict(probe: Probe, observed: Observation) -> str:
     """allowed / denied / partial, for the access matrix. A constraint's refusal (class 23: a
     unique key, a RESTRICT) comes after every privilege and policy check passed: access
     allowed. Any other error denies."""
@@ -421,7 +418,7 @@ def observed_matrix(run: ProbeRun, world: World) -> dict[tuple[str, str, str, st
     seen: dict[tuple, list[tuple[str, str]]] = {}
     for probe, observed in run.results:
         if probe.cell:
-            seen.setdefault(probe.cell, []).append((probe.request.persona.name, verdict(probe, observed, world),
+            seen.setdefault(probe.cell, []).append((probe.request.persona.name, verdict(probe, observed),
                                                     observed.describe()))
     cells = {}
     for cell, entries in seen.items():
