@@ -24,22 +24,18 @@ from generator.testing.impersonate import Attempt, Impersonator, attempt, tables
 from generator.testing.personas import WORKSPACES, Persona
 from generator.testing.tables import USERS, Reference, TableFacts
 from generator.testing.values import COMPARABLE, canonical, family, other_than
-from generator.testing.world import World, row_values
+from generator.testing.world import World, insert_statement, row_values, typed_placeholder
 
 # -- statements --------------------------------------------------------------------------------
 
 def _where(facts: TableFacts, keys: tuple[tuple, ...]) -> tuple[sql.Composable, list]:
     """``where (k1, k2) in ((..), (..))`` naming rows by primary key."""
     columns = sql.SQL(", ").join(map(sql.Identifier, facts.key))
-    row = sql.SQL("({})").format(sql.SQL(", ").join(_typed(facts, c) for c in facts.key))
+    row = sql.SQL("({})").format(sql.SQL(", ").join(typed_placeholder(facts, c) for c in facts.key))
     if not keys:
         return sql.SQL(" where false"), []
     listed = sql.SQL(", ").join([row] * len(keys))
     return sql.SQL(" where ({}) in ({})").format(columns, listed), [v for key in keys for v in key]
-
-
-def _typed(facts: TableFacts, column: str) -> sql.Composable:
-    return sql.SQL("{}::{}").format(sql.Placeholder(), sql.SQL(facts.columns[column]))
 
 
 def statement_for(facts: TableFacts, request: Request) -> tuple[sql.Composable, list]:
@@ -54,18 +50,15 @@ def statement_for(facts: TableFacts, request: Request) -> tuple[sql.Composable, 
     if request.command == "delete":
         return sql.SQL("delete from {}").format(table) + where, where_params
     if request.command == "update":
-        sets = sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(c), _typed(facts, c))
+        sets = sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(c), typed_placeholder(facts, c))
                                   for c in request.values)
         return sql.SQL("update {} set {}").format(table, sets) + where, list(request.values.values()) + where_params
-    columns = list(request.values)
-    statement = sql.SQL("insert into {} ({}) values ({})").format(
-        table, sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL(", ").join(_typed(facts, c) for c in columns))
+    statement, params = insert_statement(facts, request.values)
     if request.command == "upsert":
         statement += sql.SQL(" on conflict ({}) do update set {}").format(
             sql.SQL(", ").join(map(sql.Identifier, facts.key)),
             sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in request.upsert_set))
-    return statement, [request.values[c] for c in columns]
+    return statement, params
 
 
 # -- building requests -------------------------------------------------------------------------
@@ -290,7 +283,7 @@ def run_probes(impersonate: Impersonator, world: World, probes: list[Probe], reg
     started = time.perf_counter()
     spec_tables = [str(f.name) for f in world.spec_tables]
     with impersonate.as_service_role() as conn:
-        before = _rows_by_key(world, tables_snapshot(conn, spec_tables))
+        before = rows_by_key(world, tables_snapshot(conn, spec_tables))
     run = ProbeRun(regime)
     for probe in probes:
         request = probe.request
@@ -300,13 +293,14 @@ def run_probes(impersonate: Impersonator, world: World, probes: list[Probe], reg
             result = attempt(conn, statement, params)
             after = None
             if not result.failed and request.command != "select" and result.rowcount:
-                after = _rows_by_key(world, tables_snapshot(conn, spec_tables))
+                after = rows_by_key(world, tables_snapshot(conn, spec_tables))
         run.results.append((probe, _observe(world, probe, result, before, after)))
     run.seconds = time.perf_counter() - started
     return run
 
 
-def _rows_by_key(world: World, snapshot: Mapping[str, list]) -> dict[model.Name, dict[tuple, dict]]:
+def rows_by_key(world: World, snapshot: Mapping[str, list]) -> dict[model.Name, dict[tuple, dict]]:
+    """The snapshot's rows of each spec'd table, by primary key (canonical values)."""
     rows = {}
     for facts in world.spec_tables:
         rows[facts.name] = {tuple(canonical(r.get(c)) for c in facts.key): r for r in snapshot[str(facts.name)]}

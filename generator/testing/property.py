@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from generator.testing.expectations import AccessModel, Request, State
 from generator.testing.impersonate import Impersonator, attempt, switch_identity, tables_snapshot
 from generator.testing.personas import WORKSPACES
-from generator.testing.probes import RequestMaker, statement_for
+from generator.testing.probes import RequestMaker, rows_by_key, statement_for
 from generator.testing.values import COMPARABLE, canonical, family
 from generator.testing.world import World
 
@@ -152,9 +152,9 @@ def check_random_requests(impersonate: Impersonator, world: World, access: Acces
 
 
 def _assert_same_rows(conn, world: World, state: State) -> None:
-    snapshot = tables_snapshot(conn, [str(f.name) for f in world.spec_tables])
+    rows = rows_by_key(world, tables_snapshot(conn, [str(f.name) for f in world.spec_tables]))
     for facts in world.spec_tables:
-        actual = {tuple(canonical(r.get(c)) for c in facts.key): r for r in snapshot[str(facts.name)]}
+        actual = rows[facts.name]
         expected = state.table(facts.name)
         assert set(actual) == set(expected), (
             f"{facts.name}: the database holds {len(actual)} rows, the model {len(expected)}; "
