@@ -22,7 +22,7 @@ from pathlib import Path
 from pglast import ast
 
 from generator import model
-from generator.catalog.nodes import column_ref_name, deparse, normalized, rename_column_refs, walk
+from generator.catalog.nodes import columns_read, deparse, normalized, rename_column_refs, walk
 from generator.catalog.replay import LEGACY, PUBLIC, RESTRICTED, SchemaState, Table
 from generator.errors import Location
 from generator.expressions import timezone_call
@@ -194,10 +194,6 @@ def in_list_values(node) -> set[str] | None:
         if isinstance(child, ast.A_Const) and isinstance(child.val, ast.String):
             values.add(child.val.sval)
     return values or None
-
-
-def columns_read(node) -> set[str]:
-    return {column_ref_name(child)[1] for child, _ in walk(node) if isinstance(child, ast.ColumnRef)} - {None}
 
 
 def grants_by_role(table: Table | None) -> dict[str, frozenset[str]]:

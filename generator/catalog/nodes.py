@@ -53,6 +53,11 @@ def column_ref_name(ref: ast.ColumnRef) -> tuple[str | None, str | None]:
     return (qualifier, last.sval)
 
 
+def columns_read(node) -> set[str]:
+    """Names of the columns ``node`` mentions (``*`` left out)."""
+    return {column_ref_name(child)[1] for child, _ in walk(node) if isinstance(child, ast.ColumnRef)} - {None}
+
+
 def rename_column_refs(node, table: str, old: str, new: str, top_level_only: bool = False):
     """A copy of ``node`` where references to ``table``'s column ``old`` read ``new``.
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pglast import parse_sql
-from pglast.visitors import Visitor
 
 from generator import model
+from generator.catalog.nodes import columns_read
 from generator.render import GuardFunction, RecheckFunction, functions_of, self_ties
 from generator.testing.values import family
 
@@ -115,7 +115,7 @@ def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
     unique_keys += [UniqueKey(i.columns, i.where) for i in table.indexes if i.unique]
     in_checks = set()
     for check in table.checks:
-        in_checks |= columns_in(check.expression)
+        in_checks |= columns_read(parse_sql(f"select {check.expression}")[0])
     keyed = {c for key in unique_keys for c in key.columns}
     # The functions that guard or recheck a move: the ones the spec generates, or, for a table
     # read from the catalog (it has no spec location), the ones its triggers call.
@@ -152,20 +152,3 @@ def _payload(table: model.Table, avoid: set[str]) -> str | None:
             if family(column.type) == wanted and not column.one_of:
                 return column.name
     return next((c.name for c in candidates if len(c.one_of) >= 2), None)
-
-
-class _ColumnNames(Visitor):
-    def __init__(self):
-        self.names: set[str] = set()
-
-    def visit_ColumnRef(self, ancestors, node):
-        last = node.fields[-1]
-        if hasattr(last, "sval"):
-            self.names.add(last.sval)
-
-
-def columns_in(expression: str) -> set[str]:
-    """Names of the columns one SQL expression mentions."""
-    visitor = _ColumnNames()
-    visitor(parse_sql(f"select {expression}")[0])
-    return visitor.names
