@@ -185,7 +185,7 @@ def move_breaks(state: State, name: model.Name, old: Mapping, new: Mapping) -> b
     return False
 
 
-def tie_enforced_by_policy(facts: TableFacts, ref: Reference) -> bool:
+def tie_enforced_by_policy(ref: Reference) -> bool:
     """Whether the same-workspace tie of ``ref`` lives in the policies' WITH CHECK (so
     service_role, which bypasses RLS, is not held to it) rather than in a constraint: a
     table's references to its own rows are held by a composite foreign key, for everyone,
@@ -230,7 +230,7 @@ class AccessModel:
         for ref in facts.references:
             if not ref.same_workspace:
                 continue
-            if not tie_enforced_by_policy(facts, ref):
+            if not tie_enforced_by_policy(ref):
                 continue  # a constraint: see _constraint_errors
             if persona.db_role == "service_role":
                 continue
@@ -255,6 +255,18 @@ class AccessModel:
             return POLICY
         return None
 
+    def changed_row_error(self, state: State, persona: Persona, name: model.Name, old: Mapping, new: Mapping,
+                          reads: bool) -> str | None:
+        """Why one row's update from ``old`` to ``new`` fails: a change of workspace the guard
+        refuses or the recheck finds breaking a tie, then the new row's policies."""
+        facts = self.facts[name]
+        if state.workspace_of(name, new) != state.workspace_of(name, old):
+            if refused := tenant_change_error(facts):
+                return refused
+            if facts.rechecked and move_breaks(state, name, old, new):
+                return TENANT_MOVE_REFUSED
+        return self.new_row_error(state, persona, name, "update", new, reads)
+
     # -- what happens -------------------------------------------------------------------------
     def predict(self, state: State, request: Request) -> Outcome:
         handler = getattr(self, f"_{request.command}")
@@ -275,6 +287,14 @@ class AccessModel:
         if request.keys is None:
             return dict(rows)
         return {k: rows[k] for k in request.keys if k in rows}
+
+    def _targets(self, state: State, request: Request) -> dict[Key, dict]:
+        """The rows an UPDATE or DELETE acts on: its USING admits them, and SELECT's too when
+        the statement reads a column. The others are filtered out, not refused."""
+        persona, name = request.persona, request.table
+        return {key: old for key, old in self._candidates(state, request).items()
+                if self.passes(persona, name, request.command, state.workspace_of(name, old))
+                and (not request.reads or self.passes(persona, name, "select", state.workspace_of(name, old)))}
 
     def _select(self, state: State, request: Request) -> Outcome:
         if error := self._privileges(request):
@@ -306,27 +326,11 @@ class AccessModel:
         if error := self._privileges(request):
             return Outcome(frozenset({error}))
         persona, name = request.persona, request.table
-        facts = self.facts[name]
-        targets = {}
-        for key, old in self._candidates(state, request).items():
-            workspace = state.workspace_of(name, old)
-            if not self.passes(persona, name, "update", workspace):
-                continue
-            if request.reads and not self.passes(persona, name, "select", workspace):
-                continue
-            targets[key] = old
         errors = set()
         new_rows = {}
-        for key, old in targets.items():
+        for key, old in self._targets(state, request).items():
             new = state.derive(name, {**old, **request.values})
-            moved = state.workspace_of(name, new) != state.workspace_of(name, old)
-            if moved and (refused := tenant_change_error(facts)):
-                errors.add(refused)
-                continue
-            if moved and facts.rechecked and move_breaks(state, name, old, new):
-                errors.add(TENANT_MOVE_REFUSED)
-                continue
-            if error := self.new_row_error(state, persona, name, "update", new, request.reads):
+            if error := self.changed_row_error(state, persona, name, old, new, request.reads):
                 errors.add(error)
                 continue
             new_rows[key] = new
@@ -358,10 +362,8 @@ class AccessModel:
     def _delete(self, state: State, request: Request) -> Outcome:
         if error := self._privileges(request):
             return Outcome(frozenset({error}))
-        persona, name = request.persona, request.table
-        targets = [key for key, old in self._candidates(state, request).items()
-                   if self.passes(persona, name, "delete", state.workspace_of(name, old))
-                   and (not request.reads or self.passes(persona, name, "select", state.workspace_of(name, old)))]
+        name = request.table
+        targets = list(self._targets(state, request))
         after = state.copy()
         errors, touched = delete_rows(after, name, targets)
         if errors:
@@ -372,7 +374,6 @@ class AccessModel:
         if error := self._privileges(request):
             return Outcome(frozenset({error}))
         persona, name = request.persona, request.table
-        facts = self.facts[name]
         proposed = state.derive(name, dict(request.values))
         if error := self.new_row_error(state, persona, name, "insert", proposed, reads=True):
             return Outcome(frozenset({error}))
@@ -385,12 +386,7 @@ class AccessModel:
         if not (self.passes(persona, name, "update", workspace) and self.passes(persona, name, "select", workspace)):
             return Outcome(frozenset({POLICY}))
         new = state.derive(name, {**existing, **{c: proposed.get(c) for c in request.upsert_set}})
-        moved = state.workspace_of(name, new) != state.workspace_of(name, existing)
-        if moved and (refused := tenant_change_error(facts)):
-            return Outcome(frozenset({refused}))
-        if moved and facts.rechecked and move_breaks(state, name, existing, new):
-            return Outcome(frozenset({TENANT_MOVE_REFUSED}))
-        if error := self.new_row_error(state, persona, name, "update", new, reads=True):
+        if error := self.changed_row_error(state, persona, name, existing, new, reads=True):
             return Outcome(frozenset({error}))
         return self._apply_updates(state, name, {key: new})
 
