@@ -19,24 +19,26 @@ API_ROLES = ("anon", "authenticated", "service_role")
 NEVER_GRANTED = ("TRUNCATE", "REFERENCES", "TRIGGER")
 COMMAND_PRIVILEGES = {"select": "SELECT", "insert": "INSERT", "update": "UPDATE", "delete": "DELETE"}
 
+# What makes a function (p) or a policy (pol) the same one before and after the migrations.
+FUNCTION_FINGERPRINT = "md5(concat_ws('|', p.prosrc, p.prosecdef, p.proconfig::text, p.proacl::text))"
+POLICY_FINGERPRINT = ("md5(concat_ws('|', pol.polcmd, pol.polroles::text, pg_get_expr(pol.polqual, pol.polrelid), "
+                      "pg_get_expr(pol.polwithcheck, pol.polrelid)))")
+
 # Records, before the migrations run, what the catalog already holds, so the checks can tell
 # what the migrations created or replaced (a fingerprint that changed).
-PREEXISTING_SQL = """
+PREEXISTING_SQL = f"""
 create table tenantspec_probe.preexisting as
-select 'pg_proc'::regclass as catalog, p.oid as objid,
-       md5(concat_ws('|', p.prosrc, p.prosecdef, p.proconfig::text, p.proacl::text)) as fingerprint
+select 'pg_proc'::regclass as catalog, p.oid as objid, {FUNCTION_FINGERPRINT} as fingerprint
 from pg_catalog.pg_proc p
 union all
 select 'pg_class'::regclass, c.oid, md5(concat_ws('|', c.relrowsecurity, c.relacl::text))
 from pg_catalog.pg_class c
 union all
-select 'pg_policy'::regclass, pol.oid,
-       md5(concat_ws('|', pol.polcmd, pol.polroles::text, pg_get_expr(pol.polqual, pol.polrelid),
-                     pg_get_expr(pol.polwithcheck, pol.polrelid)))
+select 'pg_policy'::regclass, pol.oid, {POLICY_FINGERPRINT}
 from pg_catalog.pg_policy pol
 """
 
-_NEW_FUNCTIONS = """
+_NEW_FUNCTIONS = f"""
 select p.oid::regprocedure::text, p.prosecdef, p.proconfig,
        has_function_privilege('anon', p.oid, 'EXECUTE') as anon_executes,
        exists (select 1 from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
@@ -46,7 +48,7 @@ where p.pronamespace not in ('pg_catalog'::regnamespace, 'information_schema'::r
   and not exists (
     select 1 from tenantspec_probe.preexisting e
     where e.catalog = 'pg_proc'::regclass and e.objid = p.oid
-      and e.fingerprint = md5(concat_ws('|', p.prosrc, p.prosecdef, p.proconfig::text, p.proacl::text)))
+      and e.fingerprint = {FUNCTION_FINGERPRINT})
 order by 1
 """
 
@@ -63,7 +65,7 @@ where c.relkind in ('r', 'p', 'v', 'm', 'f')
 def _policies(conn: psycopg.Connection, tables: Iterable[str]) -> list[tuple]:
     """Policies the migrations created or changed, and every policy on ``tables``."""
     return conn.execute(
-        """
+        f"""
         select pol.polrelid::regclass::text, pol.polname, pol.polcmd, pol.polroles,
                pol.polwithcheck is not null
         from pg_catalog.pg_policy pol
@@ -71,9 +73,7 @@ def _policies(conn: psycopg.Connection, tables: Iterable[str]) -> list[tuple]:
            or not exists (
              select 1 from tenantspec_probe.preexisting e
              where e.catalog = 'pg_policy'::regclass and e.objid = pol.oid
-               and e.fingerprint = md5(concat_ws('|', pol.polcmd, pol.polroles::text,
-                                                 pg_get_expr(pol.polqual, pol.polrelid),
-                                                 pg_get_expr(pol.polwithcheck, pol.polrelid))))
+               and e.fingerprint = {POLICY_FINGERPRINT})
         order by 1, 2
         """,
         (list(tables),),
