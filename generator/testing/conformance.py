@@ -14,6 +14,7 @@ from pglast import ast
 from psycopg import sql
 
 from generator.testing.impersonate import attempt
+from generator.testing.introspect import constraint_columns, trigger_shape
 from generator.testing.probes import RequestMaker
 from generator.testing.expectations import State
 from generator.testing.tables import TableFacts
@@ -21,7 +22,6 @@ from generator.testing.values import family, outside, sample
 from generator.testing.world import World, insert_statement, typed_placeholder
 
 REALTIME_PUBLICATION = "supabase_realtime"
-_TRIGGER_BEFORE, _TRIGGER_INSERT, _TRIGGER_DELETE, _TRIGGER_UPDATE = 2, 4, 8, 16
 
 
 @cache
@@ -62,14 +62,9 @@ def column_problems(conn: psycopg.Connection, world: World) -> list[str]:
             if not_null != column.not_null:
                 problems.append(f"{facts.name}.{column.name}: {'not null' if not_null else 'nullable'}, "
                                 f"the spec says {'not null' if column.not_null else 'nullable'}")
-        key = conn.execute(
-            """
-            select array(select a.attname from unnest(c.conkey) k
-                         join pg_catalog.pg_attribute a on a.attrelid = c.conrelid and a.attnum = k)
-            from pg_catalog.pg_constraint c where c.conrelid = to_regclass(%s) and c.contype = 'p'
-            """, (str(facts.name),)).fetchone()
-        if (sorted(key[0]) if key else None) != sorted(facts.key):
-            problems.append(f"{facts.name}: primary key ({', '.join(key[0]) if key else 'none'}), "
+        key = next((columns for _, columns in constraint_columns(conn, str(facts.name), "p")), None)
+        if (sorted(key) if key else None) != sorted(facts.key):
+            problems.append(f"{facts.name}: primary key ({', '.join(key) if key else 'none'}), "
                             f"the spec says ({', '.join(facts.key)})")
     return problems
 
@@ -264,9 +259,8 @@ def trigger_problems(conn: psycopg.Connection, world: World) -> list[str]:
                 problems.append(f"{facts.name}: trigger {trigger.name} is missing")
                 continue
             tgtype, function = found[trigger.name]
-            timing = "before" if tgtype & _TRIGGER_BEFORE else "after"
-            events = {e for e, bit in (("insert", _TRIGGER_INSERT), ("update", _TRIGGER_UPDATE),
-                                       ("delete", _TRIGGER_DELETE)) if tgtype & bit}
+            timing, events = trigger_shape(tgtype)
+            events = set(events)
             wanted = (trigger.timing, set(trigger.events), str(trigger.function))
             if (timing, events, function) != wanted:
                 problems.append(f"{facts.name}: trigger {trigger.name} is {timing} {' or '.join(sorted(events))} "

@@ -23,6 +23,7 @@ from generator.testing.server import RunningServer
 
 ON_DELETE = {"a": None, "r": "restrict", "c": "cascade", "n": "set null", "d": None}
 SCRATCH_REGIME = "2026"
+TRIGGER_BEFORE, TRIGGER_INSERT, TRIGGER_DELETE, TRIGGER_UPDATE = 2, 4, 8, 16  # pg_trigger.tgtype bits
 
 
 class IntrospectionError(ValueError):
@@ -92,7 +93,7 @@ def _tie(project: model.Project, column: model.Column, workspace_column: str | N
 
 def _read_table(conn: psycopg.Connection, project: model.Project, name: str, source: str) -> dict:
     qualified = f"{project.schema}.{name}"
-    primary = {c for _, columns in _constraint_columns(conn, qualified, "p") for c in columns}
+    primary = {c for _, columns in constraint_columns(conn, qualified, "p") for c in columns}
     foreign = {}
     for column, target_schema, target_table, target_column, action in conn.execute(
             """
@@ -131,7 +132,7 @@ def _read_table(conn: psycopg.Connection, project: model.Project, name: str, sou
         columns.append(model.Column(name=column, type=type_text, not_null=not_null, primary_key=column in primary,
                                     default="default" if has_default else None,
                                     one_of=one_of.get(column, ()), comment=None, references=ref))
-    unique = tuple(tuple(cols) for _, cols in _constraint_columns(conn, qualified, "u"))
+    unique = tuple(tuple(cols) for _, cols in constraint_columns(conn, qualified, "u"))
     indexes = tuple(model.Index(index_name, tuple(cols), True, predicate) for index_name, cols, predicate in conn.execute(
         """
         select i.relname, array(select a.attname from unnest(x.indkey) k
@@ -142,9 +143,7 @@ def _read_table(conn: psycopg.Connection, project: model.Project, name: str, sou
           and not exists (select 1 from pg_catalog.pg_constraint c where c.conindid = x.indexrelid)
         """, (qualified,)))
     triggers = tuple(
-        model.Trigger(trigger, "before" if tgtype & 2 else "after",
-                      tuple(e for e, bit in (("insert", 4), ("update", 16), ("delete", 8)) if tgtype & bit),
-                      model.Name(schema, function))
+        model.Trigger(trigger, *trigger_shape(tgtype), model.Name(schema, function))
         for trigger, tgtype, schema, function in conn.execute(
             """
             select t.tgname, t.tgtype, n.nspname, p.proname
@@ -159,7 +158,13 @@ def _read_table(conn: psycopg.Connection, project: model.Project, name: str, sou
             "indexes": indexes, "triggers": triggers, "realtime": realtime}
 
 
-def _constraint_columns(conn: psycopg.Connection, qualified: str, kind: str) -> list[tuple[str, list[str]]]:
+def trigger_shape(tgtype: int) -> tuple[str, tuple[str, ...]]:
+    """``(timing, events)`` of a trigger, from ``pg_trigger.tgtype``'s bits."""
+    events = (("insert", TRIGGER_INSERT), ("update", TRIGGER_UPDATE), ("delete", TRIGGER_DELETE))
+    return ("before" if tgtype & TRIGGER_BEFORE else "after", tuple(e for e, bit in events if tgtype & bit))
+
+
+def constraint_columns(conn: psycopg.Connection, qualified: str, kind: str) -> list[tuple[str, list[str]]]:
     return conn.execute(
         """
         select c.conname, array(select a.attname from unnest(c.conkey) k
