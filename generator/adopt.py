@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from generator import model
-from generator.catalog.access import AccessReader, Persona, TenantModel
+from generator.catalog.access import AccessReader, TenantModel, personas
 from generator.catalog.expression import display_expression, value_list
 from generator.catalog.nodes import deparse
 from generator.catalog.replay import LEGACY, RESTRICTED, SchemaState, Table
@@ -108,6 +108,9 @@ class Adopter:
         self.names = names
         self.tenancy = TenantModel.of(project)
         self.reader = AccessReader(self.state, self.tenancy)
+        every = personas(self.tenancy)
+        self.members = [p for p in every if p.member_role]  # one per membership role of workspace A
+        self.strangers = [p for p in every if not p.member_role and p.db_role != "service_role"]
         self.adoption = Adoption()
 
     def note(self, origin, message: str) -> None:
@@ -298,9 +301,8 @@ class Adopter:
         return self.parent_column(table) != column
 
     def tied_everywhere(self, table: Table, column: str) -> bool:
-        writers = [Persona(role, "authenticated", role) for role in self.tenancy.roles]
         return all(self.reader.reference_tied(table, column, command, persona)
-                   for command in ("insert", "update") for persona in writers
+                   for command in ("insert", "update") for persona in self.members
                    if self.reader.verdict((table.schema, table.name), command, persona).allowed)
 
     def parent_column(self, table: Table) -> str | None:
@@ -326,8 +328,8 @@ class Adopter:
         """The column a carried child gets: its parent's workspace column's name."""
         if tenancy.get("strategy") != model.CARRIED:
             return None
-        fk = next(fk for fk in table.foreign_keys if fk.columns == (tenancy["parent"],))
-        return self.reader.workspace_column(fk.target)
+        return self.reader.workspace_column(self.reader.reference_target((table.schema, table.name),
+                                                                         tenancy["parent"]))
 
     # -- access ---------------------------------------------------------------------------
 
@@ -336,11 +338,8 @@ class Adopter:
         levels = {frozenset(roles): level for level, roles in self.project.tenancy.levels.items()}
         found = {}
         for command in COMMANDS:
-            verdicts = {role: self.reader.verdict(key, command, Persona(role, "authenticated", role))
-                        for role in self.tenancy.roles}
-            strangers = [self.reader.verdict(key, command, p) for p in (
-                Persona("other_member", "authenticated"), Persona("outsider", "authenticated"),
-                Persona("anon", "anon", signed_in=False))]
+            verdicts = {p.member_role: self.reader.verdict(key, command, p) for p in self.members}
+            strangers = [self.reader.verdict(key, command, p) for p in self.strangers]
             allowed = frozenset(role for role, verdict in verdicts.items() if verdict.allowed)
             unread = [v for v in verdicts.values() if v.allowed is None]
             level = model.NOBODY
