@@ -19,8 +19,8 @@ import pglast
 from pglast import ast, enums
 
 from generator.catalog.expression import conjuncts, display_expression, string_constants, ties_column
-from generator.catalog.nodes import column_ref_name, function_name, walk
-from generator.catalog.replay import PUBLIC, Policy, SchemaState, Table
+from generator.catalog.nodes import column_ref_name, function_name, relation_alias, walk
+from generator.catalog.replay import PUBLIC, Policy, SchemaState, Table, relation_key
 
 COMMANDS = ("select", "insert", "update", "delete")
 UNGOVERNED = ("truncate", "references", "trigger")  # row-level security does not apply to these
@@ -89,8 +89,6 @@ class Truth:
 
     value: bool | None
     why: str = ""
-
-
 
 
 def all_of(truths: list[Truth]) -> Truth:
@@ -246,7 +244,7 @@ class AccessReader:
             return Truth(True, "")  # a same-workspace tie holds for rows within one workspace
         if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP:
             return self.comparison(node, persona)
-        return Truth(None, f"cannot read {_display(node)}")
+        return Truth(None, f"cannot read {display_expression(node)}")
 
     def member_truth(self, roles: frozenset[str], persona: Persona) -> Truth:
         names = ", ".join(role for role in self.tenancy.roles if role in roles)
@@ -267,7 +265,7 @@ class AccessReader:
             if not persona.signed_in:
                 return Truth(False, "auth.uid() is null for anon")
             return Truth(None, "depends on which user the row names (auth.uid())")
-        return Truth(None, f"cannot read {_display(node)}")
+        return Truth(None, f"cannot read {display_expression(node)}")
 
     def membership(self, node, scope: Scope) -> frozenset[str] | None:
         """The roles a membership test admits, when ``node`` is one."""
@@ -328,8 +326,7 @@ class AccessReader:
                 or not isinstance(select.fromClause[0], ast.RangeVar):
             return None
         relation = select.fromClause[0]
-        key = (relation.schemaname or "public", relation.relname)
-        alias = relation.alias.aliasname if relation.alias else relation.relname
+        key, alias = relation_key(relation), relation_alias(relation)
         inner = Scope({**scope.rows, alias: key}, key, scope.params)
         for part in conjuncts(select.whereClause) if select.whereClause is not None else ():
             if self.joins(part, inner, key, alias, scope):
@@ -461,8 +458,7 @@ class AccessReader:
         if len(select.fromClause or ()) != 1 or not isinstance(select.fromClause[0], ast.RangeVar):
             return None
         relation = select.fromClause[0]
-        key = (relation.schemaname or "public", relation.relname)
-        alias = relation.alias.aliasname if relation.alias else relation.relname
+        key, alias = relation_key(relation), relation_alias(relation)
         if not isinstance(value, ast.ColumnRef):
             return None
         qualifier, column = column_ref_name(value)
@@ -579,8 +575,7 @@ def _from_relations(from_clause) -> tuple[list[tuple[str, tuple[str, str]]] | No
 
     def visit(item) -> bool:
         if isinstance(item, ast.RangeVar):
-            relations.append((item.alias.aliasname if item.alias else item.relname,
-                              (item.schemaname or "public", item.relname)))
+            relations.append((relation_alias(item), relation_key(item)))
             return True
         if isinstance(item, ast.JoinExpr) and item.jointype == enums.JoinType.JOIN_INNER:
             if item.quals is not None:
@@ -637,10 +632,6 @@ def _string_values(part: ast.A_Expr, params: dict | None = None) -> frozenset[st
         return None
     values = string_constants(items)
     return None if values is None else frozenset(values)
-
-
-def _display(node) -> str:
-    return display_expression(node)
 
 
 def access_matrix(state: SchemaState, tenancy: TenantModel, tables: list[tuple[str, str]]) -> dict:

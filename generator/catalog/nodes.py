@@ -53,6 +53,11 @@ def column_ref_name(ref: ast.ColumnRef) -> tuple[str | None, str | None]:
     return (qualifier, last.sval)
 
 
+def relation_alias(relation: ast.RangeVar) -> str:
+    """The name a FROM item's row goes by: its alias, else the table's name."""
+    return relation.alias.aliasname if relation.alias else relation.relname
+
+
 def columns_read(node) -> set[str]:
     """Names of the columns ``node`` mentions (``*`` left out)."""
     return {column_ref_name(child)[1] for child, _ in walk(node) if isinstance(child, ast.ColumnRef)} - {None}

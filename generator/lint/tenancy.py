@@ -28,7 +28,7 @@ from typing import Iterator
 import pglast
 from pglast import ast
 
-from generator.catalog.nodes import column_ref_name, walk
+from generator.catalog.nodes import column_ref_name, relation_alias, walk
 from generator.catalog.replay import (
     DEFAULT_SCHEMA, SchemaState, Table, function_arg_types, name_key, relation_key,
 )
@@ -211,7 +211,7 @@ def query_reads(state: SchemaState, tree) -> Iterator[tuple[Key, frozenset[str]]
             for inner, _ in walk(item):
                 if isinstance(inner, ast.RangeVar):
                     key = relation_key(inner)
-                    aliases[inner.alias.aliasname if inner.alias else inner.relname] = key
+                    aliases[relation_alias(inner)] = key
                 elif isinstance(inner, ast.SelectStmt):
                     break
         if not aliases:
