@@ -493,14 +493,29 @@ def set_schema(state: SchemaState, node: ast.AlterObjectSchemaStmt, statement: S
             or node.relation is None:
         return
     key = relation_key(node.relation)
-    objects = state.tables if node.objectType == enums.ObjectType.OBJECT_TABLE else state.views
-    moved = objects.pop(key, None)
-    if moved is None:
+    if node.objectType == enums.ObjectType.OBJECT_TABLE:
+        move_table(state, key, (node.newschema, key[1]))
+    elif (view := state.views.pop(key, None)) is not None:
+        view.schema = node.newschema
+        state.views[(node.newschema, key[1])] = view
+
+
+def move_table(state: SchemaState, old: tuple[str, str], new: tuple[str, str]) -> None:
+    """What PostgreSQL does when a table is renamed or changes schema: it keeps its identity, so
+    its policies, the foreign keys that reference it and its publications follow it."""
+    table = state.tables.pop(old, None)
+    if table is None:
         return
-    moved.schema = node.newschema
-    objects[(node.newschema, key[1])] = moved
-    for policy in getattr(moved, "policies", {}).values():
-        policy.table = (node.newschema, key[1])
+    table.schema, table.name = new
+    state.tables[new] = table
+    for policy in table.policies.values():
+        policy.table = new
+    for other in state.tables.values():
+        for fk in other.foreign_keys:
+            if fk.target == old:
+                fk.target = new
+    for members in state.publications.values():
+        members[:] = [new if member == old else member for member in members]
 
 
 def alter_table(state: SchemaState, node: ast.AlterTableStmt, statement: Statement) -> None:
@@ -658,12 +673,7 @@ def rename(state: SchemaState, node: ast.RenameStmt, statement: Statement) -> No
     kind = node.renameType
     if kind == enums.ObjectType.OBJECT_TABLE:
         key = relation_key(node.relation)
-        table = state.tables.pop(key, None)
-        if table is not None:
-            table.name = node.newname
-            state.tables[(key[0], node.newname)] = table
-            for policy in table.policies.values():
-                policy.table = (key[0], node.newname)
+        move_table(state, key, (key[0], node.newname))
     elif kind == enums.ObjectType.OBJECT_COLUMN:
         table = state.table(relation_key(node.relation))
         if known_column(state, table, node.subname, statement, node.missing_ok) is not None:

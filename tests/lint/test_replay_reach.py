@@ -59,3 +59,20 @@ def test_a_schema_made_elsewhere_is_known_only_for_the_roles_mentioned():
     assert state.may_use_schema("authenticated", "extensions")
     state = state_of("revoke all on schema auth from anon;")
     assert not state.may_use_schema("anon", "auth")  # Supabase never gave PUBLIC USAGE on auth
+
+
+def test_a_renamed_or_moved_table_keeps_what_points_at_it():
+    """Foreign keys to a table, its policies and its publication follow a rename or a new
+    schema, as PostgreSQL's do (they hold the table's oid, not its name)."""
+    state = state_of(
+        "create table public.p (id uuid primary key);\n"
+        "create table public.c (id uuid primary key, p_id uuid references public.p (id));\n"
+        "create policy r on public.p for select using (true);\n"
+        "create publication supabase_realtime for table public.p;\n"
+        "alter table public.p rename to q;\n"
+        "create schema app;\n"
+        "alter table public.q set schema app;\n")
+    assert ("public", "p") not in state.tables and ("public", "q") not in state.tables
+    assert [fk.target for fk in state.tables[("public", "c")].foreign_keys] == [("app", "q")]
+    assert [p.table for p in state.tables[("app", "q")].policies.values()] == [("app", "q")]
+    assert state.publications["supabase_realtime"] == [("app", "q")]
