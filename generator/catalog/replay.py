@@ -12,6 +12,7 @@ definition leave them alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable
 
 import pglast
@@ -173,13 +174,19 @@ class Function:
     returns: str = ""
     language: str = "sql"
     volatility: str = "volatile"
-    body: str = ""
+    source: str = ""  # the body as written
     comment: str | None = None
     arg_names: tuple[str, ...] = ()
 
     @property
     def signature(self) -> str:
         return f"{self.schema}.{self.name}({', '.join(self.arg_types)})"
+
+    @cached_property
+    def body(self) -> str:
+        """The body as ``function_body`` spells it, worked out when first compared (a lint
+        run never compares bodies)."""
+        return function_body(self.language, self.source)
 
 
 @dataclass
@@ -858,7 +865,7 @@ def create_function(state: SchemaState, node: ast.CreateFunctionStmt, statement:
         returns=returns,
         language=language,
         volatility=options["volatility"].sval if "volatility" in options else "volatile",
-        body=function_body(language, body_text),
+        source=body_text,
         arg_names=tuple(p.name or "" for p in node.parameters or ()
                         if p.mode not in (enums.FunctionParameterMode.FUNC_PARAM_OUT,
                                           enums.FunctionParameterMode.FUNC_PARAM_TABLE)),
