@@ -20,7 +20,7 @@ ACCESS_FILE = Path("schema/ACCESS.md")
 
 def member_roles(project: model.Project) -> tuple[str, ...]:
     """Every membership role the levels name, in the order they first appear."""
-    return tuple(dict.fromkeys(role for roles in project.tenancy.levels.values() for role in roles))
+    return project.tenancy.roles
 
 
 def persona_kinds(project: model.Project) -> tuple[str, ...]:

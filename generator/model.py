@@ -180,6 +180,11 @@ class TenantModel:
     members: Members
     levels: dict[str, tuple[str, ...]] = field(hash=False)
 
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Every membership role the levels name, in the order they first appear."""
+        return tuple(dict.fromkeys(role for roles in self.levels.values() for role in roles))
+
 
 @dataclass(frozen=True)
 class Migration:

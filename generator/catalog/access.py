@@ -43,13 +43,12 @@ class TenantModel:
     def of(cls, project) -> TenantModel:
         """From a ``generator.model.Project``."""
         tenancy = project.tenancy
-        roles = tuple(dict.fromkeys(r for roles in tenancy.levels.values() for r in roles))
         known = tuple(((name.schema, name.name), table.workspace_column)
                       for name, table in project.external_tables.items() if table.workspace_column)
         return cls((tenancy.workspaces.schema, tenancy.workspaces.name),
                    (tenancy.members.table.schema, tenancy.members.table.name),
                    tenancy.members.workspace_column, tenancy.members.user_column, tenancy.members.role_column,
-                   roles, known)
+                   tenancy.roles, known)
 
 
 @dataclass(frozen=True)
