@@ -23,7 +23,7 @@ from generator.catalog.nodes import column_ref_name, function_name, walk
 from generator.catalog.replay import PUBLIC, Grant, Origin, Policy, SchemaState, Table
 from generator.lint.conditions import EVERYONE, constant, reads_row, top_level_columns, true_for
 from generator.lint.config import LintConfig
-from generator.lint.tenancy import Tenancy
+from generator.lint.tenancy import Tenancy, tenant_noun
 
 
 class Severity(enum.IntEnum):
@@ -485,17 +485,6 @@ def belonging(table: Table, tenancy: Tenancy) -> str:
     key = (table.schema, table.name)
     columns = [c.column for c in tenancy.columns_of(key)] + list(tenancy.owners_of(key))
     return f" though its rows belong to someone ({', '.join(dict.fromkeys(columns))})" if columns else ""
-
-
-def tenant_noun(root: tuple[str, str] | None) -> str:
-    """``organization`` for the root ``public.organizations``; ``tenant`` when unknown."""
-    if root is None:
-        return "tenant"
-    name = root[1]
-    for plural, singular in (("ies", "y"), ("sses", "ss"), ("uses", "us"), ("s", "")):
-        if name.endswith(plural) and len(name) > len(plural) + 1:
-            return name[: -len(plural)] + singular
-    return name
 
 
 def rows_of(table: Table) -> str:

@@ -176,8 +176,18 @@ def named_like_membership(name: str, root: str) -> bool:
     name = name.lower()
     if any(word in name for word in MEMBERSHIP_WORDS):
         return True
-    stem = root.lower().removesuffix("s") if len(root) > 3 else root.lower()
-    return "user" in name and stem in name
+    return "user" in name and tenant_noun((None, root)).lower() in name
+
+
+def tenant_noun(root: tuple[str | None, str] | None) -> str:
+    """``organization`` for the root ``public.organizations``; ``tenant`` when unknown."""
+    if root is None:
+        return "tenant"
+    name = root[1]
+    for plural, singular in (("ies", "y"), ("sses", "ss"), ("uses", "us"), ("s", "")):
+        if name.endswith(plural) and len(name) > len(plural) + 1:
+            return name[: -len(plural)] + singular
+    return name
 
 
 def membership_reads(state: SchemaState) -> dict[Key, list[tuple[frozenset[str], str]]]:

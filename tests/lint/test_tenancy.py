@@ -68,6 +68,14 @@ def test_an_unread_membership_counts_when_keyed_on_the_pair_and_named_like_one()
           unique (user_id, account_id));
     """
     assert tenancy_of(account_user).roots == {("public", "accounts")}
+    company_users = """
+        create table public.companies (id uuid primary key);
+        create table public.company_users (
+          company_id uuid not null references public.companies (id),
+          user_id uuid not null references auth.users (id),
+          primary key (company_id, user_id));
+    """
+    assert tenancy_of(company_users).roots == {("public", "companies")}  # companies -> company
 
 
 @pytest.mark.parametrize("sql", [
