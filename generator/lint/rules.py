@@ -267,10 +267,12 @@ def security_definer_in_api_schema(state: SchemaState, config: LintConfig, tenan
     (`private`), grant USAGE on that schema to the roles whose policies call it, and call
     it schema-qualified."""
     for function in state.functions.values():
-        if (function.security_definer and function.schema in config.api_schemas
-                and not is_trigger_function(function) and callers(state, function)):
+        if not function.security_definer or function.schema not in config.api_schemas \
+                or is_trigger_function(function):
+            continue
+        if roles := callers(state, function):
             yield Violation(function.origin, f"SECURITY DEFINER function {function.signature} is in an API-exposed "
-                                             f"schema: callable by {', '.join(callers(state, function))} as "
+                                             f"schema: callable by {', '.join(roles)} as "
                                              f"/rpc/{function.name}; move it to a private schema")
 
 
