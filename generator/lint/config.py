@@ -123,8 +123,8 @@ def spec_values(root: Path) -> dict:
         if table.workspace_column and name != tenancy.workspaces:
             columns.add(f"{name.schema}.{name.name}.{table.workspace_column}")
     for table in project.tables.values():
-        if table.tenancy.column:
-            columns.add(f"{table.name.schema}.{table.name.name}.{table.tenancy.column}")
+        if table.tenancy.workspace_column:
+            columns.add(f"{table.name.schema}.{table.name.name}.{table.tenancy.workspace_column}")
     helpers = {f.name.name for f in project.external_functions if f.name.schema != "auth"}
     return {"tenant_roots": roots, "tenant_columns": columns, "membership_helpers": helpers}
 

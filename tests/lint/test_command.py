@@ -130,6 +130,7 @@ def test_the_projects_specs_supply_its_tenancy():
     config = project_config(ROOT)
     assert "public.workspaces" in config.tenant_roots
     assert {"public.orders.workspace_id", "public.carrier_configs.workspace_id"} <= config.tenant_columns
+    assert "public.robot_job_items.workspace_id" in config.tenant_columns  # carried from its job
     assert "is_workspace_member" in config.membership_helpers
     assert project_config(ROOT, use_specs=False) == LintConfig()
 
