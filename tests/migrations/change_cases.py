@@ -59,13 +59,19 @@ def overlay(root: Path, folder: Path) -> None:
             shutil.copy(path, root / "schema" / path.name)
 
 
-def build_before(case: Case, root: Path) -> Generation:
-    """The project before the change, with its first migration generated."""
+def build_base(root: Path, before: Path | None = None) -> Generation:
+    """The base project (with ``before``'s specs over it), its first migration generated."""
     shutil.copytree(BASE / "schema", root / "schema")
-    overlay(root, case.folder / "before")
+    if before is not None:
+        overlay(root, before)
     first = plan_project(root, "base", BEFORE_TIME)
     write_outputs(root, first.outputs)
     return first
+
+
+def build_before(case: Case, root: Path) -> Generation:
+    """The project before the change, with its first migration generated."""
+    return build_base(root, case.folder / "before")
 
 
 def plan_after(case: Case, root: Path) -> Generation:

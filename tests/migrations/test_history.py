@@ -4,24 +4,21 @@ the review command and a fresh render."""
 from __future__ import annotations
 
 import datetime
-import shutil
 from pathlib import Path
 
 import pytest
 
-from change_cases import BASE
+from change_cases import build_base
 from generator.cli import main
 from generator.errors import TenantspecError
 from generator.history import next_version, read_history
-from generator.pipeline import plan_project, write_outputs
+from generator.pipeline import plan_project
 
 UTC = datetime.timezone.utc
 
 
 def project(tmp_path: Path) -> Path:
-    shutil.copytree(BASE / "schema", tmp_path / "schema")
-    first = plan_project(tmp_path, "base", datetime.datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
-    write_outputs(tmp_path, first.outputs)
+    build_base(tmp_path)
     return tmp_path
 
 

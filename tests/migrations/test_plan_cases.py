@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from change_cases import Case, build_before, case_names, plan_after, refusal
+from change_cases import Case, build_base, build_before, case_names, plan_after, refusal
 from generator.pipeline import write_outputs
 from generator.review import review
 
@@ -57,7 +57,7 @@ def test_change_case(name, tmp_path):
 
 
 def test_the_base_project_starts_with_one_migration(tmp_path):
-    first = build_before(Case("base", tmp_path / "none"), tmp_path)
+    first = build_base(tmp_path)
     (path, text), = first.migrations.items()
     assert path.name == "20260301090000_base.sql"
     golden(Path(__file__).parent / "cases" / "_base" / "expected.sql", text)
