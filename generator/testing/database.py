@@ -9,8 +9,9 @@ TEMPLATE``.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,6 +204,22 @@ def copy_database(server: RunningServer, template: str, prefix: str = "tenantspe
             )
         )
     return name
+
+
+@contextlib.contextmanager
+def standin_database(server: RunningServer, regime: str, prefix: str, files: Iterable[Path] = ()) -> Iterator[str]:
+    """A database holding Supabase's stand-in for ``regime`` and ``files``, applied in order:
+    a template for ``copy_database``, dropped on exit."""
+    name = f"{prefix}_{regime}_{secrets.token_hex(3)}"
+    create_database(server, name)
+    try:
+        with server.connect_admin(name, autocommit=True) as conn:
+            install_database_standin(conn, regime)
+            for path in files:
+                apply_sql_file(conn, path)
+        yield name
+    finally:
+        drop_database(server, name)
 
 
 def create_database(server: RunningServer, name: str) -> None:

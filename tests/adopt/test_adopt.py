@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -29,9 +28,8 @@ from generator.errors import TenantspecError
 from generator.pipeline import fresh_migrations, plan_project, replay_texts, write_outputs
 from generator.review import review
 from generator.testing.catalog import catalog_differences, read_catalog
-from generator.testing.database import apply_sql_file, copy_database, create_database, drop_database
+from generator.testing.database import apply_sql_file, copy_database, drop_database, standin_database
 from generator.testing.rows import read_rows, seed_rows
-from generator.testing.supabase import install_database_standin
 
 CASES = Path(__file__).parent / "cases"
 NAMES = sorted(p.name for p in CASES.iterdir() if (p / "case.yaml").is_file())
@@ -96,16 +94,10 @@ def test_adoption_case(name, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def standin_database(tenantspec_server, privilege_regime):
+def standin_template(tenantspec_server, privilege_regime):
     server = tenantspec_server.server
-    name = f"tenantspec_adopt_{privilege_regime}_{secrets.token_hex(3)}"
-    create_database(server, name)
-    try:
-        with server.connect_admin(name, autocommit=True) as conn:
-            install_database_standin(conn, privilege_regime)
+    with standin_database(server, privilege_regime, "tenantspec_adopt") as name:
         yield server, name
-    finally:
-        drop_database(server, name)
 
 
 def clone(server, template: str) -> str:
@@ -113,8 +105,8 @@ def clone(server, template: str) -> str:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_corrected_chain_equals_fresh_render_and_keeps_rows(name, tmp_path, standin_database):
-    server, template = standin_database
+def test_corrected_chain_equals_fresh_render_and_keeps_rows(name, tmp_path, standin_template):
+    server, template = standin_template
     tables = build(name, tmp_path)
     write_outputs(tmp_path, adopt(tmp_path, tables).specs)
     generation = plan_project(tmp_path, "adopt", WHEN)

@@ -4,7 +4,6 @@ before the change are still there, with their values."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from pathlib import Path
 
@@ -16,8 +15,7 @@ from change_cases import Case, build_before, case_names, plan_after
 from generator import model
 from generator.load import load_project
 from generator.pipeline import fresh_migrations
-from generator.testing.database import apply_sql_file, copy_database, create_database, drop_database
-from generator.testing.supabase import install_database_standin
+from generator.testing.database import apply_sql_file, copy_database, drop_database, standin_database
 from generator.testing.catalog import catalog_differences, read_catalog
 
 BASELINE = Path(__file__).resolve().parents[1] / "baseline.sql"
@@ -28,15 +26,8 @@ APPLIED = [n for n in case_names() if not Case.load(n).refused]
 def base_database(tenantspec_server, privilege_regime):
     """The Supabase stand-in and the app's baseline, cloned for every database of a case."""
     server = tenantspec_server.server
-    name = f"tenantspec_conv_{privilege_regime}_{secrets.token_hex(3)}"
-    create_database(server, name)
-    try:
-        with server.connect_admin(name, autocommit=True) as conn:
-            install_database_standin(conn, privilege_regime)
-            apply_sql_file(conn, BASELINE)
+    with standin_database(server, privilege_regime, "tenantspec_conv", [BASELINE]) as name:
         yield server, name
-    finally:
-        drop_database(server, name)
 
 
 def clone(server, template: str) -> str:
