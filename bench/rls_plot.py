@@ -21,8 +21,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter  # noqa: E402
 
-GOAL_MS = 1.0
-GOAL_RATIO = 1.2  # workspace-wide reads: plotted as a ratio to no RLS
+from rls_queries import Kind  # noqa: E402
+from rls_report import MAX_WHALE_ADDED_MS as GOAL_MS  # noqa: E402
+from rls_report import MAX_WORKSPACE_RATIO as GOAL_RATIO  # noqa: E402  (workspace-wide reads, as a ratio)
+
 STYLES = {  # shape -> (colour, marker)
     "array": ("#d62728", "o"),
     "exists": ("#1f77b4", "s"),
@@ -50,7 +52,7 @@ def plot_document(document: dict, out: Path) -> Path | None:
     for index, query in enumerate(queries):
         ax = axes[index // columns][index % columns]
         mine = sorted((r for r in results if r["query"] == query), key=lambda r: r["jobs"])
-        as_ratio = mine[0]["kind"] == "workspace-wide read"
+        as_ratio = mine[0]["kind"] == Kind.WORKSPACE_READ.value
         measure = "ratio" if as_ratio else "added_ms"
         for shape in shapes:
             points = [(r["jobs"], r[measure][shape]) for r in mine

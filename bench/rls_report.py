@@ -212,14 +212,6 @@ def format_goals(result: ScenarioResult) -> str:
     return "\n".join(out)
 
 
-def markdown_table(result: ScenarioResult) -> str:
-    """The same table as Markdown, for docs/bench.md."""
-    header, rows = table_rows(result)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def _cell_document(result: ScenarioResult, tenant: str, query: str, variant: str) -> dict:
     cell = result.cells[tenant, query, variant]
     document = {

@@ -22,7 +22,7 @@ from ruamel.yaml import YAML
 from generator import model
 from generator.load import load_project
 from generator.pipeline import fresh_migrations
-from generator.testing.catalog import read_catalog
+from generator.testing.catalog import catalog_differences, read_catalog
 from generator.testing.database import MigrationSource, build_template, drop_database
 from rls_checks import ShapeMismatch
 from rls_shapes import PAGE_INDEXES, Shape
@@ -72,16 +72,6 @@ def catalog_of(server, regime: str, probe, source: MigrationSource,
         drop_database(server, database.name)
 
 
-def differences(shape: dict, rendered: dict) -> list[str]:
-    lines = []
-    for kind in shape:
-        lines += [f"{kind}: only the shape has {row}"
-                  for row in sorted(shape[kind] - rendered[kind], key=repr)]
-        lines += [f"{kind}: only the generator emits {row}"
-                  for row in sorted(rendered[kind] - shape[kind], key=repr)]
-    return lines
-
-
 def check_strategies(server, regime: str, probe, root: Path, source: MigrationSource,
                      shapes: tuple[Shape, ...], log: Callable[[str], None]) -> dict:
     """Compare each shape that names a strategy with what the generator emits for it; raise
@@ -102,7 +92,7 @@ def check_strategies(server, regime: str, probe, root: Path, source: MigrationSo
             server, regime, probe, source,
             [*PAGE_INDEXES, *shape.schema.statements, *shape.policy_statements()], project,
         )
-        found = differences(own, rendered)
+        found = catalog_differences(own, rendered, "the shape", "the generator")
         if found:
             raise ShapeMismatch(
                 f"{shape.label} is not what tenancy.strategy {shape.strategy} generates for "

@@ -107,12 +107,13 @@ def read_catalog(conn: psycopg.Connection, tables: list[str], schema: str = "pub
     }
 
 
-def catalog_differences(left: dict, right: dict) -> list[str]:
+def catalog_differences(left: dict, right: dict, left_name: str = "before+migration",
+                        right_name: str = "fresh") -> list[str]:
     """Lines naming what only one side has, by kind."""
     lines = []
     for kind in left:
         for row in sorted(left[kind] - right[kind], key=repr):
-            lines.append(f"{kind}: only before+migration: {row}")
+            lines.append(f"{kind}: only {left_name}: {row}")
         for row in sorted(right[kind] - left[kind], key=repr):
-            lines.append(f"{kind}: only fresh: {row}")
+            lines.append(f"{kind}: only {right_name}: {row}")
     return lines
