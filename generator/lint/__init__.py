@@ -19,12 +19,12 @@ from generator.errors import Location
 from generator.lint.config import LintConfig, project_config
 from generator.lint.rules import RULES, Rule, Severity
 from generator.lint.tenancy import Tenancy, infer_tenancy
-from generator.catalog.replay import replay
+from generator.catalog.replay import SchemaState, replay
 from generator.catalog.source import Statement, migration_paths, parse_file, read_statements
 
 __all__ = [
     "Finding", "LintConfig", "RULES", "Rule", "Severity", "Tenancy",
-    "infer_tenancy", "lint_paths", "lint_statements", "lint_text", "project_config",
+    "infer_tenancy", "lint_paths", "lint_state", "lint_statements", "lint_text", "project_config",
 ]
 
 
@@ -55,7 +55,12 @@ def lint_text(text: str, path: str = "<sql>", config: LintConfig = LintConfig())
 def lint_statements(statements: list[Statement], config: LintConfig = LintConfig()) -> list[Finding]:
     """Replay the statements, run every rule, and apply the statements' suppressions."""
     state = replay(statements, config.default_privileges)
-    tenancy = infer_tenancy(state, config.declared())
+    return lint_state(state, infer_tenancy(state, config.declared()), config)
+
+
+def lint_state(state: SchemaState, tenancy: Tenancy, config: LintConfig = LintConfig()) -> list[Finding]:
+    """Run every rule on a replayed state and apply its statements' suppressions."""
+    statements = state.statements
     raw: list[Finding] = []
     for rule in RULES.values():
         if rule.check is None:
