@@ -41,21 +41,10 @@ check: $(STAMP)
 	$(MAKE) --no-print-directory lint
 
 # Our tenancy rules, then squawk for migration safety (docs/lint.md says which checks what).
-# Excluded squawk rules, and why:
-# - prefer-bigint-over-int, prefer-bigint-over-smallint: column types are the spec's choice
-#   (counters are integers by design).
-# - require-lock-timeout: the first migrations only create tables nobody uses yet, and a
-#   migration that exists never changes; every change migration sets lock_timeout itself.
-# - require-statement-timeout: a validation or backfill scan takes as long as the table is
-#   big, so a timeout would fail correct migrations; lock_timeout is what keeps a migration
-#   from holding up requests.
-# Supabase runs each file in one transaction (--assume-in-transaction), so CONCURRENTLY is
-# impossible there: change migrations mark those statements with squawk-ignore and say why.
+# squawk's settings, and why each excluded rule is excluded, are in .squawk.toml.
 lint: $(STAMP)
 	$(PY) -m generator lint supabase/migrations
-	$(VENV)/bin/squawk --assume-in-transaction --pg-version=15.0 \
-	  --exclude=prefer-bigint-over-int,prefer-bigint-over-smallint,require-lock-timeout,require-statement-timeout \
-	  supabase/migrations/*.sql
+	$(VENV)/bin/squawk --config .squawk.toml supabase/migrations/*.sql
 
 # One worker per core (at most four), each with its own embedded server.
 test: $(STAMP)
