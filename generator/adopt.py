@@ -25,7 +25,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from generator import model
 from generator.catalog.access import AccessReader, TenantModel, personas
 from generator.catalog.expression import display_expression, value_list
-from generator.catalog.nodes import deparse
+from generator.catalog.nodes import deparse, normalized
 from generator.catalog.replay import LEGACY, RESTRICTED, SchemaState, Table
 from generator.errors import Location, Problem, TenantspecError
 from generator.expressions import timezone_call
@@ -86,9 +86,7 @@ def spec_default(node) -> str | bool | int | None:
     expression without the casts a string literal needs not."""
     if node is None:
         return None
-    while isinstance(node, ast.TypeCast) and isinstance(node.arg, ast.A_Const) \
-            and node.typeName.names[-1].sval in ("text", "varchar", "bpchar"):
-        node = node.arg
+    node = normalized(node)
     if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Boolean):
         return bool(node.val.boolval)
     if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Integer):

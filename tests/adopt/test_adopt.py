@@ -173,3 +173,20 @@ def test_corrected_chain_holds_the_policy_suite(name, tmp_path):
                             env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "2 privilege regime(s)" in result.stdout
+
+
+@pytest.mark.parametrize("sql, spec", [
+    ("'draft'::text", "'draft'"),               # a string needs no cast to a string type
+    ("'a'::character varying", "'a'"),
+    ("1::text", "CAST(1 AS text)"),             # a number cast to text is text, not a YAML integer
+    ("'{}'::jsonb", "CAST('{}' AS jsonb)"),
+    ("now()", "now()"),
+    ("true", True),
+    ("0", 0),
+])
+def test_defaults_are_written_as_a_spec_says_them(sql, spec):
+    import pglast
+
+    from generator.adopt import spec_default
+
+    assert spec_default(pglast.parse_sql(f"select {sql}")[0].stmt.targetList[0].val) == spec
