@@ -114,8 +114,11 @@ def handwritten_notes(project: model.Project, state: SchemaState, generated: set
 
 
 def migration_name(name: str | None, plan: Plan) -> str:
-    if name is None:
-        return plan.name()
+    """The name given (checked), else the one the plan derives from its steps."""
+    return plan.name() if name is None else checked_name(name)
+
+
+def checked_name(name: str) -> str:
     if not MIGRATION_NAME.match(name) or len(name) > 100:
         raise TenantspecError(f"migration name {name!r}: use snake_case (lowercase letters, digits, underscores)")
     return name
@@ -182,7 +185,7 @@ def fresh_outputs(root: Path, name: str | None = None, now: datetime.datetime | 
     project = load_project(root)
     versions = [m.version for m in project.migrations]
     version = next_version(versions, now or datetime.datetime.now(datetime.timezone.utc))
-    files = fresh_migrations(project, version, migration_name(name, Plan(())) if name else "schema")
+    files = fresh_migrations(project, version, checked_name(name) if name else "schema")
     return {Path(path.name): text for path, text in files.items()}
 
 
