@@ -22,6 +22,7 @@ from pathlib import Path
 from pglast import ast
 
 from generator import model
+from generator.catalog import names as pg_names
 from generator.catalog.nodes import columns_read, deparse, normalized, rename_column_refs, walk
 from generator.catalog.replay import LEGACY, PUBLIC, RESTRICTED, SchemaState, Table
 from generator.errors import Location
@@ -97,6 +98,13 @@ class Step:
     hazards: tuple[Hazard, ...] = ()
     # (verb, object) for naming the migration: ("add", "notes"), ("create", "audit_log")
     label: tuple[str, str] | None = None
+
+
+def proving_check(table: str, column: str) -> str:
+    """The CHECK that lets ``set not null`` skip its scan of the table. Its label is not
+    PostgreSQL 18's ``not_null``, so the NOT NULL constraint created beside it keeps the name a
+    fresh table gets (``<table>_<column>_not_null``), never a numbered one."""
+    return ident(pg_names.object_name(table, column, pg_names.NOT_NULL_CHECK))
 
 
 @dataclass(frozen=True)
@@ -420,7 +428,7 @@ class Planner:
                 f"from {qualified(ref.table)} as p where p.{ident(ref.column)} = c.{ident(spec.tenancy.parent)}")
         self.add(ADD_COLUMN, f"{name}: add column {column.name}, the workspace of each row's {ref.table.name} row",
                  [self.sql.add_column(qname, column_definition(nullable)), *self.quiet_update(current, fill),
-                  self.sql.set_not_null(qname, col, ident(f"{name}_{column.name}_not_null"))], name,
+                  self.sql.set_not_null(qname, col, proving_check(name, column.name))], name,
                  [Hazard(f"fills {name}.{column.name} of every existing row from {ref.table.name} (one update of "
                          "each row; its update triggers are held off)", spec.locate("tenancy"), destructive=False)],
                  ("carry", column.name))
@@ -486,13 +494,30 @@ class Planner:
             else:
                 hazards.append(Hazard(f"makes {name}.{column.name} not null without a default: the migration "
                                       "fails if any row holds null", column.locate("not_null")))
-            statements.append(self.sql.set_not_null(qname, col, ident(f"{name}_{column.name}_not_null")))
+            statements.append(self.sql.set_not_null(qname, col, proving_check(name, column.name)))
             words.append("not null")
+        elif target.not_null and self.renames_not_null(spec, existing, target):
+            statements.append(self.sql.renew_not_null(qname, col, proving_check(name, column.name)))
+            words.append(f"not-null constraint named as on a fresh table ({existing.not_null_name} -> "
+                         f"{target.not_null_name} on PostgreSQL 18; servers before 18 name none)")
         if statements:
             self.add(ALTER_COLUMN, f"{name}.{column.name}: " + ", ".join(words), statements, name, hazards,
                      ("alter", column.name))
         if (existing.comment or None) != (target.comment or None):
             self.column_comment(spec, column, "comment changed" if target.comment else "comment removed")
+
+    def renames_not_null(self, spec: model.Table, existing, target) -> bool:
+        """PostgreSQL 18 names a NOT NULL constraint once, when the column becomes NOT NULL: a
+        renamed column, or a name that was taken then, leaves the chain with another name than a
+        fresh render. Making the column NOT NULL again gives it the fresh name, on a server that
+        names the constraint; elsewhere it changes nothing. A primary-key column cannot drop NOT
+        NULL, and a name the schema still holds would be numbered again: both are left as they are."""
+        if existing.not_null_name == target.not_null_name or target.not_null_name is None:
+            return False
+        keyed = {c for ix in self.cur.tables[(spec.name.schema, spec.name.name)].indexes
+                 if ix.constraint == "primary key" for c in ix.columns}
+        return (existing.name not in keyed and target.name not in keyed
+                and not self.cur.constraint_name_taken(spec.name.schema, target.not_null_name))
 
     # -- constraints and indexes ------------------------------------------------------------
 

@@ -28,7 +28,7 @@ def fingerprint(state: SchemaState) -> tuple:
         tables.append((
             key,
             table.external,
-            tuple((c.name, deparse(c.type) if c.type is not None else c.type_name, c.not_null, _text(c.default),
+            tuple((c.name, deparse(c.type) if c.type is not None else c.type_name, c.not_null, c.not_null_name, _text(c.default),
                    c.comment) for c in table.columns.values()),
             tuple(sorted((fk.name, fk.columns, fk.target, fk.target_columns, fk.on_delete, fk.on_update)
                          for fk in table.foreign_keys)),

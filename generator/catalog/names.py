@@ -17,6 +17,8 @@ PRIMARY_KEY = "pkey"
 UNIQUE = "key"
 FOREIGN_KEY = "fkey"
 CHECK = "check"
+NOT_NULL = "not_null"  # PostgreSQL 18 names NOT NULL constraints
+NOT_NULL_CHECK = "proves_not_null"  # the planner's CHECK that proves a column holds no NULL
 INDEX = "idx"
 
 

@@ -70,6 +70,10 @@ class Column:
     origin: Origin
     type: ast.TypeName | None = None  # the whole type, modifiers and array bounds included
     comment: str | None = None
+    # PostgreSQL 18 keeps NOT NULL as a named constraint: ``<table>_<column>_not_null``, numbered
+    # when the schema already has that name. Earlier versions have no name; the state keeps the
+    # one 18 would give, so a plan reads the same whatever server the history ran on.
+    not_null_name: str | None = None
 
 
 @dataclass
@@ -159,7 +163,12 @@ class Table:
 
     def constraint_names(self) -> set[str]:
         return ({fk.name for fk in self.foreign_keys} | {check.name for check in self.checks}
-                | {ix.name for ix in self.indexes if ix.constraint})
+                | {ix.name for ix in self.indexes if ix.constraint}
+                | {c.not_null_name for c in self.columns.values() if c.not_null_name})
+
+    def column_with_not_null(self, name: str) -> Column | None:
+        """The column whose NOT NULL constraint PostgreSQL 18 calls ``name``."""
+        return next((c for c in self.columns.values() if c.not_null_name == name), None)
 
 
 @dataclass
@@ -383,16 +392,18 @@ def functions_for(state: SchemaState, target: ast.ObjectWithArgs) -> list[Functi
 
 def add_column(state: SchemaState, table: Table, column: ast.ColumnDef, statement: Statement) -> None:
     origin = Origin(statement, column.location)
-    entry = Column(column.colname, type_name(column.typeName), bool(column.is_not_null), None, None, origin,
+    entry = Column(column.colname, type_name(column.typeName), False, None, None, origin,
                    type=column.typeName)
     table.columns[column.colname] = entry
+    if column.is_not_null:
+        set_not_null(state, table, entry)
     for constraint in column.constraints or ():
         kind = constraint.contype
         if kind == enums.ConstrType.CONSTR_DEFAULT:
             entry.default = constraint.raw_expr
             entry.default_origin = Origin(statement, constraint.location)
         elif kind in (enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY):
-            entry.not_null = True
+            set_not_null(state, table, entry)
         if kind != enums.ConstrType.CONSTR_DEFAULT:
             add_constraint(state, table, constraint, statement, column=column.colname)
 
@@ -405,6 +416,19 @@ def default_constraint_name(state: SchemaState, table: Table, addition: str | No
                              lambda name: state.constraint_name_taken(table.schema, name)
                              or (label in (pg_names.PRIMARY_KEY, pg_names.UNIQUE)
                                  and state.relation_name_taken(table.schema, name)))
+
+
+def set_not_null(state: SchemaState, table: Table, column: Column) -> None:
+    """Make ``column`` NOT NULL, naming the constraint as PostgreSQL 18 does (a column that
+    is NOT NULL already keeps its constraint)."""
+    if not column.not_null or column.not_null_name is None:
+        column.not_null_name = default_constraint_name(state, table, column.name, pg_names.NOT_NULL)
+    column.not_null = True
+
+
+def drop_not_null(column: Column) -> None:
+    column.not_null = False
+    column.not_null_name = None
 
 
 def check_column(expression: ast.Node) -> str | None:
@@ -446,7 +470,7 @@ def add_constraint(state: SchemaState, table: Table, constraint: ast.Constraint,
         if primary:
             for name in columns:
                 if name in table.columns:
-                    table.columns[name].not_null = True
+                    set_not_null(state, table, table.columns[name])
         name = constraint.conname or constraint.indexname or default_constraint_name(
             state, table, None if primary else pg_names.column_addition(columns),
             pg_names.PRIMARY_KEY if primary else pg_names.UNIQUE)
@@ -462,7 +486,7 @@ def add_constraint(state: SchemaState, table: Table, constraint: ast.Constraint,
     elif kind == enums.ConstrType.CONSTR_NOTNULL and column is None and constraint.keys:
         for key in constraint.keys:
             if key.sval in table.columns:
-                table.columns[key.sval].not_null = True
+                set_not_null(state, table, table.columns[key.sval])
 
 
 def create_table(state: SchemaState, node: ast.CreateStmt, statement: Statement) -> None:
@@ -577,7 +601,10 @@ def alter_not_null(not_null: bool) -> Callable:
     def handler(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
         column = known_column(state, table, command.name, statement)
         if column is not None:
-            column.not_null = not_null
+            if not_null:
+                set_not_null(state, table, column)
+            else:
+                drop_not_null(column)
     return handler
 
 
@@ -614,6 +641,10 @@ def alter_validate_constraint(state, table: Table, command: ast.AlterTableCmd, s
 
 
 def alter_drop_constraint(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+    not_null = table.column_with_not_null(command.name)
+    if not_null is not None:  # PostgreSQL 18: dropping the NOT NULL constraint makes it nullable
+        drop_not_null(not_null)
+        return
     if constraint_named(table, command.name) is None and not table.external and not command.missing_ok:
         state.conflict(Origin(statement), f"{table.qualified_name} has no constraint {command.name}")
     table.foreign_keys = [fk for fk in table.foreign_keys if fk.name != command.name]
@@ -688,7 +719,10 @@ def rename(state: SchemaState, node: ast.RenameStmt, statement: Statement) -> No
     elif kind == enums.ObjectType.OBJECT_TABCONSTRAINT:
         table = state.table(relation_key(node.relation))
         constraint = constraint_named(table, node.subname)
-        if constraint is None and not table.external:
+        not_null = table.column_with_not_null(node.subname)
+        if not_null is not None:
+            not_null.not_null_name = node.newname
+        elif constraint is None and not table.external:
             state.conflict(Origin(statement), f"{table.qualified_name} has no constraint {node.subname}")
         elif constraint is not None:
             constraint.name = node.newname

@@ -20,7 +20,7 @@ select c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid), k.convalida
 from pg_constraint k
 join pg_class c on c.oid = k.conrelid
 join pg_namespace n on n.oid = c.relnamespace
-where n.nspname = %(schema)s and c.relname = any(%(tables)s) and k.contype <> 'n'
+where n.nspname = %(schema)s and c.relname = any(%(tables)s)
 """
 
 INDEXES = """

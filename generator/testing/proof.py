@@ -36,6 +36,7 @@ __all__ = [
     "test_references_and_their_on_delete",
     "test_triggers",
     "test_realtime_publication",
+    "test_migrations_build_what_a_fresh_render_builds",
     "test_probes_surface_as_expected",
     "test_observed_access_matches_the_intent",
     "test_case",
@@ -137,6 +138,32 @@ def test_triggers(database, tenantspec_world):
 def test_realtime_publication(database, tenantspec_world):
     with database.connect_admin() as conn:
         _fail("realtime", conformance.realtime_problems(conn, tenantspec_world))
+
+
+@pytest.mark.tenantspec_specs
+def test_migrations_build_what_a_fresh_render_builds(template_database, tenantspec_config, tenantspec_project,
+                                                     tmp_path):
+    """The chain of migrations and the specs rendered afresh build the same tables on this
+    server, every name included (PostgreSQL 18 names NOT NULL constraints too): what a later
+    migration, a dump or ``supabase db diff`` compares."""
+    from generator.pipeline import fresh_migrations
+    from generator.testing.catalog import catalog_differences, read_catalog
+    from generator.testing.database import apply_sql_file, standin_database
+
+    project, source = tenantspec_project, tenantspec_config.source
+    for path, text in fresh_migrations(project).items():
+        (tmp_path / path.name).write_text(text)
+    files = ([source.baseline] if source.baseline else []) + sorted(tmp_path.glob("*.sql"))
+    tables = sorted(project.tables)
+    server = template_database.server
+    with server.connect_admin(template_database.name) as conn:
+        chain = read_catalog(conn, tables, project.schema, project.helper_schema)
+    with standin_database(server, template_database.regime, "tenantspec_fresh", files) as fresh_db:
+        with server.connect_admin(fresh_db) as conn:
+            fresh = read_catalog(conn, tables, project.schema, project.helper_schema)
+    _fail(f"what {source.migrations_dir.name}/ builds and a fresh render of the specs builds differ "
+          "(`tenantspec generate` writes the migration that closes the gap)",
+          catalog_differences(chain, fresh, "migrations", "fresh render"))
 
 
 # -- access: every table x request x persona ---------------------------------------------------

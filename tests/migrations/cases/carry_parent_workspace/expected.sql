@@ -25,15 +25,15 @@ alter table public.tasks add column workspace_id uuid;
 
 update public.tasks as c set workspace_id = p.workspace_id from public.projects as p where p.id = c.project_id;
 
-alter table public.tasks add constraint tasks_workspace_id_not_null check (workspace_id is not null) not valid;
+alter table public.tasks add constraint tasks_workspace_id_proves_not_null check (workspace_id is not null) not valid;
 
 -- squawk-ignore constraint-missing-not-valid
-alter table public.tasks validate constraint tasks_workspace_id_not_null;
+alter table public.tasks validate constraint tasks_workspace_id_proves_not_null;
 
 alter table public.tasks alter column workspace_id set not null;
 
 -- squawk-ignore ban-drop-constraint
-alter table public.tasks drop constraint tasks_workspace_id_not_null;
+alter table public.tasks drop constraint tasks_workspace_id_proves_not_null;
 
 -- helpers: private.tasks_carry_workspace_id() created
 -- fills tasks.workspace_id with the workspace of its projects row: whatever a write sends, the row's workspace is its parent's

@@ -16,15 +16,15 @@ update public.projects set budget = 0 where budget is null;
 
 alter table public.projects enable trigger user;
 
-alter table public.projects add constraint projects_budget_not_null check (budget is not null) not valid;
+alter table public.projects add constraint projects_budget_proves_not_null check (budget is not null) not valid;
 
 -- squawk-ignore constraint-missing-not-valid
-alter table public.projects validate constraint projects_budget_not_null;
+alter table public.projects validate constraint projects_budget_proves_not_null;
 
 alter table public.projects alter column budget set not null;
 
 -- squawk-ignore ban-drop-constraint
-alter table public.projects drop constraint projects_budget_not_null;
+alter table public.projects drop constraint projects_budget_proves_not_null;
 
 -- tasks.label: nullable
 -- squawk-ignore ban-drop-not-null

@@ -31,15 +31,15 @@ alter table public.invoice_lines add column workspace_id uuid;
 
 update public.invoice_lines as c set workspace_id = p.workspace_id from public.invoices as p where p.id = c.invoice_id;
 
-alter table public.invoice_lines add constraint invoice_lines_workspace_id_not_null check (workspace_id is not null) not valid;
+alter table public.invoice_lines add constraint invoice_lines_workspace_id_proves_not_null check (workspace_id is not null) not valid;
 
 -- squawk-ignore constraint-missing-not-valid
-alter table public.invoice_lines validate constraint invoice_lines_workspace_id_not_null;
+alter table public.invoice_lines validate constraint invoice_lines_workspace_id_proves_not_null;
 
 alter table public.invoice_lines alter column workspace_id set not null;
 
 -- squawk-ignore ban-drop-constraint
-alter table public.invoice_lines drop constraint invoice_lines_workspace_id_not_null;
+alter table public.invoice_lines drop constraint invoice_lines_workspace_id_proves_not_null;
 
 -- helpers: schema private, private.member_workspace_ids() created, private.admin_workspace_ids() created, private.refuse_workspace_move() created, private.invoice_lines_carry_workspace_id() created
 create schema if not exists private;

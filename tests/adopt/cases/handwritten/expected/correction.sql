@@ -102,15 +102,15 @@ update public.robot_job_items as c set workspace_id = p.workspace_id from public
 
 alter table public.robot_job_items enable trigger user;
 
-alter table public.robot_job_items add constraint robot_job_items_workspace_id_not_null check (workspace_id is not null) not valid;
+alter table public.robot_job_items add constraint robot_job_items_workspace_id_proves_not_null check (workspace_id is not null) not valid;
 
 -- squawk-ignore constraint-missing-not-valid
-alter table public.robot_job_items validate constraint robot_job_items_workspace_id_not_null;
+alter table public.robot_job_items validate constraint robot_job_items_workspace_id_proves_not_null;
 
 alter table public.robot_job_items alter column workspace_id set not null;
 
 -- squawk-ignore ban-drop-constraint
-alter table public.robot_job_items drop constraint robot_job_items_workspace_id_not_null;
+alter table public.robot_job_items drop constraint robot_job_items_workspace_id_proves_not_null;
 
 -- helpers: schema private, private.member_workspace_ids() created, private.admin_workspace_ids() created, private.refuse_workspace_move() created, private.robot_job_items_carry_workspace_id() created
 create schema if not exists private;

@@ -46,15 +46,15 @@ alter table public.tasks add column org_id uuid;
 
 update public.tasks as c set org_id = p.org_id from public.projects as p where p.id = c.project_id;
 
-alter table public.tasks add constraint tasks_org_id_not_null check (org_id is not null) not valid;
+alter table public.tasks add constraint tasks_org_id_proves_not_null check (org_id is not null) not valid;
 
 -- squawk-ignore constraint-missing-not-valid
-alter table public.tasks validate constraint tasks_org_id_not_null;
+alter table public.tasks validate constraint tasks_org_id_proves_not_null;
 
 alter table public.tasks alter column org_id set not null;
 
 -- squawk-ignore ban-drop-constraint
-alter table public.tasks drop constraint tasks_org_id_not_null;
+alter table public.tasks drop constraint tasks_org_id_proves_not_null;
 
 -- helpers: schema private, private.reader_workspace_ids() created, private.writer_workspace_ids() created, private.owner_workspace_ids() created, private.refuse_workspace_move() created, private.tasks_carry_org_id() created
 create schema if not exists private;
