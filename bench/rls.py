@@ -58,7 +58,7 @@ from rls_data import (
 from rls_measure import Cell, TimedOut, explain_text, run_explain, run_plain
 from rls_queries import Query, bind, queries_for
 from rls_report import ScenarioResult, format_goals, format_table, scenario_document, write_json
-from rls_shapes import PAGE_INDEXES, SHAPES, Shape, base_shape, schemas_of
+from rls_shapes import SHAPES, Shape, base_shape, schemas_of
 from rls_strategies import check_strategies
 from rls_variants import Variant, variants_for
 
@@ -88,12 +88,12 @@ def migration_source() -> MigrationSource:
 
 def build_loaded_template(server, probe, data: DataSet, schema: tuple[str, ...]) -> tuple[
         TestDatabase, dict]:
-    """Migrate a template, apply the page index and a schema's change, load the data
+    """Migrate a template, apply a schema's change, load the data
     (through the schema's triggers and constraints), vacuum and analyze."""
     seconds: dict[str, float] = {}
 
     def seed(conn) -> None:
-        for statement in (*PAGE_INDEXES, *schema):
+        for statement in schema:
             conn.execute(statement)
         seconds.update(load_dataset(conn, data))
 
@@ -440,7 +440,6 @@ def run(args: argparse.Namespace) -> int:
         "settings": settings,
         "privilege_regime": PRIVILEGE_REGIME,
         "git": git_state(),
-        "page_indexes": list(PAGE_INDEXES),
         "strategy_checks": strategies,
         "total_seconds": total,
         "scenarios": {result.data.name: scenario_document(result) for result in results},

@@ -29,15 +29,6 @@ _ORDER_IN_JOBS_WORKSPACE = (
     " = (select p.workspace_id from public.robot_jobs as p where p.id = robot_job_items.job_id)"
 )
 
-# Added to every database of every scenario before the data: the index a newest-jobs page
-# needs (robot_jobs has none on created_at), so the page's no-RLS baseline is what a tuned
-# service pays and the page compares the policies, not a missing index.
-PAGE_INDEXES: tuple[str, ...] = (
-    "create index robot_jobs_workspace_id_created_at_idx"
-    " on public.robot_jobs (workspace_id, created_at)",
-)
-
-
 @dataclass(frozen=True)
 class Schema:
     """robot_job_items' table as one or more shapes need it: the generated one, or a change

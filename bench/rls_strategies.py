@@ -25,7 +25,7 @@ from generator.pipeline import fresh_migrations
 from generator.testing.catalog import catalog_differences, read_catalog
 from generator.testing.database import MigrationSource, build_template, drop_database
 from rls_checks import ShapeMismatch
-from rls_shapes import PAGE_INDEXES, Shape
+from rls_shapes import Shape
 
 TABLE = "robot_job_items"
 
@@ -86,11 +86,10 @@ def check_strategies(server, regime: str, probe, root: Path, source: MigrationSo
             project = render_strategy(root, shape.strategy, Path(folder))
             rendered_source = MigrationSource(source.baseline,
                                               Path(folder) / "supabase" / "migrations")
-            rendered = catalog_of(server, regime, probe, rendered_source, list(PAGE_INDEXES),
-                                  project)
+            rendered = catalog_of(server, regime, probe, rendered_source, [], project)
         own = catalog_of(
             server, regime, probe, source,
-            [*PAGE_INDEXES, *shape.schema.statements, *shape.policy_statements()], project,
+            [*shape.schema.statements, *shape.policy_statements()], project,
         )
         found = catalog_differences(own, rendered, "the shape", "the generator")
         if found:

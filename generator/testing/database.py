@@ -1,10 +1,12 @@
 """Template database migrated once per session and per privilege regime, cloned per test.
 
-The template gets, in order: the Supabase stand-in, the app's baseline SQL, the plugin's probe
-schema (with a record of the catalog before the migrations, so checks can tell what the
-migrations create), every ``*.sql`` file of the migrations folder in file-name order (one
-transaction each), and the project's seed. Each test clones it with ``CREATE DATABASE …
-TEMPLATE``.
+The template gets, in order: the Supabase stand-in (installed by the superuser), the app's
+baseline SQL (the objects made before the first migration, applied by the migrating role
+``postgres`` in one transaction), the plugin's probe schema (with a record of the catalog
+before the migrations, so checks can tell what the migrations create), the migrations as
+``supabase db push`` applies them (`generator.testing.migrate`: by ``postgres``, no
+superuser, each file in one transaction with its history row), and the project's seed. Each
+test clones it with ``CREATE DATABASE … TEMPLATE``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from psycopg import sql
 from generator.testing.impersonate import Impersonator
 from generator.testing.server import RunningServer
 from generator.testing.structure import PREEXISTING_SQL
+from generator.testing.migrate import Folder, MigrationError, apply_file, apply_migration, read_folder
 from generator.testing.supabase import ProbeLogin, install_database_standin
 
 # Reads a table past RLS and grants, for checking that a denied request changed nothing.
@@ -47,10 +50,6 @@ revoke all on function tenantspec_probe.snapshot(regclass) from public;
 """
 
 
-class MigrationError(RuntimeError):
-    """A baseline or migration file failed to apply to the template database."""
-
-
 @dataclass(frozen=True)
 class MigrationSource:
     """What to apply on top of the Supabase stand-in."""
@@ -59,18 +58,23 @@ class MigrationSource:
     migrations_dir: Path
 
     def files(self) -> list[Path]:
-        """The baseline (when there is one), then every migration in file-name order."""
+        """The baseline (when there is one), then every migration in version order."""
         return ([self.baseline] if self.baseline else []) + self.migration_files()
 
     def migration_files(self) -> list[Path]:
+        """The migrations as ``supabase db push`` finds them (``<version>_<name>.sql``)."""
+        return [m.path for m in self.folder().migrations]
+
+    def folder(self) -> Folder:
         if not self.migrations_dir.is_dir():
             raise MigrationError(
                 f"Migrations folder {self.migrations_dir} does not exist. Set MIGRATIONS_DIR "
                 "to a folder of *.sql files (default supabase/migrations)."
             )
-        found = sorted(self.migrations_dir.glob("*.sql"), key=lambda p: p.name)
-        if not found:
-            raise MigrationError(f"No *.sql files in {self.migrations_dir} (MIGRATIONS_DIR).")
+        found = read_folder(self.migrations_dir)
+        if not found.migrations:
+            skipped = f" ({len(found.skipped)} *.sql files not named <timestamp>_name.sql)" if found.skipped else ""
+            raise MigrationError(f"No migrations in {self.migrations_dir} (MIGRATIONS_DIR){skipped}.")
         if self.baseline is not None and not self.baseline.is_file():
             raise MigrationError(
                 f"Baseline SQL {self.baseline} does not exist. Set TENANTSPEC_BASELINE (or the "
@@ -92,8 +96,12 @@ class TestDatabase:
     probe: ProbeLogin
 
     def connect_admin(self, **kwargs) -> psycopg.Connection:
-        """The migrating role (superuser on the embedded server): sees past RLS."""
+        """The server's superuser: sees past RLS and grants."""
         return self.server.connect_admin(self.name, **kwargs)
+
+    def connect_migrator(self, **kwargs) -> psycopg.Connection:
+        """The role migrations run as (``postgres``, no superuser, as on the platform)."""
+        return self.server.connect_migrator(self.name, **kwargs)
 
     def probe_conninfo(self) -> dict[str, str]:
         return self.server.conninfo(self.name, user=self.probe.role, password=self.probe.password)
@@ -107,26 +115,20 @@ class TestDatabase:
 
 
 def apply_sql_file(conn: psycopg.Connection, path: Path) -> None:
-    """Run one SQL file in its own transaction; on failure say which file and line."""
-    text = path.read_text()
+    """Run one SQL file in its own transaction, as the migrating role would; a failure says
+    which file and line. Use `migrate.apply_migration` for a file with a history row."""
+    with _autocommit(conn):
+        apply_file(conn, path)
+
+
+@contextlib.contextmanager
+def _autocommit(conn: psycopg.Connection) -> Iterator[None]:
+    was = conn.autocommit
+    conn.autocommit = True
     try:
-        with conn.transaction():
-            conn.execute(text)
-    except psycopg.Error as exc:
-        position = exc.diag.statement_position
-        where = str(path)
-        if position:
-            line = text.count("\n", 0, int(position) - 1) + 1
-            where = f"{path}:{line}"
-        message = f"{where}: {exc.diag.sqlstate or ''} {exc.diag.message_primary or exc}".strip()
-        if exc.diag.sqlstate in ("42P01", "42883", "3F000"):
-            message += (
-                ". Every object must exist before the statement that uses it; note that a "
-                "LANGUAGE sql function's body is checked when the function is created "
-                "(check_function_bodies is on, as when `supabase db push` applies the file), "
-                "so create such a function after the tables it reads."
-            )
-        raise MigrationError(message) from exc
+        yield
+    finally:
+        conn.autocommit = was
 
 
 def build_template(
@@ -137,24 +139,20 @@ def build_template(
     seed: Callable[[psycopg.Connection], None] | None,
 ) -> TestDatabase:
     """Create and migrate the template database for one privilege regime."""
-    source.files()  # fail before creating anything when a file is missing
+    folder = source.folder()  # fail before creating anything when a file is missing
     name = f"tenantspec_tpl_{regime}_{secrets.token_hex(3)}"
     create_database(server, name)
     try:
-        with server.connect_admin(name, autocommit=True) as conn:
-            try:
-                install_database_standin(conn, regime)
-            except psycopg.Error as exc:
-                raise MigrationError(
-                    f"Installing the Supabase stand-in ({regime} privileges) as "
-                    f"{conn.info.user!r} failed: {exc}. The migrating role needs to create "
-                    "schemas, functions and publications in a database it owns."
-                ) from exc
+        install_standin(server, name, regime)
+        with server.connect_migrator(name, autocommit=True) as conn:
             if source.baseline:
-                apply_sql_file(conn, source.baseline)
+                apply_file(conn, source.baseline)
+        with server.connect_admin(name, autocommit=True) as conn:
             _install_probe_schema(conn, probe)
-            for path in source.migration_files():
-                apply_sql_file(conn, path)
+        with server.connect_migrator(name, autocommit=True) as conn:
+            for migration in folder.migrations:
+                apply_migration(conn, migration)
+        with server.connect_admin(name, autocommit=True) as conn:
             if seed is not None:
                 try:
                     with conn.transaction():
@@ -198,11 +196,21 @@ def copy_database(server: RunningServer, template: str, prefix: str = "tenantspe
     with server.connect_admin(autocommit=True) as conn:
         # file_copy skips WAL-logging every block of a small database: faster clones.
         strategy = sql.SQL(" strategy file_copy" if conn.info.server_version >= 150000 else "")
+        owner = conn.execute("select pg_get_userbyid(datdba) from pg_database where datname = %s",
+                             (template,)).fetchone()[0]
         conn.execute(
-            sql.SQL("create database {} template {}{}").format(
-                sql.Identifier(name), sql.Identifier(template), strategy
+            sql.SQL("create database {} template {}{} owner {}").format(
+                sql.Identifier(name), sql.Identifier(template), strategy, sql.Identifier(owner)
             )
         )
+        # A copy takes neither the template's owner nor its settings (the search_path with
+        # extensions): both are given again.
+        for (setting,) in conn.execute(
+                "select unnest(s.setconfig) from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase"
+                " where d.datname = %s and s.setrole = 0", (template,)).fetchall():
+            key, _, value = setting.partition("=")
+            conn.execute(sql.SQL("alter database {} set {} = {}").format(
+                sql.Identifier(name), sql.Identifier(key), sql.SQL(value)))
     return name
 
 
@@ -213,13 +221,25 @@ def standin_database(server: RunningServer, regime: str, prefix: str, files: Ite
     name = f"{prefix}_{regime}_{secrets.token_hex(3)}"
     create_database(server, name)
     try:
-        with server.connect_admin(name, autocommit=True) as conn:
-            install_database_standin(conn, regime)
+        install_standin(server, name, regime)
+        with server.connect_migrator(name, autocommit=True) as conn:
             for path in files:
-                apply_sql_file(conn, path)
+                apply_file(conn, path)
         yield name
     finally:
         drop_database(server, name)
+
+
+def install_standin(server: RunningServer, name: str, regime: str) -> None:
+    """The Supabase stand-in in database ``name``, installed by the server's superuser."""
+    with server.connect_admin(name, autocommit=True) as conn:
+        try:
+            install_database_standin(conn, regime, server.migrator_role)
+        except psycopg.Error as exc:
+            raise MigrationError(
+                f"Installing the Supabase stand-in ({regime} privileges) as {conn.info.user!r} "
+                f"failed: {exc}. It needs a superuser, or a Supabase database that has it already."
+            ) from exc
 
 
 def create_database(server: RunningServer, name: str) -> None:

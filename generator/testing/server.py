@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import re
+import socket
 import secrets
 import shutil
 import subprocess
@@ -25,9 +27,14 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
+from generator.testing.supabase import write_extension_overlay
+
 DEFAULT_CONTAINER_IMAGE = "supabase/postgres:15.8.1.060"
 # A system user the embedded server runs as when the tests run as root (initdb refuses root).
 DEFAULT_OS_USER = "tenantspec-pg"
+SUPERUSER = "supabase_admin"  # the platform's superuser, the cluster's bootstrap role
+# postgres as the platform has it: migrations run as this role, which is no superuser
+MIGRATOR_ATTRIBUTES = "login nosuperuser createdb createrole replication bypassrls"
 
 
 class ServerError(RuntimeError):
@@ -43,6 +50,9 @@ class ServerConfig:
     pg_bin: Path | None = None
     container_image: str = DEFAULT_CONTAINER_IMAGE
     os_user: str | None = None
+    # embedded only: also listen on this TCP port of 127.0.0.1 (0: a free one), for clients
+    # that cannot use a Unix socket (``tenantspec db start``)
+    tcp_port: int | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> ServerConfig:
@@ -72,13 +82,28 @@ class ServerConfig:
 
 @dataclass(frozen=True)
 class RunningServer:
-    """A reachable server and the admin credentials the session migrates with."""
+    """A reachable server, its superuser's credentials (the stand-in, seeds, catalog reads)
+    and the migrating role's (``postgres``, as on the platform: no superuser)."""
 
     description: str
     admin: Mapping[str, str] = field(repr=False)  # libpq keywords without dbname
     admin_dbname: str = "postgres"
     owned_cluster: bool = False  # True when this session created the whole cluster
     start_seconds: float = 0.0
+    # libpq keywords that replace the admin's to connect as the migrating role; empty: the
+    # admin migrates (a DATABASE_URL server whose postgres is its superuser)
+    migrator: Mapping[str, str] = field(default_factory=dict, repr=False)
+    tcp: tuple[str, int] | None = None  # (host, port) when the server also listens on TCP
+
+    @property
+    def migrator_role(self) -> str:
+        options = self.migrator.get("options", "")
+        match = re.search(r"-c\s*role=(\S+)", options)
+        return match.group(1) if match else self.migrator.get("user") or self.admin.get("user", "postgres")
+
+    def connect_migrator(self, dbname: str | None = None, **kwargs) -> psycopg.Connection:
+        """A connection as the role migrations run as."""
+        return psycopg.connect(**self.conninfo(dbname, **self.migrator), **kwargs)
 
     def conninfo(self, dbname: str | None = None, **overrides: str) -> dict[str, str]:
         """libpq keywords for `dbname` (the admin database by default)."""
@@ -126,7 +151,23 @@ def _existing_server(config: ServerConfig) -> RunningServer:
         admin=params,
         admin_dbname=dbname,
         start_seconds=time.perf_counter() - started,
+        migrator=_migrator_on(params, dbname),
     )
+
+
+def _migrator_on(params: Mapping[str, str], dbname: str) -> dict[str, str]:
+    """How to migrate as ``postgres`` on a server we did not create: as the URL's own role
+    when it is not a superuser (a real Supabase), else by switching to a non-superuser
+    ``postgres`` at connection start; a server whose postgres is its superuser migrates as
+    that superuser (and hides the privilege errors production would raise)."""
+    with psycopg.connect(**params, dbname=dbname, connect_timeout=10) as conn:
+        row = conn.execute(
+            "select (select rolsuper from pg_roles where rolname = current_user),"
+            " (select rolsuper from pg_roles where rolname = 'postgres')").fetchone()
+    admin_super, postgres_super = row
+    if admin_super and postgres_super is False and params.get("user") != "postgres":
+        return {"options": "-c role=postgres"}
+    return {}
 
 
 @contextlib.contextmanager
@@ -187,20 +228,23 @@ def _embedded_server(config: ServerConfig) -> Iterator[RunningServer]:
         _run_as(
             os_user,
             [
-                str(bin_dir / "initdb"), "-D", str(datadir), "-U", "postgres",
+                str(bin_dir / "initdb"), "-D", str(datadir), "-U", SUPERUSER,
                 "--pwfile", str(pwfile), "--auth", "scram-sha-256",
                 "-E", "UTF8", "--locale", "C", "--no-sync",
             ],
             what="initdb",
         )
         pwfile.unlink()
-        # Sockets only (no TCP port to collide with), UTC like Supabase, and no durability:
-        # the cluster is thrown away at the end of the session.
+        port = _free_port() if config.tcp_port == 0 else config.tcp_port
+        extra = _extension_settings(bin_dir, workdir, os_user)
+        # Sockets only unless asked (no TCP port to collide with), UTC like Supabase, and no
+        # durability: the cluster is thrown away at the end of the session.
         with open(datadir / "postgresql.conf", "a") as conf:
             conf.write(
                 "\n# tenantspec test server\n"
-                "listen_addresses = ''\n"
-                f"unix_socket_directories = '{workdir}'\n"
+                + (f"listen_addresses = '127.0.0.1'\nport = {port}\n" if port else "listen_addresses = ''\n")
+                + extra
+                + f"unix_socket_directories = '{workdir}'\n"
                 "timezone = 'UTC'\n"
                 "log_timezone = 'UTC'\n"
                 "fsync = off\n"
@@ -215,17 +259,22 @@ def _embedded_server(config: ServerConfig) -> Iterator[RunningServer]:
             what="pg_ctl start",
             log=workdir / "server.log",
         )
-        admin = {"host": str(workdir), "port": "5432", "user": "postgres", "password": password}
+        admin = {"host": str(workdir), "port": str(port or 5432), "user": SUPERUSER, "password": password}
         try:
             _wait_until_accepting(admin, "postgres", timeout=30)
             version = subprocess.run(
                 [str(bin_dir / "postgres"), "--version"], capture_output=True, text=True
             ).stdout.strip()
+            migrator_password = secrets.token_hex(16)
+            with psycopg.connect(**admin, dbname="postgres", autocommit=True) as conn:
+                conn.execute(f"create role postgres {MIGRATOR_ATTRIBUTES} password '{migrator_password}'")
             yield RunningServer(
                 description=f"embedded {version} from {bin_dir}",
                 admin=admin,
                 owned_cluster=True,
                 start_seconds=time.perf_counter() - started,
+                migrator={"user": "postgres", "password": migrator_password},
+                tcp=("127.0.0.1", port) if port else None,
             )
         finally:
             subprocess.run(
@@ -234,6 +283,28 @@ def _embedded_server(config: ServerConfig) -> Iterator[RunningServer]:
             )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _extension_settings(bin_dir: Path, workdir: Path, os_user: str | None) -> str:
+    """On PostgreSQL 18 and later, ``extension_control_path`` lists the stand-in's extension
+    folder before the server's own (see `supabase.write_extension_overlay`); earlier servers
+    offer only the extensions they were built with."""
+    result = subprocess.run([str(bin_dir / "pg_config"), "--sharedir", "--version"],
+                            capture_output=True, text=True)
+    lines = result.stdout.split("\n")
+    version = re.search(r"(\d+)", lines[1] if len(lines) > 1 else "")
+    if result.returncode != 0 or not version or int(version.group(1)) < 18:
+        return ""
+    overlay = write_extension_overlay(Path(lines[0].strip()), workdir / "extensions")
+    if os_user is not None:
+        _chown_tree(overlay, os_user)
+    return f"extension_control_path = '{overlay}:$system'\n"
 
 
 def _scratch_dir() -> str | None:

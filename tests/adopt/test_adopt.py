@@ -116,7 +116,7 @@ def test_corrected_chain_equals_fresh_render_and_keeps_rows(name, tmp_path, stan
     keys = [(generation.project.schema, table) for table in tables]
     chain_db, fresh_db = clone(server, template), clone(server, template)
     try:
-        with server.connect_admin(chain_db, autocommit=True) as conn:
+        with server.connect_migrator(chain_db, autocommit=True) as conn:
             for path in handwritten:
                 apply_sql_file(conn, path)
             written = seed_rows(conn, state, keys)
@@ -124,7 +124,7 @@ def test_corrected_chain_equals_fresh_render_and_keeps_rows(name, tmp_path, stan
             apply_sql_file(conn, tmp_path / correction)
             corrected = read_catalog(conn, tables)
             after = read_rows(conn, written, {key: "id" for key in written})
-        with server.connect_admin(fresh_db, autocommit=True) as conn:
+        with server.connect_migrator(fresh_db, autocommit=True) as conn:
             fresh_dir = tmp_path / "fresh"
             fresh_dir.mkdir()
             (fresh_dir / "0_app.sql").write_text(apart_from(handwritten, set(keys)))

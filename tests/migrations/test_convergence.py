@@ -58,13 +58,13 @@ def test_history_plus_migration_equals_fresh_render(name, tmp_path, base_databas
 
     chain_db, fresh_db = clone(server, template), clone(server, template)
     try:
-        with server.connect_admin(chain_db, autocommit=True) as conn:
+        with server.connect_migrator(chain_db, autocommit=True) as conn:
             apply_all(conn, tmp_path / "supabase/migrations", before_files)
             rows_before = {} if case.empty_tables else seed_rows(conn, before_project)
             apply_sql_file(conn, tmp_path / path)
             chain = read_catalog(conn, tables)
             rows_after = read_rows(conn, after_project, rows_before)
-        with server.connect_admin(fresh_db, autocommit=True) as conn:
+        with server.connect_migrator(fresh_db, autocommit=True) as conn:
             apply_all(conn, fresh_dir, sorted(p.name for p in fresh_dir.iterdir()))
             fresh = read_catalog(conn, tables)
     finally:

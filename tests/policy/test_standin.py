@@ -100,7 +100,7 @@ def test_auth_helpers_are_stable_sql_with_empty_search_path(database):
 
 def test_default_privileges_follow_the_regime(database, privilege_regime):
     """legacy: new public tables are granted ALL to the API roles; 2026: nothing."""
-    with database.connect_admin() as conn:
+    with database.connect_migrator() as conn:
         conn.execute("create table public.regime_probe (id int)")
         grants = {
             (r[0], r[1]) for r in conn.execute(
