@@ -173,8 +173,15 @@ class Adopter:
         needs_index = [c for c in list(references) + [tenancy.get("column") or tenancy.get("parent")]
                        if c and c not in covered]
         carried = self.carried_column(table, tenancy)
-        if carried is not None and carried not in covered:
-            indexes.append({"columns": [carried]})
+        if carried is not None:
+            # tenantspec indexes the carried key (parent, carried) and the carried column itself
+            needs_index = [c for c in needs_index if c != tenancy["parent"]]
+            kept = [ix for ix in indexes if ix != {"columns": [tenancy["parent"]]}]
+            if len(kept) < len(indexes):
+                self.note(table.origin, f"{table.qualified_name}: the index on ({tenancy['parent']}) alone is left out: "
+                                        f"the index of the carried key ({tenancy['parent']}, {carried}) serves it; "
+                                        "the next migration drops it")
+            indexes = kept
             self.note(table.origin, f"{table.qualified_name}: its workspace comes through {tenancy['parent']}; the "
                                     f"spec carries it in a new column {carried} (filled from the parent, indexed), "
                                     "which keeps the policies' cost flat; say strategy: exists or parent_ids to "

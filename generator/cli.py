@@ -4,6 +4,7 @@ and ``generator.lint``."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import traceback
 from pathlib import Path
@@ -111,6 +112,81 @@ def cmd_adopt(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_apply(args: argparse.Namespace) -> int:
+    """Apply a migrations folder to a fresh Supabase stand-in, file by file as `supabase db push` does."""
+    from generator.testing.local import apply_to, standin_server
+
+    folder = _migrations_folder(args)
+    with _database_errors(), standin_server(args.privileges, baseline=_baseline(args)) as server:
+        print(f"stand-in: {server.description}, {args.privileges} default privileges; "
+              f"migrating as {server.migrator_role}", file=sys.stderr)
+        applied = apply_to(server, folder, include_all=args.include_all, report=print)
+    print(f"{len(applied)} migration(s) of {folder} applied")
+    return 0
+
+
+def cmd_db_start(args: argparse.Namespace) -> int:
+    """Start a Supabase stand-in with a migrations folder applied, and keep it up until interrupted."""
+    import signal
+
+    from generator.testing.local import apply_to, database_url, standin_server
+
+    folder = None
+    if not args.no_migrations and (args.folder or (Path(args.root) / MIGRATIONS).is_dir()):
+        folder = _migrations_folder(args)
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    # both, also where the shell started the command with SIGINT ignored (in the background)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    with _database_errors(), standin_server(args.privileges, tcp_port=args.port, baseline=_baseline(args)) as server:
+        if folder is not None:
+            apply_to(server, folder, include_all=args.include_all, report=lambda line: print(line, file=sys.stderr))
+        print(f"DATABASE_URL={database_url(server)}", flush=True)
+        print(f"superuser (supabase_admin): {database_url(server, superuser=True)}", file=sys.stderr)
+        print("stand-in is up; Ctrl-C stops it and removes its data", file=sys.stderr, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.pause()
+    return 0
+
+
+MIGRATIONS = Path("supabase") / "migrations"
+
+
+def _migrations_folder(args: argparse.Namespace) -> Path:
+    folder = Path(args.folder) if args.folder else Path(args.root) / MIGRATIONS
+    if not folder.is_dir():
+        raise TenantspecError(f"{folder}: no such folder (give the migrations folder, default {MIGRATIONS})")
+    return folder
+
+
+def _baseline(args: argparse.Namespace) -> Path | None:
+    if args.baseline is None:
+        return None
+    path = Path(args.baseline)
+    if not path.is_file():
+        raise TenantspecError(f"{path}: no such file (--baseline names the SQL of the objects made before "
+                              "the first migration)")
+    return path
+
+
+@contextlib.contextmanager
+def _database_errors():
+    """A failing migration or an unavailable server as a message and exit status."""
+    from generator.testing.migrate import MigrationError
+    from generator.testing.server import ServerError
+    from generator.testing.supabase import StandinError
+
+    try:
+        yield
+    except MigrationError as error:
+        print(error, file=sys.stderr)  # already file:line: SQLSTATE message
+        raise SystemExit(1) from None
+    except (ServerError, StandinError) as error:
+        raise TenantspecError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--root", default=argparse.SUPPRESS, help="project root holding schema/ (default: .)")
@@ -137,6 +213,28 @@ def build_parser() -> argparse.ArgumentParser:
     subs["adopt"].add_argument("--force", action="store_true", help="overwrite existing specs")
     subs["diff"].add_argument("--format", choices=sorted(FORMATS), default="text",
                               help="text (default) or markdown, for a pull-request comment")
+    db = commands.add_parser("db", help="A local Supabase stand-in: apply migrations to it, or start it.",
+                             description="A Supabase-shaped PostgreSQL without Docker (docs/standin.md).")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    for name, func in (("apply", cmd_db_apply), ("start", cmd_db_start)):
+        sub = db_commands.add_parser(name, help=func.__doc__.splitlines()[0], description=func.__doc__,
+                                     parents=[common])
+        sub.set_defaults(func=func)
+        sub.add_argument("folder", nargs="?", metavar="DIR", help=f"the migrations folder (default {MIGRATIONS})")
+        sub.add_argument("--privileges", choices=("legacy", "2026"), default="2026",
+                         help="the project's default privileges: legacy (projects before 2026-05-30: new "
+                              "public tables granted to the API roles) or 2026 (nothing; the default)")
+        sub.add_argument("--include-all", action="store_true",
+                         help="apply migrations older than the newest applied one too, as `supabase db push "
+                              "--include-all`")
+        sub.add_argument("--baseline", metavar="FILE",
+                         help="SQL of the objects made before the first migration (in the dashboard, say), "
+                              "applied first by the migrating role, in one transaction, with no history row")
+        subs["db " + name] = sub
+    subs["db start"].add_argument("--port", type=int, default=0,
+                                  help="TCP port on 127.0.0.1 (default: a free one)")
+    subs["db start"].add_argument("--no-migrations", action="store_true",
+                                  help="apply no migrations (leave them to `supabase db push --db-url`)")
     from generator.lint import command as lint_command
     sub = commands.add_parser("lint", help="Lint Supabase migrations for tenancy mistakes.",
                               description=lint_command.__doc__, parents=[common])

@@ -330,6 +330,7 @@ class ProjectBuilder:
                 name=spec.get("name") or f"{name.name}_{'_'.join(cols)}_{suffix}",
                 columns=cols, unique=bool(spec.get("unique")), where=where.strip() if where else None,
                 location=doc.locate(("indexes", i))))
+        indexes += self.derived_indexes(doc, name.name, tenancy, by_name, unique, indexes)
         access = dict(data["access"])
         for command, level in access.items():
             if level != model.NOBODY and level not in self.levels:
@@ -488,6 +489,29 @@ class ProjectBuilder:
     def tenancy_workspaces(self) -> model.Name:
         return self.name(self.doc.data["tenancy"]["workspaces"])
 
+    def derived_indexes(self, doc: Document, table: str, tenancy: model.Tenancy, columns: dict,
+                        unique: tuple, indexes: list[model.Index]) -> list[model.Index]:
+        """The indexes a carried child needs and its spec cannot be asked for: one covering the
+        composite foreign key to its parent (Supabase's advisors flag a foreign key whose
+        columns lead no index), and one leading with the carried column the policies filter
+        on, each unless a declared key or index already serves."""
+        if tenancy.carried is None or tenancy.parent not in columns:
+            return []
+        where = doc.locate(("tenancy",), key=True)
+        keys = [tuple(c.name for c in columns.values() if c.primary_key), *unique,
+                *(i.columns for i in indexes if i.where is None)]
+        derived = []
+        pair = {tenancy.parent, tenancy.carried}
+        if not any(set(cols[:2]) == pair for cols in keys):
+            cols = (tenancy.parent, tenancy.carried)
+            derived.append(model.Index(f"{table}_{'_'.join(cols)}_idx", cols, False, None, where,
+                                       derived=f"covers the foreign key {table}_{'_'.join(cols)}_fkey"))
+            keys.append(cols)
+        if not any(cols[:1] == (tenancy.carried,) for cols in keys):
+            derived.append(model.Index(f"{table}_{tenancy.carried}_idx", (tenancy.carried,), False, None, where,
+                                       derived=f"leads with {tenancy.carried}, which the policies filter on"))
+        return derived
+
     def index_problems(self, doc: Document, table: model.Table) -> None:
         """Every foreign key and policy column leads an index; no index is a prefix of another."""
         indexes = [(table.primary_key, doc.locate(("columns",), key=True))]
@@ -502,11 +526,13 @@ class ProjectBuilder:
                              f"{what} leads no index: add `indexes: [{{columns: [{column}]}}]` "
                              f"or put it first in an existing one")
         # A partial index serves only its own predicate, so it neither covers nor repeats a full one.
+        derived = {i.columns: i.derived for i in table.indexes if i.derived}
         for k, (cols, where) in enumerate(indexes):
             for other, _ in indexes:
                 if len(other) > len(cols) and other[:len(cols)] == cols:
+                    why = f" (which tenantspec adds: it {derived[other]})" if other in derived else ""
                     self.problem(where, f"index on ({', '.join(cols)}) repeats the leading columns of "
-                                        f"({', '.join(other)}); drop it")
+                                        f"({', '.join(other)}){why}; drop it")
             if cols in [earlier for earlier, _ in indexes[:k]]:
                 self.problem(where, f"index on ({', '.join(cols)}) is declared twice")
 

@@ -69,6 +69,7 @@ class Index:
     unique: bool
     where: str | None
     location: Location | None = field(default=None, compare=False, repr=False)
+    derived: str | None = None  # why tenantspec adds it when the spec declares none like it
 
 
 @dataclass(frozen=True)

@@ -207,6 +207,7 @@ def write_extension_overlay(share_dir: Path, target: Path) -> Path:
     own: the platform's extensions the server has, marked trusted so postgres may create them
     (the platform runs them as its superuser), and the stand-in's own for those it lacks."""
     system = share_dir / "extension"
+    target = target / "extension"  # the path names share folders, each with its extension/
     target.mkdir(parents=True, exist_ok=True)
     have = {path.stem: path for path in system.glob("*.control")}
     for name in sorted(PLATFORM_EXTENSIONS & set(have)):
@@ -224,7 +225,7 @@ def write_extension_overlay(share_dir: Path, target: Path) -> Path:
         (target / control.name).write_text("\n".join(lines) + "\n")
         for script in EXTENSIONS_DIR.glob(f"{control.stem}--*.sql"):
             (target / script.name).write_text(script.read_text())
-    return target
+    return target.parent
 
 
 def standin_extensions() -> list[str]:

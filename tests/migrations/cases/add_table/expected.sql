@@ -49,6 +49,8 @@ create index milestones_project_id_due_on_idx on public.milestones (project_id, 
 
 create index milestones_workspace_id_due_on_idx on public.milestones (workspace_id, due_on);
 
+create index milestones_project_id_workspace_id_idx on public.milestones (project_id, workspace_id);
+
 create trigger milestones_carry_workspace_id
   before insert or update of project_id, workspace_id on public.milestones
   for each row execute function private.milestones_carry_workspace_id();

@@ -69,6 +69,11 @@ alter table public.tasks validate constraint tasks_project_id_workspace_id_fkey;
 -- squawk-ignore require-concurrent-index-creation
 create index tasks_workspace_id_position_idx on public.tasks (workspace_id, "position");
 
+-- tasks: create index tasks_project_id_workspace_id_idx on (project_id, workspace_id)
+-- note: builds index tasks_project_id_workspace_id_idx while writes to tasks wait (a migration runs in one transaction, where CREATE INDEX CONCURRENTLY cannot)
+-- squawk-ignore require-concurrent-index-creation
+create index tasks_project_id_workspace_id_idx on public.tasks (project_id, workspace_id);
+
 -- tasks.workspace_id: comment added
 comment on column public.tasks.workspace_id is 'The workspace of the projects row, kept equal to it by tasks_project_id_workspace_id_fkey and filled by a trigger.';
 

@@ -25,6 +25,10 @@ drop policy "Members add lines" on public.invoice_lines;
 -- squawk-ignore ban-drop-constraint
 alter table public.invoice_lines drop constraint invoice_lines_invoice_id_fkey;
 
+-- invoice_lines: drop index invoice_lines_invoice_id_idx
+-- squawk-ignore require-concurrent-index-deletion
+drop index public.invoice_lines_invoice_id_idx;
+
 -- invoice_lines: add column workspace_id, the workspace of each row's invoices row
 -- note: fills invoice_lines.workspace_id of every existing row from invoices (one update of each row; its update triggers are held off)
 alter table public.invoice_lines add column workspace_id uuid;
@@ -126,15 +130,20 @@ alter table public.invoice_lines add constraint invoice_lines_invoice_id_workspa
 -- squawk-ignore constraint-missing-not-valid
 alter table public.invoice_lines validate constraint invoice_lines_invoice_id_workspace_id_fkey;
 
--- invoice_lines: create index invoice_lines_workspace_id_idx on (workspace_id)
--- note: builds index invoice_lines_workspace_id_idx while writes to invoice_lines wait (a migration runs in one transaction, where CREATE INDEX CONCURRENTLY cannot)
--- squawk-ignore require-concurrent-index-creation
-create index invoice_lines_workspace_id_idx on public.invoice_lines (workspace_id);
-
 -- invoice_lines: create index invoice_lines_order_id_idx on (order_id)
 -- note: builds index invoice_lines_order_id_idx while writes to invoice_lines wait (a migration runs in one transaction, where CREATE INDEX CONCURRENTLY cannot)
 -- squawk-ignore require-concurrent-index-creation
 create index invoice_lines_order_id_idx on public.invoice_lines (order_id);
+
+-- invoice_lines: create index invoice_lines_invoice_id_workspace_id_idx on (invoice_id, workspace_id)
+-- note: builds index invoice_lines_invoice_id_workspace_id_idx while writes to invoice_lines wait (a migration runs in one transaction, where CREATE INDEX CONCURRENTLY cannot)
+-- squawk-ignore require-concurrent-index-creation
+create index invoice_lines_invoice_id_workspace_id_idx on public.invoice_lines (invoice_id, workspace_id);
+
+-- invoice_lines: create index invoice_lines_workspace_id_idx on (workspace_id)
+-- note: builds index invoice_lines_workspace_id_idx while writes to invoice_lines wait (a migration runs in one transaction, where CREATE INDEX CONCURRENTLY cannot)
+-- squawk-ignore require-concurrent-index-creation
+create index invoice_lines_workspace_id_idx on public.invoice_lines (workspace_id);
 
 -- invoice_lines.workspace_id: comment added
 comment on column public.invoice_lines.workspace_id is 'The workspace of the invoices row, kept equal to it by invoice_lines_invoice_id_workspace_id_fkey and filled by a trigger.';

@@ -197,6 +197,11 @@ alter table public.robot_job_items add constraint robot_job_items_job_id_workspa
 -- squawk-ignore constraint-missing-not-valid
 alter table public.robot_job_items validate constraint robot_job_items_job_id_workspace_id_fkey;
 
+-- robot_job_items: create index robot_job_items_job_id_workspace_id_idx on (job_id, workspace_id)
+-- note: builds index robot_job_items_job_id_workspace_id_idx while writes to robot_job_items wait (a migration runs in one transaction, where CREATE INDEX CONCURRENTLY cannot)
+-- squawk-ignore require-concurrent-index-creation
+create index robot_job_items_job_id_workspace_id_idx on public.robot_job_items (job_id, workspace_id);
+
 -- robot_job_items: create index robot_job_items_workspace_id_idx on (workspace_id)
 -- note: builds index robot_job_items_workspace_id_idx while writes to robot_job_items wait (a migration runs in one transaction, where CREATE INDEX CONCURRENTLY cannot)
 -- squawk-ignore require-concurrent-index-creation

@@ -32,6 +32,10 @@ alter table public.tasks drop constraint tasks_project_id_fkey;
 -- squawk-ignore require-concurrent-index-deletion
 drop index public.projects_org_idx;
 
+-- tasks: drop index tasks_project_id_idx
+-- squawk-ignore require-concurrent-index-deletion
+drop index public.tasks_project_id_idx;
+
 -- projects: rename index projects_org_created_idx to projects_org_id_created_at_idx
 -- squawk-ignore renaming-object
 alter index public.projects_org_created_idx rename to projects_org_id_created_at_idx;
@@ -157,6 +161,11 @@ alter table public.tasks add constraint tasks_project_id_org_id_fkey foreign key
 
 -- squawk-ignore constraint-missing-not-valid
 alter table public.tasks validate constraint tasks_project_id_org_id_fkey;
+
+-- tasks: create index tasks_project_id_org_id_idx on (project_id, org_id)
+-- note: builds index tasks_project_id_org_id_idx while writes to tasks wait (a migration runs in one transaction, where CREATE INDEX CONCURRENTLY cannot)
+-- squawk-ignore require-concurrent-index-creation
+create index tasks_project_id_org_id_idx on public.tasks (project_id, org_id);
 
 -- tasks: create index tasks_org_id_idx on (org_id)
 -- note: builds index tasks_org_id_idx while writes to tasks wait (a migration runs in one transaction, where CREATE INDEX CONCURRENTLY cannot)
