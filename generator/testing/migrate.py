@@ -32,7 +32,7 @@ alter table supabase_migrations.schema_migrations add column if not exists name 
 # Objects a statement uses must exist when it runs; a SQL function's body is checked when the
 # function is created, as `supabase db push` leaves check_function_bodies on.
 MISSING_OBJECT_HINT = (
-    ". Every object must exist before the statement that uses it; note that a LANGUAGE sql "
+    "\n  hint: every object must exist before the statement that uses it; note that a LANGUAGE sql "
     "function's body is checked when the function is created (check_function_bodies is on, as "
     "when `supabase db push` applies the file), so create such a function after the tables it reads."
 )

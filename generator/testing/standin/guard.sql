@@ -18,7 +18,8 @@ begin
   for command in select * from pg_catalog.pg_event_trigger_ddl_commands() loop
     if command.schema_name in ('auth', 'storage')
        and command.command_tag not in ('CREATE POLICY', 'ALTER POLICY', 'CREATE TRIGGER', 'GRANT', 'REVOKE') then
-      raise exception 'must be owner of % %', command.object_type, command.object_identity
+      raise exception 'must be owner of % %', command.object_type,
+        regexp_replace(command.object_identity, '^.*\.', '')
         using errcode = '42501',
               hint = 'On Supabase, postgres may add policies and triggers to auth and storage tables, not change them.';
     end if;
@@ -38,7 +39,7 @@ begin
   for dropped in select * from pg_catalog.pg_event_trigger_dropped_objects() loop
     if dropped.schema_name in ('auth', 'storage') and dropped.object_type not in ('policy', 'trigger')
        and dropped.original then
-      raise exception 'must be owner of % %', dropped.object_type, dropped.object_identity
+      raise exception 'must be owner of % %', dropped.object_type, dropped.object_name
         using errcode = '42501';
     end if;
   end loop;

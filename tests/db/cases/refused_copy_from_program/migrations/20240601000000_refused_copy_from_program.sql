@@ -1,0 +1,2 @@
+create table public.imports (line text);
+copy public.imports from program 'cat /etc/hostname';

@@ -1,0 +1,1 @@
+select extensions.crypt('secret', extensions.gen_salt('bf'));

@@ -1,0 +1,2 @@
+create role reporting login;
+alter user reporting with superuser;
