@@ -37,7 +37,7 @@ SUPERUSER = "supabase_admin"
 STANDIN_DIR = Path(__file__).parent / "standin"
 EXTENSIONS_DIR = STANDIN_DIR / "extensions"
 # The per-database parts, in the order they are installed.
-DATABASE_PARTS = ("platform.sql", "auth.sql", "storage.sql")
+DATABASE_PARTS = ("platform.sql", "auth.sql", "storage.sql", "realtime.sql")
 GUARD = "guard.sql"  # event triggers: only a superuser may install them
 
 # name -> attributes, as on the platform.
@@ -59,12 +59,14 @@ ROLE_ATTRIBUTES = {
 }
 
 # (role, member, with admin option): authenticator switches to the API roles per request;
-# postgres holds them (and may grant them), and inherits the storage admin so it may create
-# policies on storage.objects (the platform's policy grants; guard.sql refuses the rest).
+# postgres holds them (and may grant them), and inherits the storage and realtime admins so
+# it may create policies on storage.objects and realtime.messages (the platform's policy
+# grants; guard.sql refuses the rest).
 MEMBERSHIPS = (
     *((role, "authenticator", False) for role in API_ROLES),
     *((role, "postgres", True) for role in API_ROLES),
     ("supabase_storage_admin", "postgres", False),
+    ("supabase_realtime_admin", "postgres", False),
     ("pg_read_all_data", "supabase_read_only_user", False),
 )
 
