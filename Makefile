@@ -21,29 +21,29 @@ $(STAMP): pyproject.toml
 
 # Writes the next migration when the specs changed; never rewrites an existing one.
 generate: $(STAMP)
-	$(PY) -m generator generate $(GENERATE_FLAGS)
+	$(PY) -m tenantspec generate $(GENERATE_FLAGS)
 
 # The pending change for a reviewer: words, access delta, SQL. Exit 1 when something is pending.
 diff: $(STAMP)
-	$(PY) -m generator diff $(if $(NAME),--name $(NAME)) $(if $(FORMAT),--format $(FORMAT))
+	$(PY) -m tenantspec diff $(if $(NAME),--name $(NAME)) $(if $(FORMAT),--format $(FORMAT))
 
 # Record the generated migrations' checksums again, after merging two branches' migrations.
 hash: $(STAMP)
-	$(PY) -m generator hash
+	$(PY) -m tenantspec hash
 
 # Specs for tables hand-written migrations created: make adopt TABLES="carrier_configs robot_jobs"
 adopt: $(STAMP)
-	$(PY) -m generator adopt $(TABLES) $(if $(FORCE),--force)
+	$(PY) -m tenantspec adopt $(TABLES) $(if $(FORCE),--force)
 
 check: $(STAMP)
-	$(PY) -m generator check
-	$(PY) -m generator check --root examples/notes
+	$(PY) -m tenantspec check
+	$(PY) -m tenantspec check --root examples/notes
 	$(MAKE) --no-print-directory lint
 
 # Our tenancy rules, then squawk for migration safety (docs/lint.md says which checks what).
 # squawk's settings, and why each excluded rule is excluded, are in .squawk.toml.
 lint: $(STAMP)
-	$(PY) -m generator lint supabase/migrations
+	$(PY) -m tenantspec lint supabase/migrations
 	$(VENV)/bin/squawk --config .squawk.toml supabase/migrations/*.sql
 
 # One worker per core (at most four), each with its own embedded server.
@@ -65,4 +65,4 @@ clean:
 # Mutation testing of the policy suite: single-change mutants of the migrations, each run
 # through the fast policy tests; exits non-zero when one survives (see docs/testing.md).
 mutate: $(STAMP)
-	$(PY) -m generator.testing.mutate -- tests/policy/test_proof.py -k "not random_requests and not test_case and not fresh_render"
+	$(PY) -m tenantspec.testing.mutate -- tests/policy/test_proof.py -k "not random_requests and not test_case and not fresh_render"

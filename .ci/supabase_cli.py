@@ -29,7 +29,7 @@ def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 def check_project(supabase: str, project: Path) -> None:
     baseline = next((p for p in (project / "supabase/baseline.sql", project / "tests/baseline.sql") if p.is_file()), None)
-    command = [sys.executable, "-m", "generator", "db", "start", "--no-migrations"]
+    command = [sys.executable, "-m", "tenantspec", "db", "start", "--no-migrations"]
     if baseline is not None:
         command += ["--baseline", str(baseline)]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

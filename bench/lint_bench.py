@@ -24,10 +24,10 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from generator.catalog.replay import replay
-from generator.catalog.source import migration_paths, read_statements
-from generator.lint import infer_tenancy, lint_paths, lint_state
-from generator.lint.config import LintConfig
+from tenantspec.catalog.replay import replay
+from tenantspec.catalog.source import migration_paths, read_statements
+from tenantspec.lint import infer_tenancy, lint_paths, lint_state
+from tenantspec.lint.config import LintConfig
 
 TABLE = """\
 -- table_{n}: synthetic workspace-scoped table number {n}.

@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.testing.database import (
+from tenantspec.testing.database import (
     MigrationError,
     MigrationSource,
     TestDatabase,
@@ -41,9 +41,9 @@ from generator.testing.database import (
     clone_database,
     drop_database,
 )
-from generator.testing.impersonate import Impersonator
-from generator.testing.server import ServerConfig, ServerError, start_server
-from generator.testing.supabase import create_probe_login, drop_probe_login, install_roles
+from tenantspec.testing.impersonate import Impersonator
+from tenantspec.testing.server import ServerConfig, ServerError, start_server
+from tenantspec.testing.supabase import create_probe_login, drop_probe_login, install_roles
 import rls_triggers
 from rls_checks import ShapeMismatch, check_shapes, read_fixture
 from rls_data import (

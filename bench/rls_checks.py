@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from generator.testing.impersonate import ANON_CLAIMS, SERVICE_ROLE_CLAIMS, Impersonator
+from tenantspec.testing.impersonate import ANON_CLAIMS, SERVICE_ROLE_CLAIMS, Impersonator
 from rls_data import Persona
 from rls_variants import user_claims
 

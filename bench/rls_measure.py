@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from generator.testing.impersonate import Impersonator
+from tenantspec.testing.impersonate import Impersonator
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 (a) stands for what ``tenancy.strategy: parent_ids`` generates for robot_job_items, (b) for
 ``exists`` and (d) for ``carried`` (the specs as they are). Before any data is loaded, each
-such shape's database is compared, catalog against catalog (``generator.testing.catalog``:
+such shape's database is compared, catalog against catalog (``tenantspec.testing.catalog``:
 columns, constraints, indexes, grants, policies, triggers, the helper functions with their
 bodies and ACLs, the publication), with a database migrated from a fresh render of the specs
 in which robot_job_items has that strategy. Both get the page index. A difference stops the
@@ -19,11 +19,11 @@ from pathlib import Path
 import psycopg
 from ruamel.yaml import YAML
 
-from generator import model
-from generator.load import load_project
-from generator.pipeline import fresh_migrations
-from generator.testing.catalog import catalog_differences, read_catalog
-from generator.testing.database import MigrationSource, build_template, drop_database
+from tenantspec import model
+from tenantspec.load import load_project
+from tenantspec.pipeline import fresh_migrations
+from tenantspec.testing.catalog import catalog_differences, read_catalog
+from tenantspec.testing.database import MigrationSource, build_template, drop_database
 from rls_checks import ShapeMismatch
 from rls_shapes import Shape
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from generator.testing.impersonate import SERVICE_ROLE_CLAIMS
-from generator.testing.personas import Persona as TestPersona
+from tenantspec.testing.impersonate import SERVICE_ROLE_CLAIMS
+from tenantspec.testing.personas import Persona as TestPersona
 from rls_data import Persona
 from rls_shapes import SHAPES, Shape, base_shape
 

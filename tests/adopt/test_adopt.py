@@ -21,15 +21,15 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from generator.adopt import adopt
-from generator.catalog.replay import touched_tables
-from generator.catalog.source import parse_file
-from generator.errors import TenantspecError
-from generator.pipeline import fresh_migrations, plan_project, replay_texts, write_outputs
-from generator.review import review
-from generator.testing.catalog import catalog_differences, read_catalog
-from generator.testing.database import apply_sql_file, copy_database, drop_database, standin_database
-from generator.testing.rows import read_rows, seed_rows
+from tenantspec.adopt import adopt
+from tenantspec.catalog.replay import touched_tables
+from tenantspec.catalog.source import parse_file
+from tenantspec.errors import TenantspecError
+from tenantspec.pipeline import fresh_migrations, plan_project, replay_texts, write_outputs
+from tenantspec.review import review
+from tenantspec.testing.catalog import catalog_differences, read_catalog
+from tenantspec.testing.database import apply_sql_file, copy_database, drop_database, standin_database
+from tenantspec.testing.rows import read_rows, seed_rows
 
 CASES = Path(__file__).parent / "cases"
 NAMES = sorted(p.name for p in CASES.iterdir() if (p / "case.yaml").is_file())
@@ -164,7 +164,7 @@ def test_corrected_chain_holds_the_policy_suite(name, tmp_path):
     write_outputs(tmp_path, plan_project(tmp_path, "adopt", WHEN).outputs)
     (tmp_path / "tests").mkdir()
     shutil.copy(CASES / name / "access_intent.yaml", tmp_path / "tests" / "access_intent.yaml")
-    (tmp_path / "tests" / "test_proof.py").write_text("from generator.testing.proof import *  # noqa: F403\n")
+    (tmp_path / "tests" / "test_proof.py").write_text("from tenantspec.testing.proof import *  # noqa: F403\n")
     # the app's own objects are among the hand-written migrations: no baseline before them
     (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = tests\ntenantspec_baseline =\n")
     env = {k: v for k, v in os.environ.items() if k not in ("MIGRATIONS_DIR", "TENANTSPEC_BASELINE")}
@@ -187,6 +187,6 @@ def test_corrected_chain_holds_the_policy_suite(name, tmp_path):
 def test_defaults_are_written_as_a_spec_says_them(sql, spec):
     import pglast
 
-    from generator.adopt import spec_default
+    from tenantspec.adopt import spec_default
 
     assert spec_default(pglast.parse_sql(f"select {sql}")[0].stmt.targetList[0].val) == spec

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from generator.testing.database import standin_database
-from generator.testing.migrate import MigrationError, apply_folder
+from tenantspec.testing.database import standin_database
+from tenantspec.testing.migrate import MigrationError, apply_folder
 
 CASES = Path(__file__).parent / "cases"
 UPDATE = os.environ.get("TENANTSPEC_UPDATE_GOLDEN") == "1"

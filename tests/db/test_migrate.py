@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from generator.testing.database import standin_database
-from generator.testing.migrate import MigrationError, apply_folder, statements_of
+from tenantspec.testing.database import standin_database
+from tenantspec.testing.migrate import MigrationError, apply_folder, statements_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,7 +83,7 @@ def test_statements_split_as_the_scanner_splits_them():
 
 
 def tenantspec(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tenantspec", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
@@ -116,7 +116,7 @@ def test_db_apply_names_a_missing_folder(tmp_path):
 def test_db_start_serves_the_migrated_database_until_interrupted(tmp_path):
     folder = tmp_path / "migrations"
     write(folder, "20240101000000_notes.sql", "create table public.notes (id int primary key);\n")
-    process = subprocess.Popen([sys.executable, "-m", "generator", "db", "start", str(folder)], cwd=ROOT,
+    process = subprocess.Popen([sys.executable, "-m", "tenantspec", "db", "start", str(folder)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:

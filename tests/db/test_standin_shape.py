@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from generator.testing.database import standin_database
+from tenantspec.testing.database import standin_database
 
 
 @pytest.fixture(scope="module")

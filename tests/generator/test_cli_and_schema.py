@@ -10,11 +10,11 @@ import pytest
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
-from generator.cli import build_parser
-from generator.load import load_project
+from tenantspec.cli import build_parser
+from tenantspec.load import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMAS = ROOT / "generator" / "schemas"
+SCHEMAS = ROOT / "generator" / "tenantspec" / "schemas"
 
 
 def subcommands():
@@ -25,7 +25,7 @@ def subcommands():
 
 @pytest.mark.parametrize("command", subcommands())
 def test_every_command_has_help(command):
-    result = subprocess.run([sys.executable, "-m", "generator", command, "--help"],
+    result = subprocess.run([sys.executable, "-m", "tenantspec", command, "--help"],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0
     assert f"usage: tenantspec {command}" in result.stdout

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.cli import main
+from tenantspec.cli import main
 
 CASES = Path(__file__).parent / "cases" / "specs"
 BAD_CASES = sorted(p.name for p in CASES.iterdir() if not p.name.startswith("_"))

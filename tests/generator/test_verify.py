@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from generator.load import load_project
-from generator.render import render_migrations
-from generator.verify import verify_sql
+from tenantspec.load import load_project
+from tenantspec.render import render_migrations
+from tenantspec.verify import verify_sql
 
 # A frozen copy of the first specs: the cases pin lines of what it renders, not of the
 # committed migrations, which change whenever the specs do.

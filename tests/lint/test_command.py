@@ -8,11 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from generator.lint import Finding, Severity
-from generator.lint.command import main
-from generator.lint.config import LintConfig, project_config
-from generator.lint.formats import summary
-from generator.errors import Location
+from tenantspec.lint import Finding, Severity
+from tenantspec.lint.command import main
+from tenantspec.lint.config import LintConfig, project_config
+from tenantspec.lint.formats import summary
+from tenantspec.errors import Location
 
 ROOT = Path(__file__).parent.parent.parent
 
@@ -63,12 +63,12 @@ def test_explain_suggests_the_closest_rules(capsys):
 
 
 def closed_pipe_run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """Run ``python -m generator ARGS`` with its stdout a pipe whose reader has already
+    """Run ``python -m tenantspec ARGS`` with its stdout a pipe whose reader has already
     gone, as `| head` leaves it: every write meets a closed pipe."""
     read, write = os.pipe()
     os.close(read)
     try:
-        return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, stdout=write,
+        return subprocess.run([sys.executable, "-m", "tenantspec", *args], cwd=cwd, stdout=write,
                               stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)},
                               timeout=60, text=True)
     finally:

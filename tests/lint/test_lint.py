@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from generator.errors import TenantspecError
-from generator.lint import RULES, LintConfig, Severity, lint_paths, lint_text, project_config
-from generator.lint.command import main
+from tenantspec.errors import TenantspecError
+from tenantspec.lint import RULES, LintConfig, Severity, lint_paths, lint_text, project_config
+from tenantspec.lint.command import main
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from generator.catalog.replay import replay
-from generator.catalog.source import parse_file
-from generator.testing.database import create_database, drop_database
+from tenantspec.catalog.replay import replay
+from tenantspec.catalog.source import parse_file
+from tenantspec.testing.database import create_database, drop_database
 
 CASES = {
     "create table": "create table t (id bigint primary key, a text not null, b text);",

@@ -3,8 +3,8 @@ trigger functions."""
 
 from __future__ import annotations
 
-from generator.catalog.replay import replay
-from generator.catalog.source import parse_file
+from tenantspec.catalog.replay import replay
+from tenantspec.catalog.source import parse_file
 
 
 def state_of(sql: str):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from generator.catalog.replay import replay
-from generator.catalog.source import parse_file
-from generator.lint.tenancy import Declared, infer_tenancy, parse_column_name, parse_table_name
+from tenantspec.catalog.replay import replay
+from tenantspec.catalog.source import parse_file
+from tenantspec.lint.tenancy import Declared, infer_tenancy, parse_column_name, parse_table_name
 
 ORGANIZATIONS = """
 create table public.organizations (id uuid primary key, name text);

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from generator.errors import TenantspecError
-from generator.pipeline import Generation, plan_project, refuse_destructive, write_outputs
+from tenantspec.errors import TenantspecError
+from tenantspec.pipeline import Generation, plan_project, refuse_destructive, write_outputs
 
 CASES = Path(__file__).parent / "cases"
 BASE = CASES / "_base"

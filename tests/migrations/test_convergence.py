@@ -12,11 +12,11 @@ import pytest
 from psycopg import sql
 
 from change_cases import Case, build_before, case_names, plan_after
-from generator import model
-from generator.load import load_project
-from generator.pipeline import fresh_migrations
-from generator.testing.database import apply_sql_file, copy_database, drop_database, standin_database
-from generator.testing.catalog import catalog_differences, read_catalog
+from tenantspec import model
+from tenantspec.load import load_project
+from tenantspec.pipeline import fresh_migrations
+from tenantspec.testing.database import apply_sql_file, copy_database, drop_database, standin_database
+from tenantspec.testing.catalog import catalog_differences, read_catalog
 
 BASELINE = Path(__file__).resolve().parents[1] / "baseline.sql"
 APPLIED = [n for n in case_names() if not Case.load(n).refused]

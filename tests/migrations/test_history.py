@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from change_cases import build_base
-from generator.cli import main
-from generator.errors import TenantspecError
-from generator.history import next_version, read_history
-from generator.pipeline import plan_project
+from tenantspec.cli import main
+from tenantspec.errors import TenantspecError
+from tenantspec.history import next_version, read_history
+from tenantspec.pipeline import plan_project
 
 UTC = datetime.timezone.utc
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from change_cases import Case, build_base, build_before, case_names, plan_after, refusal
-from generator.pipeline import write_outputs
-from generator.review import review
+from tenantspec.pipeline import write_outputs
+from tenantspec.review import review
 
 UPDATE = os.environ.get("TENANTSPEC_UPDATE_GOLDEN") == "1"
 
@@ -75,8 +75,8 @@ def test_change_migration_passes_make_lint(name, tmp_path):
     import subprocess
     import sys
 
-    from generator.lint import Severity, lint_paths
-    from generator.lint.config import project_config
+    from tenantspec.lint import Severity, lint_paths
+    from tenantspec.lint.config import project_config
 
     case = Case.load(name)
     build_before(case, tmp_path)

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from generator.access import declared_matrix, member_roles, persona_kinds
-from generator.load import load_project
-from generator.testing.expectations import AccessModel, State
-from generator.testing.intent import Intent, IntentError, load_intent
-from generator.testing.personas import WORKSPACES
-from generator.testing.probes import plan_probes
-from generator.testing.world import ROWS_PER_WORKSPACE, WorldError, build_world
+from tenantspec.access import declared_matrix, member_roles, persona_kinds
+from tenantspec.load import load_project
+from tenantspec.testing.expectations import AccessModel, State
+from tenantspec.testing.intent import Intent, IntentError, load_intent
+from tenantspec.testing.personas import WORKSPACES
+from tenantspec.testing.probes import plan_probes
+from tenantspec.testing.world import ROWS_PER_WORKSPACE, WorldError, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECTS = [ROOT, ROOT / "tests/generator/cases/render/edges", ROOT / "examples/notes"]

@@ -1,3 +1,3 @@
-"""The proof tenantspec gives every project (generator.testing.proof), run on this one."""
+"""The proof tenantspec gives every project (tenantspec.testing.proof), run on this one."""
 
-from generator.testing.proof import *  # noqa: F403
+from tenantspec.testing.proof import *  # noqa: F403

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.testing.database import MigrationError, MigrationSource, apply_sql_file
-from generator.testing.server import ServerConfig, ServerError, start_server
-from generator.testing.supabase import StandinError, regimes_from_env
+from tenantspec.testing.database import MigrationError, MigrationSource, apply_sql_file
+from tenantspec.testing.server import ServerConfig, ServerError, start_server
+from tenantspec.testing.supabase import StandinError, regimes_from_env
 
 SOURCE_CASES = [
     ({}, "embedded", None),

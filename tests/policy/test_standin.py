@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.testing.impersonate import Impersonator
+from tenantspec.testing.impersonate import Impersonator
 
 
 def test_probe_login_is_shaped_like_authenticator(database):
@@ -24,7 +24,7 @@ def test_probe_login_is_shaped_like_authenticator(database):
 
 
 def test_impersonator_refuses_a_superuser_login(database):
-    from generator.testing.impersonate import ImpersonationError
+    from tenantspec.testing.impersonate import ImpersonationError
 
     with pytest.raises(ImpersonationError, match="never|NOINHERIT"):
         Impersonator(database.server.conninfo(database.name))

@@ -1,3 +1,3 @@
 """tenantspec's proof of this project's hand-written migrations (pip install "tenantspec[test]")."""
 
-from generator.testing.proof import *  # noqa: F403
+from tenantspec.testing.proof import *  # noqa: F403

@@ -1,0 +1,5 @@
+import sys
+
+from tenantspec.cli import main
+
+sys.exit(main())

@@ -1,0 +1,441 @@
+"""Adopt tables that hand-written migrations created: write their specs from the replayed state.
+
+The migrations folder is replayed (``tenantspec.catalog``), the same state the next
+``tenantspec generate`` starts from, so the specs adoption writes and the corrective migration
+that follows agree by construction. Columns, types, defaults, nullability, comments, value-list
+checks (as ``one_of``), foreign keys, unique keys, indexes, triggers, realtime and
+service_role's grants are read as they are. Tenancy and access are read from the policies by
+``tenantspec.catalog.access``: each command's level is the project level whose roles are
+exactly the roles the policies admit. What cannot be mapped is said, with the policy's
+location, and written as ``nobody``: the safest reading, for review, never a wider one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pglast import ast
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from tenantspec import model
+from tenantspec.catalog.access import AccessReader, TenantModel, personas
+from tenantspec.catalog.expression import display_expression, value_list
+from tenantspec.catalog.nodes import deparse, normalized
+from tenantspec.catalog.replay import LEGACY, RESTRICTED, SchemaState, Table
+from tenantspec.errors import Location, Problem, TenantspecError
+from tenantspec.expressions import timezone_call
+from tenantspec.history import read_history
+from tenantspec.load import load_project
+from tenantspec.pipeline import current_state
+from tenantspec.render import environment
+
+COMMANDS = model.COMMANDS
+# A plain scalar in a flow mapping: no indicator first, no comma, bracket, brace, ": " or " #".
+PLAIN = re.compile(r"(?![-?:,\[\]{}#&*!|>'\"%@`])[^,\[\]{}\n]*\Z")
+YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}
+
+
+@dataclass
+class Adoption:
+    """The spec texts adoption would write, and what it could not read as it is."""
+
+    specs: dict[Path, str] = field(default_factory=dict)
+    notes: list[Problem] = field(default_factory=list)
+
+
+def scalar(value) -> str:
+    """A YAML scalar in flow context: plain when unambiguous, else double-quoted."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    if PLAIN.match(text) and ": " not in text and " #" not in text and text.lower() not in YAML_WORDS \
+            and text == text.strip() and text and not re.fullmatch(r"[-+.0-9eE]+", text):
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def flow(mapping: dict) -> str:
+    """``{key: value, ...}`` with nested mappings and lists."""
+    parts = []
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            parts.append(f"{key}: {flow(value)}")
+        elif isinstance(value, (list, tuple)):
+            parts.append(f"{key}: [{', '.join(scalar(v) for v in value)}]")
+        else:
+            parts.append(f"{key}: {scalar(value)}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def spec_type(node: ast.TypeName) -> str:
+    """A column type as a spec writes it: ``uuid``, ``text``, ``integer``, ``varchar(80)``."""
+    text = deparse(node)
+    return {"timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp",
+            "double precision": "float8", "character varying": "varchar"}.get(text, text)
+
+
+def spec_default(node) -> str | bool | int | None:
+    """A default as a spec writes it: a YAML boolean or integer for a constant, else one SQL
+    expression without the casts a string literal needs not."""
+    if node is None:
+        return None
+    node = normalized(node)
+    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Boolean):
+        return bool(node.val.boolval)
+    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Integer):
+        return node.val.ival
+    if isinstance(node, ast.FuncCall) and not node.args and len(node.funcname) == 1:
+        return f"{node.funcname[0].sval.lower()}()"  # now(), gen_random_uuid()
+    return deparse(node)
+
+
+class Adopter:
+    """Reads one project's replayed state into specs for the named tables."""
+
+    def __init__(self, project: model.Project, states: dict[str, SchemaState], names: list[str]):
+        self.project = project
+        self.state = states[LEGACY]
+        self.explicit = states[RESTRICTED]  # no default privileges: what the migrations grant themselves
+        self.names = names
+        self.tenancy = TenantModel.of(project)
+        self.reader = AccessReader(self.state, self.tenancy)
+        every = personas(self.tenancy)
+        self.members = [p for p in every if p.member_role]  # one per membership role of workspace A
+        self.strangers = [p for p in every if not p.member_role and p.db_role != "service_role"]
+        self.adoption = Adoption()
+
+    def note(self, origin, message: str) -> None:
+        location = origin.location if origin is not None else None
+        self.adoption.notes.append(Problem(location, message))
+
+    def table(self, name: str) -> Table:
+        if model.Name(self.project.schema, name) in self.project.external_tables:
+            raise TenantspecError(f"{name} is declared external in {self.project.source}: remove it there to adopt it")
+        table = self.state.tables.get((self.project.schema, name))
+        if table is None or table.external:
+            raise TenantspecError(f"{self.project.schema}.{name}: no migration in supabase/migrations creates it")
+        return table
+
+    def adopt(self) -> Adoption:
+        template = environment().get_template("spec.yaml.j2")
+        for name in self.names:
+            table = self.table(name)
+            self.adoption.specs[Path("schema") / f"{name}.yaml"] = template.render(self.spec(table))
+        return self.adoption
+
+    def undeclared(self) -> tuple[dict[str, dict], list[str]]:
+        """Tables the adopted ones reference and functions their triggers call that are neither
+        spec'd nor declared external: ``project.yaml`` must name them."""
+        tables, functions = {}, []
+        declared = {(f.name.schema, f.name.name) for f in self.project.external_functions}
+        for name in self.names:
+            table = self.state.tables[(self.project.schema, name)]
+            for fk in table.foreign_keys:
+                target = fk.target
+                spec_name = target[1] if target[0] == self.project.schema else f"{target[0]}.{target[1]}"
+                if (target[0] == self.project.schema and (target[1] in self.project.tables or target[1] in self.names)) \
+                        or model.Name(*target) in self.project.external_tables or spec_name in tables:
+                    continue
+                referenced = self.state.tables.get(target)
+                columns = {c.name: spec_type(c.type) for c in referenced.columns.values()} if referenced and \
+                    referenced.columns else {column: "uuid" for column in fk.target_columns}
+                entry: dict = {"columns": columns}
+                if (workspace := self.reader.workspace_column(target)) is not None:
+                    entry["workspace_column"] = workspace
+                tables[spec_name] = entry
+            for trigger in table.triggers.values():
+                if trigger.function not in declared:
+                    schema, function = trigger.function
+                    signature = f"{function}()" if schema == self.project.schema else f"{schema}.{function}()"
+                    if signature not in functions:
+                        functions.append(signature)
+        return tables, functions
+
+    # -- one table ------------------------------------------------------------------------
+
+    def spec(self, table: Table) -> dict:
+        key = (table.schema, table.name)
+        one_of, checks = self.checks(table)
+        indexes, covered = self.indexes(table)
+        references = self.references(table)
+        tenancy = self.tenancy_of(table)
+        if tenancy is None:
+            self.note(table.origin, f"{table.qualified_name}: no column references {self.tenancy.workspaces[1]} "
+                                    "and no parent table that does: tenantspec manages workspace tables only")
+            tenancy = {"column": "workspace_id"}
+        needs_index = [c for c in list(references) + [tenancy.get("column") or tenancy.get("parent")]
+                       if c and c not in covered]
+        carried = self.carried_column(table, tenancy)
+        if carried is not None:
+            # tenantspec indexes the carried key (parent, carried) and the carried column itself
+            needs_index = [c for c in needs_index if c != tenancy["parent"]]
+            kept = [ix for ix in indexes if ix != {"columns": [tenancy["parent"]]}]
+            if len(kept) < len(indexes):
+                self.note(table.origin, f"{table.qualified_name}: the index on ({tenancy['parent']}) alone is left out: "
+                                        f"the index of the carried key ({tenancy['parent']}, {carried}) serves it; "
+                                        "the next migration drops it")
+            indexes = kept
+            self.note(table.origin, f"{table.qualified_name}: its workspace comes through {tenancy['parent']}; the "
+                                    f"spec carries it in a new column {carried} (filled from the parent, indexed), "
+                                    "which keeps the policies' cost flat; say strategy: exists or parent_ids to "
+                                    "leave the table's columns as they are")
+        for column in dict.fromkeys(needs_index):
+            indexes.append({"columns": [column]})
+            self.note(table.columns[column].origin,
+                      f"{table.qualified_name}.{column}: a foreign key or policy column leads no index; "
+                      "the spec adds one")
+        columns = []
+        for column in table.columns.values():
+            columns.append((column.name, self.column(table, column, one_of.get(column.name), references)))
+        return {
+            "name": table.name,
+            "comment": scalar(table.comment) if table.comment else None,
+            "columns": [(f"{name}:".ljust(max(len(n) for n, _ in columns) + 1), flow(spec))
+                        for name, spec in columns],
+            "unique": [f"[{', '.join(cols)}]" for cols in self.unique(table)],
+            "indexes": [flow(index) for index in indexes],
+            "checks": [flow(check) for check in checks],
+            "tenancy": flow(tenancy),
+            "access": flow(self.access(table, tenancy)),
+            "service_role": f"[{', '.join(self.service_role(key))}]",
+            "triggers": [flow(trigger) for trigger in self.triggers(table)],
+            "realtime": key in self.state.publications.get("supabase_realtime", []),
+        }
+
+    def column(self, table: Table, column, one_of, references: dict) -> dict:
+        spec: dict = {"type": spec_type(column.type)}
+        primary = [ix for ix in table.indexes if ix.constraint == "primary key"]
+        if primary and primary[0].columns == (column.name,):
+            spec["primary_key"] = True
+        elif column.not_null:
+            spec["not_null"] = True
+        default = spec_default(column.default)
+        if isinstance(default, str) and column.type_name == "timestamptz" and timezone_call(default):
+            self.note(column.default_origin, f"{table.qualified_name}.{column.name} defaults to {default}, a local "
+                                             "time stored as if it were UTC: the spec says now(), and rows written "
+                                             "so far may be hours off (docs/adopt.md shows how to fix them)")
+            default = "now()"
+        if default is not None:
+            spec["default"] = default
+        if one_of:
+            spec["one_of"] = list(one_of)
+        if column.comment:
+            spec["comment"] = column.comment
+        if column.name in references:
+            spec["references"] = references[column.name]
+        return spec
+
+    def checks(self, table: Table) -> tuple[dict[str, tuple[str, ...]], list[dict]]:
+        one_of, checks = {}, []
+        for check in table.checks:
+            found = value_list(check.expression)
+            if found and found[0] in table.columns and found[0] not in one_of:
+                one_of[found[0]] = found[1]
+            else:
+                checks.append({"name": check.name, "expression": display_expression(check.expression)})
+        return one_of, checks
+
+    def unique(self, table: Table) -> list[tuple[str, ...]]:
+        return [ix.columns for ix in table.indexes if ix.constraint == "unique"]
+
+    def indexes(self, table: Table) -> tuple[list[dict], set[str]]:
+        """Plain and unique indexes, without the ones another index already serves; and the
+        columns some full index leads."""
+        keys = [ix.columns for ix in table.indexes if ix.constraint]
+        full = [ix for ix in table.indexes if not ix.constraint]
+        found = []
+        for index in full:
+            if any(c.startswith("(") for c in index.columns):
+                self.note(index.origin, f"index {index.name} on {table.qualified_name} is on an expression, "
+                                        "which specs do not describe; the next migration drops it")
+                continue
+            longer = [other for other in keys + [o.columns for o in full if o is not index and o.predicate is None]
+                      if len(other) > len(index.columns) and other[:len(index.columns)] == index.columns]
+            same = [other for other in keys if other == index.columns]
+            if index.predicate is None and not index.unique and (longer or same):
+                self.note(index.origin, f"index {index.name} on {table.qualified_name} ({', '.join(index.columns)}) "
+                                        "repeats the leading columns of another index; the next migration drops it")
+                continue
+            spec: dict = {"columns": list(index.columns)}
+            if index.unique:
+                spec["unique"] = True
+            if index.predicate is not None:
+                spec["where"] = display_expression(index.where)
+            found.append(spec)
+        leading = {cols[0] for cols in keys} | {ix["columns"][0] for ix in found if "where" not in ix}
+        return found, leading
+
+    def references(self, table: Table) -> dict[str, dict]:
+        found = {}
+        for fk in table.foreign_keys:
+            if len(fk.columns) != 1:
+                self.note(fk.origin, f"foreign key {fk.name} on {table.qualified_name} spans several columns, "
+                                     "which specs do not describe; the next migration drops it")
+                continue
+            target = fk.target[1] if fk.target[0] == self.project.schema else f"{fk.target[0]}.{fk.target[1]}"
+            spec: dict = {"table": target}
+            if fk.target_columns != ("id",):
+                spec["column"] = fk.target_columns[0]
+            if fk.on_delete != "no action":
+                spec["on_delete"] = fk.on_delete
+            if self.scoped_reference(table, fk.columns[0], fk.target):
+                spec["same_workspace"] = True
+                if not self.tied_everywhere(table, fk.columns[0]):
+                    self.note(fk.origin, f"{table.qualified_name}.{fk.columns[0]} references "
+                                         f"{fk.target[0]}.{fk.target[1]}, whose rows belong to a workspace, and no "
+                                         "policy keeps it within the row's own: the spec says same_workspace, the "
+                                         "next migration adds the check")
+            found[fk.columns[0]] = spec
+        return found
+
+    def scoped_reference(self, table: Table, column: str, target: tuple[str, str]) -> bool:
+        """A reference into another table whose rows belong to a workspace (not the tenancy
+        column itself, nor the parent a child's workspace comes from)."""
+        key = (table.schema, table.name)
+        if column == self.reader.workspace_column(key) or target == self.tenancy.workspaces:
+            return False
+        if self.reader.workspace_column(target) is None:
+            return False
+        return self.parent_column(table) != column
+
+    def tied_everywhere(self, table: Table, column: str) -> bool:
+        return all(self.reader.reference_tied(table, column, command, persona)
+                   for command in ("insert", "update") for persona in self.members
+                   if self.reader.verdict((table.schema, table.name), command, persona).allowed)
+
+    def parent_column(self, table: Table) -> str | None:
+        """A NOT NULL foreign key to a table with a workspace column, when the row has none."""
+        if self.reader.workspace_column((table.schema, table.name)) is not None:
+            return None
+        for fk in table.foreign_keys:
+            if len(fk.columns) == 1 and table.columns[fk.columns[0]].not_null \
+                    and fk.target[0] == self.project.schema and self.reader.workspace_column(fk.target):
+                target = self.state.tables.get(fk.target)
+                if target is not None and not target.external:
+                    return fk.columns[0]
+        return None
+
+    def tenancy_of(self, table: Table) -> dict | None:
+        column = self.reader.workspace_column((table.schema, table.name))
+        if column is not None:
+            return {"column": column}
+        parent = self.parent_column(table)
+        return {"parent": parent, "strategy": model.CARRIED} if parent else None
+
+    def carried_column(self, table: Table, tenancy: dict) -> str | None:
+        """The column a carried child gets: its parent's workspace column's name."""
+        if tenancy.get("strategy") != model.CARRIED:
+            return None
+        return self.reader.workspace_column(self.reader.reference_target((table.schema, table.name),
+                                                                         tenancy["parent"]))
+
+    # -- access ---------------------------------------------------------------------------
+
+    def access(self, table: Table, tenancy: dict) -> dict:
+        key = (table.schema, table.name)
+        levels = {frozenset(roles): level for level, roles in self.project.tenancy.levels.items()}
+        found = {}
+        for command in COMMANDS:
+            verdicts = {p.member_role: self.reader.verdict(key, command, p) for p in self.members}
+            strangers = [self.reader.verdict(key, command, p) for p in self.strangers]
+            allowed = frozenset(role for role, verdict in verdicts.items() if verdict.allowed)
+            unread = [v for v in verdicts.values() if v.allowed is None]
+            level = model.NOBODY
+            where = self.policy_origin(table, command)
+            if unread:
+                self.note(where, f"{table.qualified_name} {command}: cannot map the policy onto a level "
+                                 f"({unread[0].reason}); the spec says nobody: review it")
+            elif any(v.allowed is not False for v in strangers):
+                self.note(where, f"{table.qualified_name} {command}: the policies let in people outside the "
+                                 "row's workspace; the spec says nobody: review it")
+            elif allowed and allowed in levels:
+                level = levels[allowed]
+            elif allowed:
+                self.note(where, f"{table.qualified_name} {command}: the policies admit roles "
+                                 f"{', '.join(r for r in self.tenancy.roles if r in allowed)}, which no level of "
+                                 f"{self.project.source} names; the spec says nobody: add a level or pick one")
+            found[command] = level
+        for command in ("update", "delete"):
+            if found[command] != model.NOBODY and found["select"] == model.NOBODY:
+                found[command] = model.NOBODY
+        return found
+
+    def policy_origin(self, table: Table, command: str):
+        policies = [p for p in table.policies.values() if p.command in (command, "all")]
+        return policies[0].origin if policies else table.origin
+
+    def service_role(self, key: tuple[str, str]) -> list[str]:
+        explicit = self.explicit.tables[key].privileges.get("service_role", {})
+        held = explicit or self.state.tables[key].privileges.get("service_role", {})
+        return [c for c in COMMANDS if c in held]
+
+    def triggers(self, table: Table) -> list[dict]:
+        found = []
+        for trigger in table.triggers.values():
+            if not trigger.for_each_row or trigger.timing == "instead of" or trigger.when is not None:
+                self.note(trigger.origin, f"trigger {trigger.name} on {table.qualified_name} is not a row trigger "
+                                          "specs describe; the next migration drops it")
+                continue
+            name = trigger.name.replace(f"{table.name}_", "", 1) if trigger.name.startswith(f"{table.name}_") \
+                else trigger.name.replace(f"_{table.name}", "").replace(f"{table.name}_", "")
+            function = trigger.function[1] if trigger.function[0] == self.project.schema else ".".join(trigger.function)
+            found.append({"name": name, "timing": trigger.timing, "events": list(trigger.events),
+                          "function": function})
+        return found
+
+
+def adopt(root: Path, names: list[str], force: bool = False) -> Adoption:
+    """Specs for ``names`` from the replayed ``supabase/migrations`` of ``root``; nothing written.
+
+    Refuses to overwrite an existing spec unless ``force``.
+    """
+    if not names:
+        raise TenantspecError("name at least one table to adopt")
+    project = load_project(root)
+    existing = [name for name in names if (root / "schema" / f"{name}.yaml").exists()]
+    if existing and not force:
+        raise TenantspecError([Problem(None, f"schema/{name}.yaml exists; adopt does not overwrite a spec "
+                                             "(--force does)") for name in existing])
+    states = current_state(read_history(root))
+    adopter = Adopter(project, states, names)
+    adoption = adopter.adopt()
+    tables, functions = adopter.undeclared()
+    if tables or functions:
+        adoption.specs[Path(project.source)] = declare_external(root / project.source, tables, functions)
+        for name in tables:
+            adoption.notes.append(Problem(None, f"{project.source}: declares {name} under external.tables "
+                                                "(an adopted table references it)"))
+        for signature in functions:
+            adoption.notes.append(Problem(None, f"{project.source}: declares {signature} under external.functions "
+                                                "(an adopted trigger calls it)"))
+    adoption.notes.sort(key=lambda p: (p.location or Location("", 0, 0), p.message))
+    return adoption
+
+
+def declare_external(path: Path, tables: dict[str, dict], functions: list[str]) -> str:
+    """The project file with ``tables`` and ``functions`` added under ``external``, its comments kept."""
+    yaml = YAML(typ="rt")
+    yaml.width = 4096
+    data = yaml.load(path.read_text(encoding="utf-8"))
+    external = data.setdefault("external", CommentedMap())
+    declared = external.setdefault("tables", CommentedMap())
+    for name, entry in tables.items():
+        columns = CommentedMap(entry["columns"])
+        columns.fa.set_flow_style()
+        item = CommentedMap(columns=columns, **({"workspace_column": entry["workspace_column"]}
+                                                 if "workspace_column" in entry else {}))
+        item.fa.set_flow_style()
+        declared[name] = item
+    listed = external.setdefault("functions", CommentedSeq())
+    for signature in functions:
+        listed.append(signature)
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()

@@ -1,0 +1,672 @@
+"""Who may do what, read from a schema state: grants, row-level security and policy expressions.
+
+The reader answers, for a persona acting on a row of workspace A, whether a command is
+allowed, denied, or cannot be told from the SQL. It recognises the usual ways policies test
+membership: a set of the user's workspaces computed by a helper
+(``workspace_id = any (array(select private.member_workspace_ids()))``), a boolean helper
+(``is_workspace_member(workspace_id)``), an inline ``exists`` on the members table with a role
+list, a parent row reached through a foreign key, and ``auth.uid()``/``auth.role()``
+comparisons. Helper bodies are read from the functions the migrations create. What it cannot
+read stays unknown, never allowed: the review and adoption say so instead of guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import pglast
+from pglast import ast, enums
+
+from tenantspec.catalog.expression import conjuncts, display_expression, string_constants, ties_column
+from tenantspec.catalog.nodes import column_ref_name, function_name, relation_alias, walk
+from tenantspec.catalog.replay import PUBLIC, Policy, SchemaState, Table, relation_key
+
+COMMANDS = ("select", "insert", "update", "delete")
+UNGOVERNED = ("truncate", "references", "trigger")  # row-level security does not apply to these
+
+
+@dataclass(frozen=True)
+class TenantModel:
+    """Where memberships live and which roles they carry."""
+
+    workspaces: tuple[str, str]
+    members: tuple[str, str]
+    workspace_column: str
+    user_column: str
+    role_column: str
+    roles: tuple[str, ...]
+    # workspace columns of tables the migrations do not create (declared in project.yaml)
+    workspace_columns: tuple[tuple[tuple[str, str], str], ...] = ()
+
+    @classmethod
+    def of(cls, project) -> TenantModel:
+        """From a ``tenantspec.model.Project``."""
+        tenancy = project.tenancy
+        known = tuple(((name.schema, name.name), table.workspace_column)
+                      for name, table in project.external_tables.items() if table.workspace_column)
+        return cls((tenancy.workspaces.schema, tenancy.workspaces.name),
+                   (tenancy.members.table.schema, tenancy.members.table.name),
+                   tenancy.members.workspace_column, tenancy.members.user_column, tenancy.members.role_column,
+                   tenancy.roles, known)
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Who acts, relative to workspace A whose row is at stake."""
+
+    name: str
+    db_role: str  # the role PostgREST switches to
+    member_role: str | None = None  # role held in workspace A
+    signed_in: bool = True
+
+
+def personas(tenancy: TenantModel) -> tuple[Persona, ...]:
+    """Each membership role of A, a member of another workspace, a signed-in user of none,
+    anon and service_role."""
+    return tuple(Persona(role, "authenticated", role) for role in tenancy.roles) + (
+        Persona("other_member", "authenticated"),
+        Persona("outsider", "authenticated"),
+        Persona("anon", "anon", signed_in=False),
+        Persona("service_role", "service_role"),
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool | None  # None: the SQL does not tell
+    reason: str
+
+    @property
+    def word(self) -> str:
+        return {True: "allowed", False: "denied", None: "unknown"}[self.allowed]
+
+
+@dataclass(frozen=True)
+class Truth:
+    """Three-valued: a policy expression is true, false, or unreadable, and why."""
+
+    value: bool | None
+    why: str = ""
+
+
+def all_of(truths: list[Truth]) -> Truth:
+    if any(t.value is False for t in truths):
+        return next(t for t in truths if t.value is False)
+    if any(t.value is None for t in truths):
+        return next(t for t in truths if t.value is None)
+    return Truth(True, "; ".join(dict.fromkeys(t.why for t in truths if t.why)))
+
+
+def any_of(truths: list[Truth]) -> Truth:
+    if any(t.value is True for t in truths):
+        return next(t for t in truths if t.value is True)
+    if any(t.value is None for t in truths):
+        return next(t for t in truths if t.value is None)
+    return Truth(False, "; ".join(dict.fromkeys(t.why for t in truths if t.why)))
+
+
+@dataclass(frozen=True)
+class WorkspaceSet:
+    """A set of workspace ids: those where the user holds one of ``roles``."""
+
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ParentIds:
+    """Ids of ``parent`` rows that lie in a workspace of ``workspaces``."""
+
+    parent: tuple[str, str]
+    workspaces: WorkspaceSet
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Names a policy expression can use for rows known to lie in workspace A, and for
+    arguments of the helper being read."""
+
+    rows: dict  # alias -> table key
+    unqualified: tuple[str, str] | None  # the table unqualified columns belong to
+    params: dict  # parameter name or $n -> what the argument denotes ("workspace" or a column)
+
+
+class AccessReader:
+    """Reads ``state`` for the tenancy of ``tenancy``."""
+
+    def __init__(self, state: SchemaState, tenancy: TenantModel):
+        self.state = state
+        self.tenancy = tenancy
+
+    # -- the tables ----------------------------------------------------------------------
+
+    def workspace_column(self, key: tuple[str, str]) -> str | None:
+        """The column holding a row's workspace: a foreign key to the workspaces table (or the
+        workspaces table's own id)."""
+        if key == self.tenancy.workspaces:
+            return "id"
+        if key == self.tenancy.members:
+            return self.tenancy.workspace_column
+        table = self.state.tables.get(key)
+        for fk in table.foreign_keys if table else ():
+            if fk.target == self.tenancy.workspaces and len(fk.columns) == 1:
+                return fk.columns[0]
+        for fk in table.foreign_keys if table else ():
+            # (parent_id, workspace_id) -> parent (id, workspace_id): a workspace carried from the parent
+            if len(fk.columns) == 2 and fk.target != key:
+                parent = self.workspace_column(fk.target)
+                if parent is not None and parent in fk.target_columns:
+                    return fk.columns[fk.target_columns.index(parent)]
+        return dict(self.tenancy.workspace_columns).get(key)
+
+    def reference_target(self, key: tuple[str, str], column: str) -> tuple[str, str] | None:
+        table = self.state.tables.get(key)
+        for fk in table.foreign_keys if table else ():
+            if fk.columns == (column,):
+                return fk.target
+        return None
+
+    # -- verdicts ----------------------------------------------------------------------------
+
+    def verdict(self, key: tuple[str, str], command: str, persona: Persona) -> Verdict:
+        table = self.state.tables[key]
+        held = set(table.privileges.get(persona.db_role, {})) | set(table.privileges.get(PUBLIC, {}))
+        if command not in held:
+            return Verdict(False, f"{persona.db_role} has no {command.upper()} grant")
+        if persona.db_role == "service_role":
+            return Verdict(True, "service_role bypasses row-level security")
+        if command in UNGOVERNED:
+            return Verdict(True, f"{command.upper()} is granted and row-level security does not govern it")
+        if not table.rls:
+            return Verdict(True, "row-level security is off")
+        truth = self.policies_truth(table, command, persona)
+        if command in ("update", "delete") and truth.value is not False:
+            seen = self.policies_truth(table, "select", persona)
+            if seen.value is not True:
+                truth = all_of([truth, Truth(seen.value, f"rows it filters must be visible: {seen.why}")])
+        return Verdict(truth.value, truth.why)
+
+    def applicable(self, table: Table, command: str, role: str) -> list[Policy]:
+        return [p for p in table.policies.values()
+                if p.command in (command, "all") and (role in p.roles or PUBLIC in p.roles)]
+
+    def policies_truth(self, table: Table, command: str, persona: Persona) -> Truth:
+        policies = self.applicable(table, command, persona.db_role)
+        permissive = [p for p in policies if p.permissive]
+        if not permissive:
+            return Truth(False, f"no {command} policy applies to {persona.db_role}")
+        found = any_of([self.policy_truth(table, p, command, persona) for p in permissive])
+        restrictive = [self.policy_truth(table, p, command, persona) for p in policies if not p.permissive]
+        return all_of([found] + restrictive) if restrictive else found
+
+    def policy_truth(self, table: Table, policy: Policy, command: str, persona: Persona) -> Truth:
+        expressions = {
+            "select": [policy.using], "delete": [policy.using],
+            "insert": [policy.check if policy.check is not None else policy.using],
+            "update": [policy.using, policy.check if policy.check is not None else policy.using],
+        }[command]
+        truths = []
+        for expression in expressions:
+            if expression is None:
+                truths.append(Truth(False, f"policy {policy.name!r} has no expression for {command}"))
+                continue
+            truth = self.truth(expression, self.row_scope(table), persona)
+            truths.append(Truth(truth.value, f"policy {policy.name!r}: {truth.why}" if truth.why else
+                                f"policy {policy.name!r}"))
+        return all_of(truths)
+
+    def row_scope(self, table: Table) -> Scope:
+        key = (table.schema, table.name)
+        return Scope({table.name: key}, key, {})
+
+    # -- expressions ------------------------------------------------------------------------
+
+    def truth(self, node, scope: Scope, persona: Persona) -> Truth:
+        if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Boolean):
+            return Truth(node.val.boolval, "true" if node.val.boolval else "false")
+        if isinstance(node, ast.TypeCast) and isinstance(node.arg, ast.A_Const) \
+                and node.typeName.names[-1].sval == "bool" and isinstance(node.arg.val, ast.String):
+            value = node.arg.val.sval.lower() in ("t", "true", "yes", "on", "1")
+            return Truth(value, str(value).lower())
+        if isinstance(node, ast.BoolExpr):
+            parts = [self.truth(arg, scope, persona) for arg in node.args]
+            if node.boolop == enums.BoolExprType.AND_EXPR:
+                return all_of(parts)
+            if node.boolop == enums.BoolExprType.OR_EXPR:
+                return any_of(parts)
+            inner = parts[0]
+            return Truth(None if inner.value is None else not inner.value, f"not ({inner.why})")
+        membership = self.membership(node, scope)
+        if membership is not None:
+            return self.member_truth(membership, persona)
+        if self.ties_references(node, scope):
+            return Truth(True, "")  # a same-workspace tie holds for rows within one workspace
+        if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP:
+            return self.comparison(node, persona)
+        return Truth(None, f"cannot read {display_expression(node)}")
+
+    def member_truth(self, roles: frozenset[str], persona: Persona) -> Truth:
+        names = ", ".join(role for role in self.tenancy.roles if role in roles)
+        if persona.member_role is not None and persona.member_role in roles:
+            return Truth(True, f"members of the row's workspace with role {names}")
+        return Truth(False, f"only members of the row's workspace with role {names}")
+
+    def comparison(self, node: ast.A_Expr, persona: Persona) -> Truth:
+        """``auth.role() = 'authenticated'`` and ``auth.uid() = user_id`` style tests."""
+        sides = [node.lexpr, node.rexpr]
+        calls = [_auth_call(side) for side in sides]
+        if "role" in calls:
+            other = sides[1 - calls.index("role")]
+            if isinstance(other, ast.A_Const) and isinstance(other.val, ast.String):
+                value = persona.db_role == other.val.sval
+                return Truth(value, f"auth.role() = {other.val.sval!r}")
+        if "uid" in calls:
+            if not persona.signed_in:
+                return Truth(False, "auth.uid() is null for anon")
+            return Truth(None, "depends on which user the row names (auth.uid())")
+        return Truth(None, f"cannot read {display_expression(node)}")
+
+    def membership(self, node, scope: Scope) -> frozenset[str] | None:
+        """The roles a membership test admits, when ``node`` is one."""
+        # col = any (array(select ...)) / col in (select ...)
+        if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP_ANY \
+                and isinstance(node.rexpr, ast.SubLink) and node.rexpr.subLinkType == enums.SubLinkType.ARRAY_SUBLINK:
+            return self.in_set(node.lexpr, self.set_of(node.rexpr.subselect), scope)
+        if isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.ANY_SUBLINK \
+                and node.testexpr is not None:
+            return self.in_set(node.testexpr, self.set_of(node.subselect), scope)
+        if isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.EXPR_SUBLINK:
+            select = node.subselect
+            if isinstance(select, ast.SelectStmt) and select.targetList and len(select.targetList) == 1 \
+                    and not select.fromClause:
+                return self.membership(select.targetList[0].val, scope)
+        if isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.EXISTS_SUBLINK:
+            return self.exists_membership(node.subselect, scope)
+        if isinstance(node, ast.FuncCall):
+            return self.boolean_helper(node, scope)
+        return None
+
+    def in_set(self, expression, found, scope: Scope) -> frozenset[str] | None:
+        if isinstance(found, WorkspaceSet) and self.denotes_workspace(expression, scope):
+            return found.roles
+        if isinstance(found, ParentIds) and isinstance(expression, ast.ColumnRef):
+            owner, column = self.column_owner(expression, scope)
+            if owner is not None and self.reference_target(owner, column) == found.parent:
+                return found.workspaces.roles
+        return None
+
+    def column_owner(self, ref: ast.ColumnRef, scope: Scope) -> tuple[tuple[str, str] | None, str | None]:
+        qualifier, column = column_ref_name(ref)
+        if qualifier is None:
+            return scope.unqualified, column
+        return scope.rows.get(qualifier), column
+
+    def denotes_workspace(self, expression, scope: Scope) -> bool:
+        """Whether ``expression`` is the workspace of a row known to lie in workspace A."""
+        if isinstance(expression, ast.ColumnRef):
+            qualifier, column = column_ref_name(expression)
+            if qualifier is None and column in scope.params:
+                return scope.params[column] == "workspace"
+            owner, column = self.column_owner(expression, scope)
+            return owner is not None and column is not None and self.workspace_column(owner) == column
+        if isinstance(expression, ast.ParamRef):
+            return scope.params.get(f"${expression.number}") == "workspace"
+        if isinstance(expression, ast.SubLink) and expression.subLinkType == enums.SubLinkType.EXPR_SUBLINK:
+            # (select p.workspace_id from parent p where p.id = row.parent_id)
+            select = expression.subselect
+            inner = self.joined_scope(select, scope)
+            return inner is not None and len(select.targetList or ()) == 1 \
+                and self.denotes_workspace(select.targetList[0].val, inner)
+        return False
+
+    def joined_scope(self, select, scope: Scope) -> Scope | None:
+        """The scope inside ``select ... from t where t.pk = row.fk``: t's row lies in A too."""
+        if not isinstance(select, ast.SelectStmt) or len(select.fromClause or ()) != 1 \
+                or not isinstance(select.fromClause[0], ast.RangeVar):
+            return None
+        relation = select.fromClause[0]
+        key, alias = relation_key(relation), relation_alias(relation)
+        inner = Scope({**scope.rows, alias: key}, key, scope.params)
+        for part in conjuncts(select.whereClause) if select.whereClause is not None else ():
+            if self.joins(part, inner, key, alias, scope):
+                return inner
+        return None
+
+    def joins(self, part, inner: Scope, key, alias, outer: Scope) -> bool:
+        """``t.pk = row.fk`` where row's foreign key ``fk`` references t."""
+        if not (isinstance(part, ast.A_Expr) and part.kind == enums.A_Expr_Kind.AEXPR_OP
+                and [n.sval for n in part.name] == ["="]):
+            return False
+        for near, far in ((part.lexpr, part.rexpr), (part.rexpr, part.lexpr)):
+            if isinstance(near, ast.ColumnRef) and isinstance(far, ast.ColumnRef):
+                qualifier, _ = column_ref_name(near)
+                if qualifier not in (alias, None):
+                    continue
+                owner, column = self.column_owner(far, outer)
+                if qualifier is None and column_ref_name(far)[0] is None:
+                    continue
+                if owner is not None and owner != key and self.reference_target(owner, column) == key:
+                    return True
+                if outer.params and column_ref_name(far)[1] in outer.params:
+                    return True
+        return False
+
+    def exists_membership(self, select, scope: Scope) -> frozenset[str] | None:
+        """``exists (select 1 from members m where m.workspace = <A> and m.user = auth.uid() [and
+        m.role in (...)])``, and through parents: ``exists (select 1 from parent p [join members m
+        on ...] where p.id = row.fk and <a membership test on p>)``. Every condition must be read:
+        a join to a row of A, the members filter, or another membership test."""
+        if not isinstance(select, ast.SelectStmt) or select.whereClause is None:
+            return None
+        relations, parts = _from_relations(select.fromClause)
+        if relations is None:
+            return None
+        parts = parts + conjuncts(select.whereClause)
+        members = [(alias, key) for alias, key in relations if key == self.tenancy.members]
+        others = [(alias, key) for alias, key in relations if key != self.tenancy.members]
+        inner, used = scope, set()
+        while others:  # each other relation must join a row already known to lie in A
+            for alias, key in others:
+                step = Scope({**inner.rows, alias: key}, key if len(relations) == 1 else inner.unqualified,
+                             inner.params)
+                joined = next((i for i, part in enumerate(parts)
+                               if i not in used and self.joins(part, step, key, alias, inner)), None)
+                if joined is not None:
+                    used.add(joined)
+                    inner = step
+                    others.remove((alias, key))
+                    break
+            else:
+                return None
+        roles: frozenset[str] | None = None
+        for alias, key in members:
+            mine = [i for i, part in enumerate(parts) if i not in used and _mentions(part, alias)]
+            used.update(mine)
+            found = self.members_filter([parts[i] for i in mine], Scope({**inner.rows, alias: key}, key, inner.params),
+                                        alias, outer=inner)
+            if found is None:
+                return None
+            roles = found if roles is None else roles & found
+        for i, part in enumerate(parts):
+            if i in used:
+                continue
+            found = self.membership(part, inner)
+            if found is None:
+                return None
+            roles = found if roles is None else roles & found
+        return roles
+
+    def members_filter(self, parts, inner: Scope, alias: str, outer: Scope) -> frozenset[str] | None:
+        """The roles a filter on the members table admits, if it pins the user and workspace A."""
+        user = workspace = False
+        roles: frozenset[str] = frozenset(self.tenancy.roles)
+        for part in parts:
+            if not isinstance(part, ast.A_Expr):
+                return None
+            column, other = self.member_column(part, alias)
+            if column == self.tenancy.user_column and _auth_call(other) == "uid":
+                user = True
+            elif column == self.tenancy.workspace_column and self.denotes_workspace(other, outer):
+                workspace = True
+            elif column == self.tenancy.role_column:
+                values = _string_values(part, outer.params)
+                if values is None:
+                    return None
+                roles = roles & values
+            else:
+                return None
+        return roles if user and workspace else None
+
+    def member_column(self, part: ast.A_Expr, alias: str) -> tuple[str | None, object]:
+        """The members-table column a comparison tests, and the expression it is compared with."""
+        for side, other in ((part.lexpr, part.rexpr), (part.rexpr, part.lexpr)):
+            if isinstance(side, ast.ColumnRef):
+                qualifier, column = column_ref_name(side)
+                if qualifier in (alias, None) and column in (self.tenancy.user_column, self.tenancy.workspace_column,
+                                                              self.tenancy.role_column):
+                    return column, other
+        return None, None
+
+    # -- helpers' bodies ------------------------------------------------------------------------
+
+    @cached_property
+    def bodies(self) -> dict[tuple[str, str], tuple[object, tuple[str, ...]]]:
+        """Parsed SQL bodies of the functions the migrations create, by (schema, name)."""
+        found = {}
+        for function in self.state.functions.values():
+            if function.language != "sql" or not function.body:
+                continue
+            try:
+                statements = pglast.parse_sql(function.body)
+            except pglast.parser.ParseError:
+                continue
+            if len(statements) == 1:
+                found[(function.schema, function.name)] = (statements[0].stmt, function.arg_names)
+        return found
+
+    def set_of(self, select):
+        """What ``select`` returns: a set of the user's workspaces, parent ids, or unknown."""
+        if not isinstance(select, ast.SelectStmt) or len(select.targetList or ()) != 1:
+            return None
+        value = select.targetList[0].val
+        if not select.fromClause and isinstance(value, ast.FuncCall):
+            return self.helper_set(value)
+        if len(select.fromClause or ()) == 1 and isinstance(select.fromClause[0], ast.RangeFunction):
+            call = select.fromClause[0].functions[0][0]
+            return self.helper_set(call) if isinstance(call, ast.FuncCall) else None
+        if len(select.fromClause or ()) != 1 or not isinstance(select.fromClause[0], ast.RangeVar):
+            return None
+        relation = select.fromClause[0]
+        key, alias = relation_key(relation), relation_alias(relation)
+        if not isinstance(value, ast.ColumnRef):
+            return None
+        qualifier, column = column_ref_name(value)
+        parts = conjuncts(select.whereClause) if select.whereClause is not None else []
+        if key == self.tenancy.members and column == self.tenancy.workspace_column:
+            return self.members_set(parts, alias)
+        workspace = self.workspace_column(key)
+        if workspace is None:
+            return None
+        for part in parts if len(parts) == 1 else ():
+            if isinstance(part, ast.A_Expr) and part.kind == enums.A_Expr_Kind.AEXPR_OP_ANY \
+                    and isinstance(part.rexpr, ast.SubLink) and _column(part.lexpr) == workspace:
+                inner = self.set_of(part.rexpr.subselect)
+            elif isinstance(part, ast.SubLink) and part.subLinkType == enums.SubLinkType.ANY_SUBLINK \
+                    and _column(part.testexpr) == workspace:
+                inner = self.set_of(part.subselect)
+            else:
+                inner = None
+            if isinstance(inner, WorkspaceSet):
+                return ParentIds(key, inner)
+        return None
+
+    def members_set(self, parts, alias: str) -> WorkspaceSet | None:
+        user = False
+        roles = frozenset(self.tenancy.roles)
+        for part in parts:
+            if not isinstance(part, ast.A_Expr):
+                return None
+            column, other = self.member_column(part, alias)
+            if column == self.tenancy.user_column and _auth_call(other) == "uid":
+                user = True
+            elif column == self.tenancy.role_column and (values := _string_values(part)) is not None:
+                roles = roles & values
+            else:
+                return None
+        return WorkspaceSet(roles) if user else None
+
+    def helper_set(self, call: ast.FuncCall):
+        schema, name = function_name(call)
+        body = self.bodies.get((schema or "public", name))
+        if body is None or call.args:
+            return None
+        return self.set_of(body[0])
+
+    def boolean_helper(self, call: ast.FuncCall, scope: Scope) -> frozenset[str] | None:
+        """``is_workspace_member(workspace_id)``, ``has_role(workspace_id, array['owner'])``: a SQL
+        function testing membership of its argument, read with the arguments bound."""
+        schema, name = function_name(call)
+        found = self.bodies.get((schema or "public", name))
+        if found is None or not call.args:
+            return None
+        body, arg_names = found
+        params: dict[str, object] = {}
+        for position, argument in enumerate(call.args, start=1):
+            if self.denotes_workspace(argument, scope):
+                bound: object = "workspace"
+            elif (values := _constant_strings(argument)) is not None:
+                bound = values
+            else:
+                return None
+            params[f"${position}"] = bound
+            if position <= len(arg_names) and arg_names[position - 1]:
+                params[arg_names[position - 1]] = bound
+        if not isinstance(body, ast.SelectStmt) or len(body.targetList or ()) != 1 or body.fromClause:
+            return None
+        return self.membership(body.targetList[0].val, Scope({}, None, params))
+
+    # -- same-workspace ties ------------------------------------------------------------------
+
+    def ties_references(self, node, scope: Scope) -> bool:
+        """``(select r.workspace_id from target r where r.id = row.col) = <the row's workspace>``."""
+        if not (isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP
+                and [n.sval for n in node.name] == ["="]):
+            return False
+        return all(self.denotes_workspace(side, scope) for side in (node.lexpr, node.rexpr))
+
+    def reference_tied(self, table: Table, column: str, command: str, persona: Persona) -> bool:
+        """Whether the policies that let ``persona`` write keep ``column`` within one workspace."""
+        key = (table.schema, table.name)
+        target = self.reference_target(key, column)
+        for fk in table.foreign_keys:
+            workspace = self.workspace_column(key)
+            if column in fk.columns and workspace in fk.columns and fk.target == target:
+                return True  # a composite key through the workspace column
+        policies = self.applicable(table, command, persona.db_role)
+        checks = [p.check if p.check is not None else p.using for p in policies]
+        restrictive = [c for p, c in zip(policies, checks) if not p.permissive and c is not None]
+        if any(ties_column(c, table, column) for c in restrictive):
+            return True
+        permissive = [c for p, c in zip(policies, checks) if p.permissive and c is not None
+                      and self.truth(c, self.row_scope(table), persona).value is not False]
+        return bool(permissive) and all(ties_column(c, table, column) for c in permissive)
+
+
+def _auth_call(node) -> str | None:
+    """``uid`` / ``role`` / ``jwt`` for ``auth.uid()`` and friends, also as ``(select auth.uid())``."""
+    if isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.EXPR_SUBLINK:
+        select = node.subselect
+        if isinstance(select, ast.SelectStmt) and len(select.targetList or ()) == 1 and not select.fromClause:
+            return _auth_call(select.targetList[0].val)
+    if isinstance(node, ast.TypeCast):
+        return _auth_call(node.arg)
+    if isinstance(node, ast.FuncCall):
+        schema, name = function_name(node)
+        if schema == "auth" and name in ("uid", "role", "jwt", "email"):
+            return name
+    return None
+
+
+def _from_relations(from_clause) -> tuple[list[tuple[str, tuple[str, str]]] | None, list]:
+    """``[(alias, table key)]`` of a FROM list of tables and inner joins, with the join
+    conditions; ``None`` when it holds anything else."""
+    relations, parts = [], []
+
+    def visit(item) -> bool:
+        if isinstance(item, ast.RangeVar):
+            relations.append((relation_alias(item), relation_key(item)))
+            return True
+        if isinstance(item, ast.JoinExpr) and item.jointype == enums.JoinType.JOIN_INNER:
+            if item.quals is not None:
+                parts.extend(conjuncts(item.quals))
+            return visit(item.larg) and visit(item.rarg)
+        return False
+
+    if not from_clause or not all(visit(item) for item in from_clause):
+        return None, []
+    return relations, parts
+
+
+def _mentions(node, alias: str) -> bool:
+    return any(isinstance(child, ast.ColumnRef) and column_ref_name(child)[0] == alias for child, _ in walk(node))
+
+
+def _bound(node, params: dict):
+    """What a helper's parameter (``$2`` or its name) is bound to, if ``node`` is one."""
+    if isinstance(node, ast.ParamRef):
+        return params.get(f"${node.number}")
+    if isinstance(node, ast.ColumnRef) and column_ref_name(node)[0] is None:
+        return params.get(column_ref_name(node)[1])
+    return None
+
+
+def _column(node) -> str | None:
+    return column_ref_name(node)[1] if isinstance(node, ast.ColumnRef) else None
+
+
+def _constant_strings(node) -> frozenset[str] | None:
+    """``array['a', 'b']`` (casts allowed) as a set of strings."""
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    if not isinstance(node, ast.A_ArrayExpr):
+        return None
+    values = string_constants(node.elements or ())
+    return None if values is None else frozenset(values)
+
+
+def _string_values(part: ast.A_Expr, params: dict | None = None) -> frozenset[str] | None:
+    """The strings of ``col in ('a', 'b')``, ``col = any (array['a', 'b'])``, ``col = 'a'``, or
+    ``col = any (roles)`` where the helper's parameter ``roles`` is bound to constants."""
+    kind = part.kind
+    bound = _bound(part.rexpr, params or {})
+    if kind == enums.A_Expr_Kind.AEXPR_OP_ANY and isinstance(bound, frozenset):
+        return bound
+    if kind == enums.A_Expr_Kind.AEXPR_IN and isinstance(part.rexpr, (tuple, list)):
+        items = part.rexpr
+    elif kind == enums.A_Expr_Kind.AEXPR_OP_ANY and isinstance(part.rexpr, ast.A_ArrayExpr):
+        items = part.rexpr.elements or ()
+    elif kind == enums.A_Expr_Kind.AEXPR_OP and [n.sval for n in part.name] == ["="]:
+        items = [s for s in (part.lexpr, part.rexpr) if not isinstance(s, ast.ColumnRef)]
+    else:
+        return None
+    values = string_constants(items)
+    return None if values is None else frozenset(values)
+
+
+def access_matrix(state: SchemaState, tenancy: TenantModel, tables: list[tuple[str, str]]) -> dict:
+    """``{(table, command, persona): Verdict}`` for the tables, the four API commands and the
+    privileges row-level security does not govern, plus ``{(table, "insert <col>", persona)}``
+    cells for references that may point into another workspace."""
+    reader = AccessReader(state, tenancy)
+    cells = {}
+    for key in tables:
+        table = state.tables.get(key)
+        if table is None or table.external:
+            continue
+        for persona in personas(tenancy):
+            for command in COMMANDS + UNGOVERNED:
+                cells[(key[1], command, persona.name)] = reader.verdict(key, command, persona)
+            if persona.db_role == "service_role":
+                continue  # it bypasses row-level security: every reference is its own business
+            for column, command in reference_cells(reader, table):
+                verdict = cells[(key[1], command, persona.name)]
+                if verdict.allowed:
+                    tied = reader.reference_tied(table, column, command, persona)
+                    verdict = Verdict(not tied, "the policy ties it to the row's workspace" if tied else
+                                      "nothing ties it to the row's workspace")
+                cells[(key[1], f"{command}: {column} -> another workspace's row", persona.name)] = verdict
+    return cells
+
+
+def reference_cells(reader: AccessReader, table: Table) -> list[tuple[str, str]]:
+    """``(column, command)`` for each foreign key into another table whose rows belong to a
+    workspace (not the row's own workspace column)."""
+    key = (table.schema, table.name)
+    found = []
+    own = reader.workspace_column(key)
+    for fk in table.foreign_keys:
+        if len(fk.columns) != 1 or fk.columns[0] == own:
+            continue
+        if reader.workspace_column(fk.target) is not None:
+            found += [(fk.columns[0], "insert"), (fk.columns[0], "update")]
+    return found

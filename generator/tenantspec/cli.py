@@ -1,0 +1,260 @@
+"""Command line: a thin layer over ``tenantspec.pipeline``, ``tenantspec.review``, ``tenantspec.adopt``
+and ``tenantspec.lint``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+import traceback
+from pathlib import Path
+
+from tenantspec.adopt import adopt
+from tenantspec.errors import TenantspecError
+from tenantspec.history import (
+    SUM_FILE,
+    digest,
+    history_problems,
+    migration_files,
+    read_history,
+    record_text,
+    recorded_names,
+)
+from tenantspec.pipeline import (
+    ACCESS_FILE,
+    fresh_outputs,
+    plan_project,
+    refuse_destructive,
+    stale_outputs,
+    write_outputs,
+)
+from tenantspec.review import FORMATS, review
+
+DESCRIPTION = "Supabase tenant tables kept as code: generate, check, review and lint migrations."
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    """Write the next migration when the specs changed (history is never rewritten)."""
+    root = Path(args.root)
+    if args.fresh:
+        files = fresh_outputs(root, args.name)
+        written = write_outputs(Path(args.fresh), files)
+        for path in files:
+            print(f"{'wrote' if path in written else 'unchanged'} {Path(args.fresh) / path}")
+        return 0
+    generation = plan_project(root, args.name)
+    if not args.allow_destructive:
+        refuse_destructive(generation.plan)
+    for note in generation.plan.notes:
+        print(f"note: {note}", file=sys.stderr)
+    changed = write_outputs(root, generation.outputs)
+    for path in changed:
+        print(f"wrote {path}")
+    if not generation.migrations:
+        print("up to date")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Fail when a generated migration was edited, is missing or left over, or the specs have changes
+    no migration holds yet."""
+    root = Path(args.root)
+    history = read_history(root)
+    failures = [str(p) for p in history_problems(history)]
+    if history.entries is None:
+        failures.append(f"{SUM_FILE}: no record of the generated migrations yet: run `make generate`")
+    if not failures:
+        generation = plan_project(root, history=history)
+        for note in generation.plan.notes:
+            print(f"note: {note}", file=sys.stderr)
+        if not generation.plan.empty:
+            failures.append("the specs have changes no migration holds yet: run `make generate` "
+                            "(`make diff` shows them):")
+            failures += [f"  {step.summary}" for step in generation.plan.steps]
+        for diff in stale_outputs(root, {ACCESS_FILE: generation.outputs[ACCESS_FILE]}):
+            sys.stdout.write(diff)
+            failures.append(f"{ACCESS_FILE} differs from the specs: run `make generate`")
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    if failures:
+        return 1
+    print("migrations match their record and the specs; pglast verification passed")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Show what the next migration would change: in words, as SQL, and who gains or loses access."""
+    generation = plan_project(Path(args.root), args.name)
+    sys.stdout.write(review(generation, args.format))
+    return 0 if generation.plan.empty else 1
+
+
+def cmd_hash(args: argparse.Namespace) -> int:
+    """Record the checksums of the generated migrations again, after merging two branches' migrations."""
+    root = Path(args.root)
+    recorded = recorded_names(root)
+    entries = [(f.name, digest(f.text)) for f in migration_files(root)
+               if f.name in recorded or f.has_generated_header]
+    write_outputs(root, {SUM_FILE: record_text(entries)})
+    print(f"recorded {len(entries)} generated migration(s) in {SUM_FILE}")
+    return 0
+
+
+def cmd_adopt(args: argparse.Namespace) -> int:
+    """Write specs for tables hand-written migrations created; the next migration corrects them."""
+    root = Path(args.root)
+    adoption = adopt(root, args.tables, force=args.force)
+    for note in adoption.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for path in write_outputs(root, adoption.specs):
+        print(f"wrote {path}")
+    print("next: review the specs, then `make diff` shows the corrective migration and the access it changes")
+    return 0
+
+
+def cmd_db_apply(args: argparse.Namespace) -> int:
+    """Apply a migrations folder to a fresh Supabase stand-in, file by file as `supabase db push` does."""
+    from tenantspec.testing.local import apply_to, standin_server
+
+    folder = _migrations_folder(args)
+    with _database_errors(), standin_server(args.privileges, baseline=_baseline(args)) as server:
+        print(f"stand-in: {server.description}, {args.privileges} default privileges; "
+              f"migrating as {server.migrator_role}", file=sys.stderr)
+        applied = apply_to(server, folder, include_all=args.include_all, report=print)
+    print(f"{len(applied)} migration(s) of {folder} applied")
+    return 0
+
+
+def cmd_db_start(args: argparse.Namespace) -> int:
+    """Start a Supabase stand-in with a migrations folder applied, and keep it up until interrupted."""
+    import signal
+
+    from tenantspec.testing.local import apply_to, database_url, standin_server
+
+    folder = None
+    if not args.no_migrations and (args.folder or (Path(args.root) / MIGRATIONS).is_dir()):
+        folder = _migrations_folder(args)
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    # both, also where the shell started the command with SIGINT ignored (in the background)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    with _database_errors(), standin_server(args.privileges, tcp_port=args.port, baseline=_baseline(args)) as server:
+        if folder is not None:
+            apply_to(server, folder, include_all=args.include_all, report=lambda line: print(line, file=sys.stderr))
+        print(f"DATABASE_URL={database_url(server)}", flush=True)
+        print(f"superuser (supabase_admin): {database_url(server, superuser=True)}", file=sys.stderr)
+        print("stand-in is up; Ctrl-C stops it and removes its data", file=sys.stderr, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.pause()
+    return 0
+
+
+MIGRATIONS = Path("supabase") / "migrations"
+
+
+def _migrations_folder(args: argparse.Namespace) -> Path:
+    folder = Path(args.folder) if args.folder else Path(args.root) / MIGRATIONS
+    if not folder.is_dir():
+        raise TenantspecError(f"{folder}: no such folder (give the migrations folder, default {MIGRATIONS})")
+    return folder
+
+
+def _baseline(args: argparse.Namespace) -> Path | None:
+    if args.baseline is None:
+        return None
+    path = Path(args.baseline)
+    if not path.is_file():
+        raise TenantspecError(f"{path}: no such file (--baseline names the SQL of the objects made before "
+                              "the first migration)")
+    return path
+
+
+@contextlib.contextmanager
+def _database_errors():
+    """A failing migration or an unavailable server as a message and exit status."""
+    from tenantspec.testing.migrate import MigrationError
+    from tenantspec.testing.server import ServerError
+    from tenantspec.testing.supabase import StandinError
+
+    try:
+        yield
+    except MigrationError as error:
+        print(error, file=sys.stderr)  # already file:line: SQLSTATE message
+        raise SystemExit(1) from None
+    except (ServerError, StandinError) as error:
+        raise TenantspecError(str(error)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", default=argparse.SUPPRESS, help="project root holding schema/ (default: .)")
+    common.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
+                        help="show a traceback on errors")
+    parser = argparse.ArgumentParser(prog="tenantspec", description=DESCRIPTION, parents=[common])
+    parser.set_defaults(root=".", traceback=False)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    subs = {}
+    for name, func in (("generate", cmd_generate), ("check", cmd_check), ("diff", cmd_diff), ("hash", cmd_hash),
+                       ("adopt", cmd_adopt)):
+        subs[name] = commands.add_parser(name, help=func.__doc__.splitlines()[0], description=func.__doc__,
+                                         parents=[common])
+        subs[name].set_defaults(func=func)
+    for name in ("generate", "diff"):
+        subs[name].add_argument("--name", help="the new migration's name, snake_case (default: derived from "
+                                               "the change)")
+    subs["generate"].add_argument("--allow-destructive", action="store_true",
+                                  help="let through changes that drop data or may fail on existing rows")
+    subs["generate"].add_argument("--fresh", metavar="DIR",
+                                  help="write the specs as a fresh set of migrations into DIR instead "
+                                       "(a new project's migrations, or a squash)")
+    subs["adopt"].add_argument("tables", nargs="+", metavar="TABLE", help="tables to write specs for")
+    subs["adopt"].add_argument("--force", action="store_true", help="overwrite existing specs")
+    subs["diff"].add_argument("--format", choices=sorted(FORMATS), default="text",
+                              help="text (default) or markdown, for a pull-request comment")
+    db = commands.add_parser("db", help="A local Supabase stand-in: apply migrations to it, or start it.",
+                             description="A Supabase-shaped PostgreSQL without Docker (docs/standin.md).")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+    for name, func in (("apply", cmd_db_apply), ("start", cmd_db_start)):
+        sub = db_commands.add_parser(name, help=func.__doc__.splitlines()[0], description=func.__doc__,
+                                     parents=[common])
+        sub.set_defaults(func=func)
+        sub.add_argument("folder", nargs="?", metavar="DIR", help=f"the migrations folder (default {MIGRATIONS})")
+        sub.add_argument("--privileges", choices=("legacy", "2026"), default="2026",
+                         help="the project's default privileges: legacy (projects before 2026-05-30: new "
+                              "public tables granted to the API roles) or 2026 (nothing; the default)")
+        sub.add_argument("--include-all", action="store_true",
+                         help="apply migrations older than the newest applied one too, as `supabase db push "
+                              "--include-all`")
+        sub.add_argument("--baseline", metavar="FILE",
+                         help="SQL of the objects made before the first migration (in the dashboard, say), "
+                              "applied first by the migrating role, in one transaction, with no history row")
+        subs["db " + name] = sub
+    subs["db start"].add_argument("--port", type=int, default=0,
+                                  help="TCP port on 127.0.0.1 (default: a free one)")
+    subs["db start"].add_argument("--no-migrations", action="store_true",
+                                  help="apply no migrations (leave them to `supabase db push --db-url`)")
+    from tenantspec.lint import command as lint_command
+    sub = commands.add_parser("lint", help="Lint Supabase migrations for tenancy mistakes.",
+                              description=lint_command.__doc__, parents=[common])
+    lint_command.add_arguments(sub)
+    sub.set_defaults(func=lint_command.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except TenantspecError as error:
+        if args.traceback:
+            traceback.print_exc()
+        for problem in error.problems:
+            print(f"error: {problem}" if problem.location is None else str(problem), file=sys.stderr)
+        return error.exit_status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

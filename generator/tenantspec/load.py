@@ -1,0 +1,561 @@
+"""Load ``schema/*.yaml``, validate it strictly, and build the frozen model.
+
+Shape is checked against the published JSON Schemas (``generator/tenantspec/schemas``); meaning
+(references, types, expressions, indexes) is checked here. Every problem carries the
+``file:line:col`` of the YAML node it is about, and all problems are reported at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+from tenantspec import model
+from tenantspec.errors import Location, Problem, TenantspecError
+from tenantspec.expressions import is_timestamptz, parse_expression, timezone_call, type_error
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+PROJECT_FILE = "project.yaml"
+
+
+@cache
+def _validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text()))
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed YAML file, keeping line and column of every node."""
+
+    path: str
+    data: Any
+
+    def locate(self, path: tuple = (), key: bool = False) -> Location:
+        """Location of the node at ``path``; of its key instead of its value when ``key``."""
+        node, line, col = self.data, 0, 0
+        for step in path:
+            if isinstance(node, dict) and step in node:
+                line, col = node.lc.key(step) if key and step == path[-1] else node.lc.value(step)
+            elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+                line, col = node.lc.item(step)
+            else:
+                break
+            node = node[step]
+        return Location(self.path, line + 1, col + 1)
+
+
+def read_document(file: Path, root: Path) -> Document:
+    """Parse one YAML file; syntax errors and duplicate keys become located problems."""
+    shown = str(file.relative_to(root)) if file.is_relative_to(root) else str(file)
+    try:
+        data = YAML(typ="rt").load(file.read_text(encoding="utf-8"))
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown, 1, 1)
+        message = error.problem or str(error)
+        if duplicate := re.match(r'found duplicate key "([^"]*)"', message):
+            message = f"duplicate key '{duplicate.group(1)}': each key, and so each column, appears once"
+        raise TenantspecError(Problem(where, message)) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise TenantspecError(Problem(Location(shown, 1, 1), f"cannot read: {error}")) from None
+    if not isinstance(data, dict):
+        raise TenantspecError(Problem(Location(shown, 1, 1), "must be a mapping of keys to values"))
+    return Document(shown, data)
+
+
+def shape_problems(doc: Document, schema_name: str) -> list[Problem]:
+    """Check ``doc`` against its JSON Schema, turning each error into a located message."""
+    problems = []
+    for error in _validator(schema_name).iter_errors(doc.data):
+        path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties":
+            known = sorted(error.schema.get("properties", {}))
+            for key in sorted(set(error.instance) - set(known)):
+                hint = difflib.get_close_matches(str(key), known, n=1)
+                suggestion = f" (did you mean '{hint[0]}'?)" if hint else f" (expected one of: {', '.join(known)})"
+                problems.append(Problem(doc.locate(path + (key,), key=True), f"unknown key '{key}'{suggestion}"))
+            continue
+        if "propertyNames" in error.absolute_schema_path:
+            problems.append(Problem(doc.locate(path + (error.instance,), key=True),
+                                    _value_message(error, f"name '{error.instance}'")))
+            continue
+        if error.validator == "required":
+            missing = error.message.split("'")[1]
+            problems.append(Problem(doc.locate(path, key=bool(path)), f"missing required key '{missing}'"))
+            continue
+        subject = f"'{path[-1]}'" if path and isinstance(path[-1], str) else "value"
+        problems.append(Problem(doc.locate(path), _value_message(error, subject)))
+    return problems
+
+
+def _value_message(error, subject: str) -> str:
+    schema = error.schema
+    if error.validator == "pattern" and schema.get("pattern", "").startswith("^[a-z_]"):
+        return (f"{error.instance!r} is not a valid identifier "
+                "(lowercase letters, digits and underscores, not starting with a digit)")
+    if error.validator == "maxLength":
+        return f"{error.instance!r} is longer than {schema['maxLength']} bytes, PostgreSQL's limit for names"
+    if error.validator == "type":
+        types = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
+        expected = " or ".join(_JSON_TYPE_WORDS[t] for t in types)
+        return f"{subject} must be {expected}, not {_yaml_type(error.instance)}"
+    if error.validator == "enum":
+        return f"{subject} must be one of {', '.join(map(repr, schema['enum']))}, not {error.instance!r}"
+    if error.validator == "uniqueItems":
+        return f"{subject} lists an item twice"
+    return f"{subject}: {error.message}"
+
+
+_JSON_TYPE_WORDS = {"string": "a string", "boolean": "a boolean", "integer": "an integer",
+                    "number": "a number", "array": "a list", "object": "a mapping", "null": "null"}
+
+
+def _yaml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "null" if value is None else type(value).__name__
+
+
+def load_project(root: Path) -> model.Project:
+    """Read ``root/schema``: the project file and one spec per table, into a validated model."""
+    root = Path(root)
+    schema_dir = root / "schema"
+    project_file = schema_dir / PROJECT_FILE
+    if not project_file.is_file():
+        raise TenantspecError(f"{project_file}: no project file; tenantspec looks for schema/{PROJECT_FILE}")
+    documents = [read_document(project_file, root)]
+    documents += [read_document(f, root) for f in sorted(schema_dir.glob("*.yaml")) if f.name != PROJECT_FILE]
+    problems = shape_problems(documents[0], "project")
+    for doc in documents[1:]:
+        problems += shape_problems(doc, "table")
+    if problems:
+        raise TenantspecError(sorted(problems, key=lambda p: (p.location, p.message)))
+    return ProjectBuilder(documents[0], documents[1:]).build()
+
+
+class ProjectBuilder:
+    """Turns shape-valid documents into the model, collecting every semantic problem."""
+
+    def __init__(self, project_doc: Document, table_docs: list[Document]):
+        self.doc = project_doc
+        self.table_docs = table_docs
+        self.docs_by_table = {doc.data["table"]: doc for doc in table_docs}
+        self.problems: list[Problem] = []
+        data = project_doc.data
+        self.schema = data.get("schema", "public")
+        self.helper_schema = data.get("helper_schema", "private")
+
+    def problem(self, location: Location, message: str) -> None:
+        self.problems.append(Problem(location, message))
+
+    def name(self, text: str) -> model.Name:
+        schema, _, name = str(text).rpartition(".")
+        return model.Name(schema or self.schema, name)
+
+    def build(self) -> model.Project:
+        external_tables = self.external_tables()
+        functions = self.external_functions()
+        tenancy = self.tenancy(external_tables)
+        self.external = external_tables
+        self.functions = {f.name: f for f in functions}
+        self.levels = tenancy.levels
+        self.table_names = self.declared_table_names()
+        tables = {t.name.name: t for t in (self.table(doc) for doc in self.table_docs)}
+        migrations = self.migrations(tables)
+        # Tables in the order their SQL runs: the listed migrations', then parents before children.
+        ordered = [name for m in migrations for name in m.tables if name in tables]
+        tables = {name: tables[name] for name in ordered + dependency_order(self.schema, tables, set(ordered))}
+        if self.problems:
+            raise TenantspecError(sorted(set(self.problems), key=lambda p: (p.location, p.message)))
+        return model.Project(
+            schema=self.schema,
+            helper_schema=self.helper_schema,
+            tenancy=tenancy,
+            external_tables=external_tables,
+            external_functions=functions,
+            tables=tables,
+            migrations=migrations,
+            source=self.doc.path,
+        )
+
+    # -- project file ---------------------------------------------------------------
+
+    def external_tables(self) -> dict[model.Name, model.ExternalTable]:
+        tables = {}
+        for key, spec in self.doc.data.get("external", {}).get("tables", {}).items():
+            name = self.name(key)
+            columns = {}
+            for column, type_text in spec["columns"].items():
+                columns[column] = str(type_text)
+                if message := type_error(str(type_text)):
+                    self.problem(self.doc.locate(("external", "tables", key, "columns", column)), message)
+            workspace_column = spec.get("workspace_column")
+            if workspace_column and workspace_column not in columns:
+                self.problem(self.doc.locate(("external", "tables", key, "workspace_column")),
+                             f"'{workspace_column}' is not a column of {name}")
+            for column in spec.get("seed", {}):
+                if column not in columns:
+                    self.problem(self.doc.locate(("external", "tables", key, "seed", column), key=True),
+                                 f"'{column}' is not a column of {name}")
+            tables[name] = model.ExternalTable(name, columns, workspace_column, dict(spec.get("seed", {})))
+        return tables
+
+    def external_functions(self) -> tuple[model.ExternalFunction, ...]:
+        functions = []
+        for signature in self.doc.data.get("external", {}).get("functions", []):
+            head, _, args = str(signature).partition("(")
+            arg_types = tuple(a.strip() for a in args.rstrip(")").split(",") if a.strip())
+            functions.append(model.ExternalFunction(self.name(head.strip()), arg_types))
+        return tuple(functions)
+
+    def tenancy(self, external: dict[model.Name, model.ExternalTable]) -> model.TenantModel:
+        data = self.doc.data["tenancy"]
+        members = data["members"]
+        members_name = self.name(members["table"])
+        member_table = external.get(members_name)
+        if member_table is None:
+            self.problem(self.doc.locate(("tenancy", "members", "table")),
+                         f"members table {members_name} is not declared under external.tables")
+        else:
+            for key in ("workspace_column", "user_column", "role_column"):
+                if members[key] not in member_table.columns:
+                    self.problem(self.doc.locate(("tenancy", "members", key)),
+                                 f"'{members[key]}' is not a column of {members_name}")
+        workspaces = self.name(data["workspaces"])
+        if workspaces not in external:
+            self.problem(self.doc.locate(("tenancy", "workspaces")),
+                         f"workspaces table {workspaces} is not declared under external.tables")
+        levels = {}
+        for level, roles in data["levels"].items():
+            if level == model.NOBODY:
+                self.problem(self.doc.locate(("tenancy", "levels", level), key=True),
+                             "'nobody' is built in and cannot be redefined")
+            levels[level] = tuple(str(r) for r in roles)
+        return model.TenantModel(
+            workspaces=workspaces,
+            members=model.Members(members_name, members["workspace_column"], members["user_column"],
+                                  members["role_column"]),
+            levels=levels,
+        )
+
+    def declared_table_names(self) -> set[str]:
+        names = set()
+        for doc in self.table_docs:
+            name = doc.data["table"]
+            stem = Path(doc.path).stem
+            if name != stem:
+                self.problem(doc.locate(("table",)), f"table '{name}' must be specified in schema/{name}.yaml, not {doc.path}")
+            if name in names:
+                self.problem(doc.locate(("table",)), f"table '{name}' is specified twice")
+            if self.name(name) in self.external:
+                self.problem(doc.locate(("table",)), f"table '{name}' is declared external in {self.doc.path}")
+            names.add(name)
+        return names
+
+    def migrations(self, tables: dict[str, model.Table]) -> tuple[model.Migration, ...]:
+        migrations, placed = [], {}
+        versions = set()
+        for i, spec in enumerate(self.doc.data.get("migrations", [])):
+            version = str(spec["version"])
+            if version in versions:
+                self.problem(self.doc.locate(("migrations", i, "version")), f"version {version} is used twice")
+            versions.add(version)
+            for j, table in enumerate(spec["tables"]):
+                where = self.doc.locate(("migrations", i, "tables", j))
+                if table not in self.table_names:
+                    self.problem(where, f"no spec for table '{table}' (expected schema/{table}.yaml)")
+                elif table in placed:
+                    self.problem(where, f"table '{table}' is already in migration {placed[table]}")
+                else:
+                    for column in tables[table].columns if table in tables else ():
+                        target = column.references.table if column.references else None
+                        if target and target.schema == self.schema and target.name in self.table_names \
+                                and target.name != table and target.name not in placed:
+                            self.problem(where, f"table '{table}' references '{target.name}', "
+                                                f"which must come earlier in the migrations")
+                    placed[table] = version
+            migrations.append(model.Migration(version, spec["name"], tuple(spec["tables"])))
+        if sorted(m.version for m in migrations) != [m.version for m in migrations]:
+            self.problem(self.doc.locate(("migrations",)), "migrations must be listed in version order")
+        return tuple(migrations)
+
+    # -- table specs ----------------------------------------------------------------
+
+    def table(self, doc: Document) -> model.Table:
+        data = doc.data
+        name = model.Name(self.schema, data["table"])
+        columns = tuple(self.column(doc, column, spec) for column, spec in data["columns"].items())
+        tenancy = self.table_tenancy(doc, {c.name: c for c in columns})
+        columns = self.carried_column(doc, columns, tenancy)
+        by_name = {c.name: c for c in columns}
+
+        def known_columns(path: tuple, names) -> tuple[str, ...]:
+            for i, column in enumerate(names):
+                if column not in by_name:
+                    self.problem(doc.locate(path + (i,)), f"unknown column '{column}' in table '{name.name}'")
+            return tuple(names)
+
+        if not any(c.primary_key for c in columns):
+            self.problem(doc.locate(("columns",), key=True), "table has no primary key column")
+        unique = tuple(known_columns(("unique", i), cols) for i, cols in enumerate(data.get("unique", [])))
+        checks = []
+        for i, check in enumerate(data.get("checks", [])):
+            self.expression(doc, ("checks", i, "expression"), check["expression"])
+            checks.append(model.Check(check["name"], check["expression"].strip()))
+        indexes = []
+        for i, spec in enumerate(data.get("indexes", [])):
+            cols = known_columns(("indexes", i, "columns"), spec["columns"])
+            where = spec.get("where")
+            if where is not None:
+                self.expression(doc, ("indexes", i, "where"), where)
+            suffix = "key" if spec.get("unique") else "idx"
+            indexes.append(model.Index(
+                name=spec.get("name") or f"{name.name}_{'_'.join(cols)}_{suffix}",
+                columns=cols, unique=bool(spec.get("unique")), where=where.strip() if where else None,
+                location=doc.locate(("indexes", i))))
+        indexes += self.derived_indexes(doc, name.name, tenancy, by_name, unique, indexes)
+        access = dict(data["access"])
+        for command, level in access.items():
+            if level != model.NOBODY and level not in self.levels:
+                known = sorted(self.levels) + [model.NOBODY]
+                hint = difflib.get_close_matches(level, known, n=1)
+                self.problem(doc.locate(("access", command)),
+                             f"unknown access level '{level}'" + (f" (did you mean '{hint[0]}'?)" if hint else
+                                                                  f" (levels: {', '.join(known)})"))
+        for command in ("update", "delete"):
+            if access[command] != model.NOBODY and access["select"] == model.NOBODY:
+                self.problem(doc.locate(("access", command)),
+                             f"{command} needs select access too: PostgreSQL applies the SELECT policy "
+                             "to the rows it reads")
+        triggers = []
+        for i, spec in enumerate(data.get("triggers", [])):
+            function = self.name(spec["function"])
+            if model.ExternalFunction(function, ()) not in self.functions.values():
+                self.problem(doc.locate(("triggers", i, "function")),
+                             f"trigger function {function}() is not declared under external.functions")
+            triggers.append(model.Trigger(f"{name.name}_{spec['name']}", spec["timing"],
+                                          tuple(spec["events"]), function))
+        table = model.Table(
+            name=name, source=doc.path, comment=data.get("comment"), columns=columns, unique=unique,
+            checks=tuple(checks), indexes=tuple(indexes), tenancy=tenancy, access=access,
+            service_role=tuple(c for c in model.COMMANDS if c in data.get("service_role", model.COMMANDS)),
+            triggers=tuple(triggers), realtime=bool(data.get("realtime", False)),
+            location=doc.locate(("table",)),
+            key_locations={key: doc.locate((key,), key=True) for key in data},
+        )
+        self.rename_problems(doc, table)
+        self.index_problems(doc, table)
+        return table
+
+    def column(self, doc: Document, name: str, spec: dict) -> model.Column:
+        path = ("columns", name)
+        if message := type_error(str(spec["type"])):
+            self.problem(doc.locate(path + ("type",)), message)
+        default = spec.get("default")
+        if isinstance(default, bool):
+            default = "true" if default else "false"
+        elif default is not None:
+            default = str(default).strip()
+            self.expression(doc, path + ("default",), default)
+        references = None
+        if ref := spec.get("references"):
+            references = self.reference(doc, path + ("references",), ref)
+        if default is not None and is_timestamptz(str(spec["type"])) and (zone := timezone_call(default)):
+            self.problem(doc.locate(path + ("default",)),
+                         f"timestamptz default {default} turns the instant into a local time without a zone "
+                         f"({zone}), which PostgreSQL stores as if it were in the session's zone, hours off; "
+                         "use now()")
+        return model.Column(
+            name=name, type=str(spec["type"]), not_null=bool(spec.get("not_null") or spec.get("primary_key")),
+            primary_key=bool(spec.get("primary_key")), default=default,
+            one_of=tuple(str(v) for v in spec.get("one_of", ())), comment=spec.get("comment"),
+            references=references, location=doc.locate(path, key=True),
+            renamed_from=spec.get("renamed_from"),
+            key_locations={key: doc.locate(path + (key,)) for key in spec},
+        )
+
+    def reference(self, doc: Document, path: tuple, spec: dict) -> model.Reference:
+        target = self.name(spec["table"])
+        column = spec.get("column", "id")
+        if target.schema == self.schema and target.name in self.table_names:
+            target_columns = set(self.docs_by_table[target.name].data["columns"])
+        elif target in self.external:
+            target_columns = set(self.external[target].columns)
+        else:
+            self.problem(doc.locate(path + ("table",)),
+                         f"unknown table {target}: specify it in schema/ or declare it under external.tables")
+            target_columns = {column}
+        if column not in target_columns:
+            self.problem(doc.locate(path + ("column",) if "column" in spec else path),
+                         f"unknown column '{column}' in table {target}")
+        same_workspace = bool(spec.get("same_workspace"))
+        if same_workspace and not self.has_workspace(target):
+            self.problem(doc.locate(path + ("same_workspace",)),
+                         f"{target} has no workspace: give it tenancy.column, or workspace_column under external.tables")
+        return model.Reference(target, column, spec.get("on_delete"), same_workspace)
+
+    def has_workspace(self, target: model.Name) -> bool:
+        """Whether rows of ``target`` hold their workspace in a column of their own."""
+        if target.schema == self.schema and target.name in self.table_names:
+            spec = self.docs_by_table[target.name].data["tenancy"]
+            return "column" in spec or spec.get("strategy", model.CARRIED) == model.CARRIED
+        return bool(self.external.get(target) and self.external[target].workspace_column)
+
+    def rename_problems(self, doc: Document, table: model.Table) -> None:
+        """``renamed_from`` names a column the spec no longer has, once."""
+        seen: dict[str, str] = {}
+        for column in table.columns:
+            old = column.renamed_from
+            if old is None:
+                continue
+            where = column.locate("renamed_from")
+            if old == column.name:
+                self.problem(where, f"column '{column.name}' is renamed from itself")
+            elif table.column(old) is not None:
+                self.problem(where, f"renamed_from '{old}': the table still has a column '{old}'")
+            elif old in seen:
+                self.problem(where, f"renamed_from '{old}': column '{seen[old]}' is renamed from it too")
+            seen[old] = column.name
+
+    def table_tenancy(self, doc: Document, columns: dict[str, model.Column]) -> model.Tenancy:
+        spec = doc.data["tenancy"]
+        key = "column" if "column" in spec else "parent"
+        column = columns.get(spec[key])
+        where = doc.locate(("tenancy", key))
+        if column is None:
+            self.problem(where, f"unknown column '{spec[key]}' in table '{doc.data['table']}'")
+        elif key == "column" and not (column.references and column.references.table == self.tenancy_workspaces()):
+            self.problem(where, f"tenancy column '{column.name}' must reference {self.tenancy_workspaces()}")
+        elif key == "parent":
+            target = column.references.table if column.references else None
+            if target is None or not (target.schema == self.schema and target.name in self.table_names):
+                self.problem(where, f"parent column '{column.name}' must reference a table specified in schema/")
+            elif not self.has_workspace(target):
+                self.problem(where, f"parent table '{target.name}' must have tenancy.column "
+                                    "(one level of parent-join)")
+        if column is not None and not column.not_null:
+            self.problem(where, f"tenancy column '{column.name}' must be not_null: a row without a workspace "
+                                "is visible to nobody and writable by service_role only")
+        movable = bool(spec.get("movable", False))
+        if key == "column":
+            if "strategy" in spec:
+                self.problem(doc.locate(("tenancy", "strategy")), "strategy applies to tenancy.parent only")
+            return model.Tenancy(column=spec[key], movable=movable)
+        strategy = spec.get("strategy", model.CARRIED)
+        carried = None
+        if strategy == model.CARRIED and column is not None and column.references is not None:
+            parent = self.docs_by_table.get(column.references.table.name)
+            carried = parent.data["tenancy"].get("column") if parent is not None else None
+        return model.Tenancy(parent=spec[key], strategy=strategy, movable=movable, carried=carried)
+
+    def carried_column(self, doc: Document, columns: tuple[model.Column, ...],
+                       tenancy: model.Tenancy) -> tuple[model.Column, ...]:
+        """A carried child gets its parent's workspace column, right after the parent key."""
+        if tenancy.carried is None:
+            return columns
+        where = doc.locate(("tenancy", "strategy") if "strategy" in doc.data["tenancy"] else ("tenancy",))
+        if any(c.name == tenancy.carried for c in columns):
+            self.problem(where, f"the carried strategy adds column '{tenancy.carried}', which the table already "
+                                "has: remove it from columns (it is filled from the parent)")
+            return columns
+        parent = next(c for c in columns if c.name == tenancy.parent)
+        parent_doc = self.docs_by_table[parent.references.table.name]
+        carried = model.Column(
+            name=tenancy.carried, type=str(parent_doc.data["columns"][tenancy.carried]["type"]), not_null=True,
+            primary_key=False, default=None, one_of=(),
+            comment=f"The workspace of the {parent.references.table.name} row, kept equal to it by "
+                    f"{doc.data['table']}_{tenancy.parent}_{tenancy.carried}_fkey and filled by a trigger.",
+            references=None, location=where)
+        at = columns.index(parent) + 1
+        return columns[:at] + (carried,) + columns[at:]
+
+    def tenancy_workspaces(self) -> model.Name:
+        return self.name(self.doc.data["tenancy"]["workspaces"])
+
+    def derived_indexes(self, doc: Document, table: str, tenancy: model.Tenancy, columns: dict,
+                        unique: tuple, indexes: list[model.Index]) -> list[model.Index]:
+        """The indexes a carried child needs and its spec cannot be asked for: one covering the
+        composite foreign key to its parent (Supabase's advisors flag a foreign key whose
+        columns lead no index), and one leading with the carried column the policies filter
+        on, each unless a declared key or index already serves."""
+        if tenancy.carried is None or tenancy.parent not in columns:
+            return []
+        where = doc.locate(("tenancy",), key=True)
+        keys = [tuple(c.name for c in columns.values() if c.primary_key), *unique,
+                *(i.columns for i in indexes if i.where is None)]
+        derived = []
+        pair = {tenancy.parent, tenancy.carried}
+        if not any(set(cols[:2]) == pair for cols in keys):
+            cols = (tenancy.parent, tenancy.carried)
+            derived.append(model.Index(f"{table}_{'_'.join(cols)}_idx", cols, False, None, where,
+                                       derived=f"covers the foreign key {table}_{'_'.join(cols)}_fkey"))
+            keys.append(cols)
+        if not any(cols[:1] == (tenancy.carried,) for cols in keys):
+            derived.append(model.Index(f"{table}_{tenancy.carried}_idx", (tenancy.carried,), False, None, where,
+                                       derived=f"leads with {tenancy.carried}, which the policies filter on"))
+        return derived
+
+    def index_problems(self, doc: Document, table: model.Table) -> None:
+        """Every foreign key and policy column leads an index; no index is a prefix of another."""
+        indexes = [(table.primary_key, doc.locate(("columns",), key=True))]
+        indexes += [(cols, doc.locate(("unique", i))) for i, cols in enumerate(table.unique)]
+        indexes += [(i.columns, i.location) for i in table.indexes if i.where is None]
+        leading = {cols[0] for cols, _ in indexes}
+        needs = {c.name: f"foreign key '{c.name}'" for c in table.columns if c.references}
+        needs[table.tenancy.key] = f"policy column '{table.tenancy.key}'"
+        for column, what in needs.items():
+            if column not in leading and table.column(column):
+                self.problem(table.column(column).location,
+                             f"{what} leads no index: add `indexes: [{{columns: [{column}]}}]` "
+                             f"or put it first in an existing one")
+        # A partial index serves only its own predicate, so it neither covers nor repeats a full one.
+        derived = {i.columns: i.derived for i in table.indexes if i.derived}
+        for k, (cols, where) in enumerate(indexes):
+            for other, _ in indexes:
+                if len(other) > len(cols) and other[:len(cols)] == cols:
+                    why = f" (which tenantspec adds: it {derived[other]})" if other in derived else ""
+                    self.problem(where, f"index on ({', '.join(cols)}) repeats the leading columns of "
+                                        f"({', '.join(other)}){why}; drop it")
+            if cols in [earlier for earlier, _ in indexes[:k]]:
+                self.problem(where, f"index on ({', '.join(cols)}) is declared twice")
+
+    def expression(self, doc: Document, path: tuple, text: Any) -> None:
+        if message := parse_expression(str(text)):
+            self.problem(doc.locate(path), message)
+
+
+def dependency_order(schema: str, tables: dict[str, model.Table], placed: set[str]) -> list[str]:
+    """The tables not yet ``placed``, each after the spec'd tables it references, else by name."""
+    ordered: list[str] = []
+    done = set(placed)
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done or name in path:
+            return
+        for column in tables[name].columns:
+            target = column.references.table if column.references else None
+            if target and target.schema == schema and target.name in tables and target.name != name:
+                visit(target.name, path + (name,))
+        done.add(name)
+        ordered.append(name)
+
+    for name in sorted(tables):
+        visit(name, ())
+    return ordered

@@ -1,0 +1,217 @@
+"""The validated spec as frozen dataclasses: what the renderer and the checks read.
+
+Every name is already checked; every expression is already known to be exactly one
+SQL expression. Locations point back into the YAML and take no part in equality, so
+two loads of the same specs compare equal and a later diff can compare versions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tenantspec.errors import Location
+
+COMMANDS = ("select", "insert", "update", "delete")
+NOBODY = "nobody"
+
+
+@dataclass(frozen=True, order=True)
+class Name:
+    """A schema-qualified relation or function name."""
+
+    schema: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A foreign key from one column."""
+
+    table: Name
+    column: str
+    on_delete: str | None
+    same_workspace: bool
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    not_null: bool
+    primary_key: bool
+    default: str | None
+    one_of: tuple[str, ...]
+    comment: str | None
+    references: Reference | None
+    location: Location | None = field(default=None, compare=False, repr=False)
+    renamed_from: str | None = None
+    # where each of the column's keys (type, not_null, one_of, ...) stands in its spec
+    key_locations: dict[str, Location] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def locate(self, key: str) -> Location | None:
+        """Where ``key`` of this column is written, else where the column is."""
+        return self.key_locations.get(key, self.location)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    expression: str
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    columns: tuple[str, ...]
+    unique: bool
+    where: str | None
+    location: Location | None = field(default=None, compare=False, repr=False)
+    derived: str | None = None  # why tenantspec adds it when the spec declares none like it
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    timing: str
+    events: tuple[str, ...]
+    function: Name
+    when: str | None = None  # a condition on old and new rows
+    arguments: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()  # update of these columns only
+
+
+CARRIED, PARENT_IDS, EXISTS = "carried", "parent_ids", "exists"
+
+
+@dataclass(frozen=True)
+class Tenancy:
+    """Where a row's workspace comes from: its own column, or a parent row.
+
+    A child whose strategy is ``carried`` also holds the parent's workspace id in
+    ``carried`` (a column the loader adds), which its policies test.
+    """
+
+    column: str | None = None
+    parent: str | None = None
+    strategy: str | None = None  # with parent: carried, parent_ids or exists
+    movable: bool = False
+    carried: str | None = None  # the carried workspace column of a carried child
+
+    @property
+    def workspace_column(self) -> str | None:
+        """The row's own column holding its workspace, if it has one."""
+        return self.column or self.carried
+
+    @property
+    def key(self) -> str:
+        """The column the policies filter on."""
+        return self.workspace_column or self.parent  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: Name
+    source: str
+    comment: str | None
+    columns: tuple[Column, ...]
+    unique: tuple[tuple[str, ...], ...]
+    checks: tuple[Check, ...]
+    indexes: tuple[Index, ...]
+    tenancy: Tenancy
+    access: dict[str, str] = field(hash=False)
+    service_role: tuple[str, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    realtime: bool = False
+    location: Location | None = field(default=None, compare=False, repr=False)
+    # where each top-level key (columns, access, realtime, ...) stands in the spec
+    key_locations: dict[str, Location] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def locate(self, key: str) -> Location | None:
+        """Where ``key`` of this spec is written, else where the table is named."""
+        return self.key_locations.get(key, self.location)
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def api_commands(self) -> tuple[str, ...]:
+        """Commands some level may run through the API: what ``authenticated`` is granted."""
+        return tuple(c for c in COMMANDS if self.access[c] != NOBODY)
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.primary_key)
+
+    def parent_reference(self) -> Reference | None:
+        """The foreign key a child's workspace comes through."""
+        return self.column(self.tenancy.parent).references if self.tenancy.parent else None
+
+
+@dataclass(frozen=True)
+class ExternalTable:
+    name: Name
+    columns: dict[str, str] = field(hash=False)
+    workspace_column: str | None = None
+    # column -> value the policy tests write when they create a row (see project.schema.json)
+    seed: dict[str, str | int | float | bool | None] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class ExternalFunction:
+    name: Name
+    arg_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Members:
+    table: Name
+    workspace_column: str
+    user_column: str
+    role_column: str
+
+
+@dataclass(frozen=True)
+class TenantModel:
+    """How workspaces and memberships are stored, and the access levels."""
+
+    workspaces: Name
+    members: Members
+    levels: dict[str, tuple[str, ...]] = field(hash=False)
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Every membership role the levels name, in the order they first appear."""
+        return tuple(dict.fromkeys(role for roles in self.levels.values() for role in roles))
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: str
+    name: str
+    tables: tuple[str, ...]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.version}_{self.name}.sql"
+
+
+@dataclass(frozen=True)
+class Project:
+    schema: str
+    helper_schema: str
+    tenancy: TenantModel
+    external_tables: dict[Name, ExternalTable] = field(hash=False)
+    external_functions: tuple[ExternalFunction, ...]
+    tables: dict[str, Table] = field(hash=False)
+    migrations: tuple[Migration, ...]
+    source: str = "schema/project.yaml"
+
+    def workspace_of(self, table: Name) -> str | None:
+        """The column of ``table`` that holds its workspace id, if it has one."""
+        if table.schema == self.schema and table.name in self.tables:
+            return self.tables[table.name].tenancy.workspace_column
+        ext = self.external_tables.get(table)
+        return ext.workspace_column if ext else None

@@ -1,0 +1,252 @@
+"""Template database migrated once per session and per privilege regime, cloned per test.
+
+The template gets, in order: the Supabase stand-in (installed by the superuser), the app's
+baseline SQL (the objects made before the first migration, applied by the migrating role
+``postgres`` in one transaction), the plugin's probe schema (with a record of the catalog
+before the migrations, so checks can tell what the migrations create), the migrations as
+``supabase db push`` applies them (`tenantspec.testing.migrate`: by ``postgres``, no
+superuser, each file in one transaction with its history row), and the project's seed. Each
+test clones it with ``CREATE DATABASE … TEMPLATE``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from tenantspec.testing.impersonate import Impersonator
+from tenantspec.testing.server import RunningServer
+from tenantspec.testing.structure import PREEXISTING_SQL
+from tenantspec.testing.migrate import Folder, MigrationError, apply_file, apply_migration, read_folder
+from tenantspec.testing.supabase import ProbeLogin, install_database_standin
+
+# Reads a table past RLS and grants, for checking that a denied request changed nothing.
+PROBE_SCHEMA_SQL = """
+create schema tenantspec_probe;
+create function tenantspec_probe.snapshot(target regclass)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+  result jsonb;
+begin
+  execute format(
+    'select coalesce(jsonb_agg(to_jsonb(t) order by t::text), ''[]''::jsonb) from %s as t',
+    target
+  ) into result;
+  return result;
+end
+$$;
+revoke all on function tenantspec_probe.snapshot(regclass) from public;
+"""
+
+
+@dataclass(frozen=True)
+class MigrationSource:
+    """What to apply on top of the Supabase stand-in."""
+
+    baseline: Path | None
+    migrations_dir: Path
+
+    def files(self) -> list[Path]:
+        """The baseline (when there is one), then every migration in version order."""
+        return ([self.baseline] if self.baseline else []) + self.migration_files()
+
+    def migration_files(self) -> list[Path]:
+        """The migrations as ``supabase db push`` finds them (``<version>_<name>.sql``)."""
+        return [m.path for m in self.folder().migrations]
+
+    def folder(self) -> Folder:
+        if not self.migrations_dir.is_dir():
+            raise MigrationError(
+                f"Migrations folder {self.migrations_dir} does not exist. Set MIGRATIONS_DIR "
+                "to a folder of *.sql files (default supabase/migrations)."
+            )
+        found = read_folder(self.migrations_dir)
+        if not found.migrations:
+            skipped = f" ({len(found.skipped)} *.sql files not named <timestamp>_name.sql)" if found.skipped else ""
+            raise MigrationError(f"No migrations in {self.migrations_dir} (MIGRATIONS_DIR){skipped}.")
+        if self.baseline is not None and not self.baseline.is_file():
+            raise MigrationError(
+                f"Baseline SQL {self.baseline} does not exist. Set TENANTSPEC_BASELINE (or the "
+                "tenantspec_baseline ini option) to the SQL of the objects that predate the "
+                "migrations, or to an empty string for none."
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    """A database on the session's server, and how to reach it as admin or as the API."""
+
+    __test__ = False  # not a pytest test class
+
+    server: RunningServer
+    name: str
+    regime: str
+    probe: ProbeLogin
+
+    def connect_admin(self, **kwargs) -> psycopg.Connection:
+        """The server's superuser: sees past RLS and grants."""
+        return self.server.connect_admin(self.name, **kwargs)
+
+    def connect_migrator(self, **kwargs) -> psycopg.Connection:
+        """The role migrations run as (``postgres``, no superuser, as on the platform)."""
+        return self.server.connect_migrator(self.name, **kwargs)
+
+    def probe_conninfo(self) -> dict[str, str]:
+        return self.server.conninfo(self.name, user=self.probe.role, password=self.probe.password)
+
+    def connect_probe(self, **kwargs) -> psycopg.Connection:
+        """A plain connection as the authenticator-shaped login."""
+        return psycopg.connect(**self.probe_conninfo(), **kwargs)
+
+    def impersonator(self) -> Impersonator:
+        return Impersonator(self.probe_conninfo())
+
+
+def apply_sql_file(conn: psycopg.Connection, path: Path) -> None:
+    """Run one SQL file in its own transaction, as the migrating role would; a failure says
+    which file and line. Use `migrate.apply_migration` for a file with a history row."""
+    with _autocommit(conn):
+        apply_file(conn, path)
+
+
+@contextlib.contextmanager
+def _autocommit(conn: psycopg.Connection) -> Iterator[None]:
+    was = conn.autocommit
+    conn.autocommit = True
+    try:
+        yield
+    finally:
+        conn.autocommit = was
+
+
+def build_template(
+    server: RunningServer,
+    regime: str,
+    source: MigrationSource,
+    probe: ProbeLogin,
+    seed: Callable[[psycopg.Connection], None] | None,
+) -> TestDatabase:
+    """Create and migrate the template database for one privilege regime."""
+    folder = source.folder()  # fail before creating anything when a file is missing
+    name = f"tenantspec_tpl_{regime}_{secrets.token_hex(3)}"
+    create_database(server, name)
+    try:
+        install_standin(server, name, regime)
+        with server.connect_migrator(name, autocommit=True) as conn:
+            if source.baseline:
+                apply_file(conn, source.baseline)
+        with server.connect_admin(name, autocommit=True) as conn:
+            _install_probe_schema(conn, probe)
+        with server.connect_migrator(name, autocommit=True) as conn:
+            for migration in folder.migrations:
+                apply_migration(conn, migration)
+        with server.connect_admin(name, autocommit=True) as conn:
+            if seed is not None:
+                try:
+                    with conn.transaction():
+                        seed(conn)
+                except (psycopg.Error, ValueError) as exc:
+                    raise MigrationError(
+                        f"Seeding the template after {source.migrations_dir} failed: {exc}. The "
+                        "seed writes the rows every test starts from; the migrations must create "
+                        "the tables and columns the project defines."
+                    ) from exc
+    except BaseException:
+        drop_database(server, name)  # never leave a half-built database behind
+        raise
+    return TestDatabase(server=server, name=name, regime=regime, probe=probe)
+
+
+def _install_probe_schema(conn: psycopg.Connection, probe: ProbeLogin) -> None:
+    with conn.transaction():
+        conn.execute(PROBE_SCHEMA_SQL)
+        conn.execute(PREEXISTING_SQL)
+        ident = sql.Identifier(probe.role)
+        conn.execute(sql.SQL("grant usage on schema tenantspec_probe to {}").format(ident))
+        conn.execute(
+            sql.SQL("grant execute on function tenantspec_probe.snapshot(regclass) to {}").format(
+                ident
+            )
+        )
+
+
+def clone_database(template: TestDatabase, prefix: str = "tenantspec_t") -> TestDatabase:
+    """A fresh copy of the template for one test."""
+    name = copy_database(template.server, template.name, prefix)
+    return TestDatabase(
+        server=template.server, name=name, regime=template.regime, probe=template.probe
+    )
+
+
+def copy_database(server: RunningServer, template: str, prefix: str = "tenantspec_t") -> str:
+    """A new database copied from ``template``; returns its name."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    with server.connect_admin(autocommit=True) as conn:
+        # file_copy skips WAL-logging every block of a small database: faster clones.
+        strategy = sql.SQL(" strategy file_copy" if conn.info.server_version >= 150000 else "")
+        owner = conn.execute("select pg_get_userbyid(datdba) from pg_database where datname = %s",
+                             (template,)).fetchone()[0]
+        conn.execute(
+            sql.SQL("create database {} template {}{} owner {}").format(
+                sql.Identifier(name), sql.Identifier(template), strategy, sql.Identifier(owner)
+            )
+        )
+        # A copy takes neither the template's owner nor its settings (the search_path with
+        # extensions): both are given again.
+        for (setting,) in conn.execute(
+                "select unnest(s.setconfig) from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase"
+                " where d.datname = %s and s.setrole = 0", (template,)).fetchall():
+            key, _, value = setting.partition("=")
+            conn.execute(sql.SQL("alter database {} set {} = {}").format(
+                sql.Identifier(name), sql.Identifier(key), sql.SQL(value)))
+    return name
+
+
+@contextlib.contextmanager
+def standin_database(server: RunningServer, regime: str, prefix: str, files: Iterable[Path] = ()) -> Iterator[str]:
+    """A database holding Supabase's stand-in for ``regime`` and ``files``, applied in order:
+    a template for ``copy_database``, dropped on exit."""
+    name = f"{prefix}_{regime}_{secrets.token_hex(3)}"
+    create_database(server, name)
+    try:
+        install_standin(server, name, regime)
+        with server.connect_migrator(name, autocommit=True) as conn:
+            for path in files:
+                apply_file(conn, path)
+        yield name
+    finally:
+        drop_database(server, name)
+
+
+def install_standin(server: RunningServer, name: str, regime: str) -> None:
+    """The Supabase stand-in in database ``name``, installed by the server's superuser."""
+    with server.connect_admin(name, autocommit=True) as conn:
+        try:
+            install_database_standin(conn, regime, server.migrator_role)
+        except psycopg.Error as exc:
+            raise MigrationError(
+                f"Installing the Supabase stand-in ({regime} privileges) as {conn.info.user!r} "
+                f"failed: {exc}. It needs a superuser, or a Supabase database that has it already."
+            ) from exc
+
+
+def create_database(server: RunningServer, name: str) -> None:
+    with server.connect_admin(autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+
+
+def drop_database(server: RunningServer, name: str) -> None:
+    with server.connect_admin(autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))

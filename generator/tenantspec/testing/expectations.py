@@ -1,0 +1,462 @@
+"""What the database must do with a request: the access model the probes and the property
+test compare the database with.
+
+The rights come from the hand-written intent (who may run which command on a workspace's
+rows); the tables, their workspaces, references and keys from the project model. On top,
+PostgreSQL's and Supabase's rules decide how a request surfaces:
+
+- a command the role holds no privilege for fails with 42501 (``privilege``): anon holds
+  none, ``authenticated`` the commands some member may run, ``service_role`` what the intent
+  gives it; nobody holds TRUNCATE.
+- UPDATE and DELETE silently skip the rows the USING clause hides (0 rows); when the statement
+  reads a column (a WHERE, as PostgREST sends) the SELECT policy hides rows too and the new
+  row must pass it. A new row that fails a WITH CHECK raises 42501 (``policy``).
+- ``insert ... on conflict do update`` needs SELECT too; the proposed row must pass the INSERT
+  check and the SELECT policy, the existing row the UPDATE USING and SELECT (as errors), the
+  updated row the UPDATE check.
+- service_role bypasses RLS, so only grants and constraints stop it.
+- unique keys (23505), foreign keys (23503) and ON DELETE actions are enforced for everyone.
+
+A user who belongs to two workspaces has, in each, exactly the rights of its role there: a
+row moves (or a reference points) from one workspace to the other only when the user may
+update it where it is and may write it where it lands.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from tenantspec import model
+from tenantspec.testing.intent import Intent
+from tenantspec.testing.personas import Persona
+from tenantspec.testing.tables import Reference, TableFacts
+from tenantspec.testing.world import World
+
+PRIVILEGE = "error 42501 privilege"  # permission denied for table
+POLICY = "error 42501 policy"  # new row violates row-level security policy
+UNIQUE = "error 23505"
+FOREIGN_KEY = "error 23503"
+RESTRICT = "error 23001"  # ON DELETE RESTRICT; NO ACTION reports 23503
+NOT_NULL = "error 23502"
+# The surface of changing a row's workspace where the tenancy does not allow moves: a BEFORE
+# UPDATE trigger raises 42501 for the API roles, ahead of the WITH CHECK. Where moves are
+# allowed, an AFTER UPDATE trigger raises the same when a same-workspace reference would
+# point into the old workspace.
+TENANT_MOVE_REFUSED = "error 42501"
+
+Key = tuple
+RowRef = tuple[model.Name, Key]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One statement by one persona on a spec'd table.
+
+    ``keys``: the rows a WHERE names by primary key (None: no WHERE). ``values``: the row an
+    insert or upsert proposes, or the columns an update sets. ``upsert_set``: the columns an
+    upsert takes from EXCLUDED when it conflicts."""
+
+    persona: Persona
+    table: model.Name
+    command: str  # select | insert | update | delete | upsert | truncate
+    keys: tuple[Key, ...] | None = None
+    values: Mapping[str, str | None] = field(default_factory=dict, hash=False)
+    upsert_set: tuple[str, ...] = ()
+    what: str = ""
+
+    @property
+    def reads(self) -> bool:
+        """Whether the statement reads a column of the table (and so needs SELECT)."""
+        return self.command in ("select", "upsert") or self.keys is not None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The expected result: the possible error surfaces, or the rows affected / visible and
+    the state afterwards."""
+
+    errors: frozenset[str] = frozenset()
+    rows: int = 0
+    visible: frozenset[Key] | None = None
+    touched: frozenset[RowRef] = frozenset()  # rows written: only these may change
+    changed: frozenset[RowRef] = frozenset()  # rows whose known values change: these must
+    after: State | None = None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+    def describe(self) -> str:
+        if self.errors:
+            return " or ".join(sorted(self.errors))
+        if self.visible is not None:
+            return f"{self.rows} row{'s' if self.rows != 1 else ''} visible"
+        return f"{self.rows} row{'s' if self.rows != 1 else ''}"
+
+
+class State:
+    """The rows the tests know, by table and primary key, with the values they wrote."""
+
+    def __init__(self, world: World, rows: dict[model.Name, dict[Key, dict]] | None = None):
+        self.world = world
+        self.facts = world.facts
+        derive = rows is None
+        if rows is None:
+            rows = {name: {row.key(world.facts[name]): dict(row.values) for row in table_rows}
+                    for name, table_rows in world.rows.items()}
+        self.rows = rows
+        if derive:
+            for name, table in rows.items():
+                for values in table.values():
+                    self.derive(name, values)
+
+    def copy(self) -> State:
+        return State(self.world, copy.deepcopy(self.rows))
+
+    def table(self, name: model.Name) -> dict[Key, dict]:
+        return self.rows.setdefault(name, {})
+
+    def find(self, name: model.Name, column: str, value) -> dict | None:
+        if value is None:
+            return None
+        return next((v for v in self.table(name).values() if v.get(column) == value), None)
+
+    def derive(self, name: model.Name, values: dict) -> dict:
+        """``values`` as the database stores them: a carried workspace column holds the
+        parent row's workspace, whatever the write sent (a trigger fills it)."""
+        facts = self.facts[name]
+        if facts.carried and facts.parent is not None:
+            parent = self.find(facts.parent.target, facts.parent.target_column, values.get(facts.parent.column))
+            if parent is not None:
+                values[facts.carried] = parent.get(self.facts[facts.parent.target].workspace_column)
+        return values
+
+    def workspace_of(self, name: model.Name, values: Mapping) -> str | None:
+        """The workspace (A or B) a row belongs to: its column's, or its parent row's."""
+        facts = self.facts[name]
+        if facts.workspace_column and (values.get(facts.workspace_column) is not None or not facts.carried):
+            return self.world.workspace_label(values.get(facts.workspace_column))
+        if facts.parent:  # a carried column not filled yet follows the parent too
+            parent = self.find(facts.parent.target, facts.parent.target_column, values.get(facts.parent.column))
+            return self.workspace_of(facts.parent.target, parent) if parent is not None else None
+        return None
+
+    def key_of(self, name: model.Name, values: Mapping) -> Key:
+        return tuple(values.get(c) for c in self.facts[name].key)
+
+
+def tenant_change_error(facts: TableFacts) -> str | None:
+    """What the database answers, before any policy, when an update changes the workspace of a
+    row that holds it in a column of its own: a BEFORE UPDATE trigger refuses every API role,
+    service_role included, ahead of the WITH CHECK, where the tenancy is not ``movable`` (a
+    hand-written project: where its catalog shows the guard); elsewhere None.
+    A row whose workspace comes only through its parent has no such trigger (None)."""
+    if not facts.guarded:
+        return None
+    return TENANT_MOVE_REFUSED
+
+
+def move_breaks(state: State, name: model.Name, old: Mapping, new: Mapping) -> bool:
+    """Whether moving a movable row from ``old``'s workspace to ``new``'s leaves a same-workspace
+    reference pointing into the old one: the row's own, its children's, or another row's to it.
+    The AFTER UPDATE trigger of a movable tenancy checks this for every role."""
+    after = state.copy()
+    after.table(name)[after.key_of(name, old)] = dict(new)
+    workspace = after.workspace_of(name, new)
+    for other_name, facts in after.facts.items():
+        for ref in facts.references:
+            if not ref.same_workspace:
+                continue
+            for row in after.table(other_name).values():
+                if row.get(ref.column) is None:
+                    continue
+                related = other_name == name and row is after.table(name)[after.key_of(name, old)]
+                related = related or (facts.parent is not None and facts.parent.target == name
+                                      and row.get(facts.parent.column) == new.get(facts.parent.target_column))
+                related = related or (ref.target == name and row.get(ref.column) == new.get(ref.target_column))
+                if not related:
+                    continue
+                target = after.find(ref.target, ref.target_column, row.get(ref.column))
+                if target is not None and after.workspace_of(other_name, row) == workspace \
+                        and after.workspace_of(ref.target, target) != workspace:
+                    return True
+    return False
+
+
+def tie_enforced_by_policy(ref: Reference) -> bool:
+    """Whether the same-workspace tie of ``ref`` lives in the policies' WITH CHECK (so
+    service_role, which bypasses RLS, is not held to it) rather than in a constraint: a
+    table's references to its own rows are held by a composite foreign key, for everyone,
+    and fail as foreign keys do (23503), after the policies."""
+    return not ref.enforced
+
+
+class AccessModel:
+    """The intent's rights, applied to the world's tables with PostgreSQL's rules."""
+
+    def __init__(self, world: World, intent: Intent):
+        self.world = world
+        self.intent = intent
+        self.facts = world.facts
+        self.member_kinds = frozenset(k for k in intent.kinds if k not in ("anon", "service_role"))
+
+    # -- who may ------------------------------------------------------------------------------
+    def allowed(self, table: model.Name, command: str) -> frozenset[str]:
+        return self.intent.allowed(table.name, command)
+
+    def granted(self, persona: Persona, table: model.Name, privilege: str) -> bool:
+        """Whether the persona's database role holds ``privilege`` on the table."""
+        if privilege == "truncate":
+            return False
+        allowed = self.allowed(table, privilege)
+        if persona.db_role == "authenticated":
+            return bool(allowed & self.member_kinds)
+        return persona.db_role in allowed
+
+    def passes(self, persona: Persona, table: model.Name, command: str, workspace: str | None) -> bool:
+        """Whether ``command``'s policy admits a row of ``workspace`` for this persona."""
+        if persona.db_role == "service_role":
+            return True
+        if workspace is None:
+            return False
+        return persona.kind_in(workspace) in self.allowed(table, command)
+
+    def ties_hold(self, state: State, persona: Persona, name: model.Name, values: Mapping) -> bool:
+        """Every same-workspace reference of the row points into the row's own workspace."""
+        facts = self.facts[name]
+        workspace = state.workspace_of(name, values)
+        for ref in facts.references:
+            if not ref.same_workspace:
+                continue
+            if not tie_enforced_by_policy(ref):
+                continue  # a constraint: see _constraint_errors
+            if persona.db_role == "service_role":
+                continue
+            if values.get(ref.column) is None:
+                if ref.not_null:  # no `is null or` escape: the check meets NULL before NOT NULL does
+                    return False
+                continue
+            target = state.find(ref.target, ref.target_column, values.get(ref.column))
+            if target is None or state.workspace_of(ref.target, target) != workspace:
+                return False
+        return True
+
+    def new_row_error(self, state: State, persona: Persona, name: model.Name, command: str,
+                      values: Mapping, reads: bool) -> str | None:
+        """The WITH CHECK of ``command`` (and the SELECT policy when the statement reads)."""
+        workspace = state.workspace_of(name, values)
+        if not self.passes(persona, name, command, workspace):
+            return POLICY
+        if reads and not self.passes(persona, name, "select", workspace):
+            return POLICY
+        if not self.ties_hold(state, persona, name, values):
+            return POLICY
+        return None
+
+    def changed_row_error(self, state: State, persona: Persona, name: model.Name, old: Mapping, new: Mapping,
+                          reads: bool) -> str | None:
+        """Why one row's update from ``old`` to ``new`` fails: a change of workspace the guard
+        refuses or the recheck finds breaking a tie, then the new row's policies."""
+        facts = self.facts[name]
+        if state.workspace_of(name, new) != state.workspace_of(name, old):
+            if refused := tenant_change_error(facts):
+                return refused
+            if facts.rechecked and move_breaks(state, name, old, new):
+                return TENANT_MOVE_REFUSED
+        return self.new_row_error(state, persona, name, "update", new, reads)
+
+    # -- what happens -------------------------------------------------------------------------
+    def predict(self, state: State, request: Request) -> Outcome:
+        handler = getattr(self, f"_{request.command}")
+        return handler(state, request)
+
+    def _privileges(self, request: Request) -> str | None:
+        needed = {"select": ["select"], "insert": ["insert"], "update": ["update"],
+                  "delete": ["delete"], "upsert": ["insert", "update", "select"],
+                  "truncate": ["truncate"]}[request.command]
+        if request.reads and "select" not in needed:
+            needed.append("select")
+        if not all(self.granted(request.persona, request.table, p) for p in needed):
+            return PRIVILEGE
+        return None
+
+    def _candidates(self, state: State, request: Request) -> dict[Key, dict]:
+        rows = state.table(request.table)
+        if request.keys is None:
+            return dict(rows)
+        return {k: rows[k] for k in request.keys if k in rows}
+
+    def _targets(self, state: State, request: Request) -> dict[Key, dict]:
+        """The rows an UPDATE or DELETE acts on: its USING admits them, and SELECT's too when
+        the statement reads a column. The others are filtered out, not refused."""
+        persona, name = request.persona, request.table
+        return {key: old for key, old in self._candidates(state, request).items()
+                if self.passes(persona, name, request.command, state.workspace_of(name, old))
+                and (not request.reads or self.passes(persona, name, "select", state.workspace_of(name, old)))}
+
+    def _select(self, state: State, request: Request) -> Outcome:
+        if error := self._privileges(request):
+            return Outcome(frozenset({error}))
+        visible = frozenset(k for k, v in self._candidates(state, request).items()
+                            if self.passes(request.persona, request.table, "select",
+                                           state.workspace_of(request.table, v)))
+        return Outcome(rows=len(visible), visible=visible)
+
+    def _truncate(self, state: State, request: Request) -> Outcome:
+        return Outcome(frozenset({PRIVILEGE}))
+
+    def _insert(self, state: State, request: Request) -> Outcome:
+        if error := self._privileges(request):
+            return Outcome(frozenset({error}))
+        values = state.derive(request.table, dict(request.values))
+        if error := self.new_row_error(state, request.persona, request.table, "insert", values, reads=False):
+            return Outcome(frozenset({error}))
+        after = state.copy()
+        key = after.key_of(request.table, values)
+        errors = self._constraint_errors(after, request.table, {key: values}, inserted=True)
+        if errors:
+            return Outcome(frozenset(errors))
+        after.table(request.table)[key] = values
+        written = frozenset({(request.table, key)})
+        return Outcome(rows=1, touched=written, changed=written, after=after)
+
+    def _update(self, state: State, request: Request) -> Outcome:
+        if error := self._privileges(request):
+            return Outcome(frozenset({error}))
+        persona, name = request.persona, request.table
+        errors = set()
+        new_rows = {}
+        for key, old in self._targets(state, request).items():
+            new = state.derive(name, {**old, **request.values})
+            if error := self.changed_row_error(state, persona, name, old, new, request.reads):
+                errors.add(error)
+                continue
+            new_rows[key] = new
+        if errors:
+            # Rows are checked one by one in no promised order: a unique or foreign key
+            # violation of a row that passes may come before another row's policy error.
+            after = state.copy()
+            for key in new_rows:
+                del after.table(name)[key]
+            errors |= self._constraint_errors(after, name, {after.key_of(name, v): v for v in new_rows.values()},
+                                              inserted=False)
+            return Outcome(frozenset(errors))
+        return self._apply_updates(state, name, new_rows)
+
+    def _apply_updates(self, state: State, name: model.Name, new_rows: dict[Key, dict]) -> Outcome:
+        after = state.copy()
+        table = after.table(name)
+        changed = frozenset((name, after.key_of(name, new)) for key, new in new_rows.items() if new != table[key])
+        for key in new_rows:
+            del table[key]
+        rekeyed = {after.key_of(name, new): new for new in new_rows.values()}
+        errors = self._constraint_errors(after, name, rekeyed, inserted=False)
+        if errors:
+            return Outcome(frozenset(errors))
+        table.update(rekeyed)
+        touched = frozenset((name, k) for k in rekeyed)
+        return Outcome(rows=len(new_rows), touched=touched, changed=changed, after=after)
+
+    def _delete(self, state: State, request: Request) -> Outcome:
+        if error := self._privileges(request):
+            return Outcome(frozenset({error}))
+        name = request.table
+        targets = list(self._targets(state, request))
+        after = state.copy()
+        errors, touched = delete_rows(after, name, targets)
+        if errors:
+            return Outcome(frozenset(errors))
+        return Outcome(rows=len(targets), touched=frozenset(touched), changed=frozenset(touched), after=after)
+
+    def _upsert(self, state: State, request: Request) -> Outcome:
+        if error := self._privileges(request):
+            return Outcome(frozenset({error}))
+        persona, name = request.persona, request.table
+        proposed = state.derive(name, dict(request.values))
+        if error := self.new_row_error(state, persona, name, "insert", proposed, reads=True):
+            return Outcome(frozenset({error}))
+        key = state.key_of(name, proposed)
+        existing = state.table(name).get(key)
+        if existing is None:
+            return self._insert(state, Request(persona, name, "insert", values=proposed))
+        workspace = state.workspace_of(name, existing)
+        # The conflicting row must pass UPDATE USING and SELECT: as errors, not as filters.
+        if not (self.passes(persona, name, "update", workspace) and self.passes(persona, name, "select", workspace)):
+            return Outcome(frozenset({POLICY}))
+        new = state.derive(name, {**existing, **{c: proposed.get(c) for c in request.upsert_set}})
+        if error := self.changed_row_error(state, persona, name, existing, new, reads=True):
+            return Outcome(frozenset({error}))
+        return self._apply_updates(state, name, {key: new})
+
+    # -- constraints --------------------------------------------------------------------------
+    def _constraint_errors(self, after: State, name: model.Name, new_rows: dict[Key, dict],
+                           inserted: bool) -> set[str]:
+        """Unique keys and foreign keys of rows about to be written into ``after``."""
+        facts = self.facts[name]
+        errors = set()
+        existing = list(after.table(name).values())
+        written = list(new_rows.values())
+        for unique in facts.unique_keys:
+            seen = set()
+            for row in existing + written:
+                value = tuple(row.get(c) for c in unique.columns)
+                if any(v is None for v in value):
+                    continue
+                if value in seen:
+                    errors.add(UNIQUE)
+                seen.add(value)
+        for row in written:
+            if any(column in row and row[column] is None for column in facts.not_null) or (
+                    inserted and any(column not in row for column in facts.required)):
+                errors.add(NOT_NULL)
+            for ref in facts.references:
+                value = row.get(ref.column)
+                if value is None:
+                    continue
+                if ref.target == name and value == row.get(ref.target_column):
+                    continue
+                target = after.find(ref.target, ref.target_column, value) or next(
+                    (r for r in written if ref.target == name and r.get(ref.target_column) == value), None)
+                if target is None:
+                    errors.add(FOREIGN_KEY)
+                elif ref.enforced and after.workspace_of(ref.target, target) != after.workspace_of(name, row):
+                    errors.add(FOREIGN_KEY)  # the composite key through the workspace column
+        return errors
+
+
+def delete_rows(state: State, name: model.Name, keys: list[Key]) -> tuple[set[str], set[RowRef]]:
+    """Delete rows and carry out every ON DELETE action of the spec'd tables' references;
+    return the errors (restrict, no action, set null on a not-null column) and what changed."""
+    touched: set[RowRef] = set()
+    queue = [(name, key) for key in keys]
+    deleted: list[tuple[model.Name, dict]] = []
+    while queue:
+        table, key = queue.pop()
+        row = state.table(table).pop(key, None)
+        if row is None:
+            continue
+        touched.add((table, key))
+        deleted.append((table, row))
+        for child in state.facts.values():
+            for ref in child.references:
+                if ref.target != table or (ref.on_delete or "no action") not in ("cascade", "set null"):
+                    continue
+                for child_key, child_row in list(state.table(child.name).items()):
+                    if child_row.get(ref.column) != row.get(ref.target_column) or child_row.get(ref.column) is None:
+                        continue
+                    if ref.on_delete == "cascade":
+                        queue.append((child.name, child_key))
+                    else:
+                        if ref.not_null:
+                            return {NOT_NULL}, touched
+                        child_row[ref.column] = None
+                        touched.add((child.name, child_key))
+    for table, row in deleted:
+        for child in state.facts.values():
+            for ref in child.references:
+                if ref.target == table and (ref.on_delete or "no action") in ("restrict", "no action"):
+                    if state.find(child.name, ref.column, row.get(ref.target_column)) is not None:
+                        return {RESTRICT if ref.on_delete == "restrict" else FOREIGN_KEY}, touched
+    return set(), touched

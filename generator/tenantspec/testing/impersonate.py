@@ -1,0 +1,170 @@
+"""Act as an API user exactly as PostgREST does for one request.
+
+The connection logs in as an authenticator-shaped role (LOGIN NOINHERIT, member of anon,
+authenticated and service_role, never a superuser). Each `as_*` block is one transaction that
+starts with ``set_config('role', …, true), set_config('request.jwt.claims', …, true)`` and is
+rolled back at the end, so blocks never see each other's writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from tenantspec.testing.personas import Persona
+
+ANON_CLAIMS = Persona("anon", db_role="anon").claims()
+SERVICE_ROLE_CLAIMS = Persona("service_role", db_role="service_role").claims()
+
+
+class ImpersonationError(RuntimeError):
+    """The probe connection is not shaped like PostgREST's authenticator."""
+
+
+class Impersonator:
+    """One authenticator-shaped connection; each `as_*` block is one rolled-back request."""
+
+    def __init__(self, conninfo: Mapping[str, str]):
+        self.conn = psycopg.connect(**conninfo, autocommit=False)
+        self._check_not_privileged()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Impersonator:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def as_claims(self, role: str, claims: Mapping) -> Iterator[psycopg.Connection]:
+        """One request as database `role` carrying `claims`; rolled back afterwards."""
+        if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            self.conn.rollback()
+        try:
+            switch_identity(self.conn, role, claims)
+            yield self.conn
+        finally:
+            self.conn.rollback()
+
+    def as_user(self, persona: Persona) -> contextlib.AbstractContextManager[psycopg.Connection]:
+        """One request by a signed-in user (role authenticated, their claims)."""
+        return self.as_claims("authenticated", persona.claims())
+
+    def as_persona(self, persona: Persona) -> contextlib.AbstractContextManager[psycopg.Connection]:
+        """One request as ``persona``: its database role and its token's claims."""
+        return self.as_claims(persona.db_role, persona.claims())
+
+    def as_anon(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
+        """One request with the anon key and no user token."""
+        return self.as_claims("anon", ANON_CLAIMS)
+
+    def as_service_role(self) -> contextlib.AbstractContextManager[psycopg.Connection]:
+        """One request with the service key (BYPASSRLS)."""
+        return self.as_claims("service_role", SERVICE_ROLE_CLAIMS)
+
+    def _check_not_privileged(self) -> None:
+        row = self.conn.execute(
+            "select rolsuper, rolinherit, rolbypassrls from pg_catalog.pg_roles "
+            "where rolname = session_user"
+        ).fetchone()
+        self.conn.rollback()
+        if row is None or row[0] or row[1] or row[2]:
+            raise ImpersonationError(
+                f"Probe login {self.conn.info.user!r} must be LOGIN NOINHERIT without "
+                "SUPERUSER or BYPASSRLS, like Supabase's authenticator; a privileged login "
+                "hides privilege mistakes. Connect with the role the plugin creates."
+            )
+
+
+def switch_identity(conn: psycopg.Connection, role: str, claims: Mapping) -> None:
+    """What PostgREST runs at the start of each request's transaction (also usable to switch
+    identity between statements of one transaction, as the property test does)."""
+    conn.execute(
+        "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+        (role, json.dumps(dict(claims))),
+    )
+
+
+def reset_identity(conn: psycopg.Connection) -> None:
+    """Back to the login role itself within the current transaction."""
+    conn.execute("select set_config('role', 'none', true), set_config('request.jwt.claims', '', true)")
+
+
+def table_snapshot(conn: psycopg.Connection, table: str) -> list:
+    """Every row of ``table`` (``schema.name``; ``public`` when unqualified) as the current
+    transaction sees it, whoever is acting: the identity is parked, the rows read through the
+    plugin's SECURITY DEFINER probe (executable by the login role only), and the identity
+    restored."""
+    qualified = table if "." in table else f"public.{table}"
+    return tables_snapshot(conn, [qualified])[qualified]
+
+
+def tables_snapshot(conn: psycopg.Connection, tables: Iterable[str]) -> dict[str, list]:
+    """`table_snapshot` of several tables in one round trip."""
+    tables = list(tables)
+    role, claims = conn.execute(
+        "select current_setting('role'), current_setting('request.jwt.claims', true)"
+    ).fetchone()
+    reset_identity(conn)
+    pairs = sql.SQL(", ").join(
+        sql.SQL("{}, tenantspec_probe.snapshot({}::regclass)").format(sql.Literal(t), sql.Literal(t))
+        for t in tables
+    )
+    rows = conn.execute(sql.SQL("select jsonb_build_object({})").format(pairs)).fetchone()[0]
+    conn.execute(
+        "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+        (role, claims or ""),
+    )
+    return rows
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Outcome of one statement: how it failed, or the rows it affected or returned."""
+
+    sqlstate: str | None
+    rowcount: int
+    rows: tuple = ()
+    message: str = ""
+    surface: str = ""  # "error 42501 privilege", "error 42501 policy", "error 23505", ...
+    constraint: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.sqlstate is not None
+
+    def describe(self) -> str:
+        if self.failed:
+            return self.surface
+        return f"{self.rowcount} row{'s' if self.rowcount != 1 else ''}"
+
+
+def attempt(conn: psycopg.Connection, statement, params=None) -> Attempt:
+    """Run ``statement`` in a savepoint; an error rolls back to it and is recorded, not raised."""
+    try:
+        with conn.transaction():
+            cur = conn.execute(statement, params)
+            rows = tuple(cur.fetchall()) if cur.description else ()
+            return Attempt(None, cur.rowcount, rows)
+    except psycopg.Error as exc:
+        return Attempt(exc.sqlstate or "?", 0, (), exc.diag.message_primary or str(exc),
+                       error_surface(exc), exc.diag.constraint_name)
+
+
+def error_surface(exc: psycopg.Error) -> str:
+    """How an error shows to a client: its SQLSTATE, and for 42501 whether a missing
+    privilege or a row-level security check raised it (both share the code)."""
+    state = exc.sqlstate or "?"
+    message = exc.diag.message_primary or ""
+    if state == "42501" and message.startswith("permission denied"):
+        return "error 42501 privilege"
+    if state == "42501" and "row-level security" in message:
+        return "error 42501 policy"
+    return f"error {state}"

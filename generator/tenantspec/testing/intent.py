@@ -1,0 +1,114 @@
+"""The hand-written access intent: who may run which command on a workspace's rows.
+
+The file is written from the product's requirements, apart from the specs, so it catches a
+wrong spec as much as a wrong migration. Its columns are the project's membership roles
+followed by ``other_member``, ``outsider``, ``anon`` and ``service_role``; every table the
+project defines needs an entry, and an entry for a table the project does not define is an
+error. A user who belongs to two workspaces needs no column: in each workspace it has the
+rights of its role there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+from tenantspec.model import COMMANDS
+
+VERDICTS = ("allowed", "denied")
+
+Cell = tuple[str, str, str]  # (table, command, persona kind)
+
+
+class IntentError(ValueError):
+    """The intent file is missing, malformed, or does not cover the project's tables."""
+
+
+@dataclass(frozen=True)
+class Intent:
+    path: str
+    kinds: tuple[str, ...]
+    cells: dict[Cell, str] = field(hash=False)
+
+    def allowed(self, table: str, command: str) -> frozenset[str]:
+        """The persona kinds the intent lets run ``command`` on ``table``."""
+        return frozenset(k for k in self.kinds if self.cells.get((table, command, k)) == "allowed")
+
+    @property
+    def tables(self) -> list[str]:
+        return list(dict.fromkeys(t for t, _, _ in self.cells))
+
+
+def load_intent(path: Path, shown: str, kinds: tuple[str, ...], tables: dict[str, str],
+                declared: dict[Cell, str] | None = None) -> Intent:
+    """Read ``path`` and check it covers exactly ``tables`` (name -> where it is defined)
+    with one verdict per command and persona kind. ``declared`` fills the entries printed
+    for missing tables."""
+    if not path.is_file():
+        raise IntentError(
+            f"{shown}: no intent file. Write who may do what on each table, by hand, from the "
+            f"product's requirements; start from:\n\n" + intent_file_text(kinds, list(tables), declared))
+    try:
+        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    except MarkedYAMLError as error:
+        mark = error.problem_mark
+        raise IntentError(f"{shown}:{mark.line + 1 if mark else 1}: {error.problem or error}") from None
+    if not isinstance(data, dict):
+        raise IntentError(f"{shown}:1: must be a mapping with persona_kinds, commands and tables")
+
+    def at(node, key) -> str:
+        try:
+            return f"{shown}:{node.lc.key(key)[0] + 1}"
+        except (AttributeError, KeyError, TypeError):
+            return shown
+
+    problems = []
+    if [str(k) for k in data.get("persona_kinds") or ()] != list(kinds):
+        problems.append(f"{at(data, 'persona_kinds')}: persona_kinds must be [{', '.join(kinds)}]: the "
+                        "project's roles, then other_member, outsider, anon, service_role")
+    if [str(c) for c in data.get("commands") or ()] != list(COMMANDS):
+        problems.append(f"{at(data, 'commands')}: commands must be [{', '.join(COMMANDS)}]")
+    entries = data.get("tables") or {}
+    cells: dict[Cell, str] = {}
+    for table, by_command in entries.items():
+        if table not in tables:
+            problems.append(f"{at(entries, table)}: intent for table '{table}', which the project does not "
+                            f"define; remove the entry, or define the table")
+            continue
+        for command in COMMANDS:
+            row = (by_command or {}).get(command) if isinstance(by_command, dict) else None
+            for kind in kinds:
+                verdict = row.get(kind) if isinstance(row, dict) else None
+                if verdict not in VERDICTS:
+                    where = at(by_command, command) if isinstance(by_command, dict) and command in by_command \
+                        else at(entries, table)
+                    problems.append(f"{where}: {table}.{command}.{kind} is {verdict!r}; expected allowed or denied")
+                cells[(table, command, kind)] = verdict
+    for table, source in tables.items():
+        if table not in entries:
+            problems.append(
+                f"{shown}: no intent for table '{table}' ({source}). Add under `tables:` who may do what, "
+                f"from the product's requirements, not copied from the spec:\n\n"
+                + intent_entry(table, kinds, declared))
+    if problems:
+        raise IntentError("\n".join(problems))
+    return Intent(path=shown, kinds=kinds, cells=cells)
+
+
+def intent_entry(table: str, kinds: tuple[str, ...], declared: dict[Cell, str] | None) -> str:
+    """YAML to paste under ``tables:``; filled from the declared matrix when there is one
+    (check every cell), otherwise every cell denied."""
+    lines = [f"  {table}:"]
+    for command in COMMANDS:
+        cells = ", ".join(f"{k}: {(declared or {}).get((table, command, k), 'denied')}" for k in kinds)
+        lines.append(f"    {command}: {{{cells}}}")
+    return "\n".join(lines) + "\n"
+
+
+def intent_file_text(kinds: tuple[str, ...], tables: list[str], declared: dict[Cell, str] | None) -> str:
+    head = (f"persona_kinds: [{', '.join(kinds)}]\n"
+            f"commands: [{', '.join(COMMANDS)}]\n\ntables:\n")
+    return head + "\n".join(intent_entry(t, kinds, declared) for t in tables)

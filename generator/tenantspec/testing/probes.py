@@ -1,0 +1,424 @@
+"""Probes: every spec'd table x request kind x persona, run as PostgREST would run them and
+compared with what the access model expects, surface included.
+
+For each table and persona, on each workspace's rows: select; insert; update and delete
+filtered by primary key (as PostgREST sends them); ``insert ... on conflict do update``;
+moving the row to the other workspace (by update and by upsert); and for the parent and
+every same-workspace reference, pointing it at the other workspace's row, on insert and on
+update. Then, without a WHERE: select, update, delete, moves and re-pointing. And TRUNCATE.
+Every probe is one rolled-back request on one clone of the template database.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from psycopg import sql
+
+from tenantspec import model
+from tenantspec.testing.expectations import AccessModel, Outcome, Request, RowRef, State
+from tenantspec.testing.impersonate import Attempt, Impersonator, attempt, tables_snapshot
+from tenantspec.testing.personas import WORKSPACES, Persona
+from tenantspec.testing.tables import USERS, Reference, TableFacts
+from tenantspec.testing.values import COMPARABLE, canonical, family, other_than
+from tenantspec.testing.world import World, insert_statement, row_values, typed_placeholder
+
+# -- statements --------------------------------------------------------------------------------
+
+def _where(facts: TableFacts, keys: tuple[tuple, ...]) -> tuple[sql.Composable, list]:
+    """``where (k1, k2) in ((..), (..))`` naming rows by primary key."""
+    columns = sql.SQL(", ").join(map(sql.Identifier, facts.key))
+    row = sql.SQL("({})").format(sql.SQL(", ").join(typed_placeholder(facts, c) for c in facts.key))
+    if not keys:
+        return sql.SQL(" where false"), []
+    listed = sql.SQL(", ").join([row] * len(keys))
+    return sql.SQL(" where ({}) in ({})").format(columns, listed), [v for key in keys for v in key]
+
+
+def statement_for(facts: TableFacts, request: Request) -> tuple[sql.Composable, list]:
+    """The SQL a request runs, with its parameters (values as text, cast to their types)."""
+    table = sql.Identifier(facts.name.schema, facts.name.name)
+    where, where_params = (sql.SQL(""), []) if request.keys is None else _where(facts, request.keys)
+    if request.command == "select":
+        columns = sql.SQL(", ").join(map(sql.Identifier, facts.key))
+        return sql.SQL("select {} from {}").format(columns, table) + where, where_params
+    if request.command == "truncate":
+        return sql.SQL("truncate table {}").format(table), []
+    if request.command == "delete":
+        return sql.SQL("delete from {}").format(table) + where, where_params
+    if request.command == "update":
+        sets = sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(c), typed_placeholder(facts, c))
+                                  for c in request.values)
+        return sql.SQL("update {} set {}").format(table, sets) + where, list(request.values.values()) + where_params
+    statement, params = insert_statement(facts, request.values)
+    if request.command == "upsert":
+        statement += sql.SQL(" on conflict ({}) do update set {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, facts.key)),
+            sql.SQL(", ").join(sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in request.upsert_set))
+    return statement, params
+
+
+# -- building requests -------------------------------------------------------------------------
+
+class RequestMaker:
+    """Builds requests from the current state: fresh rows, payload changes, moves."""
+
+    def __init__(self, world: World):
+        self.world = world
+        self.counter = itertools.count(1)
+
+    def new_row(self, state: State, facts: TableFacts, workspace: str,
+                point: Mapping[str, str] | None = None) -> dict[str, str | None]:
+        """A row for ``workspace`` whose references point into it (``point`` overrides a
+        column with a given workspace's row) and whose unique keys are free."""
+        n = next(self.counter)
+        point = dict(point or {})
+        options: dict[str, list] = {}
+        for ref in facts.references:
+            if ref.target == facts.name:
+                continue
+            options[ref.column] = self.targets(state, ref, point.get(ref.column, workspace)) or [None]
+        fallback = None
+        for choice in itertools.product(*(reversed(v) for v in options.values())):
+            chosen = dict(zip(options, choice))
+            values = row_values(facts, self.world.workspace_ids[workspace], 1000 + n, f"n{n}",
+                                lambda ref: chosen.get(ref.column))
+            fallback = fallback or values
+            if not _conflicts(state, facts, values):
+                return values
+        return fallback
+
+    def targets(self, state: State, ref: Reference, workspace: str) -> list[str | None]:
+        """Values ``ref`` may take to point at a row of ``workspace`` (any row when the
+        target has no workspace)."""
+        rows = state.table(ref.target).values()
+        if state.facts[ref.target].workspace_column or state.facts[ref.target].parent:
+            rows = [r for r in rows if state.workspace_of(ref.target, r) == workspace]
+        elif ref.target == USERS:
+            members = {str(p.user_id) for p in self.world.members(workspace)}
+            rows = [r for r in rows if r.get("id") in members]
+        return [r.get(ref.target_column) for r in rows]
+
+    def relocate(self, state: State, facts: TableFacts, row: Mapping, workspace: str) -> dict[str, str | None]:
+        """The columns that move ``row`` into ``workspace`` whole: its workspace column or
+        parent, and every same-workspace reference, pointed at rows there (keys kept free)."""
+        moved: dict[str, str | None] = {}
+        if facts.workspace_column:
+            moved[facts.workspace_column] = self.world.workspace_ids[workspace]
+        options = {ref.column: self.targets(state, ref, workspace) for ref in facts.ties
+                   if row.get(ref.column) is not None or ref.parent}
+        options = {column: values for column, values in options.items() if values}
+        fallback = None
+        for choice in itertools.product(*(reversed(v) for v in options.values())):
+            candidate = {**moved, **dict(zip(options, choice))}
+            fallback = fallback or candidate
+            if not _conflicts(state, facts, {**row, **candidate}, ignore=row):
+                return candidate
+        return fallback or moved
+
+    def payload(self, facts: TableFacts, *current: str | None) -> dict[str, str | None]:
+        """New content for the payload column, different from every ``current`` value when
+        the type has values enough; nothing when the table has no such column."""
+        n = next(self.counter)
+        column = facts.payload
+        if column is None:
+            return {}
+        if column in facts.one_of:
+            allowed = facts.one_of[column]
+            return {column: next((v for v in allowed if v not in current), allowed[-1])}
+        value = other_than(facts.columns[column], current[0] if current else None, 1000 + n, f"p{n}",
+                           f"{facts.name}.{column}")
+        return {column: value}
+
+    def payload_for_all(self, state: State, facts: TableFacts) -> dict[str, str | None]:
+        """New content for the payload column of every row at once."""
+        return self.payload(facts, *{v.get(facts.payload) for v in state.table(facts.name).values()})
+
+
+def _conflicts(state: State, facts: TableFacts, values: Mapping, ignore: Mapping | None = None) -> bool:
+    for unique in facts.unique_keys:
+        key = tuple(values.get(c) for c in unique.columns)
+        if any(v is None for v in key):
+            continue
+        if any(tuple(r.get(c) for c in unique.columns) == key for r in state.table(facts.name).values()
+               if r is not ignore and r != ignore):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A request, the matrix cell it speaks for (table, command, persona kind, workspace) when
+    it is one of the four basic ones, and what the access model expects of it."""
+
+    request: Request
+    expected: Outcome
+    cell: tuple[str, str, str, str] | None = None
+
+
+def plan_probes(world: World, access: AccessModel) -> list[Probe]:
+    """Every probe for every spec'd table and persona, each with its expected outcome."""
+    state = State(world)
+    make = RequestMaker(world)
+    probes: list[Probe] = []
+
+    def add(request: Request, cell=None) -> None:
+        probes.append(Probe(request, access.predict(state, request), cell))
+
+    truncators = _one_persona_per_database_role(world.personas.values())
+    for facts in world.spec_tables:
+        name = facts.name
+        for persona in world.personas.values():
+            for ws in WORKSPACES:
+                other = _other(ws)
+                rows = world.rows_in(name, ws)
+                first = rows[0].key(facts)
+                kind = persona.kind_in(ws)
+
+                def cell(command, ws=ws, kind=kind):
+                    return (name.name, command, kind, ws)
+
+                add(Request(persona, name, "select", keys=tuple(r.key(facts) for r in rows),
+                            what=f"select {ws}'s rows"), cell("select"))
+                add(Request(persona, name, "insert", values=make.new_row(state, facts, ws),
+                            what=f"insert a row into {ws}"), cell("insert"))
+                # Without a column to change, an update sets the key to itself: PostgREST's
+                # PATCH of nothing new, still subject to every check.
+                change = make.payload(facts, rows[0].values.get(facts.payload)) or \
+                    {c: rows[0].values.get(c) for c in facts.key}
+                add(Request(persona, name, "update", keys=(first,), values=change,
+                            what=f"update {ws}'s row by id"), cell("update"))
+                add(Request(persona, name, "delete", keys=(first,), what=f"delete {ws}'s row by id"),
+                    cell("delete"))
+                changed = {**rows[0].values, **change}
+                add(Request(persona, name, "upsert", values=changed, upsert_set=tuple(change),
+                            what=f"upsert over {ws}'s row"))
+                moved = make.relocate(state, facts, rows[0].values, other)
+                if moved:
+                    add(Request(persona, name, "update", keys=(first,), values=moved,
+                                what=f"move {ws}'s row to {other} by id"))
+                    add(Request(persona, name, "upsert", values={**changed, **moved},
+                                upsert_set=tuple(dict.fromkeys((*moved, *change))),
+                                what=f"move {ws}'s row to {other} by upsert"))
+                for ref in facts.ties:
+                    elsewhere = make.targets(state, ref, other)
+                    if not elsewhere:
+                        continue
+                    add(Request(persona, name, "insert",
+                                values=make.new_row(state, facts, ws, point={ref.column: other}),
+                                what=f"insert a row into {ws} with {ref.column} at {other}'s row"))
+                    add(Request(persona, name, "update", keys=(first,), values={ref.column: elsewhere[0]},
+                                what=f"point {ws}'s row's {ref.column} at {other}'s row by id"))
+            add(Request(persona, name, "select", what="select every row (no WHERE)"))
+            if facts.payload:
+                add(Request(persona, name, "update", values=make.payload_for_all(state, facts),
+                            what="update every row (no WHERE)"))
+            add(Request(persona, name, "delete", what="delete every row (no WHERE)"))
+            for ws in WORKSPACES:
+                moved = make.relocate(state, facts, world.rows_in(name, _other(ws))[0].values, ws)
+                if moved:
+                    add(Request(persona, name, "update", values=moved, what=f"move every row to {ws} (no WHERE)"))
+                for ref in facts.ties:
+                    into = make.targets(state, ref, ws)
+                    if into:
+                        add(Request(persona, name, "update", values={ref.column: into[0]},
+                                    what=f"point every row's {ref.column} at {ws}'s row (no WHERE)"))
+            if persona in truncators:
+                add(Request(persona, name, "truncate", what="truncate the table"))
+    return probes
+
+
+def _other(ws: str) -> str:
+    return next(w for w in WORKSPACES if w != ws)
+
+
+def _one_persona_per_database_role(personas: Iterable[Persona]) -> list[Persona]:
+    chosen: dict[str, Persona] = {}
+    for persona in personas:
+        chosen.setdefault(persona.db_role, persona)
+    return list(chosen.values())
+
+
+# -- running and judging -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Observation:
+    """What one probe did on the database."""
+
+    attempt: Attempt
+    visible: frozenset | None = None
+    touched: frozenset[RowRef] = frozenset()
+    wrong_values: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.attempt.failed:
+            return self.attempt.surface
+        if self.visible is not None:
+            n = len(self.visible)
+            return f"{n} row{'s' if n != 1 else ''} visible"
+        return self.attempt.describe()
+
+
+@dataclass
+class ProbeRun:
+    """Every probe of one regime, what it did, and how long it took."""
+
+    regime: str
+    results: list[tuple[Probe, Observation]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def mismatches(self) -> list[tuple[Probe, Observation, str]]:
+        found = []
+        for probe, observed in self.results:
+            if problem := judge(probe, observed):
+                found.append((probe, observed, problem))
+        return found
+
+
+def run_probes(impersonate: Impersonator, world: World, probes: list[Probe], regime: str) -> ProbeRun:
+    """Run every probe as its persona, each in its own rolled-back request."""
+    started = time.perf_counter()
+    spec_tables = [str(f.name) for f in world.spec_tables]
+    with impersonate.as_service_role() as conn:
+        before = rows_by_key(world, tables_snapshot(conn, spec_tables))
+    run = ProbeRun(regime)
+    for probe in probes:
+        request = probe.request
+        facts = world.facts[request.table]
+        statement, params = statement_for(facts, request)
+        with impersonate.as_persona(request.persona) as conn:
+            result = attempt(conn, statement, params)
+            after = None
+            if not result.failed and request.command != "select" and result.rowcount:
+                after = rows_by_key(world, tables_snapshot(conn, spec_tables))
+        run.results.append((probe, _observe(world, probe, result, before, after)))
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def rows_by_key(world: World, snapshot: Mapping[str, list]) -> dict[model.Name, dict[tuple, dict]]:
+    """The snapshot's rows of each spec'd table, by primary key (canonical values)."""
+    rows = {}
+    for facts in world.spec_tables:
+        rows[facts.name] = {tuple(canonical(r.get(c)) for c in facts.key): r for r in snapshot[str(facts.name)]}
+    return rows
+
+
+def _observe(world: World, probe: Probe, result: Attempt, before, after) -> Observation:
+    request = probe.request
+    if result.failed:
+        return Observation(result)
+    if request.command == "select":
+        return Observation(result, visible=frozenset(tuple(canonical(v) for v in row) for row in result.rows))
+    if after is None:
+        return Observation(result)
+    touched = set()
+    for name, rows in after.items():
+        old = before[name]
+        touched |= {(name, k) for k in rows.keys() ^ old.keys()}
+        touched |= {(name, k) for k in rows.keys() & old.keys() if rows[k] != old[k]}
+    wrong = []
+    expected_after = probe.expected.after
+    if expected_after is not None:
+        for name, key in sorted(touched & set(probe.expected.touched), key=str):
+            want = expected_after.table(name).get(key)
+            got = after[name].get(key)
+            if want is None or got is None:
+                continue
+            for column, value in want.items():
+                if family(world.facts[name].columns.get(column, "")) in COMPARABLE and canonical(got.get(column)) != value:
+                    wrong.append(f"{name.name}.{column} of {key[0]}: {canonical(got.get(column))!r}, expected {value!r}")
+    return Observation(result, touched=frozenset(touched), wrong_values=tuple(wrong))
+
+
+def judge(probe: Probe, observed: Observation) -> str | None:
+    """Why the observation differs from the expectation, or None."""
+    expected = probe.expected
+    result = observed.attempt
+    if expected.failed or result.failed:
+        if result.surface in expected.errors:
+            return None
+        return f"expected {expected.describe()}, got {observed.describe()}"
+    if expected.visible is not None:
+        if observed.visible != expected.visible:
+            return f"expected {expected.describe()}, got {observed.describe()}"
+        return None
+    if result.rowcount != expected.rows:
+        return f"expected {expected.describe()}, got {observed.describe()}"
+    if not expected.changed <= observed.touched <= expected.touched:
+        extra = sorted(str(k[1][0]) for k in observed.touched - expected.touched)
+        missing = sorted(str(k[1][0]) for k in expected.changed - observed.touched)
+        return (f"{observed.describe()} as expected, but the rows changed differ"
+                + (f"; changed unexpectedly: {', '.join(extra)}" if extra else "")
+                + (f"; left unchanged: {', '.join(missing)}" if missing else ""))
+    if observed.wrong_values:
+        return "; ".join(observed.wrong_values)
+    return None
+
+
+def verdict(probe: Probe, observed: Observation) -> str:
+    """allowed / denied / partial, for the access matrix. A constraint's refusal (class 23: a
+    unique key, a RESTRICT) comes after every privilege and policy check passed: access
+    allowed. Any other error denies."""
+    result = observed.attempt
+    if result.failed:
+        return "allowed" if _constraint_refusal(result) else "denied"
+    if probe.request.command == "select":
+        total = len(probe.request.keys or ())
+        seen = len(observed.visible or ())
+        return "allowed" if seen == total else "denied" if seen == 0 else "partial"
+    return "allowed" if result.rowcount else "denied"
+
+
+def _constraint_refusal(result: Attempt) -> bool:
+    return (result.sqlstate or "").startswith("23")
+
+
+def denial_surface(probe: Probe, observed: Observation) -> str | None:
+    """How a denied basic probe showed: error code, 0 rows, or rows hidden."""
+    result = observed.attempt
+    command = probe.request.command
+    side = "read" if command == "select" else "write"
+    if result.failed:
+        return None if _constraint_refusal(result) else f"{side} {result.surface}"
+    if command == "select":
+        return f"{side} rows hidden" if not observed.visible else None
+    return f"{side} 0 rows" if not result.rowcount else None
+
+
+def summarise_denials(runs: Iterable[ProbeRun]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for run in runs:
+        for probe, observed in run.results:
+            if probe.cell and (how := denial_surface(probe, observed)):
+                counts[how] = counts.get(how, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def describe_probe(probe: Probe) -> str:
+    request = probe.request
+    return f"{request.table.name}: {request.persona.name}: {request.what}"
+
+
+# Every ProbeRun of the session, for the terminal summary.
+RUNS: list[ProbeRun] = []
+
+
+def observed_matrix(run: ProbeRun, world: World) -> dict[tuple[str, str, str, str], tuple[str, str]]:
+    """``(table, command, kind, workspace) -> (verdict, how)``, merging the personas of a kind."""
+    seen: dict[tuple, list[tuple[str, str]]] = {}
+    for probe, observed in run.results:
+        if probe.cell:
+            seen.setdefault(probe.cell, []).append((probe.request.persona.name, verdict(probe, observed),
+                                                    observed.describe()))
+    cells = {}
+    for cell, entries in seen.items():
+        verdicts = {v for _, v, _ in entries}
+        merged = verdicts.pop() if len(verdicts) == 1 else "partial"
+        hows = sorted({how for _, _, how in entries})
+        how = hows[0] if len(hows) == 1 else "; ".join(f"{n}: {h}" for n, _, h in entries)
+        cells[cell] = (merged, how)
+    return cells

@@ -1,0 +1,236 @@
+"""The proof: every check tenantspec makes of a project's migrations, as pytest tests.
+
+A project runs it from one test module::
+
+    from tenantspec.testing.proof import *  # noqa: F403
+
+or with ``pytest --pyargs tenantspec.testing.proof``. The plugin's fixtures supply the
+database, the project model, the world, the intent and the access model (see
+`tenantspec.testing.plugin`). Tests run in the order below, cheapest first, so ``-x`` stops
+early on a broken migration.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tenantspec.testing import conformance, structure
+from tenantspec.testing.cases import run_case
+from tenantspec.testing.probes import RUNS, describe_probe, observed_matrix, plan_probes, run_probes
+
+__all__ = [
+    "probe_plan",
+    "probe_run",
+    "test_intent_agrees_with_the_specs",
+    "test_row_level_security_is_on",
+    "test_every_row_has_a_workspace",
+    "test_security_definer_functions_are_pinned_and_closed",
+    "test_policies_name_their_roles_and_check_updates",
+    "test_api_roles_hold_no_truncate_references_or_trigger",
+    "test_grants_are_what_the_access_model_needs",
+    "test_tables_have_the_specified_columns",
+    "test_allowed_values",
+    "test_unique_keys",
+    "test_references_and_their_on_delete",
+    "test_triggers",
+    "test_realtime_publication",
+    "test_migrations_build_what_a_fresh_render_builds",
+    "test_probes_surface_as_expected",
+    "test_observed_access_matches_the_intent",
+    "test_case",
+    "test_random_requests_match_the_access_model",
+]
+
+HEADER = ("cell (table, command, persona, on rows of)", "intended", "observed")
+
+
+def _fail(title: str, problems: list[str]) -> None:
+    if problems:
+        pytest.fail(f"{title}:\n" + "\n".join(f"  {p}" for p in problems), pytrace=False)
+
+
+def format_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = [header, tuple("-" * w for w in widths), *rows]
+    return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip() for r in lines)
+
+
+# -- no database -------------------------------------------------------------------------------
+
+@pytest.mark.tenantspec_specs
+def test_intent_agrees_with_the_specs(tenantspec_project, tenantspec_intent):
+    """The hand-written intent and the access the specs declare say the same."""
+    from tenantspec.access import declared_matrix
+
+    declared = declared_matrix(tenantspec_project)
+    rows = [(f"{t} {c} {k}", intended, declared.get((t, c, k), "(missing)"))
+            for (t, c, k), intended in tenantspec_intent.cells.items() if declared.get((t, c, k)) != intended]
+    if rows:
+        pytest.fail(f"{len(rows)} cells where the specs declare something other than "
+                    f"{tenantspec_intent.path}:\n" + format_table(rows, ("cell", "intended", "declared")),
+                    pytrace=False)
+
+
+# -- the catalog -------------------------------------------------------------------------------
+
+def test_row_level_security_is_on(database, tenantspec_world):
+    with database.connect_admin() as conn:
+        _fail("row level security", structure.rls_problems(conn, tenantspec_world.spec_tables))
+
+
+def test_every_row_has_a_workspace(database, tenantspec_world):
+    with database.connect_admin() as conn:
+        _fail("tenancy", structure.tenancy_problems(conn, tenantspec_world.spec_tables))
+
+
+def test_security_definer_functions_are_pinned_and_closed(database):
+    with database.connect_admin() as conn:
+        _fail("SECURITY DEFINER functions the migrations create", structure.security_definer_problems(conn))
+
+
+def test_policies_name_their_roles_and_check_updates(database, tenantspec_world):
+    with database.connect_admin() as conn:
+        _fail("policies", structure.policy_problems(conn, tenantspec_world.spec_tables))
+
+
+def test_api_roles_hold_no_truncate_references_or_trigger(database, tenantspec_world):
+    with database.connect_admin() as conn:
+        _fail("privileges no API role may hold", structure.privilege_problems(conn, tenantspec_world.spec_tables))
+
+
+def test_grants_are_what_the_access_model_needs(database, tenantspec_access):
+    with database.connect_admin() as conn:
+        _fail("grants", structure.grant_problems(conn, tenantspec_access))
+
+
+@pytest.mark.tenantspec_specs
+def test_tables_have_the_specified_columns(database, tenantspec_world):
+    with database.connect_admin() as conn:
+        _fail("columns", conformance.column_problems(conn, tenantspec_world))
+
+
+# -- constraints, as the migrating role --------------------------------------------------------
+
+def test_allowed_values(database, tenantspec_world):
+    with database.connect_admin() as conn:
+        _fail("allowed values (one_of)", conformance.one_of_problems(conn, tenantspec_world))
+
+
+def test_unique_keys(database, tenantspec_world):
+    with database.connect_admin() as conn:
+        _fail("unique keys", conformance.unique_problems(conn, tenantspec_world))
+
+
+def test_references_and_their_on_delete(database, tenantspec_world):
+    with database.connect_admin() as conn:
+        _fail("references", conformance.reference_problems(conn, tenantspec_world))
+
+
+@pytest.mark.tenantspec_specs
+def test_triggers(database, tenantspec_world):
+    with database.connect_admin() as conn:
+        _fail("triggers", conformance.trigger_problems(conn, tenantspec_world))
+
+
+@pytest.mark.tenantspec_specs
+def test_realtime_publication(database, tenantspec_world):
+    with database.connect_admin() as conn:
+        _fail("realtime", conformance.realtime_problems(conn, tenantspec_world))
+
+
+@pytest.mark.tenantspec_specs
+def test_migrations_build_what_a_fresh_render_builds(template_database, tenantspec_config, tenantspec_project,
+                                                     tmp_path):
+    """The chain of migrations and the specs rendered afresh build the same tables on this
+    server, every name included (PostgreSQL 18 names NOT NULL constraints too): what a later
+    migration, a dump or ``supabase db diff`` compares."""
+    from tenantspec.history import GENERATED_MARK
+    from tenantspec.pipeline import fresh_migrations
+    from tenantspec.testing.catalog import catalog_differences, read_catalog
+    from tenantspec.testing.database import standin_database
+
+    project, source = tenantspec_project, tenantspec_config.source
+    handwritten = [p.name for p in source.migration_files() if not p.read_text().startswith(GENERATED_MARK)]
+    if handwritten:
+        pytest.skip(f"not applicable: {source.migrations_dir.name}/ holds hand-written migrations "
+                    f"({', '.join(handwritten[:3])}{', ...' if len(handwritten) > 3 else ''}), which a "
+                    "fresh render of the specs cannot stand in for")
+    for path, text in fresh_migrations(project).items():
+        (tmp_path / path.name).write_text(text)
+    files = ([source.baseline] if source.baseline else []) + sorted(tmp_path.glob("*.sql"))
+    tables = sorted(project.tables)
+    server = template_database.server
+    with server.connect_admin(template_database.name) as conn:
+        chain = read_catalog(conn, tables, project.schema, project.helper_schema)
+    with standin_database(server, template_database.regime, "tenantspec_fresh", files) as fresh_db:
+        with server.connect_admin(fresh_db) as conn:
+            fresh = read_catalog(conn, tables, project.schema, project.helper_schema)
+    _fail(f"what {source.migrations_dir.name}/ builds and a fresh render of the specs builds differ "
+          "(`tenantspec generate` writes the migration that closes the gap)",
+          catalog_differences(chain, fresh, "migrations", "fresh render"))
+
+
+# -- access: every table x request x persona ---------------------------------------------------
+
+@pytest.fixture(scope="session")
+def probe_plan(tenantspec_world, tenantspec_access):
+    """Every probe and what the access model expects of it (the same under every regime)."""
+    return plan_probes(tenantspec_world, tenantspec_access)
+
+
+@pytest.fixture(scope="module")
+def probe_run(template_database, privilege_regime, tenantspec_world, probe_plan):
+    """Every probe run once per regime on one clone: each is a rolled-back request."""
+    from tenantspec.testing.database import clone_database, drop_database
+
+    clone = clone_database(template_database)
+    try:
+        with clone.impersonator() as impersonate:
+            run = run_probes(impersonate, tenantspec_world, probe_plan, privilege_regime)
+    finally:
+        drop_database(clone.server, clone.name)
+    RUNS.append(run)
+    return run
+
+
+def test_probes_surface_as_expected(probe_run):
+    """Every probe did what the access model expects, and surfaced as expected: the same
+    error code, the same number of rows, the same rows visible and changed."""
+    mismatches = probe_run.mismatches()
+    if mismatches:
+        rows = [(describe_probe(p), why) for p, _, why in mismatches]
+        pytest.fail(f"{len(mismatches)} of {len(probe_run.results)} probes differ from the access model:\n"
+                    + format_table(rows, ("probe (table: persona: request)", "difference")), pytrace=False)
+
+
+def test_observed_access_matches_the_intent(probe_run, tenantspec_world, tenantspec_intent):
+    """The four basic commands, cell by cell, against the hand-written intent."""
+    rows = []
+    for (table, command, kind, ws), (seen, how) in sorted(observed_matrix(probe_run, tenantspec_world).items()):
+        intended = tenantspec_intent.cells.get((table, command, kind))
+        if seen != intended:
+            rows.append((f"{table} {command} {kind} {ws}", intended, f"{seen} ({how})"))
+    if rows:
+        pytest.fail(f"{len(rows)} cells where the database does not do what {tenantspec_intent.path} says:\n"
+                    + format_table(rows, HEADER), pytrace=False)
+
+
+# -- the project's own rules -------------------------------------------------------------------
+
+def test_case(tenantspec_case, database, tenantspec_world):
+    """One case of the project's case files."""
+    _fail(tenantspec_case.name, run_case(tenantspec_case, database, tenantspec_world))
+
+
+# -- random sequences --------------------------------------------------------------------------
+
+def test_random_requests_match_the_access_model(impersonate, tenantspec_world, tenantspec_access):
+    """Hypothesis draws sequences of requests over every table and persona; after each the
+    database must answer as the access model does, and end in the state it predicts.
+    TENANTSPEC_HYPOTHESIS_EXAMPLES (default 200) sets the number of sequences."""
+    from tenantspec.testing.property import check_random_requests  # hypothesis, only when this runs
+
+    examples = int(os.environ.get("TENANTSPEC_HYPOTHESIS_EXAMPLES", "200"))
+    check_random_requests(impersonate, tenantspec_world, tenantspec_access, examples)

@@ -1,0 +1,154 @@
+"""What the policy tests know of each table, read from the project model.
+
+Spec'd tables and external ones (the workspaces, the memberships, anything a spec references)
+get the same shape: columns and types, the key that names a row, where a row's workspace
+comes from, references, unique keys and the columns the tests must fill in. Nothing here
+knows any table by name except Supabase's own ``auth.users``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pglast import parse_sql
+
+from tenantspec import model
+from tenantspec.catalog.nodes import columns_read
+from tenantspec.render import GuardFunction, RecheckFunction, functions_of, self_ties
+from tenantspec.testing.values import family
+
+USERS = model.Name("auth", "users")
+USERS_COLUMNS = {"id": "uuid", "email": "text"}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A foreign key from one column, as the tests need it."""
+
+    column: str
+    target: model.Name
+    target_column: str
+    same_workspace: bool
+    on_delete: str | None
+    not_null: bool
+    parent: bool  # the column that gives the row its workspace (tenancy.parent)
+    enforced: bool = False  # a same-workspace tie a composite foreign key holds (for every role)
+
+
+@dataclass(frozen=True)
+class UniqueKey:
+    columns: tuple[str, ...]
+    where: str | None = None  # a partial unique index's predicate
+
+
+@dataclass(frozen=True)
+class TableFacts:
+    name: model.Name
+    spec: model.Table | None  # None: an external table
+    columns: dict[str, str] = field(hash=False)  # name -> SQL type
+    key: tuple[str, ...] = ()
+    workspace_column: str | None = None
+    carried: str | None = None  # a workspace column the database fills from the parent row
+    guarded: bool = False  # a trigger refuses the API roles any change of a row's workspace
+    rechecked: bool = False  # a trigger refuses a move that leaves a same-workspace reference behind
+    parent: Reference | None = None
+    references: tuple[Reference, ...] = ()
+    unique_keys: tuple[UniqueKey, ...] = ()
+    required: frozenset[str] = frozenset()  # not null and no default: an insert must give them
+    not_null: frozenset[str] = frozenset()
+    one_of: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    payload: str | None = None  # the column plain updates change
+    seed: dict = field(default_factory=dict, hash=False)
+    label: str = ""  # how test parameters name the table: its name, schema-prefixed outside the project's
+
+    def reference(self, column: str) -> Reference | None:
+        return next((r for r in self.references if r.column == column), None)
+
+    @property
+    def ties(self) -> tuple[Reference, ...]:
+        """References that must stay within the row's workspace (parent included)."""
+        return tuple(r for r in self.references if r.same_workspace or r.parent)
+
+
+def facts_of(project: model.Project) -> dict[model.Name, TableFacts]:
+    """Facts for every spec'd table, every external table and ``auth.users``."""
+    facts: dict[model.Name, TableFacts] = {}
+    referenced: dict[model.Name, set[str]] = {}
+    for table in project.tables.values():
+        for column in table.columns:
+            if column.references:
+                referenced.setdefault(column.references.table, set()).add(column.references.column)
+    members = project.tenancy.members
+    for name, ext in project.external_tables.items():
+        key = tuple(sorted(referenced.get(name, ())))
+        if not key:
+            if "id" in ext.columns:
+                key = ("id",)
+            elif name == members.table:
+                key = (members.workspace_column, members.user_column)
+            else:
+                key = (ext.workspace_column,) if ext.workspace_column else tuple(ext.columns)[:1]
+        facts[name] = TableFacts(name=name, spec=None, columns=dict(ext.columns), key=key,
+                                 workspace_column=ext.workspace_column, seed=dict(ext.seed),
+                                 label=_label(project, name))
+    if USERS not in facts:
+        facts[USERS] = TableFacts(name=USERS, spec=None, columns=dict(USERS_COLUMNS), key=("id",),
+                                  label=_label(project, USERS))
+    for table in project.tables.values():
+        facts[table.name] = _spec_facts(project, table)
+    return facts
+
+
+def _label(project: model.Project, name: model.Name) -> str:
+    return name.name if name.schema == project.schema else f"{name.schema}_{name.name}"
+
+
+def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
+    held = {c.name for c in self_ties(table)}
+    references = tuple(
+        Reference(column=c.name, target=c.references.table, target_column=c.references.column,
+                  same_workspace=c.references.same_workspace, on_delete=c.references.on_delete,
+                  not_null=c.not_null, parent=c.name == table.tenancy.parent, enforced=c.name in held)
+        for c in table.columns if c.references
+    )
+    unique_keys = [UniqueKey(table.primary_key)] + [UniqueKey(cols) for cols in table.unique]
+    unique_keys += [UniqueKey(i.columns, i.where) for i in table.indexes if i.unique]
+    in_checks = set()
+    for check in table.checks:
+        in_checks |= columns_read(parse_sql(f"select {check.expression}")[0])
+    keyed = {c for key in unique_keys for c in key.columns}
+    # The functions that guard or recheck a move: the ones the spec generates, or, for a table
+    # read from the catalog (it has no spec location), the ones its triggers call.
+    move_triggers = {t.function.name for t in table.triggers} if table.location is None else \
+        {f.function for f in functions_of(project, table)}
+    tied = {r.column for r in references} | {table.tenancy.key}
+    return TableFacts(
+        name=table.name, spec=table,
+        columns={c.name: c.type for c in table.columns},
+        key=table.primary_key,
+        workspace_column=table.tenancy.workspace_column,
+        carried=table.tenancy.carried,
+        guarded=GuardFunction().function in move_triggers,
+        rechecked=RecheckFunction(table.name.name).function in move_triggers,
+        parent=next((r for r in references if r.parent), None),
+        references=references,
+        unique_keys=tuple(unique_keys),
+        required=frozenset(c.name for c in table.columns
+                           if c.not_null and c.default is None and c.name != table.tenancy.carried),
+        not_null=frozenset(c.name for c in table.columns if c.not_null),
+        one_of={c.name: c.one_of for c in table.columns if c.one_of},
+        payload=_payload(table, keyed | tied | in_checks),
+        label=_label(project, table.name),
+    )
+
+
+def _payload(table: model.Table, avoid: set[str]) -> str | None:
+    """A column a plain update can change without touching keys, references or checks:
+    text first, then numbers, booleans, any other type the tests make values of, then a
+    column with two allowed values or more. None when every column is a key or a reference."""
+    candidates = [c for c in table.columns if c.name not in avoid and not c.primary_key]
+    for wanted in ("text", "integer", "boolean", "json", "timestamp", "date", "time", "interval", "array"):
+        for column in candidates:
+            if family(column.type) == wanted and not column.one_of:
+                return column.name
+    return next((c.name for c in candidates if len(c.one_of) >= 2), None)

@@ -1,0 +1,314 @@
+"""The rows the policy tests act on, derived from the project model.
+
+Users for the personas, workspaces A and B, the memberships, rows of every external table a
+spec references (per workspace when it has a workspace column; the last one of each
+workspace is referenced by no seeded row) and ``ROWS_PER_WORKSPACE`` rows of every spec'd
+table in each workspace: values valid for the column's type and ``one_of``, every required
+and unique column filled, parents and references in the row's own workspace. `seed_world`
+writes them as the migrating role before the template database is cloned for each test.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg import sql
+
+from tenantspec import model
+from tenantspec.access import member_roles
+from tenantspec.testing.personas import WORKSPACES, Persona, build_personas, most_privileged
+from tenantspec.testing.tables import USERS, Reference, TableFacts, facts_of
+from tenantspec.testing.values import sample
+
+ROWS_PER_WORKSPACE = 2
+EXTERNAL_ROWS_PER_WORKSPACE = ROWS_PER_WORKSPACE + 1
+SEED_PLACEHOLDERS = ("workspace", "user", "label")
+
+
+class WorldError(ValueError):
+    """The model does not say enough to create a row the tests need."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row the tests know: the values they wrote (absent columns took their defaults)."""
+
+    table: model.Name
+    values: Mapping[str, str | None] = field(hash=False)
+    workspace: str | None = None
+    tag: str = ""  # parameter name of the row in case files, e.g. robot_jobs_A_1
+
+    def key(self, facts: TableFacts) -> tuple[str | None, ...]:
+        return tuple(self.values.get(c) for c in facts.key)
+
+
+@dataclass(frozen=True)
+class World:
+    """Everything seeded: personas by name, workspace ids, and rows by table."""
+
+    project: model.Project
+    facts: dict[model.Name, TableFacts] = field(hash=False)
+    workspace_ids: dict[str, str] = field(hash=False)
+    personas: dict[str, Persona] = field(hash=False)
+    rows: dict[model.Name, tuple[Row, ...]] = field(hash=False)
+
+    def persona(self, name: str) -> Persona:
+        try:
+            return self.personas[name]
+        except KeyError:
+            raise KeyError(f"No persona {name!r}; known: {', '.join(sorted(self.personas))}") from None
+
+    def members(self, workspace: str) -> list[Persona]:
+        """Personas holding a role in ``workspace``."""
+        return [p for p in self.personas.values() if p.role_in(workspace) and not p.claimed_role]
+
+    def rows_in(self, table: model.Name | str, workspace: str | None) -> tuple[Row, ...]:
+        """The rows of ``table`` (a Name, or a table name in the project's schema) seeded in
+        ``workspace`` (None: rows of no workspace)."""
+        if isinstance(table, str):
+            table = model.Name(self.project.schema, table) if "." not in table else model.Name(*table.split(".", 1))
+        return tuple(r for r in self.rows.get(table, ()) if r.workspace == workspace)
+
+    @property
+    def spec_tables(self) -> list[TableFacts]:
+        return [f for f in self.facts.values() if f.spec is not None]
+
+    def workspace_label(self, workspace_id: str | None) -> str | None:
+        return next((ws for ws, wid in self.workspace_ids.items() if wid == workspace_id), None)
+
+    def fresh_row(self, name: model.Name, workspace: str | None, n: int) -> dict[str, str | None]:
+        """A new row of an external table or of ``auth.users`` (its key, its workspace and
+        the project file's seed values), referenced by nothing yet."""
+        facts = self.facts[name]
+        tag = f"f{n}"
+        if name == USERS:
+            return {"id": sample("uuid", n, tag, "fresh-user"), "email": f"fresh{n}@example.test"}
+        values = {}
+        if facts.workspace_column:
+            values[facts.workspace_column] = self.workspace_ids[workspace]
+        for column in facts.key:
+            if column not in values or name == self.project.tenancy.workspaces:
+                values[column] = sample(facts.columns[column], 10_000 + n, tag, f"fresh:{name}.{column}")
+        if name == self.project.tenancy.workspaces and facts.workspace_column:
+            values[facts.workspace_column] = values[facts.key[0]]
+        user = self.members(workspace)[0] if workspace else None
+        return values | seed_values(self.project, self.workspace_ids, facts, workspace, tag, user)
+
+    def parameters(self) -> dict[str, str]:
+        """Named values for case files: ``workspace_A``, ``user_<persona>``, and each row's tag
+        (``<table>_<workspace>_<n>``) naming the value of its key."""
+        params = {f"workspace_{ws}": wid for ws, wid in self.workspace_ids.items()}
+        params |= {f"user_{p.name}": str(p.user_id) for p in self.personas.values() if p.user_id}
+        for name, rows in self.rows.items():
+            facts = self.facts[name]
+            if len(facts.key) == 1:
+                params |= {row.tag: row.values.get(facts.key[0]) for row in rows if row.tag}
+        return params
+
+
+def build_world(project: model.Project) -> World:
+    """Personas and rows for ``project``; raises WorldError when a row cannot be made."""
+    return _WorldBuilder(project).build()
+
+
+class _WorldBuilder:
+    def __init__(self, project: model.Project):
+        self.project = project
+        self.facts = facts_of(project)
+        self.roles = member_roles(project)
+        self.personas = build_personas(self.roles, project.tenancy.levels)
+        self.rows: dict[model.Name, list[Row]] = {}
+        workspaces = self.facts[project.tenancy.workspaces]
+        key_type = workspaces.columns[workspaces.key[0]]
+        self.workspace_ids = {ws: sample(key_type, i, ws, "workspace") for i, ws in enumerate(WORKSPACES, 1)}
+        principal = most_privileged(self.roles, project.tenancy.levels)
+        self.principals = {ws: self.personas[f"{principal}_{ws}"] for ws in WORKSPACES}
+
+    def build(self) -> World:
+        project = self.project
+        self.rows[USERS] = [Row(USERS, {"id": str(p.user_id), "email": p.email}, None, f"user_{p.name}")
+                            for p in self.personas.values() if p.user_id and not p.claimed_role]
+        workspaces = self.facts[project.tenancy.workspaces]
+        for ws in WORKSPACES:
+            values = {workspaces.key[0]: self.workspace_ids[ws]}
+            if workspaces.workspace_column:
+                values[workspaces.workspace_column] = self.workspace_ids[ws]
+            self.add(workspaces, ws, 1, values, user=self.principals[ws])
+        self.add_memberships()
+        for name in self.referenced_externals():
+            facts = self.facts[name]
+            for ws in (WORKSPACES if facts.workspace_column else (None,)):
+                for n in range(1, EXTERNAL_ROWS_PER_WORKSPACE + 1):
+                    values = {}
+                    if facts.workspace_column:
+                        values[facts.workspace_column] = self.workspace_ids[ws]
+                    for column in facts.key:
+                        if column not in values:
+                            values[column] = sample(facts.columns[column], n, _tag(ws, n), f"{name}.{column}")
+                    self.add(facts, ws, n, values, user=self.principals.get(ws))
+        for table in project.tables.values():
+            facts = self.facts[table.name]
+            for ws in WORKSPACES:
+                for n in range(1, ROWS_PER_WORKSPACE + 1):
+                    values = row_values(facts, self.workspace_ids[ws], n, _tag(ws, n),
+                                        lambda ref, n=n, ws=ws: self.pick(ref, ws, n))
+                    self.rows.setdefault(table.name, []).append(
+                        Row(table.name, values, ws, f"{facts.label}_{ws}_{n}"))
+        return World(project=project, facts=self.facts, workspace_ids=self.workspace_ids,
+                     personas=self.personas, rows={k: tuple(v) for k, v in self.rows.items()})
+
+    def add_memberships(self) -> None:
+        members = self.project.tenancy.members
+        facts = self.facts[members.table]
+        counts = dict.fromkeys(WORKSPACES, 0)
+        for persona in self.personas.values():
+            if persona.claimed_role:
+                continue
+            for ws, role in persona.memberships:
+                counts[ws] += 1
+                values = {members.workspace_column: self.workspace_ids[ws],
+                          members.user_column: str(persona.user_id), members.role_column: role}
+                for column in facts.key:
+                    if column not in values:
+                        values[column] = sample(facts.columns[column], counts[ws], f"{persona.name}.{ws}",
+                                                f"{members.table}.{column}")
+                self.add(facts, ws, counts[ws], values, user=persona)
+
+    def add(self, facts: TableFacts, ws: str | None, n: int, values: dict, user: Persona | None) -> None:
+        """An external row: its key and workspace, plus the project file's seed values."""
+        values |= seed_values(self.project, self.workspace_ids, facts, ws, _tag(ws, n), user)
+        self.rows.setdefault(facts.name, []).append(
+            Row(facts.name, values, ws, f"{facts.label}_{ws}_{n}" if ws else f"{facts.label}_{n}"))
+
+    def referenced_externals(self) -> list[model.Name]:
+        """External tables a spec'd table references, apart from users, workspaces and members."""
+        skip = {USERS, self.project.tenancy.workspaces, self.project.tenancy.members.table}
+        found = []
+        for facts in self.facts.values():
+            for ref in facts.references:
+                target = self.facts.get(ref.target)
+                if target and target.spec is None and ref.target not in skip and ref.target not in found:
+                    found.append(ref.target)
+        return found
+
+    def pick(self, ref: Reference, ws: str, n: int) -> str | None:
+        """The referenced row for the ``n``-th row of ``ws``: the ``n``-th of that workspace."""
+        target = self.facts[ref.target]
+        if ref.target == USERS:
+            candidates = [{"id": str(p.user_id)} for p in self.personas.values()
+                          if p.role_in(ws) and not p.claimed_role]
+        else:
+            rows = self.rows.get(ref.target, [])
+            in_ws = [r.values for r in rows if r.workspace == ws] if target.workspace_column or target.parent \
+                else [r.values for r in rows]
+            candidates = in_ws
+        if not candidates:
+            if not ref.not_null:
+                return None
+            raise WorldError(f"no row of {ref.target} to reference from {ref.column}: declare "
+                             f"{ref.target} under external.tables with its columns")
+        return candidates[(n - 1) % len(candidates)].get(ref.target_column)
+
+
+def _tag(ws: str | None, n: int) -> str:
+    return f"{(ws or 'g').lower()}{n}"
+
+
+def seed_values(project: model.Project, workspace_ids: Mapping[str, str], facts: TableFacts, ws: str | None,
+                tag: str, user: Persona | None) -> dict[str, str | None]:
+    """The project file's ``seed`` values of an external table, placeholders filled in."""
+    values = {}
+    for column, template in facts.seed.items():
+        if not isinstance(template, str):
+            values[column] = None if template is None else str(template).lower() if isinstance(template, bool) \
+                else str(template)
+            continue
+        where = f"{project.source}: external.tables.{facts.name}.seed.{column}"
+        for name in re.findall(r"\{([^{}]*)\}", template):
+            if name not in SEED_PLACEHOLDERS:
+                raise WorldError(f"{where}: unknown placeholder {{{name}}} (known: "
+                                 + ", ".join(f"{{{p}}}" for p in SEED_PLACEHOLDERS) + ")")
+        if ws is None and ("{workspace}" in template or "{user}" in template):
+            raise WorldError(f"{where}: {facts.name} has no workspace_column, so its rows have no "
+                             "{workspace} or {user}")
+        values[column] = template.format(workspace=workspace_ids.get(ws, ""),
+                                         user=str(user.user_id) if user else "", label=tag)
+    return values
+
+
+def row_values(facts: TableFacts, workspace_id: str, n: int, tag: str,
+               pick: Callable[[Reference], str | None]) -> dict[str, str | None]:
+    """A new row of a spec'd table in the workspace ``workspace_id``: its key, workspace,
+    references (from ``pick``), every required or unique column and the payload column."""
+    keyed = {c for key in facts.unique_keys for c in key.columns}
+    values: dict[str, str | None] = {}
+    for position, (column, type_text) in enumerate(facts.columns.items()):
+        ref = facts.reference(column)
+        if column == facts.carried:
+            continue  # the database fills it from the parent row
+        if column == facts.workspace_column:
+            values[column] = workspace_id
+        elif ref and ref.target == facts.name:
+            continue  # a self-reference: filled below, once the row's own key is known
+        elif ref:
+            values[column] = pick(ref)
+        elif column in keyed or column in facts.required or column == facts.payload:
+            if column in facts.one_of:
+                allowed = facts.one_of[column]
+                values[column] = allowed[0] if column == facts.payload else allowed[(n - 1) % len(allowed)]
+            else:
+                # Later columns get larger numbers and times: checks like `ends_at > starts_at`
+                # between two required columns hold.
+                values[column] = sample(type_text, 0 if column == facts.payload else n + 100 * position, tag,
+                                        f"{facts.name}.{column}")
+                if values[column] is None:
+                    raise WorldError(
+                        f"{facts.spec.source if facts.spec else facts.name}: the policy tests cannot make a "
+                        f"value of type {type_text} for {facts.name.name}.{column}; give the column a default")
+    for ref in facts.references:
+        if ref.target == facts.name:
+            values[ref.column] = values.get(ref.target_column) if ref.not_null else None
+    return values
+
+
+def insert_statement(facts: TableFacts, values: Mapping[str, str | None]) -> tuple[sql.Composed, list]:
+    """``insert into <table> (<columns>) values (<value>::<type>, ...)``."""
+    columns = list(values)
+    statement = sql.SQL("insert into {} ({}) values ({})").format(
+        sql.Identifier(facts.name.schema, facts.name.name),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", ").join(typed_placeholder(facts, c) for c in columns),
+    )
+    return statement, [values[c] for c in columns]
+
+
+def typed_placeholder(facts: TableFacts, column: str) -> sql.Composable:
+    """``%s::<the column's type>``: values travel as text and the cast makes them typed."""
+    return sql.SQL("{}::{}").format(sql.Placeholder(), sql.SQL(facts.columns[column]))
+
+
+def seed_world(conn: psycopg.Connection, world: World) -> None:
+    """Write every row of the world, parents before children."""
+    order = [USERS, world.project.tenancy.workspaces, world.project.tenancy.members.table]
+    order += [name for name in world.rows if name not in order]
+    for name in order:
+        facts = world.facts[name]
+        for row in world.rows.get(name, ()):
+            statement, params = insert_statement(facts, row.values)
+            try:
+                with conn.transaction():
+                    conn.execute(statement, params)
+            except psycopg.Error as exc:
+                raise WorldError(
+                    f"creating a row of {name} ({', '.join(f'{k}={v}' for k, v in row.values.items())}) "
+                    f"failed: {exc.diag.message_primary or exc}"
+                    + (f" ({exc.diag.message_detail})" if exc.diag.message_detail else "")
+                    + (_SEED_HINT.format(source=world.project.source, table=name) if facts.spec is None else "")
+                ) from exc
+
+
+_SEED_HINT = (". The tests write an external table's key and workspace columns only; give the other "
+              "required columns under external.tables.{table}.seed in {source}")
