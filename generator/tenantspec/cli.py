@@ -62,18 +62,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     history = read_history(root)
     failures = [str(p) for p in history_problems(history)]
     if history.entries is None:
-        failures.append(f"{SUM_FILE}: no record of the generated migrations yet: run `make generate`")
+        failures.append(f"{SUM_FILE}: no record of the generated migrations yet: run `tenantspec generate`")
     if not failures:
         generation = plan_project(root, history=history)
         for note in generation.plan.notes:
             print(f"note: {note}", file=sys.stderr)
         if not generation.plan.empty:
-            failures.append("the specs have changes no migration holds yet: run `make generate` "
-                            "(`make diff` shows them):")
+            failures.append("the specs have changes no migration holds yet: run `tenantspec generate` "
+                            "(`tenantspec diff` shows them):")
             failures += [f"  {step.summary}" for step in generation.plan.steps]
         for diff in stale_outputs(root, {ACCESS_FILE: generation.outputs[ACCESS_FILE]}):
             sys.stdout.write(diff)
-            failures.append(f"{ACCESS_FILE} differs from the specs: run `make generate`")
+            failures.append(f"{ACCESS_FILE} differs from the specs: run `tenantspec generate`")
     for failure in failures:
         print(failure, file=sys.stderr)
     if failures:
@@ -108,7 +108,7 @@ def cmd_adopt(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     for path in write_outputs(root, adoption.specs):
         print(f"wrote {path}")
-    print("next: review the specs, then `make diff` shows the corrective migration and the access it changes")
+    print("next: review the specs, then `tenantspec diff` shows the corrective migration and the access it changes")
     return 0
 
 

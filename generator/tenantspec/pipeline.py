@@ -92,7 +92,7 @@ def state_problems(project: model.Project, state: SchemaState, generated: set[st
         if Path(statement.file.path).name in generated or set(touched_tables(statement.node)) & owned:
             problems.append(Problem(conflict.origin.location,
                                     f"{conflict.message}; PostgreSQL refuses this statement. If two branches "
-                                    "each generated a migration, delete the later one and run `make generate`"))
+                                    "each generated a migration, delete the later one and run `tenantspec generate`"))
     return problems
 
 
@@ -176,7 +176,7 @@ def refuse_destructive(plan: Plan) -> None:
     if hazards:
         raise DestructiveChange([Problem(h.location, h.message) for h in hazards] + [Problem(
             None, f"{len(hazards)} destructive change(s) refused; nothing was written. Run "
-                  "`make generate ALLOW_DESTRUCTIVE=1` (tenantspec generate --allow-destructive) to let them through")])
+                  "`tenantspec generate --allow-destructive` to let them through")])
 
 
 def fresh_outputs(root: Path, name: str | None = None, now: datetime.datetime | None = None) -> dict[Path, str]:

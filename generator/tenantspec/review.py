@@ -95,7 +95,7 @@ def text_review(generation: Generation, changes: list[AccessChange]) -> str:
     if plan.empty:
         lines.append("No changes pending: the migrations hold what the specs say.")
     else:
-        lines += [f"{len(plan.steps)} change(s) pending; `make generate` writes {_file(generation)}", "", "Changes:"]
+        lines += [f"{len(plan.steps)} change(s) pending; `tenantspec generate` writes {_file(generation)}", "", "Changes:"]
         for step in plan.steps:
             lines.append(f"  {step.summary}")
             lines += [f"    {'DESTRUCTIVE' if h.destructive else 'note'}: {h}" for h in step.hazards]

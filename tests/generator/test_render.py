@@ -102,7 +102,7 @@ def test_check_fails_when_a_spec_changed_without_a_migration(tmp_path, capsys):
                                              "  idempotency_key: {type: text}\n  notes: {type: text}\n"))
     assert main(["check", "--root", str(root)]) == 1
     err = capsys.readouterr().err
-    assert "the specs have changes no migration holds yet: run `make generate`" in err
+    assert "the specs have changes no migration holds yet: run `tenantspec generate`" in err
     assert "robot_jobs: add column notes (text)" in err
 
 

@@ -68,7 +68,7 @@ def test_two_branches_that_add_the_same_column_are_caught(tmp_path, capsys):
     assert main(["check", "--root", str(root)]) == 2
     err = capsys.readouterr().err
     assert "20260402000000_branch_2.sql" in err and "adds column notes to public.projects" in err
-    assert "delete the later one and run `make generate`" in err
+    assert "delete the later one and run `tenantspec generate`" in err
 
 
 def test_two_branches_with_different_changes_merge_cleanly(tmp_path, capsys):

