@@ -15,6 +15,7 @@ from tenantspec.load import load_project
 from tenantspec.pipeline import fresh_migrations
 
 ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "tests" / "cases" / "app"  # a frozen copy of the app: see its README
 RENDER_CASES = Path(__file__).parent / "cases" / "render"
 
 
@@ -35,7 +36,7 @@ def test_render_case_matches_expected(case):
 
 def test_the_committed_migrations_hold_the_specs(capsys):
     """Nothing is pending, no generated migration was edited, schema/ACCESS.md is current."""
-    assert main(["check", "--root", str(ROOT)]) == 0, capsys.readouterr()
+    assert main(["check", "--root", str(APP)]) == 0, capsys.readouterr()
 
 
 def test_two_generations_are_byte_identical_across_processes():
@@ -47,19 +48,19 @@ def test_two_generations_are_byte_identical_across_processes():
     runs = []
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        runs.append(subprocess.run([sys.executable, "-c", script, str(ROOT)], env=env, check=True,
+        runs.append(subprocess.run([sys.executable, "-c", script, str(APP)], env=env, check=True,
                                    capture_output=True, text=True).stdout)
     assert runs[0] == runs[1]
     assert "create table public.robot_job_items" in runs[0]
 
 
 def test_model_loads_equal_twice():
-    assert load_project(ROOT) == load_project(ROOT)
+    assert load_project(APP) == load_project(APP)
 
 
 def copy_project(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "schema", tmp_path / "schema")
-    shutil.copytree(ROOT / "supabase", tmp_path / "supabase")
+    shutil.copytree(APP / "schema", tmp_path / "schema")
+    shutil.copytree(APP / "supabase", tmp_path / "supabase")
     return tmp_path
 
 
@@ -126,7 +127,7 @@ def test_generate_never_rewrites_a_migration_and_writes_one_new_file(tmp_path, c
 
 def test_generate_writes_all_files_or_none(tmp_path, monkeypatch, capsys):
     """A failure while staging the last file leaves no file changed and no temporary file behind."""
-    shutil.copytree(ROOT / "schema", tmp_path / "schema")
+    shutil.copytree(APP / "schema", tmp_path / "schema")
     (tmp_path / "schema/ACCESS.md").unlink()
     import tenantspec.pipeline as pipeline
     real_mkstemp, calls = pipeline.tempfile.mkstemp, []
@@ -151,7 +152,7 @@ def test_generated_helpers_are_safe_by_construction():
     owner is executable by PUBLIC or anon; no timezone() default and no grant to anon anywhere."""
     from tenantspec.pipeline import replay_texts
 
-    files = fresh_migrations(load_project(ROOT))
+    files = fresh_migrations(load_project(APP))
     text = "".join(files[p] for p in sorted(files))
     assert "timezone(" not in text
     assert " to anon" not in text

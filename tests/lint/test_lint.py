@@ -18,7 +18,7 @@ from tenantspec.lint.command import main
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 CASES = HERE / "cases"
-GENERATED = ROOT / "supabase" / "migrations"
+GENERATED = ROOT / "tests" / "cases" / "app" / "supabase" / "migrations"  # a frozen copy of the app
 HANDWRITTEN = ROOT / "tests" / "cases" / "handwritten_migrations"
 HANDWRITTEN_EXPECTED = CASES / "handwritten_migrations.expected"
 

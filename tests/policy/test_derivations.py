@@ -19,8 +19,9 @@ from tenantspec.testing.probes import plan_probes
 from tenantspec.testing.world import ROWS_PER_WORKSPACE, WorldError, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECTS = [ROOT, ROOT / "tests/generator/cases/render/edges", ROOT / "examples/notes"]
-INTENT = ROOT / "tests" / "access_intent.yaml"
+APP = ROOT / "tests" / "cases" / "app"  # a frozen copy of the app: see its README
+PROJECTS = [APP, ROOT / "tests/generator/cases/render/edges", ROOT / "examples/notes"]
+INTENT = APP / "tests" / "access_intent.yaml"
 
 
 def declared_intent(project) -> Intent:
@@ -108,7 +109,7 @@ def test_no_expected_move_without_the_right_on_both_sides(project):
 
 
 def test_a_missing_intent_names_the_table_the_file_and_prints_an_entry(tmp_path):
-    project = load_project(ROOT)
+    project = load_project(APP)
     data = YAML(typ="safe").load(INTENT.read_text())
     missing = next(iter(data["tables"]))
     del data["tables"][missing]
@@ -126,7 +127,7 @@ def test_a_missing_intent_names_the_table_the_file_and_prints_an_entry(tmp_path)
 
 
 def test_intent_for_a_table_without_spec_fails_with_its_line(tmp_path):
-    project = load_project(ROOT)
+    project = load_project(APP)
     path = tmp_path / "access_intent.yaml"
     path.write_text(INTENT.read_text() + "\n  invoices:\n    select: {}\n")
     tables = {name: table.source for name, table in project.tables.items()}
@@ -143,7 +144,7 @@ def test_intent_columns_follow_the_project_roles(tmp_path):
 
 
 def test_a_seed_placeholder_that_does_not_exist_is_reported(tmp_path):
-    shutil.copytree(ROOT / "schema", tmp_path / "schema")
+    shutil.copytree(APP / "schema", tmp_path / "schema")
     project_file = tmp_path / "schema" / "project.yaml"
     project_file.write_text(project_file.read_text().replace('slug: "{label}"', 'slug: "{slug}"'))
     with pytest.raises(WorldError, match=r"seed\.slug: unknown placeholder \{slug\}"):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HANDWRITTEN = ROOT / "tests" / "cases" / "handwritten_migrations"
+APP = ROOT / "tests" / "cases" / "app"  # the specs, intent and cases the hand-written tables stand for
 
 # Failing check -> the mistake of tests/cases/handwritten_migrations it stands for.
 EXPECTED = {
@@ -24,7 +25,7 @@ EXPECTED = {
 
 
 def test_the_handwritten_migrations_are_rejected_for_their_mistakes():
-    env = {**os.environ, "MIGRATIONS_DIR": str(HANDWRITTEN), "TENANTSPEC_PRIVILEGES": "2026"}
+    env = {**os.environ, "MIGRATIONS_DIR": str(HANDWRITTEN), "TENANTSPEC_PRIVILEGES": "2026", "TENANTSPEC_ROOT": str(APP)}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/policy/test_proof.py",
          "-k", "not random_requests"],

@@ -12,7 +12,7 @@ import pytest
 from tenantspec.testing.mutate import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
-FOLDERS = [ROOT / "supabase" / "migrations",
+FOLDERS = [ROOT / "tests" / "cases" / "app" / "supabase" / "migrations",  # a frozen copy of the app
            ROOT / "tests" / "generator" / "cases" / "render" / "edges" / "expected" / "supabase" / "migrations"]
 
 
