@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 
-.PHONY: generate check diff hash adopt lint test mutate bench venv clean
+.PHONY: generate check diff hash adopt lint test prove mutate bench venv clean
 
 # make generate NAME=add_job_notes ALLOW_DESTRUCTIVE=1
 GENERATE_FLAGS := $(if $(NAME),--name $(NAME)) $(if $(ALLOW_DESTRUCTIVE),--allow-destructive)
@@ -50,6 +50,10 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n auto --maxprocesses=4
 
+# The app's proof alone: the policy tests of schema/ and supabase/migrations (make test runs it too).
+prove: $(STAMP)
+	$(PY) -m tenantspec prove
+
 # The bench extra (matplotlib, for the plot) is installed here only, never by `make venv`.
 $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]'
@@ -65,4 +69,4 @@ clean:
 # Mutation testing of the policy suite: single-change mutants of the migrations, each run
 # through the fast policy tests; exits non-zero when one survives (see docs/testing.md).
 mutate: $(STAMP)
-	$(PY) -m tenantspec.testing.mutate -- tests/policy/test_proof.py -k "not random_requests and not test_case and not fresh_render"
+	$(PY) -m tenantspec.testing.mutate -- tests/policy/test_proof.py -k "not random_requests and not test_case and not fresh_render and not hold_the_specs"

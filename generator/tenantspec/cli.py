@@ -11,21 +11,12 @@ from pathlib import Path
 
 from tenantspec.adopt import adopt
 from tenantspec.errors import TenantspecError
-from tenantspec.history import (
-    SUM_FILE,
-    digest,
-    history_problems,
-    migration_files,
-    read_history,
-    record_text,
-    recorded_names,
-)
+from tenantspec.history import SUM_FILE, digest, migration_files, record_text, recorded_names
 from tenantspec.pipeline import (
-    ACCESS_FILE,
+    check_project,
     fresh_outputs,
     plan_project,
     refuse_destructive,
-    stale_outputs,
     write_outputs,
 )
 from tenantspec.review import FORMATS, review
@@ -58,25 +49,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """Fail when a generated migration was edited, is missing or left over, or the specs have changes
     no migration holds yet."""
-    root = Path(args.root)
-    history = read_history(root)
-    failures = [str(p) for p in history_problems(history)]
-    if history.entries is None:
-        failures.append(f"{SUM_FILE}: no record of the generated migrations yet: run `tenantspec generate`")
-    if not failures:
-        generation = plan_project(root, history=history)
-        for note in generation.plan.notes:
-            print(f"note: {note}", file=sys.stderr)
-        if not generation.plan.empty:
-            failures.append("the specs have changes no migration holds yet: run `tenantspec generate` "
-                            "(`tenantspec diff` shows them):")
-            failures += [f"  {step.summary}" for step in generation.plan.steps]
-        for diff in stale_outputs(root, {ACCESS_FILE: generation.outputs[ACCESS_FILE]}):
-            sys.stdout.write(diff)
-            failures.append(f"{ACCESS_FILE} differs from the specs: run `tenantspec generate`")
-    for failure in failures:
+    checked = check_project(Path(args.root))
+    for note in checked.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if checked.access_diff:
+        sys.stdout.write(checked.access_diff)
+    for failure in checked.failures:
         print(failure, file=sys.stderr)
-    if failures:
+    if checked.failures:
         return 1
     print("migrations match their record and the specs; pglast verification passed")
     return 0
@@ -151,6 +131,26 @@ def cmd_db_start(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prove(args: argparse.Namespace) -> int:
+    """Run the proof of the project in --root (default .): the policy tests on a Supabase stand-in."""
+    import importlib.util
+    import subprocess
+
+    if importlib.util.find_spec("pytest") is None:
+        raise TenantspecError("the proof needs the test extra: pip install 'tenantspec[test]'")
+    root = Path(args.root).resolve()
+    if not (root / "schema" / "project.yaml").is_file():
+        raise TenantspecError(f"{root / 'schema' / 'project.yaml'}: no project file; `tenantspec init` writes one")
+    argv = [sys.executable, "-m", "pytest", "--pyargs", "tenantspec.testing.proof", "--rootdir", str(root),
+            "-p", "no:cacheprovider"]
+    config = next((root / name for name in ("pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+                   if (root / name).is_file()), None)
+    if config is not None:
+        argv += ["-c", str(config)]
+    extra = [a for a in args.pytest_args if a != "--"]
+    return subprocess.run(argv + extra, cwd=root).returncode  # pytest's own exit status
+
+
 MIGRATIONS = Path("supabase") / "migrations"
 
 
@@ -213,6 +213,12 @@ def build_parser() -> argparse.ArgumentParser:
     subs["adopt"].add_argument("--force", action="store_true", help="overwrite existing specs")
     subs["diff"].add_argument("--format", choices=sorted(FORMATS), default="text",
                               help="text (default) or markdown, for a pull-request comment")
+    prove = commands.add_parser("prove", help=cmd_prove.__doc__.splitlines()[0], description=cmd_prove.__doc__,
+                                parents=[common])
+    prove.set_defaults(func=cmd_prove)
+    prove.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS",
+                       help="passed to pytest, e.g. -- -x -k carrier_configs")
+    subs["prove"] = prove
     db = commands.add_parser("db", help="A local Supabase stand-in: apply migrations to it, or start it.",
                              description="A Supabase-shaped PostgreSQL without Docker (docs/standin.md).")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")

@@ -170,6 +170,35 @@ def check_change(project: model.Project, current: dict[str, SchemaState], migrat
                                                         f"{step.summary}") for step in left.steps])
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What `check_project` found: failures (empty when the project is consistent)."""
+
+    failures: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    access_diff: str = ""  # how schema/ACCESS.md differs from the specs, when it does
+
+
+def check_project(root: Path) -> Checked:
+    """No generated migration edited, missing or left over; no spec change without its
+    migration; schema/ACCESS.md current."""
+    history = read_history(root)
+    failures = [str(p) for p in history_problems(history)]
+    if history.entries is None:
+        failures.append(f"{SUM_FILE}: no record of the generated migrations yet: run `tenantspec generate`")
+    if failures:
+        return Checked(tuple(failures))
+    generation = plan_project(root, history=history)
+    if not generation.plan.empty:
+        failures.append("the specs have changes no migration holds yet: run `tenantspec generate` "
+                        "(`tenantspec diff` shows them):")
+        failures += [f"  {step.summary}" for step in generation.plan.steps]
+    diff = "".join(stale_outputs(root, {ACCESS_FILE: generation.outputs[ACCESS_FILE]}))
+    if diff:
+        failures.append(f"{ACCESS_FILE} differs from the specs: run `tenantspec generate`")
+    return Checked(tuple(failures), tuple(generation.plan.notes), diff)
+
+
 def refuse_destructive(plan: Plan) -> None:
     """Exit status 2, each hazard with its spec location, when destructive steps were not allowed."""
     hazards = plan.destructive

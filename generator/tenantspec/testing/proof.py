@@ -24,6 +24,7 @@ __all__ = [
     "probe_plan",
     "probe_run",
     "test_intent_agrees_with_the_specs",
+    "test_migrations_hold_the_specs",
     "test_row_level_security_is_on",
     "test_every_row_has_a_workspace",
     "test_security_definer_functions_are_pinned_and_closed",
@@ -71,6 +72,19 @@ def test_intent_agrees_with_the_specs(tenantspec_project, tenantspec_intent):
         pytest.fail(f"{len(rows)} cells where the specs declare something other than "
                     f"{tenantspec_intent.path}:\n" + format_table(rows, ("cell", "intended", "declared")),
                     pytrace=False)
+
+
+@pytest.mark.tenantspec_specs
+def test_migrations_hold_the_specs(tenantspec_config):
+    """What `tenantspec check` says: no spec change without its migration, no generated
+    migration edited, missing or left over, schema/ACCESS.md current."""
+    from tenantspec.pipeline import check_project
+
+    config = tenantspec_config
+    if config.source.migrations_dir.resolve() != (config.root / "supabase" / "migrations").resolve():
+        pytest.skip(f"not applicable: the proof judges {config.shown(config.source.migrations_dir)} "
+                    "(MIGRATIONS_DIR), not the project's own supabase/migrations")
+    _fail(f"the project in {config.root} is not consistent", list(check_project(config.root).failures))
 
 
 # -- the catalog -------------------------------------------------------------------------------
