@@ -21,6 +21,16 @@ from tenantspec.pipeline import (
 )
 from tenantspec.review import FORMATS, review
 
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("tenantspec")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 DESCRIPTION = "Supabase tenant tables kept as code: generate, check, review and lint migrations."
 
 
@@ -193,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--traceback", action="store_true", default=argparse.SUPPRESS,
                         help="show a traceback on errors")
     parser = argparse.ArgumentParser(prog="tenantspec", description=DESCRIPTION, parents=[common])
-    parser.set_defaults(root=".", traceback=False)
+    parser.add_argument("--version", action="version", version=f"tenantspec {version()}")
+    # No set_defaults here: the options are shared with every subcommand (argparse copies the
+    # same Action objects), so a default set here would overwrite `tenantspec --root DIR cmd`.
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     subs = {}
     for name, func in (("generate", cmd_generate), ("check", cmd_check), ("diff", cmd_diff), ("hash", cmd_hash),
@@ -252,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.root = getattr(args, "root", ".")
+    args.traceback = getattr(args, "traceback", False)
     try:
         return args.func(args)
     except TenantspecError as error:

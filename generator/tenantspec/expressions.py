@@ -52,8 +52,115 @@ def type_error(text: str) -> str | None:
         return f"not a SQL type: {text!r}"
     base = type_name.names[-1].sval
     if base not in KNOWN_TYPES:
-        return f"unknown SQL type {text!r}"
+        return f"unknown SQL type {text!r}{type_hint(text)}"
     return None
+
+
+# What spec writers type, for "did you mean" on an unknown type.
+TYPE_SPELLINGS = (
+    "boolean", "smallint", "integer", "bigint", "serial", "bigserial", "real", "double precision",
+    "numeric", "money", "text", "varchar", "char", "citext", "uuid", "json", "jsonb", "bytea", "date",
+    "time", "timetz", "timestamp", "timestamptz", "interval", "inet", "cidr", "macaddr", "tsvector",
+    "bit", "varbit", "oid", "xml", "int4range", "int8range", "numrange", "tstzrange", "daterange",
+)
+INTEGER_TYPES = frozenset({"int2", "int4", "int8"})
+NUMBER_TYPES = frozenset({"float4", "float8", "numeric", "money"})
+BOOLEAN_WORDS = ("true", "false", "yes", "no", "on", "off", "1", "0")
+
+
+def type_hint(text: str) -> str:
+    """`` (did you mean 'integer'?)`` for a misspelt type, else ''."""
+    import difflib
+
+    close = difflib.get_close_matches(text.strip().lower(), TYPE_SPELLINGS, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def default_error(type_text: str, default: str) -> str | None:
+    """Why ``default`` cannot be a default of a column of ``type_text``, judged on the type's
+    values (a literal the type cannot hold, a column name where a value belongs), else None.
+    Expressions other than literals (``now()``, ``gen_random_uuid()``) are left to PostgreSQL."""
+    try:
+        value = pglast.parse_sql(f"select {default}")[0].stmt.targetList[0].val
+        type_name = pglast.parse_sql(f"select null::{type_text}")[0].stmt.targetList[0].val.typeName
+    except (pglast.parser.ParseError, AttributeError, IndexError):
+        return None  # reported as not an expression or not a type
+    for node, _ in walk(value):
+        if isinstance(node, ast.ColumnRef):
+            name = ".".join(getattr(f, "sval", "*") for f in node.fields)
+            return (f"a default cannot read a column ({name}): write a value, e.g. a string as "
+                    f"\"'{name}'\", or a function call")
+    if isinstance(value, ast.TypeCast):  # '{}'::jsonb: the literal is judged by the cast's type
+        type_name, value = value.typeName, value.arg
+    if not isinstance(value, ast.A_Const) or value.isnull or type_name.arrayBounds:
+        return None
+    base = type_name.names[-1].sval
+    constant = value.val
+    kind = type(constant).__name__  # Integer, Float, String, Boolean, BitString
+    shown = type_text.strip()
+    if base in INTEGER_TYPES:
+        if kind == "Integer" or (kind == "String" and _is_integer(constant.sval)):
+            return None
+        return f"default {default} is not a value of type {shown} (an integer)"
+    if base in NUMBER_TYPES:
+        if kind in ("Integer", "Float") or (kind == "String" and _is_number(constant.sval)):
+            return None
+        return f"default {default} is not a value of type {shown} (a number)"
+    if base == "bool":
+        if kind == "Boolean" or (kind == "String" and _is_boolean(constant.sval)):
+            return None
+        return f"default {default} is not a value of type {shown} (true or false)"
+    if base == "uuid":
+        if kind == "String" and _is_uuid(constant.sval):
+            return None
+        return f"default {default} is not a value of type {shown}"
+    if base in ("json", "jsonb"):
+        if kind == "String" and _is_json(constant.sval):
+            return None
+        return f"default {default} is not a value of type {shown} (a JSON document in quotes, e.g. \"'{{}}'\")"
+    return None
+
+
+def _is_integer(text: str) -> bool:
+    try:
+        int(text.strip().replace("_", ""))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _is_boolean(text: str) -> bool:
+    word = text.strip().lower()
+    # PostgreSQL takes any unambiguous prefix of its words ('t', 'ye', 'of' …)
+    return bool(word) and any(w.startswith(word) for w in BOOLEAN_WORDS) and word not in ("o",)
+
+
+def _is_uuid(text: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _is_json(text: str) -> bool:
+    import json
+
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def is_timestamptz(text: str) -> bool:

@@ -21,7 +21,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from tenantspec import model
 from tenantspec.errors import Location, Problem, TenantspecError
-from tenantspec.expressions import is_timestamptz, parse_expression, timezone_call, type_error
+from tenantspec.expressions import default_error, is_timestamptz, parse_expression, timezone_call, type_error
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 PROJECT_FILE = "project.yaml"
@@ -374,6 +374,8 @@ class ProjectBuilder:
         elif default is not None:
             default = str(default).strip()
             self.expression(doc, path + ("default",), default)
+        if default is not None and (message := default_error(str(spec["type"]), default)):
+            self.problem(doc.locate(path + ("default",)), message)
         references = None
         if ref := spec.get("references"):
             references = self.reference(doc, path + ("references",), ref)
@@ -399,8 +401,11 @@ class ProjectBuilder:
         elif target in self.external:
             target_columns = set(self.external[target].columns)
         else:
+            known = sorted({str(self.name(n)) for n in self.table_names} | {str(t) for t in self.external})
+            close = difflib.get_close_matches(str(target), known, n=1)
             self.problem(doc.locate(path + ("table",)),
-                         f"unknown table {target}: specify it in schema/ or declare it under external.tables")
+                         f"unknown table {target}" + (f" (did you mean {close[0]}?)" if close else "")
+                         + ": specify it in schema/ or declare it under external.tables")
             target_columns = {column}
         if column not in target_columns:
             self.problem(doc.locate(path + ("column",) if "column" in spec else path),
@@ -477,6 +482,8 @@ class ProjectBuilder:
             return columns
         parent = next(c for c in columns if c.name == tenancy.parent)
         parent_doc = self.docs_by_table[parent.references.table.name]
+        if tenancy.carried not in parent_doc.data["columns"]:
+            return columns  # the parent's spec names a tenancy column it lacks: reported there
         carried = model.Column(
             name=tenancy.carried, type=str(parent_doc.data["columns"][tenancy.carried]["type"]), not_null=True,
             primary_key=False, default=None, one_of=(),

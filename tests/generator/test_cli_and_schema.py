@@ -1,6 +1,7 @@
 """The CLI documents every command; the published JSON Schemas validate the specs."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -57,3 +58,21 @@ def test_the_editor_comment_is_optional(tmp_path):
         lines = spec.read_text().splitlines(keepends=True)
         spec.write_text("".join(line for line in lines if not line.startswith("# yaml-language-server")))
     assert load_project(tmp_path) == load_project(APP)
+
+
+def test_global_options_work_before_and_after_the_command(tmp_path, capsys):
+    """`tenantspec --root DIR diff` and `tenantspec diff --root DIR` read the same project."""
+    shutil.copytree(APP / "schema", tmp_path / "schema")
+    shutil.copytree(APP / "supabase", tmp_path / "supabase")
+    from tenantspec.cli import main
+
+    assert main(["--root", str(tmp_path), "diff"]) == 0
+    before = capsys.readouterr().out
+    assert main(["diff", "--root", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == before
+    assert "No changes pending" in before
+
+
+def test_version():
+    result = subprocess.run([sys.executable, "-m", "tenantspec", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and re.fullmatch(r"tenantspec \d+\.\d+\.\d+\n", result.stdout)
