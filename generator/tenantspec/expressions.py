@@ -68,12 +68,20 @@ NUMBER_TYPES = frozenset({"float4", "float8", "numeric", "money"})
 BOOLEAN_WORDS = ("true", "false", "yes", "no", "on", "off", "1", "0")
 
 
+# Other languages' names for PostgreSQL types, which spec writers reach for first.
+TYPE_ALIASES = {"string": "text", "str": "text", "int": "integer", "long": "bigint", "float": "double precision",
+                "double": "double precision", "datetime": "timestamptz", "dict": "jsonb", "object": "jsonb",
+                "bool": "boolean", "decimal": "numeric", "guid": "uuid"}
+
+
 def type_hint(text: str) -> str:
     """`` (did you mean 'integer'?)`` for a misspelt type, else ''."""
     import difflib
 
-    close = difflib.get_close_matches(text.strip().lower(), TYPE_SPELLINGS, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    word = text.strip().lower()
+    candidates = [TYPE_ALIASES[w] for w in difflib.get_close_matches(word, TYPE_ALIASES, n=1, cutoff=0.8)]
+    candidates += difflib.get_close_matches(word, TYPE_SPELLINGS, n=1, cutoff=0.75)
+    return f" (did you mean '{candidates[0]}'?)" if candidates else ""
 
 
 def default_error(type_text: str, default: str) -> str | None:
