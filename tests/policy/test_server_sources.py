@@ -108,6 +108,16 @@ def test_a_server_that_cannot_start_stops_the_session_with_one_message(tmp_path)
         env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120,
     )
     output = result.stdout + result.stderr
-    assert result.returncode == 1, output
+    assert result.returncode == pytest.ExitCode.INTERRUPTED, output
     assert output.count("needs a reachable Docker engine") == 1, output
-    assert not re.search(r"\d+ errors?\b", output) and "Traceback" not in output, output
+    assert "Interrupted: tenantspec: stopped the session at the first error above" in output
+    assert re.search(r"^1 error in", output, re.M) and "Traceback" not in output, output
+    # the same under pytest-xdist: each worker stops at its first test, no INTERNALERROR
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--rootdir", str(tmp_path),
+         str(tmp_path)], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == pytest.ExitCode.INTERRUPTED, output
+    assert "needs a reachable Docker engine" in output and "INTERNALERROR" not in output, output
+    assert "Interrupted: tenantspec: stopped the session at the first error above" in output

@@ -49,6 +49,7 @@ from tenantspec.testing.database import (
 )
 from tenantspec.testing.impersonate import Impersonator
 from tenantspec.testing.server import RunningServer, ServerConfig, ServerError, start_server
+from tenantspec.testing.summary import RunFacts, check_of, summary_lines
 from tenantspec.testing.supabase import (
     PRIVILEGE_REGIMES,
     ProbeLogin,
@@ -167,8 +168,15 @@ def _resolve_config(config: pytest.Config) -> PolicyTestConfig:
 
 
 def stop_session(message: str) -> None:
-    """End the session with one message instead of one error per test."""
-    pytest.exit(message, returncode=pytest.ExitCode.TESTS_FAILED)
+    """End the session with one message instead of one error per test: the test that met it
+    fails with the message, and the session (each pytest-xdist worker too) stops after it, so
+    the run ends the same way with and without workers."""
+    if _SESSION:
+        _SESSION[0].shouldstop = STOPPED
+    pytest.fail(message, pytrace=False)
+
+
+STOPPED = "tenantspec: stopped the session at the first error above: no other test can run without it"
 
 
 # -- collection --------------------------------------------------------------------------------
@@ -280,9 +288,13 @@ def tenantspec_world(tenantspec_project):
     from tenantspec.testing.world import WorldError, build_world
 
     try:
-        return build_world(tenantspec_project)
+        world = build_world(tenantspec_project)
     except WorldError as exc:
         failure = f"tenantspec: the tests' world cannot be built: {exc}"
+    else:
+        _FACTS.tables |= {table.name.name for table in world.spec_tables}
+        _FACTS.personas = len(world.personas)
+        return world
     stop_session(failure)
 
 
@@ -352,6 +364,7 @@ def template_database(
     if failure:
         stop_session(failure)
     _TIMINGS[f"template ({privilege_regime})"] = time.perf_counter() - started
+    _FACTS.regimes.add(privilege_regime)
     try:
         yield template
     finally:
@@ -376,42 +389,53 @@ def impersonate(database: TestDatabase) -> Iterator[Impersonator]:
 
 
 _TIMINGS: dict[str, float] = {}
+_FACTS = RunFacts()
+_OUTCOMES: dict[str, dict[str, int]] = {}  # proof check -> outcome -> count
+_WORKER_DATA: list[dict] = []  # what the pytest-xdist workers proved, in the controlling process
+_SESSION: list[pytest.Session] = []
 
 
-def summary_lines() -> list[str]:
-    """What this process probed and how long its server and templates took."""
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _SESSION[:] = [session]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    check = check_of(report.nodeid)
+    if check is None or (report.when != "call" and report.passed):
+        return
+    outcome = "failed" if report.failed else report.outcome
+    counts = _OUTCOMES.setdefault(check, {})
+    counts[outcome] = counts.get(outcome, 0) + 1
+
+
+def run_facts() -> RunFacts:
+    """What this process proved with: the world's tables and personas, the regimes, the probes."""
     from tenantspec.testing.probes import RUNS, summarise_denials
 
-    lines = []
-    if RUNS:
-        probes = sum(len(run.results) for run in RUNS)
-        seconds = sum(run.seconds for run in RUNS)
-        lines.append(f"tenantspec: {probes} probes in {seconds:.2f}s ({probes / max(seconds, 1e-9):.0f} probes/s), "
-                     f"{len(RUNS)} privilege regime(s)")
-        summary = ", ".join(f"{how}: {n}" for how, n in summarise_denials(RUNS).items())
-        lines.append(f"tenantspec: denials seen by the matrix probes -- {summary}")
-    if _TIMINGS:
-        parts = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in _TIMINGS.items())
-        lines.append(f"tenantspec: {parts}")
-    return lines
-
-
-# Lines the workers of pytest-xdist report, gathered in the controlling process.
-_WORKER_LINES: list[str] = []
+    facts = _FACTS
+    facts.probes = sum(len(run.results) for run in RUNS)
+    facts.probe_seconds = sum(run.seconds for run in RUNS)
+    facts.regimes |= {run.regime for run in RUNS}
+    facts.denials = summarise_denials(RUNS)
+    facts.timings = dict(_TIMINGS)
+    return facts
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     output = getattr(session.config, "workeroutput", None)
-    if output is not None:  # a pytest-xdist worker: hand the summary to the controller
-        output["tenantspec"] = summary_lines()
+    if output is not None:  # a pytest-xdist worker: hand the facts to the controller
+        output["tenantspec"] = run_facts().to_data()
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error) -> None:
-    worker = node.gateway.id if getattr(node, "gateway", None) else "worker"
-    _WORKER_LINES.extend(f"{line} [{worker}]" for line in getattr(node, "workeroutput", {}).get("tenantspec", []))
+    if data := getattr(node, "workeroutput", {}).get("tenantspec"):
+        _WORKER_DATA.append(data)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    for line in summary_lines() + _WORKER_LINES:
+    facts = run_facts()
+    for data in _WORKER_DATA:
+        facts.merge(data)
+    for line in summary_lines(facts, _OUTCOMES, len(_WORKER_DATA)):
         terminalreporter.write_line(line)
