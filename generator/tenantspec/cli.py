@@ -98,7 +98,21 @@ def cmd_adopt(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     for path in write_outputs(root, adoption.specs):
         print(f"wrote {path}")
-    print("next: review the specs, then `tenantspec diff` shows the corrective migration and the access it changes")
+    print("next: review the specs, then `tenantspec diff` shows the corrective migration and the access it changes"
+          " (`tenantspec schema` writes the JSON Schemas the specs' first line points editors at)")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Write the JSON Schemas of project.yaml and the table specs beside the specs, for editors."""
+    from tenantspec.load import SCHEMA_DIR
+
+    target = Path(args.dir) if args.dir else Path(args.root) / "schema"
+    files = {Path(name): (SCHEMA_DIR / name).read_text() for name in ("project.schema.json", "table.schema.json")}
+    for path in write_outputs(target, files):
+        print(f"wrote {target / path}")
+    print(f"specs point editors at them with a first line `# yaml-language-server: $schema=table.schema.json`"
+          f" (project.schema.json for project.yaml)")
     return 0
 
 
@@ -209,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     subs = {}
     for name, func in (("generate", cmd_generate), ("check", cmd_check), ("diff", cmd_diff), ("hash", cmd_hash),
-                       ("adopt", cmd_adopt)):
+                       ("adopt", cmd_adopt), ("schema", cmd_schema)):
         subs[name] = commands.add_parser(name, help=func.__doc__.splitlines()[0], description=func.__doc__,
                                          parents=[common])
         subs[name].set_defaults(func=func)
@@ -223,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
                                        "(a new project's migrations, or a squash)")
     subs["adopt"].add_argument("tables", nargs="+", metavar="TABLE", help="tables to write specs for")
     subs["adopt"].add_argument("--force", action="store_true", help="overwrite existing specs")
+    subs["schema"].add_argument("--dir", help="where to write them (default: schema/ under --root)")
     subs["diff"].add_argument("--format", choices=sorted(FORMATS), default="text",
                               help="text (default) or markdown, for a pull-request comment")
     prove = commands.add_parser("prove", help=cmd_prove.__doc__.splitlines()[0], description=cmd_prove.__doc__,
