@@ -103,6 +103,21 @@ def cmd_adopt(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    """Make a folder a tenantspec project: project file, workspace tables, a first table, intent, proof, CI."""
+    from tenantspec.init import init_project
+
+    root = Path(args.root)
+    made = init_project(root, args.workspaces, args.members, [r.strip() for r in args.roles.split(",")],
+                        None if args.no_table else args.table, force=args.force)
+    for note in made.notes:
+        print(f"note: {note}", file=sys.stderr)
+    for path in write_outputs(root, made.files):
+        print(f"wrote {path}")
+    print("next: tenantspec generate (the first table's migration), then tenantspec prove")
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     """Write the JSON Schemas of project.yaml and the table specs beside the specs, for editors."""
     from tenantspec.load import SCHEMA_DIR
@@ -223,7 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     subs = {}
     for name, func in (("generate", cmd_generate), ("check", cmd_check), ("diff", cmd_diff), ("hash", cmd_hash),
-                       ("adopt", cmd_adopt), ("schema", cmd_schema)):
+                       ("adopt", cmd_adopt), ("schema", cmd_schema), ("init", cmd_init)):
         subs[name] = commands.add_parser(name, help=func.__doc__.splitlines()[0], description=func.__doc__,
                                          parents=[common])
         subs[name].set_defaults(func=func)
@@ -238,6 +253,14 @@ def build_parser() -> argparse.ArgumentParser:
     subs["adopt"].add_argument("tables", nargs="+", metavar="TABLE", help="tables to write specs for")
     subs["adopt"].add_argument("--force", action="store_true", help="overwrite existing specs")
     subs["schema"].add_argument("--dir", help="where to write them (default: schema/ under --root)")
+    subs["init"].add_argument("--workspaces", default="workspaces", help="the tenant table (default workspaces)")
+    subs["init"].add_argument("--members", help="the membership table (default <workspace>_members)")
+    subs["init"].add_argument("--roles", default="owner,admin,member",
+                              help="membership roles, most powerful first; the first two are admins "
+                                   "(default owner,admin,member)")
+    subs["init"].add_argument("--table", default="projects", help="a first table spec to start from (default projects)")
+    subs["init"].add_argument("--no-table", action="store_true", help="write no table spec")
+    subs["init"].add_argument("--force", action="store_true", help="overwrite files that exist")
     subs["diff"].add_argument("--format", choices=sorted(FORMATS), default="text",
                               help="text (default) or markdown, for a pull-request comment")
     prove = commands.add_parser("prove", help=cmd_prove.__doc__.splitlines()[0], description=cmd_prove.__doc__,
