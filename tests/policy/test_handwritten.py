@@ -40,3 +40,19 @@ def test_the_handwritten_migrations_are_rejected_for_their_mistakes():
         "tests/policy/cases/robot_jobs.yaml"]
     assert "with order_id at B's row" in output and "truncate the table" in output
     assert "expected [[True, True]], got [[False, False]]" in output
+
+
+def test_a_failing_random_sequence_reads_as_requests():
+    """Hypothesis's shrunk example comes back as the requests and what the database answered,
+    not as a traceback of internal objects."""
+    env = {**os.environ, "MIGRATIONS_DIR": str(HANDWRITTEN), "TENANTSPEC_PRIVILEGES": "2026", "TENANTSPEC_ROOT": str(APP),
+           "TENANTSPEC_HYPOTHESIS_EXAMPLES": "100"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/policy/test_proof.py", "-k", "random"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "a random sequence of requests differs from the access model: " in output
+    assert re.search(r"The sequence, request by request .*\n  1\. \w+ on \w+: .+ -> ", output), output
+    assert "Traceback" not in output and "Op(" not in output.split("short test summary")[0], output

@@ -111,14 +111,25 @@ def check_random_requests(impersonate: Impersonator, world: World, access: Acces
     ops = st.builds(Op, kind=st.sampled_from(KINDS), persona=st.sampled_from(sorted(world.personas)),
                     table=st.sampled_from(tables), a=st.integers(0, 40), b=st.integers(0, 40))
 
-    @settings(max_examples=examples, deadline=None, database=None,
+    @settings(max_examples=examples, deadline=None, database=None, report_multiple_bugs=False,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     @given(sequence=st.lists(ops, min_size=2, max_size=25))
     def run(sequence: list[Op]) -> None:
         state = State(world)
         executed["examples"] += 1
         conn.rollback()
+        log: list[str] = []
         try:
+            _run_sequence(sequence, state, log)
+        except AssertionError as error:
+            steps = "\n".join(f"  {line}" for line in log)
+            raise AssertionError(f"{error}\n\nThe sequence, request by request (persona, table, request -> "
+                                 f"what the database answered):\n{steps}") from None
+        finally:
+            conn.rollback()
+
+    def _run_sequence(sequence: list[Op], state: State, log: list[str]) -> None:
+        if True:
             for step, op in enumerate(sequence, start=1):
                 request = build_request(world, make, state, op)
                 if request is None:
@@ -129,25 +140,34 @@ def check_random_requests(impersonate: Impersonator, world: World, access: Acces
                 switch_identity(conn, request.persona.db_role, request.persona.claims())
                 result = attempt(conn, statement, params)
                 executed["requests"] += 1
+                log.append(f"{step}. {request.persona.name} on {op.table}: {request.what} -> {result.describe()}"
+                           + (f" {result.message}" if result.failed else ""))
                 where = f"step {step}, {op!r} ({request.what})"
                 if expected.failed or result.failed:
-                    assert result.surface in expected.errors, (
-                        f"{where}: the database answered {result.describe()} {result.message}, "
-                        f"the access model expects {expected.describe()}")
+                    if result.surface not in expected.errors:
+                        raise AssertionError(f"{where}: the database answered {result.describe()} {result.message}, "
+                                             f"the access model expects {expected.describe()}")
                     continue
-                assert result.rowcount == expected.rows, (
-                    f"{where}: {result.rowcount} rows, the access model expects {expected.rows}")
+                if result.rowcount != expected.rows:
+                    raise AssertionError(f"{where}: {result.rowcount} rows, the access model expects {expected.rows}")
                 if expected.visible is not None:
                     seen = frozenset(tuple(canonical(v) for v in r) for r in result.rows)
-                    assert seen == expected.visible, (
-                        f"{where}: the database shows {len(seen)} rows, the model {len(expected.visible)}")
+                    if seen != expected.visible:
+                        raise AssertionError(f"{where}: the database shows {len(seen)} rows, "
+                                             f"the model {len(expected.visible)}")
                 if expected.after is not None:
                     state = expected.after
             _assert_same_rows(conn, world, state)
-        finally:
-            conn.rollback()
 
-    run()
+    failure = None
+    try:
+        run()
+    except AssertionError as error:  # the shrunk sequence, told as requests, not as a traceback
+        failure = str(error)
+    if failure is not None:
+        import pytest
+
+        pytest.fail(f"a random sequence of requests differs from the access model: {failure}", pytrace=False)
     assert executed["examples"] >= examples and executed["requests"] > examples
 
 
@@ -156,12 +176,15 @@ def _assert_same_rows(conn, world: World, state: State) -> None:
     for facts in world.spec_tables:
         actual = rows[facts.name]
         expected = state.table(facts.name)
-        assert set(actual) == set(expected), (
-            f"{facts.name}: the database holds {len(actual)} rows, the model {len(expected)}; "
-            f"extra {sorted(map(str, set(actual) - set(expected)))}, "
-            f"missing {sorted(map(str, set(expected) - set(actual)))}")
+        if set(actual) != set(expected):
+            raise AssertionError(
+                f"at the end, {facts.name}: the database holds {len(actual)} rows, the model {len(expected)}; "
+                f"extra {sorted(map(str, set(actual) - set(expected)))}, "
+                f"missing {sorted(map(str, set(expected) - set(actual)))}")
         for key, values in expected.items():
             for column, value in values.items():
                 if family(facts.columns[column]) in COMPARABLE:
                     got = canonical(actual[key].get(column))
-                    assert got == value, f"{facts.name} {key}: {column} is {got!r}, the model says {value!r}"
+                    if got != value:
+                        raise AssertionError(f"at the end, {facts.name} {key}: {column} is {got!r}, "
+                                             f"the model says {value!r}")
