@@ -167,9 +167,7 @@ class Adopter:
         references = self.references(table)
         tenancy = self.tenancy_of(table)
         if tenancy is None:
-            self.note(table.origin, f"{table.qualified_name}: no column references {self.tenancy.workspaces[1]} "
-                                    "and no parent table that does: tenantspec manages workspace tables only")
-            tenancy = {"column": "workspace_id"}
+            tenancy = self.unreferenced_tenancy(table, references)
         needs_index = [c for c in list(references) + [tenancy.get("column") or tenancy.get("parent")]
                        if c and c not in covered]
         carried = self.carried_column(table, tenancy)
@@ -328,6 +326,26 @@ class Adopter:
             return {"column": column}
         parent = self.parent_column(table)
         return {"parent": parent, "strategy": model.CARRIED} if parent else None
+
+    def unreferenced_tenancy(self, table: Table, references: dict[str, dict]) -> dict:
+        """A table whose workspace column references nothing (``org_id uuid not null``, no
+        foreign key): the column named like the memberships' workspace column holds it, and
+        the spec adds the reference; without such a column adoption stops, naming the table."""
+        workspaces = self.tenancy.workspaces
+        names = [self.project.tenancy.members.workspace_column, f"{workspaces[1].removesuffix('s')}_id", "workspace_id"]
+        column = next((n for n in names if n and n in table.columns), None)
+        if column is None:
+            raise TenantspecError(Problem(table.origin.location if table.origin else None,
+                                          f"{table.qualified_name}: no column references {workspaces[1]} and no "
+                                          "parent table that does, so which workspace a row belongs to is unknown; "
+                                          "tenantspec adopts workspace tables only"))
+        target = workspaces[1] if workspaces[0] == self.project.schema else ".".join(workspaces)
+        references[column] = {"table": target, "on_delete": "cascade"}
+        self.note(table.columns[column].origin,
+                  f"{table.qualified_name}.{column} holds the row's {workspaces[1]} row but references nothing: "
+                  f"the spec makes it the tenancy column and references {target} (on delete cascade); the next "
+                  "migration adds the foreign key, which fails if a row names no existing one")
+        return {"column": column}
 
     def carried_column(self, table: Table, tenancy: dict) -> str | None:
         """The column a carried child gets: its parent's workspace column's name."""

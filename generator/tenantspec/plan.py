@@ -44,6 +44,7 @@ from tenantspec.render import (
     placed_functions,
     policies_of,
     publication_context,
+    states_grants,
     table_context,
     trigger_context,
 )
@@ -748,9 +749,9 @@ class Planner:
             target = wanted[helper.function]
             same_body = function is not None and function_definition(function) == function_definition(target)
             key = (schema, helper.function, ())
-            same_grants = function is not None and all(
+            same_grants = function is not None and (not states_grants(helper) or all(
                 execute_by_role(self.current[regime].functions.get(key))
-                == execute_by_role(self.desired[regime].functions.get(key)) for regime in REGIMES)
+                == execute_by_role(self.desired[regime].functions.get(key)) for regime in REGIMES))
             if same_body and same_grants:
                 continue
             statements.append(helper_text(self.project, helper, table))

@@ -99,6 +99,13 @@ class RecheckFunction:
 Helper = WorkspaceHelper | ParentHelper | CarryFunction | GuardFunction | RecheckFunction
 
 
+def states_grants(helper: Helper) -> bool:
+    """Whether the migrations say who may EXECUTE the helper. The guard runs as the caller and
+    only as a trigger: its EXECUTE is whatever the database's default privileges give a new
+    function (a project may have changed them), which the migrations leave alone."""
+    return not isinstance(helper, GuardFunction)
+
+
 def helper_name(project: model.Project, helper: Helper) -> str:
     return qualified(model.Name(project.helper_schema, helper.function))
 

@@ -190,3 +190,26 @@ def test_defaults_are_written_as_a_spec_says_them(sql, spec):
     from tenantspec.adopt import spec_default
 
     assert spec_default(pglast.parse_sql(f"select {sql}")[0].stmt.targetList[0].val) == spec
+
+
+def test_a_workspace_column_without_its_foreign_key_is_adopted_as_the_tenancy(tmp_path):
+    """`org_id uuid not null` and no reference: the column named like the memberships' one is
+    the tenancy, and the spec adds the foreign key (which the note says may fail)."""
+    build("app_shapes", tmp_path)
+    (tmp_path / "supabase/migrations/20250401000000_notes.sql").write_text(
+        "create table public.notes (id uuid primary key default gen_random_uuid(), org_id uuid not null, body text);\n"
+        "alter table public.notes enable row level security;\n")
+    adoption = adopt(tmp_path, ["notes"])
+    spec = adoption.specs[Path("schema/notes.yaml")]
+    assert "org_id: {type: uuid, not_null: true, references: {table: organizations, on_delete: cascade}}" in spec
+    assert "tenancy: {column: org_id}" in spec
+    assert any("org_id holds the row's organizations row but references nothing" in str(n) for n in adoption.notes)
+
+
+def test_a_table_with_no_workspace_at_all_stops_adoption_naming_it(tmp_path):
+    build("app_shapes", tmp_path)
+    (tmp_path / "supabase/migrations/20250401000000_settings.sql").write_text(
+        "create table public.settings (key text primary key, value jsonb);\n")
+    with pytest.raises(TenantspecError, match=r"20250401000000_settings.sql:1:1: public.settings: no column "
+                                              r"references organizations"):
+        adopt(tmp_path, ["settings"])

@@ -467,6 +467,13 @@ def add_constraint(state: SchemaState, table: Table, constraint: ast.Constraint,
     elif kind in (enums.ConstrType.CONSTR_PRIMARY, enums.ConstrType.CONSTR_UNIQUE):
         columns = (column,) if column else tuple(c.sval for c in constraint.keys or ())
         primary = kind == enums.ConstrType.CONSTR_PRIMARY
+        if constraint.indexname and not columns:  # ... primary key using index <name>
+            used = next((ix for ix in table.indexes if ix.name == constraint.indexname and not ix.constraint), None)
+            if used is None and not table.external:
+                state.conflict(origin, f"{table.qualified_name} has no index {constraint.indexname}")
+            if used is not None:
+                table.indexes.remove(used)  # it becomes the constraint's index, renamed after it
+                columns = used.columns
         if primary:
             for name in columns:
                 if name in table.columns:
@@ -506,6 +513,20 @@ def create_table(state: SchemaState, node: ast.CreateStmt, statement: Statement)
             add_column(state, table, element, statement)
         elif isinstance(element, ast.Constraint):
             add_constraint(state, table, element, statement)
+    drop_repeated_keys(table)
+
+
+def drop_repeated_keys(table: Table) -> None:
+    """CREATE TABLE makes one index for keys on the same columns: a UNIQUE that repeats the
+    primary key (``id uuid primary key unique``) or an earlier UNIQUE is never created."""
+    keys = sorted((ix for ix in table.indexes if ix.constraint), key=lambda ix: ix.constraint != "primary key")
+    seen: set[tuple[str, ...]] = set()
+    repeated = []
+    for index in keys:
+        if index.columns in seen:
+            repeated.append(index)
+        seen.add(index.columns)
+    table.indexes = [ix for ix in table.indexes if all(ix is not r for r in repeated)]
 
 
 def create_table_as(state: SchemaState, node: ast.CreateTableAsStmt, statement: Statement) -> None:
