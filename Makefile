@@ -8,8 +8,8 @@ BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: generate check diff hash adopt lint test prove mutate bench venv clean
 
-# make generate NAME=add_job_notes ALLOW_DESTRUCTIVE=1
-GENERATE_FLAGS := $(if $(NAME),--name $(NAME)) $(if $(ALLOW_DESTRUCTIVE),--allow-destructive)
+# make generate NAME=add_job_notes ALLOW_DESTRUCTIVE=1 ALLOW_NARROWING=1
+GENERATE_FLAGS := $(if $(NAME),--name $(NAME)) $(if $(ALLOW_DESTRUCTIVE),--allow-destructive) $(if $(ALLOW_NARROWING),--allow-narrowing)
 
 venv: $(STAMP)
 

@@ -46,6 +46,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
     generation = plan_project(root, args.name)
     if not args.allow_destructive:
         refuse_destructive(generation.plan)
+    if not args.allow_narrowing:
+        from tenantspec.review import refuse_narrowing
+
+        refuse_narrowing(generation)
     for note in generation.plan.notes:
         print(f"note: {note}", file=sys.stderr)
     changed = write_outputs(root, generation.outputs)
@@ -245,6 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("generate", "diff"):
         subs[name].add_argument("--name", help="the new migration's name, snake_case (default: derived from "
                                                "the change)")
+    subs["generate"].add_argument("--allow-narrowing", action="store_true",
+                                  help="let through changes that take a command away from a membership role or "
+                                       "service_role (closing holes for anon, outsiders and other workspaces "
+                                       "needs no flag)")
     subs["generate"].add_argument("--allow-destructive", action="store_true",
                                   help="let through changes that drop data or may fail on existing rows")
     subs["generate"].add_argument("--fresh", metavar="DIR",

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from tenantspec.catalog.access import TenantModel, Verdict, access_matrix, personas
 from tenantspec.catalog.replay import LEGACY, RESTRICTED
-from tenantspec.pipeline import Generation
+from tenantspec.errors import Problem
+from tenantspec.pipeline import DestructiveChange, Generation
 from tenantspec.plan import REGIMES, managed
 
 REGIME_NAMES = {LEGACY: "legacy default privileges", RESTRICTED: "2026 default privileges"}
@@ -69,6 +70,36 @@ def access_changes(generation: Generation) -> list[AccessChange]:
     changes = [AccessChange(table, command, tuple(names), old, new, shape)
                for (table, command, _, _, shape), (old, new, names) in grouped.items()]
     return sorted(changes, key=lambda c: (c.rank, c.table, c.command, c.regimes))
+
+
+def narrowings(generation: Generation) -> list[AccessChange]:
+    """The changes that take a command away from a membership role, or from service_role, that
+    had it (or may have had it: what the SQL did not tell). Closing a hole for anon, outsiders
+    and other workspaces' members is no narrowing."""
+    if generation.plan.empty:
+        return []
+    kept = set(TenantModel.of(generation.project).roles) | {"service_role"}
+    return [c for c in access_changes(generation)
+            if c.after.allowed is False and c.before.allowed is not False and c.before is not ABSENT
+            and kept & set(c.personas)]
+
+
+def refuse_narrowing(generation: Generation) -> None:
+    """Exit status 2, each narrowing at its spec's access, nothing written, unless allowed."""
+    found = narrowings(generation)
+    if not found:
+        return
+    problems = []
+    for change in found:
+        table = generation.project.tables.get(change.table.split(".")[-1])
+        where = table.locate("access") if table is not None else None
+        who = ", ".join(p for p in change.personas if p in set(TenantModel.of(generation.project).roles)
+                        | {"service_role"})
+        problems.append(Problem(where, f"{change.table} {change.command}: {who} would lose it "
+                                       f"({change.before.word} -> denied){_where(change)}"))
+    raise DestructiveChange(problems + [Problem(None, (
+        f"{len(found)} change(s) take access away from members or the service; nothing was written. If "
+        "that is meant, `tenantspec generate --allow-narrowing` lets them through (tenantspec diff shows them)"))])
 
 
 def review(generation: Generation, fmt: str = "text") -> str:

@@ -4,6 +4,7 @@ the review command and a fresh render."""
 from __future__ import annotations
 
 import datetime
+import shutil
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,29 @@ def test_fresh_writes_the_specs_as_new_migrations(tmp_path, capsys):
     text = only.read_text()
     assert "create table public.projects" in text and "  notes text," in text
     assert "alter table" in text and "add column" not in text
+
+
+APP = Path(__file__).resolve().parents[2] / "tests" / "cases" / "app"  # a frozen copy of the app
+
+
+def test_a_change_that_takes_access_from_members_is_refused_unless_allowed(tmp_path, capsys):
+    shutil.copytree(APP / "schema", tmp_path / "schema")
+    shutil.copytree(APP / "supabase", tmp_path / "supabase")
+    before = sorted(p.name for p in (tmp_path / "supabase/migrations").iterdir())
+    spec = tmp_path / "schema/robot_jobs.yaml"
+    spec.write_text(spec.read_text().replace("  update: member\n", "  update: admin\n"))
+    assert main(["generate", "--root", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "schema/robot_jobs.yaml:38:1: robot_jobs update: agent would lose it (allowed -> denied)" in err
+    assert "--allow-narrowing" in err
+    assert sorted(p.name for p in (tmp_path / "supabase/migrations").iterdir()) == before
+    assert main(["generate", "--root", str(tmp_path), "--allow-narrowing"]) == 0
+    assert len(list((tmp_path / "supabase/migrations").iterdir())) == len(before) + 1
+
+
+def test_closing_a_hole_or_widening_needs_no_flag(tmp_path, capsys):
+    shutil.copytree(APP / "schema", tmp_path / "schema")
+    shutil.copytree(APP / "supabase", tmp_path / "supabase")
+    spec = tmp_path / "schema/robot_jobs.yaml"
+    spec.write_text(spec.read_text().replace("  delete: nobody\n", "  delete: admin\n"))
+    assert main(["generate", "--root", str(tmp_path)]) == 0
