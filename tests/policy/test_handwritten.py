@@ -46,7 +46,7 @@ def test_a_failing_random_sequence_reads_as_requests():
     """Hypothesis's shrunk example comes back as the requests and what the database answered,
     not as a traceback of internal objects."""
     env = {**os.environ, "MIGRATIONS_DIR": str(HANDWRITTEN), "TENANTSPEC_PRIVILEGES": "2026", "TENANTSPEC_ROOT": str(APP),
-           "TENANTSPEC_HYPOTHESIS_EXAMPLES": "100"}
+           "TENANTSPEC_HYPOTHESIS_EXAMPLES": "25"}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/policy/test_proof.py", "-k", "random"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
