@@ -214,3 +214,44 @@ def test_a_table_with_no_workspace_at_all_stops_adoption_naming_it(tmp_path):
     with pytest.raises(TenantspecError, match=r"20250401000000_settings.sql:1:1: public.settings: no column "
                                               r"references organizations"):
         adopt(tmp_path, ["settings"])
+
+
+UNQUALIFIED = """
+create table public.projects (
+  id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.organizations (id) on delete cascade,
+  title text not null
+);
+create index projects_org_id_idx on public.projects (org_id);
+alter table public.projects enable row level security;
+
+-- the most common spelling of a membership helper: columns unqualified, the argument by name
+create function public.is_org_member(org uuid) returns boolean
+language sql stable security definer set search_path = public as $$
+  select exists (select 1 from organization_members where org_id = org and user_id = auth.uid())
+$$;
+
+create policy "members read" on public.projects for select to authenticated
+  using (public.is_org_member(org_id));
+create policy "editors write" on public.projects for insert to authenticated
+  with check (exists (select 1 from organization_members
+                      where org_id = projects.org_id and user_id = auth.uid() and role in ('owner', 'editor')));
+create policy "owners delete" on public.projects for delete to authenticated
+  using (exists (select 1 from public.organization_members
+                 where organization_members.org_id = projects.org_id and user_id = (select auth.uid())
+                   and role = 'owner'));
+grant select, insert, delete on public.projects to authenticated;
+"""
+
+
+def test_unqualified_columns_read_as_postgresql_resolves_them(tmp_path):
+    """`exists (select 1 from members where org_id = projects.org_id and user_id = auth.uid())`
+    and a helper written the same way map onto levels like their qualified spellings."""
+    build("inline_exists", tmp_path)
+    for path in (tmp_path / "supabase/migrations").glob("*projects*"):
+        path.unlink()
+    (tmp_path / "supabase/migrations/20250212120000_projects.sql").write_text(UNQUALIFIED)
+    adoption = adopt(tmp_path, ["projects"])
+    spec = adoption.specs[Path("schema/projects.yaml")]
+    assert "access: {select: reader, insert: writer, update: nobody, delete: owner}" in spec, spec
+    assert not [n for n in adoption.notes if "cannot map" in str(n)]

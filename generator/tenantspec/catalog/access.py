@@ -135,6 +135,7 @@ class AccessReader:
     """Reads ``state`` for the tenancy of ``tenancy``."""
 
     def __init__(self, state: SchemaState, tenancy: TenantModel):
+        self._qualified: dict[int, tuple] = {}
         self.state = state
         self.tenancy = tenancy
 
@@ -210,10 +211,23 @@ class AccessReader:
             if expression is None:
                 truths.append(Truth(False, f"policy {policy.name!r} has no expression for {command}"))
                 continue
-            truth = self.truth(expression, self.row_scope(table), persona)
+            truth = self.truth(self.qualified(expression, table), self.row_scope(table), persona)
             truths.append(Truth(truth.value, f"policy {policy.name!r}: {truth.why}" if truth.why else
                                 f"policy {policy.name!r}"))
         return all_of(truths)
+
+    def qualified(self, node, table: Table | None):
+        """``node`` with every unqualified column inside a subquery named after the relation
+        PostgreSQL resolves it to (the innermost FROM item that has the column), so that
+        ``exists (select 1 from members where org_id = invites.org_id and user_id = auth.uid())``
+        reads like its qualified spelling. Computed once per expression."""
+        cached = self._qualified.get(id(node))
+        if cached is not None and cached[0] is node:
+            return cached[1]
+        outer = [[(table.name, set(table.columns))]] if table is not None else []
+        copy = qualify_columns(copy_node(node), self.state, outer, top=True)
+        self._qualified[id(node)] = (node, copy)
+        return copy
 
     def row_scope(self, table: Table) -> Scope:
         key = (table.schema, table.name)
@@ -441,7 +455,8 @@ class AccessReader:
             except pglast.parser.ParseError:
                 continue
             if len(statements) == 1:
-                found[(function.schema, function.name)] = (statements[0].stmt, function.arg_names)
+                body = qualify_columns(statements[0].stmt, self.state, [], top=True)
+                found[(function.schema, function.name)] = (body, function.arg_names)
         return found
 
     def set_of(self, select):
@@ -585,6 +600,51 @@ def _from_relations(from_clause) -> tuple[list[tuple[str, tuple[str, str]]] | No
     if not from_clause or not all(visit(item) for item in from_clause):
         return None, []
     return relations, parts
+
+
+def copy_node(node):
+    import copy
+
+    return copy.deepcopy(node)
+
+
+def qualify_columns(node, state: SchemaState, scopes: list, top: bool = False):
+    """Qualify, in place, the unqualified columns of the subqueries in ``node`` as PostgreSQL
+    resolves them: by the innermost FROM item whose table has the column (``scopes`` lists
+    ``[(alias, columns)]`` per query level, innermost first). Columns of the outermost level,
+    names no table has (a function's parameters) and ambiguous ones stay as written."""
+    if isinstance(node, ast.SelectStmt):
+        relations, _ = _from_relations(node.fromClause)
+        level = [(alias, set(state.tables[key].columns) if key in state.tables else set())
+                 for alias, key in relations or ()]
+        inner = [level] + scopes
+        for name in node.__slots__:
+            value = getattr(node, name, None)
+            _qualify_value(value, state, inner, False)
+        return node
+    if isinstance(node, ast.ColumnRef) and not top and len(node.fields) == 1 \
+            and isinstance(node.fields[0], ast.String):
+        column = node.fields[0].sval
+        for level in scopes:
+            owners = [alias for alias, columns in level if column in columns]
+            if len(owners) == 1:
+                node.fields = (ast.String(sval=owners[0]), node.fields[0])
+                return node
+            if len(owners) > 1:
+                return node
+        return node
+    if isinstance(node, ast.Node):
+        for name in node.__slots__:
+            _qualify_value(getattr(node, name, None), state, scopes, top)
+    return node
+
+
+def _qualify_value(value, state: SchemaState, scopes: list, top: bool) -> None:
+    if isinstance(value, ast.Node):
+        qualify_columns(value, state, scopes, top)
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            _qualify_value(item, state, scopes, top)
 
 
 def _mentions(node, alias: str) -> bool:
