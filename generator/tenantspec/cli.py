@@ -97,6 +97,20 @@ def cmd_hash(args: argparse.Namespace) -> int:
 def cmd_adopt(args: argparse.Namespace) -> int:
     """Write specs for tables hand-written migrations created; the next migration corrects them."""
     root = Path(args.root)
+    if args.init:
+        from tenantspec.adopt_init import initial_project
+
+        target = root / "schema" / "project.yaml"
+        if target.exists() and not args.force:
+            raise TenantspecError(f"{target}: exists already; adopt --init does not overwrite it (--force does)")
+        text, notes = initial_project(root)
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+        for path in write_outputs(root, {Path("schema/project.yaml"): text}):
+            print(f"wrote {path}")
+        if not args.tables:
+            print("next: review schema/project.yaml, then `tenantspec adopt TABLE ...`")
+            return 0
     adoption = adopt(root, args.tables, force=args.force)
     for note in adoption.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -258,7 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
     subs["generate"].add_argument("--fresh", metavar="DIR",
                                   help="write the specs as a fresh set of migrations into DIR instead "
                                        "(a new project's migrations, or a squash)")
-    subs["adopt"].add_argument("tables", nargs="+", metavar="TABLE", help="tables to write specs for")
+    subs["adopt"].add_argument("tables", nargs="*", metavar="TABLE", help="tables to write specs for")
+    subs["adopt"].add_argument("--init", action="store_true",
+                               help="first write schema/project.yaml from the migrations: the membership and tenant "
+                                    "tables, the roles and levels")
     subs["adopt"].add_argument("--force", action="store_true", help="overwrite existing specs")
     subs["schema"].add_argument("--dir", help="where to write them (default: schema/ under --root)")
     subs["init"].add_argument("--workspaces", default="workspaces", help="the tenant table (default workspaces)")

@@ -255,3 +255,37 @@ def test_unqualified_columns_read_as_postgresql_resolves_them(tmp_path):
     spec = adoption.specs[Path("schema/projects.yaml")]
     assert "access: {select: reader, insert: writer, update: nobody, delete: owner}" in spec, spec
     assert not [n for n in adoption.notes if "cannot map" in str(n)]
+
+
+def test_adopt_init_reads_the_project_file_from_the_migrations(tmp_path, capsys):
+    """No hand-written project.yaml: adopt --init finds the membership and tenant tables, the
+    roles from the CHECK and a level per run of roles; then the tables adopt and generate with
+    no narrowing (every policy maps onto a level)."""
+    from tenantspec.cli import main
+
+    build("inline_exists", tmp_path)
+    (tmp_path / "schema" / "project.yaml").unlink()
+    assert main(["--root", str(tmp_path), "adopt", "--init", "projects", "tasks"]) == 0
+    project = (tmp_path / "schema" / "project.yaml").read_text()
+    assert "members:\n    table: organization_members\n    workspace_column: org_id\n    user_column: user_id\n" \
+           "    role_column: role" in project
+    assert "    owner: [owner]\n    editor_or_above: [owner, editor]\n    member: [owner, editor, viewer]" in project
+    assert 'seed: {name: "organizations name {label}", created_by: "{user}"}' in project
+    assert "access: {select: member, insert: editor_or_above, update: editor_or_above, delete: owner}" in \
+        (tmp_path / "schema" / "projects.yaml").read_text()
+    assert main(["--root", str(tmp_path), "generate"]) == 0
+    assert main(["--root", str(tmp_path), "adopt", "--init"]) == 2
+    assert "adopt --init does not overwrite it" in capsys.readouterr().err
+
+
+def test_adopt_init_stops_without_a_membership_table(tmp_path, capsys):
+    from tenantspec.cli import main
+
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_messages.sql").write_text(
+        "create table public.chats (id uuid primary key);\n"
+        "create table public.messages (id uuid primary key, chat_id uuid references public.chats,\n"
+        "  user_id uuid references auth.users, role text not null);\n")
+    assert main(["--root", str(tmp_path), "adopt", "--init"]) == 2
+    assert "no table of supabase/migrations ties a user" in capsys.readouterr().err
+    assert not (tmp_path / "schema").exists()

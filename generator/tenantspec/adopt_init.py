@@ -1,0 +1,114 @@
+"""`tenantspec adopt --init`: ``schema/project.yaml`` read from a folder of hand-written
+migrations: the membership table (the one that ties a user of ``auth.users`` to a row of
+another table, with a role), the tenant table it points at, the roles (from the role
+column's CHECK), the levels, and both tables with their columns as external tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tenantspec.adopt import flow, spec_type
+from tenantspec.catalog.expression import value_list
+from tenantspec.catalog.replay import SchemaState, Table
+from tenantspec.errors import Problem, TenantspecError
+from tenantspec.history import read_history
+from tenantspec.pipeline import current_state
+from tenantspec.render import environment
+
+USERS = ("auth", "users")
+ROLE_NAMES = ("role", "role_name", "account_role", "member_role", "access_level")
+
+
+def initial_project(root: Path) -> tuple[str, list[Problem]]:
+    """The text of ``schema/project.yaml`` and the notes to review; stops when no table of
+    the folder looks like a membership table."""
+    state = current_state(read_history(root))["legacy"]
+    found = sorted((c for c in map(lambda t: _membership(state, t), state.tables.values()) if c),
+                   key=lambda c: (-c["score"], c["members"]))
+    if not found:
+        raise TenantspecError("no table of supabase/migrations ties a user (a foreign key to auth.users) to a "
+                              "row of another table with a role column: write schema/project.yaml by hand "
+                              "(docs/getting-started.md shows one), or `tenantspec init` for new tables")
+    chosen = found[0]
+    notes = [Problem(chosen["origin"], f"{chosen['members']} is the membership table: {chosen['user_column']} is the "
+                                       f"user, {chosen['workspace_column']} the {chosen['workspaces']} row, "
+                                       f"{chosen['role_column']} the role" +
+                     (f" (also possible: {', '.join(c['members'] for c in found[1:3])})" if len(found) > 1 else ""))]
+    roles = chosen["roles"]
+    if not roles:
+        notes.append(Problem(chosen["origin"], f"{chosen['members']}.{chosen['role_column']} has no CHECK listing its "
+                                               "roles: the levels below name none; write the roles in"))
+    tenant = state.tables[("public", chosen["workspaces"])]
+    values = {
+        **chosen,
+        "levels": levels(roles or ["owner", "member"]),
+        "roles_source": f"the CHECK of {chosen['members']}.{chosen['role_column']}, most powerful first as "
+                        "written: check the order" if roles else "nothing: no CHECK names the roles",
+        "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=_key(tenant), seed=True))),
+                   (chosen["members"], flow(_external(state.tables[("public", chosen["members"])],
+                                                      workspace_column=chosen["workspace_column"])))],
+    }
+    return environment().get_template("init/adopted_project.yaml.j2").render(values), notes
+
+
+def levels(roles: list[str]) -> list[tuple[str, list[str]]]:
+    """A level for each run of roles from the most powerful: ``owner: [owner]``,
+    ``editor_or_above: [owner, editor]``, ``member: [owner, editor, viewer]``, which is what
+    policies written for hierarchical roles test."""
+    found = []
+    for k in range(1, len(roles) + 1):
+        name = "member" if k == len(roles) else roles[0] if k == 1 else f"{roles[k - 1]}_or_above"
+        found.append((name, roles[:k]))
+    return found
+
+
+def _membership(state: SchemaState, table: Table) -> dict | None:
+    if table.schema != "public" or table.external:
+        return None
+    users = [fk for fk in table.foreign_keys if fk.target == USERS and len(fk.columns) == 1]
+    tenants = [fk for fk in table.foreign_keys if fk.target[0] == "public" and fk.target != (table.schema, table.name)
+               and len(fk.columns) == 1 and fk.target in state.tables]
+    if not users or not tenants:
+        return None
+    role_column = next((c for c in ROLE_NAMES if c in table.columns), None)
+    checked = {}
+    for check in table.checks:
+        if (listed := value_list(check.expression)) is not None:
+            checked[listed[0]] = listed[1]
+    if role_column is None:
+        role_column = next(iter(checked), None)
+    if role_column is None:
+        return None
+    # a "role" column alone (a chat message's user/assistant) is no membership: it needs the
+    # roles listed by a CHECK, or a table named for memberships
+    if role_column not in checked and "member" not in table.name:
+        return None
+    score = 2 * ("member" in table.name) + (role_column in checked) + (len(tenants) == 1)
+    return {"members": table.name, "user_column": users[0].columns[0], "workspace_column": tenants[0].columns[0],
+            "workspaces": tenants[0].target[1], "role_column": role_column,
+            "roles": list(checked.get(role_column, ())), "score": score, "origin": table.origin.location}
+
+
+def _key(table: Table) -> str:
+    primary = next((ix.columns for ix in table.indexes if ix.constraint == "primary key"), ("id",))
+    return primary[0]
+
+
+def _external(table: Table, workspace_column: str, seed: bool = False) -> dict:
+    """An external table's entry: its columns, its workspace column, and for the tenant the
+    values the proof fills a new row's required columns with."""
+    entry: dict = {"columns": {c.name: spec_type(c.type) for c in table.columns.values()},
+                   "workspace_column": workspace_column}
+    if seed:
+        users = {fk.columns[0] for fk in table.foreign_keys if fk.target == USERS and len(fk.columns) == 1}
+        values = {}
+        for column in table.columns.values():
+            if not column.not_null or column.default is not None or column.name == workspace_column:
+                continue
+            if column.name in users:
+                values[column.name] = "{user}"
+            elif column.type_name in ("text", "varchar"):
+                values[column.name] = f"{table.name} {column.name} {{label}}"
+        if values:
+            entry["seed"] = values
+    return entry
