@@ -315,6 +315,9 @@ class ProjectBuilder:
         if not any(c.primary_key for c in columns):
             self.problem(doc.locate(("columns",), key=True), "table has no primary key column")
         unique = tuple(known_columns(("unique", i), cols) for i, cols in enumerate(data.get("unique", [])))
+        # A unique that repeats the primary key is one index in PostgreSQL too: accepted, kept once.
+        primary = tuple(c.name for c in columns if c.primary_key)
+        unique = tuple(cols for cols in unique if cols != primary)
         checks = []
         for i, check in enumerate(data.get("checks", [])):
             self.expression(doc, ("checks", i, "expression"), check["expression"])
@@ -522,7 +525,8 @@ class ProjectBuilder:
     def index_problems(self, doc: Document, table: model.Table) -> None:
         """Every foreign key and policy column leads an index; no index is a prefix of another."""
         indexes = [(table.primary_key, doc.locate(("columns",), key=True))]
-        indexes += [(cols, doc.locate(("unique", i))) for i, cols in enumerate(table.unique)]
+        declared = [tuple(cols) for cols in doc.data.get("unique", [])]
+        indexes += [(cols, doc.locate(("unique", declared.index(cols)))) for cols in table.unique]
         indexes += [(i.columns, i.location) for i in table.indexes if i.where is None]
         leading = {cols[0] for cols, _ in indexes}
         needs = {c.name: f"foreign key '{c.name}'" for c in table.columns if c.references}
