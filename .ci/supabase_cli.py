@@ -17,6 +17,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tenantspec.testing.migrate import read_folder
+
 IGNORED_ADVICE = {"unused_index"}
 
 
@@ -41,8 +43,7 @@ def check_project(supabase: str, project: Path) -> None:
         url = line.strip().split("=", 1)[1]
         cli = {"cwd": project, "env": {**os.environ, "DO_NOT_TRACK": "1"}}
         pushed = run([supabase, "db", "push", "--db-url", url, "--yes"], **cli)
-        versions = sorted(m.group(1) for p in (project / "supabase/migrations").glob("*.sql")
-                          if (m := re.match(r"^([0-9]+)_.*\.sql$", p.name)))
+        versions = sorted(m.version for m in read_folder(project / "supabase/migrations").migrations)
         listed = run([supabase, "migration", "list", "--db-url", url], **cli).stdout
         remote = re.findall(r"^\s*`?(\d+)`?\s*\|\s*`?(\d+)`?\s*\|", listed, re.M)
         applied = sorted(r for local, r in remote if local == r)

@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 from tenantspec.testing.migrate import Migration, apply_file, apply_folder
 from tenantspec.testing.server import RunningServer, ServerConfig, start_server
-from tenantspec.testing.supabase import install_database_standin, install_roles
+from tenantspec.testing.database import install_standin
+from tenantspec.testing.supabase import install_roles
 
 DATABASE = "postgres"  # the database a Supabase project's migrations go to
 
@@ -29,7 +30,7 @@ def standin_server(regime: str, tcp_port: int | None = None,
     with start_server(config) as server:
         with server.connect_admin(DATABASE, autocommit=True) as conn:
             install_roles(conn)
-            install_database_standin(conn, regime, server.migrator_role)
+        install_standin(server, DATABASE, regime)
         if baseline is not None:
             with server.connect_migrator(DATABASE, autocommit=True) as conn:
                 apply_file(conn, baseline)

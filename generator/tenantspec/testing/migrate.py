@@ -20,7 +20,8 @@ from pathlib import Path
 import psycopg
 from pglast.parser import split
 
-MIGRATION_NAME = re.compile(r"^([0-9]+)_(.*)\.sql$")
+from tenantspec.history import VERSION  # <version>_<name>.sql, the names the CLI applies
+
 CONCURRENTLY = re.compile(r"^\s*(create\s+(unique\s+)?index|drop\s+index|reindex)\s+(\S+\s+)*?concurrently\b",
                           re.IGNORECASE)
 HISTORY_TABLE = """
@@ -61,9 +62,9 @@ def read_folder(folder: Path) -> Folder:
     """The folder's migrations in version order, and the files the CLI would skip."""
     migrations, skipped = [], []
     for path in sorted(p for p in folder.glob("*.sql") if p.is_file()):
-        match = MIGRATION_NAME.match(path.name)
+        match = VERSION.match(path.name)
         if match:
-            migrations.append(Migration(path, match.group(1), match.group(2)))
+            migrations.append(Migration(path, match["version"], match["name"]))
         else:
             skipped.append(path)
     migrations.sort(key=lambda m: (int(m.version), m.path.name))
