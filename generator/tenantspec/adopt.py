@@ -25,13 +25,13 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from tenantspec import model
 from tenantspec.catalog.access import AccessReader, TenantModel, personas
 from tenantspec.catalog.expression import display_expression, value_list
-from tenantspec.catalog.nodes import deparse, normalized
+from tenantspec.catalog.nodes import deparse, function_name, normalized, walk
 from tenantspec.catalog.replay import LEGACY, RESTRICTED, SchemaState, Table
 from tenantspec.errors import Location, Problem, TenantspecError
 from tenantspec.expressions import timezone_call
 from tenantspec.history import read_history
 from tenantspec.load import load_project
-from tenantspec.pipeline import current_state
+from tenantspec.pipeline import replay_texts
 from tenantspec.render import environment
 
 COMMANDS = model.COMMANDS
@@ -46,6 +46,16 @@ class Adoption:
 
     specs: dict[Path, str] = field(default_factory=dict)
     notes: list[Problem] = field(default_factory=list)
+
+
+# Schemas whose functions the platform provides, and the built-in functions policies call.
+SERVICE_SCHEMAS = frozenset({"auth", "pg_catalog", "extensions", "storage", "realtime", "vault"})
+BUILTIN_FUNCTIONS = frozenset({
+    "now", "lower", "upper", "coalesce", "current_setting", "array_position", "cardinality", "length",
+    "jsonb_extract_path_text", "json_extract_path_text", "to_jsonb", "array_length", "nullif", "greatest",
+    "least", "current_date", "date_trunc", "split_part", "starts_with", "regexp_match", "any", "bool_or",
+    "exists", "unnest", "string_to_array", "format", "concat", "trim", "substring", "left", "right",
+})
 
 
 def scalar(value) -> str:
@@ -129,6 +139,32 @@ class Adopter:
             table = self.table(name)
             self.adoption.specs[Path("schema") / f"{name}.yaml"] = template.render(self.spec(table))
         return self.adoption
+
+    def missing_helpers(self) -> list[Problem]:
+        """Functions the adopted tables' policies call that no migration and no baseline
+        creates: their bodies decide who passes, and without them a policy cannot be read."""
+        known = {(f.schema, f.name) for f in self.state.functions.values()}
+        notes, seen = [], set()
+        for name in self.names:
+            for policy in self.state.tables[(self.project.schema, name)].policies.values():
+                for expression in (policy.using, policy.check):
+                    for node, _ in walk(expression) if expression is not None else ():
+                        if not isinstance(node, ast.FuncCall):
+                            continue
+                        schema, function = function_name(node)
+                        if schema in SERVICE_SCHEMAS or (schema or "public", function) in known:
+                            continue
+                        if schema is None and function in BUILTIN_FUNCTIONS:
+                            continue
+                        shown = f"{schema + '.' if schema else ''}{function}()"
+                        if shown not in seen:
+                            seen.add(shown)
+                            notes.append(Problem(policy.origin.location,
+                                                 f"{shown}, which policy {policy.name!r} calls, is created by no "
+                                                 "migration of the folder and no baseline: its body decides who "
+                                                 "passes; put the SQL that creates it in the baseline "
+                                                 "(tests/baseline.sql, or tenantspec_baseline in pytest.ini)"))
+        return notes
 
     def undeclared(self) -> tuple[dict[str, dict], list[str]]:
         """Tables the adopted ones reference and functions their triggers call that are neither
@@ -409,8 +445,10 @@ class Adopter:
         return found
 
 
-def adopt(root: Path, names: list[str], force: bool = False) -> Adoption:
-    """Specs for ``names`` from the replayed ``supabase/migrations`` of ``root``; nothing written.
+def adopt(root: Path, names: list[str], force: bool = False, baseline: Path | None = None) -> Adoption:
+    """Specs for ``names`` from the replayed ``supabase/migrations`` of ``root``, after the
+    project's baseline (the objects made before the first migration: the membership helpers
+    a dashboard created, say); nothing written.
 
     Refuses to overwrite an existing spec unless ``force``.
     """
@@ -421,7 +459,11 @@ def adopt(root: Path, names: list[str], force: bool = False) -> Adoption:
     if existing and not force:
         raise TenantspecError([Problem(None, f"schema/{name}.yaml exists; adopt does not overwrite a spec "
                                              "(--force does)") for name in existing])
-    states = current_state(read_history(root))
+    history = read_history(root)
+    found = baseline_of(root) if baseline is None else baseline
+    before = [(str(found.relative_to(root) if found.is_relative_to(root) else found), found.read_text())] \
+        if found is not None else []
+    states = replay_texts(before + [(str(f.path), f.text) for f in history.files])
     adopter = Adopter(project, states, names)
     adoption = adopter.adopt()
     tables, functions = adopter.undeclared()
@@ -433,8 +475,25 @@ def adopt(root: Path, names: list[str], force: bool = False) -> Adoption:
         for signature in functions:
             adoption.notes.append(Problem(None, f"{project.source}: declares {signature} under external.functions "
                                                 "(an adopted trigger calls it)"))
+    adoption.notes += adopter.missing_helpers()
     adoption.notes.sort(key=lambda p: (p.location or Location("", 0, 0), p.message))
     return adoption
+
+
+def baseline_of(root: Path) -> Path | None:
+    """The project's baseline as the proof finds it: ``tenantspec_baseline`` of pytest.ini,
+    else ``tests/baseline.sql`` when it exists."""
+    import configparser
+
+    ini = root / "pytest.ini"
+    if ini.is_file():
+        parser = configparser.ConfigParser()
+        parser.read(ini)
+        if parser.has_option("pytest", "tenantspec_baseline"):
+            named = parser.get("pytest", "tenantspec_baseline").strip()
+            return (root / named) if named and (root / named).is_file() else None
+    default = root / "tests" / "baseline.sql"
+    return default if default.is_file() else None
 
 
 def declare_external(path: Path, tables: dict[str, dict], functions: list[str]) -> str:

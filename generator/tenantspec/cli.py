@@ -111,7 +111,7 @@ def cmd_adopt(args: argparse.Namespace) -> int:
         if not args.tables:
             print("next: review schema/project.yaml, then `tenantspec adopt TABLE ...`")
             return 0
-    adoption = adopt(root, args.tables, force=args.force)
+    adoption = adopt(root, args.tables, force=args.force, baseline=Path(args.baseline) if args.baseline else None)
     for note in adoption.notes:
         print(f"note: {note}", file=sys.stderr)
     for path in write_outputs(root, adoption.specs):
@@ -273,6 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
                                   help="write the specs as a fresh set of migrations into DIR instead "
                                        "(a new project's migrations, or a squash)")
     subs["adopt"].add_argument("tables", nargs="*", metavar="TABLE", help="tables to write specs for")
+    subs["adopt"].add_argument("--baseline", metavar="FILE",
+                               help="SQL of the objects made before the first migration, read first (default: "
+                                    "tenantspec_baseline of pytest.ini, else tests/baseline.sql when it exists)")
     subs["adopt"].add_argument("--init", action="store_true",
                                help="first write schema/project.yaml from the migrations: the membership and tenant "
                                     "tables, the roles and levels")

@@ -289,3 +289,24 @@ def test_adopt_init_stops_without_a_membership_table(tmp_path, capsys):
     assert main(["--root", str(tmp_path), "adopt", "--init"]) == 2
     assert "no table of supabase/migrations ties a user" in capsys.readouterr().err
     assert not (tmp_path / "schema").exists()
+
+
+def test_helpers_made_before_the_first_migration_are_read_from_the_baseline(tmp_path):
+    """The membership helpers live in the baseline (made in the dashboard), not in the folder:
+    adopt reads them from tests/baseline.sql; without it, it names the helpers it cannot read."""
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    for path in (root / "tests/cases/handwritten_migrations").glob("*.sql"):
+        shutil.copy(path, tmp_path / "supabase/migrations" / path.name)
+    (tmp_path / "schema").mkdir()
+    shutil.copy(CASES / "handwritten" / "project.yaml", tmp_path / "schema" / "project.yaml")
+    blind = adopt(tmp_path, ["robot_jobs"])
+    assert "access: {select: nobody" in blind.specs[Path("schema/robot_jobs.yaml")]
+    assert any("is_workspace_member(), which policy" in str(n) and "is created by no migration" in str(n)
+               for n in blind.notes)
+    (tmp_path / "tests").mkdir()
+    shutil.copy(root / "tests/cases/app/tests/baseline.sql", tmp_path / "tests" / "baseline.sql")
+    seen = adopt(tmp_path, ["robot_jobs"])
+    spec = seen.specs[Path("schema/robot_jobs.yaml")]
+    assert "access: {select: member, insert: member, update: member, delete: nobody}" in spec, spec
+    assert not any("is created by no migration" in str(n) for n in seen.notes)
