@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+from tenantspec.testing.database import install_standin
 from tenantspec.testing.migrate import Migration, apply_file, apply_folder
 from tenantspec.testing.server import RunningServer, ServerConfig, start_server
-from tenantspec.testing.database import install_standin
 from tenantspec.testing.supabase import install_roles
 
 DATABASE = "postgres"  # the database a Supabase project's migrations go to
