@@ -77,7 +77,7 @@ PLATFORM_EXTENSIONS = frozenset({
     "btree_gist", "citext", "cube", "dblink", "dict_int", "dict_xsyn", "earthdistance",
     "fuzzystrmatch", "hstore", "http", "hypopg", "index_advisor", "insert_username", "intarray",
     "isn", "lo", "ltree", "moddatetime", "pg_buffercache", "pg_cron", "pg_graphql", "pg_hashids",
-    "pg_jsonschema", "pg_net", "pg_prewarm", "pg_repack", "pg_stat_monitor", "pg_stat_statements",
+    "pg_jsonschema", "pg_net", "pgmq", "pg_prewarm", "pg_repack", "pg_stat_monitor", "pg_stat_statements",
     "pg_trgm", "pg_walinspect", "pgaudit", "pgcrypto", "pgjwt", "pgroonga", "pgrouting",
     "pgrowlocks", "pgsodium", "pgstattuple", "pgtap", "plpgsql_check", "plv8",
     "postgis", "postgis_raster", "postgis_sfcgal", "postgis_tiger_geocoder", "postgis_topology",
