@@ -498,7 +498,8 @@ class Planner:
             statements.append(self.sql.set_not_null(qname, col, proving_check(name, column.name)))
             words.append("not null")
         elif target.not_null and self.renames_not_null(spec, existing, target):
-            statements.append(self.sql.renew_not_null(qname, col, proving_check(name, column.name)))
+            statements += [self.sql.drop_not_null(qname, col),
+                           self.sql.set_not_null(qname, col, proving_check(name, column.name))]
             words.append(f"not-null constraint named as on a fresh table ({existing.not_null_name} -> "
                          f"{target.not_null_name} on PostgreSQL 18; servers before 18 name none)")
         if statements:

@@ -27,13 +27,13 @@ alter table public.tasks rename column "position" to rank;
 alter index public.tasks_project_id_position_idx rename to tasks_project_id_rank_idx;
 
 -- projects.phase: not-null constraint named as on a fresh table (projects_stage_not_null -> projects_phase_not_null on PostgreSQL 18; servers before 18 name none)
+-- squawk-ignore ban-drop-not-null
+alter table public.projects alter column phase drop not null;
+
 alter table public.projects add constraint projects_phase_proves_not_null check (phase is not null) not valid;
 
 -- squawk-ignore constraint-missing-not-valid
 alter table public.projects validate constraint projects_phase_proves_not_null;
-
--- squawk-ignore ban-drop-not-null
-alter table public.projects alter column phase drop not null;
 
 alter table public.projects alter column phase set not null;
 
@@ -41,13 +41,13 @@ alter table public.projects alter column phase set not null;
 alter table public.projects drop constraint projects_phase_proves_not_null;
 
 -- tasks.rank: not-null constraint named as on a fresh table (tasks_position_not_null -> tasks_rank_not_null on PostgreSQL 18; servers before 18 name none)
+-- squawk-ignore ban-drop-not-null
+alter table public.tasks alter column rank drop not null;
+
 alter table public.tasks add constraint tasks_rank_proves_not_null check (rank is not null) not valid;
 
 -- squawk-ignore constraint-missing-not-valid
 alter table public.tasks validate constraint tasks_rank_proves_not_null;
-
--- squawk-ignore ban-drop-not-null
-alter table public.tasks alter column rank drop not null;
 
 alter table public.tasks alter column rank set not null;
 
