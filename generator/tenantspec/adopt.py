@@ -25,6 +25,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from tenantspec import model
 from tenantspec.catalog.access import AccessReader, TenantModel, personas
 from tenantspec.catalog.expression import display_expression, value_list
+from tenantspec.catalog.names import singular
 from tenantspec.catalog.nodes import deparse, function_name, normalized, walk
 from tenantspec.catalog.replay import LEGACY, RESTRICTED, SchemaState, Table
 from tenantspec.errors import Location, Problem, TenantspecError
@@ -368,7 +369,7 @@ class Adopter:
         foreign key): the column named like the memberships' workspace column holds it, and
         the spec adds the reference; without such a column adoption stops, naming the table."""
         workspaces = self.tenancy.workspaces
-        names = [self.project.tenancy.members.workspace_column, f"{workspaces[1].removesuffix('s')}_id", "workspace_id"]
+        names = [self.project.tenancy.members.workspace_column, f"{singular(workspaces[1])}_id", "workspace_id"]
         column = next((n for n in names if n and n in table.columns), None)
         if column is None:
             raise TenantspecError(Problem(table.origin.location if table.origin else None,

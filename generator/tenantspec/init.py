@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tenantspec.catalog.names import singular
 from tenantspec.errors import Problem, TenantspecError
 from tenantspec.load import SCHEMA_DIR, load_project
 from tenantspec.pipeline import current_state
@@ -28,15 +29,6 @@ class Init:
 
     files: dict[Path, str]
     notes: list[str] = field(default_factory=list)
-
-
-def singular(name: str) -> str:
-    """``teams`` -> ``team``, ``companies`` -> ``company``, ``classes`` -> ``class``."""
-    if name.endswith("ies"):
-        return name[:-3] + "y"
-    if name.endswith(("sses", "xes", "ches", "shes")):
-        return name[:-2]
-    return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
 
 
 def init_project(root: Path, workspaces: str, members: str | None, roles: list[str], table: str | None,

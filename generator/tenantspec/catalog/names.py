@@ -57,3 +57,16 @@ def choose_name(table: str, addition: str | None, label: str, taken: Callable[[s
         number += 1
         name = object_name(table, addition, f"{label}{number}")
     return name
+
+
+# English plural endings of table names, longest first: companies, classes, statuses, boxes,
+# batches, wishes, teams.
+PLURALS = (("ies", "y"), ("sses", "ss"), ("uses", "us"), ("xes", "x"), ("ches", "ch"), ("shes", "sh"), ("s", ""))
+
+
+def singular(name: str) -> str:
+    """``organizations`` -> ``organization``: what one row of a table is called."""
+    for plural, single in PLURALS:
+        if name.endswith(plural) and len(name) > len(plural) + 1:
+            return name[: -len(plural)] + single
+    return name

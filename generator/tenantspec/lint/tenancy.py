@@ -28,6 +28,7 @@ from typing import Iterator
 import pglast
 from pglast import ast
 
+from tenantspec.catalog.names import singular
 from tenantspec.catalog.nodes import column_ref_name, relation_alias, walk
 from tenantspec.catalog.replay import (
     DEFAULT_SCHEMA, SchemaState, Table, function_arg_types, name_key, relation_key,
@@ -183,11 +184,7 @@ def tenant_noun(root: tuple[str | None, str] | None) -> str:
     """``organization`` for the root ``public.organizations``; ``tenant`` when unknown."""
     if root is None:
         return "tenant"
-    name = root[1]
-    for plural, singular in (("ies", "y"), ("sses", "ss"), ("uses", "us"), ("s", "")):
-        if name.endswith(plural) and len(name) > len(plural) + 1:
-            return name[: -len(plural)] + singular
-    return name
+    return singular(root[1])
 
 
 def membership_reads(state: SchemaState) -> dict[Key, list[tuple[frozenset[str], str]]]:
