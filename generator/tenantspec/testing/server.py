@@ -26,16 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from tenantspec.testing.supabase import write_extension_overlay
+from tenantspec.testing.supabase import MIGRATING_ROLE, ROLE_ATTRIBUTES, SUPERUSER, write_extension_overlay
 
 DEFAULT_CONTAINER_IMAGE = "supabase/postgres:15.8.1.060"
 # A system user the embedded server runs as when the tests run as root (initdb refuses root).
 DEFAULT_OS_USER = "tenantspec-pg"
-SUPERUSER = "supabase_admin"  # the platform's superuser, the cluster's bootstrap role
-# postgres as the platform has it: migrations run as this role, which is no superuser
-MIGRATOR_ATTRIBUTES = "login nosuperuser createdb createrole replication bypassrls"
 
 
 class ServerError(RuntimeError):
@@ -268,13 +266,15 @@ def _embedded_server(config: ServerConfig) -> Iterator[RunningServer]:
             ).stdout.strip()
             migrator_password = secrets.token_hex(16)
             with psycopg.connect(**admin, dbname="postgres", autocommit=True) as conn:
-                conn.execute(f"create role postgres {MIGRATOR_ATTRIBUTES} password '{migrator_password}'")
+                # the cluster's one role besides its superuser: the one migrations run as
+                conn.execute(sql.SQL("create role {} " + ROLE_ATTRIBUTES[MIGRATING_ROLE] + " password {}").format(
+                    sql.Identifier(MIGRATING_ROLE), sql.Literal(migrator_password)))
             yield RunningServer(
                 description=f"embedded {version} from {bin_dir}",
                 admin=admin,
                 owned_cluster=True,
                 start_seconds=time.perf_counter() - started,
-                migrator={"user": "postgres", "password": migrator_password},
+                migrator={"user": MIGRATING_ROLE, "password": migrator_password},
                 tcp=("127.0.0.1", port) if port else None,
             )
         finally:
