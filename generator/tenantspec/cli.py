@@ -19,6 +19,7 @@ from tenantspec.pipeline import (
     refuse_destructive,
     write_outputs,
 )
+from tenantspec.render import MIGRATIONS_DIR
 from tenantspec.review import FORMATS, review
 
 def version() -> str:
@@ -144,8 +145,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
     files = {Path(name): (SCHEMA_DIR / name).read_text() for name in ("project.schema.json", "table.schema.json")}
     for path in write_outputs(target, files):
         print(f"wrote {target / path}")
-    print(f"specs point editors at them with a first line `# yaml-language-server: $schema=table.schema.json`"
-          f" (project.schema.json for project.yaml)")
+    print("specs point editors at them with a first line `# yaml-language-server: $schema=table.schema.json`"
+          " (project.schema.json for project.yaml)")
     return 0
 
 
@@ -169,7 +170,7 @@ def cmd_db_start(args: argparse.Namespace) -> int:
     from tenantspec.testing.local import apply_to, database_url, standin_server
 
     folder = None
-    if not args.no_migrations and (args.folder or (Path(args.root) / MIGRATIONS).is_dir()):
+    if not args.no_migrations and (args.folder or (Path(args.root) / MIGRATIONS_DIR).is_dir()):
         folder = _migrations_folder(args)
     def stop(*_):
         raise KeyboardInterrupt
@@ -208,13 +209,10 @@ def cmd_prove(args: argparse.Namespace) -> int:
     return subprocess.run(argv + extra, cwd=root).returncode  # pytest's own exit status
 
 
-MIGRATIONS = Path("supabase") / "migrations"
-
-
 def _migrations_folder(args: argparse.Namespace) -> Path:
-    folder = Path(args.folder) if args.folder else Path(args.root) / MIGRATIONS
+    folder = Path(args.folder) if args.folder else Path(args.root) / MIGRATIONS_DIR
     if not folder.is_dir():
-        raise TenantspecError(f"{folder}: no such folder (give the migrations folder, default {MIGRATIONS})")
+        raise TenantspecError(f"{folder}: no such folder (give the migrations folder, default {MIGRATIONS_DIR})")
     return folder
 
 
@@ -304,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = db_commands.add_parser(name, help=func.__doc__.splitlines()[0], description=func.__doc__,
                                      parents=[common])
         sub.set_defaults(func=func)
-        sub.add_argument("folder", nargs="?", metavar="DIR", help=f"the migrations folder (default {MIGRATIONS})")
+        sub.add_argument("folder", nargs="?", metavar="DIR", help=f"the migrations folder (default {MIGRATIONS_DIR})")
         sub.add_argument("--privileges", choices=("legacy", "2026"), default="2026",
                          help="the project's default privileges: legacy (projects before 2026-05-30: new "
                               "public tables granted to the API roles) or 2026 (nothing; the default)")

@@ -79,9 +79,10 @@ def test_migrations_hold_the_specs(tenantspec_config):
     """What `tenantspec check` says: no spec change without its migration, no generated
     migration edited, missing or left over, schema/ACCESS.md current."""
     from tenantspec.pipeline import check_project
+    from tenantspec.render import MIGRATIONS_DIR
 
     config = tenantspec_config
-    if config.source.migrations_dir.resolve() != (config.root / "supabase" / "migrations").resolve():
+    if config.source.migrations_dir.resolve() != (config.root / MIGRATIONS_DIR).resolve():
         pytest.skip(f"not applicable: the proof judges {config.shown(config.source.migrations_dir)} "
                     "(MIGRATIONS_DIR), not the project's own supabase/migrations")
     _fail(f"the project in {config.root} is not consistent", list(check_project(config.root).failures))
