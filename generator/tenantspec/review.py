@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from tenantspec.catalog.access import TenantModel, Verdict, access_matrix, personas
 from tenantspec.catalog.replay import LEGACY, RESTRICTED
 from tenantspec.errors import Problem
+from tenantspec.model import COMMANDS
 from tenantspec.pipeline import DestructiveChange, Generation
 from tenantspec.plan import REGIMES, managed
 
@@ -72,17 +73,22 @@ def access_changes(generation: Generation) -> list[AccessChange]:
     return sorted(changes, key=lambda c: (c.rank, c.table, c.command, c.regimes))
 
 
+def kept_personas(generation: Generation) -> set[str]:
+    """Who must not lose a command without saying so: the membership roles and service_role."""
+    return set(TenantModel.of(generation.project).roles) | {"service_role"}
+
+
 def narrowings(generation: Generation) -> list[AccessChange]:
     """The changes that take a command away from a membership role, or from service_role, that
     had it (or may have had it: what the SQL did not tell). Closing a hole for anon, outsiders
-    and other workspaces' members is no narrowing."""
+    and other workspaces' members is no narrowing, nor is taking TRUNCATE, REFERENCES or TRIGGER
+    from an API role."""
     if generation.plan.empty:
         return []
-    kept = set(TenantModel.of(generation.project).roles) | {"service_role"}
-    # TRUNCATE, REFERENCES and TRIGGER are no API role's to lose: taking them away closes a hole
+    kept = kept_personas(generation)
     return [c for c in access_changes(generation)
-            if c.command in ("select", "insert", "update", "delete") and c.after.allowed is False and c.before.allowed is not False and c.before is not ABSENT
-            and kept & set(c.personas)]
+            if c.command in COMMANDS and c.after.allowed is False and c.before.allowed is not False
+            and c.before is not ABSENT and kept & set(c.personas)]
 
 
 def refuse_narrowing(generation: Generation) -> None:
@@ -90,12 +96,12 @@ def refuse_narrowing(generation: Generation) -> None:
     found = narrowings(generation)
     if not found:
         return
+    kept = kept_personas(generation)
     problems = []
     for change in found:
         table = generation.project.tables.get(change.table.split(".")[-1])
         where = table.locate("access") if table is not None else None
-        who = ", ".join(p for p in change.personas if p in set(TenantModel.of(generation.project).roles)
-                        | {"service_role"})
+        who = ", ".join(p for p in change.personas if p in kept)
         problems.append(Problem(where, f"{change.table} {change.command}: {who} would lose it "
                                        f"({change.before.word} -> denied){_where(change)}"))
     raise DestructiveChange(problems + [Problem(None, (
