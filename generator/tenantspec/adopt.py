@@ -246,8 +246,7 @@ class Adopter:
 
     def column(self, table: Table, column, one_of, references: dict) -> dict:
         spec: dict = {"type": spec_type(column.type)}
-        primary = [ix for ix in table.indexes if ix.constraint == "primary key"]
-        if primary and primary[0].columns == (column.name,):
+        if table.primary_key == (column.name,):
             spec["primary_key"] = True
         elif column.not_null:
             spec["not_null"] = True

@@ -44,7 +44,7 @@ def initial_project(root: Path) -> tuple[str, list[Problem]]:
         "levels": levels(roles or ["owner", "member"]),
         "roles_source": f"the CHECK of {chosen['members']}.{chosen['role_column']}, most powerful first as "
                         "written: check the order" if roles else "nothing: no CHECK names the roles",
-        "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=_key(tenant), seed=True))),
+        "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0], seed=True))),
                    (chosen["members"], flow(_external(state.tables[("public", chosen["members"])],
                                                       workspace_column=chosen["workspace_column"])))],
     }
@@ -87,11 +87,6 @@ def _membership(state: SchemaState, table: Table) -> dict | None:
     return {"members": table.name, "user_column": users[0].columns[0], "workspace_column": tenants[0].columns[0],
             "workspaces": tenants[0].target[1], "role_column": role_column,
             "roles": list(checked.get(role_column, ())), "score": score, "origin": table.origin.location}
-
-
-def _key(table: Table) -> str:
-    primary = next((ix.columns for ix in table.indexes if ix.constraint == "primary key"), ("id",))
-    return primary[0]
 
 
 def _external(table: Table, workspace_column: str, seed: bool = False) -> dict:

@@ -333,7 +333,7 @@ class ProjectBuilder:
                 name=spec.get("name") or f"{name.name}_{'_'.join(cols)}_{suffix}",
                 columns=cols, unique=bool(spec.get("unique")), where=where.strip() if where else None,
                 location=doc.locate(("indexes", i))))
-        indexes += self.derived_indexes(doc, name.name, tenancy, by_name, unique, indexes)
+        indexes += self.derived_indexes(doc, name.name, tenancy, by_name, (primary, *unique), indexes)
         access = dict(data["access"])
         for command, level in access.items():
             if level != model.NOBODY and level not in self.levels:
@@ -500,7 +500,7 @@ class ProjectBuilder:
         return self.name(self.doc.data["tenancy"]["workspaces"])
 
     def derived_indexes(self, doc: Document, table: str, tenancy: model.Tenancy, columns: dict,
-                        unique: tuple, indexes: list[model.Index]) -> list[model.Index]:
+                        keys: tuple, indexes: list[model.Index]) -> list[model.Index]:
         """The indexes a carried child needs and its spec cannot be asked for: one covering the
         composite foreign key to its parent (Supabase's advisors flag a foreign key whose
         columns lead no index), and one leading with the carried column the policies filter
@@ -508,8 +508,7 @@ class ProjectBuilder:
         if tenancy.carried is None or tenancy.parent not in columns:
             return []
         where = doc.locate(("tenancy",), key=True)
-        keys = [tuple(c.name for c in columns.values() if c.primary_key), *unique,
-                *(i.columns for i in indexes if i.where is None)]
+        keys = [*keys, *(i.columns for i in indexes if i.where is None)]  # the primary and unique keys first
         derived = []
         pair = {tenancy.parent, tenancy.carried}
         if not any(set(cols[:2]) == pair for cols in keys):

@@ -516,8 +516,7 @@ class Planner:
         NULL, and a name the schema still holds would be numbered again: both are left as they are."""
         if existing.not_null_name == target.not_null_name or target.not_null_name is None:
             return False
-        keyed = {c for ix in self.cur.tables[(spec.name.schema, spec.name.name)].indexes
-                 if ix.constraint == "primary key" for c in ix.columns}
+        keyed = set(self.cur.tables[(spec.name.schema, spec.name.name)].primary_key)
         return (existing.name not in keyed and target.name not in keyed
                 and not self.cur.constraint_name_taken(spec.name.schema, target.not_null_name))
 

@@ -166,6 +166,11 @@ class Table:
                 | {ix.name for ix in self.indexes if ix.constraint}
                 | {c.not_null_name for c in self.columns.values() if c.not_null_name})
 
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        """The primary key's columns; empty when the table has none."""
+        return next((ix.columns for ix in self.indexes if ix.constraint == "primary key"), ())
+
     def column_with_not_null(self, name: str) -> Column | None:
         """The column whose NOT NULL constraint PostgreSQL 18 calls ``name``."""
         return next((c for c in self.columns.values() if c.not_null_name == name), None)
