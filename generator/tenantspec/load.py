@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
-from tenantspec import model
+from tenantspec import model, rules
 from tenantspec.errors import Location, Problem, TenantspecError
 from tenantspec.expressions import default_error, is_timestamptz, parse_expression, timezone_call, type_error
 
@@ -334,32 +334,22 @@ class ProjectBuilder:
                 columns=cols, unique=bool(spec.get("unique")), where=where.strip() if where else None,
                 location=doc.locate(("indexes", i))))
         indexes += self.derived_indexes(doc, name.name, tenancy, by_name, (primary, *unique), indexes)
-        access = dict(data["access"])
-        for command, level in access.items():
-            if level != model.NOBODY and level not in self.levels:
-                known = sorted(self.levels) + [model.NOBODY]
-                hint = difflib.get_close_matches(level, known, n=1)
-                self.problem(doc.locate(("access", command)),
-                             f"unknown access level '{level}'" + (f" (did you mean '{hint[0]}'?)" if hint else
-                                                                  f" (levels: {', '.join(known)})"))
+        access, own_access = rules.access_rules(self, doc, tenancy, by_name)
+        rules.ownership_problems(self, doc, tenancy, by_name)
+        policies = rules.hand_written_policies(self, doc, by_name)
+        reads = {c for c in model.COMMANDS if access[c] != model.NOBODY or own_access[c] != model.NOBODY}
+        reads |= {p.command for p in policies if p.permissive}
         for command in ("update", "delete"):
-            if access[command] != model.NOBODY and access["select"] == model.NOBODY:
+            if command in reads and not reads & {"select", "all"}:
                 self.problem(doc.locate(("access", command)),
                              f"{command} needs select access too: PostgreSQL applies the SELECT policy "
                              "to the rows it reads")
-        triggers = []
-        for i, spec in enumerate(data.get("triggers", [])):
-            function = self.name(spec["function"])
-            if model.ExternalFunction(function, ()) not in self.functions.values():
-                self.problem(doc.locate(("triggers", i, "function")),
-                             f"trigger function {function}() is not declared under external.functions")
-            triggers.append(model.Trigger(f"{name.name}_{spec['name']}", spec["timing"],
-                                          tuple(spec["events"]), function))
         table = model.Table(
             name=name, source=doc.path, comment=data.get("comment"), columns=columns, unique=unique,
             checks=tuple(checks), indexes=tuple(indexes), tenancy=tenancy, access=access,
+            own_access=own_access, policies=policies,
             service_role=tuple(c for c in model.COMMANDS if c in data.get("service_role", model.COMMANDS)),
-            triggers=tuple(triggers), realtime=bool(data.get("realtime", False)),
+            triggers=rules.triggers(self, doc, by_name), realtime=bool(data.get("realtime", False)),
             location=doc.locate(("table",)),
             key_locations={key: doc.locate((key,), key=True) for key in data},
         )
@@ -423,7 +413,7 @@ class ProjectBuilder:
         """Whether rows of ``target`` hold their workspace in a column of their own."""
         if target.schema == self.schema and target.name in self.table_names:
             spec = self.docs_by_table[target.name].data["tenancy"]
-            return "column" in spec or spec.get("strategy", model.CARRIED) == model.CARRIED
+            return "column" in spec or ("parent" in spec and spec.get("strategy", model.CARRIED) == model.CARRIED)
         return bool(self.external.get(target) and self.external[target].workspace_column)
 
     def rename_problems(self, doc: Document, table: model.Table) -> None:
@@ -444,6 +434,16 @@ class ProjectBuilder:
 
     def table_tenancy(self, doc: Document, columns: dict[str, model.Column]) -> model.Tenancy:
         spec = doc.data["tenancy"]
+        user = spec.get("user")
+        if "column" in spec and "parent" in spec:
+            self.problem(doc.locate(("tenancy", "parent"), key=True),
+                         "tenancy has a column or a parent, not both")
+        if "column" not in spec and "parent" not in spec:
+            for key in ("strategy", "movable"):
+                if key in spec:
+                    self.problem(doc.locate(("tenancy", key), key=True),
+                                 f"{key} applies to rows of a workspace; a table of users has no workspace")
+            return model.Tenancy(user=user)
         key = "column" if "column" in spec else "parent"
         column = columns.get(spec[key])
         where = doc.locate(("tenancy", key))
@@ -465,13 +465,13 @@ class ProjectBuilder:
         if key == "column":
             if "strategy" in spec:
                 self.problem(doc.locate(("tenancy", "strategy")), "strategy applies to tenancy.parent only")
-            return model.Tenancy(column=spec[key], movable=movable)
+            return model.Tenancy(column=spec[key], movable=movable, user=user)
         strategy = spec.get("strategy", model.CARRIED)
         carried = None
         if strategy == model.CARRIED and column is not None and column.references is not None:
             parent = self.docs_by_table.get(column.references.table.name)
             carried = parent.data["tenancy"].get("column") if parent is not None else None
-        return model.Tenancy(parent=spec[key], strategy=strategy, movable=movable, carried=carried)
+        return model.Tenancy(parent=spec[key], strategy=strategy, movable=movable, carried=carried, user=user)
 
     def carried_column(self, doc: Document, columns: tuple[model.Column, ...],
                        tenancy: model.Tenancy) -> tuple[model.Column, ...]:

@@ -13,6 +13,7 @@ from tenantspec.errors import Location
 
 COMMANDS = ("select", "insert", "update", "delete")
 NOBODY = "nobody"
+OWN = "own"  # on a per-user table: the row's user, and nobody else
 
 
 @dataclass(frozen=True, order=True)
@@ -81,6 +82,20 @@ class Trigger:
     when: str | None = None  # a condition on old and new rows
     arguments: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()  # update of these columns only
+    for_each: str = "row"  # row | statement
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A policy written by hand: its expressions are the spec's, parsed and checked like any
+    SQL, and rendered as they are written."""
+
+    name: str
+    command: str  # select | insert | update | delete | all
+    using: str | None
+    check: str | None
+    permissive: bool = True  # restrictive: every row must also pass it
+    location: Location | None = field(default=None, compare=False, repr=False)
 
 
 CARRIED, PARENT_IDS, EXISTS = "carried", "parent_ids", "exists"
@@ -99,6 +114,12 @@ class Tenancy:
     strategy: str | None = None  # with parent: carried, parent_ids or exists
     movable: bool = False
     carried: str | None = None  # the carried workspace column of a carried child
+    user: str | None = None  # the column naming the user a row belongs to
+
+    @property
+    def per_user(self) -> bool:
+        """A table of rows that belong to a user and to no workspace."""
+        return self.user is not None and self.column is None and self.parent is None
 
     @property
     def workspace_column(self) -> str | None:
@@ -108,7 +129,7 @@ class Tenancy:
     @property
     def key(self) -> str:
         """The column the policies filter on."""
-        return self.workspace_column or self.parent  # type: ignore[return-value]
+        return self.workspace_column or self.parent or self.user  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -121,8 +142,12 @@ class Table:
     checks: tuple[Check, ...]
     indexes: tuple[Index, ...]
     tenancy: Tenancy
-    access: dict[str, str] = field(hash=False)
+    access: dict[str, str] = field(hash=False)  # command -> the level that may act on every row
     service_role: tuple[str, ...] = ()
+    # command -> the level whose members may act on the rows naming them (tenancy.user); on a
+    # per-user table, OWN: the row's user
+    own_access: dict[str, str] = field(default_factory=dict, hash=False)
+    policies: tuple[Policy, ...] = ()  # written by hand, beside the generated ones
     triggers: tuple[Trigger, ...] = ()
     realtime: bool = False
     location: Location | None = field(default=None, compare=False, repr=False)
@@ -136,10 +161,33 @@ class Table:
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
 
+    def rule(self, command: str) -> str:
+        """The access rule of ``command`` in words: ``member``, ``admin; own rows: member``."""
+        level, own = self.access[command], self.own_level(command)
+        if own == NOBODY:
+            return level
+        if own == OWN:
+            return "own rows"
+        return f"own rows: {own}" if level == NOBODY else f"{level}; own rows: {own}"
+
+    def own_level(self, command: str) -> str:
+        return self.own_access.get(command, NOBODY)
+
+    def policy_commands(self) -> set[str]:
+        """Commands a permissive hand-written policy admits rows for."""
+        found = set()
+        for policy in self.policies:
+            if policy.permissive:
+                found |= set(COMMANDS) if policy.command == "all" else {policy.command}
+        return found
+
     @property
     def api_commands(self) -> tuple[str, ...]:
-        """Commands some level may run through the API: what ``authenticated`` is granted."""
-        return tuple(c for c in COMMANDS if self.access[c] != NOBODY)
+        """Commands some level, a row's user or a hand-written policy may run through the API:
+        what ``authenticated`` is granted."""
+        written = self.policy_commands()
+        return tuple(c for c in COMMANDS
+                     if self.access[c] != NOBODY or self.own_level(c) != NOBODY or c in written)
 
     @property
     def primary_key(self) -> tuple[str, ...]:

@@ -670,8 +670,9 @@ class Planner:
         for policy_name, definition in want.items():
             if have.get(policy_name) != definition:
                 policy = generated[ident(policy_name)]
-                self.add(CREATE_POLICY, f"{name}: policy {policy_name} ({policy['command']}, "
-                         f"{spec.access[policy['command']]})",
+                command = policy["command"]
+                rule = spec.rule(command) if policy_name == f"{spec.name.name}_{command}" else "hand-written"
+                self.add(CREATE_POLICY, f"{name}: policy {policy_name} ({command}, {rule})",
                          [self.sql.create_policy(policy, qname)], name, label=("policies", name))
 
     def grants(self, spec: model.Table) -> None:

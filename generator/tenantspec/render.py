@@ -112,7 +112,8 @@ def helper_name(project: model.Project, helper: Helper) -> str:
 
 def helpers_of(project: model.Project, table: model.Table) -> list[WorkspaceHelper | ParentHelper]:
     """The helpers the policies of ``table`` call, each after the helpers it calls."""
-    levels = [lvl for lvl in project.tenancy.levels if lvl in table.access.values()]
+    named = set(table.access.values()) | set(table.own_access.values())
+    levels = [lvl for lvl in project.tenancy.levels if lvl in named]
     if table.tenancy.strategy != model.PARENT_IDS:
         return [WorkspaceHelper(lvl) for lvl in levels]
     parent = table.parent_reference().table.name
@@ -205,22 +206,50 @@ def same_workspace_checks(project: model.Project, table: model.Table) -> list[st
     return checks
 
 
+def owner_predicate(table: model.Table) -> str:
+    """The row names the signed-in user; an initPlan, not a per-row call."""
+    return f"{ident(table.tenancy.user)} = (select auth.uid())"
+
+
+def access_predicate(project: model.Project, table: model.Table, command: str) -> str | None:
+    """Rows ``command`` may act on: every row of the level's workspaces, or (``own``) the rows
+    naming the user in the own level's workspaces; None when nobody may."""
+    level, own = table.access[command], table.own_level(command)
+    parts = []
+    if level != model.NOBODY:
+        parts.append(membership_predicate(project, table, level))
+    if own == model.OWN:
+        parts.append(owner_predicate(table))
+    elif own != model.NOBODY:
+        parts.append(f"({owner_predicate(table)} and {membership_predicate(project, table, own)})")
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else " or ".join(f"({p})" if " or " in p else p for p in parts)
+
+
 def policies_of(project: model.Project, table: model.Table) -> list[dict]:
-    """One policy per command the API may run, TO authenticated, named ``<table>_<command>``."""
+    """One policy per command the API may run, TO authenticated, named ``<table>_<command>``,
+    then the spec's hand-written policies as they are written."""
     policies = []
     for command in model.COMMANDS:
-        level = table.access[command]
-        if level == model.NOBODY:
+        using = access_predicate(project, table, command)
+        if using is None:
             continue
-        using = membership_predicate(project, table, level)
-        check = " and ".join([using] + same_workspace_checks(project, table))
+        ties = same_workspace_checks(project, table)
+        check = " and ".join([f"({using})" if ties and " or " in using else using] + ties)
         clauses = {
             "select": [f"using ({using})"],
             "insert": [f"with check ({check})"],
             "update": [f"using ({using})", f"with check ({check})"],
             "delete": [f"using ({using})"],
         }[command]
-        policies.append({"name": ident(f"{table.name.name}_{command}"), "command": command, "clauses": clauses})
+        policies.append({"name": ident(f"{table.name.name}_{command}"), "command": command, "clauses": clauses,
+                         "mode": ""})
+    for policy in table.policies:
+        clauses = [f"using ({policy.using})"] if policy.using is not None else []
+        clauses += [f"with check ({policy.check})"] if policy.check is not None else []
+        policies.append({"name": ident(policy.name), "command": policy.command, "clauses": clauses,
+                         "mode": "" if policy.permissive else "as restrictive "})
     return policies
 
 
@@ -333,6 +362,7 @@ def trigger_context(trigger: model.Trigger) -> dict:
         "function": qualified(trigger.function),
         "when": f" when ({trigger.when})" if trigger.when else "",
         "arguments": literal_list(trigger.arguments),
+        "for_each": trigger.for_each,
     }
 
 

@@ -105,7 +105,8 @@ def test_no_expected_move_without_the_right_on_both_sides(project):
             after = probe.expected.after.table(request.table)[key]
             source, target = state.workspace_of(request.table, before), state.workspace_of(request.table, after)
             for ws in {source, target}:
-                assert access.passes(request.persona, request.table, "update", ws), (request.what, ws)
+                assert access.passes(request.persona, request.table, "update", ws, before if ws == source else after), \
+                        (request.what, ws)
 
 
 def test_a_missing_intent_names_the_table_the_file_and_prints_an_entry(tmp_path):

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from tenantspec import model
 from tenantspec.testing.intent import Intent
-from tenantspec.testing.personas import Persona
+from tenantspec.testing.personas import WORKSPACES, Persona
 from tenantspec.testing.tables import Reference, TableFacts
 from tenantspec.testing.world import World
 
@@ -210,18 +210,29 @@ class AccessModel:
         """Whether the persona's database role holds ``privilege`` on the table."""
         if privilege == "truncate":
             return False
-        allowed = self.allowed(table, privilege)
+        allowed = self.allowed(table, privilege) | self.intent.owns(table.name, privilege)
         if persona.db_role == "authenticated":
             return bool(allowed & self.member_kinds)
         return persona.db_role in allowed
 
-    def passes(self, persona: Persona, table: model.Name, command: str, workspace: str | None) -> bool:
-        """Whether ``command``'s policy admits a row of ``workspace`` for this persona."""
+    def passes(self, persona: Persona, table: model.Name, command: str, workspace: str | None,
+               row: Mapping) -> bool:
+        """Whether ``command``'s policy admits ``row`` (of ``workspace``) for this persona: its
+        kind may act on every row there, or (``own``) on the rows naming its user."""
         if persona.db_role == "service_role":
             return True
-        if workspace is None:
+        facts = self.facts[table]
+        if facts.per_user:
+            if persona.user_id is None:
+                return False
+            workspace = WORKSPACES[0]  # a user's rights on a per-user table do not depend on workspaces
+        elif workspace is None:
             return False
-        return persona.kind_in(workspace) in self.allowed(table, command)
+        kind = persona.kind_in(workspace)
+        if kind in self.allowed(table, command):
+            return True
+        return kind in self.intent.owns(table.name, command) and facts.user is not None \
+            and row.get(facts.user) == str(persona.user_id)
 
     def ties_hold(self, state: State, persona: Persona, name: model.Name, values: Mapping) -> bool:
         """Every same-workspace reference of the row points into the row's own workspace."""
@@ -247,9 +258,9 @@ class AccessModel:
                       values: Mapping, reads: bool) -> str | None:
         """The WITH CHECK of ``command`` (and the SELECT policy when the statement reads)."""
         workspace = state.workspace_of(name, values)
-        if not self.passes(persona, name, command, workspace):
+        if not self.passes(persona, name, command, workspace, values):
             return POLICY
-        if reads and not self.passes(persona, name, "select", workspace):
+        if reads and not self.passes(persona, name, "select", workspace, values):
             return POLICY
         if not self.ties_hold(state, persona, name, values):
             return POLICY
@@ -293,15 +304,15 @@ class AccessModel:
         the statement reads a column. The others are filtered out, not refused."""
         persona, name = request.persona, request.table
         return {key: old for key, old in self._candidates(state, request).items()
-                if self.passes(persona, name, request.command, state.workspace_of(name, old))
-                and (not request.reads or self.passes(persona, name, "select", state.workspace_of(name, old)))}
+                if self.passes(persona, name, request.command, state.workspace_of(name, old), old)
+                and (not request.reads or self.passes(persona, name, "select", state.workspace_of(name, old), old))}
 
     def _select(self, state: State, request: Request) -> Outcome:
         if error := self._privileges(request):
             return Outcome(frozenset({error}))
         visible = frozenset(k for k, v in self._candidates(state, request).items()
                             if self.passes(request.persona, request.table, "select",
-                                           state.workspace_of(request.table, v)))
+                                           state.workspace_of(request.table, v), v))
         return Outcome(rows=len(visible), visible=visible)
 
     def _truncate(self, state: State, request: Request) -> Outcome:
@@ -383,7 +394,8 @@ class AccessModel:
             return self._insert(state, Request(persona, name, "insert", values=proposed))
         workspace = state.workspace_of(name, existing)
         # The conflicting row must pass UPDATE USING and SELECT: as errors, not as filters.
-        if not (self.passes(persona, name, "update", workspace) and self.passes(persona, name, "select", workspace)):
+        if not (self.passes(persona, name, "update", workspace, existing)
+                and self.passes(persona, name, "select", workspace, existing)):
             return Outcome(frozenset({POLICY}))
         new = state.derive(name, {**existing, **{c: proposed.get(c) for c in request.upsert_set}})
         if error := self.changed_row_error(state, persona, name, existing, new, reads=True):

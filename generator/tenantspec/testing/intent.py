@@ -18,7 +18,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from tenantspec.model import COMMANDS
 
-VERDICTS = ("allowed", "denied")
+VERDICTS = ("allowed", "own", "denied")  # own: only on rows naming them as their user
 
 Cell = tuple[str, str, str]  # (table, command, persona kind)
 
@@ -36,6 +36,10 @@ class Intent:
     def allowed(self, table: str, command: str) -> frozenset[str]:
         """The persona kinds the intent lets run ``command`` on ``table``."""
         return frozenset(k for k in self.kinds if self.cells.get((table, command, k)) == "allowed")
+
+    def owns(self, table: str, command: str) -> frozenset[str]:
+        """The persona kinds the intent lets run ``command`` on the rows naming them only."""
+        return frozenset(k for k in self.kinds if self.cells.get((table, command, k)) == "own")
 
     @property
     def tables(self) -> list[str]:
@@ -85,7 +89,7 @@ def load_intent(path: Path, shown: str, kinds: tuple[str, ...], tables: dict[str
                 if verdict not in VERDICTS:
                     where = at(by_command, command) if isinstance(by_command, dict) and command in by_command \
                         else at(entries, table)
-                    problems.append(f"{where}: {table}.{command}.{kind} is {verdict!r}; expected allowed or denied")
+                    problems.append(f"{where}: {table}.{command}.{kind} is {verdict!r}; expected allowed, own or denied")
                 cells[(table, command, kind)] = verdict
     for table, source in tables.items():
         if table not in entries:

@@ -167,8 +167,70 @@ def policy_mutations(s: Statement, helpers: dict[str, tuple]) -> Iterator[Mutati
                 if _relations(part):
                     yield (f"{policy}: {label} loses its tie `{RawStream()(part)[:70]}`",
                            _drop_conjunct(clause, i))
+            # A policy that combines several conditions (a hand-written one: a feature flag, a
+            # time window, the row's user, the membership) is widened by losing any of them.
+            # Beside a tie, a membership test is implied by the tie's subquery (as above).
+            tied = any(_relations(part) for part in expression.args)
+            plain = [i for i, part in enumerate(expression.args) if not _relations(part)
+                     and not (tied and _membership_test(part))]
+            for i in plain if len(plain) > 1 else ():
+                yield (f"{policy}: {label} loses the condition `{RawStream()(expression.args[i])[:70]}`",
+                       _drop_conjunct(clause, i))
+        for k, test in enumerate(_owner_tests(expression)):
+            yield (f"{policy}: {label} drops the ownership test `{RawStream()(test)[:70]}`",
+                   _owner_test_true(clause, k))
     if node.roles and all(r.roletype != enums.RoleSpecType.ROLESPEC_PUBLIC for r in node.roles):
         yield f"{policy}: no TO role (applies to PUBLIC)", _to_public
+
+
+def _membership_test(node) -> bool:
+    """``col = any (array(select <the user's workspaces>()))``: the row lies in one of a set."""
+    return isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP_ANY
+
+
+def _owner_tests(expression) -> list[ast.A_Expr]:
+    """``col = auth.uid()`` (or ``(select auth.uid())``) comparisons: the row names the user."""
+    found = []
+    for node, _ in walk(expression):
+        if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP \
+                and [n.sval for n in node.name] == ["="] and any(_is_uid(side) for side in (node.lexpr, node.rexpr)):
+            found.append(node)
+    return found
+
+
+def _is_uid(node) -> bool:
+    if isinstance(node, ast.SubLink) and isinstance(node.subselect, ast.SelectStmt) \
+            and node.subselect.targetList and len(node.subselect.targetList) == 1:
+        node = node.subselect.targetList[0].val
+    return isinstance(node, ast.FuncCall) and _name(node.funcname) in ("auth.uid", "uid") and not node.args
+
+
+def _owner_test_true(clause: str, k: int):
+    def mutate(node):
+        target = _owner_tests(getattr(node, clause))[k]
+        replacement = _true()
+        _substitute(node, clause, target, replacement)
+        return node
+    return mutate
+
+
+def _substitute(parent, attribute: str, target, replacement) -> bool:
+    """Put ``replacement`` where ``target`` is, anywhere below ``parent.attribute``."""
+    value = getattr(parent, attribute)
+    if value is target:
+        setattr(parent, attribute, replacement)
+        return True
+    if isinstance(value, tuple):
+        for i, item in enumerate(value):
+            if item is target:
+                setattr(parent, attribute, value[:i] + (replacement,) + value[i + 1:])
+                return True
+            if isinstance(item, ast.Node) and any(_substitute(item, a, target, replacement) for a in item):
+                return True
+        return False
+    if isinstance(value, ast.Node):
+        return any(_substitute(value, a, target, replacement) for a in value)
+    return False
 
 
 def _swap_call(clause: str, k: int, other: str):
@@ -410,6 +472,8 @@ def equivalence(mutant: Mutant, statement: Statement | None, original: tuple, fi
                     and n.policy_name == node.policy_name), None)
     if not fixed or mutated is None or mutated.qual != node.qual or mutated.roles != node.roles:
         return ""
+    if node.with_check is not None and _owner_tests(node.with_check):
+        return ""  # the row's user column is no workspace column: an update may change it
     ties = lambda e: [part for part in conjuncts(e) if _relations(part)] if e is not None else []  # noqa: E731
     if ties(mutated.with_check) != ties(node.with_check):
         return ""
@@ -420,8 +484,8 @@ def equivalence(mutant: Mutant, statement: Statement | None, original: tuple, fi
         using = reader.truth(node.qual, reader.row_scope(table), persona)
         check = reader.truth(mutated.with_check, reader.row_scope(table), persona) \
             if mutated.with_check is not None else Truth(True)
-        if using.value is True and check.value is not True:
-            return ""
+        if using.value is not False and check.value is not True:
+            return ""  # a row the USING may admit (or the SQL does not tell) that the check no longer holds
     return (f"{reader.workspace_column(key)} cannot change (a trigger keeps it), so this WITH CHECK holds "
             "wherever the USING did")
 

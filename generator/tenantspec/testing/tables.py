@@ -60,6 +60,8 @@ class TableFacts:
     payload: str | None = None  # the column plain updates change
     seed: dict = field(default_factory=dict, hash=False)
     label: str = ""  # how test parameters name the table: its name, schema-prefixed outside the project's
+    user: str | None = None  # the column naming the user a row belongs to (tenancy.user)
+    per_user: bool = False  # rows belong to users, not to workspaces
 
     def reference(self, column: str) -> Reference | None:
         return next((r for r in self.references if r.column == column), None)
@@ -139,6 +141,8 @@ def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
         one_of={c.name: c.one_of for c in table.columns if c.one_of},
         payload=_payload(table, keyed | tied | in_checks),
         label=_label(project, table.name),
+        user=table.tenancy.user,
+        per_user=table.tenancy.per_user,
     )
 
 

@@ -151,14 +151,34 @@ class _WorldBuilder:
                     self.add(facts, ws, n, values, user=self.principals.get(ws))
         for table in project.tables.values():
             facts = self.facts[table.name]
+            if facts.per_user:
+                self.add_user_rows(facts)
+                continue
             for ws in WORKSPACES:
-                for n in range(1, ROWS_PER_WORKSPACE + 1):
+                # A table whose rows name a user gets a row by each role's member, and one by a
+                # user who has left the workspace (a member of the other one only): the tests
+                # act on their own rows and on the others'.
+                authors = [self.personas[f"{role}_{ws}"] for role in self.roles]
+                if facts.user:
+                    authors.append(self.personas[f"{self.roles[0]}_{next(w for w in WORKSPACES if w != ws)}"])
+                count = max(ROWS_PER_WORKSPACE, len(authors)) if facts.user else ROWS_PER_WORKSPACE
+                for n in range(1, count + 1):
                     values = row_values(facts, self.workspace_ids[ws], n, _tag(ws, n),
                                         lambda ref, n=n, ws=ws: self.pick(ref, ws, n))
+                    if facts.user:
+                        values[facts.user] = str(authors[(n - 1) % len(authors)].user_id)
                     self.rows.setdefault(table.name, []).append(
                         Row(table.name, values, ws, f"{facts.label}_{ws}_{n}"))
         return World(project=project, facts=self.facts, workspace_ids=self.workspace_ids,
                      personas=self.personas, rows={k: tuple(v) for k, v in self.rows.items()})
+
+    def add_user_rows(self, facts: TableFacts) -> None:
+        """A row of a per-user table for every signed-in persona, in no workspace."""
+        users = [p for p in self.personas.values() if p.user_id and not p.claimed_role]
+        for n, persona in enumerate(users, 1):
+            values = row_values(facts, "", n, f"u{n}", lambda ref, n=n: self.pick(ref, None, n))
+            values[facts.user] = str(persona.user_id)
+            self.rows.setdefault(facts.name, []).append(Row(facts.name, values, None, f"{facts.label}_{persona.name}"))
 
     def add_memberships(self) -> None:
         members = self.project.tenancy.members
@@ -199,7 +219,7 @@ class _WorldBuilder:
         target = self.facts[ref.target]
         if ref.target == USERS:
             candidates = [{"id": str(p.user_id)} for p in self.personas.values()
-                          if p.role_in(ws) and not p.claimed_role]
+                          if p.user_id and (ws is None or p.role_in(ws)) and not p.claimed_role]
         else:
             rows = self.rows.get(ref.target, [])
             in_ws = [r.values for r in rows if r.workspace == ws] if target.workspace_column or target.parent \

@@ -1,0 +1,200 @@
+"""The parts of a table spec that say who may do what and what runs on a write: access rules
+(levels, rows a user owns), hand-written policies and triggers.
+
+Each reader takes the document and the project builder (for names, levels, declared
+functions and the one list of problems) and returns model values; a problem is recorded
+with its location and never stops the others from being found.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING
+
+from pglast import ast
+
+from tenantspec import model
+from tenantspec.catalog.nodes import walk
+from tenantspec.errors import Location
+from tenantspec.expressions import parse_expression
+
+if TYPE_CHECKING:
+    from tenantspec.load import Document, ProjectBuilder
+
+POLICY_COMMANDS = (*model.COMMANDS, "all")
+
+
+def _hint(word: str, known: list[str], what: str = "known") -> str:
+    close = difflib.get_close_matches(word, known, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else f" ({what}: {', '.join(known)})"
+
+
+def access_rules(builder: ProjectBuilder, doc: Document, tenancy: model.Tenancy,
+                 columns: dict[str, model.Column]) -> tuple[dict[str, str], dict[str, str]]:
+    """``(access, own_access)``: per command, the level that may act on every row of its
+    workspace, and the level whose members may act on the rows naming them."""
+    access: dict[str, str] = {}
+    own: dict[str, str] = {}
+    levels = sorted(builder.levels)
+    for command in model.COMMANDS:
+        value = doc.data["access"][command]
+        where = doc.locate(("access", command))
+        if isinstance(value, dict):
+            every, mine = str(value.get("any", model.NOBODY)), str(value.get("own", model.NOBODY))
+        elif str(value) == model.OWN:
+            every, mine = model.NOBODY, model.OWN
+        else:
+            every, mine = str(value), model.NOBODY
+        if tenancy.per_user:
+            if every != model.NOBODY or mine not in (model.OWN, model.NOBODY):
+                builder.problem(where, f"{doc.data['table']} belongs to users, not workspaces "
+                                       f"(tenancy.user only): {command} is `own` or `nobody`")
+            access[command], own[command] = model.NOBODY, mine
+            continue
+        for key, level in (("any", every), ("own", mine)):
+            if level == model.OWN:
+                builder.problem(where, f"`own` alone is for tables of users (tenancy.user only); here say "
+                                       f"which members may act on their own rows: {{own: {levels[0]}}}")
+            elif level != model.NOBODY and level not in builder.levels:
+                builder.problem(doc.locate(("access", command, key)) if isinstance(value, dict) else where,
+                                f"unknown access level '{level}'" + _hint(level, levels + [model.NOBODY], "levels"))
+        if mine != model.NOBODY and tenancy.user is None:
+            builder.problem(where, f"access.{command}.own needs tenancy.user: the column naming the user "
+                                   "a row belongs to")
+        access[command], own[command] = every, mine
+    return access, own
+
+
+def ownership_problems(builder: ProjectBuilder, doc: Document, tenancy: model.Tenancy,
+                       columns: dict[str, model.Column]) -> None:
+    """tenancy.user names a uuid column; on a per-user table it is required."""
+    if tenancy.user is None:
+        return
+    where = doc.locate(("tenancy", "user"))
+    column = columns.get(tenancy.user)
+    if column is None:
+        builder.problem(where, f"unknown column '{tenancy.user}' in table '{doc.data['table']}'"
+                               + _hint(tenancy.user, sorted(columns)))
+        return
+    if column.type != "uuid":
+        builder.problem(where, f"tenancy.user column '{tenancy.user}' is {column.type}; it holds a user id "
+                               "(auth.uid()), so it must be uuid")
+    if tenancy.per_user and not column.not_null:
+        builder.problem(where, f"tenancy.user column '{tenancy.user}' must be not_null: a row of no user is "
+                               "visible to nobody and writable by service_role only")
+
+
+def hand_written_policies(builder: ProjectBuilder, doc: Document,
+                          columns: dict[str, model.Column]) -> tuple[model.Policy, ...]:
+    table = doc.data["table"]
+    generated = {f"{table}_{command}" for command in model.COMMANDS}
+    seen: set[str] = set()
+    policies = []
+    for i, spec in enumerate(doc.data.get("policies", [])):
+        path = ("policies", i)
+        name, command = spec["name"], spec["command"]
+        if name in generated:
+            builder.problem(doc.locate(path + ("name",)),
+                            f"policy name '{name}' is the generated policy's for {name[len(table) + 1:]}: "
+                            "name a hand-written policy after what it allows")
+        if name in seen:
+            builder.problem(doc.locate(path + ("name",)), f"policy '{name}' is declared twice")
+        seen.add(name)
+        using, check = spec.get("using"), spec.get("check")
+        if command == "insert" and using is not None:
+            builder.problem(doc.locate(path + ("using",), key=True),
+                            "an insert policy has no using: the new row meets `check` only")
+        if command in ("select", "delete") and check is not None:
+            builder.problem(doc.locate(path + ("check",), key=True),
+                            f"a {command} policy has no check: it filters the rows it reads with `using`")
+        if using is None and check is None or (command == "insert" and check is None):
+            builder.problem(doc.locate(path), f"policy '{name}' needs "
+                            + ("check" if command == "insert" else "using") + ": the expression rows must pass")
+        for key, text in (("using", using), ("check", check)):
+            if text is not None:
+                expression_problems(builder, doc, path + (key,), str(text), columns)
+        policies.append(model.Policy(
+            name=name, command=command,
+            using=str(using).strip() if using is not None else None,
+            check=str(check).strip() if check is not None else None,
+            permissive=not spec.get("restrictive", False), location=doc.locate(path)))
+    return tuple(policies)
+
+
+def expression_problems(builder: ProjectBuilder, doc: Document, path: tuple, text: str,
+                        columns: dict[str, model.Column]) -> None:
+    """One SQL expression whose unqualified columns outside subqueries are the table's."""
+    if message := parse_expression(text):
+        builder.problem(doc.locate(path), message)
+        return
+    for name in row_columns(text):
+        if name not in columns and name not in ("old", "new"):
+            builder.problem(doc.locate(path), f"unknown column '{name}' in table '{doc.data['table']}'"
+                                              + _hint(name, sorted(columns)))
+
+
+def row_columns(text: str) -> list[str]:
+    """The unqualified column names an expression reads from its own row (not in subqueries)."""
+    import pglast
+
+    target = pglast.parse_sql(f"select {text}")[0].stmt.targetList[0].val
+    found = []
+    for node, ancestors in walk(target):
+        if isinstance(node, ast.ColumnRef) and not any(isinstance(a, ast.SelectStmt) for a in ancestors):
+            fields = [f.sval for f in node.fields if isinstance(f, ast.String)]
+            if len(fields) == 1 and fields[0] not in found:
+                found.append(fields[0])
+    return found
+
+
+def triggers(builder: ProjectBuilder, doc: Document, columns: dict[str, model.Column]) -> tuple[model.Trigger, ...]:
+    table = doc.data["table"]
+    found = []
+    for i, spec in enumerate(doc.data.get("triggers", [])):
+        path = ("triggers", i)
+        function = builder.name(spec["function"])
+        declared = [f for f in builder.functions.values() if not f.arg_types]
+        if function not in {f.name for f in declared}:
+            known = sorted(str(f.name) for f in declared)
+            builder.problem(doc.locate(path + ("function",)),
+                            f"trigger function {function}() is not declared under external.functions"
+                            + (_hint(str(function), known).replace("'", "") if known else ""))
+        for_each = spec.get("for_each", "row")
+        events = tuple(spec["events"])
+        update_of = tuple(spec.get("columns", ()))
+        for j, column in enumerate(update_of):
+            if column not in columns:
+                builder.problem(doc.locate(path + ("columns", j)),
+                                f"unknown column '{column}' in table '{table}'" + _hint(column, sorted(columns)))
+        if update_of and "update" not in events:
+            builder.problem(doc.locate(path + ("columns",), key=True), "columns apply to an update trigger: "
+                                                                      "add update to events")
+        if "truncate" in events and for_each == "row":
+            builder.problem(doc.locate(path + ("events",)), "truncate triggers run for each statement: "
+                                                            "add `for_each: statement`")
+        when = spec.get("when")
+        if when is not None:
+            when = str(when).strip()
+            _trigger_condition(builder, doc.locate(path + ("when",)), when, for_each, events)
+        found.append(model.Trigger(f"{table}_{spec['name']}", spec["timing"], events, function,
+                                   when=when, arguments=tuple(str(a) for a in spec.get("arguments", ())),
+                                   columns=update_of, for_each=for_each))
+    return tuple(found)
+
+
+def _trigger_condition(builder: ProjectBuilder, where: Location, when: str, for_each: str,
+                       events: tuple[str, ...]) -> None:
+    if message := parse_expression(when):
+        builder.problem(where, message)
+        return
+    import pglast
+
+    target = pglast.parse_sql(f"select {when}")[0].stmt.targetList[0].val
+    rows = {f.sval for node, _ in walk(target) if isinstance(node, ast.ColumnRef)
+            for f in node.fields[:1] if isinstance(f, ast.String) and len(node.fields) > 1} & {"old", "new"}
+    if for_each == "statement" and rows:
+        builder.problem(where, "a statement trigger's when cannot read old or new rows")
+    if "old" in rows and "insert" in events:
+        builder.problem(where, "an insert has no old row: the condition cannot read old")
+    if "new" in rows and "delete" in events:
+        builder.problem(where, "a delete has no new row: the condition cannot read new")
