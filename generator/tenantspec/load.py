@@ -173,6 +173,7 @@ class ProjectBuilder:
         external_tables = self.external_tables()
         functions = self.external_functions()
         tenancy = self.tenancy(external_tables)
+        self.enums = rules.enums(self)
         self.external = external_tables
         self.functions = {f.name: f for f in functions}
         self.levels = tenancy.levels
@@ -193,6 +194,7 @@ class ProjectBuilder:
             tables=tables,
             migrations=migrations,
             source=self.doc.path,
+            enums=self.enums,
         )
 
     # -- project file ---------------------------------------------------------------
@@ -359,16 +361,21 @@ class ProjectBuilder:
 
     def column(self, doc: Document, name: str, spec: dict) -> model.Column:
         path = ("columns", name)
-        if message := type_error(str(spec["type"])):
-            self.problem(doc.locate(path + ("type",)), message)
+        type_text, enum = rules.column_type(self, str(spec["type"]))
+        if enum is None and (message := type_error(type_text)):
+            self.problem(doc.locate(path + ("type",)), rules.enum_hint(self, type_text, message))
         default = spec.get("default")
         if isinstance(default, bool):
             default = "true" if default else "false"
         elif default is not None:
             default = str(default).strip()
             self.expression(doc, path + ("default",), default)
-        if default is not None and (message := default_error(str(spec["type"]), default)):
+        if default is not None and (message := (rules.enum_default_error(enum, type_text, default) if enum
+                                                else default_error(type_text, default))):
             self.problem(doc.locate(path + ("default",)), message)
+        if enum is not None and spec.get("one_of"):
+            self.problem(doc.locate(path + ("one_of",), key=True),
+                         f"{name} is of enum type {enum.name}, whose values are the allowed ones: drop one_of")
         references = None
         if ref := spec.get("references"):
             references = self.reference(doc, path + ("references",), ref)
@@ -378,7 +385,7 @@ class ProjectBuilder:
                          f"({zone}), which PostgreSQL stores as if it were in the session's zone, hours off; "
                          "use now()")
         return model.Column(
-            name=name, type=str(spec["type"]), not_null=bool(spec.get("not_null") or spec.get("primary_key")),
+            name=name, type=type_text, not_null=bool(spec.get("not_null") or spec.get("primary_key")),
             primary_key=bool(spec.get("primary_key")), default=default,
             one_of=tuple(str(v) for v in spec.get("one_of", ())), comment=spec.get("comment"),
             references=references, location=doc.locate(path, key=True),

@@ -208,6 +208,18 @@ class ExternalTable:
 
 
 @dataclass(frozen=True)
+class Enum:
+    """An enum type: created by the migrations, or (``external``) by the app before them.
+    ``renamed``: new value -> the value it was, for values the spec renames."""
+
+    name: Name
+    values: tuple[str, ...]
+    external: bool = False
+    renamed: tuple[tuple[str, str], ...] = ()
+    location: Location | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class ExternalFunction:
     name: Name
     arg_types: tuple[str, ...]
@@ -256,6 +268,13 @@ class Project:
     tables: dict[str, Table] = field(hash=False)
     migrations: tuple[Migration, ...]
     source: str = "schema/project.yaml"
+    enums: dict[Name, Enum] = field(default_factory=dict, hash=False)
+
+    def enum_of(self, type_text: str) -> Enum | None:
+        """The enum a column type names (an array of it too), if it names one."""
+        base = type_text.strip().removesuffix("[]").strip()
+        schema, _, name = base.rpartition(".")
+        return self.enums.get(Name(schema or self.schema, name))
 
     def workspace_of(self, table: Name) -> str | None:
         """The column of ``table`` that holds its workspace id, if it has one."""

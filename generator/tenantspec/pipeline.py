@@ -32,6 +32,7 @@ from tenantspec.history import (
 )
 from tenantspec.load import load_project
 from tenantspec.plan import REGIMES, Plan, managed, plan_migration
+from tenantspec.plan_types import ENUM_VALUES
 from tenantspec.render import MIGRATIONS_DIR, render_change, render_migrations
 from tenantspec.verify import verify_change, verify_sql
 
@@ -147,21 +148,40 @@ def plan_project(root: Path, name: str | None = None, now: datetime.datetime | N
         if not history.files:  # a new project: its first migrations, laid out as project.yaml lists them
             migrations = fresh_migrations(project, version, migration_name(name, plan))
         else:
-            path = MIGRATIONS_DIR / f"{version}_{migration_name(name, plan)}.sql"
-            migrations = {path: render_change(plan)}
-            check_change(project, current, (path, migrations[path]), desired, generated | {path.name})
+            versions = list(history.versions())
+            parts = split_enum_values(plan)
+            for part in parts:
+                named = name if part is parts[-1] or name is None else f"{checked_name(name)}_enum_values"
+                path = MIGRATIONS_DIR / f"{version}_{migration_name(named, part)}.sql"
+                migrations[path] = render_change(part)
+                versions.append(version)
+                version = next_version(versions, now or datetime.datetime.now(datetime.timezone.utc))
+            check_change(project, current, list(migrations.items()), desired,
+                         generated | {path.name for path in migrations})
         entries += [(path.name, digest(text)) for path, text in migrations.items()]
     outputs = {SUM_FILE: record_text(entries), **render_access(project), **migrations}
     return Generation(project, history, current, desired, plan, migrations, outputs)
 
 
-def check_change(project: model.Project, current: dict[str, SchemaState], migration: tuple[Path, str],
+def split_enum_values(plan: Plan) -> list[Plan]:
+    """The plan as one migration, or two when it adds enum values and does more: the values
+    first, committed in a file of their own, since PostgreSQL refuses to use a value in the
+    transaction that adds it."""
+    values = tuple(s for s in plan.steps if s.phase == ENUM_VALUES)
+    rest = tuple(s for s in plan.steps if s.phase != ENUM_VALUES)
+    if not values or not rest:
+        return [plan]
+    return [Plan(values, (), plan.sources[:1]), Plan(rest, plan.notes, plan.sources)]
+
+
+def check_change(project: model.Project, current: dict[str, SchemaState], migrations: list[tuple[Path, str]],
                  desired: dict[str, SchemaState], generated: set[str]) -> None:
-    """The new migration says only what the specs allow, and after it nothing is left to change."""
-    problems = verify_change(project, str(migration[0]), migration[1])
+    """The new migrations say only what the specs allow, and after them nothing is left to change."""
+    problems = [p for path, text in migrations for p in verify_change(project, str(path), text)]
     if problems:
         raise TenantspecError(problems)
-    added = parse_file(str(migration[0]), migration[1])
+    added = [s for path, text in migrations for s in parse_file(str(path), text)]
+    migration = migrations[-1]
     after = {regime: replay(state.statements + added, regime) for regime, state in current.items()}
     problems = state_problems(project, after[LEGACY], generated)
     left = plan_migration(project, after, desired, generated)

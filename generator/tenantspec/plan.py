@@ -28,6 +28,7 @@ from tenantspec.catalog.replay import LEGACY, PUBLIC, RESTRICTED, SchemaState, T
 from tenantspec.errors import Location
 from tenantspec.expressions import timezone_call
 from tenantspec.quoting import ident, literal, qualified
+from tenantspec.plan_types import enum_steps
 from tenantspec.render import (
     ParentHelper,
     column_definition,
@@ -142,6 +143,8 @@ class Plan:
             name = "create_" + "_".join(tables[:3])
         elif tables:
             name = "alter_" + "_".join(tables[:3]) + ("_and_more" if len(tables) > 3 else "")
+        elif kinds:  # types only: extend_topic_status, create_job_status
+            name = "_".join(f"{verb}_{thing}" for verb, thing in kinds[:2])
         else:
             name = "update_helpers"
         return name[:80].rstrip("_")
@@ -302,6 +305,9 @@ class Planner:
     # -- the whole plan ----------------------------------------------------------------
 
     def plan(self) -> Plan:
+        self.steps += enum_steps(self.project, self.cur, self.sql,
+                                 lambda phase, summary, statements, label, hazards: Step(
+                                     phase, summary, tuple(statements), None, tuple(hazards), label), self.retyped)
         for name in self.managed_tables():
             key = (self.schema, name)
             current, wanted = self.cur.tables.get(key), self.want.tables.get(key)

@@ -113,11 +113,29 @@ def helper_name(project: model.Project, helper: Helper) -> str:
 def helpers_of(project: model.Project, table: model.Table) -> list[WorkspaceHelper | ParentHelper]:
     """The helpers the policies of ``table`` call, each after the helpers it calls."""
     named = set(table.access.values()) | set(table.own_access.values())
+    called = {call for policy in table.policies for text in (policy.using, policy.check) if text
+              for call in called_functions(text)}
+    named |= {lvl for lvl in project.tenancy.levels
+              if (project.helper_schema, WorkspaceHelper(lvl).function) in called}
     levels = [lvl for lvl in project.tenancy.levels if lvl in named]
     if table.tenancy.strategy != model.PARENT_IDS:
         return [WorkspaceHelper(lvl) for lvl in levels]
     parent = table.parent_reference().table.name
     return [h for lvl in levels for h in (WorkspaceHelper(lvl), ParentHelper(lvl, parent))]
+
+
+def called_functions(text: str) -> set[tuple[str, str]]:
+    """``(schema, name)`` of every qualified function an expression calls."""
+    import pglast
+    from pglast import ast
+
+    from tenantspec.catalog.nodes import walk
+
+    found = set()
+    for node, _ in walk(pglast.parse_sql(f"select {text}")[0].stmt):
+        if isinstance(node, ast.FuncCall) and len(node.funcname) == 2:
+            found.add(tuple(n.sval for n in node.funcname))
+    return found
 
 
 def functions_of(project: model.Project, table: model.Table) -> list[CarryFunction | GuardFunction | RecheckFunction]:
@@ -482,10 +500,26 @@ def helper_schema_statements(project: model.Project) -> list[str]:
             f"grant usage on schema {ident(project.helper_schema)} to authenticated"]
 
 
+def enum_context(enum: model.Enum) -> dict:
+    return {"name": qualified(enum.name), "labels": literal_list(enum.values)}
+
+
+def enums_of(project: model.Project, tables: list[model.Table], emitted: set) -> list[dict]:
+    """The enum types the migrations create, each in the first migration whose tables use it
+    (the first migration of all takes the ones no table uses); ``emitted`` is updated."""
+    used = {project.enum_of(c.type) for t in project.tables.values() for c in t.columns} - {None}
+    first = not emitted
+    wanted = [e for e in project.enums.values() if not e.external and e not in emitted
+              and (first and e not in used or any(project.enum_of(c.type) == e for t in tables for c in t.columns))]
+    emitted.update(wanted)
+    return [enum_context(e) for e in wanted]
+
+
 def migration_context(project: model.Project, migration: model.Migration, emitted: set) -> dict:
     """Context for one migration; ``emitted`` holds helpers created by earlier migrations."""
     tables = [project.tables[name] for name in migration.tables]
-    first_helpers = not emitted
+    types = enums_of(project, tables, emitted)
+    first_helpers = not any(not isinstance(h, model.Enum) for h in emitted)
     needed = []
     for table in tables:
         needed += [h for h in helpers_of(project, table)
@@ -495,7 +529,9 @@ def migration_context(project: model.Project, migration: model.Migration, emitte
     placed = placed_functions(project, tables, emitted)
     return {
         "sources": ", ".join([project.source] + [t.source for t in tables]),
-        "helper_schema_statements": helper_schema_statements(project) if first_helpers and emitted else [],
+        "types": types,
+        "helper_schema_statements": helper_schema_statements(project) if first_helpers and any(
+            not isinstance(h, model.Enum) for h in emitted) else [],
         "workspace_helpers": workspace_helpers,
         "tables": [table_context(project, t, placed[t.name.name]) for t in tables],
     }

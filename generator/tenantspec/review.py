@@ -16,7 +16,9 @@ REGIME_NAMES = {LEGACY: "legacy default privileges", RESTRICTED: "2026 default p
 # A cell of a table or column the migration adds: shown only where the new one is not denied.
 ABSENT = Verdict(False, "does not exist yet")
 RANK = {("absent", "allowed"): 0, ("absent", "unknown"): 1, ("denied", "allowed"): 0, ("unknown", "allowed"): 1, ("denied", "unknown"): 2,
-        ("allowed", "unknown"): 3, ("unknown", "denied"): 4, ("allowed", "denied"): 5}
+        ("allowed", "unknown"): 3, ("unknown", "denied"): 4, ("allowed", "denied"): 5,
+        ("absent", "own rows"): 0, ("denied", "own rows"): 0, ("own rows", "allowed"): 0, ("unknown", "own rows"): 1,
+        ("own rows", "unknown"): 3, ("allowed", "own rows"): 5, ("own rows", "denied"): 5}
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def access_changes(generation: Generation) -> list[AccessChange]:
         for cell in sorted(after):
             new = after[cell]
             old = before.get(cell, ABSENT)
-            if old.allowed != new.allowed and not (old is ABSENT and new.allowed is False):
+            if (old.allowed, old.own) != (new.allowed, new.own) and not (old is ABSENT and new.allowed is False):
                 by_cell.setdefault(cell, {})[regime] = (old, new)
     order = {p.name: i for i, p in enumerate(personas(tenancy))}
     grouped: dict[tuple, list] = {}
@@ -87,8 +89,9 @@ def narrowings(generation: Generation) -> list[AccessChange]:
         return []
     kept = kept_personas(generation)
     return [c for c in access_changes(generation)
-            if c.command in COMMANDS and c.after.allowed is False and c.before.allowed is not False
-            and c.before is not ABSENT and kept & set(c.personas)]
+            if c.command in COMMANDS and c.before is not ABSENT and kept & set(c.personas)
+            and (c.after.allowed is False and c.before.allowed is not False
+                 or c.after.own and not (c.before.own or c.before.allowed is False))]
 
 
 def refuse_narrowing(generation: Generation) -> None:
@@ -102,8 +105,9 @@ def refuse_narrowing(generation: Generation) -> None:
         table = generation.project.tables.get(change.table.split(".")[-1])
         where = table.locate("access") if table is not None else None
         who = ", ".join(p for p in change.personas if p in kept)
-        problems.append(Problem(where, f"{change.table} {change.command}: {who} would lose it "
-                                       f"({change.before.word} -> denied){_where(change)}"))
+        lost = "it on other users' rows" if change.after.own else "it"
+        problems.append(Problem(where, f"{change.table} {change.command}: {who} would lose {lost} "
+                                       f"({change.before.word} -> {change.after.word}){_where(change)}"))
     raise DestructiveChange(problems + [Problem(None, (
         f"{len(found)} change(s) take access away from members or the service; nothing was written. If "
         "that is meant, `tenantspec generate --allow-narrowing` lets them through (tenantspec diff shows them)"))])

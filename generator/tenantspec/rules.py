@@ -198,3 +198,72 @@ def _trigger_condition(builder: ProjectBuilder, where: Location, when: str, for_
         builder.problem(where, "an insert has no old row: the condition cannot read old")
     if "new" in rows and "delete" in events:
         builder.problem(where, "a delete has no new row: the condition cannot read new")
+
+
+def enums(builder: ProjectBuilder) -> dict[model.Name, model.Enum]:
+    """The project's enum types (``enums``) and the app's (``external.enums``)."""
+    doc = builder.doc
+    found: dict[model.Name, model.Enum] = {}
+    declared = [(key, values, False) for key, values in doc.data.get("enums", {}).items()]
+    declared += [(key, values, True) for key, values in doc.data.get("external", {}).get("enums", {}).items()]
+    for key, values, external in declared:
+        name = builder.name(key)
+        path = ("external", "enums", key) if external else ("enums", key)
+        if name in found:
+            builder.problem(doc.locate(path, key=True), f"enum {name} is declared twice")
+        labels, renamed = [], []
+        for i, value in enumerate(values):
+            label = str(value["value"]) if isinstance(value, dict) else str(value)
+            if label in labels:
+                builder.problem(doc.locate(path + (i,)), f"value '{label}' of enum {name} is listed twice")
+            if len(label.encode()) > 63:
+                builder.problem(doc.locate(path + (i,)), f"value '{label}' is longer than PostgreSQL's 63 bytes")
+            labels.append(label)
+            if isinstance(value, dict):
+                renamed.append((label, str(value["renamed_from"])))
+        for new, old in renamed:
+            if old in labels:
+                builder.problem(doc.locate(path, key=True),
+                                f"enum {name}: '{new}' is renamed from '{old}', which is still listed")
+        found[name] = model.Enum(name, tuple(labels), external, tuple(renamed), doc.locate(path, key=True))
+    return found
+
+
+def column_type(builder: ProjectBuilder, text: str) -> tuple[str, model.Enum | None]:
+    """A column's type as the migrations write it: a declared enum qualified (``public.status``,
+    ``public.status[]``), any other type as written."""
+    base = text.strip()
+    dims = 0
+    while base.endswith("[]"):
+        base, dims = base[:-2].strip(), dims + 1
+    schema, _, name = base.rpartition(".")
+    enum = builder.enums.get(model.Name(schema or builder.schema, name))
+    if enum is None and not schema:
+        enum = next((e for e in builder.enums.values() if e.name.name == name and e.external), None)
+    if enum is None:
+        return text, None
+    return str(enum.name) + "[]" * dims, enum
+
+
+def enum_default_error(enum: model.Enum, type_text: str, default: str) -> str | None:
+    """An enum column's default is one of its values, quoted (``'pending'``)."""
+    if type_text.endswith("[]"):
+        return None if default.startswith(("'{", "array[", "ARRAY[")) else \
+            f"default {default} is not an array of {enum.name}"
+    value = default.split("::")[0].strip()
+    if not (value.startswith("'") and value.endswith("'")):
+        return None  # an expression: PostgreSQL checks it when the migration runs
+    label = value[1:-1].replace("''", "'")
+    if label not in enum.values:
+        return f"default {default} is not a value of {enum.name}" + _hint(label, list(enum.values), "values")
+    return None
+
+
+def enum_hint(builder: ProjectBuilder, text: str, message: str) -> str:
+    """An unknown type's message, with the declared enum it is closest to."""
+    if "did you mean" in message or not builder.enums:
+        return message
+    base = text.strip().removesuffix("[]").strip().rpartition(".")[2]
+    names = {enum.name.name: str(enum.name) for enum in builder.enums.values()}
+    close = difflib.get_close_matches(base, list(names), n=1)
+    return message + (f" (did you mean the enum {names[close[0]]}?)" if close else "")

@@ -47,8 +47,8 @@ def test_history_plus_migration_equals_fresh_render(name, tmp_path, base_databas
     before_files = sorted(p.name for p in (tmp_path / "supabase/migrations").glob("*.sql"))
     before_project = load_project(tmp_path)
     generation = plan_after(case, tmp_path)
-    (path, text), = generation.migrations.items()
-    (tmp_path / path).write_text(text)
+    for path, text in generation.migrations.items():
+        (tmp_path / path).write_text(text)
     after_project = generation.project
     tables = sorted(set(before_project.tables) | set(after_project.tables))
     fresh_dir = tmp_path / "fresh"
@@ -61,7 +61,8 @@ def test_history_plus_migration_equals_fresh_render(name, tmp_path, base_databas
         with server.connect_migrator(chain_db, autocommit=True) as conn:
             apply_all(conn, tmp_path / "supabase/migrations", before_files)
             rows_before = {} if case.empty_tables else seed_rows(conn, before_project)
-            apply_sql_file(conn, tmp_path / path)
+            for path in generation.migrations:  # each in its own transaction, as db push runs them
+                apply_sql_file(conn, tmp_path / path)
             chain = read_catalog(conn, tables)
             rows_after = read_rows(conn, after_project, rows_before)
         with server.connect_migrator(fresh_db, autocommit=True) as conn:
@@ -76,11 +77,13 @@ def test_history_plus_migration_equals_fresh_render(name, tmp_path, base_databas
 
 # ---------------------------------------------------------------- rows written before the change
 
-def value_for(column: model.Column, refs: dict[str, uuid.UUID]) -> object:
+def value_for(project: model.Project, column: model.Column, refs: dict[str, uuid.UUID]) -> object:
     if column.references is not None:
         return refs.get(column.references.table.name)
     if column.one_of:
         return column.one_of[0]
+    if (enum := project.enum_of(column.type)) is not None:
+        return enum.values[0] if not column.type.endswith("]") else [enum.values[0]]
     base = column.type.split("(")[0].strip().lower()
     return {"uuid": uuid.uuid4(), "text": "1", "varchar": "1", "integer": 1, "int": 1, "bigint": 1, "smallint": 1,
             "numeric": 1, "boolean": True, "jsonb": "{}", "date": "2026-01-01"}.get(base)
@@ -100,7 +103,7 @@ def seed_rows(conn: psycopg.Connection, project: model.Project) -> dict[str, dic
         for column in table.columns:
             if column.default is not None and column.references is None and column.type == "timestamptz":
                 continue
-            value = value_for(column, refs)
+            value = value_for(project, column, refs)
             if value is None and column.references is not None and column.references.table.name == table.name.name:
                 continue  # a self-reference stays empty
             if value is not None:
@@ -137,7 +140,11 @@ def assert_rows_survive(before_project, after_project, before: dict, after: dict
             old = old_table.column(old_name)
             if old is None:
                 continue  # a new column
+            enum = after_project.enum_of(column.type)
+            renamed = dict((old_value, new) for new, old_value in enum.renamed) if enum else {}
             if old.type == column.type:
-                assert row[column.name] == before[name][old_name], f"{name}.{column.name} changed value"
+                value = before[name][old_name]
+                expected = [renamed.get(v, v) for v in value] if isinstance(value, list) else renamed.get(value, value)
+                assert row[column.name] == expected, f"{name}.{column.name} changed value"
             else:
                 assert (row[column.name] is None) == (before[name][old_name] is None), f"{name}.{column.name}"

@@ -12,7 +12,7 @@ read stays unknown, never allowed: the review and adoption say so instead of gue
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import pglast
@@ -61,6 +61,7 @@ class Persona:
     db_role: str  # the role PostgREST switches to
     member_role: str | None = None  # role held in workspace A
     signed_in: bool = True
+    owns_row: bool | None = None  # whether the row names this user (None: not asked)
 
 
 def personas(tenancy: TenantModel) -> tuple[Persona, ...]:
@@ -78,9 +79,12 @@ def personas(tenancy: TenantModel) -> tuple[Persona, ...]:
 class Verdict:
     allowed: bool | None  # None: the SQL does not tell
     reason: str
+    own: bool = False  # allowed only on the rows naming the user
 
     @property
     def word(self) -> str:
+        if self.allowed and self.own:
+            return "own rows"
         return {True: "allowed", False: "denied", None: "unknown"}[self.allowed]
 
 
@@ -172,6 +176,17 @@ class AccessReader:
     # -- verdicts ----------------------------------------------------------------------------
 
     def verdict(self, key: tuple[str, str], command: str, persona: Persona) -> Verdict:
+        """On a row that does not name the persona; where that is denied, allowed on the rows
+        that do is ``own`` (``author_id = auth.uid()``)."""
+        others = self.row_verdict(key, command, replace(persona, owns_row=False))
+        if others.allowed is not False or not persona.signed_in or persona.db_role == "service_role":
+            return others
+        mine = self.row_verdict(key, command, replace(persona, owns_row=True))
+        if mine.allowed is True:
+            return Verdict(True, mine.reason, own=True)
+        return others if mine.allowed is False else mine
+
+    def row_verdict(self, key: tuple[str, str], command: str, persona: Persona) -> Verdict:
         table = self.state.tables[key]
         held = set(table.privileges.get(persona.db_role, {})) | set(table.privileges.get(PUBLIC, {}))
         if command not in held:
@@ -279,6 +294,11 @@ class AccessReader:
         if "uid" in calls:
             if not persona.signed_in:
                 return Truth(False, "auth.uid() is null for anon")
+            other = sides[1 - calls.index("uid")]
+            column = _column(other) if isinstance(other, ast.ColumnRef) else None
+            if column is not None and persona.owns_row is not None:
+                return Truth(persona.owns_row, f"rows whose {column} is the user" if persona.owns_row
+                             else f"only rows whose {column} is the user")
             return Truth(None, "depends on which user the row names (auth.uid())")
         return Truth(None, f"cannot read {display_expression(node)}")
 

@@ -48,4 +48,5 @@ def fingerprint(state: SchemaState) -> tuple:
     schemas = tuple(sorted((name, _grants(schema.privileges)) for name, schema in state.schemas.items()))
     publications = tuple(sorted((name, tuple(sorted(members))) for name, members in state.publications.items()))
     views = tuple(sorted((key, view.security_invoker) for key, view in state.views.items()))
-    return (tuple(tables), functions, schemas, publications, views)
+    types = tuple(sorted((key, tuple(enum.values)) for key, enum in state.enums.items()))
+    return (tuple(tables), functions, schemas, publications, views, types)

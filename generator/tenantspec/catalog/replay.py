@@ -21,6 +21,7 @@ from pglast import ast, enums
 from tenantspec.catalog import names as pg_names
 from tenantspec.catalog.nodes import column_ref_name, deparse, rename_column_refs, walk
 from tenantspec.catalog.source import Statement
+from tenantspec.catalog.types import EnumType, alter_enum, create_enum, drop_enum, rename_enum
 from tenantspec.errors import Location, Problem, TenantspecError
 
 # Default-privilege regimes of Supabase projects: before 2026-05-30 new public tables and
@@ -249,6 +250,7 @@ class SchemaState:
     # publication name -> tables in it, in the order they joined
     publications: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
+    enums: dict[tuple[str, str], EnumType] = field(default_factory=dict)
 
     def conflict(self, origin: Origin, message: str) -> None:
         self.conflicts.append(Conflict(origin, message))
@@ -735,7 +737,9 @@ def create_index(state: SchemaState, node: ast.IndexStmt, statement: Statement) 
 
 def rename(state: SchemaState, node: ast.RenameStmt, statement: Statement) -> None:
     kind = node.renameType
-    if kind == enums.ObjectType.OBJECT_TABLE:
+    if kind == enums.ObjectType.OBJECT_TYPE:
+        rename_enum(state, node.object, node.newname)
+    elif kind == enums.ObjectType.OBJECT_TABLE:
         key = relation_key(node.relation)
         move_table(state, key, (key[0], node.newname))
     elif kind == enums.ObjectType.OBJECT_COLUMN:
@@ -1122,6 +1126,8 @@ def drop(state: SchemaState, node: ast.DropStmt, statement: Statement) -> None:
                     state.conflict(Origin(statement), f"{table.qualified_name} has no trigger {target[-1].sval}")
         elif kind == enums.ObjectType.OBJECT_VIEW:
             state.views.pop(name_key(target), None)
+        elif kind == enums.ObjectType.OBJECT_TYPE:
+            drop_enum(state, target.names)
         elif kind == enums.ObjectType.OBJECT_SCHEMA:
             state.schemas.pop(target.sval, None)
         elif kind == enums.ObjectType.OBJECT_INDEX:
@@ -1178,6 +1184,8 @@ HANDLERS: dict[type, Callable[[SchemaState, ast.Node, Statement], None]] = {
     ast.CreatePublicationStmt: create_publication,
     ast.AlterPublicationStmt: alter_publication,
     ast.CreateSchemaStmt: create_schema,
+    ast.CreateEnumStmt: create_enum,
+    ast.AlterEnumStmt: alter_enum,
 }
 
 

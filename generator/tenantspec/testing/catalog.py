@@ -78,6 +78,17 @@ select n.nspname,
 from pg_namespace n where n.nspname = %(helper_schema)s
 """
 
+# Enum types of the tables' columns (arrays of them too): each value in its place.
+ENUMS = """
+select distinct t.typnamespace::regnamespace::text, t.typname, e.enumsortorder::text, e.enumlabel
+from pg_catalog.pg_attribute as a
+join pg_catalog.pg_type as c on c.oid = a.atttypid
+join pg_catalog.pg_type as t on t.oid = case when c.typcategory = 'A' then c.typelem else c.oid end
+join pg_catalog.pg_enum as e on e.enumtypid = t.oid
+where a.attrelid = any (select to_regclass(format('%%I.%%I', %(schema)s::text, name)) from unnest(%(tables)s::text[]) as name)
+  and a.attnum > 0 and not a.attisdropped
+"""
+
 PUBLICATION = """
 select tablename from pg_publication_tables
 where pubname = 'supabase_realtime' and schemaname = %(schema)s and tablename = any(%(tables)s)
@@ -104,7 +115,18 @@ def read_catalog(conn: psycopg.Connection, tables: list[str], schema: str = "pub
         "functions": rows(FUNCTIONS),
         "helper schema": rows(SCHEMA),
         "publication": rows(PUBLICATION),
+        "enum values": {(schema_, name, rank, label) for schema_, name, _, label, rank in _ranked(rows(ENUMS))},
     }
+
+
+def _ranked(found: set[tuple]) -> list[tuple]:
+    """Enum values with their position among their type's values (sort orders are floats that
+    differ between a value added later and one created in place)."""
+    ranked = []
+    for schema, name in sorted({(s, n) for s, n, _, _ in found}):
+        values = sorted((float(order), label) for s, n, order, label in found if (s, n) == (schema, name))
+        ranked += [(schema, name, order, label, i) for i, (order, label) in enumerate(values)]
+    return ranked
 
 
 def catalog_differences(left: dict, right: dict, left_name: str = "before+migration",

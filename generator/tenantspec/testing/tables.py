@@ -138,12 +138,22 @@ def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
         required=frozenset(c.name for c in table.columns
                            if c.not_null and c.default is None and c.name != table.tenancy.carried),
         not_null=frozenset(c.name for c in table.columns if c.not_null),
-        one_of={c.name: c.one_of for c in table.columns if c.one_of},
+        one_of=_allowed_values(project, table),
         payload=_payload(table, keyed | tied | in_checks),
         label=_label(project, table.name),
         user=table.tenancy.user,
         per_user=table.tenancy.per_user,
     )
+
+
+def _allowed_values(project: model.Project, table: model.Table) -> dict[str, tuple[str, ...]]:
+    """The values a column may take: its ``one_of``, or its enum type's."""
+    found = {}
+    for column in table.columns:
+        enum = project.enum_of(column.type) if not column.type.endswith("]") else None
+        if column.one_of or enum is not None:
+            found[column.name] = column.one_of or enum.values
+    return found
 
 
 def _payload(table: model.Table, avoid: set[str]) -> str | None:
