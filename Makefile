@@ -40,6 +40,7 @@ adopt: $(STAMP)
 check: $(STAMP)
 	$(PY) -m tenantspec check
 	$(PY) -m tenantspec check --root examples/notes
+	$(PY) -m tenantspec check --root examples/forum
 	$(MAKE) --no-print-directory lint
 
 # Our tenancy rules, then squawk for migration safety (docs/lint.md says which checks what).
