@@ -23,13 +23,14 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from tenantspec import model
+from tenantspec.adopt_access import adopt_access, owner_columns, policy_entry
 from tenantspec.catalog.access import AccessReader, TenantModel, personas
 from tenantspec.catalog.expression import display_expression, value_list
 from tenantspec.catalog.names import singular
 from tenantspec.catalog.nodes import deparse, function_name, normalized, walk
 from tenantspec.catalog.replay import LEGACY, RESTRICTED, SchemaState, Table
 from tenantspec.errors import Location, Problem, TenantspecError
-from tenantspec.expressions import timezone_call
+from tenantspec.expressions import timezone_call, utc_timezone_call
 from tenantspec.history import read_history
 from tenantspec.load import load_project
 from tenantspec.pipeline import replay_texts
@@ -121,6 +122,7 @@ class Adopter:
         self.members = [p for p in every if p.member_role]  # one per membership role of workspace A
         self.strangers = [p for p in every if not p.member_role and p.db_role != "service_role"]
         self.adoption = Adoption()
+        self.kept: dict[str, list] = {}  # table -> policies kept as written
 
     def note(self, origin, message: str) -> None:
         location = origin.location if origin is not None else None
@@ -187,6 +189,8 @@ class Adopter:
                 if (workspace := self.reader.workspace_column(target)) is not None:
                     entry["workspace_column"] = workspace
                 tables[spec_name] = entry
+            for policy in self.kept.get(name, ()):
+                self.policy_objects(policy, tables, functions, declared)
             for trigger in table.triggers.values():
                 if trigger.function not in declared:
                     schema, function = trigger.function
@@ -194,6 +198,37 @@ class Adopter:
                     if signature not in functions:
                         functions.append(signature)
         return tables, functions
+
+    def policy_objects(self, policy, tables: dict[str, dict], functions: list[str], declared: set) -> None:
+        """The tables a kept policy reads and the functions it calls, for ``external``."""
+        for expression in (policy.using, policy.check):
+            for node, _ in walk(expression) if expression is not None else ():
+                if isinstance(node, ast.RangeVar):
+                    target = (node.schemaname or self.project.schema, node.relname)
+                    shown = target[1] if target[0] == self.project.schema else ".".join(target)
+                    known = (target[0] == self.project.schema and (target[1] in self.project.tables
+                                                                   or target[1] in self.names))
+                    referenced = self.state.tables.get(target)
+                    if known or model.Name(*target) in self.project.external_tables or shown in tables \
+                            or referenced is None or not referenced.columns:
+                        continue
+                    entry: dict = {"columns": {c.name: spec_type(c.type) for c in referenced.columns.values()}}
+                    if (workspace := self.reader.workspace_column(target)) is not None:
+                        entry["workspace_column"] = workspace
+                    tables[shown] = entry
+                elif isinstance(node, ast.FuncCall):
+                    schema, function = function_name(node)
+                    if schema in SERVICE_SCHEMAS or (schema is None and function in BUILTIN_FUNCTIONS):
+                        continue
+                    found = [f for f in self.state.functions.values()
+                             if f.name == function and (schema is None or f.schema == schema)]
+                    if not found or (found[0].schema, found[0].name) in declared:
+                        continue
+                    f = found[0]
+                    args = ", ".join(f.arg_types)
+                    signature = f"{f.name}({args})" if f.schema == self.project.schema else f"{f.schema}.{f.name}({args})"
+                    if signature not in functions:
+                        functions.append(signature)
 
     # -- one table ------------------------------------------------------------------------
 
@@ -203,9 +238,18 @@ class Adopter:
         indexes, covered = self.indexes(table)
         references = self.references(table)
         tenancy = self.tenancy_of(table)
-        if tenancy is None:
+        users = set().union(*(owner_columns(p) for p in table.policies.values())) & set(table.columns)
+        per_user = tenancy is None and len(users) == 1 and not self.workspace_named(table)
+        if per_user:
+            tenancy = {"user": next(iter(users))}
+        elif tenancy is None:
             tenancy = self.unreferenced_tenancy(table, references)
-        needs_index = [c for c in list(references) + [tenancy.get("column") or tenancy.get("parent")]
+        access = adopt_access(self, table, per_user)
+        if access.user is not None and not per_user:
+            tenancy["user"] = access.user
+        self.kept[table.name] = access.kept
+        needs_index = [c for c in list(references) + [tenancy.get("column") or tenancy.get("parent")
+                                                      or tenancy.get("user")]
                        if c and c not in covered]
         carried = self.carried_column(table, tenancy)
         if carried is not None:
@@ -238,7 +282,8 @@ class Adopter:
             "indexes": [flow(index) for index in indexes],
             "checks": [flow(check) for check in checks],
             "tenancy": flow(tenancy),
-            "access": flow(self.access(table, tenancy)),
+            "access": flow(access.access),
+            "policies": [(f"{p.origin.location}" if p.origin else "", flow(policy_entry(p))) for p in access.kept],
             "service_role": f"[{', '.join(self.service_role(key))}]",
             "triggers": [flow(trigger) for trigger in self.triggers(table)],
             "realtime": key in self.state.publications.get("supabase_realtime", []),
@@ -252,9 +297,14 @@ class Adopter:
             spec["not_null"] = True
         default = spec_default(column.default)
         if isinstance(default, str) and column.type_name == "timestamptz" and timezone_call(default):
-            self.note(column.default_origin, f"{table.qualified_name}.{column.name} defaults to {default}, a local "
-                                             "time stored as if it were UTC: the spec says now(), and rows written "
-                                             "so far may be hours off (docs/adopt.md shows how to fix them)")
+            if utc_timezone_call(default):
+                self.note(column.default_origin, f"{table.qualified_name}.{column.name} defaults to {default}: right "
+                                                 "under Supabase's UTC sessions, and now() is the same instant in "
+                                                 "every zone: the spec says now(); rows written so far are unaffected")
+            else:
+                self.note(column.default_origin, f"{table.qualified_name}.{column.name} defaults to {default}, a "
+                                                 "local time stored as if it were UTC: the spec says now(), and rows "
+                                                 "written so far are hours off (docs/adopt.md shows how to fix them)")
             default = "now()"
         if default is not None:
             spec["default"] = default
@@ -363,6 +413,12 @@ class Adopter:
         parent = self.parent_column(table)
         return {"parent": parent, "strategy": model.CARRIED} if parent else None
 
+    def workspace_named(self, table: Table) -> bool:
+        """Whether the table has a column named like a workspace column (it references nothing)."""
+        workspaces = self.tenancy.workspaces
+        names = [self.project.tenancy.members.workspace_column, f"{singular(workspaces[1])}_id", "workspace_id"]
+        return any(n and n in table.columns for n in names)
+
     def unreferenced_tenancy(self, table: Table, references: dict[str, dict]) -> dict:
         """A table whose workspace column references nothing (``org_id uuid not null``, no
         foreign key): the column named like the memberships' workspace column holds it, and
@@ -392,35 +448,6 @@ class Adopter:
 
     # -- access ---------------------------------------------------------------------------
 
-    def access(self, table: Table, tenancy: dict) -> dict:
-        key = (table.schema, table.name)
-        levels = {frozenset(roles): level for level, roles in self.project.tenancy.levels.items()}
-        found = {}
-        for command in COMMANDS:
-            verdicts = {p.member_role: self.reader.verdict(key, command, p) for p in self.members}
-            strangers = [self.reader.verdict(key, command, p) for p in self.strangers]
-            allowed = frozenset(role for role, verdict in verdicts.items() if verdict.allowed)
-            unread = [v for v in verdicts.values() if v.allowed is None]
-            level = model.NOBODY
-            where = self.policy_origin(table, command)
-            if unread:
-                self.note(where, f"{table.qualified_name} {command}: cannot map the policy onto a level "
-                                 f"({unread[0].reason}); the spec says nobody: review it")
-            elif any(v.allowed is not False for v in strangers):
-                self.note(where, f"{table.qualified_name} {command}: the policies let in people outside the "
-                                 "row's workspace; the spec says nobody: review it")
-            elif allowed and allowed in levels:
-                level = levels[allowed]
-            elif allowed:
-                self.note(where, f"{table.qualified_name} {command}: the policies admit roles "
-                                 f"{', '.join(r for r in self.tenancy.roles if r in allowed)}, which no level of "
-                                 f"{self.project.source} names; the spec says nobody: add a level or pick one")
-            found[command] = level
-        for command in ("update", "delete"):
-            if found[command] != model.NOBODY and found["select"] == model.NOBODY:
-                found[command] = model.NOBODY
-        return found
-
     def policy_origin(self, table: Table, command: str):
         policies = [p for p in table.policies.values() if p.command in (command, "all")]
         return policies[0].origin if policies else table.origin
@@ -431,17 +458,28 @@ class Adopter:
         return [c for c in COMMANDS if c in held]
 
     def triggers(self, table: Table) -> list[dict]:
+        """Every trigger as it is: timing, events, ``update of`` columns, ``when``, arguments and
+        row or statement; only INSTEAD OF (a view's) is beyond a table spec."""
         found = []
         for trigger in table.triggers.values():
-            if not trigger.for_each_row or trigger.timing == "instead of" or trigger.when is not None:
-                self.note(trigger.origin, f"trigger {trigger.name} on {table.qualified_name} is not a row trigger "
-                                          "specs describe; the next migration drops it")
+            if trigger.timing == "instead of":
+                self.note(trigger.origin, f"trigger {trigger.name} on {table.qualified_name} is an INSTEAD OF "
+                                          "trigger, which tables do not have; the next migration drops it")
                 continue
             name = trigger.name.replace(f"{table.name}_", "", 1) if trigger.name.startswith(f"{table.name}_") \
                 else trigger.name.replace(f"_{table.name}", "").replace(f"{table.name}_", "")
             function = trigger.function[1] if trigger.function[0] == self.project.schema else ".".join(trigger.function)
-            found.append({"name": name, "timing": trigger.timing, "events": list(trigger.events),
-                          "function": function})
+            spec: dict = {"name": name, "timing": trigger.timing, "events": list(trigger.events)}
+            if trigger.columns:
+                spec["columns"] = list(trigger.columns)
+            if trigger.when is not None:
+                spec["when"] = deparse(trigger.when)
+            if trigger.arguments:
+                spec["arguments"] = list(trigger.arguments)
+            if not trigger.for_each_row:
+                spec["for_each"] = "statement"
+            spec["function"] = function
+            found.append(spec)
         return found
 
 
@@ -474,7 +512,7 @@ def adopt(root: Path, names: list[str], force: bool = False, baseline: Path | No
                                                 "(an adopted table references it)"))
         for signature in functions:
             adoption.notes.append(Problem(None, f"{project.source}: declares {signature} under external.functions "
-                                                "(an adopted trigger calls it)"))
+                                                "(an adopted trigger or kept policy calls it)"))
     adoption.notes += adopter.missing_helpers()
     adoption.notes.sort(key=lambda p: (p.location or Location("", 0, 0), p.message))
     return adoption

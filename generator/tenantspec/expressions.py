@@ -191,3 +191,23 @@ def timezone_call(text: str) -> str | None:
             return "at time zone" if node.funcformat == enums.CoercionForm.COERCE_SQL_SYNTAX else "timezone()"
     return None
 
+
+
+UTC_NAMES = {"utc", "uct", "gmt", "gmt0", "gmt+0", "gmt-0", "zulu", "z", "universal", "greenwich"}
+
+
+def utc_timezone_call(text: str) -> bool:
+    """Whether the ``timezone()`` / ``at time zone`` of an expression converts to UTC: right
+    while the session's TimeZone is UTC, as Supabase's sessions are."""
+    try:
+        tree = pglast.parse_sql(f"select {text}")
+    except pglast.parser.ParseError:
+        return False
+    for node, _ in walk(tree[0].stmt):
+        if isinstance(node, ast.FuncCall) and node.funcname[-1].sval == "timezone" and node.args:
+            zone = node.args[0]
+            while isinstance(zone, ast.TypeCast):
+                zone = zone.arg
+            return isinstance(zone, ast.A_Const) and isinstance(zone.val, ast.String) \
+                and zone.val.sval.lower().removeprefix("etc/") in UTC_NAMES
+    return False

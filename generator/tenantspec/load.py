@@ -21,7 +21,8 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from tenantspec import model, rules
 from tenantspec.errors import Location, Problem, TenantspecError
-from tenantspec.expressions import default_error, is_timestamptz, parse_expression, timezone_call, type_error
+from tenantspec.expressions import (default_error, is_timestamptz, parse_expression, timezone_call, type_error,
+                                    utc_timezone_call)
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 PROJECT_FILE = "project.yaml"
@@ -170,10 +171,10 @@ class ProjectBuilder:
         return model.Name(schema or self.schema, name)
 
     def build(self) -> model.Project:
+        self.enums = rules.enums(self)
         external_tables = self.external_tables()
         functions = self.external_functions()
         tenancy = self.tenancy(external_tables)
-        self.enums = rules.enums(self)
         self.external = external_tables
         self.functions = {f.name: f for f in functions}
         self.levels = tenancy.levels
@@ -205,9 +206,10 @@ class ProjectBuilder:
             name = self.name(key)
             columns = {}
             for column, type_text in spec["columns"].items():
-                columns[column] = str(type_text)
-                if message := type_error(str(type_text)):
-                    self.problem(self.doc.locate(("external", "tables", key, "columns", column)), message)
+                columns[column], enum = rules.column_type(self, str(type_text))
+                if enum is None and (message := type_error(str(type_text))):
+                    self.problem(self.doc.locate(("external", "tables", key, "columns", column)),
+                                 rules.enum_hint(self, str(type_text), message))
             workspace_column = spec.get("workspace_column")
             if workspace_column and workspace_column not in columns:
                 self.problem(self.doc.locate(("external", "tables", key, "workspace_column")),
@@ -338,8 +340,8 @@ class ProjectBuilder:
         indexes += self.derived_indexes(doc, name.name, tenancy, by_name, (primary, *unique), indexes)
         access, own_access = rules.access_rules(self, doc, tenancy, by_name)
         rules.ownership_problems(self, doc, tenancy, by_name)
-        policies = rules.hand_written_policies(self, doc, by_name)
         reads = {c for c in model.COMMANDS if access[c] != model.NOBODY or own_access[c] != model.NOBODY}
+        policies = rules.hand_written_policies(self, doc, by_name, set(reads))
         reads |= {p.command for p in policies if p.permissive}
         for command in ("update", "delete"):
             if command in reads and not reads & {"select", "all"}:
@@ -380,10 +382,11 @@ class ProjectBuilder:
         if ref := spec.get("references"):
             references = self.reference(doc, path + ("references",), ref)
         if default is not None and is_timestamptz(str(spec["type"])) and (zone := timezone_call(default)):
-            self.problem(doc.locate(path + ("default",)),
-                         f"timestamptz default {default} turns the instant into a local time without a zone "
-                         f"({zone}), which PostgreSQL stores as if it were in the session's zone, hours off; "
-                         "use now()")
+            self.problem(doc.locate(path + ("default",)), (
+                f"timestamptz default {default} turns the instant into a local time without a zone ({zone}), "
+                "which PostgreSQL reads back in the session's zone: "
+                + ("right only while the session's TimeZone is UTC" if utc_timezone_call(default) else "hours off")
+                + "; use now(), the same instant in every zone"))
         return model.Column(
             name=name, type=type_text, not_null=bool(spec.get("not_null") or spec.get("primary_key")),
             primary_key=bool(spec.get("primary_key")), default=default,

@@ -55,6 +55,16 @@ class Generation:
     migrations: dict[Path, str]  # the new migration(s): one, or a project's first set; none if up to date
     outputs: dict[Path, str]  # every file to write: the migrations, the record, ACCESS.md
 
+    @property
+    def after(self) -> dict[str, SchemaState]:
+        """The committed migrations and the new ones, replayed: what the database holds once
+        they ran (functions made by hand-written migrations included, which a fresh render
+        of the specs does not create)."""
+        if not self.migrations or not self.history.files:
+            return self.desired
+        added = [s for path, text in self.migrations.items() for s in parse_file(str(path), text)]
+        return {regime: replay(state.statements + added, regime) for regime, state in self.current.items()}
+
 
 def replay_texts(files: list[tuple[str, str]]) -> dict[str, SchemaState]:
     """Replay ``(path, text)`` files in order under each default-privilege regime."""

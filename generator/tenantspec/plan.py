@@ -26,7 +26,7 @@ from tenantspec.catalog import names as pg_names
 from tenantspec.catalog.nodes import columns_read, deparse, normalized, rename_column_refs, walk
 from tenantspec.catalog.replay import LEGACY, PUBLIC, RESTRICTED, SchemaState, Table
 from tenantspec.errors import Location
-from tenantspec.expressions import timezone_call
+from tenantspec.expressions import timezone_call, utc_timezone_call
 from tenantspec.quoting import ident, literal, qualified
 from tenantspec.plan_types import enum_steps
 from tenantspec.render import (
@@ -484,7 +484,8 @@ class Planner:
                               else self.sql.drop_default(qname, col))
             old_text = expression_text(existing.default)
             words.append(f"default {old_text or 'none'} -> {column.default or 'none'}")
-            if existing.type_name == "timestamptz" and old_text and timezone_call(old_text):
+            if existing.type_name == "timestamptz" and old_text and timezone_call(old_text) \
+                    and not utc_timezone_call(old_text):
                 hazards.append(Hazard(f"rows written under the old default {old_text} hold a local time stored as "
                                       "if it were UTC, hours off: the migration does not rewrite them "
                                       "(docs/adopt.md shows how to fix them)", column.locate("default"),

@@ -50,7 +50,7 @@ def access_changes(generation: Generation) -> list[AccessChange]:
     """Every cell (table × command × persona) whose verdict changes, widenings first."""
     project = generation.project
     tenancy = TenantModel.of(project)
-    current, desired = generation.current, generation.desired
+    current, desired = generation.current, generation.after
     keys = sorted(managed(project, current[LEGACY], generation.history.generated))
     by_cell: dict[tuple, dict[str, tuple[Verdict, Verdict]]] = {}
     for regime in REGIMES:

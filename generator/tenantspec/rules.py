@@ -84,10 +84,11 @@ def ownership_problems(builder: ProjectBuilder, doc: Document, tenancy: model.Te
                                "visible to nobody and writable by service_role only")
 
 
-def hand_written_policies(builder: ProjectBuilder, doc: Document,
-                          columns: dict[str, model.Column]) -> tuple[model.Policy, ...]:
+def hand_written_policies(builder: ProjectBuilder, doc: Document, columns: dict[str, model.Column],
+                          commands: set[str]) -> tuple[model.Policy, ...]:
+    """``commands``: those the access rules generate a policy for (``<table>_<command>``)."""
     table = doc.data["table"]
-    generated = {f"{table}_{command}" for command in model.COMMANDS}
+    generated = {f"{table}_{command}" for command in commands}
     seen: set[str] = set()
     policies = []
     for i, spec in enumerate(doc.data.get("policies", [])):

@@ -267,6 +267,14 @@ class AccessReader:
                 return any_of(parts)
             inner = parts[0]
             return Truth(None if inner.value is None else not inner.value, f"not ({inner.why})")
+        if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP \
+                and [n.sval for n in node.name] in (["="], ["<>"], ["!="]):
+            for side, other in ((node.lexpr, node.rexpr), (node.rexpr, node.lexpr)):
+                if isinstance(other, ast.A_Const) and isinstance(other.val, ast.Boolean):
+                    inner = self.truth(side, scope, persona)  # is_member(ws) = true
+                    if (node.name[0].sval == "=") == other.val.boolval or inner.value is None:
+                        return inner
+                    return Truth(not inner.value, f"not ({inner.why})")
         membership = self.membership(node, scope)
         if membership is not None:
             return self.member_truth(membership, persona)
@@ -343,6 +351,8 @@ class AccessReader:
             qualifier, column = column_ref_name(expression)
             if qualifier is None and column in scope.params:
                 return scope.params[column] == "workspace"
+            if f"{qualifier}.{column}" in scope.params:  # a parameter named after its function
+                return scope.params[f"{qualifier}.{column}"] == "workspace"
             owner, column = self.column_owner(expression, scope)
             return owner is not None and column is not None and self.workspace_column(owner) == column
         if isinstance(expression, ast.ParamRef):
@@ -437,6 +447,13 @@ class AccessReader:
         user = workspace = False
         roles: frozenset[str] = frozenset(self.tenancy.roles)
         for part in parts:
+            if isinstance(part, ast.BoolExpr) and part.boolop == enums.BoolExprType.OR_EXPR:
+                # (m.role = role or role is null): a role parameter, null meaning any role
+                admitted = self.role_choice(part, alias, outer.params)
+                if admitted is None:
+                    return None
+                roles = roles & admitted
+                continue
             if not isinstance(part, ast.A_Expr):
                 return None
             column, other = self.member_column(part, alias)
@@ -463,6 +480,26 @@ class AccessReader:
                     return column, other
         return None, None
 
+    def role_choice(self, part: ast.BoolExpr, alias: str, params: dict) -> frozenset[str] | None:
+        """The roles ``(m.role = p or p is null)`` admits with its parameter bound: a null
+        parameter admits every role."""
+        admitted: frozenset[str] = frozenset()
+        for arm in part.args:
+            if isinstance(arm, ast.NullTest) and (bound := _bound(arm.arg, params)) is not None:
+                is_null = bound is NULL
+                if is_null == (arm.nulltesttype == enums.NullTestType.IS_NULL):
+                    return frozenset(self.tenancy.roles)
+                continue
+            if not isinstance(arm, ast.A_Expr) or self.member_column(arm, alias)[0] != self.tenancy.role_column:
+                return None
+            if _bound(arm.rexpr, params) is NULL or _bound(arm.lexpr, params) is NULL:
+                continue  # role = null: never true
+            values = _string_values(arm, params)
+            if values is None:
+                return None
+            admitted |= values
+        return admitted
+
     # -- helpers' bodies ------------------------------------------------------------------------
 
     @cached_property
@@ -478,7 +515,7 @@ class AccessReader:
                 continue
             if len(statements) == 1:
                 body = qualify_columns(statements[0].stmt, self.state, [], top=True)
-                found[(function.schema, function.name)] = (body, function.arg_names)
+                found[(function.schema, function.name)] = (body, function.arg_names, function.arg_defaults)
         return found
 
     def set_of(self, select):
@@ -546,11 +583,17 @@ class AccessReader:
         found = self.bodies.get((schema or "public", name))
         if found is None or not call.args:
             return None
-        body, arg_names = found
+        body, arg_names, defaults = found
         params: dict[str, object] = {}
-        for position, argument in enumerate(call.args, start=1):
-            if self.denotes_workspace(argument, scope):
-                bound: object = "workspace"
+        arguments = list(call.args) + [defaults[i] if i < len(defaults) else None
+                                       for i in range(len(call.args), len(arg_names))]
+        for position, argument in enumerate(arguments, start=1):
+            if argument is None:
+                return None  # an argument with no default: not this function
+            if _is_null(argument):
+                bound: object = NULL
+            elif self.denotes_workspace(argument, scope):
+                bound = "workspace"
             elif (values := _constant_strings(argument)) is not None:
                 bound = values
             else:
@@ -558,6 +601,7 @@ class AccessReader:
             params[f"${position}"] = bound
             if position <= len(arg_names) and arg_names[position - 1]:
                 params[arg_names[position - 1]] = bound
+                params[f"{name}.{arg_names[position - 1]}"] = bound  # has_role.account_id
         if not isinstance(body, ast.SelectStmt) or len(body.targetList or ()) != 1 or body.fromClause:
             return None
         return self.membership(body.targetList[0].val, Scope({}, None, params))
@@ -612,9 +656,19 @@ def _bound(node, params: dict):
     """What a helper's parameter (``$2`` or its name) is bound to, if ``node`` is one."""
     if isinstance(node, ast.ParamRef):
         return params.get(f"${node.number}")
-    if isinstance(node, ast.ColumnRef) and column_ref_name(node)[0] is None:
-        return params.get(column_ref_name(node)[1])
+    if isinstance(node, ast.ColumnRef):
+        qualifier, column = column_ref_name(node)
+        return params.get(column if qualifier is None else f"{qualifier}.{column}")
     return None
+
+
+NULL = object()  # a helper's parameter bound to NULL (its default, say)
+
+
+def _is_null(node) -> bool:
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    return isinstance(node, ast.A_Const) and node.isnull
 
 
 def _column(node) -> str | None:
@@ -625,6 +679,8 @@ def _constant_strings(node) -> frozenset[str] | None:
     """``array['a', 'b']`` (casts allowed) as a set of strings."""
     while isinstance(node, ast.TypeCast):
         node = node.arg
+    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.String):
+        return frozenset({node.val.sval})  # has_role(account_id, 'owner')
     if not isinstance(node, ast.A_ArrayExpr):
         return None
     values = string_constants(node.elements or ())
@@ -638,6 +694,10 @@ def _string_values(part: ast.A_Expr, params: dict | None = None) -> frozenset[st
     bound = _bound(part.rexpr, params or {})
     if kind == enums.A_Expr_Kind.AEXPR_OP_ANY and isinstance(bound, frozenset):
         return bound
+    if kind == enums.A_Expr_Kind.AEXPR_OP and [n.sval for n in part.name] == ["="]:
+        for side in (part.rexpr, part.lexpr):
+            if isinstance(found := _bound(side, params or {}), frozenset):
+                return found
     if kind == enums.A_Expr_Kind.AEXPR_IN and isinstance(part.rexpr, (tuple, list)):
         items = part.rexpr
     elif kind == enums.A_Expr_Kind.AEXPR_OP_ANY and isinstance(part.rexpr, ast.A_ArrayExpr):

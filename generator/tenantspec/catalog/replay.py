@@ -192,6 +192,7 @@ class Function:
     source: str = ""  # the body as written
     comment: str | None = None
     arg_names: tuple[str, ...] = ()
+    arg_defaults: tuple = ()  # per argument: its DEFAULT expression, or None
 
     @property
     def signature(self) -> str:
@@ -933,6 +934,9 @@ def create_function(state: SchemaState, node: ast.CreateFunctionStmt, statement:
         arg_names=tuple(p.name or "" for p in node.parameters or ()
                         if p.mode not in (enums.FunctionParameterMode.FUNC_PARAM_OUT,
                                           enums.FunctionParameterMode.FUNC_PARAM_TABLE)),
+        arg_defaults=tuple(p.defexpr for p in node.parameters or ()
+                           if p.mode not in (enums.FunctionParameterMode.FUNC_PARAM_OUT,
+                                             enums.FunctionParameterMode.FUNC_PARAM_TABLE)),
     )
     existing = state.functions.get(key)
     if existing is not None and not node.replace:

@@ -363,6 +363,8 @@ class AccessModel:
         for key in new_rows:
             del table[key]
         rekeyed = {after.key_of(name, new): new for new in new_rows.values()}
+        if len(rekeyed) < len(new_rows):
+            return Outcome(frozenset({UNIQUE}))  # two rows given one primary key
         errors = self._constraint_errors(after, name, rekeyed, inserted=False)
         if errors:
             return Outcome(frozenset(errors))

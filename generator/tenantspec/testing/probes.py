@@ -96,14 +96,19 @@ class RequestMaker:
     def user_row(self, state: State, facts: TableFacts) -> dict[str, str | None]:
         """A new row of a per-user table (its user column is the caller's to set)."""
         n = next(self.counter)
-        for values in (row_values(facts, "", 1000 + n, f"n{n}", lambda ref, c=c: self.any_user(state, ref, c))
-                       for c in range(3)):
+        users = len(state.table(USERS)) or 1
+        for c in range(users):
+            values = row_values(facts, "", 1000 + n, f"n{n}", lambda ref, c=c: self.any_user(state, ref, c))
+            if facts.user and facts.reference(facts.user) is None:
+                values[facts.user] = self.any_user(state, Reference(facts.user, USERS, "id", False, None, True, False),
+                                                   c)
             if not _conflicts(state, facts, values):
                 return values
         return values
 
     def any_user(self, state: State, ref: Reference, n: int) -> str | None:
-        rows = list(state.table(ref.target).values())
+        """The ``n``-th row of what ``ref`` points at, from the last (spare users come last)."""
+        rows = list(state.table(ref.target).values())[::-1]
         return rows[n % len(rows)].get(ref.target_column) if rows else None
 
     def targets(self, state: State, ref: Reference, workspace: str) -> list[str | None]:

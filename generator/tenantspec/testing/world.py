@@ -25,6 +25,7 @@ from tenantspec.testing.values import sample
 
 ROWS_PER_WORKSPACE = 2
 EXTERNAL_ROWS_PER_WORKSPACE = ROWS_PER_WORKSPACE + 1
+SPARE_USERS = 3
 SEED_PLACEHOLDERS = ("workspace", "user", "label")
 
 
@@ -131,6 +132,12 @@ class _WorldBuilder:
         project = self.project
         self.rows[USERS] = [Row(USERS, {"id": str(p.user_id), "email": p.email}, None, f"user_{p.name}")
                             for p in self.personas.values() if p.user_id and not p.claimed_role]
+        if any(t.tenancy.per_user for t in project.tables.values()):
+            # users no persona signs in as: a new row of a per-user table keyed by its user
+            # (profiles.id) names one of them
+            self.rows[USERS] += [Row(USERS, {"id": sample("uuid", n, f"spare{n}", "spare-user"),
+                                             "email": f"spare{n}@example.test"}, None, f"user_spare_{n}")
+                                 for n in range(1, SPARE_USERS + 1)]
         workspaces = self.facts[project.tenancy.workspaces]
         for ws in WORKSPACES:
             values = {workspaces.key[0]: self.workspace_ids[ws]}

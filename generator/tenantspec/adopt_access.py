@@ -1,0 +1,147 @@
+"""Who may do what, adopted from a table's policies without taking anyone's access away.
+
+Each command is read by ``tenantspec.catalog.access`` for every membership role of a
+workspace and for everyone outside it. It maps onto the vocabulary when the roles allowed on
+every row are exactly a level's, the roles allowed on the rows naming them (``author_id =
+auth.uid()``) are exactly what an own level adds, and nobody outside the workspace gets in;
+a table with no workspace whose rows name their user maps onto a per-user table the same
+way. Everything else is kept as it is written: the policies of that command become
+hand-written policies of the spec, with the file and line they come from, so the corrective
+migration leaves them alone. Adoption never guesses narrower and never writes ``nobody`` for
+a command somebody had.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pglast import ast, enums
+
+from tenantspec import model
+from tenantspec.catalog.nodes import column_ref_name, deparse, walk
+from tenantspec.catalog.replay import PUBLIC, Policy, Table
+
+COMMANDS = model.COMMANDS
+
+
+@dataclass
+class AdoptedAccess:
+    access: dict[str, object] = field(default_factory=dict)  # command -> level, own, or {any, own}
+    user: str | None = None  # tenancy.user, when a rule names the row's user
+    kept: list[Policy] = field(default_factory=list)  # policies kept as written
+
+
+def owner_columns(policy: Policy) -> set[str]:
+    """Columns of the row a policy compares with ``auth.uid()``."""
+    found = set()
+    for expression in (policy.using, policy.check):
+        for node, ancestors in walk(expression) if expression is not None else ():
+            if any(isinstance(a, ast.SelectStmt) for a in ancestors):
+                continue
+            if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP and \
+                    [n.sval for n in node.name] == ["="]:
+                sides = (node.lexpr, node.rexpr)
+                for side, other in (sides, sides[::-1]):
+                    if _is_uid(other) and isinstance(side, ast.ColumnRef):
+                        column = column_ref_name(side)[1]
+                        if column:
+                            found.add(column)
+    return found
+
+
+def _is_uid(node) -> bool:
+    if isinstance(node, ast.SubLink) and isinstance(node.subselect, ast.SelectStmt) \
+            and node.subselect.targetList and len(node.subselect.targetList) == 1 and not node.subselect.fromClause:
+        node = node.subselect.targetList[0].val
+    if isinstance(node, ast.TypeCast):
+        node = node.arg
+    return isinstance(node, ast.FuncCall) and [n.sval for n in node.funcname][-1] == "uid" and not node.args
+
+
+def applying(table: Table, command: str) -> list[Policy]:
+    """The policies PostgreSQL applies to ``command`` for signed-in users."""
+    return [p for p in table.policies.values()
+            if p.command in (command, "all") and ("authenticated" in p.roles or PUBLIC in p.roles)]
+
+
+def adopt_access(adopter, table: Table, per_user: bool) -> AdoptedAccess:
+    key = (table.schema, table.name)
+    project, reader = adopter.project, adopter.reader
+    levels = {frozenset(roles): level for level, roles in project.tenancy.levels.items()}
+    result = AdoptedAccess()
+    users = set().union(*(owner_columns(p) for p in table.policies.values())) & set(table.columns)
+    user = next(iter(users)) if len(users) == 1 else None
+    unmapped = []
+    for command in COMMANDS:
+        policies = applying(table, command)
+        verdicts = {p.member_role: reader.verdict(key, command, p) for p in adopter.members}
+        strangers = {p.name: reader.verdict(key, command, p) for p in adopter.strangers}
+        everyone = list(verdicts.values()) + list(strangers.values())
+        where = policies[0].origin if policies else table.origin
+        why = None
+        if any(not p.permissive for p in policies):
+            why = "a restrictive policy applies"
+        elif any(v.allowed is None for v in everyone):
+            why = next(v.reason for v in everyone if v.allowed is None)
+        elif any(v.own for v in everyone) and user is None:
+            why = f"its policies name the row's user in {', '.join(sorted(users)) or 'no single column'}"
+        if why is None and per_user:
+            signed_in = [v for name, v in strangers.items() if name != "anon"] + list(verdicts.values())
+            if all(v.allowed is False for v in everyone):
+                result.access[command] = model.NOBODY
+            elif all(v.allowed and v.own for v in signed_in) and strangers["anon"].allowed is False:
+                result.access[command] = model.OWN
+            else:
+                why = "who passes depends on more than the row's user"
+        elif why is None:
+            if any(v.allowed is not False for v in strangers.values()):
+                why = "it lets in people outside the row's workspace"
+            else:
+                every = frozenset(r for r, v in verdicts.items() if v.allowed and not v.own)
+                own = frozenset(r for r, v in verdicts.items() if v.allowed and v.own)
+                any_level = levels.get(every) if every else model.NOBODY
+                own_level = model.NOBODY if not own else next(
+                    (lvl for roles, lvl in sorted(levels.items(), key=lambda i: len(i[0]))
+                     if roles - every == own), None)
+                if any_level is None or own_level is None:
+                    roles = ", ".join(r for r in adopter.tenancy.roles if r in every | own)
+                    why = f"it admits roles {roles}, which no level of {project.source} names"
+                elif own_level == model.NOBODY:
+                    result.access[command] = any_level
+                else:
+                    result.access[command] = {"own": own_level} if any_level == model.NOBODY else \
+                        {"any": any_level, "own": own_level}
+        if why is not None:
+            unmapped.append((command, where, why))
+            result.access[command] = model.NOBODY
+    if any(isinstance(v, dict) or v == model.OWN for v in result.access.values()):
+        result.user = user
+    kept: dict[str, Policy] = {}
+    for command, where, why in unmapped:
+        for policy in applying(table, command):
+            kept.setdefault(policy.name, policy)
+        if applying(table, command):
+            adopter.note(where, f"{table.qualified_name} {command}: kept its policies as written ({why}); "
+                                "the spec carries them under policies and the correction leaves them alone")
+    # a command some kept policy already answers for needs no generated policy beside it
+    result.kept = list(kept.values())
+    for command in ("update", "delete"):
+        if result.access[command] != model.NOBODY and result.access["select"] == model.NOBODY \
+                and not any(p.command in ("select", "all") for p in result.kept):
+            for policy in applying(table, command):
+                kept.setdefault(policy.name, policy)
+            result.access[command] = model.NOBODY
+    result.kept = list(kept.values())
+    return result
+
+
+def policy_entry(policy: Policy) -> dict:
+    """A kept policy as the spec writes it."""
+    entry: dict = {"name": policy.name, "command": policy.command}
+    if policy.using is not None and policy.command != "insert":
+        entry["using"] = deparse(policy.using)
+    if policy.check is not None and policy.command not in ("select", "delete"):
+        entry["check"] = deparse(policy.check)
+    if not policy.permissive:
+        entry["restrictive"] = True
+    return entry
