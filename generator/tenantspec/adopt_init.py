@@ -36,14 +36,15 @@ def initial_project(root: Path) -> tuple[str, list[Problem]]:
                      (f" (also possible: {', '.join(c['members'] for c in found[1:3])})" if len(found) > 1 else ""))]
     roles = chosen["roles"]
     if not roles:
-        notes.append(Problem(chosen["origin"], f"{chosen['members']}.{chosen['role_column']} has no CHECK listing its "
-                                               "roles: the levels below name none; write the roles in"))
+        notes.append(Problem(chosen["origin"], f"{chosen['members']}.{chosen['role_column']} has no CHECK or enum type "
+                                               "listing its roles: the levels below name none; write the roles in"))
     tenant = state.tables[("public", chosen["workspaces"])]
     values = {
         **chosen,
         "levels": levels(roles or ["owner", "member"]),
-        "roles_source": f"the CHECK of {chosen['members']}.{chosen['role_column']}, most powerful first as "
-                        "written: check the order" if roles else "nothing: no CHECK names the roles",
+        "roles_source": f"{chosen['source']}, most powerful first as written: check the order" if roles
+                        else "nothing: no CHECK or enum names the roles",
+        "enums": _enums_used(state, [tenant, state.tables[("public", chosen["members"])]]),
         "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0], seed=True))),
                    (chosen["members"], flow(_external(state.tables[("public", chosen["members"])],
                                                       workspace_column=chosen["workspace_column"])))],
@@ -81,12 +82,35 @@ def _membership(state: SchemaState, table: Table) -> dict | None:
         return None
     # a "role" column alone (a chat message's user/assistant) is no membership: it needs the
     # roles listed by a CHECK, or a table named for memberships
-    if role_column not in checked and "member" not in table.name:
+    enum = _enum_of(state, table.columns[role_column]) if role_column in table.columns else None
+    if role_column not in checked and enum is None and "member" not in table.name:
         return None
-    score = 2 * ("member" in table.name) + (role_column in checked) + (len(tenants) == 1)
+    score = 2 * ("member" in table.name) + (role_column in checked or enum is not None) + (len(tenants) == 1)
+    roles = list(checked.get(role_column, ())) or (list(enum.values) if enum else [])
+    source = (f"the CHECK of {table.name}.{role_column}" if role_column in checked else
+              f"the enum type {enum.schema}.{enum.name} of {table.name}.{role_column}" if enum else None)
     return {"members": table.name, "user_column": users[0].columns[0], "workspace_column": tenants[0].columns[0],
-            "workspaces": tenants[0].target[1], "role_column": role_column,
-            "roles": list(checked.get(role_column, ())), "score": score, "origin": table.origin.location}
+            "workspaces": tenants[0].target[1], "role_column": role_column, "roles": roles, "source": source,
+            "enum": enum, "score": score, "origin": table.origin.location}
+
+
+def _enum_of(state: SchemaState, column):
+    """The enum type a column is of, when the migrations create it."""
+    if column.type is None:
+        return None
+    names = [n.sval for n in column.type.names]
+    return state.enums.get((names[-2] if len(names) > 1 else "public", names[-1]))
+
+
+def _enums_used(state: SchemaState, tables: list[Table]) -> list[tuple[str, str]]:
+    """``(name, [values])`` of the enum types the external tables' columns use."""
+    found = {}
+    for table in tables:
+        for column in table.columns.values():
+            if (enum := _enum_of(state, column)) is not None:
+                name = enum.name if enum.schema == "public" else f"{enum.schema}.{enum.name}"
+                found[name] = f"[{', '.join(enum.values)}]"
+    return list(found.items())
 
 
 def _external(table: Table, workspace_column: str, seed: bool = False) -> dict:

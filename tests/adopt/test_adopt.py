@@ -278,6 +278,29 @@ def test_adopt_init_reads_the_project_file_from_the_migrations(tmp_path, capsys)
     assert "adopt --init does not overwrite it" in capsys.readouterr().err
 
 
+def test_adopt_init_reads_roles_from_an_enum_and_declares_it(tmp_path, capsys):
+    """The membership's role column is an enum type: its values are the roles, the enum is
+    declared external, and the adopted tables generate with no narrowing: what a level cannot
+    say (a feature flag, a time window) is kept as written."""
+    from tenantspec.cli import main
+
+    build("real_patterns", tmp_path)
+    (tmp_path / "schema" / "project.yaml").unlink()
+    assert main(["--root", str(tmp_path), "adopt", "--init", "invitations", "notes", "profiles"]) == 0
+    project = (tmp_path / "schema" / "project.yaml").read_text()
+    assert "# from the enum type public.account_role of account_user.account_role" in project
+    assert "    owner: [owner]\n    member: [owner, member]" in project
+    assert "  enums:\n    account_role: [owner, member]" in project
+    notes = (tmp_path / "schema" / "notes.yaml").read_text()
+    assert "tenancy: {column: account_id, user: user_id}" in notes
+    assert "access: {select: member, insert: {own: member}, update: {own: member}, delete: owner}" in notes
+    invitations = (tmp_path / "schema" / "invitations.yaml").read_text()
+    assert "name: Owners invite while team accounts are on, command: insert" in invitations
+    assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
+    assert main(["--root", str(tmp_path), "diff"]) == 0
+    assert "No changes pending" in capsys.readouterr().out
+
+
 def test_adopt_init_stops_without_a_membership_table(tmp_path, capsys):
     from tenantspec.cli import main
 
