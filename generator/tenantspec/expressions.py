@@ -14,7 +14,10 @@ KNOWN_TYPES = frozenset({
     "bytea", "date", "time", "timetz", "timestamp", "timestamptz", "interval",
     "inet", "cidr", "macaddr", "tsvector", "bit", "varbit", "oid", "xml",
     "int4range", "int8range", "numrange", "tstzrange", "daterange",
+    "serial", "bigserial", "smallserial", "serial4", "serial8", "serial2",
 })
+SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"})
+IDENTITY_TYPES = frozenset({"int2", "int4", "int8"})
 
 
 def parse_expression(text: str) -> str | None:
@@ -211,3 +214,12 @@ def utc_timezone_call(text: str) -> bool:
             return isinstance(zone, ast.A_Const) and isinstance(zone.val, ast.String) \
                 and zone.val.sval.lower().removeprefix("etc/") in UTC_NAMES
     return False
+
+
+SERIAL_STORAGE = {"serial": "integer", "serial4": "integer", "bigserial": "bigint", "serial8": "bigint",
+                  "smallserial": "smallint", "serial2": "smallint"}
+
+
+def storage_type(text: str) -> str:
+    """The type a column holds: a serial's integer type, else the type as written."""
+    return SERIAL_STORAGE.get(text.strip().lower(), text)

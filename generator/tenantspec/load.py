@@ -387,8 +387,12 @@ class ProjectBuilder:
                 "which PostgreSQL reads back in the session's zone: "
                 + ("right only while the session's TimeZone is UTC" if utc_timezone_call(default) else "hours off")
                 + "; use now(), the same instant in every zone"))
+        rules.column_shape_problems(self, doc, path, spec, type_text)
         return model.Column(
-            name=name, type=type_text, not_null=bool(spec.get("not_null") or spec.get("primary_key")),
+            name=name, type=type_text, not_null=bool(spec.get("not_null") or spec.get("primary_key")
+                                                     or spec.get("identity") or rules.is_serial(type_text)),
+            identity=spec.get("identity"),
+            generated=str(spec["generated"]).strip() if spec.get("generated") is not None else None,
             primary_key=bool(spec.get("primary_key")), default=default,
             one_of=tuple(str(v) for v in spec.get("one_of", ())), comment=spec.get("comment"),
             references=references, location=doc.locate(path, key=True),

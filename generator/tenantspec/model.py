@@ -49,6 +49,8 @@ class Column:
     references: Reference | None
     location: Location | None = field(default=None, compare=False, repr=False)
     renamed_from: str | None = None
+    identity: str | None = None  # "always" or "by default": generated ... as identity
+    generated: str | None = None  # generated always as (<expression>) stored
     # where each of the column's keys (type, not_null, one_of, ...) stands in its spec
     key_locations: dict[str, Location] = field(default_factory=dict, compare=False, hash=False, repr=False)
 

@@ -25,10 +25,11 @@ from tenantspec import model
 from tenantspec.catalog import names as pg_names
 from tenantspec.catalog.nodes import columns_read, deparse, normalized, rename_column_refs, walk
 from tenantspec.catalog.replay import LEGACY, PUBLIC, RESTRICTED, SchemaState, Table
-from tenantspec.errors import Location
+from tenantspec.errors import Location, Problem, TenantspecError
 from tenantspec.expressions import timezone_call, utc_timezone_call
 from tenantspec.quoting import ident, literal, qualified
 from tenantspec.plan_types import enum_steps
+from tenantspec.rules import is_serial
 from tenantspec.render import (
     ParentHelper,
     column_definition,
@@ -416,13 +417,20 @@ class Planner:
         if column.name == spec.tenancy.carried:
             self.add_carried_column(spec, column, current)
             return
-        if column.not_null and column.default is None:
+        numbered = column.identity is not None or is_serial(column.type)  # existing rows get numbers too
+        if column.not_null and column.default is None and not numbered:
             hazards.append(Hazard(f"adds {name}.{column.name} not null without a default: the migration fails "
                                   "if the table has rows; give the column a default", column.locate("not_null")))
+        rewrite = numbered or column.generated is not None
+        if rewrite:
+            made = "its expression" if column.generated is not None else "the next numbers"
+            hazards.append(Hazard(f"fills {name}.{column.name} of every existing row with {made}: the table is "
+                                  "rewritten while writes to it wait", column.locate("type"), destructive=False))
         self.add(ADD_COLUMN, f"{name}: add column {column.name} ({column.type}"
                  + (", not null" if column.not_null else "") + (f", default {column.default}" if column.default else "")
-                 + ")", [self.sql.add_column(qualified(spec.name), column_definition(column), bool(hazards))], name, hazards,
-                 ("add", column.name))
+                 + ")", [self.sql.add_column(qualified(spec.name), column_definition(column),
+                                             column.not_null and column.default is None, rewrite)],
+                 name, hazards, ("add", column.name))
         if column.comment:
             self.column_comment(spec, column, "comment added")
 
@@ -490,7 +498,19 @@ class Planner:
                                       "if it were UTC, hours off: the migration does not rewrite them "
                                       "(docs/adopt.md shows how to fix them)", column.locate("default"),
                                       destructive=False))
-        if existing.not_null and not target.not_null:
+        if existing.identity != target.identity:
+            if existing.identity is None:
+                statements.append(self.sql.add_identity(qname, col, target.identity))
+            elif target.identity is None:
+                statements.append(self.sql.drop_identity(qname, col))
+            else:
+                statements.append(self.sql.set_identity(qname, col, target.identity))
+            words.append(f"identity {existing.identity or 'none'} -> {target.identity or 'none'}")
+        if normalized(existing.generated) != normalized(target.generated):
+            raise TenantspecError(Problem(column.locate("generated"), (
+                f"{name}.{column.name}: a column's generation cannot change in place on every PostgreSQL: add a "
+                "column under a new name (and drop this one) instead")))
+        if existing.not_null and not target.not_null and not target.identity:
             statements.append(self.sql.drop_not_null(qname, col))
             words.append("nullable")
         elif target.not_null and not existing.not_null:

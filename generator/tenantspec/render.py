@@ -284,6 +284,10 @@ def column_definition(column: model.Column) -> str:
     parts = [ident(column.name), column.type]
     if column.default is not None:
         parts.append(f"default {column.default}")
+    if column.identity is not None:
+        parts.append(f"generated {column.identity} as identity")
+    if column.generated is not None:
+        parts.append(f"generated always as ({column.generated}) stored")
     if column.not_null:
         parts.append("not null")
     return " ".join(parts)

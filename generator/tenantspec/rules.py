@@ -16,7 +16,7 @@ from pglast import ast
 from tenantspec import model
 from tenantspec.catalog.nodes import walk
 from tenantspec.errors import Location
-from tenantspec.expressions import parse_expression
+from tenantspec.expressions import IDENTITY_TYPES, SERIAL_TYPES, parse_expression
 
 if TYPE_CHECKING:
     from tenantspec.load import Document, ProjectBuilder
@@ -268,3 +268,46 @@ def enum_hint(builder: ProjectBuilder, text: str, message: str) -> str:
     names = {enum.name.name: str(enum.name) for enum in builder.enums.values()}
     close = difflib.get_close_matches(base, list(names), n=1)
     return message + (f" (did you mean the enum {names[close[0]]}?)" if close else "")
+
+
+def _base_type(text: str) -> str | None:
+    import pglast
+
+    try:
+        type_name = pglast.parse_sql(f"select null::{text}")[0].stmt.targetList[0].val.typeName
+    except (pglast.parser.ParseError, AttributeError, IndexError):
+        return None
+    return None if type_name.arrayBounds else type_name.names[-1].sval
+
+
+def is_serial(text: str) -> bool:
+    return _base_type(text) in SERIAL_TYPES
+
+
+def column_shape_problems(builder: ProjectBuilder, doc: Document, path: tuple, spec: dict, type_text: str) -> None:
+    """serial, identity and generated columns take their values from the database."""
+    base = _base_type(type_text)
+    made = [key for key in ("identity", "generated") if spec.get(key) is not None]
+    if base in SERIAL_TYPES:
+        made.insert(0, f"type {type_text}")
+    if len(made) > 1:
+        builder.problem(doc.locate(path + ("type" if base in SERIAL_TYPES else made[-1],)),
+                        f"{path[-1]}: {' and '.join(made)} each give the column its values: choose one")
+    if made and spec.get("default") is not None:
+        builder.problem(doc.locate(path + ("default",)), f"{path[-1]}: {made[0]} gives the column its values; "
+                                                         "drop the default")
+    if spec.get("identity") is not None and base not in IDENTITY_TYPES:
+        builder.problem(doc.locate(path + ("identity",)), f"{path[-1]}: an identity column is smallint, integer or "
+                                                          f"bigint, not {type_text}")
+    if spec.get("generated") is not None:
+        where = doc.locate(path + ("generated",))
+        if spec.get("primary_key"):
+            builder.problem(where, f"{path[-1]}: a generated column cannot be the primary key")
+        elif message := parse_expression(str(spec["generated"])):
+            builder.problem(where, message)
+        else:
+            columns = set(doc.data["columns"])
+            for name in row_columns(str(spec["generated"])):
+                if name not in columns:
+                    builder.problem(where, f"unknown column '{name}' in table '{doc.data['table']}'"
+                                           + _hint(name, sorted(columns)))

@@ -29,7 +29,7 @@ def fingerprint(state: SchemaState) -> tuple:
             key,
             table.external,
             tuple((c.name, deparse(c.type) if c.type is not None else c.type_name, c.not_null, c.not_null_name, _text(c.default),
-                   c.comment) for c in table.columns.values()),
+                   c.comment, c.identity, _text(c.generated)) for c in table.columns.values()),
             tuple(sorted((fk.name, fk.columns, fk.target, fk.target_columns, fk.on_delete, fk.on_update)
                          for fk in table.foreign_keys)),
             tuple(sorted((check.name, _text(check.expression)) for check in table.checks)),

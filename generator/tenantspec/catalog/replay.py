@@ -75,6 +75,11 @@ class Column:
     # when the schema already has that name. Earlier versions have no name; the state keeps the
     # one 18 would give, so a plan reads the same whatever server the history ran on.
     not_null_name: str | None = None
+    identity: str | None = None  # "always" or "by default"
+    generated: ast.Node | None = None  # a stored generated column's expression
+
+
+SERIALS = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
 
 
 @dataclass
@@ -403,13 +408,21 @@ def add_column(state: SchemaState, table: Table, column: ast.ColumnDef, statemen
     entry = Column(column.colname, type_name(column.typeName), False, None, None, origin,
                    type=column.typeName)
     table.columns[column.colname] = entry
-    if column.is_not_null:
+    if column.is_not_null or entry.type_name in SERIALS:
         set_not_null(state, table, entry)
     for constraint in column.constraints or ():
         kind = constraint.contype
         if kind == enums.ConstrType.CONSTR_DEFAULT:
             entry.default = constraint.raw_expr
             entry.default_origin = Origin(statement, constraint.location)
+        elif kind == enums.ConstrType.CONSTR_IDENTITY:
+            entry.identity = "always" if constraint.generated_when == "a" else "by default"
+            if not entry.not_null:
+                set_not_null(state, table, entry)
+            continue
+        elif kind == enums.ConstrType.CONSTR_GENERATED:
+            entry.generated = constraint.raw_expr
+            continue
         elif kind in (enums.ConstrType.CONSTR_NOTNULL, enums.ConstrType.CONSTR_PRIMARY):
             set_not_null(state, table, entry)
         if kind != enums.ConstrType.CONSTR_DEFAULT:
@@ -619,6 +632,25 @@ def alter_column_default(state, table: Table, command: ast.AlterTableCmd, statem
     column.default_origin = Origin(statement, getattr(command.def_, "location", None))
 
 
+def alter_column_identity(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
+    """ADD GENERATED ... AS IDENTITY, SET GENERATED ..., DROP IDENTITY."""
+    column = known_column(state, table, command.name, statement)
+    if column is None:
+        return
+    if command.subtype == enums.AlterTableType.AT_DropIdentity:
+        column.identity = None
+        return
+    options = command.def_ if isinstance(command.def_, (tuple, list)) else (
+        command.def_.constraints if isinstance(command.def_, ast.ColumnDef) else (command.def_,))
+    for option in options or ():
+        if isinstance(option, ast.Constraint) and option.contype == enums.ConstrType.CONSTR_IDENTITY:
+            column.identity = "always" if option.generated_when == "a" else "by default"
+            if not column.not_null:
+                set_not_null(state, table, column)
+        elif isinstance(option, ast.DefElem) and option.defname == "generated":
+            column.identity = "always" if getattr(option.arg, "ival", None) == ord("a") else "by default"
+
+
 def alter_column_type(state, table: Table, command: ast.AlterTableCmd, statement: Statement) -> None:
     column = known_column(state, table, command.name, statement)
     if column is not None and command.def_ is not None:
@@ -697,6 +729,9 @@ def alter_force_rls(forced: bool) -> Callable:
 ALTER_TABLE_COMMANDS = {
     enums.AlterTableType.AT_AddColumn: alter_add_column,
     enums.AlterTableType.AT_ColumnDefault: alter_column_default,
+    enums.AlterTableType.AT_AddIdentity: alter_column_identity,
+    enums.AlterTableType.AT_SetIdentity: alter_column_identity,
+    enums.AlterTableType.AT_DropIdentity: alter_column_identity,
     enums.AlterTableType.AT_AlterColumnType: alter_column_type,
     enums.AlterTableType.AT_DropColumn: alter_drop_column,
     enums.AlterTableType.AT_AddConstraint: alter_add_constraint,

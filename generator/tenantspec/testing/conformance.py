@@ -13,6 +13,7 @@ import psycopg
 from pglast import ast
 from psycopg import sql
 
+from tenantspec.expressions import storage_type
 from tenantspec.testing.impersonate import attempt
 from tenantspec.testing.introspect import constraint_columns, trigger_shape
 from tenantspec.testing.probes import RequestMaker
@@ -57,7 +58,7 @@ def column_problems(conn: psycopg.Connection, world: World) -> list[str]:
                 problems.append(f"{facts.name}.{column.name}: missing")
                 continue
             type_text, not_null = found[column.name]
-            if normalized_type(type_text) != normalized_type(column.type):
+            if normalized_type(type_text) != normalized_type(storage_type(column.type)):
                 problems.append(f"{facts.name}.{column.name}: {type_text}, the spec says {column.type}")
             if not_null != column.not_null:
                 problems.append(f"{facts.name}.{column.name}: {'not null' if not_null else 'nullable'}, "

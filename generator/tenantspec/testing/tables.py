@@ -14,6 +14,7 @@ from pglast import parse_sql
 
 from tenantspec import model
 from tenantspec.catalog.nodes import columns_read
+from tenantspec.expressions import storage_type
 from tenantspec.render import GuardFunction, RecheckFunction, functions_of, self_ties
 from tenantspec.testing.values import family
 
@@ -62,6 +63,8 @@ class TableFacts:
     label: str = ""  # how test parameters name the table: its name, schema-prefixed outside the project's
     user: str | None = None  # the column naming the user a row belongs to (tenancy.user)
     per_user: bool = False  # rows belong to users, not to workspaces
+    computed: frozenset[str] = frozenset()  # generated columns: the database writes them
+    identity_always: bool = False  # an insert gives its values with OVERRIDING SYSTEM VALUE
 
     def reference(self, column: str) -> Reference | None:
         return next((r for r in self.references if r.column == column), None)
@@ -126,7 +129,7 @@ def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
     tied = {r.column for r in references} | {table.tenancy.key}
     return TableFacts(
         name=table.name, spec=table,
-        columns={c.name: c.type for c in table.columns},
+        columns={c.name: storage_type(c.type) for c in table.columns},
         key=table.primary_key,
         workspace_column=table.tenancy.workspace_column,
         carried=table.tenancy.carried,
@@ -136,14 +139,23 @@ def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
         references=references,
         unique_keys=tuple(unique_keys),
         required=frozenset(c.name for c in table.columns
-                           if c.not_null and c.default is None and c.name != table.tenancy.carried),
+                           if c.not_null and c.default is None and c.name != table.tenancy.carried
+                           and c.generated is None and not _numbered(c)),
         not_null=frozenset(c.name for c in table.columns if c.not_null),
         one_of=_allowed_values(project, table),
         payload=_payload(table, keyed | tied | in_checks),
         label=_label(project, table.name),
         user=table.tenancy.user,
         per_user=table.tenancy.per_user,
+        computed=frozenset(c.name for c in table.columns if c.generated is not None),
+        identity_always=any(c.identity == "always" for c in table.columns),
     )
+
+
+def _numbered(column: model.Column) -> bool:
+    """A column the database numbers: serial, or an identity."""
+    return column.identity is not None or column.type.split("(")[0].strip().lower() in (
+        "serial", "bigserial", "smallserial", "serial2", "serial4", "serial8")
 
 
 def _allowed_values(project: model.Project, table: model.Table) -> dict[str, tuple[str, ...]]:
@@ -160,7 +172,8 @@ def _payload(table: model.Table, avoid: set[str]) -> str | None:
     """A column a plain update can change without touching keys, references or checks:
     text first, then numbers, booleans, any other type the tests make values of, then a
     column with two allowed values or more. None when every column is a key or a reference."""
-    candidates = [c for c in table.columns if c.name not in avoid and not c.primary_key]
+    candidates = [c for c in table.columns if c.name not in avoid and not c.primary_key
+                  and c.generated is None and c.identity is None]
     for wanted in ("text", "integer", "boolean", "json", "timestamp", "date", "time", "interval", "array"):
         for column in candidates:
             if family(column.type) == wanted and not column.one_of:

@@ -274,8 +274,8 @@ def row_values(facts: TableFacts, workspace_id: str, n: int, tag: str,
     values: dict[str, str | None] = {}
     for position, (column, type_text) in enumerate(facts.columns.items()):
         ref = facts.reference(column)
-        if column == facts.carried:
-            continue  # the database fills it from the parent row
+        if column == facts.carried or column in facts.computed:
+            continue  # the database fills it (from the parent row; from its expression)
         if column == facts.workspace_column:
             values[column] = workspace_id
         elif ref and ref.target == facts.name:
@@ -304,9 +304,11 @@ def row_values(facts: TableFacts, workspace_id: str, n: int, tag: str,
 def insert_statement(facts: TableFacts, values: Mapping[str, str | None]) -> tuple[sql.Composed, list]:
     """``insert into <table> (<columns>) values (<value>::<type>, ...)``."""
     columns = list(values)
-    statement = sql.SQL("insert into {} ({}) values ({})").format(
+    # an identity column generated always takes the tests' values only when they say so
+    statement = sql.SQL("insert into {} ({}){} values ({})").format(
         sql.Identifier(facts.name.schema, facts.name.name),
         sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(" overriding system value" if facts.identity_always else ""),
         sql.SQL(", ").join(typed_placeholder(facts, c) for c in columns),
     )
     return statement, [values[c] for c in columns]

@@ -67,6 +67,7 @@ $$;
 create table public.topics (
   id uuid default gen_random_uuid() not null,
   team_id uuid not null,
+  number bigint generated always as identity not null,
   title text not null,
   status public.topic_status default 'open' not null,
   created_at timestamptz default now() not null,
@@ -75,6 +76,8 @@ create table public.topics (
 );
 
 comment on table public.topics is 'A thread of a team.';
+
+comment on column public.topics.number is 'The topic''s number on the board.';
 
 create index topics_team_id_created_at_idx on public.topics (team_id, created_at);
 
@@ -116,6 +119,7 @@ create table public.comments (
   topic_id uuid not null,
   author_id uuid default auth.uid() not null,
   body text not null,
+  words integer generated always as (cardinality(regexp_split_to_array(btrim(body), '\s+'))) stored,
   created_at timestamptz default now() not null,
   constraint comments_pkey primary key (id),
   constraint comments_team_id_fkey foreign key (team_id) references public.teams (id) on delete cascade,
@@ -215,7 +219,7 @@ grant select, insert, update, delete on table public.reactions to service_role;
 
 -- notifications: What a user is told; every user sees only their own.
 create table public.notifications (
-  id uuid default gen_random_uuid() not null,
+  id bigserial not null,
   user_id uuid not null,
   message text not null,
   read boolean default false not null,
