@@ -306,8 +306,12 @@ class Adopter:
                                                  "local time stored as if it were UTC: the spec says now(), and rows "
                                                  "written so far are hours off (docs/adopt.md shows how to fix them)")
             default = "now()"
-        if default is not None:
+        if default is not None and column.identity is None:
             spec["default"] = default
+        if column.identity is not None:
+            spec["identity"] = column.identity
+        if column.generated is not None:
+            spec["generated"] = deparse(column.generated)
         if one_of:
             spec["one_of"] = list(one_of)
         if column.comment:

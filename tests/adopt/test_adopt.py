@@ -169,7 +169,7 @@ def test_corrected_chain_holds_the_policy_suite(name, tmp_path):
     (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = tests\ntenantspec_baseline =\n")
     env = {k: v for k, v in os.environ.items() if k not in ("MIGRATIONS_DIR", "TENANTSPEC_BASELINE")}
     env["TENANTSPEC_PRIVILEGES"] = "both"
-    env["TENANTSPEC_HYPOTHESIS_EXAMPLES"] = "100"  # the app's own proof draws 200; make test stays in its minute
+    env["TENANTSPEC_HYPOTHESIS_EXAMPLES"] = "40"  # the app's own proof draws 200; make test stays in its minute
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tmp_path,
                             env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
@@ -205,6 +205,27 @@ def test_a_workspace_column_without_its_foreign_key_is_adopted_as_the_tenancy(tm
     assert "org_id: {type: uuid, not_null: true, references: {table: organizations, on_delete: cascade}}" in spec
     assert "tenancy: {column: org_id}" in spec
     assert any("org_id holds the row's organizations row but references nothing" in str(n) for n in adoption.notes)
+
+
+def test_serial_identity_and_generated_columns_adopt_as_they_are(tmp_path):
+    """Columns the database fills adopt with their shape, and the correction leaves them be."""
+    build("app_shapes", tmp_path)
+    (tmp_path / "supabase/migrations/20250401000000_tickets.sql").write_text(
+        "create table public.tickets (\n"
+        "  id bigint generated always as identity primary key,\n"
+        "  org_id uuid not null references public.organizations (id) on delete cascade,\n"
+        "  seq serial,\n"
+        "  title text not null,\n"
+        "  slug text generated always as (lower(title)) stored\n);\n"
+        "create index tickets_org_id_idx on public.tickets (org_id);\n"
+        "alter table public.tickets enable row level security;\n")
+    spec = adopt(tmp_path, ["tickets"]).specs[Path("schema/tickets.yaml")]
+    assert "id:     {type: bigint, primary_key: true, identity: always}" in spec
+    assert "seq:    {type: serial, not_null: true}" in spec
+    assert 'slug:   {type: text, generated: lower(title)}' in spec
+    write_outputs(tmp_path, {Path("schema/tickets.yaml"): spec})
+    steps = [s.summary for s in plan_project(tmp_path, "adopt", WHEN).plan.steps]
+    assert not [s for s in steps if s.startswith(("tickets.", "tickets: add column", "tickets: drop column"))], steps
 
 
 def test_a_table_with_no_workspace_at_all_stops_adoption_naming_it(tmp_path):
