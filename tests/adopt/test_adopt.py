@@ -228,6 +228,57 @@ def test_serial_identity_and_generated_columns_adopt_as_they_are(tmp_path):
     assert not [s for s in steps if s.startswith(("tickets.", "tickets: add column", "tickets: drop column"))], steps
 
 
+SET_HELPERS = """\
+create table public.organizations (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.memberships (
+  organization_id uuid not null references public.organizations (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  role text not null check (role in ('owner', 'member')),
+  primary key (organization_id, user_id)
+);
+create function public.get_organization_member_ids(org uuid)
+returns table (member_id uuid) language plpgsql stable security definer set search_path = '' as $$
+begin
+  return query select m.user_id from public.memberships m where m.organization_id = org;
+end;
+$$;
+create function public.get_organization_owner_ids(org uuid)
+returns setof uuid language sql stable security definer set search_path = '' as $$
+  select m.user_id from public.memberships m where m.organization_id = org and m.role = 'owner'
+$$;
+create table public.invites (
+  id uuid primary key default gen_random_uuid(),
+  organization_id uuid not null references public.organizations (id) on delete cascade,
+  email text not null
+);
+create index invites_organization_id_idx on public.invites (organization_id);
+alter table public.invites enable row level security;
+create policy "members read" on public.invites for select to authenticated
+  using ((select auth.uid()) in (select public.get_organization_member_ids(organization_id)));
+create policy "members invite" on public.invites for insert to authenticated
+  with check (auth.uid() in (select user_id from memberships where organization_id = invites.organization_id));
+create policy "owners edit" on public.invites for update to authenticated
+  using (auth.uid() in (select public.get_organization_owner_ids(organization_id)));
+create policy "owners delete" on public.invites for delete to authenticated
+  using (auth.uid() = any (array(select user_id from public.memberships
+                                 where organization_id = invites.organization_id and role = 'owner')));
+"""
+
+
+def test_helpers_and_subqueries_returning_member_ids_map_onto_levels(tmp_path):
+    """``auth.uid() in (<the ids of the row's organization's members>)``, whether a PL/pgSQL
+    ``returns table`` helper, a SQL ``setof`` helper with a role filter, an unqualified inline
+    IN-subquery or ``= any (array(...))``, reads as membership of the row's workspace."""
+    from tenantspec.cli import main
+
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_invites.sql").write_text(SET_HELPERS)
+    assert main(["--root", str(tmp_path), "adopt", "--init", "invites"]) == 0
+    spec = (tmp_path / "schema/invites.yaml").read_text()
+    assert "access: {select: member, insert: member, update: owner, delete: owner}" in spec
+    assert "policies:" not in spec
+
+
 def test_a_table_with_no_workspace_at_all_stops_adoption_naming_it(tmp_path):
     build("app_shapes", tmp_path)
     (tmp_path / "supabase/migrations/20250401000000_settings.sql").write_text(

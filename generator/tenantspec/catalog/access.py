@@ -120,6 +120,13 @@ class WorkspaceSet:
 
 
 @dataclass(frozen=True)
+class MemberIds:
+    """The user ids of the members of one workspace (the row's) with one of ``roles``."""
+
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
 class ParentIds:
     """Ids of ``parent`` rows that lie in a workspace of ``workspaces``."""
 
@@ -315,10 +322,10 @@ class AccessReader:
         # col = any (array(select ...)) / col in (select ...)
         if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP_ANY \
                 and isinstance(node.rexpr, ast.SubLink) and node.rexpr.subLinkType == enums.SubLinkType.ARRAY_SUBLINK:
-            return self.in_set(node.lexpr, self.set_of(node.rexpr.subselect), scope)
+            return self.in_set(node.lexpr, self.set_of(node.rexpr.subselect, scope), scope)
         if isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.ANY_SUBLINK \
                 and node.testexpr is not None:
-            return self.in_set(node.testexpr, self.set_of(node.subselect), scope)
+            return self.in_set(node.testexpr, self.set_of(node.subselect, scope), scope)
         if isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.EXPR_SUBLINK:
             select = node.subselect
             if isinstance(select, ast.SelectStmt) and select.targetList and len(select.targetList) == 1 \
@@ -333,6 +340,8 @@ class AccessReader:
     def in_set(self, expression, found, scope: Scope) -> frozenset[str] | None:
         if isinstance(found, WorkspaceSet) and self.denotes_workspace(expression, scope):
             return found.roles
+        if isinstance(found, MemberIds) and _auth_call(expression) == "uid":
+            return found.roles  # auth.uid() in (the ids of the row's workspace's members)
         if isinstance(found, ParentIds) and isinstance(expression, ast.ColumnRef):
             owner, column = self.column_owner(expression, scope)
             if owner is not None and self.reference_target(owner, column) == found.parent:
@@ -507,27 +516,31 @@ class AccessReader:
         """Parsed SQL bodies of the functions the migrations create, by (schema, name)."""
         found = {}
         for function in self.state.functions.values():
-            if function.language != "sql" or not function.body:
+            if function.language == "plpgsql":
+                statements = _returned_query(function)
+            elif function.language != "sql" or not function.body:
                 continue
-            try:
-                statements = pglast.parse_sql(function.body)
-            except pglast.parser.ParseError:
-                continue
+            else:
+                try:
+                    statements = pglast.parse_sql(function.body)
+                except pglast.parser.ParseError:
+                    continue
             if len(statements) == 1:
                 body = qualify_columns(statements[0].stmt, self.state, [], top=True)
                 found[(function.schema, function.name)] = (body, function.arg_names, function.arg_defaults)
         return found
 
-    def set_of(self, select):
-        """What ``select`` returns: a set of the user's workspaces, parent ids, or unknown."""
+    def set_of(self, select, scope: Scope | None = None):
+        """What ``select`` returns: a set of the user's workspaces, parent ids, the ids of the
+        row's workspace's members (``scope``: what names the row), or unknown."""
         if not isinstance(select, ast.SelectStmt) or len(select.targetList or ()) != 1:
             return None
         value = select.targetList[0].val
         if not select.fromClause and isinstance(value, ast.FuncCall):
-            return self.helper_set(value)
+            return self.helper_set(value, scope)
         if len(select.fromClause or ()) == 1 and isinstance(select.fromClause[0], ast.RangeFunction):
             call = select.fromClause[0].functions[0][0]
-            return self.helper_set(call) if isinstance(call, ast.FuncCall) else None
+            return self.helper_set(call, scope) if isinstance(call, ast.FuncCall) else None
         if len(select.fromClause or ()) != 1 or not isinstance(select.fromClause[0], ast.RangeVar):
             return None
         relation = select.fromClause[0]
@@ -538,6 +551,10 @@ class AccessReader:
         parts = conjuncts(select.whereClause) if select.whereClause is not None else []
         if key == self.tenancy.members and column == self.tenancy.workspace_column:
             return self.members_set(parts, alias)
+        if key == self.tenancy.members and column == self.tenancy.user_column and scope is not None:
+            # select m.user_id from members m where m.workspace_id = <the row's> [and m.role ...]
+            roles = self.members_of(parts, alias, scope)
+            return MemberIds(roles) if roles is not None else None
         workspace = self.workspace_column(key)
         if workspace is None:
             return None
@@ -569,21 +586,37 @@ class AccessReader:
                 return None
         return WorkspaceSet(roles) if user else None
 
-    def helper_set(self, call: ast.FuncCall):
+    def members_of(self, parts, alias: str, scope: Scope) -> frozenset[str] | None:
+        """The roles a filter on the members table keeps when it pins the row's workspace."""
+        workspace = False
+        roles: frozenset[str] = frozenset(self.tenancy.roles)
+        for part in parts:
+            if not isinstance(part, ast.A_Expr):
+                return None
+            column, other = self.member_column(part, alias)
+            if column == self.tenancy.workspace_column and self.denotes_workspace(other, scope):
+                workspace = True
+            elif column == self.tenancy.role_column and (values := _string_values(part, scope.params)) is not None:
+                roles = roles & values
+            else:
+                return None
+        return roles if workspace else None
+
+    def helper_set(self, call: ast.FuncCall, scope: Scope | None = None):
         schema, name = function_name(call)
         body = self.bodies.get((schema or "public", name))
-        if body is None or call.args:
+        if body is None:
             return None
-        return self.set_of(body[0])
+        if not call.args:
+            return self.set_of(body[0])
+        params = self.bind(call, body, scope) if scope is not None else None
+        return self.set_of(body[0], Scope({}, None, params)) if params is not None else None
 
-    def boolean_helper(self, call: ast.FuncCall, scope: Scope) -> frozenset[str] | None:
-        """``is_workspace_member(workspace_id)``, ``has_role(workspace_id, array['owner'])``: a SQL
-        function testing membership of its argument, read with the arguments bound."""
-        schema, name = function_name(call)
-        found = self.bodies.get((schema or "public", name))
-        if found is None or not call.args:
-            return None
-        body, arg_names, defaults = found
+    def bind(self, call: ast.FuncCall, found, scope: Scope) -> dict | None:
+        """A helper's parameters bound to what the call passes: the row's workspace, constant
+        strings, NULL (its defaults included); None when an argument is anything else."""
+        _, name = function_name(call)
+        _, arg_names, defaults = found
         params: dict[str, object] = {}
         arguments = list(call.args) + [defaults[i] if i < len(defaults) else None
                                        for i in range(len(call.args), len(arg_names))]
@@ -602,6 +635,19 @@ class AccessReader:
             if position <= len(arg_names) and arg_names[position - 1]:
                 params[arg_names[position - 1]] = bound
                 params[f"{name}.{arg_names[position - 1]}"] = bound  # has_role.account_id
+        return params
+
+    def boolean_helper(self, call: ast.FuncCall, scope: Scope) -> frozenset[str] | None:
+        """``is_workspace_member(workspace_id)``, ``has_role(workspace_id, array['owner'])``: a SQL
+        function testing membership of its argument, read with the arguments bound."""
+        schema, name = function_name(call)
+        found = self.bodies.get((schema or "public", name))
+        if found is None or not call.args:
+            return None
+        body = found[0]
+        params = self.bind(call, found, scope)
+        if params is None:
+            return None
         if not isinstance(body, ast.SelectStmt) or len(body.targetList or ()) != 1 or body.fromClause:
             return None
         return self.membership(body.targetList[0].val, Scope({}, None, params))
@@ -631,6 +677,23 @@ class AccessReader:
         permissive = [c for p, c in zip(policies, checks) if p.permissive and c is not None
                       and self.truth(c, self.row_scope(table), persona).value is not False]
         return bool(permissive) and all(ties_column(c, table, column) for c in permissive)
+
+
+def _returned_query(function) -> list:
+    """The one ``return query select ...`` of a PL/pgSQL function that does nothing else."""
+    try:
+        tree = pglast.parse_plpgsql(function.origin.statement.text)
+    except (pglast.parser.ParseError, AttributeError):
+        return []
+    body = tree[0].get("PLpgSQL_function", {}).get("action", {}).get("PLpgSQL_stmt_block", {}).get("body", [])
+    if len(body) not in (1, 2) or "PLpgSQL_stmt_return_query" not in body[0] or \
+            (len(body) == 2 and "PLpgSQL_stmt_return" not in body[1]):
+        return []
+    query = body[0]["PLpgSQL_stmt_return_query"].get("query", {}).get("PLpgSQL_expr", {}).get("query")
+    try:
+        return pglast.parse_sql(query) if query else []
+    except pglast.parser.ParseError:
+        return []
 
 
 def _auth_call(node) -> str | None:
