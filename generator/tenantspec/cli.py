@@ -139,7 +139,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     """Write the JSON Schemas of project.yaml and the table specs beside the specs, for editors."""
-    from tenantspec.load import SCHEMA_DIR
+    from tenantspec.documents import SCHEMA_DIR
 
     target = Path(args.dir) if args.dir else Path(args.root) / "schema"
     files = {Path(name): (SCHEMA_DIR / name).read_text() for name in ("project.schema.json", "table.schema.json")}

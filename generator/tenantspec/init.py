@@ -13,7 +13,8 @@ from pathlib import Path
 
 from tenantspec.catalog.names import singular
 from tenantspec.errors import Problem, TenantspecError
-from tenantspec.load import SCHEMA_DIR, load_project
+from tenantspec.documents import SCHEMA_DIR
+from tenantspec.load import load_project
 from tenantspec.pipeline import current_state
 from tenantspec.history import read_history
 from tenantspec.quoting import literal

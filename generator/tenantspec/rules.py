@@ -19,7 +19,8 @@ from tenantspec.errors import Location
 from tenantspec.expressions import IDENTITY_TYPES, SERIAL_TYPES, parse_expression
 
 if TYPE_CHECKING:
-    from tenantspec.load import Document, ProjectBuilder
+    from tenantspec.documents import Document
+    from tenantspec.load import ProjectBuilder
 
 POLICY_COMMANDS = (*model.COMMANDS, "all")
 

@@ -15,7 +15,7 @@ from tenantspec.load import load_project
 from tenantspec.testing.expectations import AccessModel, State
 from tenantspec.testing.intent import Intent, IntentError, load_intent
 from tenantspec.testing.personas import WORKSPACES
-from tenantspec.testing.probes import plan_probes
+from tenantspec.testing.requests import plan_probes
 from tenantspec.testing.world import ROWS_PER_WORKSPACE, WorldError, build_world
 
 ROOT = Path(__file__).resolve().parents[2]

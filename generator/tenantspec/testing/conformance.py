@@ -16,7 +16,7 @@ from psycopg import sql
 from tenantspec.expressions import storage_type
 from tenantspec.testing.impersonate import attempt
 from tenantspec.testing.introspect import constraint_columns, trigger_shape
-from tenantspec.testing.probes import RequestMaker
+from tenantspec.testing.requests import RequestMaker
 from tenantspec.testing.expectations import State
 from tenantspec.testing.tables import TableFacts
 from tenantspec.testing.values import family, outside, sample

@@ -18,7 +18,8 @@ import pytest
 
 from tenantspec.testing import conformance, structure
 from tenantspec.testing.cases import run_case
-from tenantspec.testing.probes import RUNS, describe_probe, observed_matrix, plan_probes, run_probes
+from tenantspec.testing.probes import RUNS, describe_probe, observed_matrix, run_probes
+from tenantspec.testing.requests import plan_probes
 
 __all__ = [
     "probe_plan",
