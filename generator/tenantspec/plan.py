@@ -27,29 +27,25 @@ from tenantspec.catalog.nodes import columns_read, deparse, normalized, rename_c
 from tenantspec.catalog.replay import LEGACY, PUBLIC, RESTRICTED, SchemaState, Table
 from tenantspec.errors import Location, Problem, TenantspecError
 from tenantspec.expressions import timezone_call, utc_timezone_call
-from tenantspec.quoting import ident, literal, qualified
+from tenantspec.helpers import ParentHelper, helper_name, helpers_of, states_grants
 from tenantspec.plan_types import enum_steps
-from tenantspec.rules import is_serial
+from tenantspec.predicates import grants_of, policies_of
+from tenantspec.quoting import ident, literal, qualified
 from tenantspec.render import (
-    ParentHelper,
     column_definition,
     environment,
     functions_of,
     generated_triggers,
-    grants_of,
-    helper_name,
     helper_schema_statements,
     helper_text,
-    helpers_of,
     index_context,
     named_constraints,
     placed_functions,
-    policies_of,
     publication_context,
-    states_grants,
     table_context,
     trigger_context,
 )
+from tenantspec.rules import is_serial
 
 REGIMES = (LEGACY, RESTRICTED)
 GRANTEES = ("public", "anon", "authenticated", "service_role")

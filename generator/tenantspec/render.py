@@ -7,13 +7,15 @@ only place the prepared, already-quoted pieces.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import jinja2
 
 from tenantspec import model
+from tenantspec.helpers import (CarryFunction, GuardFunction, Helper, ParentHelper, RecheckFunction, WorkspaceHelper,
+                                helper_name, helpers_of)
+from tenantspec.predicates import carried_children, grants_of, move_checks, policies_of, self_ties
 from tenantspec.quoting import ident, ident_list, literal, literal_list, qualified
 
 MIGRATIONS_DIR = Path("supabase/migrations")
@@ -38,106 +40,6 @@ def environment() -> jinja2.Environment:
     )
 
 
-@dataclass(frozen=True)
-class WorkspaceHelper:
-    """``<level>_workspace_ids()``: the current user's workspaces where their role is in the level."""
-
-    level: str
-
-    @property
-    def function(self) -> str:
-        return f"{self.level}_workspace_ids"
-
-
-@dataclass(frozen=True)
-class ParentHelper:
-    """``<level>_<parent>_ids()``: ids of parent rows in the user's workspaces of that level."""
-
-    level: str
-    parent: str
-
-    @property
-    def function(self) -> str:
-        return f"{self.level}_{self.parent}_ids"
-
-
-@dataclass(frozen=True)
-class CarryFunction:
-    """``<table>_carry_<column>()``: a trigger function filling a carried child's workspace
-    column from its parent row."""
-
-    table: str
-    column: str
-
-    @property
-    def function(self) -> str:
-        return f"{self.table}_carry_{self.column}"
-
-
-@dataclass(frozen=True)
-class GuardFunction:
-    """``refuse_workspace_move()``: a trigger function refusing an API role's change of a row's
-    workspace (the column is the trigger's argument)."""
-
-    @property
-    def function(self) -> str:
-        return "refuse_workspace_move"
-
-
-@dataclass(frozen=True)
-class RecheckFunction:
-    """``<table>_recheck_move()``: after a movable row changes workspace, every same-workspace
-    reference that depends on it must still hold."""
-
-    table: str
-
-    @property
-    def function(self) -> str:
-        return f"{self.table}_recheck_move"
-
-
-Helper = WorkspaceHelper | ParentHelper | CarryFunction | GuardFunction | RecheckFunction
-
-
-def states_grants(helper: Helper) -> bool:
-    """Whether the migrations say who may EXECUTE the helper. The guard runs as the caller and
-    only as a trigger: its EXECUTE is whatever the database's default privileges give a new
-    function (a project may have changed them), which the migrations leave alone."""
-    return not isinstance(helper, GuardFunction)
-
-
-def helper_name(project: model.Project, helper: Helper) -> str:
-    return qualified(model.Name(project.helper_schema, helper.function))
-
-
-def helpers_of(project: model.Project, table: model.Table) -> list[WorkspaceHelper | ParentHelper]:
-    """The helpers the policies of ``table`` call, each after the helpers it calls."""
-    named = set(table.access.values()) | set(table.own_access.values())
-    called = {call for policy in table.policies for text in (policy.using, policy.check) if text
-              for call in called_functions(text)}
-    named |= {lvl for lvl in project.tenancy.levels
-              if (project.helper_schema, WorkspaceHelper(lvl).function) in called}
-    levels = [lvl for lvl in project.tenancy.levels if lvl in named]
-    if table.tenancy.strategy != model.PARENT_IDS:
-        return [WorkspaceHelper(lvl) for lvl in levels]
-    parent = table.parent_reference().table.name
-    return [h for lvl in levels for h in (WorkspaceHelper(lvl), ParentHelper(lvl, parent))]
-
-
-def called_functions(text: str) -> set[tuple[str, str]]:
-    """``(schema, name)`` of every qualified function an expression calls."""
-    import pglast
-    from pglast import ast
-
-    from tenantspec.catalog.nodes import walk
-
-    found = set()
-    for node, _ in walk(pglast.parse_sql(f"select {text}")[0].stmt):
-        if isinstance(node, ast.FuncCall) and len(node.funcname) == 2:
-            found.add(tuple(n.sval for n in node.funcname))
-    return found
-
-
 def functions_of(project: model.Project, table: model.Table) -> list[CarryFunction | GuardFunction | RecheckFunction]:
     """The trigger functions ``table``'s generated triggers call."""
     found: list = []
@@ -148,136 +50,6 @@ def functions_of(project: model.Project, table: model.Table) -> list[CarryFuncti
     elif table.tenancy.movable and move_checks(project, table):
         found.append(RecheckFunction(table.name.name))
     return found
-
-
-def membership_predicate(project: model.Project, table: model.Table, level: str) -> str:
-    """The row belongs to a workspace where the user holds ``level``; an initPlan, not a per-row call
-    (but for the exists strategy, a correlated subquery through the parent)."""
-    workspaces = f"array(select {helper_name(project, WorkspaceHelper(level))}())"
-    if table.tenancy.workspace_column:
-        return f"{ident(table.tenancy.workspace_column)} = any ({workspaces})"
-    ref = table.parent_reference()
-    if table.tenancy.strategy == model.EXISTS:
-        return (f"exists (select 1 from {qualified(ref.table)} as p where p.{ident(ref.column)} = "
-                f"{ident(table.name.name)}.{ident(table.tenancy.parent)} and "
-                f"p.{ident(project.workspace_of(ref.table))} = any ({workspaces}))")
-    helper = ParentHelper(level, ref.table.name)
-    return f"{ident(table.tenancy.parent)} = any (array(select {helper_name(project, helper)}()))"
-
-
-def row_workspace(project: model.Project, table: model.Table, row: str | None = None) -> str:
-    """An expression for the workspace of the row being written (``row``: how it is named)."""
-    row = row or ident(table.name.name)
-    if table.tenancy.workspace_column:
-        return f"{row}.{ident(table.tenancy.workspace_column)}"
-    ref = table.parent_reference()
-    return (f"(select p.{ident(project.workspace_of(ref.table))} from {qualified(ref.table)} as p "
-            f"where p.{ident(ref.column)} = {row}.{ident(table.tenancy.parent)})")
-
-
-def carried_children(project: model.Project, table: model.Table) -> list[model.Table]:
-    """Spec'd tables that carry ``table``'s workspace in a column of their own."""
-    return [t for t in project.tables.values() if t.tenancy.carried and t.parent_reference().table == table.name]
-
-
-def move_checks(project: model.Project, table: model.Table) -> list[str]:
-    """Conditions true when moving ``table``'s row (``new``) to another workspace leaves a
-    same-workspace reference pointing into the old one: the row's own references, its
-    children's, and other tables' references to it."""
-    new, workspace = "new", f"new.{ident(table.tenancy.workspace_column or '')}"
-    checks = []
-    for column in table.columns:
-        ref = column.references
-        if ref and ref.same_workspace and column not in self_ties(table):  # the foreign key holds those
-            checks.append(f"exists (select 1 from {qualified(ref.table)} as r where r.{ident(ref.column)} = "
-                          f"{new}.{ident(column.name)} and r.{ident(project.workspace_of(ref.table))} <> {workspace})")
-    for other in project.tables.values():
-        parent = other.parent_reference()
-        for column in other.columns:
-            ref = column.references
-            if not (ref and ref.same_workspace):
-                continue
-            if parent is not None and parent.table == table.name and column.name != other.tenancy.parent:
-                checks.append(
-                    f"exists (select 1 from {qualified(other.name)} as x join {qualified(ref.table)} as r "
-                    f"on r.{ident(ref.column)} = x.{ident(column.name)} where x.{ident(other.tenancy.parent)} = "
-                    f"{new}.{ident(parent.column)} and r.{ident(project.workspace_of(ref.table))} <> {workspace})")
-            if ref.table == table.name and other.name != table.name:
-                checks.append(f"exists (select 1 from {qualified(other.name)} as x where x.{ident(column.name)} = "
-                              f"{new}.{ident(ref.column)} and {row_workspace(project, other, 'x')} <> {workspace})")
-    return checks
-
-
-def same_workspace_checks(project: model.Project, table: model.Table) -> list[str]:
-    """Foreign keys ignore RLS: tie each same_workspace reference to the row's own workspace."""
-    checks, row = [], ident(table.name.name)
-    for column in table.columns:
-        ref = column.references
-        if not (ref and ref.same_workspace) or column in self_ties(table):
-            continue
-        referenced = (f"(select r.{ident(project.workspace_of(ref.table))} from {qualified(ref.table)} as r "
-                      f"where r.{ident(ref.column)} = {row}.{ident(column.name)})")
-        check = f"{referenced} = {row_workspace(project, table)}"
-        if not column.not_null:
-            check = f"({row}.{ident(column.name)} is null or {check})"
-        checks.append(check)
-    return checks
-
-
-def owner_predicate(table: model.Table) -> str:
-    """The row names the signed-in user; an initPlan, not a per-row call."""
-    return f"{ident(table.tenancy.user)} = (select auth.uid())"
-
-
-def access_predicate(project: model.Project, table: model.Table, command: str) -> str | None:
-    """Rows ``command`` may act on: every row of the level's workspaces, or (``own``) the rows
-    naming the user in the own level's workspaces; None when nobody may."""
-    level, own = table.access[command], table.own_level(command)
-    parts = []
-    if level != model.NOBODY:
-        parts.append(membership_predicate(project, table, level))
-    if own == model.OWN:
-        parts.append(owner_predicate(table))
-    elif own != model.NOBODY:
-        parts.append(f"({owner_predicate(table)} and {membership_predicate(project, table, own)})")
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else " or ".join(f"({p})" if " or " in p else p for p in parts)
-
-
-def policies_of(project: model.Project, table: model.Table) -> list[dict]:
-    """One policy per command the API may run, TO authenticated, named ``<table>_<command>``,
-    then the spec's hand-written policies as they are written."""
-    policies = []
-    for command in model.COMMANDS:
-        using = access_predicate(project, table, command)
-        if using is None:
-            continue
-        ties = same_workspace_checks(project, table)
-        check = " and ".join([f"({using})" if ties and " or " in using else using] + ties)
-        clauses = {
-            "select": [f"using ({using})"],
-            "insert": [f"with check ({check})"],
-            "update": [f"using ({using})", f"with check ({check})"],
-            "delete": [f"using ({using})"],
-        }[command]
-        policies.append({"name": ident(f"{table.name.name}_{command}"), "command": command, "clauses": clauses,
-                         "mode": ""})
-    for policy in table.policies:
-        clauses = [f"using ({policy.using})"] if policy.using is not None else []
-        clauses += [f"with check ({policy.check})"] if policy.check is not None else []
-        policies.append({"name": ident(policy.name), "command": policy.command, "clauses": clauses,
-                         "mode": "" if policy.permissive else "as restrictive "})
-    return policies
-
-
-def grants_of(table: model.Table) -> list[dict]:
-    """authenticated gets the commands its policies allow; service_role what the spec lists."""
-    grants = []
-    for role, commands in (("authenticated", table.api_commands), ("service_role", table.service_role)):
-        if commands:
-            grants.append({"role": role, "privileges": ", ".join(commands)})
-    return grants
 
 
 def column_definition(column: model.Column) -> str:
@@ -330,15 +102,6 @@ def named_constraints(project: model.Project, table: model.Table) -> list[tuple[
     for check in table.checks:
         found.append((check.name, f"check ({check.expression})"))
     return found
-
-
-def self_ties(table: model.Table) -> list[model.Column]:
-    """Same-workspace references of a table to its own rows. A policy cannot tie them (its
-    subquery on the table would apply the table's policies again, endlessly): a composite
-    foreign key through the workspace column does, for every role."""
-    workspace = table.tenancy.workspace_column
-    return [c for c in table.columns if c.references and c.references.same_workspace and workspace
-            and c.references.table == table.name and c.name != workspace]
 
 
 def workspace_keys(project: model.Project, table: model.Table) -> tuple[tuple[str, ...], ...]:

@@ -16,7 +16,7 @@ from pglast.visitors import Visitor
 
 from tenantspec import model
 from tenantspec.errors import Location, Problem
-from tenantspec.render import helpers_of
+from tenantspec.helpers import helpers_of
 
 # Functions a policy may call besides the project's helpers and declared externals.
 BUILTIN_FUNCTIONS = frozenset({"now", "coalesce", "lower", "upper", "current_setting", "nullif"})

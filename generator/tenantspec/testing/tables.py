@@ -15,7 +15,9 @@ from pglast import parse_sql
 from tenantspec import model
 from tenantspec.catalog.nodes import columns_read
 from tenantspec.expressions import storage_type
-from tenantspec.render import GuardFunction, RecheckFunction, functions_of, self_ties
+from tenantspec.helpers import GuardFunction, RecheckFunction
+from tenantspec.predicates import self_ties
+from tenantspec.render import functions_of
 from tenantspec.testing.values import family
 
 USERS = model.Name("auth", "users")
