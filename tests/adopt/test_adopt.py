@@ -279,6 +279,79 @@ def test_helpers_and_subqueries_returning_member_ids_map_onto_levels(tmp_path):
     assert "policies:" not in spec
 
 
+APP_TABLES = """\
+create table public.workspaces (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.workspace_members (
+  id uuid primary key default gen_random_uuid(),
+  workspace_id uuid not null references public.workspaces (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  role text not null check (role in ('owner', 'admin', 'agent'))
+);
+create index workspace_members_workspace_id_idx on public.workspace_members (workspace_id);
+create index workspace_members_user_id_idx on public.workspace_members (user_id);
+{helpers}
+create table public.carrier_configs (
+  id uuid primary key default gen_random_uuid(),
+  workspace_id uuid not null references public.workspaces (id) on delete cascade,
+  carrier text not null
+);
+create index carrier_configs_workspace_id_idx on public.carrier_configs (workspace_id);
+alter table public.carrier_configs enable row level security;
+create policy "Members can view" on public.carrier_configs for select using (is_workspace_member(workspace_id));
+create policy "Admins can write" on public.carrier_configs for insert with check (is_workspace_admin(workspace_id));
+"""
+HELPER_SPELLINGS = {
+    "sql, columns unqualified": """\
+create or replace function public.is_workspace_member(workspace_uuid uuid) returns boolean
+language sql stable security definer as $$
+  select exists (select 1 from workspace_members where workspace_id = workspace_uuid and user_id = auth.uid())
+$$;
+create or replace function public.is_workspace_admin(workspace_uuid uuid) returns boolean
+language sql stable security definer as $$
+  select exists (select 1 from workspace_members
+                 where workspace_id = workspace_uuid and user_id = auth.uid() and role in ('owner', 'admin'))
+$$;""",
+    "plpgsql, return exists": """\
+CREATE OR REPLACE FUNCTION public.is_workspace_member(workspace_uuid UUID) RETURNS BOOLEAN AS $$
+BEGIN
+  RETURN EXISTS (SELECT 1 FROM workspace_members WHERE workspace_id = workspace_uuid AND user_id = auth.uid());
+END;
+$$ LANGUAGE plpgsql SECURITY DEFINER;
+CREATE OR REPLACE FUNCTION public.is_workspace_admin(workspace_uuid UUID) RETURNS BOOLEAN AS $$
+BEGIN
+  RETURN EXISTS (SELECT 1 FROM workspace_members
+                 WHERE workspace_id = workspace_uuid AND user_id = auth.uid() AND role = ANY (ARRAY['owner', 'admin']));
+END;
+$$ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public;""",
+    "sql, positional parameters": """\
+create function public.is_workspace_member(uuid) returns boolean language sql stable security definer
+set search_path = '' as $$
+  select exists (select 1 from public.workspace_members m where m.workspace_id = $1 and m.user_id = (select auth.uid()))
+$$;
+create function public.is_workspace_admin(uuid) returns boolean language sql stable security definer
+set search_path = '' as $$
+  select exists (select 1 from public.workspace_members m
+                 where m.workspace_id = $1 and m.user_id = (select auth.uid()) and m.role in ('owner', 'admin'))
+$$;""",
+}
+
+
+@pytest.mark.parametrize("spelling", sorted(HELPER_SPELLINGS))
+def test_membership_helpers_read_in_every_common_spelling(spelling, tmp_path):
+    """The app's own helpers, however its migrations spell them, map its policies onto levels:
+    nothing is kept as written and no member loses a command."""
+    from tenantspec.cli import main
+
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(
+        APP_TABLES.format(helpers=HELPER_SPELLINGS[spelling]))
+    assert main(["--root", str(tmp_path), "adopt", "--init", "carrier_configs"]) == 0
+    spec = (tmp_path / "schema/carrier_configs.yaml").read_text()
+    assert "access: {select: member, insert: admin_or_above, update: nobody, delete: nobody}" in spec, spec
+    assert "policies:" not in spec
+    assert main(["--root", str(tmp_path), "generate"]) == 0
+
+
 def test_a_table_with_no_workspace_at_all_stops_adoption_naming_it(tmp_path):
     build("app_shapes", tmp_path)
     (tmp_path / "supabase/migrations/20250401000000_settings.sql").write_text(

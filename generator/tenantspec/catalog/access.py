@@ -680,16 +680,23 @@ class AccessReader:
 
 
 def _returned_query(function) -> list:
-    """The one ``return query select ...`` of a PL/pgSQL function that does nothing else."""
+    """What a PL/pgSQL function that does nothing else returns, as a query: its one
+    ``return query select ...``, or its one ``return <expression>`` (as ``select <expression>``)."""
     try:
         tree = pglast.parse_plpgsql(function.origin.statement.text)
     except (pglast.parser.ParseError, AttributeError):
         return []
     body = tree[0].get("PLpgSQL_function", {}).get("action", {}).get("PLpgSQL_stmt_block", {}).get("body", [])
-    if len(body) not in (1, 2) or "PLpgSQL_stmt_return_query" not in body[0] or \
-            (len(body) == 2 and "PLpgSQL_stmt_return" not in body[1]):
+    statements = [next(iter(s)) for s in body]
+    if statements == ["PLpgSQL_stmt_return_query"] or statements == ["PLpgSQL_stmt_return_query", "PLpgSQL_stmt_return"]:
+        query = body[0]["PLpgSQL_stmt_return_query"].get("query", {}).get("PLpgSQL_expr", {}).get("query")
+    elif statements[:1] == ["PLpgSQL_stmt_return"] and len(statements) <= 2:
+        expression = body[0]["PLpgSQL_stmt_return"].get("expr", {}).get("PLpgSQL_expr", {})
+        query = expression.get("query")
+        if query and expression.get("parseMode", 0) != 0:
+            query = f"select {query}"
+    else:
         return []
-    query = body[0]["PLpgSQL_stmt_return_query"].get("query", {}).get("PLpgSQL_expr", {}).get("query")
     try:
         return pglast.parse_sql(query) if query else []
     except pglast.parser.ParseError:
