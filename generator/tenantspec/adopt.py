@@ -242,6 +242,8 @@ class Adopter:
         per_user = tenancy is None and len(users) == 1 and not self.workspace_named(table)
         if per_user:
             tenancy = {"user": next(iter(users))}
+            for spec in references.values():  # a row of no workspace ties nothing to its workspace
+                spec.pop("same_workspace", None)
         elif tenancy is None:
             tenancy = self.unreferenced_tenancy(table, references)
         access = adopt_access(self, table, per_user)

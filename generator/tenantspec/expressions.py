@@ -15,6 +15,8 @@ KNOWN_TYPES = frozenset({
     "inet", "cidr", "macaddr", "tsvector", "bit", "varbit", "oid", "xml",
     "int4range", "int8range", "numrange", "tstzrange", "daterange",
     "serial", "bigserial", "smallserial", "serial4", "serial8", "serial2",
+    # types of the extensions Supabase offers (pgvector, hstore, ltree)
+    "vector", "halfvec", "sparsevec", "hstore", "ltree",
 })
 SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"})
 IDENTITY_TYPES = frozenset({"int2", "int4", "int8"})

@@ -68,9 +68,16 @@ def access_rules(builder: ProjectBuilder, doc: Document, tenancy: model.Tenancy,
 
 def ownership_problems(builder: ProjectBuilder, doc: Document, tenancy: model.Tenancy,
                        columns: dict[str, model.Column]) -> None:
-    """tenancy.user names a uuid column; on a per-user table it is required."""
+    """tenancy.user names a uuid column; on a per-user table it is required, and no reference
+    can be tied to a workspace the row does not have."""
     if tenancy.user is None:
         return
+    if tenancy.per_user:
+        for column in columns.values():
+            if column.references is not None and column.references.same_workspace:
+                builder.problem(column.locate("references"),
+                                f"{doc.data['table']} belongs to users, not workspaces (tenancy.user only): "
+                                f"same_workspace on {column.name} has no workspace to keep it in")
     where = doc.locate(("tenancy", "user"))
     column = columns.get(tenancy.user)
     if column is None:

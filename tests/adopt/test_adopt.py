@@ -352,6 +352,28 @@ def test_membership_helpers_read_in_every_common_spelling(spelling, tmp_path):
     assert main(["--root", str(tmp_path), "generate"]) == 0
 
 
+def test_a_table_of_users_adopts_per_user_and_ties_nothing_to_a_workspace(tmp_path):
+    """No workspace column, policies naming the row's user: a per-user table, whose reference
+    into a workspace's table is a plain foreign key (a per-user row has no workspace to keep it
+    in), and the correction generates and applies as a spec says."""
+    build("app_shapes", tmp_path)
+    (tmp_path / "supabase/migrations/20250401000000_bookmarks.sql").write_text(
+        "create table public.bookmarks (id uuid primary key default gen_random_uuid(),\n"
+        "  user_id uuid not null references auth.users (id) on delete cascade,\n"
+        "  chat_id uuid references public.chats (id) on delete cascade, note text);\n"
+        "create index bookmarks_user_id_idx on public.bookmarks (user_id);\n"
+        "create index bookmarks_chat_id_idx on public.bookmarks (chat_id);\n"
+        "alter table public.bookmarks enable row level security;\n"
+        "create policy \"own bookmarks\" on public.bookmarks for all using (auth.uid() = user_id);\n")
+    adoption = adopt(tmp_path, ["bookmarks"])
+    spec = adoption.specs[Path("schema/bookmarks.yaml")]
+    assert "tenancy: {user: user_id}" in spec
+    assert "access: {select: own, insert: own, update: own, delete: own}" in spec
+    assert "chat_id: {type: uuid, references: {table: chats, on_delete: cascade}}" in spec
+    write_outputs(tmp_path, adoption.specs)  # chats declared external beside it
+    assert plan_project(tmp_path, "adopt", WHEN).migrations
+
+
 def test_a_table_with_no_workspace_at_all_stops_adoption_naming_it(tmp_path):
     build("app_shapes", tmp_path)
     (tmp_path / "supabase/migrations/20250401000000_settings.sql").write_text(
