@@ -435,9 +435,10 @@ class ProjectBuilder:
                              f"or put it first in an existing one")
         # A partial index serves only its own predicate, so it neither covers nor repeats a full one.
         derived = {i.columns: i.derived for i in table.indexes if i.derived}
+        keys = 1 + len(table.unique)  # the primary key and unique keys hold uniqueness, not lookups
         for k, (cols, where) in enumerate(indexes):
             for other, _ in indexes:
-                if len(other) > len(cols) and other[:len(cols)] == cols:
+                if len(other) > len(cols) and other[:len(cols)] == cols and k >= keys:
                     why = f" (which tenantspec adds: it {derived[other]})" if other in derived else ""
                     self.problem(where, f"index on ({', '.join(cols)}) repeats the leading columns of "
                                         f"({', '.join(other)}){why}; drop it")

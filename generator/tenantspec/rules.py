@@ -68,8 +68,8 @@ def access_rules(builder: ProjectBuilder, doc: Document, tenancy: model.Tenancy,
 
 def ownership_problems(builder: ProjectBuilder, doc: Document, tenancy: model.Tenancy,
                        columns: dict[str, model.Column]) -> None:
-    """tenancy.user names a uuid column; on a per-user table it is required, and no reference
-    can be tied to a workspace the row does not have."""
+    """tenancy.user names a uuid column (nullable: a row of no user is service_role's alone);
+    on a per-user table no reference can be tied to a workspace the row does not have."""
     if tenancy.user is None:
         return
     if tenancy.per_user:
@@ -87,9 +87,6 @@ def ownership_problems(builder: ProjectBuilder, doc: Document, tenancy: model.Te
     if column.type != "uuid":
         builder.problem(where, f"tenancy.user column '{tenancy.user}' is {column.type}; it holds a user id "
                                "(auth.uid()), so it must be uuid")
-    if tenancy.per_user and not column.not_null:
-        builder.problem(where, f"tenancy.user column '{tenancy.user}' must be not_null: a row of no user is "
-                               "visible to nobody and writable by service_role only")
 
 
 def hand_written_policies(builder: ProjectBuilder, doc: Document, columns: dict[str, model.Column],

@@ -173,8 +173,12 @@ class _References(Visitor):
         self.columns.append(node)
 
 
+# What Supabase's auth schema gives every policy.
+AUTH_FUNCTIONS = {("auth", "uid"), ("auth", "role"), ("auth", "jwt"), ("auth", "email")}
+
+
 def _known_functions(project: model.Project) -> set[tuple[str, ...]]:
-    known = {(f.name.schema, f.name.name) for f in project.external_functions}
+    known = {(f.name.schema, f.name.name) for f in project.external_functions} | AUTH_FUNCTIONS
     for table in project.tables.values():
         known.update((project.helper_schema, helper.function) for helper in helpers_of(project, table))
     return known

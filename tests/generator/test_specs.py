@@ -49,3 +49,21 @@ def test_traceback_flag_shows_one(tmp_path, capsys):
 def test_missing_project_file_is_a_clear_error(tmp_path, capsys):
     assert main(["generate", "--root", str(tmp_path)]) == 2
     assert "no project file; tenantspec looks for schema/project.yaml" in capsys.readouterr().err
+
+
+def test_a_key_may_lead_a_longer_index_and_policies_may_call_auth(tmp_path, capsys):
+    """The primary key holds uniqueness, so a longer index beginning with it (an ordered page)
+    is no repetition; a hand-written policy may call auth.role() and auth.jwt(), which Supabase
+    provides, without declaring them."""
+    root = make_project(tmp_path, None)
+    spec = root / "schema" / "notes.yaml"
+    spec.write_text(spec.read_text().replace(
+        "  - columns: [workspace_id]\n",
+        "  - columns: [workspace_id]\n  - columns: [id, body]\n") + (
+        "policies:\n"
+        "  - name: signed_in_read\n"
+        "    command: select\n"
+        "    using: \"auth.role() = 'authenticated' and (auth.jwt() ->> 'aal') = 'aal2'\"\n"))
+    assert main(["generate", "--root", str(root)]) == 0, capsys.readouterr().err
+    (migration,) = (root / "supabase/migrations").glob("*.sql")
+    assert "create policy signed_in_read on public.notes" in migration.read_text()
