@@ -199,6 +199,32 @@ class Adopter:
                         functions.append(signature)
         return tables, functions
 
+    def undeclared_enums(self, tables: dict[str, dict]) -> dict[str, list[str]]:
+        """Enum types the migrations create that a column of an adopted table, or of a table
+        declared external beside them, is of, and ``project.yaml`` does not declare."""
+        declared = {(e.name.schema, e.name.name) for e in self.project.enums.values()}
+        found: dict[str, list[str]] = {}
+        types = [c.type for name in self.names for c in self.state.tables[(self.project.schema, name)].columns.values()]
+        types += [self.type_node(t) for entry in tables.values() for t in entry["columns"].values()]
+        for node in types:
+            if node is None:
+                continue
+            names = [n.sval for n in node.names]
+            key = (names[-2] if len(names) > 1 else self.project.schema, names[-1])
+            enum = self.state.enums.get(key)
+            if enum is not None and key not in declared:
+                found[key[1] if key[0] == self.project.schema else ".".join(key)] = list(enum.values)
+        return found
+
+    @staticmethod
+    def type_node(text: str):
+        import pglast
+
+        try:
+            return pglast.parse_sql(f"select null::{text}")[0].stmt.targetList[0].val.typeName
+        except (pglast.parser.ParseError, AttributeError, IndexError):
+            return None
+
     def policy_objects(self, policy, tables: dict[str, dict], functions: list[str], declared: set) -> None:
         """The tables a kept policy reads and the functions it calls, for ``external``."""
         for expression in (policy.using, policy.check):
@@ -239,6 +265,9 @@ class Adopter:
         references = self.references(table)
         tenancy = self.tenancy_of(table)
         users = set().union(*(owner_columns(p) for p in table.policies.values())) & set(table.columns)
+        if not table.policies:  # nobody may, so the rows' user is the one foreign key to auth.users
+            users = {fk.columns[0] for fk in table.foreign_keys if fk.target == ("auth", "users")
+                     and len(fk.columns) == 1 and table.columns[fk.columns[0]].type_name == "uuid"}
         per_user = tenancy is None and len(users) == 1 and not self.workspace_named(table)
         if per_user:
             tenancy = {"user": next(iter(users))}
@@ -511,8 +540,12 @@ def adopt(root: Path, names: list[str], force: bool = False, baseline: Path | No
     adopter = Adopter(project, states, names)
     adoption = adopter.adopt()
     tables, functions = adopter.undeclared()
-    if tables or functions:
-        adoption.specs[Path(project.source)] = declare_external(root / project.source, tables, functions)
+    enums = adopter.undeclared_enums(tables)
+    if tables or functions or enums:
+        adoption.specs[Path(project.source)] = declare_external(root / project.source, tables, functions, enums)
+        for name in enums:
+            adoption.notes.append(Problem(None, f"{project.source}: declares the enum type {name} under "
+                                                "external.enums (a column of an adopted or external table is of it)"))
         for name in tables:
             adoption.notes.append(Problem(None, f"{project.source}: declares {name} under external.tables "
                                                 "(an adopted table references it)"))
@@ -540,8 +573,10 @@ def baseline_of(root: Path) -> Path | None:
     return default if default.is_file() else None
 
 
-def declare_external(path: Path, tables: dict[str, dict], functions: list[str]) -> str:
-    """The project file with ``tables`` and ``functions`` added under ``external``, its comments kept."""
+def declare_external(path: Path, tables: dict[str, dict], functions: list[str],
+                     enums: dict[str, list[str]] | None = None) -> str:
+    """The project file with ``tables``, ``functions`` and ``enums`` added under ``external``,
+    its comments kept."""
     yaml = YAML(typ="rt")
     yaml.width = 4096
     data = yaml.load(path.read_text(encoding="utf-8"))
@@ -554,6 +589,12 @@ def declare_external(path: Path, tables: dict[str, dict], functions: list[str]) 
                                                  if "workspace_column" in entry else {}))
         item.fa.set_flow_style()
         declared[name] = item
+    if enums:
+        types = external.setdefault("enums", CommentedMap())
+        for name, values in enums.items():
+            entry = CommentedSeq(values)
+            entry.fa.set_flow_style()
+            types[name] = entry
     listed = external.setdefault("functions", CommentedSeq())
     for signature in functions:
         listed.append(signature)

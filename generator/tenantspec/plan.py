@@ -154,7 +154,8 @@ def type_key(node: ast.TypeName | None) -> tuple:
     if node is None:
         return ("", (), 0)
     names = [n.sval for n in node.names]
-    base = names[-1] if len(names) == 1 or names[0] == "pg_catalog" else ".".join(names)
+    # public is on every search_path: public.status and status are one type
+    base = names[-1] if len(names) == 1 or names[0] in ("pg_catalog", "public") else ".".join(names)
     return (base, tuple(deparse(m) for m in node.typmods or ()), len(node.arrayBounds or ()))
 
 

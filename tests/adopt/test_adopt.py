@@ -374,6 +374,29 @@ def test_a_table_of_users_adopts_per_user_and_ties_nothing_to_a_workspace(tmp_pa
     assert plan_project(tmp_path, "adopt", WHEN).migrations
 
 
+def test_enum_types_the_folder_creates_are_declared_and_kept(tmp_path, capsys):
+    """A column of an enum type the migrations made adopts as that type (declared under
+    external.enums with its values), so the correction leaves the column as it is; a table
+    no policy opens, whose one foreign key to auth.users names its user, is per-user."""
+    from tenantspec.cli import main
+
+    build("app_shapes", tmp_path)
+    (tmp_path / "supabase/migrations/20250401000000_subscriptions.sql").write_text(
+        "create type subscription_status as enum ('trialing', 'active', 'canceled');\n"
+        "create table public.subscriptions (id text primary key,\n"
+        "  user_id uuid references auth.users not null, status subscription_status);\n"
+        "create index subscriptions_user_id_idx on public.subscriptions (user_id);\n"
+        "alter table public.subscriptions enable row level security;\n")
+    assert main(["--root", str(tmp_path), "adopt", "subscriptions"]) == 0
+    assert "declares the enum type subscription_status under external.enums" in capsys.readouterr().err
+    assert "    subscription_status: [trialing, active, canceled]" in (tmp_path / "schema/project.yaml").read_text()
+    spec = (tmp_path / "schema/subscriptions.yaml").read_text()
+    assert "status:  {type: subscription_status}" in spec
+    assert "tenancy: {user: user_id}" in spec
+    generation = plan_project(tmp_path, "adopt", WHEN)
+    assert not [s.summary for s in generation.plan.steps if s.summary.startswith("subscriptions.status")]
+
+
 def test_a_table_with_no_workspace_at_all_stops_adoption_naming_it(tmp_path):
     build("app_shapes", tmp_path)
     (tmp_path / "supabase/migrations/20250401000000_settings.sql").write_text(
