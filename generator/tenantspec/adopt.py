@@ -123,6 +123,7 @@ class Adopter:
         self.strangers = [p for p in every if not p.member_role and p.db_role != "service_role"]
         self.adoption = Adoption()
         self.kept: dict[str, list] = {}  # table -> policies kept as written
+        self.unknown_helpers: list[Problem] = []  # called, made nowhere, declared nowhere
 
     def note(self, origin, message: str) -> None:
         location = origin.location if origin is not None else None
@@ -147,6 +148,7 @@ class Adopter:
         """Functions the adopted tables' policies call that no migration and no baseline
         creates: their bodies decide who passes, and without them a policy cannot be read."""
         known = {(f.schema, f.name) for f in self.state.functions.values()}
+        declared = {(f.name.schema, f.name.name) for f in self.project.external_functions}
         notes, seen = [], set()
         for name in self.names:
             for policy in self.state.tables[(self.project.schema, name)].policies.values():
@@ -167,6 +169,8 @@ class Adopter:
                                                  "migration of the folder and no baseline: its body decides who "
                                                  "passes; put the SQL that creates it in the baseline "
                                                  "(tests/baseline.sql, or tenantspec_baseline in pytest.ini)"))
+                            if (schema or self.project.schema, function) not in declared:
+                                self.unknown_helpers.append(notes[-1])
         return notes
 
     def undeclared(self) -> tuple[dict[str, dict], list[str]]:
@@ -553,6 +557,13 @@ def adopt(root: Path, names: list[str], force: bool = False, baseline: Path | No
             adoption.notes.append(Problem(None, f"{project.source}: declares {signature} under external.functions "
                                                 "(an adopted trigger or kept policy calls it)"))
     adoption.notes += adopter.missing_helpers()
+    if adopter.unknown_helpers:
+        # Without the function, the policies calling it can be neither read nor kept (the
+        # correction would not verify): say what to declare, write nothing.
+        raise TenantspecError(adopter.unknown_helpers + [Problem(None, (
+            f"{len(adopter.unknown_helpers)} function(s) the policies call exist in no migration, no baseline and "
+            f"not under external.functions of {project.source}: declare each there (with its argument types) and "
+            "put the SQL that creates it in the baseline; nothing was written"))])
     adoption.notes.sort(key=lambda p: (p.location or Location("", 0, 0), p.message))
     return adoption
 

@@ -397,6 +397,27 @@ def test_enum_types_the_folder_creates_are_declared_and_kept(tmp_path, capsys):
     assert not [s.summary for s in generation.plan.steps if s.summary.startswith("subscriptions.status")]
 
 
+def test_a_helper_made_nowhere_and_declared_nowhere_stops_adoption_naming_it(tmp_path, capsys):
+    """The policies call is_workspace_member(), which no migration, no baseline and no
+    external.functions entry has: adopt stops, names it at the policy, says what to declare,
+    and writes nothing."""
+    from tenantspec.cli import main
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    for path in (root / "tests/cases/handwritten_migrations").glob("*.sql"):
+        shutil.copy(path, tmp_path / "supabase/migrations" / path.name)
+    (tmp_path / "schema").mkdir()
+    project = (CASES / "handwritten" / "project.yaml").read_text()
+    (tmp_path / "schema" / "project.yaml").write_text(
+        project.replace("    - is_workspace_member(uuid)\n", "").replace("    - is_workspace_admin(uuid)\n", ""))
+    assert main(["--root", str(tmp_path), "adopt", "robot_jobs"]) == 2
+    err = capsys.readouterr().err
+    assert "is_workspace_member(), which policy" in err and "declare each there" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "schema" / "robot_jobs.yaml").exists()
+
+
 def test_a_table_with_no_workspace_at_all_stops_adoption_naming_it(tmp_path):
     build("app_shapes", tmp_path)
     (tmp_path / "supabase/migrations/20250401000000_settings.sql").write_text(
