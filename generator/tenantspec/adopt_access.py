@@ -5,10 +5,12 @@ workspace and for everyone outside it. It maps onto the vocabulary when the role
 every row are exactly a level's, the roles allowed on the rows naming them (``author_id =
 auth.uid()``) are exactly what an own level adds, and nobody outside the workspace gets in;
 a table with no workspace whose rows name their user maps onto a per-user table the same
-way. Everything else is kept as it is written: the policies of that command become
-hand-written policies of the spec, with the file and line they come from, so the corrective
-migration leaves them alone. Adoption never guesses narrower and never writes ``nobody`` for
-a command somebody had.
+way. A policy whose SQL cannot be read (a feature flag, a time window) is kept as it is
+written, and the command maps from the others: permissive policies add up, so the generated
+rule and the kept policy admit what they all did. A command whose readable policies say what
+no rule says keeps all of its policies. Kept policies become hand-written policies of the
+spec, with the file and line they come from, so the corrective migration leaves them alone.
+Adoption never guesses narrower and never writes ``nobody`` for a command somebody had.
 """
 
 from __future__ import annotations
@@ -65,58 +67,90 @@ def applying(table: Table, command: str) -> list[Policy]:
 
 
 def adopt_access(adopter, table: Table, per_user: bool) -> AdoptedAccess:
-    key = (table.schema, table.name)
     project, reader = adopter.project, adopter.reader
     levels = {frozenset(roles): level for level, roles in project.tenancy.levels.items()}
     result = AdoptedAccess()
     users = set().union(*(owner_columns(p) for p in table.policies.values())) & set(table.columns)
     user = next(iter(users)) if len(users) == 1 else None
     unmapped = []
+    # A policy whose SQL cannot be read is kept as written; the command maps from the others
+    # (permissive policies add up, so the generated rule and the kept ones admit what all did).
+    unread: dict[str, str] = {}
     for command in COMMANDS:
-        policies = applying(table, command)
-        verdicts = {p.member_role: reader.verdict(key, command, p) for p in adopter.members}
-        strangers = {p.name: reader.verdict(key, command, p) for p in adopter.strangers}
-        everyone = list(verdicts.values()) + list(strangers.values())
-        where = policies[0].origin if policies else table.origin
-        why = None
-        if any(not p.permissive for p in policies):
-            why = "a restrictive policy applies"
-        elif any(v.allowed is None for v in everyone):
-            why = next(v.reason for v in everyone if v.allowed is None)
-        elif any(v.own for v in everyone) and user is None:
-            why = f"its policies name the row's user in {', '.join(sorted(users)) or 'no single column'}"
-        if why is None and per_user:
-            signed_in = [v for name, v in strangers.items() if name != "anon"] + list(verdicts.values())
-            if all(v.allowed is False for v in everyone):
-                result.access[command] = model.NOBODY
-            elif all(v.allowed and v.own for v in signed_in) and strangers["anon"].allowed is False:
-                result.access[command] = model.OWN
-            else:
-                why = "who passes depends on more than the row's user"
-        elif why is None:
-            if any(v.allowed is not False for v in strangers.values()):
-                why = "it lets in people outside the row's workspace"
-            else:
-                every = frozenset(r for r, v in verdicts.items() if v.allowed and not v.own)
-                own = frozenset(r for r, v in verdicts.items() if v.allowed and v.own)
-                any_level = levels.get(every) if every else model.NOBODY
-                own_level = model.NOBODY if not own else next(
-                    (lvl for roles, lvl in sorted(levels.items(), key=lambda i: len(i[0]))
-                     if roles - every == own), None)
-                if any_level is None or own_level is None:
-                    roles = ", ".join(r for r in adopter.tenancy.roles if r in every | own)
-                    why = f"it admits roles {roles}, which no level of {project.source} names"
-                elif own_level == model.NOBODY:
-                    result.access[command] = any_level
-                else:
-                    result.access[command] = {"own": own_level} if any_level == model.NOBODY else \
-                        {"any": any_level, "own": own_level}
-        if why is not None:
-            unmapped.append((command, where, why))
+        for policy in applying(table, command):
+            if policy.permissive and policy.name not in unread and (why := reader.unreadable(table, policy, command)):
+                unread[policy.name] = why
+    reader.left_out = frozenset(unread)
+    try:
+        for command in COMMANDS:
+            unmapped += map_command(adopter, table, command, per_user, user, users, levels, result)
+    finally:
+        reader.left_out = frozenset()
+    kept: dict[str, Policy] = {p.name: p for p in table.policies.values() if p.name in unread}
+    for name in sorted(kept):
+        policy = kept[name]
+        adopter.note(policy.origin, f"{table.qualified_name}: {unread[name]}, which no access level says: the "
+                                    "spec keeps the policy as written, and the correction leaves it alone")
+    return finish(adopter, table, result, unmapped, user, kept)
+
+
+def map_command(adopter, table: Table, command: str, per_user: bool, user: str | None, users: set[str],
+                levels: dict, result: AdoptedAccess) -> list:
+    """The command's rule in ``result.access``, or ``[(command, origin, why)]`` when its
+    policies (the readable ones) say what no rule says."""
+    key = (table.schema, table.name)
+    project, reader = adopter.project, adopter.reader
+    unmapped = []
+    policies = applying(table, command)
+    policies = [p for p in policies if p.name not in reader.left_out]
+    verdicts = {p.member_role: reader.verdict(key, command, p) for p in adopter.members}
+    strangers = {p.name: reader.verdict(key, command, p) for p in adopter.strangers}
+    everyone = list(verdicts.values()) + list(strangers.values())
+    where = policies[0].origin if policies else table.origin
+    why = None
+    if any(not p.permissive for p in policies):
+        why = "a restrictive policy applies"
+    elif any(v.allowed is None for v in everyone):
+        why = next(v.reason for v in everyone if v.allowed is None)
+    elif any(v.own for v in everyone) and user is None:
+        why = f"its policies name the row's user in {', '.join(sorted(users)) or 'no single column'}"
+    if why is None and per_user:
+        signed_in = [v for name, v in strangers.items() if name != "anon"] + list(verdicts.values())
+        if all(v.allowed is False for v in everyone):
             result.access[command] = model.NOBODY
+        elif all(v.allowed and v.own for v in signed_in) and strangers["anon"].allowed is False:
+            result.access[command] = model.OWN
+        else:
+            why = "who passes depends on more than the row's user"
+    elif why is None:
+        if any(v.allowed is not False for v in strangers.values()):
+            why = "it lets in people outside the row's workspace"
+        else:
+            every = frozenset(r for r, v in verdicts.items() if v.allowed and not v.own)
+            own = frozenset(r for r, v in verdicts.items() if v.allowed and v.own)
+            any_level = levels.get(every) if every else model.NOBODY
+            own_level = model.NOBODY if not own else next(
+                (lvl for roles, lvl in sorted(levels.items(), key=lambda i: len(i[0]))
+                 if roles - every == own), None)
+            if any_level is None or own_level is None:
+                roles = ", ".join(r for r in adopter.tenancy.roles if r in every | own)
+                why = f"it admits roles {roles}, which no level of {project.source} names"
+            elif own_level == model.NOBODY:
+                result.access[command] = any_level
+            else:
+                result.access[command] = {"own": own_level} if any_level == model.NOBODY else \
+                    {"any": any_level, "own": own_level}
+    if why is not None:
+        unmapped.append((command, where, why))
+        result.access[command] = model.NOBODY
+    return unmapped
+
+
+def finish(adopter, table: Table, result: AdoptedAccess, unmapped: list, user: str | None,
+           kept: dict[str, Policy]) -> AdoptedAccess:
+    """Keep the policies of the commands no rule says; drop update/delete rules without select."""
     if any(isinstance(v, dict) or v == model.OWN for v in result.access.values()):
         result.user = user
-    kept: dict[str, Policy] = {}
     for command, where, why in unmapped:
         for policy in applying(table, command):
             kept.setdefault(policy.name, policy)

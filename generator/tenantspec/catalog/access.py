@@ -151,6 +151,7 @@ class AccessReader:
         self._qualified: dict[int, tuple] = {}
         self.state = state
         self.tenancy = tenancy
+        self.left_out: frozenset[str] = frozenset()  # policies read as if absent (see adopt_access)
 
     # -- the tables ----------------------------------------------------------------------
 
@@ -205,15 +206,30 @@ class AccessReader:
         if not table.rls:
             return Verdict(True, "row-level security is off")
         truth = self.policies_truth(table, command, persona)
-        if command in ("update", "delete") and truth.value is not False:
+        # (a SELECT policy read as absent still admits what it admits: the UPDATE's own
+        # policies are what a rule for it says)
+        left_out_select = any(p.name in self.left_out and p.command in ("select", "all")
+                              for p in table.policies.values())
+        if command in ("update", "delete") and truth.value is not False and not left_out_select:
             seen = self.policies_truth(table, "select", persona)
             if seen.value is not True:
                 truth = all_of([truth, Truth(seen.value, f"rows it filters must be visible: {seen.why}")])
         return Verdict(truth.value, truth.why)
 
     def applicable(self, table: Table, command: str, role: str) -> list[Policy]:
-        return [p for p in table.policies.values()
-                if p.command in (command, "all") and (role in p.roles or PUBLIC in p.roles)]
+        return [p for p in table.policies.values() if p.name not in self.left_out
+                and p.command in (command, "all") and (role in p.roles or PUBLIC in p.roles)]
+
+    def unreadable(self, table: Table, policy: Policy, command: str) -> str | None:
+        """What the SQL of ``policy`` leaves untold about ``command`` for some persona, if anything."""
+        for persona in personas(self.tenancy):
+            for owns in (False, True):
+                if persona.db_role != "authenticated":
+                    continue
+                truth = self.policy_truth(table, policy, command, replace(persona, owns_row=owns))
+                if truth.value is None:
+                    return truth.why
+        return None
 
     def policies_truth(self, table: Table, command: str, persona: Persona) -> Truth:
         policies = self.applicable(table, command, persona.db_role)
