@@ -1,5 +1,5 @@
--- What the forum had before these migrations: teams, their members, the feature flags and
--- the trigger function that keeps a topic's comment count.
+-- What the forum had before these migrations: teams, their members, the feature flags, and
+-- the trigger function that logs comments to the team's feed and keeps a topic's count.
 
 create table public.teams (
   id uuid primary key default gen_random_uuid(),
@@ -71,8 +71,10 @@ as $$
 begin
   if tg_op = 'INSERT' then
     insert into public.team_activity (team_id, actor_id, what) values (new.team_id, auth.uid(), 'commented');
+    update public.topics set comments = comments + 1 where id = new.topic_id;
     return new;
   end if;
+  update public.topics set comments = comments - 1 where id = old.topic_id;
   -- A comment removed with its team leaves no trace: the team's feed goes with it.
   insert into public.team_activity (team_id, actor_id, what)
   select t.id, auth.uid(), 'removed a comment' from public.teams as t where t.id = old.team_id;

@@ -69,6 +69,7 @@ create table public.topics (
   team_id uuid not null,
   number bigint generated always as identity not null,
   title text not null,
+  comments integer default 0 not null,
   status public.topic_status default 'open' not null,
   created_at timestamptz default now() not null,
   constraint topics_pkey primary key (id),
@@ -78,6 +79,8 @@ create table public.topics (
 comment on table public.topics is 'A thread of a team.';
 
 comment on column public.topics.number is 'The topic''s number on the board.';
+
+comment on column public.topics.comments is 'How many comments the topic has; kept by the comments'' trigger.';
 
 create index topics_team_id_created_at_idx on public.topics (team_id, created_at);
 
