@@ -91,6 +91,8 @@ def _members_phrase(roles: tuple[str, ...]) -> str:
 
 def _tenancy_phrase(table: model.Table) -> str:
     tenancy = table.tenancy
+    if tenancy.user_parent:
+        return f"none: each row is the user's its parent row names, through `{tenancy.parent}`"
     if tenancy.per_user:
         return f"none: each row is the user's named in `{tenancy.user}`"
     where = (f"its column `{tenancy.column}`" if tenancy.column

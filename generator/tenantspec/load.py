@@ -307,6 +307,11 @@ class ProjectBuilder:
                          f"{target} has no workspace: give it tenancy.column, or workspace_column under external.tables")
         return model.Reference(target, column, spec.get("on_delete"), same_workspace)
 
+    def of_users(self, target: model.Name) -> bool:
+        """Whether ``target`` is a spec'd per-user table (tenancy.user only)."""
+        spec = self.docs_by_table[target.name].data["tenancy"] if target.name in self.docs_by_table else {}
+        return "user" in spec and "column" not in spec and "parent" not in spec
+
     def has_workspace(self, target: model.Name) -> bool:
         """Whether rows of ``target`` hold their workspace in a column of their own."""
         if target.schema == self.schema and target.name in self.table_names:
@@ -353,9 +358,20 @@ class ProjectBuilder:
             target = column.references.table if column.references else None
             if target is None or not (target.schema == self.schema and target.name in self.table_names):
                 self.problem(where, f"parent column '{column.name}' must reference a table specified in schema/")
+            elif self.of_users(target):
+                # a row of a user's row (a document's sections): it is that user's
+                for extra in ("strategy", "movable", "user"):
+                    if extra in spec:
+                        self.problem(doc.locate(("tenancy", extra), key=True),
+                                     f"{extra} does not apply: the parent table '{target.name}' belongs to users, "
+                                     "and a row of it is its parent's user's")
+                if not column.not_null:
+                    self.problem(where, f"tenancy column '{column.name}' must be not_null: a row of no parent "
+                                        "is visible to nobody and writable by service_role only")
+                return model.Tenancy(parent=spec[key], user_parent=True)
             elif not self.has_workspace(target):
                 self.problem(where, f"parent table '{target.name}' must have tenancy.column "
-                                    "(one level of parent-join)")
+                                    "(one level of parent-join), or belong to users (tenancy.user only)")
         if column is not None and not column.not_null:
             self.problem(where, f"tenancy column '{column.name}' must be not_null: a row without a workspace "
                                 "is visible to nobody and writable by service_role only")

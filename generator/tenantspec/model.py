@@ -117,11 +117,13 @@ class Tenancy:
     movable: bool = False
     carried: str | None = None  # the carried workspace column of a carried child
     user: str | None = None  # the column naming the user a row belongs to
+    user_parent: bool = False  # the parent belongs to a user: the row is that user's
 
     @property
     def per_user(self) -> bool:
-        """A table of rows that belong to a user and to no workspace."""
-        return self.user is not None and self.column is None and self.parent is None
+        """A table of rows that belong to a user (through their own column or their parent's)
+        and to no workspace."""
+        return self.user_parent or (self.user is not None and self.column is None and self.parent is None)
 
     @property
     def workspace_column(self) -> str | None:

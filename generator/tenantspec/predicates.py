@@ -82,8 +82,13 @@ def same_workspace_checks(project: model.Project, table: model.Table) -> list[st
     return checks
 
 
-def owner_predicate(table: model.Table) -> str:
-    """The row names the signed-in user; an initPlan, not a per-row call."""
+def owner_predicate(project: model.Project, table: model.Table) -> str:
+    """The row names the signed-in user, or its parent does; an initPlan, not a per-row call."""
+    if table.tenancy.user_parent:
+        ref = table.parent_reference()
+        parent = project.tables[ref.table.name]
+        return (f"{ident(table.tenancy.parent)} = any (array(select p.{ident(ref.column)} from {qualified(ref.table)} "
+                f"as p where p.{ident(parent.tenancy.user)} = (select auth.uid())))")
     return f"{ident(table.tenancy.user)} = (select auth.uid())"
 
 
@@ -95,9 +100,9 @@ def access_predicate(project: model.Project, table: model.Table, command: str) -
     if level != model.NOBODY:
         parts.append(membership_predicate(project, table, level))
     if own == model.OWN:
-        parts.append(owner_predicate(table))
+        parts.append(owner_predicate(project, table))
     elif own != model.NOBODY:
-        parts.append(f"({owner_predicate(table)} and {membership_predicate(project, table, own)})")
+        parts.append(f"({owner_predicate(project, table)} and {membership_predicate(project, table, own)})")
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else " or ".join(f"({p})" if " or " in p else p for p in parts)

@@ -70,14 +70,14 @@ def ownership_problems(builder: ProjectBuilder, doc: Document, tenancy: model.Te
                        columns: dict[str, model.Column]) -> None:
     """tenancy.user names a uuid column (nullable: a row of no user is service_role's alone);
     on a per-user table no reference can be tied to a workspace the row does not have."""
-    if tenancy.user is None:
-        return
     if tenancy.per_user:
         for column in columns.values():
             if column.references is not None and column.references.same_workspace:
                 builder.problem(column.locate("references"),
                                 f"{doc.data['table']} belongs to users, not workspaces (tenancy.user only): "
                                 f"same_workspace on {column.name} has no workspace to keep it in")
+    if tenancy.user is None:
+        return
     where = doc.locate(("tenancy", "user"))
     column = columns.get(tenancy.user)
     if column is None:

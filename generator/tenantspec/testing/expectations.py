@@ -143,6 +143,16 @@ class State:
             return self.workspace_of(facts.parent.target, parent) if parent is not None else None
         return None
 
+    def user_of(self, name: model.Name, values: Mapping) -> str | None:
+        """The user a row belongs to: its own user column's, or its parent row's."""
+        facts = self.facts[name]
+        if facts.user is not None:
+            return values.get(facts.user)
+        if facts.user_parent:
+            parent = self.find(facts.parent.target, facts.parent.target_column, values.get(facts.parent.column))
+            return self.user_of(facts.parent.target, parent) if parent is not None else None
+        return None
+
     def key_of(self, name: model.Name, values: Mapping) -> Key:
         return tuple(values.get(c) for c in self.facts[name].key)
 
@@ -216,7 +226,7 @@ class AccessModel:
         return persona.db_role in allowed
 
     def passes(self, persona: Persona, table: model.Name, command: str, workspace: str | None,
-               row: Mapping) -> bool:
+               row: Mapping, state: State | None = None) -> bool:
         """Whether ``command``'s policy admits ``row`` (of ``workspace``) for this persona: its
         kind may act on every row there, or (``own``) on the rows naming its user."""
         if persona.db_role == "service_role":
@@ -231,8 +241,10 @@ class AccessModel:
         kind = persona.kind_in(workspace)
         if kind in self.allowed(table, command):
             return True
-        return kind in self.intent.owns(table.name, command) and facts.user is not None \
-            and row.get(facts.user) == str(persona.user_id)
+        if kind not in self.intent.owns(table.name, command):
+            return False
+        user = row.get(facts.user) if facts.user is not None else state.user_of(table, row) if state else None
+        return user is not None and user == str(persona.user_id)
 
     def ties_hold(self, state: State, persona: Persona, name: model.Name, values: Mapping) -> bool:
         """Every same-workspace reference of the row points into the row's own workspace."""
@@ -258,9 +270,9 @@ class AccessModel:
                       values: Mapping, reads: bool) -> str | None:
         """The WITH CHECK of ``command`` (and the SELECT policy when the statement reads)."""
         workspace = state.workspace_of(name, values)
-        if not self.passes(persona, name, command, workspace, values):
+        if not self.passes(persona, name, command, workspace, values, state):
             return POLICY
-        if reads and not self.passes(persona, name, "select", workspace, values):
+        if reads and not self.passes(persona, name, "select", workspace, values, state):
             return POLICY
         if not self.ties_hold(state, persona, name, values):
             return POLICY
@@ -304,15 +316,16 @@ class AccessModel:
         the statement reads a column. The others are filtered out, not refused."""
         persona, name = request.persona, request.table
         return {key: old for key, old in self._candidates(state, request).items()
-                if self.passes(persona, name, request.command, state.workspace_of(name, old), old)
-                and (not request.reads or self.passes(persona, name, "select", state.workspace_of(name, old), old))}
+                if self.passes(persona, name, request.command, state.workspace_of(name, old), old, state)
+                and (not request.reads or self.passes(persona, name, "select", state.workspace_of(name, old), old,
+                                                      state))}
 
     def _select(self, state: State, request: Request) -> Outcome:
         if error := self._privileges(request):
             return Outcome(frozenset({error}))
         visible = frozenset(k for k, v in self._candidates(state, request).items()
                             if self.passes(request.persona, request.table, "select",
-                                           state.workspace_of(request.table, v), v))
+                                           state.workspace_of(request.table, v), v, state))
         return Outcome(rows=len(visible), visible=visible)
 
     def _truncate(self, state: State, request: Request) -> Outcome:
@@ -396,8 +409,8 @@ class AccessModel:
             return self._insert(state, Request(persona, name, "insert", values=proposed))
         workspace = state.workspace_of(name, existing)
         # The conflicting row must pass UPDATE USING and SELECT: as errors, not as filters.
-        if not (self.passes(persona, name, "update", workspace, existing)
-                and self.passes(persona, name, "select", workspace, existing)):
+        if not (self.passes(persona, name, "update", workspace, existing, state)
+                and self.passes(persona, name, "select", workspace, existing, state)):
             return Outcome(frozenset({POLICY}))
         new = state.derive(name, {**existing, **{c: proposed.get(c) for c in request.upsert_set}})
         if error := self.changed_row_error(state, persona, name, existing, new, reads=True):

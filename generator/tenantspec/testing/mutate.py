@@ -189,9 +189,13 @@ def _membership_test(node) -> bool:
 
 
 def _owner_tests(expression) -> list[ast.A_Expr]:
-    """``col = auth.uid()`` (or ``(select auth.uid())``) comparisons: the row names the user."""
+    """``col = auth.uid()`` (or ``(select auth.uid())``) comparisons: the row names the user.
+    Not inside a subquery: one on a table with its own policies (a per-user parent's) reads only
+    rows the user may see, so losing its test there is no mutation, as with ties."""
     found = []
-    for node, _ in walk(expression):
+    for node, ancestors in walk(expression):
+        if any(isinstance(a, ast.SelectStmt) for a in ancestors):
+            continue
         if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP \
                 and [n.sval for n in node.name] == ["="] and any(_is_uid(side) for side in (node.lexpr, node.rexpr)):
             found.append(node)

@@ -222,13 +222,25 @@ class _Planner:
         someone = next(r.values.get(facts.user) for r in theirs)
         self.ownership(facts, persona, (persona.kind_in(ws), ws), ws, mine, theirs, user, someone)
 
+    def owner(self, facts: TableFacts, values: Mapping) -> str | None:
+        """The user a row belongs to (its own column, or its parent's)."""
+        return self.state.user_of(facts.name, values)
+
+    def naming(self, facts: TableFacts, user: str | None) -> dict[str, str | None]:
+        """The columns that make a row ``user``'s: its user column, or its parent (one of theirs)."""
+        if facts.user is not None:
+            return {facts.user: user}
+        parent = facts.parent
+        rows = [r for r in self.state.table(parent.target).values() if self.state.user_of(parent.target, r) == user]
+        return {parent.column: rows[0].get(parent.target_column)} if rows else {}
+
     def user_rows(self, facts: TableFacts, persona: Persona) -> None:
         """A per-user table: the persona's own row and another user's, as above."""
         rows = self.world.rows_in(facts.name, None)
         user = str(persona.user_id) if persona.user_id else None
-        mine = [r for r in rows if r.values.get(facts.user) == user]
-        theirs = [r for r in rows if r.values.get(facts.user) != user]
-        someone = theirs[0].values.get(facts.user)
+        mine = [r for r in rows if self.owner(facts, r.values) == user]
+        theirs = [r for r in rows if self.owner(facts, r.values) != user]
+        someone = self.owner(facts, theirs[0].values)
         self.ownership(facts, persona, (persona.kind_in(WORKSPACES[0]), WORKSPACES[0]), None, mine, theirs,
                        user, someone)
         change = self.make.payload(facts, theirs[0].values.get(facts.payload)) or \
@@ -256,12 +268,14 @@ class _Planner:
                 at("update"), is_mine)
             add(Request(persona, name, "delete", keys=(key,), what=f"delete {whose} row by id"),
                 at("delete"), is_mine)
-            if is_mine and someone is not None:
-                add(Request(persona, name, "update", keys=(key,), values={facts.user: someone},
-                            what=f"hand their own row over to another user ({facts.user})"))
+            if is_mine and someone is not None and (handed := self.naming(facts, someone)):
+                add(Request(persona, name, "update", keys=(key,), values=handed,
+                            what=f"hand their own row over to another user ({', '.join(handed)})"))
         for named, is_mine, whose in ((user, True, "their own"), (someone, False, "another user's")):
             values = self.make.new_row(self.state, facts, ws)
-            values[facts.user] = named
+            if facts.user_parent and not self.naming(facts, named):
+                continue  # a user with no parent row to put one under
+            values.update(self.naming(facts, named))
             add(Request(persona, name, "insert", values=values, what=f"insert a row in {whose} name"),
                 at("insert"), is_mine)
 
@@ -273,12 +287,15 @@ class _Planner:
             add(Request(persona, name, "update", values=make.payload_for_all(state, facts),
                         what="update every row (no WHERE)"))
         add(Request(persona, name, "delete", what="delete every row (no WHERE)"))
-        if facts.user:
+        if facts.user or facts.user_parent:
             # Without a WHERE the SELECT policy does not apply: only the check keeps a row its user's.
-            someone = next((r.values.get(facts.user) for r in self.world.rows[name]
-                            if r.values.get(facts.user) != (str(persona.user_id) if persona.user_id else None)), None)
-            add(Request(persona, name, "update", values={facts.user: someone},
-                        what=f"hand every row over to another user ({facts.user}, no WHERE)"))
+            me = str(persona.user_id) if persona.user_id else None
+            someone = next((self.owner(facts, r.values) for r in self.world.rows[name]
+                            if self.owner(facts, r.values) != me), None)
+            handed = self.naming(facts, someone)
+            if handed:
+                add(Request(persona, name, "update", values=handed,
+                            what=f"hand every row over to another user ({', '.join(handed)}, no WHERE)"))
         if facts.per_user:
             return
         for ws in WORKSPACES:

@@ -72,6 +72,11 @@ class TableFacts:
         return next((r for r in self.references if r.column == column), None)
 
     @property
+    def user_parent(self) -> bool:
+        """A per-user table whose rows are their parent row's user's."""
+        return self.per_user and self.user is None and self.parent is not None
+
+    @property
     def ties(self) -> tuple[Reference, ...]:
         """References that must stay within the row's workspace (parent included)."""
         return tuple(r for r in self.references if r.same_workspace or r.parent)

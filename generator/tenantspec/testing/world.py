@@ -180,7 +180,13 @@ class _WorldBuilder:
                      personas=self.personas, rows={k: tuple(v) for k, v in self.rows.items()})
 
     def add_user_rows(self, facts: TableFacts) -> None:
-        """A row of a per-user table for every signed-in persona, in no workspace."""
+        """A row of a per-user table for every signed-in persona, in no workspace; a row of a
+        per-user table's child for every row of its parent."""
+        if facts.user_parent:
+            for n in range(1, len(self.rows.get(facts.parent.target, ())) + 1):
+                values = row_values(facts, "", n, f"u{n}", lambda ref, n=n: self.pick(ref, None, n))
+                self.rows.setdefault(facts.name, []).append(Row(facts.name, values, None, f"{facts.label}_{n}"))
+            return
         users = [p for p in self.personas.values() if p.user_id and not p.claimed_role]
         for n, persona in enumerate(users, 1):
             values = row_values(facts, "", n, f"u{n}", lambda ref, n=n: self.pick(ref, None, n))
