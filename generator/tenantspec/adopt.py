@@ -268,13 +268,14 @@ class Adopter:
         indexes, covered = self.indexes(table)
         references = self.references(table)
         tenancy = self.tenancy_of(table)
-        users = set().union(*(owner_columns(p) for p in table.policies.values())) & set(table.columns)
-        if not table.policies:  # nobody may, so the rows' user is the one foreign key to auth.users
-            users = {fk.columns[0] for fk in table.foreign_keys if fk.target == ("auth", "users")
-                     and len(fk.columns) == 1 and table.columns[fk.columns[0]].type_name == "uuid"}
+        users = self.user_columns(table)
         per_user = tenancy is None and len(users) == 1 and not self.workspace_named(table)
+        user_parent = None if per_user or tenancy is not None else self.user_parent_column(table)
+        if user_parent is not None:  # a row of a user's row: that user's
+            tenancy = {"parent": user_parent}
+            per_user = True
         if per_user:
-            tenancy = {"user": next(iter(users))}
+            tenancy = tenancy or {"user": next(iter(users))}
             for spec in references.values():  # a row of no workspace ties nothing to its workspace
                 spec.pop("same_workspace", None)
         elif tenancy is None:
@@ -451,6 +452,33 @@ class Adopter:
             return {"column": column}
         parent = self.parent_column(table)
         return {"parent": parent, "strategy": model.CARRIED} if parent else None
+
+    def user_columns(self, table: Table) -> set[str]:
+        """The columns a table's policies compare with auth.uid(); with no policy at all, its one
+        foreign key to auth.users."""
+        if not table.policies:
+            return {fk.columns[0] for fk in table.foreign_keys if fk.target == ("auth", "users")
+                    and len(fk.columns) == 1 and table.columns[fk.columns[0]].type_name == "uuid"}
+        return set().union(*(owner_columns(p) for p in table.policies.values())) & set(table.columns)
+
+    def of_users(self, key: tuple[str, str]) -> bool:
+        """Whether ``key`` is (or adopts as) a per-user table."""
+        if key[0] != self.project.schema:
+            return False
+        spec = self.project.tables.get(key[1])
+        if spec is not None:
+            return spec.tenancy.per_user and not spec.tenancy.user_parent
+        table = self.state.tables.get(key)
+        return key[1] in self.names and table is not None and self.tenancy_of(table) is None \
+            and len(self.user_columns(table)) == 1 and not self.workspace_named(table)
+
+    def user_parent_column(self, table: Table) -> str | None:
+        """A NOT NULL foreign key to a per-user table, when the row has no workspace."""
+        for fk in table.foreign_keys:
+            if len(fk.columns) == 1 and table.columns[fk.columns[0]].not_null and fk.target != (table.schema, table.name) \
+                    and self.of_users(fk.target):
+                return fk.columns[0]
+        return None
 
     def workspace_named(self, table: Table) -> bool:
         """Whether the table has a column named like a workspace column (it references nothing)."""

@@ -112,7 +112,7 @@ def map_command(adopter, table: Table, command: str, per_user: bool, user: str |
         why = "a restrictive policy applies"
     elif any(v.allowed is None for v in everyone):
         why = next(v.reason for v in everyone if v.allowed is None)
-    elif any(v.own for v in everyone) and user is None:
+    elif any(v.own for v in everyone) and user is None and not per_user:  # (a per-user child's is its parent's)
         why = f"its policies name the row's user in {', '.join(sorted(users)) or 'no single column'}"
     if why is None and per_user:
         signed_in = [v for name, v in strangers.items() if name != "anon"] + list(verdicts.values())

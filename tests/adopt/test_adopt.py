@@ -418,6 +418,37 @@ def test_a_helper_made_nowhere_and_declared_nowhere_stops_adoption_naming_it(tmp
     assert not (tmp_path / "schema" / "robot_jobs.yaml").exists()
 
 
+def test_rows_of_a_users_rows_adopt_as_their_parents_users(tmp_path, capsys):
+    """documents are per-user (created_by = auth.uid()); a section belongs to its document's
+    user (document_id in (select id from documents where created_by = auth.uid())): both map
+    onto own, nothing is kept as written, and the correction applies and settles."""
+    from tenantspec.cli import main
+
+    build("app_shapes", tmp_path)
+    (tmp_path / "supabase/migrations/20250401000000_documents.sql").write_text(
+        "create table public.documents (id bigint primary key generated always as identity,\n"
+        "  name text not null, created_by uuid not null default auth.uid() references auth.users (id));\n"
+        "create index documents_created_by_idx on public.documents (created_by);\n"
+        "create table public.document_sections (id bigint primary key generated always as identity,\n"
+        "  document_id bigint not null references public.documents (id), content text not null);\n"
+        "create index document_sections_document_id_idx on public.document_sections (document_id);\n"
+        "alter table public.documents enable row level security;\n"
+        "alter table public.document_sections enable row level security;\n"
+        "create policy \"own documents\" on public.documents for all to authenticated\n"
+        "  using (created_by = auth.uid()) with check (created_by = auth.uid());\n"
+        "create policy \"own sections\" on public.document_sections for select to authenticated\n"
+        "  using (document_id in (select id from documents where created_by = auth.uid()));\n"
+        "create policy \"add sections\" on public.document_sections for insert to authenticated\n"
+        "  with check (document_id in (select id from documents where created_by = auth.uid()));\n")
+    assert main(["--root", str(tmp_path), "adopt", "documents", "document_sections"]) == 0
+    sections = (tmp_path / "schema/document_sections.yaml").read_text()
+    assert "tenancy: {parent: document_id}" in sections
+    assert "access: {select: own, insert: own, update: nobody, delete: nobody}" in sections
+    assert "policies:" not in sections
+    assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
+    assert main(["--root", str(tmp_path), "diff"]) == 0
+
+
 def test_a_table_with_no_workspace_at_all_stops_adoption_naming_it(tmp_path):
     build("app_shapes", tmp_path)
     (tmp_path / "supabase/migrations/20250401000000_settings.sql").write_text(

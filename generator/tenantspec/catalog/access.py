@@ -298,6 +298,9 @@ class AccessReader:
                     if (node.name[0].sval == "=") == other.val.boolval or inner.value is None:
                         return inner
                     return Truth(not inner.value, f"not ({inner.why})")
+        if persona.owns_row is not None and (column := self.parent_owned(node, scope)) is not None:
+            return Truth(persona.owns_row, f"rows whose {column} is one of the user's" if persona.owns_row
+                         else f"only rows whose {column} is one of the user's")
         membership = self.membership(node, scope)
         if membership is not None:
             return self.member_truth(membership, persona)
@@ -601,6 +604,40 @@ class AccessReader:
             else:
                 return None
         return WorkspaceSet(roles) if user else None
+
+    def parent_owned(self, node, scope: Scope) -> str | None:
+        """``parent_id in (select p.id from parents p where p.user_id = auth.uid())`` (or ``= any
+        (array(...))``): the row's parent is one of the user's. The column, when it is that."""
+        if isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.ANY_SUBLINK \
+                and isinstance(node.testexpr, ast.ColumnRef):
+            column, select = node.testexpr, node.subselect
+        elif isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP_ANY \
+                and isinstance(node.lexpr, ast.ColumnRef) and isinstance(node.rexpr, ast.SubLink) \
+                and node.rexpr.subLinkType == enums.SubLinkType.ARRAY_SUBLINK:
+            column, select = node.lexpr, node.rexpr.subselect
+        else:
+            return None
+        owner, name = self.column_owner(column, scope)
+        if owner is None or name is None:
+            return None
+        target = self.reference_target(owner, name)
+        if not isinstance(select, ast.SelectStmt) or len(select.targetList or ()) != 1 \
+                or len(select.fromClause or ()) != 1 or not isinstance(select.fromClause[0], ast.RangeVar) \
+                or select.whereClause is None:
+            return None
+        relation = select.fromClause[0]
+        if relation_key(relation) != target or not isinstance(select.targetList[0].val, ast.ColumnRef):
+            return None
+        alias = relation_alias(relation)
+        parts = conjuncts(select.whereClause)
+        if len(parts) != 1 or not isinstance(parts[0], ast.A_Expr):
+            return None
+        sides = (parts[0].lexpr, parts[0].rexpr)
+        for side, other in (sides, sides[::-1]):
+            if isinstance(side, ast.ColumnRef) and column_ref_name(side)[0] in (alias, None) \
+                    and _auth_call(other) == "uid" and [n.sval for n in parts[0].name] == ["="]:
+                return name
+        return None
 
     def members_of(self, parts, alias: str, scope: Scope) -> frozenset[str] | None:
         """The roles a filter on the members table keeps when it pins the row's workspace."""
