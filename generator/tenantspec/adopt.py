@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pglast
 from pglast import ast
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -222,8 +223,6 @@ class Adopter:
 
     @staticmethod
     def type_node(text: str):
-        import pglast
-
         try:
             return pglast.parse_sql(f"select null::{text}")[0].stmt.targetList[0].val.typeName
         except (pglast.parser.ParseError, AttributeError, IndexError):

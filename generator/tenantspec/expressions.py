@@ -225,3 +225,17 @@ SERIAL_STORAGE = {"serial": "integer", "serial4": "integer", "bigserial": "bigin
 def storage_type(text: str) -> str:
     """The type a column holds: a serial's integer type, else the type as written."""
     return SERIAL_STORAGE.get(text.strip().lower(), text)
+
+
+def base_type(text: str) -> str | None:
+    """The base name of a type that is no array (``serial``, ``int4``), else None."""
+    try:
+        type_name = pglast.parse_sql(f"select null::{text}")[0].stmt.targetList[0].val.typeName
+    except (pglast.parser.ParseError, AttributeError, IndexError):
+        return None
+    return None if type_name.arrayBounds else type_name.names[-1].sval
+
+
+def is_serial(text: str) -> bool:
+    """serial, bigserial, smallserial: integers a sequence numbers."""
+    return base_type(text) in SERIAL_TYPES

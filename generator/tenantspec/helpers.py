@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pglast
+from pglast import ast
+
 from tenantspec import model
+from tenantspec.catalog.nodes import walk
 from tenantspec.quoting import qualified
 
 
@@ -98,11 +102,6 @@ def helpers_of(project: model.Project, table: model.Table) -> list[WorkspaceHelp
 
 def called_functions(text: str) -> set[tuple[str, str]]:
     """``(schema, name)`` of every qualified function an expression calls."""
-    import pglast
-    from pglast import ast
-
-    from tenantspec.catalog.nodes import walk
-
     found = set()
     for node, _ in walk(pglast.parse_sql(f"select {text}")[0].stmt):
         if isinstance(node, ast.FuncCall) and len(node.funcname) == 2:

@@ -14,8 +14,8 @@ from typing import Any
 from tenantspec import model, rules
 from tenantspec.documents import PROJECT_FILE, Document, read_document, shape_problems
 from tenantspec.errors import Location, Problem, TenantspecError
-from tenantspec.expressions import (default_error, is_timestamptz, parse_expression, timezone_call, type_error,
-                                    utc_timezone_call)
+from tenantspec.expressions import (default_error, is_serial, is_timestamptz, parse_expression, timezone_call,
+                                    type_error, utc_timezone_call)
 
 
 def load_project(root: Path) -> model.Project:
@@ -274,7 +274,7 @@ class ProjectBuilder:
         rules.column_shape_problems(self, doc, path, spec, type_text)
         return model.Column(
             name=name, type=type_text, not_null=bool(spec.get("not_null") or spec.get("primary_key")
-                                                     or spec.get("identity") or rules.is_serial(type_text)),
+                                                     or spec.get("identity") or is_serial(type_text)),
             identity=spec.get("identity"),
             generated=str(spec["generated"]).strip() if spec.get("generated") is not None else None,
             primary_key=bool(spec.get("primary_key")), default=default,

@@ -26,7 +26,7 @@ from tenantspec.catalog import names as pg_names
 from tenantspec.catalog.nodes import columns_read, deparse, normalized, rename_column_refs, walk
 from tenantspec.catalog.replay import LEGACY, PUBLIC, RESTRICTED, SchemaState, Table
 from tenantspec.errors import Location, Problem, TenantspecError
-from tenantspec.expressions import timezone_call, utc_timezone_call
+from tenantspec.expressions import is_serial, timezone_call, utc_timezone_call
 from tenantspec.helpers import ParentHelper, helper_name, helpers_of, states_grants
 from tenantspec.plan_types import enum_steps
 from tenantspec.predicates import grants_of, policies_of
@@ -45,7 +45,6 @@ from tenantspec.render import (
     table_context,
     trigger_context,
 )
-from tenantspec.rules import is_serial
 
 REGIMES = (LEGACY, RESTRICTED)
 GRANTEES = ("public", "anon", "authenticated", "service_role")

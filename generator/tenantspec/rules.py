@@ -11,12 +11,13 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING
 
+import pglast
 from pglast import ast
 
 from tenantspec import model
 from tenantspec.catalog.nodes import walk
 from tenantspec.errors import Location
-from tenantspec.expressions import IDENTITY_TYPES, SERIAL_TYPES, parse_expression
+from tenantspec.expressions import IDENTITY_TYPES, SERIAL_TYPES, base_type, parse_expression
 
 if TYPE_CHECKING:
     from tenantspec.documents import Document
@@ -141,8 +142,6 @@ def expression_problems(builder: ProjectBuilder, doc: Document, path: tuple, tex
 
 def row_columns(text: str) -> list[str]:
     """The unqualified column names an expression reads from its own row (not in subqueries)."""
-    import pglast
-
     target = pglast.parse_sql(f"select {text}")[0].stmt.targetList[0].val
     found = []
     for node, ancestors in walk(target):
@@ -193,8 +192,6 @@ def _trigger_condition(builder: ProjectBuilder, where: Location, when: str, for_
     if message := parse_expression(when):
         builder.problem(where, message)
         return
-    import pglast
-
     target = pglast.parse_sql(f"select {when}")[0].stmt.targetList[0].val
     rows = {f.sval for node, _ in walk(target) if isinstance(node, ast.ColumnRef)
             for f in node.fields[:1] if isinstance(f, ast.String) and len(node.fields) > 1} & {"old", "new"}
@@ -275,23 +272,9 @@ def enum_hint(builder: ProjectBuilder, text: str, message: str) -> str:
     return message + (f" (did you mean the enum {names[close[0]]}?)" if close else "")
 
 
-def _base_type(text: str) -> str | None:
-    import pglast
-
-    try:
-        type_name = pglast.parse_sql(f"select null::{text}")[0].stmt.targetList[0].val.typeName
-    except (pglast.parser.ParseError, AttributeError, IndexError):
-        return None
-    return None if type_name.arrayBounds else type_name.names[-1].sval
-
-
-def is_serial(text: str) -> bool:
-    return _base_type(text) in SERIAL_TYPES
-
-
 def column_shape_problems(builder: ProjectBuilder, doc: Document, path: tuple, spec: dict, type_text: str) -> None:
     """serial, identity and generated columns take their values from the database."""
-    base = _base_type(type_text)
+    base = base_type(type_text)
     made = [key for key in ("identity", "generated") if spec.get(key) is not None]
     if base in SERIAL_TYPES:
         made.insert(0, f"type {type_text}")
