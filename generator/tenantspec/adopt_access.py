@@ -70,7 +70,7 @@ def adopt_access(adopter, table: Table, per_user: bool) -> AdoptedAccess:
     project, reader = adopter.project, adopter.reader
     levels = {frozenset(roles): level for level, roles in project.tenancy.levels.items()}
     result = AdoptedAccess()
-    users = set().union(*(owner_columns(p) for p in table.policies.values())) & set(table.columns)
+    users = adopter.user_columns(table)
     user = next(iter(users)) if len(users) == 1 else None
     unmapped = []
     # A policy whose SQL cannot be read is kept as written; the command maps from the others
