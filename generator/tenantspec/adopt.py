@@ -18,7 +18,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pglast
 from pglast import ast
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -31,7 +30,7 @@ from tenantspec.catalog.names import singular
 from tenantspec.catalog.nodes import deparse, function_name, normalized, walk
 from tenantspec.catalog.replay import LEGACY, RESTRICTED, SchemaState, Table
 from tenantspec.errors import Location, Problem, TenantspecError
-from tenantspec.expressions import timezone_call, utc_timezone_call
+from tenantspec.expressions import timezone_call, type_node, utc_timezone_call
 from tenantspec.history import read_history
 from tenantspec.load import load_project
 from tenantspec.pipeline import replay_texts
@@ -210,7 +209,7 @@ class Adopter:
         declared = {(e.name.schema, e.name.name) for e in self.project.enums.values()}
         found: dict[str, list[str]] = {}
         types = [c.type for name in self.names for c in self.state.tables[(self.project.schema, name)].columns.values()]
-        types += [self.type_node(t) for entry in tables.values() for t in entry["columns"].values()]
+        types += [type_node(t) for entry in tables.values() for t in entry["columns"].values()]
         for node in types:
             if node is None:
                 continue
@@ -220,13 +219,6 @@ class Adopter:
             if enum is not None and key not in declared:
                 found[key[1] if key[0] == self.project.schema else ".".join(key)] = list(enum.values)
         return found
-
-    @staticmethod
-    def type_node(text: str):
-        try:
-            return pglast.parse_sql(f"select null::{text}")[0].stmt.targetList[0].val.typeName
-        except (pglast.parser.ParseError, AttributeError, IndexError):
-            return None
 
     def policy_objects(self, policy, tables: dict[str, dict], functions: list[str], declared: set) -> None:
         """The tables a kept policy reads and the functions it calls, for ``external``."""

@@ -227,13 +227,23 @@ def storage_type(text: str) -> str:
     return SERIAL_STORAGE.get(text.strip().lower(), text)
 
 
-def base_type(text: str) -> str | None:
-    """The base name of a type that is no array (``serial``, ``int4``), else None."""
+def type_node(text: str) -> ast.TypeName | None:
+    """A type as PostgreSQL's parser reads it, or None when ``text`` is no type."""
     try:
-        type_name = pglast.parse_sql(f"select null::{text}")[0].stmt.targetList[0].val.typeName
+        return pglast.parse_sql(f"select null::{text}")[0].stmt.targetList[0].val.typeName
     except (pglast.parser.ParseError, AttributeError, IndexError):
         return None
-    return None if type_name.arrayBounds else type_name.names[-1].sval
+
+
+def expression_node(text: str):
+    """The parsed node of one SQL expression (``parse_expression`` found it is one)."""
+    return pglast.parse_sql(f"select {text}")[0].stmt.targetList[0].val
+
+
+def base_type(text: str) -> str | None:
+    """The base name of a type that is no array (``serial``, ``int4``), else None."""
+    type_name = type_node(text)
+    return None if type_name is None or type_name.arrayBounds else type_name.names[-1].sval
 
 
 def is_serial(text: str) -> bool:

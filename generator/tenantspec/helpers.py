@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pglast
 from pglast import ast
 
 from tenantspec import model
 from tenantspec.catalog.nodes import walk
+from tenantspec.expressions import expression_node
 from tenantspec.quoting import qualified
 
 
@@ -103,7 +103,7 @@ def helpers_of(project: model.Project, table: model.Table) -> list[WorkspaceHelp
 def called_functions(text: str) -> set[tuple[str, str]]:
     """``(schema, name)`` of every qualified function an expression calls."""
     found = set()
-    for node, _ in walk(pglast.parse_sql(f"select {text}")[0].stmt):
+    for node, _ in walk(expression_node(text)):
         if isinstance(node, ast.FuncCall) and len(node.funcname) == 2:
             found.add(tuple(n.sval for n in node.funcname))
     return found

@@ -11,13 +11,12 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING
 
-import pglast
 from pglast import ast
 
 from tenantspec import model
 from tenantspec.catalog.nodes import walk
 from tenantspec.errors import Location
-from tenantspec.expressions import IDENTITY_TYPES, SERIAL_TYPES, base_type, parse_expression
+from tenantspec.expressions import IDENTITY_TYPES, SERIAL_TYPES, base_type, expression_node, parse_expression
 
 if TYPE_CHECKING:
     from tenantspec.documents import Document
@@ -142,7 +141,7 @@ def expression_problems(builder: ProjectBuilder, doc: Document, path: tuple, tex
 
 def row_columns(text: str) -> list[str]:
     """The unqualified column names an expression reads from its own row (not in subqueries)."""
-    target = pglast.parse_sql(f"select {text}")[0].stmt.targetList[0].val
+    target = expression_node(text)
     found = []
     for node, ancestors in walk(target):
         if isinstance(node, ast.ColumnRef) and not any(isinstance(a, ast.SelectStmt) for a in ancestors):
@@ -192,7 +191,7 @@ def _trigger_condition(builder: ProjectBuilder, where: Location, when: str, for_
     if message := parse_expression(when):
         builder.problem(where, message)
         return
-    target = pglast.parse_sql(f"select {when}")[0].stmt.targetList[0].val
+    target = expression_node(when)
     rows = {f.sval for node, _ in walk(target) if isinstance(node, ast.ColumnRef)
             for f in node.fields[:1] if isinstance(f, ast.String) and len(node.fields) > 1} & {"old", "new"}
     if for_each == "statement" and rows:
