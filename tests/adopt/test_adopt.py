@@ -333,7 +333,51 @@ set search_path = '' as $$
   select exists (select 1 from public.workspace_members m
                  where m.workspace_id = $1 and m.user_id = (select auth.uid()) and m.role in ('owner', 'admin'))
 $$;""",
+    "sql count, role not the lowest": """\
+create function is_workspace_member(ws uuid) returns boolean language sql security definer as $$
+  select count(*) > 0 from workspace_members where workspace_id = ws and user_id = auth.uid()
+$$;
+create function is_workspace_admin(ws uuid) returns boolean language sql security definer as $$
+  select exists (select 1 from workspace_members where workspace_id = $1 and user_id = auth.uid() and role <> 'agent')
+$$;""",
+    "plpgsql, if exists / select into": """\
+create function is_workspace_member(ws uuid) returns boolean language plpgsql security definer as $$
+begin
+  if exists (select 1 from workspace_members where workspace_id = ws and user_id = auth.uid()) then
+    return true;
+  end if;
+  return false;
+end $$;
+create function is_workspace_admin(ws uuid) returns boolean language plpgsql security definer as $$
+declare current_role_name text;
+begin
+  select wm.role into current_role_name from workspace_members wm
+   where wm.workspace_id = ws and wm.user_id = auth.uid();
+  return current_role_name is not null and current_role_name not in ('agent');
+end $$;""",
 }
+
+
+def test_a_helper_whose_test_passes_a_missing_membership_is_not_read_as_one(tmp_path):
+    """``select role into r ...; return r is null or r = 'owner'`` lets in users with no
+    membership at all (``r`` is null for them): the policy calling it is kept as written,
+    never mapped onto a level."""
+    from tenantspec.cli import main
+
+    helpers = HELPER_SPELLINGS["sql, columns unqualified"].split("create or replace function public.is_workspace_admin")[0]
+    helpers += """
+create function is_workspace_admin(ws uuid) returns boolean language plpgsql security definer as $$
+declare r text;
+begin
+  select role into r from workspace_members where workspace_id = ws and user_id = auth.uid();
+  return r is null or r in ('owner', 'admin');
+end $$;"""
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(APP_TABLES.format(helpers=helpers))
+    assert main(["--root", str(tmp_path), "adopt", "--init", "carrier_configs"]) == 0
+    spec = (tmp_path / "schema/carrier_configs.yaml").read_text()
+    assert "access: {select: member, insert: nobody, update: nobody, delete: nobody}" in spec, spec
+    assert "name: Admins can write" in spec and "is_workspace_admin(workspace_id)" in spec
 
 
 @pytest.mark.parametrize("spelling", sorted(HELPER_SPELLINGS))

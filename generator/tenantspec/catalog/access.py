@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-import pglast
 from pglast import ast, enums
 
+from tenantspec.catalog.bodies import function_query
 from tenantspec.catalog.expression import conjuncts, display_expression, string_constants, ties_column
 from tenantspec.catalog.nodes import column_ref_name, function_name, relation_alias, walk
 from tenantspec.catalog.replay import PUBLIC, Policy, SchemaState, Table, relation_key
@@ -482,6 +482,10 @@ class AccessReader:
                     return None
                 roles = roles & admitted
                 continue
+            if isinstance(part, ast.NullTest) and part.nulltesttype == enums.NullTestType.IS_NOT_NULL \
+                    and isinstance(part.arg, ast.ColumnRef) and column_ref_name(part.arg)[0] in (alias, None) \
+                    and column_ref_name(part.arg)[1] == self.tenancy.role_column:
+                continue  # m.role is not null: every role
             if not isinstance(part, ast.A_Expr):
                 return None
             column, other = self.member_column(part, alias)
@@ -490,7 +494,7 @@ class AccessReader:
             elif column == self.tenancy.workspace_column and self.denotes_workspace(other, outer):
                 workspace = True
             elif column == self.tenancy.role_column:
-                values = _string_values(part, outer.params)
+                values = _string_values(part, outer.params, self.tenancy.roles)
                 if values is None:
                     return None
                 roles = roles & values
@@ -522,7 +526,7 @@ class AccessReader:
                 return None
             if _bound(arm.rexpr, params) is NULL or _bound(arm.lexpr, params) is NULL:
                 continue  # role = null: never true
-            values = _string_values(arm, params)
+            values = _string_values(arm, params, self.tenancy.roles)
             if values is None:
                 return None
             admitted |= values
@@ -532,20 +536,12 @@ class AccessReader:
 
     @cached_property
     def bodies(self) -> dict[tuple[str, str], tuple[object, tuple[str, ...]]]:
-        """Parsed SQL bodies of the functions the migrations create, by (schema, name)."""
+        """What the functions the migrations create compute, as one query each, by (schema, name)."""
         found = {}
         for function in self.state.functions.values():
-            if function.language == "plpgsql":
-                statements = _returned_query(function)
-            elif function.language != "sql" or not function.body:
-                continue
-            else:
-                try:
-                    statements = pglast.parse_sql(function.body)
-                except pglast.parser.ParseError:
-                    continue
-            if len(statements) == 1:
-                body = qualify_columns(statements[0].stmt, self.state, [], top=True)
+            query = function_query(function)
+            if query is not None:
+                body = qualify_columns(query, self.state, [], top=True)
                 found[(function.schema, function.name)] = (body, function.arg_names, function.arg_defaults)
         return found
 
@@ -599,7 +595,7 @@ class AccessReader:
             column, other = self.member_column(part, alias)
             if column == self.tenancy.user_column and _auth_call(other) == "uid":
                 user = True
-            elif column == self.tenancy.role_column and (values := _string_values(part)) is not None:
+            elif column == self.tenancy.role_column and (values := _string_values(part, None, self.tenancy.roles)) is not None:
                 roles = roles & values
             else:
                 return None
@@ -649,7 +645,7 @@ class AccessReader:
             column, other = self.member_column(part, alias)
             if column == self.tenancy.workspace_column and self.denotes_workspace(other, scope):
                 workspace = True
-            elif column == self.tenancy.role_column and (values := _string_values(part, scope.params)) is not None:
+            elif column == self.tenancy.role_column and (values := _string_values(part, scope.params, self.tenancy.roles)) is not None:
                 roles = roles & values
             else:
                 return None
@@ -732,30 +728,6 @@ class AccessReader:
         return bool(permissive) and all(ties_column(c, table, column) for c in permissive)
 
 
-def _returned_query(function) -> list:
-    """What a PL/pgSQL function that does nothing else returns, as a query: its one
-    ``return query select ...``, or its one ``return <expression>`` (as ``select <expression>``)."""
-    try:
-        tree = pglast.parse_plpgsql(function.origin.statement.text)
-    except (pglast.parser.ParseError, AttributeError):
-        return []
-    body = tree[0].get("PLpgSQL_function", {}).get("action", {}).get("PLpgSQL_stmt_block", {}).get("body", [])
-    statements = [next(iter(s)) for s in body]
-    if statements == ["PLpgSQL_stmt_return_query"] or statements == ["PLpgSQL_stmt_return_query", "PLpgSQL_stmt_return"]:
-        query = body[0]["PLpgSQL_stmt_return_query"].get("query", {}).get("PLpgSQL_expr", {}).get("query")
-    elif statements[:1] == ["PLpgSQL_stmt_return"] and len(statements) <= 2:
-        expression = body[0]["PLpgSQL_stmt_return"].get("expr", {}).get("PLpgSQL_expr", {})
-        query = expression.get("query")
-        if query and expression.get("parseMode", 0) != 0:
-            query = f"select {query}"
-    else:
-        return []
-    try:
-        return pglast.parse_sql(query) if query else []
-    except pglast.parser.ParseError:
-        return []
-
-
 def _auth_call(node) -> str | None:
     """``uid`` / ``role`` / ``jwt`` for ``auth.uid()`` and friends, also as ``(select auth.uid())``."""
     if isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.EXPR_SUBLINK:
@@ -810,22 +782,37 @@ def _constant_strings(node) -> frozenset[str] | None:
     return None if values is None else frozenset(values)
 
 
-def _string_values(part: ast.A_Expr, params: dict | None = None) -> frozenset[str] | None:
-    """The strings of ``col in ('a', 'b')``, ``col = any (array['a', 'b'])``, ``col = 'a'``, or
-    ``col = any (roles)`` where the helper's parameter ``roles`` is bound to constants."""
+def _string_values(part: ast.A_Expr, params: dict | None, roles: tuple[str, ...]) -> frozenset[str] | None:
+    """The roles a test of the role column admits: ``col in ('a', 'b')``, ``col = any (array['a',
+    'b'])``, ``col = 'a'``, ``col = any (roles)`` where the helper's parameter ``roles`` is bound to
+    constants, and their negations (``col <> 'a'``, ``col not in (...)``, ``col <> all (...)``),
+    which admit the other ``roles`` (the column holds no value but those)."""
+    kind, operator = part.kind, part.name[0].sval
+    negated = operator in ("<>", "!=")
+    if kind == enums.A_Expr_Kind.AEXPR_OP_ANY and operator != "=" or \
+            kind == enums.A_Expr_Kind.AEXPR_OP_ALL and not negated or \
+            kind == enums.A_Expr_Kind.AEXPR_OP and operator not in ("=", "<>", "!="):
+        return None
+    values = _compared_strings(part, params or {})
+    if values is None:
+        return None
+    return frozenset(roles) - values if negated else values
+
+
+def _compared_strings(part: ast.A_Expr, params: dict) -> frozenset[str] | None:
     kind = part.kind
-    bound = _bound(part.rexpr, params or {})
-    if kind == enums.A_Expr_Kind.AEXPR_OP_ANY and isinstance(bound, frozenset):
+    listed = (enums.A_Expr_Kind.AEXPR_OP_ANY, enums.A_Expr_Kind.AEXPR_OP_ALL)
+    if kind in listed and isinstance(bound := _bound(part.rexpr, params), frozenset):
         return bound
-    if kind == enums.A_Expr_Kind.AEXPR_OP and [n.sval for n in part.name] == ["="]:
+    if kind == enums.A_Expr_Kind.AEXPR_OP:
         for side in (part.rexpr, part.lexpr):
-            if isinstance(found := _bound(side, params or {}), frozenset):
+            if isinstance(found := _bound(side, params), frozenset):
                 return found
     if kind == enums.A_Expr_Kind.AEXPR_IN and isinstance(part.rexpr, (tuple, list)):
         items = part.rexpr
-    elif kind == enums.A_Expr_Kind.AEXPR_OP_ANY and isinstance(part.rexpr, ast.A_ArrayExpr):
+    elif kind in listed and isinstance(part.rexpr, ast.A_ArrayExpr):
         items = part.rexpr.elements or ()
-    elif kind == enums.A_Expr_Kind.AEXPR_OP and [n.sval for n in part.name] == ["="]:
+    elif kind == enums.A_Expr_Kind.AEXPR_OP:
         items = [s for s in (part.lexpr, part.rexpr) if not isinstance(s, ast.ColumnRef)]
     else:
         return None

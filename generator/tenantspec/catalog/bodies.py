@@ -1,0 +1,177 @@
+"""What a helper function computes, as one query: the reader of policies reads a helper's
+call through the query its body amounts to.
+
+A SQL function is its one statement. A PL/pgSQL function is read when its body is one of the
+shapes membership helpers are written in:
+
+- ``return query select ...`` or ``return <expression>``;
+- ``if <condition> then return true; end if; return false;`` (or with ``else``);
+- ``select <column> into <variable> from ... where ...; return <test of the variable>;``
+  where the test is false for a missing row (``r in ('owner', 'admin')``, ``r is not null``).
+
+``select count(*) > 0 from ... where ...`` reads as ``select exists (select 1 from ... where
+...)``. Anything else is not read (None): the policies calling it stay unknown.
+"""
+
+from __future__ import annotations
+
+import pglast
+from pglast import ast, enums
+
+from tenantspec.catalog.nodes import column_ref_name, walk
+
+
+def function_query(function) -> ast.SelectStmt | None:
+    """The query ``function`` (a replayed ``Function``) amounts to, if it is one it reads."""
+    if function.language == "plpgsql":
+        query = _plpgsql_query(function)
+    elif function.language == "sql" and function.body:
+        try:
+            statements = pglast.parse_sql(function.body)
+        except pglast.parser.ParseError:
+            return None
+        query = statements[0].stmt if len(statements) == 1 else None
+    else:
+        return None
+    if not isinstance(query, ast.SelectStmt):
+        return None
+    return _counted_as_exists(query)
+
+
+def _parse_select(text: str | None) -> ast.SelectStmt | None:
+    if not text:
+        return None
+    try:
+        statements = pglast.parse_sql(text)
+    except pglast.parser.ParseError:
+        return None
+    return statements[0].stmt if len(statements) == 1 else None
+
+
+def _expression(statement: dict, key: str = "expr") -> str | None:
+    return statement.get(key, {}).get("PLpgSQL_expr", {}).get("query")
+
+
+def _plpgsql_query(function) -> ast.SelectStmt | None:
+    try:
+        tree = pglast.parse_plpgsql(function.origin.statement.text)
+    except (pglast.parser.ParseError, AttributeError):
+        return None
+    body = tree[0].get("PLpgSQL_function", {}).get("action", {}).get("PLpgSQL_stmt_block", {}).get("body", [])
+    kinds = [next(iter(s)) for s in body]
+    steps = [s[k] for s, k in zip(body, kinds)]
+    if kinds[-1:] == ["PLpgSQL_stmt_return"] and not _expression(steps[-1]):
+        kinds, steps = kinds[:-1], steps[:-1]  # the closing bare `return` of a set-returning body
+    if kinds == ["PLpgSQL_stmt_return_query"]:
+        return _parse_select(_expression(steps[0], "query"))
+    if kinds == ["PLpgSQL_stmt_return"]:
+        return _parse_select(f"select {_expression(steps[0])}")
+    if kinds == ["PLpgSQL_stmt_if", "PLpgSQL_stmt_return"] or kinds == ["PLpgSQL_stmt_if"]:
+        return _if_returns(steps)
+    if kinds == ["PLpgSQL_stmt_execsql", "PLpgSQL_stmt_return"] and steps[0].get("into"):
+        return _selected_into(steps[0], _expression(steps[1]))
+    return None
+
+
+def _returns(statements: list, value: str) -> bool:
+    return len(statements) == 1 and _expression(statements[0].get("PLpgSQL_stmt_return", {})) is not None \
+        and _expression(statements[0]["PLpgSQL_stmt_return"]).strip().lower() == value
+
+
+def _if_returns(steps: list) -> ast.SelectStmt | None:
+    """``if c then return true; [else return false;] end if; [return false;]`` as ``select c``."""
+    branch = steps[0]
+    if branch.get("elsif_list") or not _returns(branch.get("then_body", []), "true"):
+        return None
+    otherwise = branch.get("else_body") or []
+    if otherwise and not _returns(otherwise, "false"):
+        return None
+    if not otherwise and not (len(steps) == 2 and _expression(steps[1]) and
+                              _expression(steps[1]).strip().lower() == "false"):
+        return None
+    return _parse_select(f"select ({_expression(branch, 'cond')})")
+
+
+def _selected_into(step: dict, returned: str | None) -> ast.SelectStmt | None:
+    """``select col into v from ... where ...; return <test of v>`` as ``select exists (select 1
+    from ... where ... and <test of col>)``: the same whenever the test fails on null (no row)."""
+    fields = step.get("target", {}).get("PLpgSQL_row", {}).get("fields", [])
+    select = _parse_select(_expression(step, "sqlstmt"))
+    test = _parse_select(f"select {returned}") if returned else None
+    if len(fields) != 1 or select is None or test is None or len(select.targetList or ()) != 1 \
+            or not select.fromClause or select.whereClause is None:
+        return None
+    variable, column = fields[0]["name"], select.targetList[0].val
+    condition = test.targetList[0].val
+    if not _fails_on_null(condition, variable):
+        return None
+    condition = _substituted(condition, variable, column)
+    return _exists(select.fromClause, ast.BoolExpr(boolop=enums.BoolExprType.AND_EXPR,
+                                                   args=(select.whereClause, condition)))
+
+
+def _is_variable(node, variable: str) -> bool:
+    return isinstance(node, ast.ColumnRef) and column_ref_name(node) == (None, variable)
+
+
+def _mentions(node, variable: str) -> bool:
+    if isinstance(node, tuple):
+        return any(_mentions(item, variable) for item in node)
+    return any(_is_variable(child, variable) for child, _ in walk(node))
+
+
+def _fails_on_null(node, variable: str) -> bool:
+    """Whether the test of ``variable`` is not true when it is null: comparisons of it with
+    constants, ``is not null``, and ``and``/``or`` of such tests."""
+    if isinstance(node, ast.BoolExpr) and node.boolop != enums.BoolExprType.NOT_EXPR:
+        return all(_fails_on_null(arg, variable) for arg in node.args)
+    if isinstance(node, ast.NullTest):
+        return node.nulltesttype == enums.NullTestType.IS_NOT_NULL and _is_variable(node.arg, variable)
+    if isinstance(node, ast.A_Expr) and node.kind in (enums.A_Expr_Kind.AEXPR_OP, enums.A_Expr_Kind.AEXPR_IN,
+                                                       enums.A_Expr_Kind.AEXPR_OP_ANY,
+                                                       enums.A_Expr_Kind.AEXPR_OP_ALL):
+        sides = [node.lexpr, node.rexpr]
+        return any(_is_variable(side, variable) for side in sides) \
+            and not any(_mentions(side, variable) for side in sides if not _is_variable(side, variable))
+    return False
+
+
+def _substituted(node, variable: str, replacement):
+    """``node`` (freshly parsed, changed in place) with ``replacement`` for the variable."""
+    if _is_variable(node, variable):
+        return replacement
+    if isinstance(node, tuple):
+        return tuple(_substituted(item, variable, replacement) for item in node)
+    for child, _ in walk(node):
+        for name in getattr(child, "__slots__", ()):
+            value = getattr(child, name, None)
+            if _is_variable(value, variable):
+                setattr(child, name, replacement)
+            elif isinstance(value, tuple) and any(_is_variable(item, variable) for item in value):
+                setattr(child, name, tuple(replacement if _is_variable(item, variable) else item for item in value))
+    return node
+
+
+def _counted_as_exists(select: ast.SelectStmt) -> ast.SelectStmt:
+    """``select count(*) > 0 from ... where ...`` (``>= 1``, ``<> 0``) as ``select exists (...)``."""
+    if len(select.targetList or ()) != 1 or not select.fromClause or select.groupClause or select.havingClause:
+        return select
+    test = select.targetList[0].val
+    if not (isinstance(test, ast.A_Expr) and test.kind == enums.A_Expr_Kind.AEXPR_OP
+            and isinstance(test.lexpr, ast.FuncCall) and [n.sval for n in test.lexpr.funcname] == ["count"]
+            and isinstance(test.rexpr, ast.A_Const) and isinstance(test.rexpr.val, ast.Integer)):
+        return select
+    if (test.name[0].sval, test.rexpr.val.ival) not in ((">", 0), (">=", 1), ("<>", 0), ("!=", 0)):
+        return select
+    return _exists(select.fromClause, select.whereClause)
+
+
+def _select(targets: tuple, **clauses) -> ast.SelectStmt:
+    return ast.SelectStmt(targetList=targets, limitOption=enums.LimitOption.LIMIT_OPTION_DEFAULT,
+                          op=enums.SetOperation.SETOP_NONE, **clauses)
+
+
+def _exists(from_clause, where) -> ast.SelectStmt:
+    """``select exists (select 1 from <from_clause> where <where>)``."""
+    inner = _select((ast.ResTarget(val=ast.A_Const(val=ast.Integer(1))),), fromClause=from_clause, whereClause=where)
+    return _select((ast.ResTarget(val=ast.SubLink(subLinkType=enums.SubLinkType.EXISTS_SUBLINK, subselect=inner)),))
