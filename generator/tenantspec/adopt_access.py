@@ -3,8 +3,9 @@
 Each command is read by ``tenantspec.catalog.access`` for every membership role of a
 workspace and for everyone outside it. It maps onto the vocabulary when the roles allowed on
 every row are exactly a level's, the roles allowed on the rows naming them (``author_id =
-auth.uid()``) are exactly what an own level adds, and nobody outside the workspace gets in;
-a table with no workspace whose rows name their user maps onto a per-user table the same
+auth.uid()``) are exactly what an own level adds, and nobody outside the workspace gets in
+(except on the rows naming them, ``is_org_admin(org_id) or created_by = auth.uid()``, which
+the spec closes: a former member loses the rows they wrote, no member loses anything); a table with no workspace whose rows name their user maps onto a per-user table the same
 way. A policy whose SQL cannot be read (a feature flag, a time window) is kept as it is
 written, and the command maps from the others: permissive policies add up, so the generated
 rule and the kept policy admit what they all did. A command whose readable policies say what
@@ -123,7 +124,17 @@ def map_command(adopter, table: Table, command: str, per_user: bool, user: str |
         else:
             why = "who passes depends on more than the row's user"
     elif why is None:
-        if any(v.allowed is not False for v in strangers.values()):
+        outside = sorted(name for name, v in strangers.items() if v.allowed is not False)
+        if outside and all(strangers[name].allowed and strangers[name].own for name in outside) \
+                and "anon" not in outside and workspace_required(adopter, table):
+            # `is_org_admin(org_id) or created_by = auth.uid()`: the author passes even once out
+            # of the workspace. Members keep what they had; those outside lose it.
+            adopter.note(where, f"{table.qualified_name} {command}: users outside the row's workspace (signed-in "
+                                f"users of no workspace, members of others) passed on the rows whose {user} names "
+                                "them, a former member on the rows they wrote, say: the spec lets the workspace's "
+                                "members in only, and the correction closes that")
+            outside = []
+        if outside:
             why = "it lets in people outside the row's workspace"
         else:
             every = frozenset(r for r, v in verdicts.items() if v.allowed and not v.own)
@@ -179,3 +190,13 @@ def policy_entry(policy: Policy) -> dict:
     if not policy.permissive:
         entry["restrictive"] = True
     return entry
+
+
+def workspace_required(adopter, table: Table) -> bool:
+    """Whether every row of ``table`` lies in a workspace: a NOT NULL workspace column, or a
+    parent's (a NOT NULL key)."""
+    tenancy = adopter.tenancy_of(table)
+    if tenancy is None:
+        return False
+    column = tenancy.get("column")
+    return column is None or table.columns[column].not_null

@@ -18,8 +18,8 @@ drop policy "Members write notes as themselves" on public.notes;
 -- notes: drop policy Authors edit their notes (removed)
 drop policy "Authors edit their notes" on public.notes;
 
--- notes: drop policy Owners delete notes (removed)
-drop policy "Owners delete notes" on public.notes;
+-- notes: drop policy Owners and authors delete notes (removed)
+drop policy "Owners and authors delete notes" on public.notes;
 
 -- profiles: drop policy Users read their profile (removed; it applied to PUBLIC, anon included)
 drop policy "Users read their profile" on public.profiles;
@@ -127,10 +127,10 @@ create policy notes_update on public.notes
   using ((user_id = (select auth.uid()) and account_id = any (array(select private.member_workspace_ids()))))
   with check ((user_id = (select auth.uid()) and account_id = any (array(select private.member_workspace_ids()))));
 
--- notes: policy notes_delete (delete, owner)
+-- notes: policy notes_delete (delete, owner; own rows: member)
 create policy notes_delete on public.notes
   for delete to authenticated
-  using (account_id = any (array(select private.owner_workspace_ids())));
+  using (account_id = any (array(select private.owner_workspace_ids())) or (user_id = (select auth.uid()) and account_id = any (array(select private.member_workspace_ids()))));
 
 -- profiles: policy profiles_select (select, own rows)
 create policy profiles_select on public.profiles

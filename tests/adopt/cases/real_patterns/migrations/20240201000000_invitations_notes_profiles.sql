@@ -55,15 +55,16 @@ create index notes_user_id_idx on public.notes (user_id);
 
 alter table public.notes enable row level security;
 
+-- an author keeps reading and deleting what they wrote, even after leaving the account
 create policy "Members read the account's notes" on public.notes for select to authenticated
-  using (public.has_role_on_account(account_id));
+  using (public.has_role_on_account(account_id) or user_id = auth.uid());
 create policy "Members write notes as themselves" on public.notes for insert to authenticated
   with check (user_id = auth.uid() and public.has_role_on_account(account_id));
 create policy "Authors edit their notes" on public.notes for update to authenticated
   using (user_id = (select auth.uid()) and public.has_role_on_account(account_id))
   with check (user_id = (select auth.uid()) and public.has_role_on_account(account_id));
-create policy "Owners delete notes" on public.notes for delete to authenticated
-  using (public.has_role_on_account(account_id, 'owner'));
+create policy "Owners and authors delete notes" on public.notes for delete to authenticated
+  using (public.has_role_on_account(account_id, 'owner') or user_id = (select auth.uid()));
 
 create table public.profiles (
   id uuid primary key references auth.users (id) on delete cascade,
