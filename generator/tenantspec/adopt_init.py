@@ -1,15 +1,17 @@
 """`tenantspec adopt --init`: ``schema/project.yaml`` read from a folder of hand-written
 migrations: the membership table (the one that ties a user of ``auth.users`` to a row of
 another table, with a role), the tenant table it points at, the roles (from the role
-column's CHECK), the levels, and both tables with their columns as external tables."""
+column's CHECK, its enum type, or the rows of a roles table it references), the levels, and both tables with their columns as external tables."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from pglast import ast
+
 from tenantspec.adopt import flow, spec_type
 from tenantspec.catalog.expression import value_list
-from tenantspec.catalog.replay import SchemaState, Table
+from tenantspec.catalog.replay import SchemaState, Table, relation_key
 from tenantspec.errors import Problem, TenantspecError
 from tenantspec.history import read_history
 from tenantspec.pipeline import current_state
@@ -42,7 +44,8 @@ def initial_project(root: Path) -> tuple[str, list[Problem]]:
     values = {
         **chosen,
         "levels": levels(roles or ["owner", "member"]),
-        "roles_source": f"{chosen['source']}, most powerful first as written: check the order" if roles
+        "roles_source": chosen["source"] if "check the order" in (chosen["source"] or "") else
+                        f"{chosen['source']}, most powerful first as written: check the order" if roles
                         else "nothing: no CHECK or enum names the roles",
         "enums": _enums_used(state, [tenant, state.tables[("public", chosen["members"])]]),
         "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0], seed=True))),
@@ -78,20 +81,72 @@ def _membership(state: SchemaState, table: Table) -> dict | None:
             checked[listed[0]] = listed[1]
     if role_column is None:
         role_column = next(iter(checked), None)
+    if role_column is None:  # role_key text references member_roles (key)
+        role_column = next((fk.columns[0] for fk in table.foreign_keys if len(fk.columns) == 1
+                            and "role" in fk.target[1] and _roles_table(state, table, fk.columns[0])), None)
     if role_column is None:
         return None
     # a "role" column alone (a chat message's user/assistant) is no membership: it needs the
     # roles listed by a CHECK, or a table named for memberships
     enum = _enum_of(state, table.columns[role_column]) if role_column in table.columns else None
-    if role_column not in checked and enum is None and "member" not in table.name:
+    if role_column not in checked and enum is None and "member" not in table.name \
+            and _roles_table(state, table, role_column) is None:
         return None
     score = 2 * ("member" in table.name) + (role_column in checked or enum is not None) + (len(tenants) == 1)
     roles = list(checked.get(role_column, ())) or (list(enum.values) if enum else [])
     source = (f"the CHECK of {table.name}.{role_column}" if role_column in checked else
               f"the enum type {enum.schema}.{enum.name} of {table.name}.{role_column}" if enum else None)
+    if not roles and (listed := _roles_table(state, table, role_column)) is not None:
+        roles, source = listed
     return {"members": table.name, "user_column": users[0].columns[0], "workspace_column": tenants[0].columns[0],
             "workspaces": tenants[0].target[1], "role_column": role_column, "roles": roles, "source": source,
             "enum": enum, "score": score, "origin": table.origin.location}
+
+
+RANKS = ("hierarchy_level", "level", "rank", "priority", "position", "sort_order", "weight")
+
+
+def _roles_table(state: SchemaState, table: Table, role_column: str) -> tuple[list[str], str] | None:
+    """The roles a lookup table lists, when ``role_column`` references one (``account_role
+    varchar references roles (name)``) and the migrations insert its rows: in the order of a
+    ranking column (``hierarchy_level``: 1 is the most powerful), else as inserted."""
+    fk = next((fk for fk in table.foreign_keys if fk.columns == (role_column,)), None)
+    target = state.tables.get(fk.target) if fk is not None else None
+    if target is None or target.columns[fk.target_columns[0]].type_name not in ("text", "varchar"):
+        return None
+    key, rank = fk.target_columns[0], next((c for c in RANKS if c in target.columns), None)
+    rows = inserted_rows(state, fk.target)
+    roles = [row[key] for row in rows if isinstance(row.get(key), str)]
+    if not roles:
+        return None
+    if rank is not None and all(isinstance(row.get(rank), int) for row in rows):
+        roles = [row[key] for row in sorted(rows, key=lambda row: row[rank])]
+        order = f"ordered by {target.name}.{rank}, lowest first: check the order"
+    else:
+        order = "most powerful first as inserted: check the order"
+    return list(dict.fromkeys(roles)), f"the rows the migrations insert into {target.name}, {order}"
+
+
+def inserted_rows(state: SchemaState, key: tuple[str, str]) -> list[dict]:
+    """The rows of constants ``insert into <key> (...) values (...)`` statements add."""
+    rows = []
+    for statement in state.statements:
+        node = statement.node
+        if not isinstance(node, ast.InsertStmt) or relation_key(node.relation) != key or node.cols is None:
+            continue
+        select = node.selectStmt
+        if not isinstance(select, ast.SelectStmt) or not select.valuesLists:
+            continue
+        names = [target.name for target in node.cols]
+        for values in select.valuesLists:
+            row = {}
+            for name, value in zip(names, values):
+                while isinstance(value, ast.TypeCast):
+                    value = value.arg
+                if isinstance(value, ast.A_Const) and isinstance(value.val, (ast.String, ast.Integer)):
+                    row[name] = value.val.sval if isinstance(value.val, ast.String) else value.val.ival
+            rows.append(row)
+    return rows
 
 
 def _enum_of(state: SchemaState, column):

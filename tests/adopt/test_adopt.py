@@ -579,12 +579,59 @@ def test_adopt_init_reads_roles_from_an_enum_and_declares_it(tmp_path, capsys):
     assert "  enums:\n    account_role: [owner, member]" in project
     notes = (tmp_path / "schema" / "notes.yaml").read_text()
     assert "tenancy: {column: account_id, user: user_id}" in notes
-    assert "access: {select: member, insert: {own: member}, update: {own: member}, delete: owner}" in notes
+    assert "access: {select: member, insert: {own: member}, update: {own: member}, delete: {any: owner, own: member}}" \
+        in notes
     invitations = (tmp_path / "schema" / "invitations.yaml").read_text()
     assert "name: Owners invite while team accounts are on, command: insert" in invitations
     assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
     assert main(["--root", str(tmp_path), "diff"]) == 0
     assert "No changes pending" in capsys.readouterr().out
+
+
+ROLES_TABLE = """\
+create table public.accounts (id uuid primary key default gen_random_uuid(), name varchar(255) not null);
+create table public.roles (
+  name varchar(50) primary key,
+  hierarchy_level int not null unique check (hierarchy_level > 0)
+);
+insert into public.roles (name, hierarchy_level) values ('member', 3), ('owner', 1);
+insert into public.roles (name, hierarchy_level) values ('billing', 2);
+create table public.accounts_memberships (
+  user_id uuid references auth.users on delete cascade not null,
+  account_id uuid references public.accounts (id) on delete cascade not null,
+  account_role varchar(50) references public.roles (name) not null,
+  primary key (user_id, account_id)
+);
+create table public.invoices (
+  id uuid primary key default gen_random_uuid(),
+  account_id uuid not null references public.accounts (id),
+  total numeric not null
+);
+create index invoices_account_id_idx on public.invoices (account_id);
+alter table public.invoices enable row level security;
+create policy invoices_read on public.invoices for select to authenticated using (
+  exists (select 1 from accounts_memberships where account_id = invoices.account_id and user_id = auth.uid()));
+create policy invoices_pay on public.invoices for update to authenticated using (
+  exists (select 1 from accounts_memberships where account_id = invoices.account_id and user_id = auth.uid()
+          and account_role <> 'member'));
+"""
+
+
+def test_adopt_init_reads_roles_from_a_roles_table(tmp_path, capsys):
+    """The role column references a lookup table whose rows the migrations insert: those
+    rows are the roles, ranked by its hierarchy column (1 the most powerful)."""
+    from tenantspec.cli import main
+
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(ROLES_TABLE)
+    assert main(["--root", str(tmp_path), "adopt", "--init", "invoices"]) == 0, capsys.readouterr().err
+    project = (tmp_path / "schema" / "project.yaml").read_text()
+    assert "# from the rows the migrations insert into roles, ordered by roles.hierarchy_level" in project
+    assert "    owner: [owner]\n    billing_or_above: [owner, billing]\n    member: [owner, billing, member]" in project
+    assert "role_column: account_role" in project
+    spec = (tmp_path / "schema" / "invoices.yaml").read_text()
+    assert "access: {select: member, insert: nobody, update: billing_or_above, delete: nobody}" in spec, spec
+    assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
 
 
 def test_adopt_init_stops_without_a_membership_table(tmp_path, capsys):
