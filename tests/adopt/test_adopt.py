@@ -634,6 +634,39 @@ def test_adopt_init_reads_roles_from_a_roles_table(tmp_path, capsys):
     assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
 
 
+JWT_CLAIMS = APP_TABLES.format(helpers=HELPER_SPELLINGS["sql, columns unqualified"]) + """\
+create table public.projects (
+  id uuid primary key default gen_random_uuid(),
+  workspace_id uuid not null references public.workspaces (id) on delete cascade,
+  name text not null
+);
+create index projects_workspace_id_idx on public.projects (workspace_id);
+alter table public.projects enable row level security;
+create policy projects_select on public.projects for select to authenticated
+  using (workspace_id = ((auth.jwt() -> 'app_metadata') ->> 'workspace_id')::uuid);
+create policy projects_update on public.projects for update to authenticated
+  using (workspace_id in (select workspace_id from workspace_members where user_id = auth.uid() and role = 'owner'));
+"""
+
+
+def test_policies_on_token_claims_are_kept_and_the_rest_maps(tmp_path, capsys):
+    """``workspace_id = (auth.jwt() -> 'app_metadata' ->> 'workspace_id')::uuid`` trusts a
+    claim of the token, which no level says: that policy is kept as written, its note says
+    why, and the command beside it maps."""
+    from tenantspec.cli import main
+
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(JWT_CLAIMS)
+    assert main(["--root", str(tmp_path), "adopt", "--init", "projects"]) == 0
+    err = capsys.readouterr().err
+    assert "policy 'projects_select': workspace_id = CAST(auth.jwt() -> 'app_metadata' ->> 'workspace_id' AS uuid) " \
+           "tests a claim of the user's token (auth.jwt()) instead of a membership" in err
+    spec = (tmp_path / "schema/projects.yaml").read_text()
+    assert "access: {select: nobody, insert: nobody, update: owner, delete: nobody}" in spec, spec
+    assert "- {name: projects_select, command: select, using: workspace_id = CAST(auth.jwt()" in spec
+    assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
+
+
 def test_adopt_init_stops_without_a_membership_table(tmp_path, capsys):
     from tenantspec.cli import main
 

@@ -306,6 +306,9 @@ class AccessReader:
             return self.member_truth(membership, persona)
         if self.ties_references(node, scope):
             return Truth(True, "")  # a same-workspace tie holds for rows within one workspace
+        if any(_auth_call(child) == "jwt" for child, _ in walk(node)):
+            return Truth(None, f"{display_expression(node)} tests a claim of the user's token (auth.jwt()) "
+                               "instead of a membership")
         if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP:
             return self.comparison(node, persona)
         return Truth(None, f"cannot read {display_expression(node)}")
