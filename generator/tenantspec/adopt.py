@@ -318,8 +318,8 @@ class Adopter:
 
     def column(self, table: Table, column, one_of, references: dict) -> dict:
         spec: dict = {"type": spec_type(column.type)}
-        if table.primary_key == (column.name,):
-            spec["primary_key"] = True
+        if column.name in (table.primary_key or ()):
+            spec["primary_key"] = True  # (each column of a composite key says so)
         elif column.not_null:
             spec["not_null"] = True
         default = spec_default(column.default)

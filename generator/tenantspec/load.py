@@ -441,7 +441,7 @@ class ProjectBuilder:
         declared = [tuple(cols) for cols in doc.data.get("unique", [])]
         indexes += [(cols, doc.locate(("unique", declared.index(cols)))) for cols in table.unique]
         indexes += [(i.columns, i.location) for i in table.indexes if i.where is None]
-        leading = {cols[0] for cols, _ in indexes}
+        leading = {cols[0] for cols, _ in indexes if cols}  # (no primary key: reported already)
         needs = {c.name: f"foreign key '{c.name}'" for c in table.columns if c.references}
         needs[table.tenancy.key] = f"policy column '{table.tenancy.key}'"
         for column, what in needs.items():

@@ -699,3 +699,31 @@ def test_helpers_made_before_the_first_migration_are_read_from_the_baseline(tmp_
     spec = seen.specs[Path("schema/robot_jobs.yaml")]
     assert "access: {select: member, insert: member, update: member, delete: nobody}" in spec, spec
     assert not any("is created by no migration" in str(n) for n in seen.notes)
+
+
+def test_a_composite_primary_key_adopts_as_it_is(tmp_path, capsys):
+    """``primary key (assistant_id, collection_id)`` as a table constraint: both columns say
+    ``primary_key``, and the correction leaves the key alone."""
+    from tenantspec.cli import main
+
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(APP_TABLES.format(
+        helpers=HELPER_SPELLINGS["sql, columns unqualified"]) + """\
+create table public.config_tags (
+  config_id uuid not null references public.carrier_configs (id) on delete cascade,
+  tag text not null,
+  created_at timestamptz not null default now(),
+  primary key (config_id, tag)
+);
+alter table public.config_tags enable row level security;
+create policy "Members read tags" on public.config_tags for select using (
+  exists (select 1 from public.carrier_configs c where c.id = config_tags.config_id and is_workspace_member(c.workspace_id)));
+""")
+    assert main(["--root", str(tmp_path), "adopt", "--init", "carrier_configs", "config_tags"]) == 0
+    spec = (tmp_path / "schema/config_tags.yaml").read_text()
+    assert "config_id:  {type: uuid, primary_key: true, references:" in spec, spec
+    assert "tag:        {type: text, primary_key: true}" in spec, spec
+    capsys.readouterr()
+    main(["--root", str(tmp_path), "diff"])
+    out = capsys.readouterr().out
+    assert "config_tags_pkey" not in out and "primary key" not in out.split("SQL (")[0], out
