@@ -173,6 +173,23 @@ class Adopter:
                                 self.unknown_helpers.append(notes[-1])
         return notes
 
+    def unpinned_functions(self) -> list[Problem]:
+        """SECURITY DEFINER functions of the folder with no search_path: a caller's objects can
+        stand in for the names their bodies use. The specs do not own them, so the correction
+        leaves them; the note says the fix (and the proof's check fails until it is made)."""
+        notes = []
+        for function in self.state.functions.values():
+            if not function.security_definer or function.search_path is not None or function.schema in SERVICE_SCHEMAS \
+                    or function.origin is None or function.origin.location is None:
+                continue
+            signature = f"{function.schema}.{function.name}({', '.join(function.arg_types)})"
+            notes.append(Problem(function.origin.location, (
+                f"{signature} is SECURITY DEFINER with no search_path, so a caller's objects can stand in for the "
+                "names its body uses, and the proof's check of such functions fails on it: the correction leaves "
+                f"it as it is (no spec owns it); a migration of yours fixes it: `alter function {signature} set "
+                "search_path = ''` once its body qualifies every name (public.workspace_members)")))
+        return notes
+
     def undeclared(self) -> tuple[dict[str, dict], list[str]]:
         """Tables the adopted ones reference and functions their triggers call that are neither
         spec'd nor declared external: ``project.yaml`` must name them."""
@@ -575,14 +592,14 @@ def adopt(root: Path, names: list[str], force: bool = False, baseline: Path | No
         for signature in functions:
             adoption.notes.append(Problem(None, f"{project.source}: declares {signature} under external.functions "
                                                 "(an adopted trigger or kept policy calls it)"))
-    adoption.notes += adopter.missing_helpers()
+    adoption.notes += adopter.missing_helpers() + adopter.unpinned_functions()
     if adopter.unknown_helpers:
         # Without the function, the policies calling it can be neither read nor kept (the
         # correction would not verify): say what to declare, write nothing.
         raise TenantspecError(adopter.unknown_helpers + [Problem(None, (
             f"{len(adopter.unknown_helpers)} function(s) the policies call exist in no migration, no baseline and "
             f"not under external.functions of {project.source}: declare each there (with its argument types) and "
-            "put the SQL that creates it in the baseline; nothing was written"))])
+            "put the SQL that creates it in the baseline; no table spec was written"))])
     adoption.notes.sort(key=lambda p: (p.location or Location("", 0, 0), p.message))
     return adoption
 

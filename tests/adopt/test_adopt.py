@@ -727,3 +727,19 @@ create policy "Members read tags" on public.config_tags for select using (
     main(["--root", str(tmp_path), "diff"])
     out = capsys.readouterr().out
     assert "config_tags_pkey" not in out and "primary key" not in out.split("SQL (")[0], out
+
+
+def test_unpinned_security_definer_helpers_are_named_with_their_fix(tmp_path, capsys):
+    """A SECURITY DEFINER helper with no search_path (the most common spelling) is named with
+    its location and the statement that pins it; a pinned one is not."""
+    from tenantspec.cli import main
+
+    helpers = HELPER_SPELLINGS["sql, columns unqualified"] + HELPER_SPELLINGS["sql, positional parameters"].replace(
+        "is_workspace_member", "is_member_pinned").replace("is_workspace_admin", "is_admin_pinned")
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(APP_TABLES.format(helpers=helpers))
+    assert main(["--root", str(tmp_path), "adopt", "--init", "carrier_configs"]) == 0
+    err = capsys.readouterr().err
+    assert "20240101000000_app.sql:10:1: public.is_workspace_member(uuid) is SECURITY DEFINER with no search_path" in err
+    assert "`alter function public.is_workspace_admin(uuid) set search_path = ''`" in err
+    assert "pinned(uuid) is SECURITY DEFINER" not in err
