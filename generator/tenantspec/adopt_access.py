@@ -126,7 +126,7 @@ def map_command(adopter, table: Table, command: str, per_user: bool, user: str |
     elif why is None:
         outside = sorted(name for name, v in strangers.items() if v.allowed is not False)
         if outside and all(strangers[name].allowed and strangers[name].own for name in outside) \
-                and "anon" not in outside and workspace_required(adopter, table):
+                and "anon" not in outside and authors_were_members(adopter, table, command, user):
             # `is_org_admin(org_id) or created_by = auth.uid()`: the author passes even once out
             # of the workspace. Members keep what they had; those outside lose it.
             adopter.note(where, f"{table.qualified_name} {command}: users outside the row's workspace (signed-in "
@@ -192,11 +192,19 @@ def policy_entry(policy: Policy) -> dict:
     return entry
 
 
-def workspace_required(adopter, table: Table) -> bool:
-    """Whether every row of ``table`` lies in a workspace: a NOT NULL workspace column, or a
-    parent's (a NOT NULL key)."""
+def authors_were_members(adopter, table: Table, command: str, user: str | None) -> bool:
+    """Whether a user outside the row's workspace can be named by a row only by having been a
+    member when it was written: every row lies in a workspace (a NOT NULL workspace column or
+    a parent's), the user column is not that workspace column (``account_id = auth.uid()`` is a
+    personal account, whose owner need be no member), and nobody outside the workspace may
+    insert rows (an intake form's ``with check (created_by = auth.uid())`` lets customers in on
+    purpose). Then their passing on the rows naming them is a door left open, which the spec
+    closes; otherwise the policies are kept."""
     tenancy = adopter.tenancy_of(table)
-    if tenancy is None:
+    if tenancy is None or user is None or command == "insert":
         return False
     column = tenancy.get("column")
-    return column is None or table.columns[column].not_null
+    if column is not None and (not table.columns[column].not_null or column == user):
+        return False
+    key = (table.schema, table.name)
+    return all(adopter.reader.verdict(key, "insert", persona).allowed is False for persona in adopter.strangers)

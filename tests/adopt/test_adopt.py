@@ -743,3 +743,68 @@ def test_unpinned_security_definer_helpers_are_named_with_their_fix(tmp_path, ca
     assert "20240101000000_app.sql:10:1: public.is_workspace_member(uuid) is SECURITY DEFINER with no search_path" in err
     assert "`alter function public.is_workspace_admin(uuid) set search_path = ''`" in err
     assert "pinned(uuid) is SECURITY DEFINER" not in err
+
+
+AUTHORS = """\
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (
+  id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.orgs (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  role text not null check (role in ('owner', 'admin', 'member')),
+  unique (org_id, user_id)
+);
+create index org_members_user_id_idx on public.org_members (user_id);
+create function public.is_org_admin(o uuid) returns boolean language sql stable security definer set search_path = '' as $$
+  select exists (select 1 from public.org_members m where m.org_id = o and m.user_id = auth.uid() and m.role in ('owner', 'admin'))
+$$;
+create table public.tickets (
+  id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.orgs (id) on delete cascade,
+  created_by uuid not null default auth.uid() references auth.users (id),
+  body text not null
+);
+create index tickets_org_id_idx on public.tickets (org_id);
+create index tickets_created_by_idx on public.tickets (created_by);
+alter table public.tickets enable row level security;
+create policy tickets_select on public.tickets for select to authenticated
+  using (is_org_admin(org_id) or created_by = auth.uid());
+create policy tickets_insert on public.tickets for insert to authenticated with check ({insert});
+"""
+
+
+@pytest.mark.parametrize("insert, mapped", [
+    ("is_org_admin(org_id) and created_by = auth.uid()", True),  # only members ever wrote a row
+    ("created_by = auth.uid()", False),  # anyone files a ticket: its author reads it on purpose
+])
+def test_authors_outside_the_workspace_are_closed_out_only_when_they_were_members(insert, mapped, tmp_path, capsys):
+    """``is_org_admin(org_id) or created_by = auth.uid()`` lets the author in from outside the
+    workspace. Where only members may write rows, that author is a former member and the spec
+    closes the door; where anyone may write one (an intake form), the policies are kept."""
+    from tenantspec.cli import main
+
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(AUTHORS.replace("{insert}", insert))
+    assert main(["--root", str(tmp_path), "adopt", "--init", "tickets"]) == 0
+    spec = (tmp_path / "schema/tickets.yaml").read_text()
+    err = capsys.readouterr().err
+    if mapped:
+        assert "access: {select: {any: admin_or_above, own: member}, insert: {own: admin_or_above}," in spec, spec
+        assert "public.tickets select: users outside the row's workspace" in err and "closes that" in err
+    else:
+        assert "name: tickets_select, command: select" in spec and "name: tickets_insert, command: insert" in spec
+        assert "closes that" not in err
+
+
+def test_a_personal_accounts_rows_keep_their_policies(tmp_path, capsys):
+    """``org_id = auth.uid() or is_org_admin(org_id)``: a personal account's id is its user's,
+    and that user need be no member: the policy is kept, nobody loses their own account's rows."""
+    from tenantspec.cli import main
+
+    sql = AUTHORS.replace("{insert}", "is_org_admin(org_id)").replace(
+        "using (is_org_admin(org_id) or created_by = auth.uid());", "using (org_id = auth.uid() or is_org_admin(org_id));")
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(sql)
+    assert main(["--root", str(tmp_path), "adopt", "--init", "tickets"]) == 0
+    spec = (tmp_path / "schema/tickets.yaml").read_text()
+    assert "- {name: tickets_select, command: select, using: org_id = auth.uid() OR is_org_admin(org_id)}" in spec, spec
