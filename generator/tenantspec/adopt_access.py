@@ -6,8 +6,8 @@ every row are exactly a level's, the roles allowed on the rows naming them (``au
 auth.uid()``) are exactly what an own level adds, and nobody outside the workspace gets in
 (except on the rows naming them, ``is_org_admin(org_id) or created_by = auth.uid()``, which
 the spec closes: a former member loses the rows they wrote, no member loses anything); a table with no workspace whose rows name their user maps onto a per-user table the same
-way. A policy whose SQL cannot be read (a feature flag, a time window) is kept as it is
-written, and the command maps from the others: permissive policies add up, so the generated
+way. A policy whose SQL cannot be read (a feature flag, a time window), and a restrictive
+policy, is kept as it is written, and the command maps from the others: permissive policies add up, so the generated
 rule and the kept policy admit what they all did. A command whose readable policies say what
 no rule says keeps all of its policies. Kept policies become hand-written policies of the
 spec, with the file and line they come from, so the corrective migration leaves them alone.
@@ -76,10 +76,16 @@ def adopt_access(adopter, table: Table, per_user: bool) -> AdoptedAccess:
     unmapped = []
     # A policy whose SQL cannot be read is kept as written; the command maps from the others
     # (permissive policies add up, so the generated rule and the kept ones admit what all did).
+    # A restrictive policy is kept too: it only narrows what the permissive ones admit, so
+    # the rule mapped from those and the kept restrictive one admit what all of them did.
     unread: dict[str, str] = {}
     for command in COMMANDS:
         for policy in applying(table, command):
-            if policy.permissive and policy.name not in unread and (why := reader.unreadable(table, policy, command)):
+            if policy.name in unread:
+                continue
+            if not policy.permissive:
+                unread[policy.name] = "a restrictive policy (it narrows what the others let through)"
+            elif why := reader.unreadable(table, policy, command):
                 unread[policy.name] = why
     reader.left_out = frozenset(unread)
     try:
@@ -109,9 +115,7 @@ def map_command(adopter, table: Table, command: str, per_user: bool, user: str |
     everyone = list(verdicts.values()) + list(strangers.values())
     where = policies[0].origin if policies else table.origin
     why = None
-    if any(not p.permissive for p in policies):
-        why = "a restrictive policy applies"
-    elif any(v.allowed is None for v in everyone):
+    if any(v.allowed is None for v in everyone):
         why = next(v.reason for v in everyone if v.allowed is None)
     elif any(v.own for v in everyone) and user is None and not per_user:  # (a per-user child's is its parent's)
         why = f"its policies name the row's user in {', '.join(sorted(users)) or 'no single column'}"
@@ -187,6 +191,10 @@ def policy_entry(policy: Policy) -> dict:
         entry["using"] = deparse(policy.using)
     if policy.check is not None and policy.command not in ("select", "delete"):
         entry["check"] = deparse(policy.check)
+    elif policy.command in ("update", "all") and policy.using is not None:
+        # PostgreSQL checks updated rows against USING when WITH CHECK is left out: the spec
+        # says so in words (the proof wants every UPDATE policy to state its check)
+        entry["check"] = entry["using"]
     if not policy.permissive:
         entry["restrictive"] = True
     return entry

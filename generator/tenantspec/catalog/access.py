@@ -208,7 +208,7 @@ class AccessReader:
         truth = self.policies_truth(table, command, persona)
         # (a SELECT policy read as absent still admits what it admits: the UPDATE's own
         # policies are what a rule for it says)
-        left_out_select = any(p.name in self.left_out and p.command in ("select", "all")
+        left_out_select = any(p.name in self.left_out and p.permissive and p.command in ("select", "all")
                               for p in table.policies.values())
         if command in ("update", "delete") and truth.value is not False and not left_out_select:
             seen = self.policies_truth(table, "select", persona)

@@ -18,6 +18,9 @@ drop policy "Members write notes as themselves" on public.notes;
 -- notes: drop policy Authors edit their notes (removed)
 drop policy "Authors edit their notes" on public.notes;
 
+-- notes: drop policy Banned users touch no notes (replaced)
+drop policy "Banned users touch no notes" on public.notes;
+
 -- notes: drop policy Owners and authors delete notes (removed)
 drop policy "Owners and authors delete notes" on public.notes;
 
@@ -131,6 +134,12 @@ create policy notes_update on public.notes
 create policy notes_delete on public.notes
   for delete to authenticated
   using (account_id = any (array(select private.owner_workspace_ids())) or (user_id = (select auth.uid()) and account_id = any (array(select private.member_workspace_ids()))));
+
+-- notes: policy Banned users touch no notes (all, hand-written)
+create policy "Banned users touch no notes" on public.notes
+  as restrictive for all to authenticated
+  using (NOT EXISTS (SELECT 1 FROM public.banned_users AS b WHERE b.user_id = auth.uid()))
+  with check (NOT EXISTS (SELECT 1 FROM public.banned_users AS b WHERE b.user_id = auth.uid()));
 
 -- profiles: policy profiles_select (select, own rows)
 create policy profiles_select on public.profiles

@@ -63,6 +63,14 @@ create policy "Members write notes as themselves" on public.notes for insert to 
 create policy "Authors edit their notes" on public.notes for update to authenticated
   using (user_id = (select auth.uid()) and public.has_role_on_account(account_id))
   with check (user_id = (select auth.uid()) and public.has_role_on_account(account_id));
+-- a moderation list narrows every command, whatever the other policies let through
+create table public.banned_users (user_id uuid primary key references auth.users (id) on delete cascade);
+alter table public.banned_users enable row level security;
+revoke all on table public.banned_users from anon, authenticated, service_role;
+grant select on table public.banned_users to authenticated, service_role;
+create policy "Banned users touch no notes" on public.notes as restrictive for all to authenticated
+  using (not exists (select 1 from public.banned_users b where b.user_id = auth.uid()));
+
 create policy "Owners and authors delete notes" on public.notes for delete to authenticated
   using (public.has_role_on_account(account_id, 'owner') or user_id = (select auth.uid()));
 
