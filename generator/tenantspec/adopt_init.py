@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pglast import ast
-
 from tenantspec.adopt import flow, spec_type
 from tenantspec.catalog.expression import value_list
-from tenantspec.catalog.replay import SchemaState, Table, relation_key
+from tenantspec.catalog.inserts import inserted_rows
+from tenantspec.catalog.replay import SchemaState, Table
 from tenantspec.errors import Problem, TenantspecError
 from tenantspec.history import read_history
 from tenantspec.pipeline import current_state
@@ -125,28 +124,6 @@ def _roles_table(state: SchemaState, table: Table, role_column: str) -> tuple[li
     else:
         order = "most powerful first as inserted: check the order"
     return list(dict.fromkeys(roles)), f"the rows the migrations insert into {target.name}, {order}"
-
-
-def inserted_rows(state: SchemaState, key: tuple[str, str]) -> list[dict]:
-    """The rows of constants ``insert into <key> (...) values (...)`` statements add."""
-    rows = []
-    for statement in state.statements:
-        node = statement.node
-        if not isinstance(node, ast.InsertStmt) or relation_key(node.relation) != key or node.cols is None:
-            continue
-        select = node.selectStmt
-        if not isinstance(select, ast.SelectStmt) or not select.valuesLists:
-            continue
-        names = [target.name for target in node.cols]
-        for values in select.valuesLists:
-            row = {}
-            for name, value in zip(names, values):
-                while isinstance(value, ast.TypeCast):
-                    value = value.arg
-                if isinstance(value, ast.A_Const) and isinstance(value.val, (ast.String, ast.Integer)):
-                    row[name] = value.val.sval if isinstance(value.val, ast.String) else value.val.ival
-            rows.append(row)
-    return rows
 
 
 def _enum_of(state: SchemaState, column):

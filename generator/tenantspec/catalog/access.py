@@ -19,6 +19,7 @@ from pglast import ast, enums
 
 from tenantspec.catalog.bodies import function_query
 from tenantspec.catalog.expression import conjuncts, display_expression, string_constants, ties_column
+from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.nodes import column_ref_name, function_name, relation_alias, walk
 from tenantspec.catalog.replay import PUBLIC, Policy, SchemaState, Table, relation_key
 from tenantspec.catalog.resolve import from_relations as _from_relations
@@ -442,6 +443,12 @@ class AccessReader:
         members = [(alias, key) for alias, key in relations if key == self.tenancy.members]
         others = [(alias, key) for alias, key in relations if key != self.tenancy.members]
         inner, used = scope, set()
+        roles: frozenset[str] | None = None
+        for alias, key in list(others):  # role_permissions rp on rp.role = m.role
+            if len(members) == 1 and (found := self.role_lookup(alias, key, parts, members[0][0], scope)) is not None:
+                roles = found[0] if roles is None else roles & found[0]
+                used.update(found[1])
+                others.remove((alias, key))
         while others:  # each other relation must join a row already known to lie in A
             for alias, key in others:
                 step = Scope({**inner.rows, alias: key}, key if len(relations) == 1 else inner.unqualified,
@@ -455,7 +462,6 @@ class AccessReader:
                     break
             else:
                 return None
-        roles: frozenset[str] | None = None
         for alias, key in members:
             mine = [i for i, part in enumerate(parts) if i not in used and _mentions(part, alias)]
             used.update(mine)
@@ -472,6 +478,38 @@ class AccessReader:
                 return None
             roles = found if roles is None else roles & found
         return roles
+
+    def role_lookup(self, alias: str, key: tuple[str, str], parts: list, members: str,
+                    scope: Scope) -> tuple[frozenset[str], set[int]] | None:
+        """A table joined on the member's role and filtered by constants, ``join
+        role_permissions rp on rp.role = m.role ... and rp.permission = 'invites.manage'``: the
+        roles whose rows the migrations insert with those values, and the conditions read."""
+        joined, filters, used = None, {}, set()
+        for i, part in enumerate(parts):
+            if not _mentions(part, alias):
+                continue
+            if not (isinstance(part, ast.A_Expr) and part.kind == enums.A_Expr_Kind.AEXPR_OP
+                    and part.name[0].sval == "="):
+                return None
+            sides = [part.lexpr, part.rexpr]
+            mine = [s for s in sides if isinstance(s, ast.ColumnRef) and column_ref_name(s)[0] == alias]
+            if len(mine) != 1:
+                return None
+            other = sides[1 - sides.index(mine[0])]
+            if isinstance(other, ast.ColumnRef) and column_ref_name(other) == (members, self.tenancy.role_column):
+                joined = column_ref_name(mine[0])[1]
+            elif (values := _constant_strings(other)) is not None or \
+                    isinstance(values := _bound(other, scope.params), frozenset):
+                filters[column_ref_name(mine[0])[1]] = values
+            else:
+                return None
+            used.add(i)
+        if joined is None or not filters:
+            return None
+        rows = inserted_rows(self.state, key)
+        roles = frozenset(row[joined] for row in rows if isinstance(row.get(joined), str)
+                          and all(row.get(column) in values for column, values in filters.items()))
+        return roles, used
 
     def members_filter(self, parts, inner: Scope, alias: str, outer: Scope) -> frozenset[str] | None:
         """The roles a filter on the members table admits, if it pins the user and workspace A."""
@@ -492,8 +530,8 @@ class AccessReader:
             if not isinstance(part, ast.A_Expr):
                 return None
             column, other = self.member_column(part, alias)
-            if column == self.tenancy.user_column and _auth_call(other) == "uid":
-                user = True
+            if column == self.tenancy.user_column and (_auth_call(other) == "uid" or _bound(other, outer.params) == "uid"):
+                user = True  # m.user_id = auth.uid(), or a parameter the call passes auth.uid() to
             elif column == self.tenancy.workspace_column and self.denotes_workspace(other, outer):
                 workspace = True
             elif column == self.tenancy.role_column:
@@ -677,6 +715,8 @@ class AccessReader:
                 return None  # an argument with no default: not this function
             if _is_null(argument):
                 bound: object = NULL
+            elif _auth_call(argument) == "uid":
+                bound = "uid"  # has_permission(auth.uid(), account_id, 'invites.manage')
             elif self.denotes_workspace(argument, scope):
                 bound = "workspace"
             elif (values := _constant_strings(argument)) is not None:
