@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tenantspec.adopt import flow, spec_type
+from tenantspec.adopt import SERVICE_SCHEMAS, flow, spec_type
 from tenantspec.catalog.expression import value_list
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.replay import SchemaState, Table
@@ -39,17 +39,16 @@ def initial_project(root: Path) -> tuple[str, list[Problem]]:
     if not roles:
         notes.append(Problem(chosen["origin"], f"{chosen['members']}.{chosen['role_column']} has no CHECK or enum type "
                                                "listing its roles: the levels below name none; write the roles in"))
-    tenant = state.tables[("public", chosen["workspaces"])]
+    tenant, members = state.tables[chosen["workspaces_key"]], state.tables[chosen["members_key"]]
     values = {
         **chosen,
         "levels": levels(roles or ["owner", "member"]),
         "roles_source": chosen["source"] if "check the order" in (chosen["source"] or "") else
                         f"{chosen['source']}, most powerful first as written: check the order" if roles
                         else "nothing: no CHECK or enum names the roles",
-        "enums": _enums_used(state, [tenant, state.tables[("public", chosen["members"])]]),
+        "enums": _enums_used(state, [tenant, members]),
         "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0], seed=True))),
-                   (chosen["members"], flow(_external(state.tables[("public", chosen["members"])],
-                                                      workspace_column=chosen["workspace_column"])))],
+                   (chosen["members"], flow(_external(members, workspace_column=chosen["workspace_column"])))],
     }
     return environment().get_template("init/adopted_project.yaml.j2").render(values), notes
 
@@ -65,12 +64,18 @@ def levels(roles: list[str]) -> list[tuple[str, list[str]]]:
     return found
 
 
+def _shown(key: tuple[str, str]) -> str:
+    """A table's name as project.yaml writes it: bare in public, else schema-qualified."""
+    return key[1] if key[0] == "public" else f"{key[0]}.{key[1]}"
+
+
 def _membership(state: SchemaState, table: Table) -> dict | None:
-    if table.schema != "public" or table.external:
+    # (in public, or in a schema of the app's own: basejump.account_user)
+    if table.schema in SERVICE_SCHEMAS or table.external:
         return None
     users = [fk for fk in table.foreign_keys if fk.target == USERS and len(fk.columns) == 1]
-    tenants = [fk for fk in table.foreign_keys if fk.target[0] == "public" and fk.target != (table.schema, table.name)
-               and len(fk.columns) == 1 and fk.target in state.tables]
+    tenants = [fk for fk in table.foreign_keys if fk.target[0] not in SERVICE_SCHEMAS
+               and fk.target != (table.schema, table.name) and len(fk.columns) == 1 and fk.target in state.tables]
     if not users or not tenants:
         return None
     role_column = next((c for c in ROLE_NAMES if c in table.columns), None)
@@ -91,14 +96,19 @@ def _membership(state: SchemaState, table: Table) -> dict | None:
     if role_column not in checked and enum is None and "member" not in table.name \
             and _roles_table(state, table, role_column) is None:
         return None
-    score = 2 * ("member" in table.name) + (role_column in checked or enum is not None) + (len(tenants) == 1)
+    # one membership per user and tenant: a primary key or unique index on exactly that pair
+    pair = {users[0].columns[0], tenants[0].columns[0]}
+    paired = any(ix.unique and set(ix.columns) == pair and ix.where is None for ix in table.indexes)
+    score = 2 * ("member" in table.name) + 2 * paired + (role_column in checked or enum is not None) \
+        + (len(tenants) == 1)
     roles = list(checked.get(role_column, ())) or (list(enum.values) if enum else [])
     source = (f"the CHECK of {table.name}.{role_column}" if role_column in checked else
               f"the enum type {enum.schema}.{enum.name} of {table.name}.{role_column}" if enum else None)
     if not roles and (listed := _roles_table(state, table, role_column)) is not None:
         roles, source = listed
-    return {"members": table.name, "user_column": users[0].columns[0], "workspace_column": tenants[0].columns[0],
-            "workspaces": tenants[0].target[1], "role_column": role_column, "roles": roles, "source": source,
+    return {"members": _shown((table.schema, table.name)), "members_key": (table.schema, table.name),
+            "user_column": users[0].columns[0], "workspace_column": tenants[0].columns[0],
+            "workspaces": _shown(tenants[0].target), "workspaces_key": tenants[0].target, "role_column": role_column, "roles": roles, "source": source,
             "enum": enum, "score": score, "origin": table.origin.location}
 
 

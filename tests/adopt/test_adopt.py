@@ -869,3 +869,83 @@ def test_helpers_reading_a_permissions_table_map_onto_the_roles_holding_the_perm
     assert "access: {select: member, insert: nobody, update: nobody, delete: owner}" in spec, spec
     assert "policies:" not in spec
     assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
+
+
+OWN_SCHEMA = """\
+create schema if not exists basejump;
+grant usage on schema basejump to authenticated, service_role;
+create type basejump.account_role as enum ('owner', 'member');
+create table if not exists basejump.accounts (
+  id uuid unique not null default extensions.uuid_generate_v4(),
+  primary_owner_user_id uuid references auth.users not null default auth.uid(),
+  name text,
+  slug text unique,
+  personal_account boolean default false not null,
+  created_at timestamp with time zone,
+  primary key (id)
+);
+create table if not exists basejump.account_user (
+  user_id uuid references auth.users on delete cascade not null,
+  account_id uuid references basejump.accounts on delete cascade not null,
+  account_role basejump.account_role not null,
+  constraint account_user_pkey primary key (user_id, account_id)
+);
+create or replace function basejump.has_role_on_account(account_id uuid, account_role basejump.account_role default null)
+returns boolean language sql security definer set search_path = public as $$
+  select exists(
+    select 1 from basejump.account_user wu
+    where wu.user_id = auth.uid()
+      and wu.account_id = has_role_on_account.account_id
+      and (wu.account_role = has_role_on_account.account_role or has_role_on_account.account_role is null)
+  );
+$$;
+grant execute on function basejump.has_role_on_account(uuid, basejump.account_role) to authenticated;
+alter table basejump.accounts enable row level security;
+alter table basejump.account_user enable row level security;
+create table if not exists basejump.invitations (
+  id uuid unique not null default extensions.uuid_generate_v4(),
+  account_role basejump.account_role not null,
+  account_id uuid references basejump.accounts (id) on delete cascade not null,
+  token text unique not null default extensions.uuid_generate_v4()::text,
+  invited_by_user_id uuid references auth.users not null,
+  account_name text,
+  updated_at timestamp with time zone,
+  created_at timestamp with time zone,
+  invitation_type text not null,
+  primary key (id)
+);
+alter table basejump.invitations enable row level security;
+create policy "Invitations viewable by account owners" on basejump.invitations
+  for select to authenticated using (created_at > (now() - interval '24 hours') and basejump.has_role_on_account(account_id, 'owner') = true);
+create policy "Invitations can be created by account owners" on basejump.invitations
+  for insert to authenticated with check (basejump.has_role_on_account(account_id, 'owner') = true);
+create policy "Invitations can be deleted by account owners" on basejump.invitations
+  for delete to authenticated using (basejump.has_role_on_account(account_id, 'owner') = true);
+create table public.projects (
+  id uuid primary key default gen_random_uuid(),
+  account_id uuid not null references basejump.accounts (id) on delete cascade,
+  name text not null,
+  created_at timestamptz not null default now()
+);
+alter table public.projects enable row level security;
+create policy "Members read projects" on public.projects for select to authenticated using (basejump.has_role_on_account(account_id) = true);
+create policy "Members add projects" on public.projects for insert to authenticated with check (basejump.has_role_on_account(account_id));
+create policy "Owners delete projects" on public.projects for delete to authenticated using (basejump.has_role_on_account(account_id, 'owner'));
+"""
+
+
+def test_adopt_init_finds_the_membership_in_a_schema_of_the_apps_own(tmp_path, capsys):
+    """Accounts and their users in a schema of their own (``basejump.account_user``): the
+    project file names them qualified, declares the enum, and the app's tables in public map
+    through ``basejump.has_role_on_account(account_id) = true``."""
+    from tenantspec.cli import main
+
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(OWN_SCHEMA)
+    assert main(["--root", str(tmp_path), "adopt", "--init", "projects"]) == 0, capsys.readouterr().err
+    project = (tmp_path / "schema/project.yaml").read_text()
+    assert "  workspaces: basejump.accounts\n  members:\n    table: basejump.account_user\n" in project
+    assert "    basejump.account_role: [owner, member]" in project
+    spec = (tmp_path / "schema/projects.yaml").read_text()
+    assert "access: {select: member, insert: member, update: nobody, delete: owner}" in spec, spec
+    assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
