@@ -949,3 +949,52 @@ def test_adopt_init_finds_the_membership_in_a_schema_of_the_apps_own(tmp_path, c
     spec = (tmp_path / "schema/projects.yaml").read_text()
     assert "access: {select: member, insert: member, update: nobody, delete: owner}" in spec, spec
     assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
+
+
+ORG_ITEMS = """\
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (
+  org_id uuid not null references public.orgs (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  role text not null check (role in ('owner', 'admin', 'member')),
+  primary key (org_id, user_id)
+);
+create index org_members_user_id_idx on public.org_members (user_id);
+create function public.my_orgs() returns uuid[] language sql stable security definer set search_path = '' as $$
+  select array_agg(org_id) from public.org_members where user_id = auth.uid()
+$$;
+create function public.my_admin_orgs() returns uuid[] language plpgsql stable security definer set search_path = '' as $$
+begin
+  return array(select org_id from public.org_members where user_id = auth.uid() and role in ('owner', 'admin'));
+end $$;
+create table public.items (
+  id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.orgs (id) on delete cascade,
+  name text not null
+);
+create index items_org_id_idx on public.items (org_id);
+alter table public.items enable row level security;
+create policy items_select on public.items for select to authenticated using ({using});
+"""
+
+
+@pytest.mark.parametrize("using, level", [
+    ("org_id = any (public.my_orgs())", "member"),
+    ("org_id = any (public.my_admin_orgs())", "admin_or_above"),
+    ("auth.uid() is not null and org_id in (select org_id from org_members where user_id = auth.uid())", "member"),
+    ("auth.uid() = any (select user_id from org_members where org_id = items.org_id and role <> 'member')",
+     "admin_or_above"),
+    ("exists (select 1 from org_members m join orgs o on o.id = m.org_id"
+     " where o.id = items.org_id and m.user_id = auth.uid())", "member"),
+])
+def test_policy_spellings_real_apps_use_map_onto_levels(using, level, tmp_path):
+    """Array-returning helpers (``= any (f())``), ``auth.uid() is not null`` guards, member-id
+    subqueries and joins to the tenant table read as the membership they test."""
+    from tenantspec.cli import main
+
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(ORG_ITEMS.replace("{using}", using))
+    assert main(["--root", str(tmp_path), "adopt", "--init", "items"]) == 0
+    spec = (tmp_path / "schema/items.yaml").read_text()
+    assert f"access: {{select: {level}, insert: nobody, update: nobody, delete: nobody}}" in spec, spec
+    assert "policies:" not in spec

@@ -17,7 +17,7 @@ from functools import cached_property
 
 from pglast import ast, enums
 
-from tenantspec.catalog.bodies import function_query
+from tenantspec.catalog.bodies import array_elements, function_query
 from tenantspec.catalog.expression import conjuncts, display_expression, string_constants, ties_column
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.nodes import column_ref_name, function_name, relation_alias, walk
@@ -299,6 +299,9 @@ class AccessReader:
                     if (node.name[0].sval == "=") == other.val.boolval or inner.value is None:
                         return inner
                     return Truth(not inner.value, f"not ({inner.why})")
+        if isinstance(node, ast.NullTest) and _auth_call(node.arg) == "uid":  # auth.uid() is not null
+            value = persona.signed_in == (node.nulltesttype == enums.NullTestType.IS_NOT_NULL)
+            return Truth(value, "signed in" if persona.signed_in else "auth.uid() is null for anon")
         if persona.owns_row is not None and (column := self.parent_owned(node, scope)) is not None:
             return Truth(persona.owns_row, f"rows whose {column} is one of the user's" if persona.owns_row
                          else f"only rows whose {column} is one of the user's")
@@ -346,6 +349,9 @@ class AccessReader:
         if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP_ANY \
                 and isinstance(node.rexpr, ast.SubLink) and node.rexpr.subLinkType == enums.SubLinkType.ARRAY_SUBLINK:
             return self.in_set(node.lexpr, self.set_of(node.rexpr.subselect, scope), scope)
+        if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP_ANY \
+                and isinstance(node.rexpr, ast.FuncCall):  # col = any (helper_returning_an_array())
+            return self.in_set(node.lexpr, self.helper_set(node.rexpr, scope, elements=True), scope)
         if isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.ANY_SUBLINK \
                 and node.testexpr is not None:
             return self.in_set(node.testexpr, self.set_of(node.subselect, scope), scope)
@@ -692,15 +698,18 @@ class AccessReader:
                 return None
         return roles if workspace else None
 
-    def helper_set(self, call: ast.FuncCall, scope: Scope | None = None):
+    def helper_set(self, call: ast.FuncCall, scope: Scope | None = None, elements: bool = False):
+        """What a set-returning helper returns (``elements``: the elements of the array an
+        array-returning one returns, for ``col = any (helper())``)."""
         schema, name = function_name(call)
         body = self.bodies.get((schema or "public", name))
         if body is None:
             return None
+        query = array_elements(body[0]) if elements else body[0]
         if not call.args:
-            return self.set_of(body[0])
+            return self.set_of(query)
         params = self.bind(call, body, scope) if scope is not None else None
-        return self.set_of(body[0], Scope({}, None, params)) if params is not None else None
+        return self.set_of(query, Scope({}, None, params)) if params is not None else None
 
     def bind(self, call: ast.FuncCall, found, scope: Scope) -> dict | None:
         """A helper's parameters bound to what the call passes: the row's workspace, constant

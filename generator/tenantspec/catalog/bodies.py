@@ -175,3 +175,23 @@ def _exists(from_clause, where) -> ast.SelectStmt:
     """``select exists (select 1 from <from_clause> where <where>)``."""
     inner = _select((ast.ResTarget(val=ast.A_Const(val=ast.Integer(1))),), fromClause=from_clause, whereClause=where)
     return _select((ast.ResTarget(val=ast.SubLink(subLinkType=enums.SubLinkType.EXISTS_SUBLINK, subselect=inner)),))
+
+
+def array_elements(select: ast.SelectStmt) -> ast.SelectStmt | None:
+    """The query whose rows are the elements of the one array ``select`` returns, for
+    ``col = any (helper())``: ``select array(select q)`` is q, ``select array_agg(x) from ...
+    where ...`` is ``select x from ... where ...`` (``coalesce(..., '{}')`` around either)."""
+    if len(select.targetList or ()) != 1:
+        return None
+    value = select.targetList[0].val
+    if isinstance(value, ast.CoalesceExpr) and value.args:
+        value = value.args[0]
+    if isinstance(value, ast.SubLink) and value.subLinkType == enums.SubLinkType.ARRAY_SUBLINK \
+            and not select.fromClause:
+        return value.subselect
+    if isinstance(value, ast.FuncCall) and [n.sval for n in value.funcname][-1] == "array_agg" \
+            and len(value.args or ()) == 1 and not value.agg_filter and select.fromClause \
+            and not select.groupClause:
+        return _select((ast.ResTarget(val=value.args[0]),), fromClause=select.fromClause,
+                       whereClause=select.whereClause)
+    return None
