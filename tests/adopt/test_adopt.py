@@ -967,6 +967,10 @@ create function public.my_admin_orgs() returns uuid[] language plpgsql stable se
 begin
   return array(select org_id from public.org_members where user_id = auth.uid() and role in ('owner', 'admin'));
 end $$;
+create function public.org_role(o uuid) returns text language plpgsql stable security definer set search_path = '' as $$
+begin
+  return (select m.role from public.org_members m where m.org_id = o and m.user_id = auth.uid());
+end $$;
 create table public.items (
   id uuid primary key default gen_random_uuid(),
   org_id uuid not null references public.orgs (id) on delete cascade,
@@ -986,15 +990,19 @@ create policy items_select on public.items for select to authenticated using ({u
      "admin_or_above"),
     ("exists (select 1 from org_members m join orgs o on o.id = m.org_id"
      " where o.id = items.org_id and m.user_id = auth.uid())", "member"),
+    ("public.org_role(org_id) in ('owner', 'admin')", "admin_or_above"),
+    ("public.org_role(org_id) is not null", "member"),
+    ("coalesce(public.org_role(org_id), 'owner') = 'owner'", None),  # no membership passes: kept
 ])
 def test_policy_spellings_real_apps_use_map_onto_levels(using, level, tmp_path):
     """Array-returning helpers (``= any (f())``), ``auth.uid() is not null`` guards, member-id
-    subqueries and joins to the tenant table read as the membership they test."""
+    subqueries, joins to the tenant table and tests of a role a helper selects read as the
+    membership they test; a test a missing membership passes is kept as written."""
     from tenantspec.cli import main
 
     (tmp_path / "supabase/migrations").mkdir(parents=True)
     (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(ORG_ITEMS.replace("{using}", using))
     assert main(["--root", str(tmp_path), "adopt", "--init", "items"]) == 0
     spec = (tmp_path / "schema/items.yaml").read_text()
-    assert f"access: {{select: {level}, insert: nobody, update: nobody, delete: nobody}}" in spec, spec
-    assert "policies:" not in spec
+    assert f"access: {{select: {level or 'nobody'}, insert: nobody, update: nobody, delete: nobody}}" in spec, spec
+    assert ("policies:" in spec) == (level is None), spec

@@ -17,7 +17,7 @@ from functools import cached_property
 
 from pglast import ast, enums
 
-from tenantspec.catalog.bodies import array_elements, function_query
+from tenantspec.catalog.bodies import array_elements, function_query, test_as_exists
 from tenantspec.catalog.expression import conjuncts, display_expression, string_constants, ties_column
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.nodes import column_ref_name, function_name, relation_alias, walk
@@ -364,7 +364,26 @@ class AccessReader:
             return self.exists_membership(node.subselect, scope)
         if isinstance(node, ast.FuncCall):
             return self.boolean_helper(node, scope)
+        if isinstance(node, (ast.A_Expr, ast.NullTest)):
+            return self.scalar_helper_test(node, scope)
         return None
+
+    def scalar_helper_test(self, node, scope: Scope) -> frozenset[str] | None:
+        """``get_role(org_id) in ('owner', 'admin')``, ``get_role(org_id) is not null``: a test
+        of what a helper selects from the members table, read as the membership it amounts to."""
+        sides = [node.arg] if isinstance(node, ast.NullTest) else [node.lexpr, node.rexpr]
+        calls = [side for side in sides if isinstance(side, ast.FuncCall)]
+        if len(calls) != 1:
+            return None
+        schema, name = function_name(calls[0])
+        found = self.bodies.get((schema or "public", name))
+        if found is None or not isinstance(found[0], ast.SelectStmt):
+            return None
+        params = self.bind(calls[0], found, scope) if calls[0].args else {}
+        query = test_as_exists(node, calls[0], found[0]) if params is not None else None
+        if query is None:
+            return None
+        return self.membership(query.targetList[0].val, Scope({}, None, params))
 
     def in_set(self, expression, found, scope: Scope) -> frozenset[str] | None:
         if isinstance(found, WorkspaceSet) and self.denotes_workspace(expression, scope):

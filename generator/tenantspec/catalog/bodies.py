@@ -15,6 +15,8 @@ shapes membership helpers are written in:
 
 from __future__ import annotations
 
+import copy
+
 import pglast
 from pglast import ast, enums
 
@@ -195,3 +197,30 @@ def array_elements(select: ast.SelectStmt) -> ast.SelectStmt | None:
         return _select((ast.ResTarget(val=value.args[0]),), fromClause=select.fromClause,
                        whereClause=select.whereClause)
     return None
+
+
+PLACEHOLDER = "__helper_value__"
+
+
+def test_as_exists(test, call, body: ast.SelectStmt) -> ast.SelectStmt | None:
+    """``get_role(org_id) in ('owner', 'admin')`` where the helper's body is ``select m.role
+    from members m where ...``: ``select exists (select 1 from members m where ... and m.role
+    in ('owner', 'admin'))``, the same whenever the test fails on null (no membership row)."""
+    value = body.targetList[0].val if len(body.targetList or ()) == 1 else None
+    if not body.fromClause and isinstance(value, ast.SubLink) \
+            and value.subLinkType == enums.SubLinkType.EXPR_SUBLINK:
+        body = value.subselect  # return (select m.role from ...)
+    if len(body.targetList or ()) != 1 or not body.fromClause or body.whereClause is None \
+            or body.groupClause or body.limitCount is not None:
+        return None
+    placeholder = ast.ColumnRef(fields=(ast.String(sval=PLACEHOLDER),))
+    shaped = copy.deepcopy(test)
+    for child, _ in walk(shaped):
+        for name in getattr(child, "__slots__", ()):
+            if getattr(child, name, None) == call:
+                setattr(child, name, placeholder)
+    if not _mentions(shaped, PLACEHOLDER) or not _fails_on_null(shaped, PLACEHOLDER):
+        return None
+    condition = _substituted(shaped, PLACEHOLDER, copy.deepcopy(body.targetList[0].val))
+    return _exists(body.fromClause, ast.BoolExpr(boolop=enums.BoolExprType.AND_EXPR,
+                                                 args=(body.whereClause, condition)))
