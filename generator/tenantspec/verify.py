@@ -162,9 +162,20 @@ class _References(Visitor):
 
     def __init__(self):
         self.relations, self.functions, self.columns = [], [], []
+        # FROM items that are function calls: alias -> the column names it gives (None: the
+        # function's own, which no spec models)
+        self.function_rows: dict[str, set[str] | None] = {}
 
     def visit_RangeVar(self, ancestors, node):
         self.relations.append(node)
+
+    def visit_RangeFunction(self, ancestors, node):
+        call = node.functions[0][0] if node.functions else None
+        name = [n.sval for n in call.funcname][-1] if isinstance(call, ast.FuncCall) else None
+        alias = node.alias.aliasname if node.alias else name
+        if alias is not None:
+            names = {c.sval for c in node.alias.colnames} if node.alias and node.alias.colnames else None
+            self.function_rows[alias] = names
 
     def visit_FuncCall(self, ancestors, node):
         self.functions.append(node)
@@ -220,11 +231,16 @@ def check_policy_references(project: model.Project, statements: list[Statement])
                     (project.schema, parts[0]) in known_functions or parts[0] in BUILTIN_FUNCTIONS)):
                 problems.append(s.problem(f"policy {s.node.policy_name} calls {'.'.join(parts)}(), which is "
                                           "neither generated nor declared external", call.location))
-        visible = set().union(*(_columns_of(project, n) or set() for n in scope.values()))
+        visible = set().union(*(_columns_of(project, n) or set() for n in scope.values()),
+                              *(names or set() for names in refs.function_rows.values()))
+        unnamed = any(names is None for names in refs.function_rows.values())
         for ref in refs.columns:
             parts = [f.sval for f in ref.fields if isinstance(f, ast.String)]
             if len(parts) == 1:
-                ok = parts[0] in visible
+                ok = parts[0] in visible or unnamed
+            elif parts[-2] in refs.function_rows:
+                names = refs.function_rows[parts[-2]]
+                ok = names is None or parts[-1] in names
             else:
                 owner = scope.get(parts[-2])
                 ok = owner is not None and parts[-1] in (_columns_of(project, owner) or set())

@@ -541,17 +541,9 @@ class AccessReader:
         user = workspace = False
         roles: frozenset[str] = frozenset(self.tenancy.roles)
         for part in parts:
-            if isinstance(part, ast.BoolExpr) and part.boolop == enums.BoolExprType.OR_EXPR:
-                # (m.role = role or role is null): a role parameter, null meaning any role
-                admitted = self.role_choice(part, alias, outer.params)
-                if admitted is None:
-                    return None
+            if (admitted := self.role_condition(part, alias, outer.params)) is not None:
                 roles = roles & admitted
                 continue
-            if isinstance(part, ast.NullTest) and part.nulltesttype == enums.NullTestType.IS_NOT_NULL \
-                    and isinstance(part.arg, ast.ColumnRef) and column_ref_name(part.arg)[0] in (alias, None) \
-                    and column_ref_name(part.arg)[1] == self.tenancy.role_column:
-                continue  # m.role is not null: every role
             if not isinstance(part, ast.A_Expr):
                 return None
             column, other = self.member_column(part, alias)
@@ -559,14 +551,24 @@ class AccessReader:
                 user = True  # m.user_id = auth.uid(), or a parameter the call passes auth.uid() to
             elif column == self.tenancy.workspace_column and self.denotes_workspace(other, outer):
                 workspace = True
-            elif column == self.tenancy.role_column:
-                values = _string_values(part, outer.params, self.tenancy.roles)
-                if values is None:
-                    return None
-                roles = roles & values
             else:
                 return None
         return roles if user and workspace else None
+
+    def role_condition(self, part, alias: str, params: dict | None) -> frozenset[str] | None:
+        """The roles a condition on the members' role column admits: ``m.role in (...)`` and
+        its other spellings, ``(m.role = 'a' or m.role = 'b')``, ``(m.role = p or p is null)``
+        (a role parameter, null meaning any role), ``m.role is not null``; None when it is no
+        condition on the role."""
+        if isinstance(part, ast.BoolExpr) and part.boolop == enums.BoolExprType.OR_EXPR:
+            return self.role_choice(part, alias, params or {})
+        if isinstance(part, ast.NullTest) and part.nulltesttype == enums.NullTestType.IS_NOT_NULL \
+                and isinstance(part.arg, ast.ColumnRef) and column_ref_name(part.arg)[0] in (alias, None) \
+                and column_ref_name(part.arg)[1] == self.tenancy.role_column:
+            return frozenset(self.tenancy.roles)
+        if isinstance(part, ast.A_Expr) and self.member_column(part, alias)[0] == self.tenancy.role_column:
+            return _string_values(part, params, self.tenancy.roles)
+        return None
 
     def member_column(self, part: ast.A_Expr, alias: str) -> tuple[str | None, object]:
         """The members-table column a comparison tests, and the expression it is compared with."""
@@ -588,11 +590,9 @@ class AccessReader:
                 if is_null == (arm.nulltesttype == enums.NullTestType.IS_NULL):
                     return frozenset(self.tenancy.roles)
                 continue
-            if not isinstance(arm, ast.A_Expr) or self.member_column(arm, alias)[0] != self.tenancy.role_column:
-                return None
-            if _bound(arm.rexpr, params) is NULL or _bound(arm.lexpr, params) is NULL:
+            if isinstance(arm, ast.A_Expr) and (_bound(arm.rexpr, params) is NULL or _bound(arm.lexpr, params) is NULL):
                 continue  # role = null: never true
-            values = _string_values(arm, params, self.tenancy.roles)
+            values = self.role_condition(arm, alias, params)
             if values is None:
                 return None
             admitted |= values
@@ -656,13 +656,14 @@ class AccessReader:
         user = False
         roles = frozenset(self.tenancy.roles)
         for part in parts:
+            if (admitted := self.role_condition(part, alias, None)) is not None:
+                roles = roles & admitted
+                continue
             if not isinstance(part, ast.A_Expr):
                 return None
             column, other = self.member_column(part, alias)
             if column == self.tenancy.user_column and _auth_call(other) == "uid":
                 user = True
-            elif column == self.tenancy.role_column and (values := _string_values(part, None, self.tenancy.roles)) is not None:
-                roles = roles & values
             else:
                 return None
         return WorkspaceSet(roles) if user else None
@@ -706,13 +707,14 @@ class AccessReader:
         workspace = False
         roles: frozenset[str] = frozenset(self.tenancy.roles)
         for part in parts:
+            if (admitted := self.role_condition(part, alias, scope.params)) is not None:
+                roles = roles & admitted
+                continue
             if not isinstance(part, ast.A_Expr):
                 return None
             column, other = self.member_column(part, alias)
             if column == self.tenancy.workspace_column and self.denotes_workspace(other, scope):
                 workspace = True
-            elif column == self.tenancy.role_column and (values := _string_values(part, scope.params, self.tenancy.roles)) is not None:
-                roles = roles & values
             else:
                 return None
         return roles if workspace else None
