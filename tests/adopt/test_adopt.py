@@ -165,8 +165,9 @@ def test_corrected_chain_holds_the_policy_suite(name, tmp_path):
     (tmp_path / "tests").mkdir()
     shutil.copy(CASES / name / "access_intent.yaml", tmp_path / "tests" / "access_intent.yaml")
     (tmp_path / "tests" / "test_proof.py").write_text("from tenantspec.testing.proof import *  # noqa: F403\n")
-    # the app's own objects are among the hand-written migrations: no baseline before them
-    (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = tests\ntenantspec_baseline =\n")
+    # the app's own objects are among the hand-written migrations: no baseline before them,
+    # which the proof takes from there being no tests/baseline.sql (as a new user's project)
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
     env = {k: v for k, v in os.environ.items() if k not in ("MIGRATIONS_DIR", "TENANTSPEC_BASELINE")}
     env["TENANTSPEC_PRIVILEGES"] = "both"
     env["TENANTSPEC_HYPOTHESIS_EXAMPLES"] = "25"  # the app's own proof draws 200; make test stays in its minute

@@ -20,7 +20,7 @@ Fixtures (nothing starts until a test asks for one):
 Configuration, environment first, then ini options, paths relative to the project root:
 TENANTSPEC_ROOT / ``tenantspec_root`` (default: pytest's root directory), MIGRATIONS_DIR /
 ``tenantspec_migrations_dir`` (default ``supabase/migrations``), TENANTSPEC_BASELINE /
-``tenantspec_baseline`` (default ``tests/baseline.sql``; empty for none), TENANTSPEC_INTENT /
+``tenantspec_baseline`` (default ``tests/baseline.sql`` when it exists; empty for none), TENANTSPEC_INTENT /
 ``tenantspec_intent`` (default ``tests/access_intent.yaml``), TENANTSPEC_CASES /
 ``tenantspec_cases`` (default ``tests/policy/cases``).
 
@@ -154,6 +154,9 @@ def _resolve_config(config: pytest.Config) -> PolicyTestConfig:
         root = (root / chosen).resolve()
     migrations = os.environ.get("MIGRATIONS_DIR") or config.getini("tenantspec_migrations_dir")
     baseline = _setting(config, "TENANTSPEC_BASELINE", "tenantspec_baseline")
+    if baseline == DEFAULT_BASELINE and os.environ.get("TENANTSPEC_BASELINE") is None \
+            and not (root / baseline).is_file():
+        baseline = ""  # the default names a file the project need not have (as adopt reads it)
     return PolicyTestConfig(
         server=ServerConfig.from_env(),
         source=MigrationSource(
