@@ -25,6 +25,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from tenantspec import model
 from tenantspec.adopt_access import adopt_access, owner_columns, policy_entry
 from tenantspec.catalog.access import AccessReader, TenantModel, personas
+from tenantspec.catalog.builtins import BUILTIN_FUNCTIONS
 from tenantspec.catalog.expression import display_expression, value_list
 from tenantspec.catalog.names import singular
 from tenantspec.catalog.nodes import deparse, function_name, normalized, walk
@@ -52,12 +53,6 @@ class Adoption:
 
 # Schemas whose functions the platform provides, and the built-in functions policies call.
 SERVICE_SCHEMAS = frozenset({"auth", "pg_catalog", "extensions", "storage", "realtime", "vault"})
-BUILTIN_FUNCTIONS = frozenset({
-    "now", "lower", "upper", "coalesce", "current_setting", "array_position", "cardinality", "length",
-    "jsonb_extract_path_text", "json_extract_path_text", "to_jsonb", "array_length", "nullif", "greatest",
-    "least", "current_date", "date_trunc", "split_part", "starts_with", "regexp_match", "any", "bool_or",
-    "exists", "unnest", "string_to_array", "format", "concat", "trim", "substring", "left", "right",
-})
 
 
 def scalar(value) -> str:

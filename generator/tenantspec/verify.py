@@ -15,11 +15,10 @@ from pglast.stream import RawStream
 from pglast.visitors import Visitor
 
 from tenantspec import model
+from tenantspec.catalog.builtins import BUILTIN_FUNCTIONS
 from tenantspec.errors import Location, Problem
 from tenantspec.helpers import helpers_of
 
-# Functions a policy may call besides the project's helpers and declared externals.
-BUILTIN_FUNCTIONS = frozenset({"now", "coalesce", "lower", "upper", "current_setting", "nullif"})
 NEVER_FOR_API = {"all", "truncate", "references", "trigger"}
 
 

@@ -994,6 +994,12 @@ create policy items_select on public.items for select to authenticated using ({u
     ("public.org_role(org_id) in ('owner', 'admin')", "admin_or_above"),
     ("public.org_role(org_id) is not null", "member"),
     ("coalesce(public.org_role(org_id), 'owner') = 'owner'", None),  # no membership passes: kept
+    ("(select count(*) from org_members m where m.org_id = items.org_id and m.user_id = auth.uid()) > 0", "member"),
+    ("exists (select 1 from org_members where org_members.org_id = items.org_id"
+     " and org_members.user_id = (select auth.uid()) and org_members.role = any ('{owner,admin}'::text[]))",
+     "admin_or_above"),
+    ("org_id in (select o.id from orgs o join org_members m on m.org_id = o.id where m.user_id = auth.uid())",
+     "member"),
 ])
 def test_policy_spellings_real_apps_use_map_onto_levels(using, level, tmp_path):
     """Array-returning helpers (``= any (f())``), ``auth.uid() is not null`` guards, member-id

@@ -17,7 +17,7 @@ from functools import cached_property
 
 from pglast import ast, enums
 
-from tenantspec.catalog.bodies import array_elements, function_query, test_as_exists
+from tenantspec.catalog.bodies import array_elements, count_test_as_exists, function_query, test_as_exists
 from tenantspec.catalog.expression import conjuncts, display_expression, string_constants, ties_column
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.nodes import column_ref_name, function_name, relation_alias, walk
@@ -364,6 +364,8 @@ class AccessReader:
             return self.exists_membership(node.subselect, scope)
         if isinstance(node, ast.FuncCall):
             return self.boolean_helper(node, scope)
+        if (counted := count_test_as_exists(node)) is not None:  # (select count(*) from ...) > 0
+            return self.membership(counted.targetList[0].val, scope)
         if isinstance(node, (ast.A_Expr, ast.NullTest)):
             return self.scalar_helper_test(node, scope)
         return None
@@ -622,6 +624,8 @@ class AccessReader:
         if len(select.fromClause or ()) == 1 and isinstance(select.fromClause[0], ast.RangeFunction):
             call = select.fromClause[0].functions[0][0]
             return self.helper_set(call, scope) if isinstance(call, ast.FuncCall) else None
+        if (through := self.tenants_joined(select)) is not None:
+            return through
         if len(select.fromClause or ()) != 1 or not isinstance(select.fromClause[0], ast.RangeVar):
             return None
         relation = select.fromClause[0]
@@ -651,6 +655,25 @@ class AccessReader:
             if isinstance(inner, WorkspaceSet):
                 return ParentIds(key, inner)
         return None
+
+    def tenants_joined(self, select) -> WorkspaceSet | None:
+        """``select o.id from orgs o join members m on m.org_id = o.id where m.user_id =
+        auth.uid()``: the user's workspaces, reached through the tenant table."""
+        relations, joins = _from_relations(select.fromClause)
+        if relations is None or len(relations) != 2 or {key for _, key in relations} != \
+                {self.tenancy.workspaces, self.tenancy.members}:
+            return None
+        tenant = next(alias for alias, key in relations if key == self.tenancy.workspaces)
+        member = next(alias for alias, key in relations if key == self.tenancy.members)
+        pair = {(member, self.tenancy.workspace_column), (tenant, self.workspace_column(self.tenancy.workspaces) or "id")}
+        parts = joins + (conjuncts(select.whereClause) if select.whereClause is not None else [])
+        tie = next((i for i, part in enumerate(parts) if isinstance(part, ast.A_Expr) and part.name[0].sval == "="
+                    and all(isinstance(side, ast.ColumnRef) for side in (part.lexpr, part.rexpr))
+                    and {column_ref_name(part.lexpr), column_ref_name(part.rexpr)} == pair), None)
+        value = select.targetList[0].val
+        if tie is None or not isinstance(value, ast.ColumnRef) or column_ref_name(value) not in pair:
+            return None
+        return self.members_set([p for i, p in enumerate(parts) if i != tie], member)
 
     def members_set(self, parts, alias: str) -> WorkspaceSet | None:
         user = False
@@ -872,6 +895,19 @@ def _string_values(part: ast.A_Expr, params: dict | None, roles: tuple[str, ...]
     return frozenset(roles) - values if negated else values
 
 
+def _array_literal(node) -> frozenset[str] | None:
+    """The elements of an array literal, ``'{owner,admin}'::text[]`` (plain or double-quoted
+    elements, no nesting)."""
+    if not (isinstance(node, ast.TypeCast) and node.typeName.arrayBounds and isinstance(node.arg, ast.A_Const)
+            and isinstance(node.arg.val, ast.String)):
+        return None
+    text = node.arg.val.sval.strip()
+    if not (text.startswith("{") and text.endswith("}")) or "{" in text[1:-1]:
+        return None
+    items = [item.strip() for item in text[1:-1].split(",")] if text[1:-1].strip() else []
+    return frozenset(item[1:-1] if len(item) > 1 and item[0] == item[-1] == '"' else item for item in items)
+
+
 def _compared_strings(part: ast.A_Expr, params: dict) -> frozenset[str] | None:
     kind = part.kind
     listed = (enums.A_Expr_Kind.AEXPR_OP_ANY, enums.A_Expr_Kind.AEXPR_OP_ALL)
@@ -885,6 +921,8 @@ def _compared_strings(part: ast.A_Expr, params: dict) -> frozenset[str] | None:
         items = part.rexpr
     elif kind in listed and isinstance(part.rexpr, ast.A_ArrayExpr):
         items = part.rexpr.elements or ()
+    elif kind in listed and (literal := _array_literal(part.rexpr)) is not None:
+        return literal  # role = any ('{owner,admin}'::text[])
     elif kind == enums.A_Expr_Kind.AEXPR_OP:
         items = [s for s in (part.lexpr, part.rexpr) if not isinstance(s, ast.ColumnRef)]
     else:

@@ -159,13 +159,30 @@ def _counted_as_exists(select: ast.SelectStmt) -> ast.SelectStmt:
     if len(select.targetList or ()) != 1 or not select.fromClause or select.groupClause or select.havingClause:
         return select
     test = select.targetList[0].val
-    if not (isinstance(test, ast.A_Expr) and test.kind == enums.A_Expr_Kind.AEXPR_OP
-            and isinstance(test.lexpr, ast.FuncCall) and [n.sval for n in test.lexpr.funcname] == ["count"]
-            and isinstance(test.rexpr, ast.A_Const) and isinstance(test.rexpr.val, ast.Integer)):
-        return select
-    if (test.name[0].sval, test.rexpr.val.ival) not in ((">", 0), (">=", 1), ("<>", 0), ("!=", 0)):
+    if not _counts_some(test, lambda side: isinstance(side, ast.FuncCall)
+                        and [n.sval for n in side.funcname] == ["count"]):
         return select
     return _exists(select.fromClause, select.whereClause)
+
+
+def count_test_as_exists(test) -> ast.SelectStmt | None:
+    """``(select count(*) from ... where ...) > 0`` in a policy, as ``select exists (...)``."""
+    def counted(side) -> bool:
+        return isinstance(side, ast.SubLink) and side.subLinkType == enums.SubLinkType.EXPR_SUBLINK \
+            and isinstance(side.subselect, ast.SelectStmt) and side.subselect.fromClause \
+            and not side.subselect.groupClause and len(side.subselect.targetList or ()) == 1 \
+            and isinstance(count := side.subselect.targetList[0].val, ast.FuncCall) \
+            and [n.sval for n in count.funcname] == ["count"]
+    if not _counts_some(test, counted):
+        return None
+    return _exists(test.lexpr.subselect.fromClause, test.lexpr.subselect.whereClause)
+
+
+def _counts_some(test, counted) -> bool:
+    """Whether ``test`` is ``<count> > 0`` (``>= 1``, ``<> 0``, ``!= 0``) for a ``counted`` left side."""
+    return isinstance(test, ast.A_Expr) and test.kind == enums.A_Expr_Kind.AEXPR_OP and counted(test.lexpr) \
+        and isinstance(test.rexpr, ast.A_Const) and isinstance(test.rexpr.val, ast.Integer) \
+        and (test.name[0].sval, test.rexpr.val.ival) in ((">", 0), (">=", 1), ("<>", 0), ("!=", 0))
 
 
 def _select(targets: tuple, **clauses) -> ast.SelectStmt:
