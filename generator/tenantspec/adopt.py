@@ -567,11 +567,7 @@ def adopt(root: Path, names: list[str], force: bool = False, baseline: Path | No
     if existing and not force:
         raise TenantspecError([Problem(None, f"schema/{name}.yaml exists; adopt does not overwrite a spec "
                                              "(--force does)") for name in existing])
-    history = read_history(root)
-    found = baseline_of(root) if baseline is None else baseline
-    before = [(str(found.relative_to(root) if found.is_relative_to(root) else found), found.read_text())] \
-        if found is not None else []
-    states = replay_texts(before + [(str(f.path), f.text) for f in history.files])
+    states = replayed(root, baseline)
     adopter = Adopter(project, states, names)
     adoption = adopter.adopt()
     tables, functions = adopter.undeclared()
@@ -597,6 +593,15 @@ def adopt(root: Path, names: list[str], force: bool = False, baseline: Path | No
             "put the SQL that creates it in the baseline; no table spec was written"))])
     adoption.notes.sort(key=lambda p: (p.location or Location("", 0, 0), p.message))
     return adoption
+
+
+def replayed(root: Path, baseline: Path | None = None) -> dict[str, SchemaState]:
+    """The schema states (per privilege regime) the project's baseline and then its
+    migrations leave: what adoption reads."""
+    found = baseline_of(root) if baseline is None else baseline
+    before = [(str(found.relative_to(root) if found.is_relative_to(root) else found), found.read_text())] \
+        if found is not None else []
+    return replay_texts(before + [(str(f.path), f.text) for f in read_history(root).files])
 
 
 def baseline_of(root: Path) -> Path | None:

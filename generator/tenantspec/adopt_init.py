@@ -7,23 +7,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tenantspec.adopt import SERVICE_SCHEMAS, flow, spec_type
+from tenantspec.adopt import SERVICE_SCHEMAS, flow, replayed, spec_type
 from tenantspec.catalog.expression import value_list
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.replay import SchemaState, Table
 from tenantspec.errors import Problem, TenantspecError
-from tenantspec.history import read_history
-from tenantspec.pipeline import current_state
 from tenantspec.render import environment
 
 USERS = ("auth", "users")
 ROLE_NAMES = ("role", "role_name", "account_role", "member_role", "access_level")
 
 
-def initial_project(root: Path) -> tuple[str, list[Problem]]:
-    """The text of ``schema/project.yaml`` and the notes to review; stops when no table of
-    the folder looks like a membership table."""
-    state = current_state(read_history(root))["legacy"]
+def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list[Problem]]:
+    """The text of ``schema/project.yaml`` and the notes to review, read from the project's
+    baseline and migrations; stops when no table there looks like a membership table."""
+    state = replayed(root, baseline)["legacy"]
     found = sorted((c for c in map(lambda t: _membership(state, t), state.tables.values()) if c),
                    key=lambda c: (-c["score"], c["members"]))
     if not found:

@@ -104,7 +104,7 @@ def cmd_adopt(args: argparse.Namespace) -> int:
         target = root / "schema" / "project.yaml"
         if target.exists() and not args.force:
             raise TenantspecError(f"{target}: exists already; adopt --init does not overwrite it (--force does)")
-        text, notes = initial_project(root)
+        text, notes = initial_project(root, Path(args.baseline) if args.baseline else None)
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         for path in write_outputs(root, {Path("schema/project.yaml"): text}):

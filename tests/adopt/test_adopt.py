@@ -1148,3 +1148,21 @@ def test_a_dump_of_member_id_helpers_maps_and_its_kept_policy_generates(tmp_path
     assert "access: {select: member, insert: {own: member}, update: nobody, delete: {own: member}}" in comments
     capsys.readouterr()
     assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
+
+
+def test_adopt_init_reads_the_membership_from_the_baseline(tmp_path, capsys):
+    """The app's workspaces, members and helpers predate the migrations (tests/baseline.sql):
+    adopt --init finds the membership there, and the hand-written tables map onto its levels."""
+    from tenantspec.cli import main
+
+    migrations = tmp_path / "supabase" / "migrations"
+    migrations.mkdir(parents=True)
+    for file in sorted((CASES.parent.parent / "cases" / "handwritten_migrations").glob("*.sql")):
+        shutil.copy(file, migrations / file.name)
+    (tmp_path / "tests").mkdir()
+    shutil.copy(CASES.parent.parent / "baseline.sql", tmp_path / "tests" / "baseline.sql")
+    assert main(["--root", str(tmp_path), "adopt", "--init", "carrier_configs", "robot_jobs", "robot_job_items"]) == 0
+    err = capsys.readouterr().err
+    assert "tests/baseline.sql:16:1: workspace_members is the membership table" in err, err
+    spec = (tmp_path / "schema" / "carrier_configs.yaml").read_text()
+    assert "access: {select: member, insert: admin_or_above, update: admin_or_above, delete: admin_or_above}" in spec
