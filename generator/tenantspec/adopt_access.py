@@ -32,6 +32,7 @@ class AdoptedAccess:
     access: dict[str, object] = field(default_factory=dict)  # command -> level, own, or {any, own}
     user: str | None = None  # tenancy.user, when a rule names the row's user
     kept: list[Policy] = field(default_factory=list)  # policies kept as written
+    opened: dict[str, set[str]] = field(default_factory=dict)  # without RLS: command -> who got in
 
 
 def owner_columns(policy: Policy) -> set[str]:
@@ -67,6 +68,10 @@ def applying(table: Table, command: str) -> list[Policy]:
             if p.command in (command, "all") and ("authenticated" in p.roles or PUBLIC in p.roles)]
 
 
+STRANGERS = {"other_member": "members of other workspaces", "outsider": "signed-in users of no workspace",
+             "anon": "anon"}
+
+
 def adopt_access(adopter, table: Table, per_user: bool) -> AdoptedAccess:
     project, reader = adopter.project, adopter.reader
     levels = {frozenset(roles): level for level, roles in project.tenancy.levels.items()}
@@ -98,6 +103,12 @@ def adopt_access(adopter, table: Table, per_user: bool) -> AdoptedAccess:
         policy = kept[name]
         adopter.note(policy.origin, f"{table.qualified_name}: {unread[name]}, which no access level says: the "
                                     "spec keeps the policy as written, and the correction leaves it alone")
+    if result.opened:
+        who = sorted(set().union(*result.opened.values()))
+        adopter.note(table.origin, f"{table.qualified_name}: row-level security is off, so its grants let "
+                                   f"{', '.join(STRANGERS.get(n, n) for n in who)} {', '.join(sorted(result.opened))} "
+                                   "every workspace's rows: the spec lets the workspace's members in only, and the "
+                                   "correction turns row-level security on")
     return finish(adopter, table, result, unmapped, user, kept)
 
 
@@ -137,6 +148,11 @@ def map_command(adopter, table: Table, command: str, per_user: bool, user: str |
                                 f"users of no workspace, members of others) passed on the rows whose {user} names "
                                 "them, a former member on the rows they wrote, say: the spec lets the workspace's "
                                 "members in only, and the correction closes that")
+            outside = []
+        if outside and table.rls is False:
+            # no row-level security: every signed-in user (anon too, under the legacy grants)
+            # reaches every workspace's rows. Members keep what the grants give them.
+            result.opened[command] = set(outside)
             outside = []
         if outside:
             why = "it lets in people outside the row's workspace"

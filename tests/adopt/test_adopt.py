@@ -1166,3 +1166,21 @@ def test_adopt_init_reads_the_membership_from_the_baseline(tmp_path, capsys):
     assert "tests/baseline.sql:16:1: workspace_members is the membership table" in err, err
     spec = (tmp_path / "schema" / "carrier_configs.yaml").read_text()
     assert "access: {select: member, insert: admin_or_above, update: admin_or_above, delete: admin_or_above}" in spec
+
+
+def test_a_table_without_row_level_security_keeps_its_members_and_closes_to_everyone_else(tmp_path, capsys):
+    """No `enable row level security`: under the legacy grants everyone reaches every row.
+    Members keep every command, the note says who else got in, and the correction (RLS on)
+    generates without --allow-narrowing."""
+    from tenantspec.cli import main
+
+    sql = ORG_ITEMS.split("alter table public.items enable row level security;")[0]
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(sql)
+    assert main(["--root", str(tmp_path), "adopt", "--init", "items"]) == 0
+    err = capsys.readouterr().err
+    assert "public.items: row-level security is off, so its grants let anon, members of other workspaces, " \
+           "signed-in users of no workspace delete, insert, select, update every workspace's rows" in err, err
+    spec = (tmp_path / "schema/items.yaml").read_text()
+    assert "access: {select: member, insert: member, update: member, delete: member}" in spec, spec
+    assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
