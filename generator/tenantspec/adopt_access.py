@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pglast import ast, enums
 
 from tenantspec import model
+from tenantspec.catalog.access import personas
 from tenantspec.catalog.nodes import column_ref_name, deparse, walk
 from tenantspec.catalog.replay import PUBLIC, Policy, Table
 
@@ -197,6 +198,15 @@ def finish(adopter, table: Table, result: AdoptedAccess, unmapped: list, user: s
                 kept.setdefault(policy.name, policy)
             result.access[command] = model.NOBODY
     result.kept = list(kept.values())
+    anon = next(p for p in personas(adopter.tenancy) if not p.signed_in)
+    for policy in result.kept:
+        # a kept policy is made TO authenticated: where it let anon in, anon loses that
+        commands = COMMANDS if policy.command == "all" else (policy.command,)
+        if ("anon" in policy.roles or PUBLIC in policy.roles) and any(
+                adopter.reader.policy_truth(table, policy, command, anon).value is not False for command in commands):
+            adopter.note(policy.origin, f"{table.qualified_name}: policy {policy.name!r} let anon in too; the spec keeps "
+                                        "it for signed-in users (hand-written policies are TO authenticated), so the "
+                                        "correction takes that from anon")
     return result
 
 

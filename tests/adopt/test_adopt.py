@@ -1184,3 +1184,19 @@ def test_a_table_without_row_level_security_keeps_its_members_and_closes_to_ever
     spec = (tmp_path / "schema/items.yaml").read_text()
     assert "access: {select: member, insert: member, update: member, delete: member}" in spec, spec
     assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
+
+
+def test_a_kept_policy_that_let_anon_in_says_anon_loses_it(tmp_path, capsys):
+    """``for select to anon, authenticated using (published)`` is kept for signed-in users
+    only (hand-written policies are TO authenticated): the note says anon loses it."""
+    from tenantspec.cli import main
+
+    sql = ORG_ITEMS.replace("  name text not null\n);", "  name text not null,\n  published boolean not null default false\n);")
+    sql = sql.replace("create policy items_select on public.items for select to authenticated using ({using});",
+                      "create policy items_public on public.items for select to anon, authenticated using (published);")
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(sql)
+    assert main(["--root", str(tmp_path), "adopt", "--init", "items"]) == 0
+    err = capsys.readouterr().err
+    assert "public.items: policy 'items_public' let anon in too; the spec keeps it for signed-in users" in err, err
+    assert "- {name: items_public, command: select, using: published}" in (tmp_path / "schema/items.yaml").read_text()
