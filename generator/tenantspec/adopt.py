@@ -24,6 +24,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from tenantspec import model
 from tenantspec.adopt_access import adopt_access, owner_columns, policy_entry
+from tenantspec.adopt_unread import unread_statements
 from tenantspec.catalog.access import AccessReader, TenantModel, personas
 from tenantspec.catalog.builtins import BUILTIN_FUNCTIONS
 from tenantspec.catalog.expression import display_expression, value_list
@@ -584,6 +585,7 @@ def adopt(root: Path, names: list[str], force: bool = False, baseline: Path | No
             adoption.notes.append(Problem(None, f"{project.source}: declares {signature} under external.functions "
                                                 "(an adopted trigger or kept policy calls it)"))
     adoption.notes += adopter.missing_helpers() + adopter.unpinned_functions()
+    adoption.notes += unread_statements(states[LEGACY], {(project.schema, name) for name in names})
     if adopter.unknown_helpers:
         # Without the function, the policies calling it can be neither read nor kept (the
         # correction would not verify): say what to declare, write nothing.

@@ -1200,3 +1200,27 @@ def test_a_kept_policy_that_let_anon_in_says_anon_loses_it(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "public.items: policy 'items_public' let anon in too; the spec keeps it for signed-in users" in err, err
     assert "- {name: items_public, command: select, using: published}" in (tmp_path / "schema/items.yaml").read_text()
+
+
+def test_statements_adoption_does_not_read_are_named_with_their_line(tmp_path, capsys):
+    """A replica identity, disabled triggers and a DO block running built SQL on an adopted
+    table are named with file:line; an owner change (nothing a spec is about) is not."""
+    from tenantspec.cli import main
+
+    sql = ORG_ITEMS.replace("{using}", "org_id = any (public.my_orgs())") + """\
+alter table public.items replica identity full;
+alter table public.items owner to postgres;
+alter table public.items disable trigger all;
+do $$ begin execute 'alter table public.items add column legacy_id int'; end $$;
+"""
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(sql)
+    assert main(["--root", str(tmp_path), "adopt", "--init", "items"]) == 0
+    err = capsys.readouterr().err
+    lines = sql.splitlines()
+    for statement, words in (("replica identity full", "sets its replica identity"),
+                             ("disable trigger all", "disables its triggers"),
+                             ("do $$", "a DO block that runs SQL built at run time (execute) names items")):
+        line = next(i for i, text in enumerate(lines, start=1) if statement in text)
+        assert f"20240101000000_app.sql:{line}:1: " in err and words in err, err
+    assert "owner to" not in err.lower() and "ChangeOwner" not in err
