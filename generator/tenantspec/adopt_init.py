@@ -81,6 +81,9 @@ def _membership(state: SchemaState, table: Table) -> dict | None:
     for check in table.checks:
         if (listed := value_list(check.expression)) is not None:
             checked[listed[0]] = listed[1]
+    if role_column is None:  # team_role, user_role, membership_role ...
+        role_column = next((c for c in table.columns if "role" in c and (
+            c in checked or _enum_of(state, table.columns[c]) is not None)), None)
     if role_column is None:
         role_column = next(iter(checked), None)
     if role_column is None:  # role_key text references member_roles (key)

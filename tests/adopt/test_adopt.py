@@ -1224,3 +1224,33 @@ do $$ begin execute 'alter table public.items add column legacy_id int'; end $$;
         line = next(i for i, text in enumerate(lines, start=1) if statement in text)
         assert f"20240101000000_app.sql:{line}:1: " in err and words in err, err
     assert "owner to" not in err.lower() and "ChangeOwner" not in err
+
+
+TEAM_ROLE = """\
+create type public.team_role as enum ('owner', 'editor', 'viewer');
+create type public.member_status as enum ('invited', 'active');
+create table public.teams (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.team_users (
+  team_id uuid not null references public.teams (id) on delete cascade,
+  user_id uuid not null references auth.users (id) on delete cascade,
+  status public.member_status not null default 'invited',
+  team_role public.team_role not null default 'viewer',
+  primary key (team_id, user_id)
+);
+create table public.docs (id uuid primary key default gen_random_uuid(), team_id uuid not null references public.teams (id), body text);
+alter table public.docs enable row level security;
+create policy d on public.docs for select to authenticated using (team_id in (select team_id from team_users where user_id = auth.uid() and team_role <> 'viewer'));
+"""
+
+
+def test_adopt_init_finds_a_role_column_by_its_name_and_type(tmp_path, capsys):
+    """``team_role public.team_role`` beside another enum column (a status): the column named
+    for a role is the role, and its enum's values are the roles."""
+    from tenantspec.cli import main
+
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(TEAM_ROLE)
+    assert main(["--root", str(tmp_path), "adopt", "--init", "docs"]) == 0
+    assert "team_users is the membership table: user_id is the user, team_id the teams row, team_role the role" \
+        in capsys.readouterr().err
+    assert "access: {select: editor_or_above, insert: nobody," in (tmp_path / "schema/docs.yaml").read_text()
