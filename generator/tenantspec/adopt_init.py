@@ -38,10 +38,13 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         notes.append(Problem(chosen["origin"], f"{chosen['members']}.{chosen['role_column']} has no CHECK or enum type "
                                                "listing its roles: the levels below name none; write the roles in"))
     tenant, members = state.tables[chosen["workspaces_key"]], state.tables[chosen["members_key"]]
+    ranked = by_power(roles) if roles and "ordered by" not in chosen["source"] else None
     values = {
         **chosen,
-        "levels": levels(roles or ["owner", "member"]),
+        "levels": levels(ranked or roles or ["owner", "member"]),
         "roles_source": chosen["source"] if "check the order" in (chosen["source"] or "") else
+                        f"{chosen['source']}, ordered by what their names usually mean ({', '.join(ranked)}): "
+                        "check the order" if ranked and ranked != roles else
                         f"{chosen['source']}, most powerful first as written: check the order" if roles
                         else "nothing: no CHECK or enum names the roles",
         "enums": _enums_used(state, [tenant, members]),
@@ -49,6 +52,21 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
                    (chosen["members"], flow(_external(members, workspace_column=chosen["workspace_column"])))],
     }
     return environment().get_template("init/adopted_project.yaml.j2").render(values), notes
+
+
+# How much a role's usual name says it may do, most first; roles of equal rank keep their order.
+POWER = {name: rank for rank, names in enumerate((
+    ("owner", "superadmin", "super_admin", "primary_owner"), ("admin", "administrator"), ("manager", "maintainer"),
+    ("editor", "writer", "contributor", "developer", "billing"), ("member", "agent", "user", "staff"),
+    ("viewer", "reader", "readonly", "read_only", "guest", "observer"))) for name in names}
+
+
+def by_power(roles: list[str]) -> list[str] | None:
+    """``roles`` most powerful first by what their names usually mean, when every name is one
+    of the usual ones (``member, admin, owner`` as ``owner, admin, member``); else None."""
+    if not all(role.lower() in POWER for role in roles):
+        return None
+    return sorted(roles, key=lambda role: POWER[role.lower()])
 
 
 def levels(roles: list[str]) -> list[tuple[str, list[str]]]:

@@ -1254,3 +1254,19 @@ def test_adopt_init_finds_a_role_column_by_its_name_and_type(tmp_path, capsys):
     assert "team_users is the membership table: user_id is the user, team_id the teams row, team_role the role" \
         in capsys.readouterr().err
     assert "access: {select: editor_or_above, insert: nobody," in (tmp_path / "schema/docs.yaml").read_text()
+
+
+def test_adopt_init_orders_roles_written_least_powerful_first(tmp_path, capsys):
+    """``check (role in ('member', 'admin', 'owner'))``: the levels run from the owner down,
+    as the names say, and the note says the order was read that way."""
+    from tenantspec.cli import main
+
+    sql = ORG_ITEMS.replace("check (role in ('owner', 'admin', 'member'))", "check (role in ('member', 'admin', 'owner'))")
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(
+        sql.replace("{using}", "org_id = any (public.my_admin_orgs())"))
+    assert main(["--root", str(tmp_path), "adopt", "--init", "items"]) == 0
+    project = (tmp_path / "schema/project.yaml").read_text()
+    assert "ordered by what their names usually mean (owner, admin, member): check the order" in project
+    assert "    owner: [owner]\n    admin_or_above: [owner, admin]\n    member: [owner, admin, member]" in project
+    assert "access: {select: admin_or_above," in (tmp_path / "schema/items.yaml").read_text()
