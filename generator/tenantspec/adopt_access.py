@@ -5,10 +5,11 @@ workspace and for everyone outside it. It maps onto the vocabulary when the role
 every row are exactly a level's, the roles allowed on the rows naming them (``author_id =
 auth.uid()``) are exactly what an own level adds, and nobody outside the workspace gets in
 (except on the rows naming them, ``is_org_admin(org_id) or created_by = auth.uid()``, which
-the spec closes: a former member loses the rows they wrote, no member loses anything); a table with no workspace whose rows name their user maps onto a per-user table the same
+the spec closes: a former member loses the rows they wrote, no member loses anything); a
+table with no workspace whose rows name their user maps onto a per-user table the same
 way. A policy whose SQL cannot be read (a feature flag, a time window), and a restrictive
-policy, is kept as it is written, and the command maps from the others: permissive policies add up, so the generated
-rule and the kept policy admit what they all did. A command whose readable policies say what
+policy, is kept as it is written, and the command maps from the others: permissive policies
+add up, so the generated rule and the kept policy admit what they all did. A command whose readable policies say what
 no rule says keeps all of its policies. Kept policies become hand-written policies of the
 spec, with the file and line they come from, so the corrective migration leaves them alone.
 Adoption never guesses narrower and never writes ``nobody`` for a command somebody had.
@@ -204,9 +205,9 @@ def finish(adopter, table: Table, result: AdoptedAccess, unmapped: list, user: s
         commands = COMMANDS if policy.command == "all" else (policy.command,)
         if ("anon" in policy.roles or PUBLIC in policy.roles) and any(
                 adopter.reader.policy_truth(table, policy, command, anon).value is not False for command in commands):
-            adopter.note(policy.origin, f"{table.qualified_name}: policy {policy.name!r} let anon in too; the spec keeps "
-                                        "it for signed-in users (hand-written policies are TO authenticated), so the "
-                                        "correction takes that from anon")
+            adopter.note(policy.origin, f"{table.qualified_name}: policy {policy.name!r} let anon in too; the spec "
+                                        "keeps it for signed-in users (hand-written policies are TO authenticated), "
+                                        "so the correction takes that from anon")
     return result
 
 
