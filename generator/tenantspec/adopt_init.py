@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tenantspec.adopt import SERVICE_SCHEMAS, flow, replayed, spec_type
+from tenantspec.catalog.access import COMMANDS, AccessReader, TenantModel, personas
 from tenantspec.catalog.expression import value_list
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.replay import SchemaState, Table
@@ -39,9 +40,16 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
                                                "listing its roles: the levels below name none; write the roles in"))
     tenant, members = state.tables[chosen["workspaces_key"]], state.tables[chosen["members_key"]]
     ranked = by_power(roles) if roles and "ordered by" not in chosen["source"] else None
+    found_levels = levels(ranked or roles or ["owner", "member"])
+    extra = [held for held in policy_role_sets(state, chosen, ranked or roles)
+             if set(held) not in [set(h) for _, h in found_levels]]
+    if extra:
+        found_levels += [("_or_".join(held), held) for held in extra]
+        notes.append(Problem(chosen["origin"], "levels " + ", ".join("_or_".join(h) for h in extra) + ": sets of roles "
+                                               "the policies let through that no run of roles from the top names"))
     values = {
         **chosen,
-        "levels": levels(ranked or roles or ["owner", "member"]),
+        "levels": found_levels,
         "roles_source": chosen["source"] if "check the order" in (chosen["source"] or "") else
                         f"{chosen['source']}, ordered by what their names usually mean ({', '.join(ranked)}): "
                         "check the order" if ranked and ranked != roles else
@@ -52,6 +60,33 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
                    (chosen["members"], flow(_external(members, workspace_column=chosen["workspace_column"])))],
     }
     return environment().get_template("init/adopted_project.yaml.j2").render(values), notes
+
+
+def policy_role_sets(state: SchemaState, chosen: dict, roles: list[str]) -> list[list[str]]:
+    """The sets of roles the folder's policies let through (on every row, and on the rows a
+    member owns), in ``roles`` order, read for the membership ``chosen``."""
+    if not roles:
+        return []
+    tenancy = TenantModel(chosen["workspaces_key"], chosen["members_key"], chosen["workspace_column"],
+                          chosen["user_column"], chosen["role_column"], tuple(roles))
+    reader = AccessReader(state, tenancy)
+    members = [p for p in personas(tenancy) if p.member_role is not None]
+    found: list[list[str]] = []
+    for key, table in sorted(state.tables.items()):
+        if table.external or not table.policies or key in (tenancy.workspaces, tenancy.members) \
+                or reader.workspace_column(key) is None:
+            continue
+        for command in COMMANDS:
+            verdicts = {p.member_role: reader.verdict(key, command, p) for p in members}
+            if any(v.allowed is None for v in verdicts.values()):
+                continue
+            every = {r for r, v in verdicts.items() if v.allowed and not v.own}
+            mine = every | {r for r, v in verdicts.items() if v.allowed and v.own}
+            for held in (every, mine):
+                ordered = [r for r in roles if r in held]
+                if ordered and ordered not in found:
+                    found.append(ordered)
+    return found
 
 
 # How much a role's usual name says it may do, most first; roles of equal rank keep their order.

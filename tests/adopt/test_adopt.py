@@ -1270,3 +1270,21 @@ def test_adopt_init_orders_roles_written_least_powerful_first(tmp_path, capsys):
     assert "ordered by what their names usually mean (owner, admin, member): check the order" in project
     assert "    owner: [owner]\n    admin_or_above: [owner, admin]\n    member: [owner, admin, member]" in project
     assert "access: {select: admin_or_above," in (tmp_path / "schema/items.yaml").read_text()
+
+
+def test_adopt_init_adds_a_level_for_each_role_set_the_policies_use(tmp_path, capsys):
+    """``role in ('owner', 'billing')`` is no run of roles from the top: adopt --init adds the
+    level ``owner_or_billing`` (with a note), and the policy maps onto it."""
+    from tenantspec.cli import main
+
+    sql = ORG_ITEMS.replace("check (role in ('owner', 'admin', 'member'))",
+                            "check (role in ('owner', 'admin', 'billing', 'member'))").replace(
+        "{using}", "org_id in (select org_id from org_members where user_id = auth.uid() and role in ('owner', 'billing'))")
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(sql)
+    assert main(["--root", str(tmp_path), "adopt", "--init", "items"]) == 0
+    assert "levels owner_or_billing: sets of roles the policies let through" in capsys.readouterr().err
+    assert "    owner_or_billing: [owner, billing]" in (tmp_path / "schema/project.yaml").read_text()
+    spec = (tmp_path / "schema/items.yaml").read_text()
+    assert "access: {select: owner_or_billing, insert: nobody, update: nobody, delete: nobody}" in spec, spec
+    assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
