@@ -301,10 +301,11 @@ class Adopter:
                                         f"the index of the carried key ({tenancy['parent']}, {carried}) serves it; "
                                         "the next migration drops it")
             indexes = kept
-            self.note(table.origin, f"{table.qualified_name}: its workspace comes through {tenancy['parent']}; the "
-                                    f"spec carries it in a new column {carried} (filled from the parent, indexed), "
-                                    "which keeps the policies' cost flat; say strategy: exists or parent_ids to "
-                                    "leave the table's columns as they are")
+            if carried not in table.columns:
+                self.note(table.origin, f"{table.qualified_name}: its workspace comes through {tenancy['parent']}; "
+                                        f"the spec carries it in a new column {carried} (filled from the parent, "
+                                        "indexed), which keeps the policies' cost flat; say strategy: exists or "
+                                        "parent_ids to leave the table's columns as they are")
         for column in dict.fromkeys(needs_index):
             indexes.append({"columns": [column]})
             self.note(table.columns[column].origin,
@@ -312,7 +313,8 @@ class Adopter:
                       "the spec adds one")
         columns = []
         for column in table.columns.values():
-            columns.append((column.name, self.column(table, column, one_of.get(column.name), references)))
+            if column.name != carried:  # (a carried column the table has already: the strategy says it)
+                columns.append((column.name, self.column(table, column, one_of.get(column.name), references)))
         return {
             "name": table.name,
             "comment": scalar(table.comment) if table.comment else None,
@@ -402,17 +404,24 @@ class Adopter:
 
     def references(self, table: Table) -> dict[str, dict]:
         found = {}
+        key = (table.schema, table.name)
+        workspace = self.reader.workspace_column(key)
         for fk in table.foreign_keys:
+            if len(fk.columns) == 2 and workspace in fk.columns \
+                    and self.reader.workspace_column(fk.target) == fk.target_columns[fk.columns.index(workspace)]:
+                # (order_id, workspace_id) -> orders (id, workspace_id): how tenantspec itself keeps a
+                # reference (or the parent) within the row's workspace
+                other = 1 - fk.columns.index(workspace)
+                spec = self.reference_spec(fk, fk.target_columns[other])
+                if fk.columns[other] != self.carrying_parent(table, workspace):
+                    spec["same_workspace"] = True
+                found[fk.columns[other]] = spec
+                continue
             if len(fk.columns) != 1:
                 self.note(fk.origin, f"foreign key {fk.name} on {table.qualified_name} spans several columns, "
                                      "which specs do not describe; the next migration drops it")
                 continue
-            target = fk.target[1] if fk.target[0] == self.project.schema else f"{fk.target[0]}.{fk.target[1]}"
-            spec: dict = {"table": target}
-            if fk.target_columns != ("id",):
-                spec["column"] = fk.target_columns[0]
-            if fk.on_delete != "no action":
-                spec["on_delete"] = fk.on_delete
+            spec = self.reference_spec(fk, fk.target_columns[0])
             if self.scoped_reference(table, fk.columns[0], fk.target):
                 spec["same_workspace"] = True
                 if not self.tied_everywhere(table, fk.columns[0]):
@@ -422,6 +431,15 @@ class Adopter:
                                          "next migration adds the check")
             found[fk.columns[0]] = spec
         return found
+
+    def reference_spec(self, fk, target_column: str) -> dict:
+        target = fk.target[1] if fk.target[0] == self.project.schema else f"{fk.target[0]}.{fk.target[1]}"
+        spec: dict = {"table": target}
+        if target_column != "id":
+            spec["column"] = target_column
+        if fk.on_delete != "no action":
+            spec["on_delete"] = fk.on_delete
+        return spec
 
     def scoped_reference(self, table: Table, column: str, target: tuple[str, str]) -> bool:
         """A reference into another table whose rows belong to a workspace (not the tenancy
@@ -438,6 +456,19 @@ class Adopter:
                    for command in ("insert", "update") for persona in self.members
                    if self.reader.verdict((table.schema, table.name), command, persona).allowed)
 
+    def carrying_parent(self, table: Table, column: str) -> str | None:
+        """The parent key of a workspace column carried from the parent, ``(job_id,
+        workspace_id) references robot_jobs (id, workspace_id)`` with no key of its own to the
+        workspaces table."""
+        if any(fk.columns == (column,) and fk.target == self.tenancy.workspaces for fk in table.foreign_keys):
+            return None
+        for fk in table.foreign_keys:
+            if len(fk.columns) == 2 and column in fk.columns and fk.target != (table.schema, table.name):
+                parent = fk.columns[1 - fk.columns.index(column)]
+                if table.columns[parent].not_null and self.reader.workspace_column(fk.target) in fk.target_columns:
+                    return parent
+        return None
+
     def parent_column(self, table: Table) -> str | None:
         """A NOT NULL foreign key to a table with a workspace column, when the row has none."""
         if self.reader.workspace_column((table.schema, table.name)) is not None:
@@ -452,6 +483,8 @@ class Adopter:
 
     def tenancy_of(self, table: Table) -> dict | None:
         column = self.reader.workspace_column((table.schema, table.name))
+        if column is not None and (parent := self.carrying_parent(table, column)) is not None:
+            return {"parent": parent, "strategy": model.CARRIED}  # as tenantspec renders a child
         if column is not None:
             return {"column": column}
         parent = self.parent_column(table)
@@ -514,8 +547,9 @@ class Adopter:
         """The column a carried child gets: its parent's workspace column's name."""
         if tenancy.get("strategy") != model.CARRIED:
             return None
-        return self.reader.workspace_column(self.reader.reference_target((table.schema, table.name),
-                                                                         tenancy["parent"]))
+        target = self.reader.reference_target((table.schema, table.name), tenancy["parent"]) or next(
+            (fk.target for fk in table.foreign_keys if len(fk.columns) == 2 and tenancy["parent"] in fk.columns), None)
+        return self.reader.workspace_column(target) if target else None
 
     # -- access ---------------------------------------------------------------------------
 

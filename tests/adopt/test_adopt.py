@@ -1288,3 +1288,19 @@ def test_adopt_init_adds_a_level_for_each_role_set_the_policies_use(tmp_path, ca
     spec = (tmp_path / "schema/items.yaml").read_text()
     assert "access: {select: owner_or_billing, insert: nobody, update: nobody, delete: nobody}" in spec, spec
     assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["handwritten", "inline_exists"])
+def test_adopting_a_corrected_chain_again_gives_back_the_same_specs(name, tmp_path, capsys):
+    """Adoption reads what generation writes: after the correction, adopting the tables again
+    (carried workspace columns, composite same-workspace keys and all) leaves nothing pending."""
+    from tenantspec.cli import main
+
+    tables = build(name, tmp_path)
+    write_outputs(tmp_path, adopt(tmp_path, tables).specs)
+    write_outputs(tmp_path, plan_project(tmp_path, "adopt", WHEN).outputs)
+    for table in tables:
+        (tmp_path / "schema" / f"{table}.yaml").unlink()
+    write_outputs(tmp_path, adopt(tmp_path, tables).specs)
+    capsys.readouterr()
+    assert main(["--root", str(tmp_path), "diff"]) == 0, capsys.readouterr().out
