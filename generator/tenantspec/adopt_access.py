@@ -9,9 +9,10 @@ the spec closes: a former member loses the rows they wrote, no member loses anyt
 table with no workspace whose rows name their user maps onto a per-user table the same
 way. A policy whose SQL cannot be read (a feature flag, a time window), and a restrictive
 policy, is kept as it is written, and the command maps from the others: permissive policies
-add up, so the generated rule and the kept policy admit what they all did. A command whose readable policies say what
-no rule says keeps all of its policies. Kept policies become hand-written policies of the
-spec, with the file and line they come from, so the corrective migration leaves them alone.
+add up, so the generated rule and the kept policy admit what they all did. A command whose
+readable policies say what no rule says keeps all of its policies. Kept policies become
+hand-written policies of the spec, with the file and line they come from, so the corrective
+migration leaves them alone.
 Adoption never guesses narrower and never writes ``nobody`` for a command somebody had.
 """
 
@@ -242,4 +243,6 @@ def authors_were_members(adopter, table: Table, command: str, user: str | None) 
     if column is not None and (not table.columns[column].not_null or column == user):
         return False
     key = (table.schema, table.name)
+    if any(p.name in adopter.reader.left_out and p.command in ("insert", "all") for p in table.policies.values()):
+        return False  # an insert policy kept as written: who it lets in is not known
     return all(adopter.reader.verdict(key, "insert", persona).allowed is False for persona in adopter.strangers)

@@ -1,7 +1,8 @@
 """`tenantspec adopt --init`: ``schema/project.yaml`` read from a folder of hand-written
 migrations: the membership table (the one that ties a user of ``auth.users`` to a row of
 another table, with a role), the tenant table it points at, the roles (from the role
-column's CHECK, its enum type, or the rows of a roles table it references), the levels, and both tables with their columns as external tables."""
+column's CHECK, its enum type, or the rows of a roles table it references), the levels, and
+both tables with their columns as external tables."""
 
 from __future__ import annotations
 
@@ -56,7 +57,8 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
                         f"{chosen['source']}, most powerful first as written: check the order" if roles
                         else "nothing: no CHECK or enum names the roles",
         "enums": _enums_used(state, [tenant, members]),
-        "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0], seed=True))),
+        "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0],
+                                                         seed=True))),
                    (chosen["members"], flow(_external(members, workspace_column=chosen["workspace_column"])))],
     }
     return environment().get_template("init/adopted_project.yaml.j2").render(values), notes
@@ -162,7 +164,8 @@ def _membership(state: SchemaState, table: Table) -> dict | None:
         roles, source = listed
     return {"members": _shown((table.schema, table.name)), "members_key": (table.schema, table.name),
             "user_column": users[0].columns[0], "workspace_column": tenants[0].columns[0],
-            "workspaces": _shown(tenants[0].target), "workspaces_key": tenants[0].target, "role_column": role_column, "roles": roles, "source": source,
+            "workspaces": _shown(tenants[0].target), "workspaces_key": tenants[0].target, "role_column": role_column,
+            "roles": roles, "source": source,
             "enum": enum, "score": score, "origin": table.origin.location}
 
 
