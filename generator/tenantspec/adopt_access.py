@@ -243,6 +243,7 @@ def authors_were_members(adopter, table: Table, command: str, user: str | None) 
     if column is not None and (not table.columns[column].not_null or column == user):
         return False
     key = (table.schema, table.name)
-    if any(p.name in adopter.reader.left_out and p.command in ("insert", "all") for p in table.policies.values()):
+    if any(p.name in adopter.reader.left_out and p.permissive and p.command in ("insert", "all")
+           for p in table.policies.values()):
         return False  # an insert policy kept as written: who it lets in is not known
     return all(adopter.reader.verdict(key, "insert", persona).allowed is False for persona in adopter.strangers)
