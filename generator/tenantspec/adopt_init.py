@@ -122,12 +122,22 @@ def _shown(key: tuple[str, str]) -> str:
     return key[1] if key[0] == "public" else f"{key[0]}.{key[1]}"
 
 
+def _of_users(state: SchemaState, key: tuple[str, str]) -> bool:
+    """``auth.users``, or a table of the app's whose key is a user's id (``profiles.id
+    references auth.users``), which memberships often reference instead."""
+    if key == USERS:
+        return True
+    table = state.tables.get(key)
+    return table is not None and not table.external and len(table.primary_key) == 1 and any(
+        fk.columns == table.primary_key and fk.target == USERS for fk in table.foreign_keys)
+
+
 def _membership(state: SchemaState, table: Table) -> dict | None:
     # (in public, or in a schema of the app's own: basejump.account_user)
     if table.schema in SERVICE_SCHEMAS or table.external:
         return None
-    users = [fk for fk in table.foreign_keys if fk.target == USERS and len(fk.columns) == 1]
-    tenants = [fk for fk in table.foreign_keys if fk.target[0] not in SERVICE_SCHEMAS
+    users = [fk for fk in table.foreign_keys if _of_users(state, fk.target) and len(fk.columns) == 1]
+    tenants = [fk for fk in table.foreign_keys if fk.target[0] not in SERVICE_SCHEMAS and not _of_users(state, fk.target)
                and fk.target != (table.schema, table.name) and len(fk.columns) == 1 and fk.target in state.tables]
     if not users or not tenants:
         return None

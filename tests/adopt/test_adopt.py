@@ -1304,3 +1304,29 @@ def test_adopting_a_corrected_chain_again_gives_back_the_same_specs(name, tmp_pa
     write_outputs(tmp_path, adopt(tmp_path, tables).specs)
     capsys.readouterr()
     assert main(["--root", str(tmp_path), "diff"]) == 0, capsys.readouterr().out
+
+
+def test_adopt_init_takes_a_membership_whose_user_is_a_profile(tmp_path, capsys):
+    """``team_members.user_id references profiles (id)``, where ``profiles.id references
+    auth.users``: the profile is the user, not the tenant."""
+    from tenantspec.cli import main
+
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text("""\
+create table public.profiles (id uuid primary key references auth.users (id) on delete cascade, full_name text);
+create table public.teams (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.team_members (
+  id uuid primary key default gen_random_uuid(),
+  team_id uuid not null references public.teams (id) on delete cascade,
+  user_id uuid not null references public.profiles (id) on delete cascade,
+  role text not null check (role in ('owner', 'member')),
+  unique (team_id, user_id)
+);
+create table public.docs (id uuid primary key default gen_random_uuid(), team_id uuid not null references public.teams (id));
+alter table public.docs enable row level security;
+create policy docs_read on public.docs for select to authenticated
+  using (team_id in (select team_id from team_members where user_id = auth.uid()));
+""")
+    assert main(["--root", str(tmp_path), "adopt", "--init", "docs"]) == 0
+    assert "team_members is the membership table: user_id is the user, team_id the teams row" in capsys.readouterr().err
+    assert "access: {select: member," in (tmp_path / "schema/docs.yaml").read_text()
