@@ -172,7 +172,10 @@ def _membership(state: SchemaState, table: Table) -> dict | None:
               f"the enum type {enum.schema}.{enum.name} of {table.name}.{role_column}" if enum else None)
     if not roles and (listed := _roles_table(state, table, role_column)) is not None:
         roles, source = listed
+    # a membership keyed by its user alone (a profile naming the user's organization)
+    alone = any(ix.unique and ix.columns == (users[0].columns[0],) and ix.where is None for ix in table.indexes)
     return {"members": _shown((table.schema, table.name)), "members_key": (table.schema, table.name),
+            "one_per_user": alone,
             "user_column": users[0].columns[0], "workspace_column": tenants[0].columns[0],
             "workspaces": _shown(tenants[0].target), "workspaces_key": tenants[0].target, "role_column": role_column,
             "roles": roles, "source": source,

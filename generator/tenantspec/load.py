@@ -139,7 +139,7 @@ class ProjectBuilder:
         return model.TenantModel(
             workspaces=workspaces,
             members=model.Members(members_name, members["workspace_column"], members["user_column"],
-                                  members["role_column"]),
+                                  members["role_column"], bool(members.get("one_per_user", False))),
             levels=levels,
         )
 

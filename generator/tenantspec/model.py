@@ -235,6 +235,7 @@ class Members:
     workspace_column: str
     user_column: str
     role_column: str
+    one_per_user: bool = False  # keyed by the user: nobody belongs to two workspaces
 
 
 @dataclass(frozen=True)

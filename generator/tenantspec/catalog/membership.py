@@ -37,6 +37,13 @@ class MembershipReader:
         if isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.ANY_SUBLINK \
                 and node.testexpr is not None:
             return self.in_set(node.testexpr, self.set_of(node.subselect, scope), scope)
+        if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP and node.name[0].sval == "=":
+            # org_id = (select p.org_id from profiles p where p.id = auth.uid()): one row at most
+            # (more is an error), so the same as `in`
+            for side, other in ((node.lexpr, node.rexpr), (node.rexpr, node.lexpr)):
+                if isinstance(other, ast.SubLink) and other.subLinkType == enums.SubLinkType.EXPR_SUBLINK \
+                        and (found := self.in_set(side, self.set_of(other.subselect, scope), scope)) is not None:
+                    return found
         if isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.EXPR_SUBLINK:
             select = node.subselect
             if isinstance(select, ast.SelectStmt) and select.targetList and len(select.targetList) == 1 \

@@ -67,14 +67,15 @@ def _user(name: str, memberships: tuple[tuple[str, str], ...] = ()) -> Persona:
                    memberships=memberships)
 
 
-def build_personas(roles: tuple[str, ...], levels: dict[str, tuple[str, ...]]) -> dict[str, Persona]:
-    """Every persona the tests act as, by name."""
+def build_personas(roles: tuple[str, ...], levels: dict[str, tuple[str, ...]],
+                   one_per_user: bool = False) -> dict[str, Persona]:
+    """Every persona the tests act as, by name (``one_per_user``: none of two workspaces)."""
     personas: list[Persona] = []
     for ws in WORKSPACES:
         personas += [_user(f"{role}_{ws}", ((ws, role),)) for role in roles]
     a, b = WORKSPACES
     personas += [_user(f"{first}_{a}_{second}_{b}", ((a, first), (b, second)))
-                 for first, second in product(roles, roles)]
+                 for first, second in product(roles, roles) if not one_per_user]
     outsider = _user("outsider")
     personas += [outsider, Persona("anon", db_role="anon"), Persona("service_role", db_role="service_role")]
     # Signed-in users whose token says service_role: the database role stays authenticated.

@@ -120,7 +120,7 @@ class _WorldBuilder:
         self.project = project
         self.facts = facts_of(project)
         self.roles = member_roles(project)
-        self.personas = build_personas(self.roles, project.tenancy.levels)
+        self.personas = build_personas(self.roles, project.tenancy.levels, project.tenancy.members.one_per_user)
         self.rows: dict[model.Name, list[Row]] = {}
         workspaces = self.facts[project.tenancy.workspaces]
         key_type = workspaces.columns[workspaces.key[0]]
