@@ -14,6 +14,7 @@ from tenantspec.catalog.expression import value_list
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.replay import SchemaState, Table
 from tenantspec.errors import Problem, TenantspecError
+from tenantspec.lint.tenancy import users_tables
 from tenantspec.render import environment
 
 USERS = ("auth", "users")
@@ -24,7 +25,8 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
     """The text of ``schema/project.yaml`` and the notes to review, read from the project's
     baseline and migrations; stops when no table there looks like a membership table."""
     state = replayed(root, baseline)["legacy"]
-    found = sorted((c for c in map(lambda t: _membership(state, t), state.tables.values()) if c),
+    of_users = users_tables(state, frozenset({USERS}))  # auth.users and tables keyed by a user's id
+    found = sorted((c for c in (_membership(state, t, of_users) for t in state.tables.values()) if c),
                    key=lambda c: (-c["score"], c["members"]))
     if not found:
         raise TenantspecError("no table of supabase/migrations ties a user (a foreign key to auth.users) to a "
@@ -122,22 +124,12 @@ def _shown(key: tuple[str, str]) -> str:
     return key[1] if key[0] == "public" else f"{key[0]}.{key[1]}"
 
 
-def _of_users(state: SchemaState, key: tuple[str, str]) -> bool:
-    """``auth.users``, or a table of the app's whose key is a user's id (``profiles.id
-    references auth.users``), which memberships often reference instead."""
-    if key == USERS:
-        return True
-    table = state.tables.get(key)
-    return table is not None and not table.external and len(table.primary_key) == 1 and any(
-        fk.columns == table.primary_key and fk.target == USERS for fk in table.foreign_keys)
-
-
-def _membership(state: SchemaState, table: Table) -> dict | None:
+def _membership(state: SchemaState, table: Table, of_users: set) -> dict | None:
     # (in public, or in a schema of the app's own: basejump.account_user)
     if table.schema in SERVICE_SCHEMAS or table.external:
         return None
-    users = [fk for fk in table.foreign_keys if _of_users(state, fk.target) and len(fk.columns) == 1]
-    tenants = [fk for fk in table.foreign_keys if fk.target[0] not in SERVICE_SCHEMAS and not _of_users(state, fk.target)
+    users = [fk for fk in table.foreign_keys if fk.target in of_users and len(fk.columns) == 1]
+    tenants = [fk for fk in table.foreign_keys if fk.target[0] not in SERVICE_SCHEMAS and fk.target not in of_users
                and fk.target != (table.schema, table.name) and len(fk.columns) == 1 and fk.target in state.tables]
     if not users or not tenants:
         return None
