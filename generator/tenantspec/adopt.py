@@ -158,8 +158,8 @@ class Adopter:
                         if schema is None and function in BUILTIN_FUNCTIONS:
                             continue
                         shown = f"{schema + '.' if schema else ''}{function}()"
-                        if shown not in seen:
-                            seen.add(shown)
+                        if (schema or self.project.schema, function) not in seen:  # (public.f and f are one)
+                            seen.add((schema or self.project.schema, function))
                             notes.append(Problem(policy.origin.location,
                                                  f"{shown}, which policy {policy.name!r} calls, is created by no "
                                                  "migration of the folder and no baseline: its body decides who "
