@@ -777,6 +777,8 @@ create policy tickets_insert on public.tickets for insert to authenticated with 
 @pytest.mark.parametrize("insert, mapped", [
     ("is_org_admin(org_id) and created_by = auth.uid()", True),  # only members ever wrote a row
     ("created_by = auth.uid()", False),  # anyone files a ticket: its author reads it on purpose
+    # an insert policy kept as written (a time window): who may write rows is not known
+    ("is_org_admin(org_id) and extract(hour from now()) between 8 and 18", False),
 ])
 def test_authors_outside_the_workspace_are_closed_out_only_when_they_were_members(insert, mapped, tmp_path, capsys):
     """``is_org_admin(org_id) or created_by = auth.uid()`` lets the author in from outside the
@@ -793,7 +795,7 @@ def test_authors_outside_the_workspace_are_closed_out_only_when_they_were_member
         assert "access: {select: {any: admin_or_above, own: member}, insert: {own: admin_or_above}," in spec, spec
         assert "public.tickets select: users outside the row's workspace" in err and "closes that" in err
     else:
-        assert "name: tickets_select, command: select" in spec and "name: tickets_insert, command: insert" in spec
+        assert "name: tickets_select, command: select" in spec, spec
         assert "closes that" not in err
 
 
