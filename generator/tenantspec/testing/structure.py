@@ -147,7 +147,8 @@ def policy_problems(conn: psycopg.Connection, tables: Iterable[TableFacts]) -> l
 
 def privilege_problems(conn: psycopg.Connection, tables: Iterable[TableFacts]) -> list[str]:
     """No API role (nor PUBLIC) holds TRUNCATE, REFERENCES or TRIGGER on a table the
-    migrations create or on a spec'd table: row security does not stop the first two."""
+    migrations create or on a spec'd table: row security does not stop the first two. Tables no
+    spec describes get the statement that revokes it."""
     names = {str(f.name) for f in tables} | {r[0] for r in conn.execute(_NEW_TABLES)}
     rows = conn.execute(
         """
@@ -162,7 +163,14 @@ def privilege_problems(conn: psycopg.Connection, tables: Iterable[TableFacts]) -
         """,
         (sorted(names), list(API_ROLES), list(NEVER_GRANTED)),
     ).fetchall()
-    return [f"{table}: {role} holds {privilege}" for table, role, privilege in rows]
+    problems = [f"{table}: {role} holds {privilege}" for table, role, privilege in rows]
+    specified = {str(f.name) for f in tables if f.spec is not None}
+    unspecified = sorted({table for table, _, _ in rows} - specified)
+    if unspecified:  # tables no spec describes keep what their own migrations granted
+        problems.append(f"(no spec describes {', '.join(unspecified)}: a migration of the project's own revokes it, "
+                        f"`revoke truncate, references, trigger on table {', '.join(unspecified)} "
+                        "from anon, authenticated, service_role;`)")
+    return problems
 
 
 def grant_problems(conn: psycopg.Connection, access: AccessModel) -> list[str]:
