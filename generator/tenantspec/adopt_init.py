@@ -26,7 +26,8 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
     baseline and migrations; stops when no table there looks like a membership table."""
     state = replayed(root, baseline)["legacy"]
     of_users = users_tables(state, frozenset({USERS}))  # auth.users and tables keyed by a user's id
-    found = sorted((c for c in (_membership(state, t, of_users) for t in state.tables.values()) if c),
+    inserted = inserted_rows(state)
+    found = sorted((c for c in (_membership(state, t, of_users, inserted) for t in state.tables.values()) if c),
                    key=lambda c: (-c["score"], c["members"]))
     if not found:
         raise TenantspecError("no table of supabase/migrations ties a user (a foreign key to auth.users) to a "
@@ -42,9 +43,14 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         notes.append(Problem(chosen["origin"], f"{chosen['members']}.{chosen['role_column']} has no CHECK or enum type "
                                                "listing its roles: the levels below name none; write the roles in"))
     tenant, members = state.tables[chosen["workspaces_key"]], state.tables[chosen["members_key"]]
-    ranked = by_power(roles) if roles and "ordered by" not in chosen["source"] else None
-    found_levels = levels(ranked or roles or ["owner", "member"])
-    extra = [held for held in policy_role_sets(state, chosen, ranked or roles)
+    if chosen["ranked_by"]:
+        ordered, order = roles, f"ordered by {chosen['ranked_by']}, lowest first"
+    elif (ranked := by_power(roles)) and ranked != roles:
+        ordered, order = ranked, f"ordered by what their names usually mean ({', '.join(ranked)})"
+    else:
+        ordered, order = roles, f"most powerful first as {chosen['listed']}"
+    found_levels = levels(ordered or ["owner", "member"])
+    extra = [held for held in policy_role_sets(state, chosen, ordered)
              if set(held) not in [set(h) for _, h in found_levels]]
     if extra:
         found_levels += [("_or_".join(held), held) for held in extra]
@@ -53,10 +59,7 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
     values = {
         **chosen,
         "levels": found_levels,
-        "roles_source": chosen["source"] if "check the order" in (chosen["source"] or "") else
-                        f"{chosen['source']}, ordered by what their names usually mean ({', '.join(ranked)}): "
-                        "check the order" if ranked and ranked != roles else
-                        f"{chosen['source']}, most powerful first as written: check the order" if roles
+        "roles_source": f"{chosen['source']}, {order}: check the order" if roles
                         else "nothing: no CHECK or enum names the roles",
         "enums": _enums_used(state, [tenant, members]),
         "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0],
@@ -124,7 +127,7 @@ def _shown(key: tuple[str, str]) -> str:
     return key[1] if key[0] == "public" else f"{key[0]}.{key[1]}"
 
 
-def _membership(state: SchemaState, table: Table, of_users: set) -> dict | None:
+def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict) -> dict | None:
     # (in public, or in a schema of the app's own: basejump.account_user)
     if table.schema in SERVICE_SCHEMAS or table.external:
         return None
@@ -145,14 +148,15 @@ def _membership(state: SchemaState, table: Table, of_users: set) -> dict | None:
         role_column = next(iter(checked), None)
     if role_column is None:  # role_key text references member_roles (key)
         role_column = next((fk.columns[0] for fk in table.foreign_keys if len(fk.columns) == 1
-                            and "role" in fk.target[1] and _roles_table(state, table, fk.columns[0])), None)
+                            and "role" in fk.target[1] and _roles_table(state, table, fk.columns[0], inserted)),
+                           None)
     if role_column is None:
         return None
     # a "role" column alone (a chat message's user/assistant) is no membership: it needs the
     # roles listed by a CHECK, or a table named for memberships
     enum = _enum_of(state, table.columns[role_column]) if role_column in table.columns else None
-    if role_column not in checked and enum is None and "member" not in table.name \
-            and _roles_table(state, table, role_column) is None:
+    listed = _roles_table(state, table, role_column, inserted)
+    if role_column not in checked and enum is None and "member" not in table.name and listed is None:
         return None
     # one membership per user and tenant: a primary key or unique index on exactly that pair
     pair = {users[0].columns[0], tenants[0].columns[0]}
@@ -162,40 +166,41 @@ def _membership(state: SchemaState, table: Table, of_users: set) -> dict | None:
     roles = list(checked.get(role_column, ())) or (list(enum.values) if enum else [])
     source = (f"the CHECK of {table.name}.{role_column}" if role_column in checked else
               f"the enum type {enum.schema}.{enum.name} of {table.name}.{role_column}" if enum else None)
-    if not roles and (listed := _roles_table(state, table, role_column)) is not None:
-        roles, source = listed
+    ranked_by, how = None, "written"
+    if not roles and listed is not None:
+        (roles, source, ranked_by), how = listed, "inserted"
     # a membership keyed by its user alone (a profile naming the user's organization)
     alone = any(ix.unique and ix.columns == (users[0].columns[0],) and ix.where is None for ix in table.indexes)
     return {"members": _shown((table.schema, table.name)), "members_key": (table.schema, table.name),
             "one_per_user": alone,
             "user_column": users[0].columns[0], "workspace_column": tenants[0].columns[0],
             "workspaces": _shown(tenants[0].target), "workspaces_key": tenants[0].target, "role_column": role_column,
-            "roles": roles, "source": source,
+            "roles": roles, "source": source, "ranked_by": ranked_by, "listed": how,
             "enum": enum, "score": score, "origin": table.origin.location}
 
 
 RANKS = ("hierarchy_level", "level", "rank", "priority", "position", "sort_order", "weight")
 
 
-def _roles_table(state: SchemaState, table: Table, role_column: str) -> tuple[list[str], str] | None:
+def _roles_table(state: SchemaState, table: Table, role_column: str,
+                 inserted: dict) -> tuple[list[str], str, str | None] | None:
     """The roles a lookup table lists, when ``role_column`` references one (``account_role
     varchar references roles (name)``) and the migrations insert its rows: in the order of a
-    ranking column (``hierarchy_level``: 1 is the most powerful), else as inserted."""
+    ranking column (``hierarchy_level``: 1 is the most powerful), else as inserted; where
+    they come from, and the ranking column."""
     fk = next((fk for fk in table.foreign_keys if fk.columns == (role_column,)), None)
     target = state.tables.get(fk.target) if fk is not None else None
     if target is None or target.columns[fk.target_columns[0]].type_name not in ("text", "varchar"):
         return None
     key, rank = fk.target_columns[0], next((c for c in RANKS if c in target.columns), None)
-    rows = inserted_rows(state, fk.target)
+    rows = inserted.get(fk.target, [])
     roles = [row[key] for row in rows if isinstance(row.get(key), str)]
     if not roles:
         return None
+    ranked_by = None
     if rank is not None and all(isinstance(row.get(rank), int) for row in rows):
-        roles = [row[key] for row in sorted(rows, key=lambda row: row[rank])]
-        order = f"ordered by {target.name}.{rank}, lowest first: check the order"
-    else:
-        order = "most powerful first as inserted: check the order"
-    return list(dict.fromkeys(roles)), f"the rows the migrations insert into {target.name}, {order}"
+        roles, ranked_by = [row[key] for row in sorted(rows, key=lambda row: row[rank])], f"{target.name}.{rank}"
+    return list(dict.fromkeys(roles)), f"the rows the migrations insert into {target.name}", ranked_by
 
 
 def _enum_of(state: SchemaState, column):

@@ -10,12 +10,12 @@ from pglast import ast
 from tenantspec.catalog.replay import SchemaState, relation_key
 
 
-def inserted_rows(state: SchemaState, key: tuple[str, str]) -> list[dict]:
-    """The rows of constants ``insert into <key> (...) values (...)`` statements add."""
-    rows = []
+def inserted_rows(state: SchemaState) -> dict[tuple[str, str], list[dict]]:
+    """The rows of constants ``insert into <table> (...) values (...)`` statements add, by table."""
+    rows: dict[tuple[str, str], list[dict]] = {}
     for statement in state.statements:
         node = statement.node
-        if not isinstance(node, ast.InsertStmt) or relation_key(node.relation) != key or node.cols is None:
+        if not isinstance(node, ast.InsertStmt) or node.cols is None:
             continue
         select = node.selectStmt
         if not isinstance(select, ast.SelectStmt) or not select.valuesLists:
@@ -28,5 +28,5 @@ def inserted_rows(state: SchemaState, key: tuple[str, str]) -> list[dict]:
                     value = value.arg
                 if isinstance(value, ast.A_Const) and isinstance(value.val, (ast.String, ast.Integer)):
                     row[name] = value.val.sval if isinstance(value.val, ast.String) else value.val.ival
-            rows.append(row)
+            rows.setdefault(relation_key(node.relation), []).append(row)
     return rows

@@ -222,7 +222,7 @@ class MembershipReader:
             used.add(i)
         if joined is None or not filters:
             return None
-        rows = inserted_rows(self.state, key)
+        rows = self.inserted.get(key, [])
         roles = frozenset(row[joined] for row in rows if isinstance(row.get(joined), str)
                           and all(row.get(column) in values for column, values in filters.items()))
         return roles, used
@@ -289,6 +289,11 @@ class MembershipReader:
                 return None
             admitted |= values
         return admitted
+
+    @cached_property
+    def inserted(self) -> dict[tuple[str, str], list[dict]]:
+        """The rows the migrations insert, by table (a permissions table's, say)."""
+        return inserted_rows(self.state)
 
     # -- helpers' bodies ------------------------------------------------------------------------
 
