@@ -75,9 +75,14 @@ def _plpgsql_query(function) -> ast.SelectStmt | None:
     return None
 
 
+def _returned(step: dict) -> str | None:
+    """What a ``return`` statement returns, as lower-case text."""
+    text = _expression(step)
+    return text.strip().lower() if text else None
+
+
 def _returns(statements: list, value: str) -> bool:
-    return len(statements) == 1 and _expression(statements[0].get("PLpgSQL_stmt_return", {})) is not None \
-        and _expression(statements[0]["PLpgSQL_stmt_return"]).strip().lower() == value
+    return len(statements) == 1 and _returned(statements[0].get("PLpgSQL_stmt_return", {})) == value
 
 
 def _if_returns(steps: list) -> ast.SelectStmt | None:
@@ -88,8 +93,7 @@ def _if_returns(steps: list) -> ast.SelectStmt | None:
     otherwise = branch.get("else_body") or []
     if otherwise and not _returns(otherwise, "false"):
         return None
-    if not otherwise and not (len(steps) == 2 and _expression(steps[1]) and
-                              _expression(steps[1]).strip().lower() == "false"):
+    if not otherwise and not (len(steps) == 2 and _returned(steps[1]) == "false"):
         return None
     return _parse_select(f"select ({_expression(branch, 'cond')})")
 
@@ -107,7 +111,7 @@ def _selected_into(step: dict, returned: str | None) -> ast.SelectStmt | None:
     condition = test.targetList[0].val
     if not _fails_on_null(condition, variable):
         return None
-    condition = _substituted(condition, variable, column)
+    condition = _replaced(condition, lambda node: _is_variable(node, variable), column)
     return _exists(select.fromClause, ast.BoolExpr(boolop=enums.BoolExprType.AND_EXPR,
                                                    args=(select.whereClause, condition)))
 
@@ -138,19 +142,20 @@ def _fails_on_null(node, variable: str) -> bool:
     return False
 
 
-def _substituted(node, variable: str, replacement):
-    """``node`` (freshly parsed, changed in place) with ``replacement`` for the variable."""
-    if _is_variable(node, variable):
+def _replaced(node, matches, replacement):
+    """``node`` (freshly parsed or copied: changed in place) with ``replacement`` for each node
+    that ``matches``."""
+    if matches(node):
         return replacement
     if isinstance(node, tuple):
-        return tuple(_substituted(item, variable, replacement) for item in node)
+        return tuple(_replaced(item, matches, replacement) for item in node)
     for child, _ in walk(node):
         for name in getattr(child, "__slots__", ()):
             value = getattr(child, name, None)
-            if _is_variable(value, variable):
+            if isinstance(value, ast.Node) and matches(value):
                 setattr(child, name, replacement)
-            elif isinstance(value, tuple) and any(_is_variable(item, variable) for item in value):
-                setattr(child, name, tuple(replacement if _is_variable(item, variable) else item for item in value))
+            elif isinstance(value, tuple) and any(matches(item) for item in value):
+                setattr(child, name, tuple(replacement if matches(item) else item for item in value))
     return node
 
 
@@ -231,13 +236,9 @@ def test_as_exists(test, call, body: ast.SelectStmt) -> ast.SelectStmt | None:
             or body.groupClause or body.limitCount is not None:
         return None
     placeholder = ast.ColumnRef(fields=(ast.String(sval=PLACEHOLDER),))
-    shaped = copy.deepcopy(test)
-    for child, _ in walk(shaped):
-        for name in getattr(child, "__slots__", ()):
-            if getattr(child, name, None) == call:
-                setattr(child, name, placeholder)
+    shaped = _replaced(copy.deepcopy(test), lambda node: node == call, placeholder)
     if not _mentions(shaped, PLACEHOLDER) or not _fails_on_null(shaped, PLACEHOLDER):
         return None
-    condition = _substituted(shaped, PLACEHOLDER, copy.deepcopy(body.targetList[0].val))
+    condition = _replaced(shaped, lambda node: _is_variable(node, PLACEHOLDER), copy.deepcopy(body.targetList[0].val))
     return _exists(body.fromClause, ast.BoolExpr(boolop=enums.BoolExprType.AND_EXPR,
                                                  args=(body.whereClause, condition)))
