@@ -404,18 +404,14 @@ class Adopter:
 
     def references(self, table: Table) -> dict[str, dict]:
         found = {}
-        key = (table.schema, table.name)
-        workspace = self.reader.workspace_column(key)
+        tied = {id(fk): (column, target) for fk, column, target in self.workspace_keys(table)}
+        parent = self.carrying_parent(table)
         for fk in table.foreign_keys:
-            if len(fk.columns) == 2 and workspace in fk.columns \
-                    and self.reader.workspace_column(fk.target) == fk.target_columns[fk.columns.index(workspace)]:
-                # (order_id, workspace_id) -> orders (id, workspace_id): how tenantspec itself keeps a
-                # reference (or the parent) within the row's workspace
-                other = 1 - fk.columns.index(workspace)
-                spec = self.reference_spec(fk, fk.target_columns[other])
-                if fk.columns[other] != self.carrying_parent(table, workspace):
-                    spec["same_workspace"] = True
-                found[fk.columns[other]] = spec
+            if id(fk) in tied:  # how tenantspec itself keeps a reference (or the parent) in the row's workspace
+                column, target_column = tied[id(fk)]
+                found[column] = self.reference_spec(fk, target_column)
+                if column != parent:
+                    found[column]["same_workspace"] = True
                 continue
             if len(fk.columns) != 1:
                 self.note(fk.origin, f"foreign key {fk.name} on {table.qualified_name} spans several columns, "
@@ -456,18 +452,27 @@ class Adopter:
                    for command in ("insert", "update") for persona in self.members
                    if self.reader.verdict((table.schema, table.name), command, persona).allowed)
 
-    def carrying_parent(self, table: Table, column: str) -> str | None:
+    def workspace_keys(self, table: Table) -> list[tuple]:
+        """Two-column keys pairing the row's workspace column with the target's, ``(order_id,
+        workspace_id) -> orders (id, workspace_id)``: ``(key, the other column, its target)``."""
+        workspace = self.reader.workspace_column((table.schema, table.name))
+        found = []
+        for fk in table.foreign_keys:
+            if len(fk.columns) == 2 and workspace in fk.columns \
+                    and self.reader.workspace_column(fk.target) == fk.target_columns[fk.columns.index(workspace)]:
+                other = 1 - fk.columns.index(workspace)
+                found.append((fk, fk.columns[other], fk.target_columns[other]))
+        return found
+
+    def carrying_parent(self, table: Table) -> str | None:
         """The parent key of a workspace column carried from the parent, ``(job_id,
         workspace_id) references robot_jobs (id, workspace_id)`` with no key of its own to the
         workspaces table."""
-        if any(fk.columns == (column,) and fk.target == self.tenancy.workspaces for fk in table.foreign_keys):
+        workspace = self.reader.workspace_column((table.schema, table.name))
+        if any(fk.columns == (workspace,) and fk.target == self.tenancy.workspaces for fk in table.foreign_keys):
             return None
-        for fk in table.foreign_keys:
-            if len(fk.columns) == 2 and column in fk.columns and fk.target != (table.schema, table.name):
-                parent = fk.columns[1 - fk.columns.index(column)]
-                if table.columns[parent].not_null and self.reader.workspace_column(fk.target) in fk.target_columns:
-                    return parent
-        return None
+        return next((column for fk, column, _ in self.workspace_keys(table)
+                     if fk.target != (table.schema, table.name) and table.columns[column].not_null), None)
 
     def parent_column(self, table: Table) -> str | None:
         """A NOT NULL foreign key to a table with a workspace column, when the row has none."""
@@ -483,7 +488,7 @@ class Adopter:
 
     def tenancy_of(self, table: Table) -> dict | None:
         column = self.reader.workspace_column((table.schema, table.name))
-        if column is not None and (parent := self.carrying_parent(table, column)) is not None:
+        if column is not None and (parent := self.carrying_parent(table)) is not None:
             return {"parent": parent, "strategy": model.CARRIED}  # as tenantspec renders a child
         if column is not None:
             return {"column": column}
@@ -548,7 +553,7 @@ class Adopter:
         if tenancy.get("strategy") != model.CARRIED:
             return None
         target = self.reader.reference_target((table.schema, table.name), tenancy["parent"]) or next(
-            (fk.target for fk in table.foreign_keys if len(fk.columns) == 2 and tenancy["parent"] in fk.columns), None)
+            (fk.target for fk, column, _ in self.workspace_keys(table) if column == tenancy["parent"]), None)
         return self.reader.workspace_column(target) if target else None
 
     # -- access ---------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pglast import ast, enums
 
 from tenantspec import model
-from tenantspec.catalog.access import personas
 from tenantspec.catalog.nodes import column_ref_name, deparse, walk
 from tenantspec.catalog.replay import PUBLIC, Policy, Table
 
@@ -200,7 +199,7 @@ def finish(adopter, table: Table, result: AdoptedAccess, unmapped: list, user: s
                 kept.setdefault(policy.name, policy)
             result.access[command] = model.NOBODY
     result.kept = list(kept.values())
-    anon = next(p for p in personas(adopter.tenancy) if not p.signed_in)
+    anon = next(p for p in adopter.strangers if not p.signed_in)
     for policy in result.kept:
         # a kept policy is made TO authenticated: where it let anon in, anon loses that
         commands = COMMANDS if policy.command == "all" else (policy.command,)
