@@ -170,17 +170,19 @@ class Adopter:
         return notes
 
     def unpinned_functions(self) -> list[Problem]:
-        """SECURITY DEFINER functions of the folder with no search_path: a caller's objects can
-        stand in for the names their bodies use. The specs do not own them, so the correction
-        leaves them; the note says the fix (and the proof's check fails until it is made)."""
+        """SECURITY DEFINER functions of the folder whose search_path is not pinned to '' (the
+        proof's rule): a caller's objects can stand in for the names their bodies use. The specs
+        do not own them, so the correction leaves them; the note says the fix (and the proof's
+        check fails until it is made)."""
         notes = []
         for function in self.state.functions.values():
-            if not function.security_definer or function.search_path is not None or function.schema in SERVICE_SCHEMAS \
+            if not function.security_definer or function.search_path == "''" or function.schema in SERVICE_SCHEMAS \
                     or function.origin is None or function.origin.location is None:
                 continue
             signature = f"{function.schema}.{function.name}({', '.join(function.arg_types)})"
+            setting = "no search_path" if function.search_path is None else f"search_path {function.search_path}"
             notes.append(Problem(function.origin.location, (
-                f"{signature} is SECURITY DEFINER with no search_path, so a caller's objects can stand in for the "
+                f"{signature} is SECURITY DEFINER with {setting}, so a caller's objects can stand in for the "
                 "names its body uses, and the proof's check of such functions fails on it: the correction leaves "
                 f"it as it is (no spec owns it); a migration of yours fixes it: `alter function {signature} set "
                 "search_path = ''` once its body qualifies every name (public.workspace_members)")))

@@ -746,6 +746,19 @@ def test_unpinned_security_definer_helpers_are_named_with_their_fix(tmp_path, ca
     assert "pinned(uuid) is SECURITY DEFINER" not in err
 
 
+def test_a_security_definer_helper_pinned_to_public_is_named_as_the_proof_does(tmp_path, capsys):
+    """``set search_path = public`` is not the proof's ``''``: adopt names it too."""
+    from tenantspec.cli import main
+
+    helpers = HELPER_SPELLINGS["plpgsql, return exists"]  # the admin helper says search_path = public
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(APP_TABLES.format(helpers=helpers))
+    assert main(["--root", str(tmp_path), "adopt", "--init", "carrier_configs"]) == 0
+    err = capsys.readouterr().err
+    assert "public.is_workspace_admin(uuid) is SECURITY DEFINER with search_path 'public'," in err, err
+    assert "public.is_workspace_member(uuid) is SECURITY DEFINER with no search_path," in err
+
+
 AUTHORS = """\
 create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
 create table public.org_members (
