@@ -24,6 +24,7 @@ from tenantspec.errors import Problem, TenantspecError
 from tenantspec.history import (
     SUM_FILE,
     History,
+    baseline_of,
     digest,
     history_problems,
     next_version,
@@ -54,6 +55,7 @@ class Generation:
     plan: Plan
     migrations: dict[Path, str]  # the new migration(s): one, or a project's first set; none if up to date
     outputs: dict[Path, str]  # every file to write: the migrations, the record, ACCESS.md
+    baseline: tuple[Statement, ...] = ()  # the objects made before the first migration (tests/baseline.sql)
 
     @property
     def after(self) -> dict[str, SchemaState]:
@@ -65,6 +67,14 @@ class Generation:
         added = [s for path, text in self.migrations.items() for s in parse_file(str(path), text)]
         return {regime: replay(state.statements + added, regime) for regime, state in self.current.items()}
 
+    def reviewed_states(self) -> tuple[dict[str, SchemaState], dict[str, SchemaState]]:
+        """Before and after as the access review reads them: behind the baseline, whose
+        helpers (made in the dashboard, before the first migration) the policies may call."""
+        if not self.baseline:
+            return self.current, self.after
+        return tuple({regime: replay(list(self.baseline) + state.statements, regime)
+                      for regime, state in states.items()} for states in (self.current, self.after))
+
 
 def replay_texts(files: list[tuple[str, str]]) -> dict[str, SchemaState]:
     """Replay ``(path, text)`` files in order under each default-privilege regime."""
@@ -75,7 +85,12 @@ def replay_texts(files: list[tuple[str, str]]) -> dict[str, SchemaState]:
 
 
 def fresh_migrations(project: model.Project, version: str = "0", name: str = "schema") -> dict[Path, str]:
-    """The specs as a fresh set of migrations (``render.fresh_layout``), verified with pglast."""
+    """The specs as a fresh set of migrations (``render.fresh_layout``), verified with pglast.
+    The file of the tables project.yaml's migrations do not list runs after those: ``version``
+    moves past the newest listed one when it would sort before it, as ``db push`` orders files."""
+    listed = [m.version for m in project.migrations]
+    if listed and int(version) <= max(int(v) for v in listed):
+        version = next_version(listed, datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc))
     fresh = render_migrations(project, version, name)
     problems = verify_sql(project, fresh)
     if problems:
@@ -170,7 +185,10 @@ def plan_project(root: Path, name: str | None = None, now: datetime.datetime | N
                          generated | {path.name for path in migrations})
         entries += [(path.name, digest(text)) for path, text in migrations.items()]
     outputs = {SUM_FILE: record_text(entries), **render_access(project), **migrations}
-    return Generation(project, history, current, desired, plan, migrations, outputs)
+    found = baseline_of(root) if not plan.empty else None  # read by the access review only
+    baseline = tuple(parse_file(str(found.relative_to(root) if found.is_relative_to(root) else found),
+                                found.read_text(encoding="utf-8"))) if found is not None else ()
+    return Generation(project, history, current, desired, plan, migrations, outputs, baseline)
 
 
 def split_enum_values(plan: Plan) -> list[Plan]:

@@ -2,7 +2,8 @@
 
 ``cases/_base/schema`` is the project before the change; ``cases/<case>/before/`` (optional)
 and ``cases/<case>/after/`` hold spec files that replace the base's, and ``after/DELETE``
-lists spec files the change removes. ``case.yaml`` may say ``refused: true`` (a destructive
+lists spec files the change removes. ``case.yaml`` may say ``base: <name>`` (the spec files of ``cases/_<name>/`` replace the base's
+first: ``_listed`` lists the first migration in ``project.yaml``), ``refused: true`` (a destructive
 change refused by default), ``allow_destructive: true``, and ``empty_tables: true`` (the
 change fails on tables with rows, as its review says). The expected results sit beside:
 ``expected.sql`` (the new migration) or ``expected.txt`` (the refusal), and ``review.txt``
@@ -38,13 +39,14 @@ class Case:
     refused: bool = False
     allow_destructive: bool = False
     empty_tables: bool = False  # applied to tables without rows (the change fails on rows, and says so)
+    base: str | None = None  # an overlay of the base (cases/_<base>/) before the change
 
     @classmethod
     def load(cls, name: str) -> Case:
         folder = CASES / name
         config = YAML(typ="safe").load((folder / "case.yaml").read_text()) if (folder / "case.yaml").is_file() else {}
         return cls(name, folder, bool(config.get("refused")), bool(config.get("allow_destructive")),
-                   bool(config.get("empty_tables")))
+                   bool(config.get("empty_tables")), config.get("base"))
 
 
 def overlay(root: Path, folder: Path) -> None:
@@ -59,9 +61,12 @@ def overlay(root: Path, folder: Path) -> None:
             shutil.copy(path, root / "schema" / path.name)
 
 
-def build_base(root: Path, before: Path | None = None) -> Generation:
-    """The base project (with ``before``'s specs over it), its first migration generated."""
+def build_base(root: Path, before: Path | None = None, base: str | None = None) -> Generation:
+    """The base project (with ``base``'s overlay and ``before``'s specs over it), its first
+    migration generated."""
     shutil.copytree(BASE / "schema", root / "schema")
+    if base is not None:
+        overlay(root, CASES / f"_{base}")
     if before is not None:
         overlay(root, before)
     first = plan_project(root, "base", BEFORE_TIME)
@@ -71,7 +76,7 @@ def build_base(root: Path, before: Path | None = None) -> Generation:
 
 def build_before(case: Case, root: Path) -> Generation:
     """The project before the change, with its first migration generated."""
-    return build_base(root, case.folder / "before")
+    return build_base(root, case.folder / "before", case.base)
 
 
 def plan_after(case: Case, root: Path) -> Generation:

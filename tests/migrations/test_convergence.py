@@ -17,6 +17,7 @@ from tenantspec.load import load_project
 from tenantspec.pipeline import fresh_migrations
 from tenantspec.testing.database import apply_sql_file, copy_database, drop_database, standin_database
 from tenantspec.testing.catalog import catalog_differences, read_catalog
+from tenantspec.testing.migrate import read_folder
 
 BASELINE = Path(__file__).resolve().parents[1] / "baseline.sql"
 APPLIED = [n for n in case_names() if not Case.load(n).refused]
@@ -66,7 +67,7 @@ def test_history_plus_migration_equals_fresh_render(name, tmp_path, base_databas
             chain = read_catalog(conn, tables)
             rows_after = read_rows(conn, after_project, rows_before)
         with server.connect_migrator(fresh_db, autocommit=True) as conn:
-            apply_all(conn, fresh_dir, sorted(p.name for p in fresh_dir.iterdir()))
+            apply_all(conn, fresh_dir, [m.path.name for m in read_folder(fresh_dir).migrations])  # as db push orders them
             fresh = read_catalog(conn, tables)
     finally:
         drop_database(server, chain_db)

@@ -168,6 +168,7 @@ def test_migrations_build_what_a_fresh_render_builds(template_database, tenantsp
     from tenantspec.pipeline import fresh_migrations
     from tenantspec.testing.catalog import catalog_differences, read_catalog
     from tenantspec.testing.database import standin_database
+    from tenantspec.testing.migrate import read_folder
 
     project, source = tenantspec_project, tenantspec_config.source
     handwritten = [p.name for p in source.migration_files() if not p.read_text().startswith(GENERATED_MARK)]
@@ -177,7 +178,8 @@ def test_migrations_build_what_a_fresh_render_builds(template_database, tenantsp
                     "fresh render of the specs cannot stand in for")
     for path, text in fresh_migrations(project).items():
         (tmp_path / path.name).write_text(text)
-    files = ([source.baseline] if source.baseline else []) + sorted(tmp_path.glob("*.sql"))
+    # in version order, as `tenantspec db apply` and `supabase db push` run a folder
+    files = ([source.baseline] if source.baseline else []) + [m.path for m in read_folder(tmp_path).migrations]
     tables = sorted(project.tables)
     server = template_database.server
     with server.connect_admin(template_database.name) as conn:
