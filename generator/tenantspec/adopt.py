@@ -26,6 +26,7 @@ from tenantspec import model
 from tenantspec.adopt_access import adopt_access, owner_columns, policy_entry
 from tenantspec.adopt_unread import unread_statements
 from tenantspec.catalog.access import AccessReader, TenantModel, personas
+from tenantspec.catalog.bodies import function_query
 from tenantspec.catalog.builtins import BUILTIN_FUNCTIONS
 from tenantspec.catalog.expression import display_expression, value_list
 from tenantspec.catalog.names import singular
@@ -33,7 +34,7 @@ from tenantspec.catalog.nodes import deparse, function_name, normalized, walk
 from tenantspec.catalog.replay import LEGACY, RESTRICTED, SchemaState, Table
 from tenantspec.errors import Location, Problem, TenantspecError
 from tenantspec.expressions import timezone_call, type_node, utc_timezone_call
-from tenantspec.history import read_history
+from tenantspec.history import baseline_of, read_history
 from tenantspec.load import load_project
 from tenantspec.pipeline import replay_texts
 from tenantspec.render import environment
@@ -185,8 +186,19 @@ class Adopter:
                 f"{signature} is SECURITY DEFINER with {setting}, so a caller's objects can stand in for the "
                 "names its body uses, and the proof's check of such functions fails on it: the correction leaves "
                 f"it as it is (no spec owns it); a migration of yours fixes it: `alter function {signature} set "
-                "search_path = ''` once its body qualifies every name (public.workspace_members)")))
+                f"search_path = ''` once its body qualifies every name ({', '.join(self.names_to_qualify(function))})")))
         return notes
+
+    def names_to_qualify(self, function) -> list[str]:
+        """The tables ``function``'s body names without a schema, as it must name them once its
+        search_path is empty; the membership table when the body is not one adoption reads."""
+        query = function_query(function)
+        found = sorted({node.relname for node, _ in walk(query) if isinstance(node, ast.RangeVar)
+                        and not node.schemaname}) if query is not None else []
+        if found:
+            return [f"{self.project.schema}.{name}" for name in found]
+        members = self.project.tenancy.members.table
+        return [f"{members.schema}.{members.name}"]
 
     def undeclared(self) -> tuple[dict[str, dict], list[str]]:
         """Tables the adopted ones reference and functions their triggers call that are neither
@@ -645,22 +657,6 @@ def replayed(root: Path, baseline: Path | None = None) -> dict[str, SchemaState]
     before = [(str(found.relative_to(root) if found.is_relative_to(root) else found), found.read_text())] \
         if found is not None else []
     return replay_texts(before + [(str(f.path), f.text) for f in read_history(root).files])
-
-
-def baseline_of(root: Path) -> Path | None:
-    """The project's baseline as the proof finds it: ``tenantspec_baseline`` of pytest.ini,
-    else ``tests/baseline.sql`` when it exists."""
-    import configparser
-
-    ini = root / "pytest.ini"
-    if ini.is_file():
-        parser = configparser.ConfigParser()
-        parser.read(ini)
-        if parser.has_option("pytest", "tenantspec_baseline"):
-            named = parser.get("pytest", "tenantspec_baseline").strip()
-            return (root / named) if named and (root / named).is_file() else None
-    default = root / "tests" / "baseline.sql"
-    return default if default.is_file() else None
 
 
 def declare_external(path: Path, tables: dict[str, dict], functions: list[str],

@@ -188,3 +188,19 @@ def next_version(existing: list[str], now: datetime.datetime) -> str:
         except ValueError:  # a version that is not a timestamp: count on from it
             version = str(int(newest) + 1)
     return version
+
+
+def baseline_of(root: Path) -> Path | None:
+    """The project's baseline as the proof finds it: ``tenantspec_baseline`` of pytest.ini,
+    else ``tests/baseline.sql`` when it exists."""
+    import configparser
+
+    ini = root / "pytest.ini"
+    if ini.is_file():
+        parser = configparser.ConfigParser()
+        parser.read(ini)
+        if parser.has_option("pytest", "tenantspec_baseline"):
+            named = parser.get("pytest", "tenantspec_baseline").strip()
+            return (root / named) if named and (root / named).is_file() else None
+    default = root / "tests" / "baseline.sql"
+    return default if default.is_file() else None

@@ -50,8 +50,8 @@ def access_changes(generation: Generation) -> list[AccessChange]:
     """Every cell (table × command × persona) whose verdict changes, widenings first."""
     project = generation.project
     tenancy = TenantModel.of(project)
-    current, desired = generation.current, generation.after
-    keys = sorted(managed(project, current[LEGACY], generation.history.generated))
+    keys = sorted(managed(project, generation.current[LEGACY], generation.history.generated))
+    current, desired = generation.reviewed_states()
     by_cell: dict[tuple, dict[str, tuple[Verdict, Verdict]]] = {}
     for regime in REGIMES:
         before = access_matrix(current[regime], tenancy, keys)
@@ -106,8 +106,10 @@ def refuse_narrowing(generation: Generation) -> None:
         where = table.locate("access") if table is not None else None
         who = ", ".join(p for p in change.personas if p in kept)
         lost = "it on other users' rows" if change.after.own else "it"
+        cause = f"; before, tenantspec could not tell: {change.before.reason}" \
+            if change.before.allowed is None and change.before.reason else ""
         problems.append(Problem(where, f"{change.table} {change.command}: {who} would lose {lost} "
-                                       f"({change.before.word} -> {change.after.word}){_where(change)}"))
+                                       f"({change.before.word} -> {change.after.word}){_where(change)}{cause}"))
     raise DestructiveChange(problems + [Problem(None, (
         f"{len(found)} change(s) take access away from members or the service; nothing was written. If "
         "that is meant, `tenantspec generate --allow-narrowing` lets them through (tenantspec diff shows them)"))])

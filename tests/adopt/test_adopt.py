@@ -746,6 +746,21 @@ def test_unpinned_security_definer_helpers_are_named_with_their_fix(tmp_path, ca
     assert "pinned(uuid) is SECURITY DEFINER" not in err
 
 
+def test_the_pinning_note_names_the_tables_the_helper_reads(tmp_path, capsys):
+    """The fix names the app's own tables as the helper's body must qualify them, whatever
+    the membership table is called."""
+    from tenantspec.cli import main
+
+    text = APP_TABLES.format(helpers=HELPER_SPELLINGS["sql, columns unqualified"]).replace(
+        "workspace_members", "crew_seats")
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(text)
+    assert main(["--root", str(tmp_path), "adopt", "--init", "carrier_configs"]) == 0
+    err = capsys.readouterr().err
+    assert "once its body qualifies every name (public.crew_seats)" in err, err
+    assert "workspace_members" not in err, err
+
+
 def test_a_security_definer_helper_pinned_to_public_is_named_as_the_proof_does(tmp_path, capsys):
     """``set search_path = public`` is not the proof's ``''``: adopt names it too."""
     from tenantspec.cli import main
@@ -1362,3 +1377,29 @@ def test_integer_keys_are_unique_across_both_workspaces_in_the_proof_world(tmp_p
     for table in ("organization_members", "project_comments"):
         ids = [row.values["id"] for name, rows in world.rows.items() if name.name == table for row in rows]
         assert len(ids) > 2 and len(set(ids)) == len(ids), (table, ids)
+
+
+def test_generate_after_adopt_reads_helpers_from_the_baseline_and_names_the_ones_it_cannot(tmp_path, capsys):
+    """The membership helpers were made in the dashboard (tests/baseline.sql): the review reads
+    them as adopt did, so the correction takes nothing away. Without the baseline, the refusal
+    names the function it could not read and where its SQL goes."""
+    from tenantspec.cli import main
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    for path in (root / "tests/cases/handwritten_migrations").glob("*.sql"):
+        shutil.copy(path, tmp_path / "supabase/migrations" / path.name)
+    (tmp_path / "tests").mkdir()
+    shutil.copy(root / "tests/baseline.sql", tmp_path / "tests" / "baseline.sql")
+    assert main(["--root", str(tmp_path), "adopt", "--init", "carrier_configs", "robot_jobs", "robot_job_items"]) == 0
+    (tmp_path / "tests/baseline.sql").rename(tmp_path / "baseline.sql")
+    capsys.readouterr()
+    assert main(["--root", str(tmp_path), "generate"]) == 2
+    err = capsys.readouterr().err
+    assert "carrier_configs update: agent would lose it (unknown -> denied); before, tenantspec could not tell: " \
+           "policy 'Admins can update carrier configs': cannot read is_workspace_admin(workspace_id): " \
+           "public.is_workspace_admin() is created in no file tenantspec reads; put the SQL that creates it in " \
+           "the baseline" in err, err
+    (tmp_path / "baseline.sql").rename(tmp_path / "tests/baseline.sql")
+    assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
+    assert len(list((tmp_path / "supabase/migrations").glob("*.sql"))) == 3  # the two, and the correction

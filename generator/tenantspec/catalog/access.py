@@ -19,7 +19,8 @@ from pglast import ast, enums
 from tenantspec.catalog.expression import display_expression, ties_column
 from tenantspec.catalog.membership import MembershipReader
 from tenantspec.catalog.replay import PUBLIC, Policy, SchemaState, Table
-from tenantspec.catalog.nodes import walk
+from tenantspec.catalog.builtins import BUILTIN_FUNCTIONS
+from tenantspec.catalog.nodes import function_name, walk
 from tenantspec.catalog.resolve import copy_node, qualify_columns
 from tenantspec.catalog.sql_values import auth_call, column_of
 from tenantspec.catalog.verdicts import (  # noqa: F401  (the reader's vocabulary, re-exported)
@@ -196,7 +197,27 @@ class AccessReader(MembershipReader):
                                "instead of a membership")
         if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP:
             return self.comparison(node, persona)
-        return Truth(None, f"cannot read {display_expression(node)}")
+        return Truth(None, f"cannot read {display_expression(node)}{self.unread_calls(node)}")
+
+    def unread_calls(self, node) -> str:
+        """Why a call in ``node`` cannot be read, when the cause is a function whose body the
+        reader does not have: created in no file it replays, or written in a way it does not
+        read. Empty when no such call is there."""
+        for child, _ in walk(node):
+            if not isinstance(child, ast.FuncCall):
+                continue
+            schema, name = function_name(child)
+            if schema is None and name in BUILTIN_FUNCTIONS or schema in ("auth", "pg_catalog", "extensions"):
+                continue
+            key = (schema or "public", name)
+            if key in self.bodies:
+                continue
+            if not any((f.schema, f.name) == key for f in self.state.functions.values()):
+                return (f": {key[0]}.{name}() is created in no file tenantspec reads; put the SQL that creates "
+                        "it in the baseline (tests/baseline.sql, or tenantspec_baseline in pytest.ini) so its "
+                        "test can be read (external.functions only says that it exists)")
+            return f": the body of {key[0]}.{name}() is not one tenantspec reads"
+        return ""
 
     def member_truth(self, roles: frozenset[str], persona: Persona) -> Truth:
         names = ", ".join(role for role in self.tenancy.roles if role in roles)
