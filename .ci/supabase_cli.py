@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tenantspec.testing.migrate import read_folder
+from tenantspec.standin.migrate import read_folder
 
 IGNORED_ADVICE = {"unused_index"}
 

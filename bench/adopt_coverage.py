@@ -31,10 +31,9 @@ import tempfile
 from pathlib import Path
 
 from ruamel.yaml import YAML
-
-from tenantspec.history import read_history
-from tenantspec.load import load_project
-from tenantspec.pipeline import current_state
+from tenantspec.plan.history import read_history
+from tenantspec.plan.pipeline import current_state
+from tenantspec.spec.load import load_project
 
 NOT_A_WORKSPACE_TABLE = re.compile(r"public\.(\w+): no column references")
 

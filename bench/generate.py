@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tenantspec.pipeline import plan_project, write_outputs
+from tenantspec.plan.pipeline import plan_project, write_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -32,13 +32,12 @@ import tempfile
 from pathlib import Path
 
 import psycopg
-
-from tenantspec.load import load_project
-from tenantspec.render import render_migrations
-from tenantspec.testing.database import copy_database, drop_database, standin_database
+from tenantspec.render.migrations import render_migrations
+from tenantspec.spec.load import load_project
+from tenantspec.standin.databases import copy_database, drop_database, standin_database
+from tenantspec.standin.server import ServerConfig, start_server
+from tenantspec.standin.supabase import install_roles
 from tenantspec.testing.impersonate import switch_identity
-from tenantspec.testing.server import ServerConfig, start_server
-from tenantspec.testing.supabase import install_roles
 
 ROOT = Path(__file__).resolve().parents[1]
 FORUM = ROOT / "examples" / "forum"

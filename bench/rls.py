@@ -33,17 +33,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tenantspec.testing.database import (
-    MigrationError,
-    MigrationSource,
-    TestDatabase,
-    build_template,
-    clone_database,
-    drop_database,
-)
-from tenantspec.testing.impersonate import Impersonator
-from tenantspec.testing.server import ServerConfig, ServerError, start_server
-from tenantspec.testing.supabase import create_probe_login, drop_probe_login, install_roles
 import rls_triggers
 from rls_checks import ShapeMismatch, check_shapes, read_fixture
 from rls_data import (
@@ -57,10 +46,30 @@ from rls_data import (
 )
 from rls_measure import Cell, TimedOut, explain_text, run_explain, run_plain
 from rls_queries import Query, bind, queries_for
-from rls_report import ScenarioResult, format_goals, format_table, scenario_document, write_json
+from rls_report import (
+    ScenarioResult,
+    format_goals,
+    format_table,
+    scenario_document,
+    write_json,
+)
 from rls_shapes import SHAPES, Shape, base_shape, schemas_of
 from rls_strategies import check_strategies
 from rls_variants import Variant, variants_for
+from tenantspec.standin.databases import MigrationError, drop_database
+from tenantspec.standin.server import ServerConfig, ServerError, start_server
+from tenantspec.standin.supabase import (
+    create_probe_login,
+    drop_probe_login,
+    install_roles,
+)
+from tenantspec.testing.database import (
+    MigrationSource,
+    TestDatabase,
+    build_template,
+    clone_database,
+)
+from tenantspec.testing.impersonate import Impersonator
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"

@@ -17,15 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
-from ruamel.yaml import YAML
-
-from tenantspec import model
-from tenantspec.load import load_project
-from tenantspec.pipeline import fresh_migrations
-from tenantspec.testing.catalog import catalog_differences, read_catalog
-from tenantspec.testing.database import MigrationSource, build_template, drop_database
 from rls_checks import ShapeMismatch
 from rls_shapes import Shape
+from ruamel.yaml import YAML
+from tenantspec.plan.pipeline import fresh_migrations
+from tenantspec.spec import model
+from tenantspec.spec.load import load_project
+from tenantspec.standin.databases import drop_database
+from tenantspec.testing.catalog import catalog_differences, read_catalog
+from tenantspec.testing.database import MigrationSource, build_template
 
 TABLE = "robot_job_items"
 

@@ -1,4 +1,4 @@
-"""Command line: a thin layer over ``tenantspec.pipeline``, ``tenantspec.review``, ``tenantspec.adopt``
+"""Command line: a thin layer over ``tenantspec.plan.pipeline``, ``tenantspec.plan.review``, ``tenantspec.adopt.tables``
 and ``tenantspec.lint``."""
 
 from __future__ import annotations
@@ -9,18 +9,25 @@ import sys
 import traceback
 from pathlib import Path
 
-from tenantspec.adopt import adopt
+from tenantspec.adopt.tables import adopt
 from tenantspec.errors import TenantspecError
-from tenantspec.history import SUM_FILE, digest, migration_files, record_text, recorded_names
-from tenantspec.pipeline import (
+from tenantspec.plan.history import (
+    SUM_FILE,
+    digest,
+    migration_files,
+    record_text,
+    recorded_names,
+)
+from tenantspec.plan.pipeline import (
     check_project,
     fresh_outputs,
     plan_project,
     refuse_destructive,
     write_outputs,
 )
-from tenantspec.render import MIGRATIONS_DIR
-from tenantspec.review import FORMATS, review
+from tenantspec.plan.review import FORMATS, review
+from tenantspec.render.migrations import MIGRATIONS_DIR
+
 
 def version() -> str:
     from importlib.metadata import PackageNotFoundError
@@ -48,7 +55,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if not args.allow_destructive:
         refuse_destructive(generation.plan)
     if not args.allow_narrowing:
-        from tenantspec.review import refuse_narrowing
+        from tenantspec.plan.review import refuse_narrowing
 
         refuse_narrowing(generation)
     for note in generation.plan.notes:
@@ -99,7 +106,7 @@ def cmd_adopt(args: argparse.Namespace) -> int:
     """Write specs for tables hand-written migrations created; the next migration corrects them."""
     root = Path(args.root)
     if args.init:
-        from tenantspec.adopt_init import initial_project
+        from tenantspec.adopt.project import initial_project
 
         target = root / "schema" / "project.yaml"
         if target.exists() and not args.force:
@@ -139,7 +146,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     """Write the JSON Schemas of project.yaml and the table specs beside the specs, for editors."""
-    from tenantspec.documents import SCHEMA_DIR
+    from tenantspec.spec.documents import SCHEMA_DIR
 
     target = Path(args.dir) if args.dir else Path(args.root) / "schema"
     files = {Path(name): (SCHEMA_DIR / name).read_text() for name in ("project.schema.json", "table.schema.json")}
@@ -152,7 +159,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_db_apply(args: argparse.Namespace) -> int:
     """Apply a migrations folder to a fresh Supabase stand-in, file by file as `supabase db push` does."""
-    from tenantspec.testing.local import apply_to, standin_server
+    from tenantspec.standin.local import apply_to, standin_server
 
     folder = _migrations_folder(args)
     with _database_errors(), standin_server(args.privileges, baseline=_baseline(args)) as server:
@@ -167,7 +174,7 @@ def cmd_db_start(args: argparse.Namespace) -> int:
     """Start a Supabase stand-in with a migrations folder applied, and keep it up until interrupted."""
     import signal
 
-    from tenantspec.testing.local import apply_to, database_url, standin_server
+    from tenantspec.standin.local import apply_to, database_url, standin_server
 
     folder = None
     if not args.no_migrations and (args.folder or (Path(args.root) / MIGRATIONS_DIR).is_dir()):
@@ -229,9 +236,9 @@ def _baseline(args: argparse.Namespace) -> Path | None:
 @contextlib.contextmanager
 def _database_errors():
     """A failing migration or an unavailable server as a message and exit status."""
-    from tenantspec.testing.migrate import MigrationError
-    from tenantspec.testing.server import ServerError
-    from tenantspec.testing.supabase import StandinError
+    from tenantspec.standin.migrate import MigrationError
+    from tenantspec.standin.server import ServerError
+    from tenantspec.standin.supabase import StandinError
 
     try:
         yield

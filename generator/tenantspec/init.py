@@ -13,12 +13,12 @@ from pathlib import Path
 
 from tenantspec.catalog.names import singular
 from tenantspec.errors import Problem, TenantspecError
-from tenantspec.documents import SCHEMA_DIR
-from tenantspec.load import load_project
-from tenantspec.pipeline import current_state
-from tenantspec.history import read_history
-from tenantspec.quoting import literal
-from tenantspec.render import environment
+from tenantspec.plan.history import read_history
+from tenantspec.plan.pipeline import current_state
+from tenantspec.render.migrations import environment
+from tenantspec.render.quoting import literal
+from tenantspec.spec.documents import SCHEMA_DIR
+from tenantspec.spec.load import load_project
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 WORKFLOW = Path(".github/workflows/tenantspec.yml")
@@ -87,7 +87,7 @@ def _created_tables(root: Path) -> set[str]:
 
 def _intent(files: dict[Path, str]) -> str:
     """The intent, filled from what the specs declare, for the user to check against the product."""
-    from tenantspec.access import declared_matrix, persona_kinds
+    from tenantspec.render.matrix import declared_matrix, persona_kinds
     from tenantspec.testing.intent import intent_file_text
 
     with tempfile.TemporaryDirectory() as folder:

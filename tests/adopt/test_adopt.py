@@ -20,15 +20,24 @@ from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
-
-from tenantspec.adopt import adopt
+from tenantspec.adopt.tables import adopt
 from tenantspec.catalog.replay import touched_tables
 from tenantspec.catalog.source import parse_file
 from tenantspec.errors import TenantspecError
-from tenantspec.pipeline import fresh_migrations, plan_project, replay_texts, write_outputs
-from tenantspec.review import review
+from tenantspec.plan.pipeline import (
+    fresh_migrations,
+    plan_project,
+    replay_texts,
+    write_outputs,
+)
+from tenantspec.plan.review import review
+from tenantspec.standin.databases import (
+    apply_sql_file,
+    copy_database,
+    drop_database,
+    standin_database,
+)
 from tenantspec.testing.catalog import catalog_differences, read_catalog
-from tenantspec.testing.database import apply_sql_file, copy_database, drop_database, standin_database
 from tenantspec.testing.rows import read_rows, seed_rows
 
 CASES = Path(__file__).parent / "cases"
@@ -188,8 +197,7 @@ def test_corrected_chain_holds_the_policy_suite(name, tmp_path):
 ])
 def test_defaults_are_written_as_a_spec_says_them(sql, spec):
     import pglast
-
-    from tenantspec.adopt import spec_default
+    from tenantspec.adopt.writing import spec_default
 
     assert spec_default(pglast.parse_sql(f"select {sql}")[0].stmt.targetList[0].val) == spec
 
@@ -1367,7 +1375,7 @@ def test_integer_keys_are_unique_across_both_workspaces_in_the_proof_world(tmp_p
     adopted table (a `db diff` dump): the proof's rows number such keys across the table,
     not within each workspace, so the template database can be seeded."""
     from tenantspec.cli import main
-    from tenantspec.load import load_project
+    from tenantspec.spec.load import load_project
     from tenantspec.testing.world import build_world
 
     (tmp_path / "supabase/migrations").mkdir(parents=True)

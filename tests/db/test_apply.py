@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
-
-from tenantspec.testing.database import standin_database
-from tenantspec.testing.migrate import MigrationError, apply_folder
+from tenantspec.standin.databases import standin_database
+from tenantspec.standin.migrate import MigrationError, apply_folder
 
 CASES = Path(__file__).parent / "cases"
 UPDATE = os.environ.get("TENANTSPEC_UPDATE_GOLDEN") == "1"

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-
-from tenantspec.testing.database import standin_database
-from tenantspec.testing.migrate import MigrationError, apply_folder, statements_of
+from tenantspec.standin.databases import standin_database
+from tenantspec.standin.migrate import MigrationError, apply_folder, statements_of
 
 ROOT = Path(__file__).resolve().parents[2]
 

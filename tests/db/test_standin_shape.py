@@ -8,8 +8,7 @@ import hmac
 import uuid
 
 import pytest
-
-from tenantspec.testing.database import standin_database
+from tenantspec.standin.databases import standin_database
 
 
 @pytest.fixture(scope="module")

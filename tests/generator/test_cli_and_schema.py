@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
-
 from tenantspec.cli import build_parser
-from tenantspec.load import load_project
+from tenantspec.spec.load import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "generator" / "tenantspec" / "schemas"

@@ -53,7 +53,7 @@ def test_init_names_bad_input(tmp_path, capsys):
 
 
 def test_the_workflow_example_is_what_init_writes():
-    from tenantspec.render import environment
+    from tenantspec.render.migrations import environment
 
     written = environment().get_template("init/workflow.yml.j2").render({})
     assert (ROOT / "docs" / "github-workflow.yml").read_text() == written

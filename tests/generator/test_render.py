@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tenantspec.access import render_access
 from tenantspec.cli import main
-from tenantspec.load import load_project
-from tenantspec.pipeline import fresh_migrations
+from tenantspec.plan.pipeline import fresh_migrations
+from tenantspec.render.matrix import render_access
+from tenantspec.spec.load import load_project
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "tests" / "cases" / "app"  # a frozen copy of the app: see its README
@@ -41,8 +40,8 @@ def test_the_committed_migrations_hold_the_specs(capsys):
 
 def test_two_generations_are_byte_identical_across_processes():
     """Set and dict order must not leak into the output: render under two hash seeds."""
-    script = ("import sys; from pathlib import Path; from tenantspec.load import load_project\n"
-              "from tenantspec.pipeline import fresh_migrations\n"
+    script = ("import sys; from pathlib import Path; from tenantspec.spec.load import load_project\n"
+              "from tenantspec.plan.pipeline import fresh_migrations\n"
               "out = fresh_migrations(load_project(Path(sys.argv[1])))\n"
               "sys.stdout.write(''.join(f'== {p}\\n{t}' for p, t in sorted(out.items())))\n")
     runs = []
@@ -129,7 +128,7 @@ def test_generate_writes_all_files_or_none(tmp_path, monkeypatch, capsys):
     """A failure while staging the last file leaves no file changed and no temporary file behind."""
     shutil.copytree(APP / "schema", tmp_path / "schema")
     (tmp_path / "schema/ACCESS.md").unlink()
-    import tenantspec.pipeline as pipeline
+    import tenantspec.plan.pipeline as pipeline
     real_mkstemp, calls = pipeline.tempfile.mkstemp, []
 
     def failing_mkstemp(*args, **kwargs):
@@ -150,7 +149,7 @@ def test_generate_writes_all_files_or_none(tmp_path, monkeypatch, capsys):
 def test_generated_helpers_are_safe_by_construction():
     """Every function the specs generate pins an empty search_path, and none that runs as its
     owner is executable by PUBLIC or anon; no timezone() default and no grant to anon anywhere."""
-    from tenantspec.pipeline import replay_texts
+    from tenantspec.plan.pipeline import replay_texts
 
     files = fresh_migrations(load_project(APP))
     text = "".join(files[p] for p in sorted(files))

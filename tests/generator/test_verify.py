@@ -4,10 +4,9 @@ from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
-
-from tenantspec.load import load_project
-from tenantspec.render import render_migrations
-from tenantspec.verify import verify_sql
+from tenantspec.render.migrations import render_migrations
+from tenantspec.render.verify import verify_sql
+from tenantspec.spec.load import load_project
 
 # A frozen copy of the first specs: the cases pin lines of what it renders, not of the
 # committed migrations, which change whenever the specs do.

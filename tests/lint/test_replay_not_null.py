@@ -5,10 +5,9 @@ column rename, gone with DROP NOT NULL."""
 from __future__ import annotations
 
 import pytest
-
 from tenantspec.catalog.replay import replay
 from tenantspec.catalog.source import parse_file
-from tenantspec.testing.database import create_database, drop_database
+from tenantspec.standin.databases import create_database, drop_database
 
 CASES = {
     "create table": "create table t (id bigint primary key, a text not null, b text);",

@@ -18,9 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ruamel.yaml import YAML
-
 from tenantspec.errors import TenantspecError
-from tenantspec.pipeline import Generation, plan_project, refuse_destructive, write_outputs
+from tenantspec.plan.pipeline import (
+    Generation,
+    plan_project,
+    refuse_destructive,
+    write_outputs,
+)
 
 CASES = Path(__file__).parent / "cases"
 BASE = CASES / "_base"

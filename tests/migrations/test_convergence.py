@@ -9,15 +9,19 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
-
 from change_cases import Case, build_before, case_names, plan_after
-from tenantspec import model
-from tenantspec.load import load_project
-from tenantspec.pipeline import fresh_migrations
-from tenantspec.testing.database import apply_sql_file, copy_database, drop_database, standin_database
+from psycopg import sql
+from tenantspec.plan.pipeline import fresh_migrations
+from tenantspec.spec import model
+from tenantspec.spec.load import load_project
+from tenantspec.standin.databases import (
+    apply_sql_file,
+    copy_database,
+    drop_database,
+    standin_database,
+)
+from tenantspec.standin.migrate import read_folder
 from tenantspec.testing.catalog import catalog_differences, read_catalog
-from tenantspec.testing.migrate import read_folder
 
 BASELINE = Path(__file__).resolve().parents[1] / "baseline.sql"
 APPLIED = [n for n in case_names() if not Case.load(n).refused]

@@ -8,12 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from change_cases import build_base
 from tenantspec.cli import main
 from tenantspec.errors import TenantspecError
-from tenantspec.history import next_version, read_history
-from tenantspec.pipeline import plan_project
+from tenantspec.plan.history import next_version, read_history
+from tenantspec.plan.pipeline import plan_project
 
 UTC = datetime.timezone.utc
 

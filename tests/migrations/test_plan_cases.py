@@ -10,10 +10,9 @@ import os
 from pathlib import Path
 
 import pytest
-
 from change_cases import Case, build_base, build_before, case_names, plan_after, refusal
-from tenantspec.pipeline import write_outputs
-from tenantspec.review import review
+from tenantspec.plan.pipeline import write_outputs
+from tenantspec.plan.review import review
 
 UPDATE = os.environ.get("TENANTSPEC_UPDATE_GOLDEN") == "1"
 

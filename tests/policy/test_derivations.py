@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
-
-from tenantspec.access import declared_matrix, member_roles, persona_kinds
-from tenantspec.load import load_project
+from tenantspec.render.matrix import declared_matrix, member_roles, persona_kinds
+from tenantspec.spec.load import load_project
 from tenantspec.testing.expectations import AccessModel, State
 from tenantspec.testing.intent import Intent, IntentError, load_intent
 from tenantspec.testing.personas import WORKSPACES

@@ -9,7 +9,7 @@ from pathlib import Path
 import pglast
 import pytest
 
-from tenantspec.testing.mutate import catalogue
+from tenantspec.testing.mutate.catalogue import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = [ROOT / "tests" / "cases" / "app" / "supabase" / "migrations",  # a frozen copy of the app

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tenantspec.testing.database import MigrationError, MigrationSource, apply_sql_file
-from tenantspec.testing.server import ServerConfig, ServerError, start_server
-from tenantspec.testing.supabase import StandinError, regimes_from_env
+from tenantspec.standin.databases import MigrationError, apply_sql_file
+from tenantspec.standin.server import ServerConfig, ServerError, start_server
+from tenantspec.standin.supabase import StandinError, regimes_from_env
+from tenantspec.testing.database import MigrationSource
 
 SOURCE_CASES = [
     ({}, "embedded", None),

@@ -16,15 +16,25 @@ from dataclasses import replace
 
 from pglast import ast, enums
 
+from tenantspec.catalog.builtins import BUILTIN_FUNCTIONS
 from tenantspec.catalog.expression import display_expression, ties_column
 from tenantspec.catalog.membership import MembershipReader
-from tenantspec.catalog.replay import PUBLIC, Policy, SchemaState, Table
-from tenantspec.catalog.builtins import BUILTIN_FUNCTIONS
 from tenantspec.catalog.nodes import function_name, walk
 from tenantspec.catalog.resolve import copy_node, qualify_columns
 from tenantspec.catalog.sql_values import auth_call, column_of
+from tenantspec.catalog.state import PUBLIC, Policy, SchemaState, Table
 from tenantspec.catalog.verdicts import (  # noqa: F401  (the reader's vocabulary, re-exported)
-    COMMANDS, UNGOVERNED, Persona, Scope, TenantModel, Truth, Verdict, all_of, any_of, personas)
+    COMMANDS,
+    UNGOVERNED,
+    Persona,
+    Scope,
+    TenantModel,
+    Truth,
+    Verdict,
+    all_of,
+    any_of,
+    personas,
+)
 
 
 class AccessReader(MembershipReader):

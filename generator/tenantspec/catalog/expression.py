@@ -7,8 +7,9 @@ from typing import Iterator
 
 from pglast import ast, enums
 
+from tenantspec.catalog.keys import relation_key
 from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk
-from tenantspec.catalog.replay import SchemaState, Table, relation_key
+from tenantspec.catalog.state import SchemaState, Table
 
 
 def display_call(call: ast.FuncCall) -> str:

@@ -9,7 +9,7 @@ grants; publications; views. Where each object came from (its origin) takes no p
 from __future__ import annotations
 
 from tenantspec.catalog.nodes import deparse, normalized
-from tenantspec.catalog.replay import SchemaState
+from tenantspec.catalog.state import SchemaState
 
 
 def _text(node) -> str | None:

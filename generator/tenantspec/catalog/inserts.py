@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pglast import ast
 
-from tenantspec.catalog.replay import SchemaState, relation_key
+from tenantspec.catalog.keys import relation_key
+from tenantspec.catalog.state import SchemaState
 
 
 def inserted_rows(state: SchemaState) -> dict[tuple[str, str], list[dict]]:

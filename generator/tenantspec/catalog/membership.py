@@ -9,15 +9,28 @@ from functools import cached_property
 
 from pglast import ast, enums
 
-from tenantspec.catalog.bodies import array_elements, count_test_as_exists, function_query, test_as_exists
+from tenantspec.catalog.bodies import (
+    array_elements,
+    count_test_as_exists,
+    function_query,
+    test_as_exists,
+)
 from tenantspec.catalog.expression import conjuncts
 from tenantspec.catalog.inserts import inserted_rows
+from tenantspec.catalog.keys import relation_key
 from tenantspec.catalog.nodes import column_ref_name, function_name, relation_alias
-from tenantspec.catalog.replay import relation_key
 from tenantspec.catalog.resolve import from_relations as _from_relations
 from tenantspec.catalog.resolve import qualify_columns
-from tenantspec.catalog.sql_values import (NULL, auth_call, bound_value, column_of, constant_strings, is_null, mentions,
-                                           role_values)
+from tenantspec.catalog.sql_values import (
+    NULL,
+    auth_call,
+    bound_value,
+    column_of,
+    constant_strings,
+    is_null,
+    mentions,
+    role_values,
+)
 from tenantspec.catalog.verdicts import MemberIds, ParentIds, Scope, WorkspaceSet
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Iterator
 
+import pglast
 from pglast import ast, enums
 from pglast.stream import RawStream
 
@@ -118,3 +119,14 @@ def normalized(node):
         return item
 
     return visit(plain(found))
+
+
+def function_body(language: str, body: str) -> str:
+    """A function body in a form two spellings of the same code share: SQL bodies parsed and
+    printed again, other languages with their whitespace collapsed."""
+    if language == "sql":
+        try:
+            return "; ".join(deparse(raw.stmt) for raw in pglast.parse_sql(body))
+        except pglast.parser.ParseError:
+            pass
+    return " ".join(body.split())

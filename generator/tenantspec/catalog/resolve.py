@@ -10,8 +10,9 @@ import copy
 from pglast import ast, enums
 
 from tenantspec.catalog.expression import conjuncts
+from tenantspec.catalog.keys import relation_key
 from tenantspec.catalog.nodes import relation_alias
-from tenantspec.catalog.replay import SchemaState, relation_key
+from tenantspec.catalog.state import SchemaState
 
 
 def from_relations(from_clause) -> tuple[list[tuple[str, tuple[str, str]]] | None, list]:

@@ -25,7 +25,7 @@ class TenantModel:
 
     @classmethod
     def of(cls, project) -> TenantModel:
-        """From a ``tenantspec.model.Project``."""
+        """From a ``tenantspec.spec.model.Project``."""
         tenancy = project.tenancy
         known = tuple(((name.schema, name.name), table.workspace_column)
                       for name, table in project.external_tables.items() if table.workspace_column)

@@ -1,7 +1,7 @@
 """Lint Supabase migrations for tenancy mistakes.
 
 The folder is parsed with pglast and replayed statement by statement into a schema state
-(``tenantspec.catalog.replay``); each rule (``rules.py``) then looks at the state after the whole folder
+(``tenantspec.catalog.replay``); each rule (``rules/``, one module per family) then looks at the state after the whole folder
 and points at the statement that caused what it found. Who the tenants are is read from
 the same state (``tenancy.py``). ``-- tenantspec: ignore RULE-ID <reason>`` on a statement
 silences that rule there.
@@ -15,12 +15,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tenantspec.catalog.replay import replay
+from tenantspec.catalog.source import (
+    Statement,
+    migration_paths,
+    parse_file,
+    read_statements,
+)
+from tenantspec.catalog.state import SchemaState
 from tenantspec.errors import Location
 from tenantspec.lint.config import LintConfig, project_config
 from tenantspec.lint.rules import RULES, Rule, Severity
 from tenantspec.lint.tenancy import Tenancy, infer_tenancy
-from tenantspec.catalog.replay import SchemaState, replay
-from tenantspec.catalog.source import Statement, migration_paths, parse_file, read_statements
 
 __all__ = [
     "Finding", "LintConfig", "RULES", "Rule", "Severity", "Tenancy",

@@ -17,7 +17,11 @@ import sys
 import traceback
 from pathlib import Path
 
-from tenantspec.catalog.source import SUPABASE_MIGRATIONS, migration_paths, read_statements
+from tenantspec.catalog.source import (
+    SUPABASE_MIGRATIONS,
+    migration_paths,
+    read_statements,
+)
 from tenantspec.errors import TenantspecError
 from tenantspec.lint import RULES, Severity, lint_statements
 from tenantspec.lint.config import LEGACY, RESTRICTED, LintConfig, project_config

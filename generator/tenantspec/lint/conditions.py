@@ -9,7 +9,7 @@ from functools import reduce
 from pglast import ast, enums
 
 from tenantspec.catalog.nodes import column_ref_name, function_name, walk
-from tenantspec.catalog.replay import Table
+from tenantspec.catalog.state import Table
 
 ANON, AUTHENTICATED = "anon", "authenticated"
 EVERYONE = frozenset({ANON, AUTHENTICATED})

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from tenantspec.catalog.replay import LEGACY, RESTRICTED
+from tenantspec.catalog.state import LEGACY, RESTRICTED
 from tenantspec.errors import TenantspecError
 from tenantspec.lint.tenancy import Declared, parse_column_name, parse_table_name
 
@@ -113,7 +113,9 @@ def spec_values(root: Path) -> dict:
     table is a tenant column; external functions are membership helpers."""
     if not (Path(root) / "schema" / "project.yaml").is_file():
         return {}
-    from tenantspec.load import load_project  # only projects with specs pay for loading them
+    from tenantspec.spec.load import (
+        load_project,  # only projects with specs pay for loading them
+    )
 
     project = load_project(Path(root))
     tenancy = project.tenancy

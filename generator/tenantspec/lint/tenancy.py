@@ -28,11 +28,10 @@ from typing import Iterator
 import pglast
 from pglast import ast
 
+from tenantspec.catalog.keys import function_arg_types, name_key, relation_key
 from tenantspec.catalog.names import singular
 from tenantspec.catalog.nodes import column_ref_name, relation_alias, walk
-from tenantspec.catalog.replay import (
-    DEFAULT_SCHEMA, SchemaState, Table, function_arg_types, name_key, relation_key,
-)
+from tenantspec.catalog.state import DEFAULT_SCHEMA, SchemaState, Table
 
 Key = tuple[str, str]
 USERS = ("auth", "users")

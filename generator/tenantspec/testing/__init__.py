@@ -16,14 +16,23 @@ fixtures::
 docs/testing.md describes the files a project needs, the fixtures and the settings.
 """
 
+from tenantspec.standin.databases import MigrationError, apply_sql_file, drop_database
+from tenantspec.standin.server import (
+    RunningServer,
+    ServerConfig,
+    ServerError,
+    start_server,
+)
+from tenantspec.standin.supabase import (
+    PRIVILEGE_REGIMES,
+    install_database_standin,
+    install_roles,
+)
 from tenantspec.testing.database import (
-    MigrationError,
     MigrationSource,
     TestDatabase,
-    apply_sql_file,
     build_template,
     clone_database,
-    drop_database,
 )
 from tenantspec.testing.expectations import AccessModel, Outcome, Request, State
 from tenantspec.testing.impersonate import (
@@ -36,8 +45,6 @@ from tenantspec.testing.impersonate import (
 )
 from tenantspec.testing.intent import Intent, IntentError, load_intent
 from tenantspec.testing.personas import Persona, build_personas
-from tenantspec.testing.server import RunningServer, ServerConfig, ServerError, start_server
-from tenantspec.testing.supabase import PRIVILEGE_REGIMES, install_database_standin, install_roles
 from tenantspec.testing.world import Row, World, WorldError, build_world, seed_world
 
 __all__ = [

@@ -13,11 +13,11 @@ import psycopg
 from pglast import ast
 from psycopg import sql
 
-from tenantspec.expressions import storage_type
+from tenantspec.spec.expressions import storage_type
+from tenantspec.testing.expectations import State
 from tenantspec.testing.impersonate import attempt
 from tenantspec.testing.introspect import constraint_columns, trigger_shape
 from tenantspec.testing.requests import RequestMaker
-from tenantspec.testing.expectations import State
 from tenantspec.testing.tables import TableFacts
 from tenantspec.testing.values import family, outside, sample
 from tenantspec.testing.world import World, insert_statement, typed_placeholder

@@ -28,7 +28,7 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tenantspec import model
+from tenantspec.spec import model
 from tenantspec.testing.intent import Intent
 from tenantspec.testing.personas import WORKSPACES, Persona
 from tenantspec.testing.tables import Reference, TableFacts

@@ -16,7 +16,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
-from tenantspec.model import COMMANDS
+from tenantspec.spec.model import COMMANDS
 
 VERDICTS = ("allowed", "own", "denied")  # own: only on rows naming them as their user
 

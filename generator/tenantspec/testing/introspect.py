@@ -13,13 +13,15 @@ reference: across workspaces, a reference is the classic leak. Allowed values co
 from __future__ import annotations
 
 import dataclasses
+
 import pglast
 import psycopg
 
-from tenantspec import model
 from tenantspec.catalog.expression import value_list
-from tenantspec.testing.database import MigrationSource, build_template, drop_database
-from tenantspec.testing.server import RunningServer
+from tenantspec.spec import model
+from tenantspec.standin.databases import drop_database
+from tenantspec.standin.server import RunningServer
+from tenantspec.testing.database import MigrationSource, build_template
 
 ON_DELETE = {"a": None, "r": "restrict", "c": "cascade", "n": "set null", "d": None}
 SCRATCH_REGIME = "2026"

@@ -2,7 +2,7 @@
 
 Fixtures (nothing starts until a test asks for one):
 
-- ``tenantspec_server``: the session's server (see `tenantspec.testing.server`), with the
+- ``tenantspec_server``: the session's server (see `tenantspec.standin.server`), with the
   Supabase roles installed where missing and an authenticator-shaped probe login.
 - ``privilege_regime``: ``legacy`` and ``2026`` (or the one named by TENANTSPEC_PRIVILEGES);
   every test that uses a database runs under each.
@@ -39,18 +39,14 @@ from pathlib import Path
 import pytest
 
 from tenantspec.errors import TenantspecError
-from tenantspec.testing.database import (
-    MigrationError,
-    MigrationSource,
-    TestDatabase,
-    build_template,
-    clone_database,
-    drop_database,
+from tenantspec.standin.databases import MigrationError, drop_database
+from tenantspec.standin.server import (
+    RunningServer,
+    ServerConfig,
+    ServerError,
+    start_server,
 )
-from tenantspec.testing.impersonate import Impersonator
-from tenantspec.testing.server import RunningServer, ServerConfig, ServerError, start_server
-from tenantspec.testing.summary import RunFacts, check_of, summary_lines
-from tenantspec.testing.supabase import (
+from tenantspec.standin.supabase import (
     PRIVILEGE_REGIMES,
     ProbeLogin,
     StandinError,
@@ -59,6 +55,14 @@ from tenantspec.testing.supabase import (
     install_roles,
     regimes_from_env,
 )
+from tenantspec.testing.database import (
+    MigrationSource,
+    TestDatabase,
+    build_template,
+    clone_database,
+)
+from tenantspec.testing.impersonate import Impersonator
+from tenantspec.testing.summary import RunFacts, check_of, summary_lines
 
 DEFAULT_MIGRATIONS_DIR = "supabase/migrations"
 DEFAULT_BASELINE = "tests/baseline.sql"
@@ -262,7 +266,7 @@ def privilege_regime(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def tenantspec_project(tenantspec_config: PolicyTestConfig, request: pytest.FixtureRequest):
     """The project model: loaded from the specs, or read from the migrated catalog."""
-    from tenantspec.load import load_project
+    from tenantspec.spec.load import load_project
 
     project_file = tenantspec_config.root / "schema" / "project.yaml"
     if not project_file.is_file():
@@ -275,7 +279,10 @@ def tenantspec_project(tenantspec_config: PolicyTestConfig, request: pytest.Fixt
     else:
         if tenantspec_config.has_specs:
             return project
-        from tenantspec.testing.introspect import IntrospectionError, project_from_catalog
+        from tenantspec.testing.introspect import (
+            IntrospectionError,
+            project_from_catalog,
+        )
 
         server = request.getfixturevalue("tenantspec_server")
         try:
@@ -310,7 +317,7 @@ def world(tenantspec_world):
 @pytest.fixture(scope="session")
 def tenantspec_intent(tenantspec_config: PolicyTestConfig, tenantspec_project):
     """The hand-written intent, checked to cover exactly the project's tables."""
-    from tenantspec.access import declared_matrix, persona_kinds
+    from tenantspec.render.matrix import declared_matrix, persona_kinds
     from tenantspec.testing.intent import IntentError, load_intent
 
     tables = {name: table.source for name, table in tenantspec_project.tables.items()}

@@ -11,12 +11,17 @@ from dataclasses import dataclass, field
 
 from psycopg import sql
 
-from tenantspec import model
+from tenantspec.spec import model
 from tenantspec.testing.expectations import Request, RowRef
-from tenantspec.testing.impersonate import Attempt, Impersonator, attempt, tables_snapshot
+from tenantspec.testing.impersonate import (
+    Attempt,
+    Impersonator,
+    attempt,
+    tables_snapshot,
+)
+from tenantspec.testing.requests import Probe
 from tenantspec.testing.tables import TableFacts
 from tenantspec.testing.values import COMPARABLE, canonical, family
-from tenantspec.testing.requests import Probe
 from tenantspec.testing.world import World, insert_statement, typed_placeholder
 
 # -- statements --------------------------------------------------------------------------------

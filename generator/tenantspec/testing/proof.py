@@ -64,7 +64,7 @@ def format_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
 @pytest.mark.tenantspec_specs
 def test_intent_agrees_with_the_specs(tenantspec_project, tenantspec_intent):
     """The hand-written intent and the access the specs declare say the same."""
-    from tenantspec.access import HAND_WRITTEN, declared_matrix
+    from tenantspec.render.matrix import HAND_WRITTEN, declared_matrix
 
     declared = declared_matrix(tenantspec_project)
     # A cell a hand-written policy decides has no declared verdict: the probes judge it.
@@ -81,8 +81,8 @@ def test_intent_agrees_with_the_specs(tenantspec_project, tenantspec_intent):
 def test_migrations_hold_the_specs(tenantspec_config):
     """What `tenantspec check` says: no spec change without its migration, no generated
     migration edited, missing or left over, schema/ACCESS.md current."""
-    from tenantspec.pipeline import check_project
-    from tenantspec.render import MIGRATIONS_DIR
+    from tenantspec.plan.pipeline import check_project
+    from tenantspec.render.migrations import MIGRATIONS_DIR
 
     config = tenantspec_config
     if config.source.migrations_dir.resolve() != (config.root / MIGRATIONS_DIR).resolve():
@@ -164,11 +164,11 @@ def test_migrations_build_what_a_fresh_render_builds(template_database, tenantsp
     """The chain of migrations and the specs rendered afresh build the same tables on this
     server, every name included (PostgreSQL 18 names NOT NULL constraints too): what a later
     migration, a dump or ``supabase db diff`` compares."""
-    from tenantspec.history import GENERATED_MARK
-    from tenantspec.pipeline import fresh_migrations
+    from tenantspec.plan.history import GENERATED_MARK
+    from tenantspec.plan.pipeline import fresh_migrations
+    from tenantspec.standin.databases import standin_database
+    from tenantspec.standin.migrate import read_folder
     from tenantspec.testing.catalog import catalog_differences, read_catalog
-    from tenantspec.testing.database import standin_database
-    from tenantspec.testing.migrate import read_folder
 
     project, source = tenantspec_project, tenantspec_config.source
     handwritten = [p.name for p in source.migration_files() if not p.read_text().startswith(GENERATED_MARK)]
@@ -203,7 +203,8 @@ def probe_plan(tenantspec_world, tenantspec_access):
 @pytest.fixture(scope="module")
 def probe_run(template_database, privilege_regime, tenantspec_world, probe_plan):
     """Every probe run once per regime on one clone: each is a rolled-back request."""
-    from tenantspec.testing.database import clone_database, drop_database
+    from tenantspec.standin.databases import drop_database
+    from tenantspec.testing.database import clone_database
 
     clone = clone_database(template_database)
     try:
@@ -250,7 +251,9 @@ def test_random_requests_match_the_access_model(impersonate, tenantspec_world, t
     """Hypothesis draws sequences of requests over every table and persona; after each the
     database must answer as the access model does, and end in the state it predicts.
     TENANTSPEC_HYPOTHESIS_EXAMPLES (default 200) sets the number of sequences."""
-    from tenantspec.testing.property import check_random_requests  # hypothesis, only when this runs
+    from tenantspec.testing.property import (
+        check_random_requests,  # hypothesis, only when this runs
+    )
 
     examples = int(os.environ.get("TENANTSPEC_HYPOTHESIS_EXAMPLES", "200"))
     check_random_requests(impersonate, tenantspec_world, tenantspec_access, examples)

@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 
 from tenantspec.catalog.expression import value_list
-from tenantspec.catalog.replay import SchemaState, Table
+from tenantspec.catalog.state import SchemaState, Table
 
 AUTH_USERS = ("auth", "users")  # Supabase's, created by the stand-in: id and email suffice
 VALUES = {

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import psycopg
 
-from tenantspec import model
+from tenantspec.spec import model
 from tenantspec.testing.expectations import AccessModel
 from tenantspec.testing.personas import Persona
 from tenantspec.testing.tables import TableFacts

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 from pglast import parse_sql
 
-from tenantspec import model
 from tenantspec.catalog.nodes import columns_read
-from tenantspec.expressions import storage_type
-from tenantspec.helpers import GuardFunction, RecheckFunction
-from tenantspec.predicates import self_ties
-from tenantspec.render import functions_of
+from tenantspec.render.helpers import GuardFunction, RecheckFunction
+from tenantspec.render.migrations import functions_of
+from tenantspec.render.predicates import self_ties
+from tenantspec.spec import model
+from tenantspec.spec.expressions import storage_type
 from tenantspec.testing.values import family
 
 USERS = model.Name("auth", "users")

@@ -17,9 +17,14 @@ from dataclasses import dataclass, field
 import psycopg
 from psycopg import sql
 
-from tenantspec import model
-from tenantspec.access import member_roles
-from tenantspec.testing.personas import WORKSPACES, Persona, build_personas, most_privileged
+from tenantspec.render.matrix import member_roles
+from tenantspec.spec import model
+from tenantspec.testing.personas import (
+    WORKSPACES,
+    Persona,
+    build_personas,
+    most_privileged,
+)
 from tenantspec.testing.tables import USERS, Reference, TableFacts, facts_of
 from tenantspec.testing.values import sample
 

@@ -1,0 +1,159 @@
+"""What adopted tables need besides themselves: the helpers their policies call, SECURITY
+DEFINER functions to pin, and the tables, functions and enums ``project.yaml`` must declare."""
+
+from __future__ import annotations
+
+from pglast import ast
+
+from tenantspec.adopt.writing import spec_type
+from tenantspec.catalog.bodies import function_query
+from tenantspec.catalog.builtins import BUILTIN_FUNCTIONS
+from tenantspec.catalog.nodes import function_name, walk
+from tenantspec.errors import Problem
+from tenantspec.spec import model
+from tenantspec.spec.expressions import type_node
+
+# Schemas whose functions the platform provides, and the built-in functions policies call.
+SERVICE_SCHEMAS = frozenset({"auth", "pg_catalog", "extensions", "storage", "realtime", "vault"})
+
+
+
+class ProjectObjects:
+    """The ``Adopter``'s reading of the objects around the adopted tables."""
+
+    def missing_helpers(self) -> list[Problem]:
+        """Functions the adopted tables' policies call that no migration and no baseline
+        creates: their bodies decide who passes, and without them a policy cannot be read."""
+        known = {(f.schema, f.name) for f in self.state.functions.values()}
+        declared = {(f.name.schema, f.name.name) for f in self.project.external_functions}
+        notes, seen = [], set()
+        for name in self.names:
+            for policy in self.state.tables[(self.project.schema, name)].policies.values():
+                for expression in (policy.using, policy.check):
+                    for node, _ in walk(expression) if expression is not None else ():
+                        if not isinstance(node, ast.FuncCall):
+                            continue
+                        schema, function = function_name(node)
+                        if schema in SERVICE_SCHEMAS or (schema or "public", function) in known:
+                            continue
+                        if schema is None and function in BUILTIN_FUNCTIONS:
+                            continue
+                        shown = f"{schema + '.' if schema else ''}{function}()"
+                        if (schema or self.project.schema, function) not in seen:  # (public.f and f are one)
+                            seen.add((schema or self.project.schema, function))
+                            notes.append(Problem(policy.origin.location,
+                                                 f"{shown}, which policy {policy.name!r} calls, is created by no "
+                                                 "migration of the folder and no baseline: its body decides who "
+                                                 "passes; put the SQL that creates it in the baseline "
+                                                 "(tests/baseline.sql, or tenantspec_baseline in pytest.ini)"))
+                            if (schema or self.project.schema, function) not in declared:
+                                self.unknown_helpers.append(notes[-1])
+        return notes
+
+    def unpinned_functions(self) -> list[Problem]:
+        """SECURITY DEFINER functions of the folder whose search_path is not pinned to '' (the
+        proof's rule): a caller's objects can stand in for the names their bodies use. The specs
+        do not own them, so the correction leaves them; the note says the fix (and the proof's
+        check fails until it is made)."""
+        notes = []
+        for function in self.state.functions.values():
+            if not function.security_definer or function.search_path == "''" or function.schema in SERVICE_SCHEMAS \
+                    or function.origin is None or function.origin.location is None:
+                continue
+            signature = f"{function.schema}.{function.name}({', '.join(function.arg_types)})"
+            setting = "no search_path" if function.search_path is None else f"search_path {function.search_path}"
+            notes.append(Problem(function.origin.location, (
+                f"{signature} is SECURITY DEFINER with {setting}, so a caller's objects can stand in for the "
+                "names its body uses, and the proof's check of such functions fails on it: the correction leaves "
+                f"it as it is (no spec owns it); a migration of yours fixes it: `alter function {signature} set "
+                f"search_path = ''` once its body qualifies every name ({', '.join(self.names_to_qualify(function))})")))
+        return notes
+
+    def names_to_qualify(self, function) -> list[str]:
+        """The tables ``function``'s body names without a schema, as it must name them once its
+        search_path is empty; the membership table when the body is not one adoption reads."""
+        query = function_query(function)
+        found = sorted({node.relname for node, _ in walk(query) if isinstance(node, ast.RangeVar)
+                        and not node.schemaname}) if query is not None else []
+        if found:
+            return [f"{self.project.schema}.{name}" for name in found]
+        members = self.project.tenancy.members.table
+        return [f"{members.schema}.{members.name}"]
+
+    def undeclared(self) -> tuple[dict[str, dict], list[str]]:
+        """Tables the adopted ones reference and functions their triggers call that are neither
+        spec'd nor declared external: ``project.yaml`` must name them."""
+        tables, functions = {}, []
+        declared = {(f.name.schema, f.name.name) for f in self.project.external_functions}
+        for name in self.names:
+            table = self.state.tables[(self.project.schema, name)]
+            for fk in table.foreign_keys:
+                target = fk.target
+                spec_name = target[1] if target[0] == self.project.schema else f"{target[0]}.{target[1]}"
+                if (target[0] == self.project.schema and (target[1] in self.project.tables or target[1] in self.names)) \
+                        or model.Name(*target) in self.project.external_tables or spec_name in tables:
+                    continue
+                referenced = self.state.tables.get(target)
+                columns = {c.name: spec_type(c.type) for c in referenced.columns.values()} if referenced and \
+                    referenced.columns else {column: "uuid" for column in fk.target_columns}
+                entry: dict = {"columns": columns}
+                if (workspace := self.reader.workspace_column(target)) is not None:
+                    entry["workspace_column"] = workspace
+                tables[spec_name] = entry
+            for policy in self.kept.get(name, ()):
+                self.policy_objects(policy, tables, functions, declared)
+            for trigger in table.triggers.values():
+                if trigger.function not in declared:
+                    schema, function = trigger.function
+                    signature = f"{function}()" if schema == self.project.schema else f"{schema}.{function}()"
+                    if signature not in functions:
+                        functions.append(signature)
+        return tables, functions
+
+    def undeclared_enums(self, tables: dict[str, dict]) -> dict[str, list[str]]:
+        """Enum types the migrations create that a column of an adopted table, or of a table
+        declared external beside them, is of, and ``project.yaml`` does not declare."""
+        declared = {(e.name.schema, e.name.name) for e in self.project.enums.values()}
+        found: dict[str, list[str]] = {}
+        types = [c.type for name in self.names for c in self.state.tables[(self.project.schema, name)].columns.values()]
+        types += [type_node(t) for entry in tables.values() for t in entry["columns"].values()]
+        for node in types:
+            if node is None:
+                continue
+            names = [n.sval for n in node.names]
+            key = (names[-2] if len(names) > 1 else self.project.schema, names[-1])
+            enum = self.state.enums.get(key)
+            if enum is not None and key not in declared:
+                found[key[1] if key[0] == self.project.schema else ".".join(key)] = list(enum.values)
+        return found
+
+    def policy_objects(self, policy, tables: dict[str, dict], functions: list[str], declared: set) -> None:
+        """The tables a kept policy reads and the functions it calls, for ``external``."""
+        for expression in (policy.using, policy.check):
+            for node, _ in walk(expression) if expression is not None else ():
+                if isinstance(node, ast.RangeVar):
+                    target = (node.schemaname or self.project.schema, node.relname)
+                    shown = target[1] if target[0] == self.project.schema else ".".join(target)
+                    known = (target[0] == self.project.schema and (target[1] in self.project.tables
+                                                                   or target[1] in self.names))
+                    referenced = self.state.tables.get(target)
+                    if known or model.Name(*target) in self.project.external_tables or shown in tables \
+                            or referenced is None or not referenced.columns:
+                        continue
+                    entry: dict = {"columns": {c.name: spec_type(c.type) for c in referenced.columns.values()}}
+                    if (workspace := self.reader.workspace_column(target)) is not None:
+                        entry["workspace_column"] = workspace
+                    tables[shown] = entry
+                elif isinstance(node, ast.FuncCall):
+                    schema, function = function_name(node)
+                    if schema in SERVICE_SCHEMAS or (schema is None and function in BUILTIN_FUNCTIONS):
+                        continue
+                    found = [f for f in self.state.functions.values()
+                             if f.name == function and (schema is None or f.schema == schema)]
+                    if not found or (found[0].schema, found[0].name) in declared:
+                        continue
+                    f = found[0]
+                    args = ", ".join(f.arg_types)
+                    signature = f"{f.name}({args})" if f.schema == self.project.schema else f"{f.schema}.{f.name}({args})"
+                    if signature not in functions:
+                        functions.append(signature)

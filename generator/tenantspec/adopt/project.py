@@ -1,0 +1,244 @@
+"""`tenantspec adopt --init`: ``schema/project.yaml`` read from a folder of hand-written
+migrations: the membership table (the one that ties a user of ``auth.users`` to a row of
+another table, with a role), the tenant table it points at, the roles (from the role
+column's CHECK, its enum type, or the rows of a roles table it references), the levels, and
+both tables with their columns as external tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tenantspec.adopt.objects import SERVICE_SCHEMAS
+from tenantspec.adopt.tables import replayed
+from tenantspec.adopt.writing import flow, spec_type
+from tenantspec.catalog.access import COMMANDS, AccessReader, TenantModel, personas
+from tenantspec.catalog.expression import value_list
+from tenantspec.catalog.inserts import inserted_rows
+from tenantspec.catalog.state import SchemaState, Table
+from tenantspec.errors import Problem, TenantspecError
+from tenantspec.lint.tenancy import users_tables
+from tenantspec.render.migrations import environment
+
+USERS = ("auth", "users")
+ROLE_NAMES = ("role", "role_name", "account_role", "member_role", "access_level")
+
+
+def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list[Problem]]:
+    """The text of ``schema/project.yaml`` and the notes to review, read from the project's
+    baseline and migrations; stops when no table there looks like a membership table."""
+    state = replayed(root, baseline)["legacy"]
+    of_users = users_tables(state, frozenset({USERS}))  # auth.users and tables keyed by a user's id
+    inserted = inserted_rows(state)
+    found = sorted((c for c in (_membership(state, t, of_users, inserted) for t in state.tables.values()) if c),
+                   key=lambda c: (-c["score"], c["members"]))
+    if not found:
+        raise TenantspecError("no table of supabase/migrations ties a user (a foreign key to auth.users) to a "
+                              "row of another table with a role column: write schema/project.yaml by hand "
+                              "(docs/getting-started.md shows one), or `tenantspec init` for new tables")
+    chosen = found[0]
+    notes = [Problem(chosen["origin"], f"{chosen['members']} is the membership table: {chosen['user_column']} is the "
+                                       f"user, {chosen['workspace_column']} the {chosen['workspaces']} row, "
+                                       f"{chosen['role_column']} the role" +
+                     (f" (also possible: {', '.join(c['members'] for c in found[1:3])})" if len(found) > 1 else ""))]
+    roles = chosen["roles"]
+    if not roles:
+        notes.append(Problem(chosen["origin"], f"{chosen['members']}.{chosen['role_column']} has no CHECK or enum type "
+                                               "listing its roles: the levels below name none; write the roles in"))
+    tenant, members = state.tables[chosen["workspaces_key"]], state.tables[chosen["members_key"]]
+    if chosen["ranked_by"]:
+        ordered, order = roles, f"ordered by {chosen['ranked_by']}, lowest first"
+    elif (ranked := by_power(roles)) and ranked != roles:
+        ordered, order = ranked, f"ordered by what their names usually mean ({', '.join(ranked)})"
+    else:
+        ordered, order = roles, f"most powerful first as {chosen['listed']}"
+    found_levels = levels(ordered or ["owner", "member"])
+    extra = [held for held in policy_role_sets(state, chosen, ordered)
+             if set(held) not in [set(h) for _, h in found_levels]]
+    if extra:
+        found_levels += [("_or_".join(held), held) for held in extra]
+        notes.append(Problem(chosen["origin"], "levels " + ", ".join("_or_".join(h) for h in extra) + ": sets of roles "
+                                               "the policies let through that no run of roles from the top names"))
+    values = {
+        **chosen,
+        "levels": found_levels,
+        "roles_source": f"{chosen['source']}, {order}: check the order" if roles
+                        else "nothing: no CHECK or enum names the roles",
+        "enums": _enums_used(state, [tenant, members]),
+        "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0],
+                                                         seed=True))),
+                   (chosen["members"], flow(_external(members, workspace_column=chosen["workspace_column"])))],
+    }
+    return environment().get_template("init/adopted_project.yaml.j2").render(values), notes
+
+
+def policy_role_sets(state: SchemaState, chosen: dict, roles: list[str]) -> list[list[str]]:
+    """The sets of roles the folder's policies let through (on every row, and on the rows a
+    member owns), in ``roles`` order, read for the membership ``chosen``."""
+    if not roles:
+        return []
+    tenancy = TenantModel(chosen["workspaces_key"], chosen["members_key"], chosen["workspace_column"],
+                          chosen["user_column"], chosen["role_column"], tuple(roles))
+    reader = AccessReader(state, tenancy)
+    members = [p for p in personas(tenancy) if p.member_role is not None]
+    found: list[list[str]] = []
+    for key, table in sorted(state.tables.items()):
+        if table.external or not table.policies or key in (tenancy.workspaces, tenancy.members) \
+                or reader.workspace_column(key) is None:
+            continue
+        for command in COMMANDS:
+            verdicts = {p.member_role: reader.verdict(key, command, p) for p in members}
+            if any(v.allowed is None for v in verdicts.values()):
+                continue
+            every = {r for r, v in verdicts.items() if v.allowed and not v.own}
+            mine = every | {r for r, v in verdicts.items() if v.allowed and v.own}
+            for held in (every, mine):
+                ordered = [r for r in roles if r in held]
+                if ordered and ordered not in found:
+                    found.append(ordered)
+    return found
+
+
+# How much a role's usual name says it may do, most first; roles of equal rank keep their order.
+POWER = {name: rank for rank, names in enumerate((
+    ("owner", "superadmin", "super_admin", "primary_owner"), ("admin", "administrator"), ("manager", "maintainer"),
+    ("editor", "writer", "contributor", "developer", "billing"), ("member", "agent", "user", "staff"),
+    ("viewer", "reader", "readonly", "read_only", "guest", "observer"))) for name in names}
+
+
+def by_power(roles: list[str]) -> list[str] | None:
+    """``roles`` most powerful first by what their names usually mean, when every name is one
+    of the usual ones (``member, admin, owner`` as ``owner, admin, member``); else None."""
+    if not all(role.lower() in POWER for role in roles):
+        return None
+    return sorted(roles, key=lambda role: POWER[role.lower()])
+
+
+def levels(roles: list[str]) -> list[tuple[str, list[str]]]:
+    """A level for each run of roles from the most powerful: ``owner: [owner]``,
+    ``editor_or_above: [owner, editor]``, ``member: [owner, editor, viewer]``, which is what
+    policies written for hierarchical roles test."""
+    found = []
+    for k in range(1, len(roles) + 1):
+        name = "member" if k == len(roles) else roles[0] if k == 1 else f"{roles[k - 1]}_or_above"
+        found.append((name, roles[:k]))
+    return found
+
+
+def _shown(key: tuple[str, str]) -> str:
+    """A table's name as project.yaml writes it: bare in public, else schema-qualified."""
+    return key[1] if key[0] == "public" else f"{key[0]}.{key[1]}"
+
+
+def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict) -> dict | None:
+    # (in public, or in a schema of the app's own: basejump.account_user)
+    if table.schema in SERVICE_SCHEMAS or table.external:
+        return None
+    users = [fk for fk in table.foreign_keys if fk.target in of_users and len(fk.columns) == 1]
+    tenants = [fk for fk in table.foreign_keys if fk.target[0] not in SERVICE_SCHEMAS and fk.target not in of_users
+               and fk.target != (table.schema, table.name) and len(fk.columns) == 1 and fk.target in state.tables]
+    if not users or not tenants:
+        return None
+    role_column = next((c for c in ROLE_NAMES if c in table.columns), None)
+    checked = {}
+    for check in table.checks:
+        if (listed := value_list(check.expression)) is not None:
+            checked[listed[0]] = listed[1]
+    if role_column is None:  # team_role, user_role, membership_role ...
+        role_column = next((c for c in table.columns if "role" in c and (
+            c in checked or _enum_of(state, table.columns[c]) is not None)), None)
+    if role_column is None:
+        role_column = next(iter(checked), None)
+    if role_column is None:  # role_key text references member_roles (key)
+        role_column = next((fk.columns[0] for fk in table.foreign_keys if len(fk.columns) == 1
+                            and "role" in fk.target[1] and _roles_table(state, table, fk.columns[0], inserted)),
+                           None)
+    if role_column is None:
+        return None
+    # a "role" column alone (a chat message's user/assistant) is no membership: it needs the
+    # roles listed by a CHECK, or a table named for memberships
+    enum = _enum_of(state, table.columns[role_column]) if role_column in table.columns else None
+    listed = _roles_table(state, table, role_column, inserted)
+    if role_column not in checked and enum is None and "member" not in table.name and listed is None:
+        return None
+    # one membership per user and tenant: a primary key or unique index on exactly that pair
+    pair = {users[0].columns[0], tenants[0].columns[0]}
+    paired = any(ix.unique and set(ix.columns) == pair and ix.where is None for ix in table.indexes)
+    score = 2 * ("member" in table.name) + 2 * paired + (role_column in checked or enum is not None) \
+        + (len(tenants) == 1)
+    roles = list(checked.get(role_column, ())) or (list(enum.values) if enum else [])
+    source = (f"the CHECK of {table.name}.{role_column}" if role_column in checked else
+              f"the enum type {enum.schema}.{enum.name} of {table.name}.{role_column}" if enum else None)
+    ranked_by, how = None, "written"
+    if not roles and listed is not None:
+        (roles, source, ranked_by), how = listed, "inserted"
+    # a membership keyed by its user alone (a profile naming the user's organization)
+    alone = any(ix.unique and ix.columns == (users[0].columns[0],) and ix.where is None for ix in table.indexes)
+    return {"members": _shown((table.schema, table.name)), "members_key": (table.schema, table.name),
+            "one_per_user": alone,
+            "user_column": users[0].columns[0], "workspace_column": tenants[0].columns[0],
+            "workspaces": _shown(tenants[0].target), "workspaces_key": tenants[0].target, "role_column": role_column,
+            "roles": roles, "source": source, "ranked_by": ranked_by, "listed": how,
+            "enum": enum, "score": score, "origin": table.origin.location}
+
+
+RANKS = ("hierarchy_level", "level", "rank", "priority", "position", "sort_order", "weight")
+
+
+def _roles_table(state: SchemaState, table: Table, role_column: str,
+                 inserted: dict) -> tuple[list[str], str, str | None] | None:
+    """The roles a lookup table lists, when ``role_column`` references one (``account_role
+    varchar references roles (name)``) and the migrations insert its rows: in the order of a
+    ranking column (``hierarchy_level``: 1 is the most powerful), else as inserted; where
+    they come from, and the ranking column."""
+    fk = next((fk for fk in table.foreign_keys if fk.columns == (role_column,)), None)
+    target = state.tables.get(fk.target) if fk is not None else None
+    if target is None or target.columns[fk.target_columns[0]].type_name not in ("text", "varchar"):
+        return None
+    key, rank = fk.target_columns[0], next((c for c in RANKS if c in target.columns), None)
+    rows = inserted.get(fk.target, [])
+    roles = [row[key] for row in rows if isinstance(row.get(key), str)]
+    if not roles:
+        return None
+    ranked_by = None
+    if rank is not None and all(isinstance(row.get(rank), int) for row in rows):
+        roles, ranked_by = [row[key] for row in sorted(rows, key=lambda row: row[rank])], f"{target.name}.{rank}"
+    return list(dict.fromkeys(roles)), f"the rows the migrations insert into {target.name}", ranked_by
+
+
+def _enum_of(state: SchemaState, column):
+    """The enum type a column is of, when the migrations create it."""
+    if column.type is None:
+        return None
+    names = [n.sval for n in column.type.names]
+    return state.enums.get((names[-2] if len(names) > 1 else "public", names[-1]))
+
+
+def _enums_used(state: SchemaState, tables: list[Table]) -> list[tuple[str, str]]:
+    """``(name, [values])`` of the enum types the external tables' columns use."""
+    found = {}
+    for table in tables:
+        for column in table.columns.values():
+            if (enum := _enum_of(state, column)) is not None:
+                name = enum.name if enum.schema == "public" else f"{enum.schema}.{enum.name}"
+                found[name] = f"[{', '.join(enum.values)}]"
+    return list(found.items())
+
+
+def _external(table: Table, workspace_column: str, seed: bool = False) -> dict:
+    """An external table's entry: its columns, its workspace column, and for the tenant the
+    values the proof fills a new row's required columns with."""
+    entry: dict = {"columns": {c.name: spec_type(c.type) for c in table.columns.values()},
+                   "workspace_column": workspace_column}
+    if seed:
+        users = {fk.columns[0] for fk in table.foreign_keys if fk.target == USERS and len(fk.columns) == 1}
+        values = {}
+        for column in table.columns.values():
+            if not column.not_null or column.default is not None or column.name == workspace_column:
+                continue
+            if column.name in users:
+                values[column.name] = "{user}"
+            elif column.type_name in ("text", "varchar"):
+                values[column.name] = f"{table.name} {column.name} {{label}}"
+        if values:
+            entry["seed"] = values
+    return entry

@@ -1,0 +1,168 @@
+"""How an adopted table belongs to a workspace or a user: its references, workspace keys,
+parent, user columns and carried workspace column."""
+
+from __future__ import annotations
+
+from tenantspec.adopt.access import owner_columns
+from tenantspec.catalog.names import singular
+from tenantspec.catalog.state import Table
+from tenantspec.errors import Problem, TenantspecError
+from tenantspec.spec import model
+
+
+class TenancyReading:
+    """The ``Adopter``'s reading of a table's tenancy."""
+
+    def references(self, table: Table) -> dict[str, dict]:
+        found = {}
+        tied = {id(fk): (column, target) for fk, column, target in self.workspace_keys(table)}
+        parent = self.carrying_parent(table)
+        for fk in table.foreign_keys:
+            if id(fk) in tied:  # how tenantspec itself keeps a reference (or the parent) in the row's workspace
+                column, target_column = tied[id(fk)]
+                found[column] = self.reference_spec(fk, target_column)
+                if column != parent:
+                    found[column]["same_workspace"] = True
+                continue
+            if len(fk.columns) != 1:
+                self.note(fk.origin, f"foreign key {fk.name} on {table.qualified_name} spans several columns, "
+                                     "which specs do not describe; the next migration drops it")
+                continue
+            spec = self.reference_spec(fk, fk.target_columns[0])
+            if self.scoped_reference(table, fk.columns[0], fk.target):
+                spec["same_workspace"] = True
+                if not self.tied_everywhere(table, fk.columns[0]):
+                    self.note(fk.origin, f"{table.qualified_name}.{fk.columns[0]} references "
+                                         f"{fk.target[0]}.{fk.target[1]}, whose rows belong to a workspace, and no "
+                                         "policy keeps it within the row's own: the spec says same_workspace, the "
+                                         "next migration adds the check")
+            found[fk.columns[0]] = spec
+        return found
+
+    def reference_spec(self, fk, target_column: str) -> dict:
+        target = fk.target[1] if fk.target[0] == self.project.schema else f"{fk.target[0]}.{fk.target[1]}"
+        spec: dict = {"table": target}
+        if target_column != "id":
+            spec["column"] = target_column
+        if fk.on_delete != "no action":
+            spec["on_delete"] = fk.on_delete
+        return spec
+
+    def scoped_reference(self, table: Table, column: str, target: tuple[str, str]) -> bool:
+        """A reference into another table whose rows belong to a workspace (not the tenancy
+        column itself, nor the parent a child's workspace comes from)."""
+        key = (table.schema, table.name)
+        if column == self.reader.workspace_column(key) or target == self.tenancy.workspaces:
+            return False
+        if self.reader.workspace_column(target) is None:
+            return False
+        return self.parent_column(table) != column
+
+    def tied_everywhere(self, table: Table, column: str) -> bool:
+        return all(self.reader.reference_tied(table, column, command, persona)
+                   for command in ("insert", "update") for persona in self.members
+                   if self.reader.verdict((table.schema, table.name), command, persona).allowed)
+
+    def workspace_keys(self, table: Table) -> list[tuple]:
+        """Two-column keys pairing the row's workspace column with the target's, ``(order_id,
+        workspace_id) -> orders (id, workspace_id)``: ``(key, the other column, its target)``."""
+        workspace = self.reader.workspace_column((table.schema, table.name))
+        found = []
+        for fk in table.foreign_keys:
+            if len(fk.columns) == 2 and workspace in fk.columns \
+                    and self.reader.workspace_column(fk.target) == fk.target_columns[fk.columns.index(workspace)]:
+                other = 1 - fk.columns.index(workspace)
+                found.append((fk, fk.columns[other], fk.target_columns[other]))
+        return found
+
+    def carrying_parent(self, table: Table) -> str | None:
+        """The parent key of a workspace column carried from the parent, ``(job_id,
+        workspace_id) references robot_jobs (id, workspace_id)`` with no key of its own to the
+        workspaces table."""
+        workspace = self.reader.workspace_column((table.schema, table.name))
+        if any(fk.columns == (workspace,) and fk.target == self.tenancy.workspaces for fk in table.foreign_keys):
+            return None
+        return next((column for fk, column, _ in self.workspace_keys(table)
+                     if fk.target != (table.schema, table.name) and table.columns[column].not_null), None)
+
+    def parent_column(self, table: Table) -> str | None:
+        """A NOT NULL foreign key to a table with a workspace column, when the row has none."""
+        if self.reader.workspace_column((table.schema, table.name)) is not None:
+            return None
+        for fk in table.foreign_keys:
+            if len(fk.columns) == 1 and table.columns[fk.columns[0]].not_null \
+                    and fk.target[0] == self.project.schema and self.reader.workspace_column(fk.target):
+                target = self.state.tables.get(fk.target)
+                if target is not None and not target.external:
+                    return fk.columns[0]
+        return None
+
+    def tenancy_of(self, table: Table) -> dict | None:
+        column = self.reader.workspace_column((table.schema, table.name))
+        if column is not None and (parent := self.carrying_parent(table)) is not None:
+            return {"parent": parent, "strategy": model.CARRIED}  # as tenantspec renders a child
+        if column is not None:
+            return {"column": column}
+        parent = self.parent_column(table)
+        return {"parent": parent, "strategy": model.CARRIED} if parent else None
+
+    def user_columns(self, table: Table) -> set[str]:
+        """The columns a table's policies compare with auth.uid(); with no policy at all, its one
+        foreign key to auth.users."""
+        if not table.policies:
+            return {fk.columns[0] for fk in table.foreign_keys if fk.target == ("auth", "users")
+                    and len(fk.columns) == 1 and table.columns[fk.columns[0]].type_name == "uuid"}
+        return set().union(*(owner_columns(p) for p in table.policies.values())) & set(table.columns)
+
+    def of_users(self, key: tuple[str, str]) -> bool:
+        """Whether ``key`` is (or adopts as) a per-user table."""
+        if key[0] != self.project.schema:
+            return False
+        spec = self.project.tables.get(key[1])
+        if spec is not None:
+            return spec.tenancy.per_user and not spec.tenancy.user_parent
+        table = self.state.tables.get(key)
+        return key[1] in self.names and table is not None and self.tenancy_of(table) is None \
+            and len(self.user_columns(table)) == 1 and not self.workspace_named(table)
+
+    def user_parent_column(self, table: Table) -> str | None:
+        """A NOT NULL foreign key to a per-user table, when the row has no workspace."""
+        for fk in table.foreign_keys:
+            if len(fk.columns) == 1 and table.columns[fk.columns[0]].not_null and fk.target != (table.schema, table.name) \
+                    and self.of_users(fk.target):
+                return fk.columns[0]
+        return None
+
+    def workspace_named(self, table: Table) -> bool:
+        """Whether the table has a column named like a workspace column (it references nothing)."""
+        workspaces = self.tenancy.workspaces
+        names = [self.project.tenancy.members.workspace_column, f"{singular(workspaces[1])}_id", "workspace_id"]
+        return any(n and n in table.columns for n in names)
+
+    def unreferenced_tenancy(self, table: Table, references: dict[str, dict]) -> dict:
+        """A table whose workspace column references nothing (``org_id uuid not null``, no
+        foreign key): the column named like the memberships' workspace column holds it, and
+        the spec adds the reference; without such a column adoption stops, naming the table."""
+        workspaces = self.tenancy.workspaces
+        names = [self.project.tenancy.members.workspace_column, f"{singular(workspaces[1])}_id", "workspace_id"]
+        column = next((n for n in names if n and n in table.columns), None)
+        if column is None:
+            raise TenantspecError(Problem(table.origin.location if table.origin else None,
+                                          f"{table.qualified_name}: no column references {workspaces[1]} and no "
+                                          "parent table that does, so which workspace a row belongs to is unknown; "
+                                          "tenantspec adopts workspace tables only"))
+        target = workspaces[1] if workspaces[0] == self.project.schema else ".".join(workspaces)
+        references[column] = {"table": target, "on_delete": "cascade"}
+        self.note(table.columns[column].origin,
+                  f"{table.qualified_name}.{column} holds the row's {workspaces[1]} row but references nothing: "
+                  f"the spec makes it the tenancy column and references {target} (on delete cascade); the next "
+                  "migration adds the foreign key, which fails if a row names no existing one")
+        return {"column": column}
+
+    def carried_column(self, table: Table, tenancy: dict) -> str | None:
+        """The column a carried child gets: its parent's workspace column's name."""
+        if tenancy.get("strategy") != model.CARRIED:
+            return None
+        target = self.reader.reference_target((table.schema, table.name), tenancy["parent"]) or next(
+            (fk.target for fk, column, _ in self.workspace_keys(table) if column == tenancy["parent"]), None)
+        return self.reader.workspace_column(target) if target else None

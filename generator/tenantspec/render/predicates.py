@@ -1,0 +1,152 @@
+"""The predicates of the generated policies and checks: a row's workspace, membership of it,
+the row's user, the ties of same-workspace references, and what each API role is granted."""
+
+from __future__ import annotations
+
+from tenantspec.render.helpers import ParentHelper, WorkspaceHelper, helper_name
+from tenantspec.render.quoting import ident, qualified
+from tenantspec.spec import model
+
+
+def membership_predicate(project: model.Project, table: model.Table, level: str) -> str:
+    """The row belongs to a workspace where the user holds ``level``; an initPlan, not a per-row call
+    (but for the exists strategy, a correlated subquery through the parent)."""
+    workspaces = f"array(select {helper_name(project, WorkspaceHelper(level))}())"
+    if table.tenancy.workspace_column:
+        return f"{ident(table.tenancy.workspace_column)} = any ({workspaces})"
+    ref = table.parent_reference()
+    if table.tenancy.strategy == model.EXISTS:
+        return (f"exists (select 1 from {qualified(ref.table)} as p where p.{ident(ref.column)} = "
+                f"{ident(table.name.name)}.{ident(table.tenancy.parent)} and "
+                f"p.{ident(project.workspace_of(ref.table))} = any ({workspaces}))")
+    helper = ParentHelper(level, ref.table.name)
+    return f"{ident(table.tenancy.parent)} = any (array(select {helper_name(project, helper)}()))"
+
+
+def row_workspace(project: model.Project, table: model.Table, row: str | None = None) -> str:
+    """An expression for the workspace of the row being written (``row``: how it is named)."""
+    row = row or ident(table.name.name)
+    if table.tenancy.workspace_column:
+        return f"{row}.{ident(table.tenancy.workspace_column)}"
+    ref = table.parent_reference()
+    return (f"(select p.{ident(project.workspace_of(ref.table))} from {qualified(ref.table)} as p "
+            f"where p.{ident(ref.column)} = {row}.{ident(table.tenancy.parent)})")
+
+
+def carried_children(project: model.Project, table: model.Table) -> list[model.Table]:
+    """Spec'd tables that carry ``table``'s workspace in a column of their own."""
+    return [t for t in project.tables.values() if t.tenancy.carried and t.parent_reference().table == table.name]
+
+
+def move_checks(project: model.Project, table: model.Table) -> list[str]:
+    """Conditions true when moving ``table``'s row (``new``) to another workspace leaves a
+    same-workspace reference pointing into the old one: the row's own references, its
+    children's, and other tables' references to it."""
+    new, workspace = "new", f"new.{ident(table.tenancy.workspace_column or '')}"
+    checks = []
+    for column in table.columns:
+        ref = column.references
+        if ref and ref.same_workspace and column not in self_ties(table):  # the foreign key holds those
+            checks.append(f"exists (select 1 from {qualified(ref.table)} as r where r.{ident(ref.column)} = "
+                          f"{new}.{ident(column.name)} and r.{ident(project.workspace_of(ref.table))} <> {workspace})")
+    for other in project.tables.values():
+        parent = other.parent_reference()
+        for column in other.columns:
+            ref = column.references
+            if not (ref and ref.same_workspace):
+                continue
+            if parent is not None and parent.table == table.name and column.name != other.tenancy.parent:
+                checks.append(
+                    f"exists (select 1 from {qualified(other.name)} as x join {qualified(ref.table)} as r "
+                    f"on r.{ident(ref.column)} = x.{ident(column.name)} where x.{ident(other.tenancy.parent)} = "
+                    f"{new}.{ident(parent.column)} and r.{ident(project.workspace_of(ref.table))} <> {workspace})")
+            if ref.table == table.name and other.name != table.name:
+                checks.append(f"exists (select 1 from {qualified(other.name)} as x where x.{ident(column.name)} = "
+                              f"{new}.{ident(ref.column)} and {row_workspace(project, other, 'x')} <> {workspace})")
+    return checks
+
+
+def same_workspace_checks(project: model.Project, table: model.Table) -> list[str]:
+    """Foreign keys ignore RLS: tie each same_workspace reference to the row's own workspace."""
+    checks, row = [], ident(table.name.name)
+    for column in table.columns:
+        ref = column.references
+        if not (ref and ref.same_workspace) or column in self_ties(table):
+            continue
+        referenced = (f"(select r.{ident(project.workspace_of(ref.table))} from {qualified(ref.table)} as r "
+                      f"where r.{ident(ref.column)} = {row}.{ident(column.name)})")
+        check = f"{referenced} = {row_workspace(project, table)}"
+        if not column.not_null:
+            check = f"({row}.{ident(column.name)} is null or {check})"
+        checks.append(check)
+    return checks
+
+
+def owner_predicate(project: model.Project, table: model.Table) -> str:
+    """The row names the signed-in user, or its parent does; an initPlan, not a per-row call."""
+    if table.tenancy.user_parent:
+        ref = table.parent_reference()
+        parent = project.tables[ref.table.name]
+        return (f"{ident(table.tenancy.parent)} = any (array(select p.{ident(ref.column)} from {qualified(ref.table)} "
+                f"as p where p.{ident(parent.tenancy.user)} = (select auth.uid())))")
+    return f"{ident(table.tenancy.user)} = (select auth.uid())"
+
+
+def access_predicate(project: model.Project, table: model.Table, command: str) -> str | None:
+    """Rows ``command`` may act on: every row of the level's workspaces, or (``own``) the rows
+    naming the user in the own level's workspaces; None when nobody may."""
+    level, own = table.access[command], table.own_level(command)
+    parts = []
+    if level != model.NOBODY:
+        parts.append(membership_predicate(project, table, level))
+    if own == model.OWN:
+        parts.append(owner_predicate(project, table))
+    elif own != model.NOBODY:
+        parts.append(f"({owner_predicate(project, table)} and {membership_predicate(project, table, own)})")
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else " or ".join(f"({p})" if " or " in p else p for p in parts)
+
+
+def policies_of(project: model.Project, table: model.Table) -> list[dict]:
+    """One policy per command the API may run, TO authenticated, named ``<table>_<command>``,
+    then the spec's hand-written policies as they are written."""
+    policies = []
+    for command in model.COMMANDS:
+        using = access_predicate(project, table, command)
+        if using is None:
+            continue
+        ties = same_workspace_checks(project, table)
+        check = " and ".join([f"({using})" if ties and " or " in using else using] + ties)
+        clauses = {
+            "select": [f"using ({using})"],
+            "insert": [f"with check ({check})"],
+            "update": [f"using ({using})", f"with check ({check})"],
+            "delete": [f"using ({using})"],
+        }[command]
+        policies.append({"name": ident(f"{table.name.name}_{command}"), "command": command, "clauses": clauses,
+                         "mode": ""})
+    for policy in table.policies:
+        clauses = [f"using ({policy.using})"] if policy.using is not None else []
+        clauses += [f"with check ({policy.check})"] if policy.check is not None else []
+        policies.append({"name": ident(policy.name), "command": policy.command, "clauses": clauses,
+                         "mode": "" if policy.permissive else "as restrictive "})
+    return policies
+
+
+def grants_of(table: model.Table) -> list[dict]:
+    """authenticated gets the commands its policies allow; service_role what the spec lists."""
+    grants = []
+    for role, commands in (("authenticated", table.api_commands), ("service_role", table.service_role)):
+        if commands:
+            grants.append({"role": role, "privileges": ", ".join(commands)})
+    return grants
+
+
+def self_ties(table: model.Table) -> list[model.Column]:
+    """Same-workspace references of a table to its own rows. A policy cannot tie them (its
+    subquery on the table would apply the table's policies again, endlessly): a composite
+    foreign key through the workspace column does, for every role."""
+    workspace = table.tenancy.workspace_column
+    return [c for c in table.columns if c.references and c.references.same_workspace and workspace
+            and c.references.table == table.name and c.name != workspace]

@@ -1,0 +1,498 @@
+"""Load ``schema/*.yaml``, validate it strictly, and build the frozen model.
+
+Shape is checked against the published JSON Schemas (``generator/tenantspec/schemas``); meaning
+(references, types, expressions, indexes) is checked here. Every problem carries the
+``file:line:col`` of the YAML node it is about, and all problems are reported at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from tenantspec.errors import Location, Problem, TenantspecError
+from tenantspec.spec import model, rules
+from tenantspec.spec.documents import (
+    PROJECT_FILE,
+    Document,
+    read_document,
+    shape_problems,
+)
+from tenantspec.spec.expressions import (
+    default_error,
+    is_serial,
+    is_timestamptz,
+    parse_expression,
+    timezone_call,
+    type_error,
+    utc_timezone_call,
+)
+
+
+def load_project(root: Path) -> model.Project:
+    """Read ``root/schema``: the project file and one spec per table, into a validated model."""
+    root = Path(root)
+    schema_dir = root / "schema"
+    project_file = schema_dir / PROJECT_FILE
+    if not project_file.is_file():
+        raise TenantspecError(f"{project_file}: no project file; tenantspec looks for schema/{PROJECT_FILE}")
+    documents = [read_document(project_file, root)]
+    documents += [read_document(f, root) for f in sorted(schema_dir.glob("*.yaml")) if f.name != PROJECT_FILE]
+    problems = shape_problems(documents[0], "project")
+    for doc in documents[1:]:
+        problems += shape_problems(doc, "table")
+    if problems:
+        raise TenantspecError(sorted(problems, key=lambda p: (p.location, p.message)))
+    return ProjectBuilder(documents[0], documents[1:]).build()
+
+
+class ProjectBuilder:
+    """Turns shape-valid documents into the model, collecting every semantic problem."""
+
+    def __init__(self, project_doc: Document, table_docs: list[Document]):
+        self.doc = project_doc
+        self.table_docs = table_docs
+        self.docs_by_table = {doc.data["table"]: doc for doc in table_docs}
+        self.problems: list[Problem] = []
+        data = project_doc.data
+        self.schema = data.get("schema", "public")
+        self.helper_schema = data.get("helper_schema", "private")
+
+    def problem(self, location: Location, message: str) -> None:
+        self.problems.append(Problem(location, message))
+
+    def name(self, text: str) -> model.Name:
+        schema, _, name = str(text).rpartition(".")
+        return model.Name(schema or self.schema, name)
+
+    def build(self) -> model.Project:
+        self.enums = rules.enums(self)
+        external_tables = self.external_tables()
+        functions = self.external_functions()
+        tenancy = self.tenancy(external_tables)
+        self.external = external_tables
+        self.functions = {f.name: f for f in functions}
+        self.levels = tenancy.levels
+        self.table_names = self.declared_table_names()
+        tables = {t.name.name: t for t in (self.table(doc) for doc in self.table_docs)}
+        migrations = self.migrations(tables)
+        # Tables in the order their SQL runs: the listed migrations', then parents before children.
+        ordered = [name for m in migrations for name in m.tables if name in tables]
+        tables = {name: tables[name] for name in ordered + dependency_order(self.schema, tables, set(ordered))}
+        if self.problems:
+            raise TenantspecError(sorted(set(self.problems), key=lambda p: (p.location, p.message)))
+        return model.Project(
+            schema=self.schema,
+            helper_schema=self.helper_schema,
+            tenancy=tenancy,
+            external_tables=external_tables,
+            external_functions=functions,
+            tables=tables,
+            migrations=migrations,
+            source=self.doc.path,
+            enums=self.enums,
+        )
+
+    # -- project file ---------------------------------------------------------------
+
+    def external_tables(self) -> dict[model.Name, model.ExternalTable]:
+        tables = {}
+        for key, spec in self.doc.data.get("external", {}).get("tables", {}).items():
+            name = self.name(key)
+            columns = {}
+            for column, type_text in spec["columns"].items():
+                columns[column], enum = rules.column_type(self, str(type_text))
+                if enum is None and (message := type_error(str(type_text))):
+                    self.problem(self.doc.locate(("external", "tables", key, "columns", column)),
+                                 rules.enum_hint(self, str(type_text), message))
+            workspace_column = spec.get("workspace_column")
+            if workspace_column and workspace_column not in columns:
+                self.problem(self.doc.locate(("external", "tables", key, "workspace_column")),
+                             f"'{workspace_column}' is not a column of {name}")
+            for column in spec.get("seed", {}):
+                if column not in columns:
+                    self.problem(self.doc.locate(("external", "tables", key, "seed", column), key=True),
+                                 f"'{column}' is not a column of {name}")
+            tables[name] = model.ExternalTable(name, columns, workspace_column, dict(spec.get("seed", {})))
+        return tables
+
+    def external_functions(self) -> tuple[model.ExternalFunction, ...]:
+        functions = []
+        for signature in self.doc.data.get("external", {}).get("functions", []):
+            head, _, args = str(signature).partition("(")
+            arg_types = tuple(a.strip() for a in args.rstrip(")").split(",") if a.strip())
+            functions.append(model.ExternalFunction(self.name(head.strip()), arg_types))
+        return tuple(functions)
+
+    def tenancy(self, external: dict[model.Name, model.ExternalTable]) -> model.TenantModel:
+        data = self.doc.data["tenancy"]
+        members = data["members"]
+        members_name = self.name(members["table"])
+        member_table = external.get(members_name)
+        if member_table is None:
+            self.problem(self.doc.locate(("tenancy", "members", "table")),
+                         f"members table {members_name} is not declared under external.tables")
+        else:
+            for key in ("workspace_column", "user_column", "role_column"):
+                if members[key] not in member_table.columns:
+                    self.problem(self.doc.locate(("tenancy", "members", key)),
+                                 f"'{members[key]}' is not a column of {members_name}")
+        workspaces = self.name(data["workspaces"])
+        if workspaces not in external:
+            self.problem(self.doc.locate(("tenancy", "workspaces")),
+                         f"workspaces table {workspaces} is not declared under external.tables")
+        levels = {}
+        for level, roles in data["levels"].items():
+            if level == model.NOBODY:
+                self.problem(self.doc.locate(("tenancy", "levels", level), key=True),
+                             "'nobody' is built in and cannot be redefined")
+            levels[level] = tuple(str(r) for r in roles)
+        return model.TenantModel(
+            workspaces=workspaces,
+            members=model.Members(members_name, members["workspace_column"], members["user_column"],
+                                  members["role_column"], bool(members.get("one_per_user", False))),
+            levels=levels,
+        )
+
+    def declared_table_names(self) -> set[str]:
+        names = set()
+        for doc in self.table_docs:
+            name = doc.data["table"]
+            stem = Path(doc.path).stem
+            if name != stem:
+                self.problem(doc.locate(("table",)), f"table '{name}' must be specified in schema/{name}.yaml, not {doc.path}")
+            if name in names:
+                self.problem(doc.locate(("table",)), f"table '{name}' is specified twice")
+            if self.name(name) in self.external:
+                self.problem(doc.locate(("table",)), f"table '{name}' is declared external in {self.doc.path}")
+            names.add(name)
+        return names
+
+    def migrations(self, tables: dict[str, model.Table]) -> tuple[model.Migration, ...]:
+        migrations, placed = [], {}
+        versions = set()
+        for i, spec in enumerate(self.doc.data.get("migrations", [])):
+            version = str(spec["version"])
+            if version in versions:
+                self.problem(self.doc.locate(("migrations", i, "version")), f"version {version} is used twice")
+            versions.add(version)
+            for j, table in enumerate(spec["tables"]):
+                where = self.doc.locate(("migrations", i, "tables", j))
+                if table not in self.table_names:
+                    self.problem(where, f"no spec for table '{table}' (expected schema/{table}.yaml)")
+                elif table in placed:
+                    self.problem(where, f"table '{table}' is already in migration {placed[table]}")
+                else:
+                    for column in tables[table].columns if table in tables else ():
+                        target = column.references.table if column.references else None
+                        if target and target.schema == self.schema and target.name in self.table_names \
+                                and target.name != table and target.name not in placed:
+                            self.problem(where, f"table '{table}' references '{target.name}', "
+                                                f"which must come earlier in the migrations")
+                    placed[table] = version
+            migrations.append(model.Migration(version, spec["name"], tuple(spec["tables"])))
+        if sorted(m.version for m in migrations) != [m.version for m in migrations]:
+            self.problem(self.doc.locate(("migrations",)), "migrations must be listed in version order")
+        return tuple(migrations)
+
+    # -- table specs ----------------------------------------------------------------
+
+    def table(self, doc: Document) -> model.Table:
+        data = doc.data
+        name = model.Name(self.schema, data["table"])
+        columns = tuple(self.column(doc, column, spec) for column, spec in data["columns"].items())
+        tenancy = self.table_tenancy(doc, {c.name: c for c in columns})
+        columns = self.carried_column(doc, columns, tenancy)
+        by_name = {c.name: c for c in columns}
+
+        def known_columns(path: tuple, names) -> tuple[str, ...]:
+            for i, column in enumerate(names):
+                if column not in by_name:
+                    self.problem(doc.locate(path + (i,)), f"unknown column '{column}' in table '{name.name}'")
+            return tuple(names)
+
+        if not any(c.primary_key for c in columns):
+            self.problem(doc.locate(("columns",), key=True), "table has no primary key column")
+        unique = tuple(known_columns(("unique", i), cols) for i, cols in enumerate(data.get("unique", [])))
+        # A unique that repeats the primary key is one index in PostgreSQL too: accepted, kept once.
+        primary = tuple(c.name for c in columns if c.primary_key)
+        unique = tuple(cols for cols in unique if cols != primary)
+        checks = []
+        for i, check in enumerate(data.get("checks", [])):
+            self.expression(doc, ("checks", i, "expression"), check["expression"])
+            checks.append(model.Check(check["name"], check["expression"].strip()))
+        indexes = []
+        for i, spec in enumerate(data.get("indexes", [])):
+            cols = known_columns(("indexes", i, "columns"), spec["columns"])
+            where = spec.get("where")
+            if where is not None:
+                self.expression(doc, ("indexes", i, "where"), where)
+            suffix = "key" if spec.get("unique") else "idx"
+            indexes.append(model.Index(
+                name=spec.get("name") or f"{name.name}_{'_'.join(cols)}_{suffix}",
+                columns=cols, unique=bool(spec.get("unique")), where=where.strip() if where else None,
+                location=doc.locate(("indexes", i))))
+        indexes += self.derived_indexes(doc, name.name, tenancy, by_name, (primary, *unique), indexes)
+        access, own_access = rules.access_rules(self, doc, tenancy, by_name)
+        rules.ownership_problems(self, doc, tenancy, by_name)
+        reads = {c for c in model.COMMANDS if access[c] != model.NOBODY or own_access[c] != model.NOBODY}
+        policies = rules.hand_written_policies(self, doc, by_name, set(reads))
+        reads |= {p.command for p in policies if p.permissive}
+        for command in ("update", "delete"):
+            if command in reads and not reads & {"select", "all"}:
+                self.problem(doc.locate(("access", command)),
+                             f"{command} needs select access too: PostgreSQL applies the SELECT policy "
+                             "to the rows it reads")
+        table = model.Table(
+            name=name, source=doc.path, comment=data.get("comment"), columns=columns, unique=unique,
+            checks=tuple(checks), indexes=tuple(indexes), tenancy=tenancy, access=access,
+            own_access=own_access, policies=policies,
+            service_role=tuple(c for c in model.COMMANDS if c in data.get("service_role", model.COMMANDS)),
+            triggers=rules.triggers(self, doc, by_name), realtime=bool(data.get("realtime", False)),
+            location=doc.locate(("table",)),
+            key_locations={key: doc.locate((key,), key=True) for key in data},
+        )
+        self.rename_problems(doc, table)
+        self.index_problems(doc, table)
+        return table
+
+    def column(self, doc: Document, name: str, spec: dict) -> model.Column:
+        path = ("columns", name)
+        type_text, enum = rules.column_type(self, str(spec["type"]))
+        if enum is None and (message := type_error(type_text)):
+            self.problem(doc.locate(path + ("type",)), rules.enum_hint(self, type_text, message))
+        default = spec.get("default")
+        if isinstance(default, bool):
+            default = "true" if default else "false"
+        elif default is not None:
+            default = str(default).strip()
+            self.expression(doc, path + ("default",), default)
+        if default is not None and (message := (rules.enum_default_error(enum, type_text, default) if enum
+                                                else default_error(type_text, default))):
+            self.problem(doc.locate(path + ("default",)), message)
+        if enum is not None and spec.get("one_of"):
+            self.problem(doc.locate(path + ("one_of",), key=True),
+                         f"{name} is of enum type {enum.name}, whose values are the allowed ones: drop one_of")
+        references = None
+        if ref := spec.get("references"):
+            references = self.reference(doc, path + ("references",), ref)
+        if default is not None and is_timestamptz(str(spec["type"])) and (zone := timezone_call(default)):
+            self.problem(doc.locate(path + ("default",)), (
+                f"timestamptz default {default} turns the instant into a local time without a zone ({zone}), "
+                "which PostgreSQL reads back in the session's zone: "
+                + ("right only while the session's TimeZone is UTC" if utc_timezone_call(default) else "hours off")
+                + "; use now(), the same instant in every zone"))
+        rules.column_shape_problems(self, doc, path, spec, type_text)
+        return model.Column(
+            name=name, type=type_text, not_null=bool(spec.get("not_null") or spec.get("primary_key")
+                                                     or spec.get("identity") or is_serial(type_text)),
+            identity=spec.get("identity"),
+            generated=str(spec["generated"]).strip() if spec.get("generated") is not None else None,
+            primary_key=bool(spec.get("primary_key")), default=default,
+            one_of=tuple(str(v) for v in spec.get("one_of", ())), comment=spec.get("comment"),
+            references=references, location=doc.locate(path, key=True),
+            renamed_from=spec.get("renamed_from"),
+            key_locations={key: doc.locate(path + (key,)) for key in spec},
+        )
+
+    def reference(self, doc: Document, path: tuple, spec: dict) -> model.Reference:
+        target = self.name(spec["table"])
+        column = spec.get("column", "id")
+        if target.schema == self.schema and target.name in self.table_names:
+            target_columns = set(self.docs_by_table[target.name].data["columns"])
+        elif target in self.external:
+            target_columns = set(self.external[target].columns)
+        else:
+            known = sorted({str(self.name(n)) for n in self.table_names} | {str(t) for t in self.external})
+            close = difflib.get_close_matches(str(target), known, n=1)
+            self.problem(doc.locate(path + ("table",)),
+                         f"unknown table {target}" + (f" (did you mean {close[0]}?)" if close else "")
+                         + ": specify it in schema/ or declare it under external.tables")
+            target_columns = {column}
+        if column not in target_columns:
+            self.problem(doc.locate(path + ("column",) if "column" in spec else path),
+                         f"unknown column '{column}' in table {target}")
+        same_workspace = bool(spec.get("same_workspace"))
+        if same_workspace and not self.has_workspace(target):
+            self.problem(doc.locate(path + ("same_workspace",)),
+                         f"{target} has no workspace: give it tenancy.column, or workspace_column under external.tables")
+        return model.Reference(target, column, spec.get("on_delete"), same_workspace)
+
+    def of_users(self, target: model.Name) -> bool:
+        """Whether ``target`` is a spec'd per-user table (tenancy.user only)."""
+        spec = self.docs_by_table[target.name].data["tenancy"] if target.name in self.docs_by_table else {}
+        return "user" in spec and "column" not in spec and "parent" not in spec
+
+    def has_workspace(self, target: model.Name) -> bool:
+        """Whether rows of ``target`` hold their workspace in a column of their own."""
+        if target.schema == self.schema and target.name in self.table_names:
+            spec = self.docs_by_table[target.name].data["tenancy"]
+            return "column" in spec or ("parent" in spec and spec.get("strategy", model.CARRIED) == model.CARRIED)
+        return bool(self.external.get(target) and self.external[target].workspace_column)
+
+    def rename_problems(self, doc: Document, table: model.Table) -> None:
+        """``renamed_from`` names a column the spec no longer has, once."""
+        seen: dict[str, str] = {}
+        for column in table.columns:
+            old = column.renamed_from
+            if old is None:
+                continue
+            where = column.locate("renamed_from")
+            if old == column.name:
+                self.problem(where, f"column '{column.name}' is renamed from itself")
+            elif table.column(old) is not None:
+                self.problem(where, f"renamed_from '{old}': the table still has a column '{old}'")
+            elif old in seen:
+                self.problem(where, f"renamed_from '{old}': column '{seen[old]}' is renamed from it too")
+            seen[old] = column.name
+
+    def table_tenancy(self, doc: Document, columns: dict[str, model.Column]) -> model.Tenancy:
+        spec = doc.data["tenancy"]
+        user = spec.get("user")
+        if "column" in spec and "parent" in spec:
+            self.problem(doc.locate(("tenancy", "parent"), key=True),
+                         "tenancy has a column or a parent, not both")
+        if "column" not in spec and "parent" not in spec:
+            for key in ("strategy", "movable"):
+                if key in spec:
+                    self.problem(doc.locate(("tenancy", key), key=True),
+                                 f"{key} applies to rows of a workspace; a table of users has no workspace")
+            return model.Tenancy(user=user)
+        key = "column" if "column" in spec else "parent"
+        column = columns.get(spec[key])
+        where = doc.locate(("tenancy", key))
+        if column is None:
+            self.problem(where, f"unknown column '{spec[key]}' in table '{doc.data['table']}'")
+        elif key == "column" and not (column.references and column.references.table == self.tenancy_workspaces()):
+            self.problem(where, f"tenancy column '{column.name}' must reference {self.tenancy_workspaces()}")
+        elif key == "parent":
+            target = column.references.table if column.references else None
+            if target is None or not (target.schema == self.schema and target.name in self.table_names):
+                self.problem(where, f"parent column '{column.name}' must reference a table specified in schema/")
+            elif self.of_users(target):
+                # a row of a user's row (a document's sections): it is that user's
+                for extra in ("strategy", "movable", "user"):
+                    if extra in spec:
+                        self.problem(doc.locate(("tenancy", extra), key=True),
+                                     f"{extra} does not apply: the parent table '{target.name}' belongs to users, "
+                                     "and a row of it is its parent's user's")
+                if not column.not_null:
+                    self.problem(where, f"tenancy column '{column.name}' must be not_null: a row of no parent "
+                                        "is visible to nobody and writable by service_role only")
+                return model.Tenancy(parent=spec[key], user_parent=True)
+            elif not self.has_workspace(target):
+                self.problem(where, f"parent table '{target.name}' must have tenancy.column "
+                                    "(one level of parent-join), or belong to users (tenancy.user only)")
+        if column is not None and not column.not_null:
+            self.problem(where, f"tenancy column '{column.name}' must be not_null: a row without a workspace "
+                                "is visible to nobody and writable by service_role only")
+        movable = bool(spec.get("movable", False))
+        if key == "column":
+            if "strategy" in spec:
+                self.problem(doc.locate(("tenancy", "strategy")), "strategy applies to tenancy.parent only")
+            return model.Tenancy(column=spec[key], movable=movable, user=user)
+        strategy = spec.get("strategy", model.CARRIED)
+        carried = None
+        if strategy == model.CARRIED and column is not None and column.references is not None:
+            parent = self.docs_by_table.get(column.references.table.name)
+            carried = parent.data["tenancy"].get("column") if parent is not None else None
+        return model.Tenancy(parent=spec[key], strategy=strategy, movable=movable, carried=carried, user=user)
+
+    def carried_column(self, doc: Document, columns: tuple[model.Column, ...],
+                       tenancy: model.Tenancy) -> tuple[model.Column, ...]:
+        """A carried child gets its parent's workspace column, right after the parent key."""
+        if tenancy.carried is None:
+            return columns
+        where = doc.locate(("tenancy", "strategy") if "strategy" in doc.data["tenancy"] else ("tenancy",))
+        if any(c.name == tenancy.carried for c in columns):
+            self.problem(where, f"the carried strategy adds column '{tenancy.carried}', which the table already "
+                                "has: remove it from columns (it is filled from the parent)")
+            return columns
+        parent = next(c for c in columns if c.name == tenancy.parent)
+        parent_doc = self.docs_by_table[parent.references.table.name]
+        if tenancy.carried not in parent_doc.data["columns"]:
+            return columns  # the parent's spec names a tenancy column it lacks: reported there
+        carried = model.Column(
+            name=tenancy.carried, type=str(parent_doc.data["columns"][tenancy.carried]["type"]), not_null=True,
+            primary_key=False, default=None, one_of=(),
+            comment=f"The workspace of the {parent.references.table.name} row, kept equal to it by "
+                    f"{doc.data['table']}_{tenancy.parent}_{tenancy.carried}_fkey and filled by a trigger.",
+            references=None, location=where)
+        at = columns.index(parent) + 1
+        return columns[:at] + (carried,) + columns[at:]
+
+    def tenancy_workspaces(self) -> model.Name:
+        return self.name(self.doc.data["tenancy"]["workspaces"])
+
+    def derived_indexes(self, doc: Document, table: str, tenancy: model.Tenancy, columns: dict,
+                        keys: tuple, indexes: list[model.Index]) -> list[model.Index]:
+        """The indexes a carried child needs and its spec cannot be asked for: one covering the
+        composite foreign key to its parent (Supabase's advisors flag a foreign key whose
+        columns lead no index), and one leading with the carried column the policies filter
+        on, each unless a declared key or index already serves."""
+        if tenancy.carried is None or tenancy.parent not in columns:
+            return []
+        where = doc.locate(("tenancy",), key=True)
+        keys = [*keys, *(i.columns for i in indexes if i.where is None)]  # the primary and unique keys first
+        derived = []
+        pair = {tenancy.parent, tenancy.carried}
+        if not any(set(cols[:2]) == pair for cols in keys):
+            cols = (tenancy.parent, tenancy.carried)
+            derived.append(model.Index(f"{table}_{'_'.join(cols)}_idx", cols, False, None, where,
+                                       derived=f"covers the foreign key {table}_{'_'.join(cols)}_fkey"))
+            keys.append(cols)
+        if not any(cols[:1] == (tenancy.carried,) for cols in keys):
+            derived.append(model.Index(f"{table}_{tenancy.carried}_idx", (tenancy.carried,), False, None, where,
+                                       derived=f"leads with {tenancy.carried}, which the policies filter on"))
+        return derived
+
+    def index_problems(self, doc: Document, table: model.Table) -> None:
+        """Every foreign key and policy column leads an index; no index is a prefix of another."""
+        indexes = [(table.primary_key, doc.locate(("columns",), key=True))]
+        declared = [tuple(cols) for cols in doc.data.get("unique", [])]
+        indexes += [(cols, doc.locate(("unique", declared.index(cols)))) for cols in table.unique]
+        indexes += [(i.columns, i.location) for i in table.indexes if i.where is None]
+        leading = {cols[0] for cols, _ in indexes if cols}  # (no primary key: reported already)
+        needs = {c.name: f"foreign key '{c.name}'" for c in table.columns if c.references}
+        needs[table.tenancy.key] = f"policy column '{table.tenancy.key}'"
+        for column, what in needs.items():
+            if column not in leading and table.column(column):
+                self.problem(table.column(column).location,
+                             f"{what} leads no index: add `indexes: [{{columns: [{column}]}}]` "
+                             f"or put it first in an existing one")
+        # A partial index serves only its own predicate, so it neither covers nor repeats a full one.
+        derived = {i.columns: i.derived for i in table.indexes if i.derived}
+        keys = 1 + len(table.unique)  # the primary key and unique keys hold uniqueness, not lookups
+        for k, (cols, where) in enumerate(indexes):
+            for other, _ in indexes:
+                if len(other) > len(cols) and other[:len(cols)] == cols and k >= keys:
+                    why = f" (which tenantspec adds: it {derived[other]})" if other in derived else ""
+                    self.problem(where, f"index on ({', '.join(cols)}) repeats the leading columns of "
+                                        f"({', '.join(other)}){why}; drop it")
+            if cols in [earlier for earlier, _ in indexes[:k]]:
+                self.problem(where, f"index on ({', '.join(cols)}) is declared twice")
+
+    def expression(self, doc: Document, path: tuple, text: Any) -> None:
+        if message := parse_expression(str(text)):
+            self.problem(doc.locate(path), message)
+
+
+def dependency_order(schema: str, tables: dict[str, model.Table], placed: set[str]) -> list[str]:
+    """The tables not yet ``placed``, each after the spec'd tables it references, else by name."""
+    ordered: list[str] = []
+    done = set(placed)
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in done or name in path:
+            return
+        for column in tables[name].columns:
+            target = column.references.table if column.references else None
+            if target and target.schema == schema and target.name in tables and target.name != name:
+                visit(target.name, path + (name,))
+        done.add(name)
+        ordered.append(name)
+
+    for name in sorted(tables):
+        visit(name, ())
+    return ordered
