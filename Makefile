@@ -39,6 +39,7 @@ adopt: $(STAMP)
 
 check: $(STAMP)
 	$(PY) -m tenantspec check
+	cd generator && ../$(VENV)/bin/lint-imports ../pyproject.toml
 	$(PY) -m tenantspec check --root examples/notes
 	$(PY) -m tenantspec check --root examples/forum
 	$(MAKE) --no-print-directory lint
