@@ -50,9 +50,11 @@ lint: $(STAMP)
 	$(PY) -m tenantspec lint supabase/migrations
 	$(VENV)/bin/squawk --config .squawk.toml supabase/migrations/*.sql
 
-# One worker per core (at most four), each with its own embedded server.
+# One worker per core (at most four), each with its own embedded server. The suite starts
+# Python subprocesses (the CLI, projects' proofs): they reuse compiled bytecode even where the
+# environment sets PYTHONDONTWRITEBYTECODE, which otherwise recompiles every import each time.
 test: $(STAMP)
-	$(PY) -m pytest -n auto --maxprocesses=4
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n auto --maxprocesses=4
 
 # The app's proof alone: the policy tests of schema/ and supabase/migrations (make test runs it too).
 prove: $(STAMP)

@@ -13,6 +13,7 @@ number of workers: they run side by side.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LINE = re.compile(r"^(?P<seconds>[0-9.]+)s (?P<phase>setup|call|teardown)\s+(?P<test>\S+)")
-SUMMARY = re.compile(r"=+ (?P<text>.*(passed|failed).*) in (?P<seconds>[0-9.]+)s")
+SUMMARY = re.compile(r"(?P<text>[0-9]+ passed[^=]*?) in (?P<seconds>[0-9.]+)s")
 
 
 def part_of(test: str) -> str:
@@ -40,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     command = [sys.executable, "-m", "pytest", "-n", args.workers, "--maxprocesses=4", "--durations=0",
                "--durations-min=0", "-q", *args.pytest_args]
     started = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # as make test runs it
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
     by_part: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     tests: dict[str, float] = defaultdict(float)

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 
 from tenantspec.errors import Location, Problem, TenantspecError
+from tenantspec.spec.located import YAMLSyntaxError, load_located
 
 SCHEMA_DIR = Path(__file__).parents[1] / "schemas"  # published beside the package: specs point at it
 PROJECT_FILE = "project.yaml"
@@ -52,11 +51,10 @@ def read_document(file: Path, root: Path) -> Document:
     """Parse one YAML file; syntax errors and duplicate keys become located problems."""
     shown = str(file.relative_to(root)) if file.is_relative_to(root) else str(file)
     try:
-        data = YAML(typ="rt").load(file.read_text(encoding="utf-8"))
-    except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = Location(shown, mark.line + 1, mark.column + 1) if mark else Location(shown, 1, 1)
-        message = error.problem or str(error)
+        data = load_located(file.read_text(encoding="utf-8"))
+    except YAMLSyntaxError as error:
+        where = Location(shown, error.line + 1, error.column + 1)
+        message = error.message
         if duplicate := re.match(r'found duplicate key "([^"]*)"', message):
             message = f"duplicate key '{duplicate.group(1)}': each key, and so each column, appears once"
         raise TenantspecError(Problem(where, message)) from None

@@ -28,9 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 
+from tenantspec.spec.located import YAMLSyntaxError, load_located
 from tenantspec.testing.database import TestDatabase
 from tenantspec.testing.impersonate import attempt, switch_identity
 from tenantspec.testing.world import World
@@ -70,10 +69,9 @@ def load_cases(folder: Path, root: Path) -> list[Case]:
     for path in sorted(folder.rglob("*.yaml")) if folder.is_dir() else ():
         shown = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
         try:
-            data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-        except MarkedYAMLError as error:
-            mark = error.problem_mark
-            raise CaseError(f"{shown}:{mark.line + 1 if mark else 1}: {error.problem or error}") from None
+            data = load_located(path.read_text(encoding="utf-8"))
+        except YAMLSyntaxError as error:
+            raise CaseError(f"{shown}:{error.line + 1}: {error.message}") from None
         if not isinstance(data, list):
             raise CaseError(f"{shown}:1: a case file is a list of cases")
         for i, item in enumerate(data):

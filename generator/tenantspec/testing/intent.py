@@ -13,9 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
-
+from tenantspec.spec.located import YAMLSyntaxError, load_located
 from tenantspec.spec.model import COMMANDS
 
 VERDICTS = ("allowed", "own", "denied")  # own: only on rows naming them as their user
@@ -56,10 +54,9 @@ def load_intent(path: Path, shown: str, kinds: tuple[str, ...], tables: dict[str
             f"{shown}: no intent file. Write who may do what on each table, by hand, from the "
             f"product's requirements; start from:\n\n" + intent_file_text(kinds, list(tables), declared))
     try:
-        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-    except MarkedYAMLError as error:
-        mark = error.problem_mark
-        raise IntentError(f"{shown}:{mark.line + 1 if mark else 1}: {error.problem or error}") from None
+        data = load_located(path.read_text(encoding="utf-8"))
+    except YAMLSyntaxError as error:
+        raise IntentError(f"{shown}:{error.line + 1}: {error.message}") from None
     if not isinstance(data, dict):
         raise IntentError(f"{shown}:1: must be a mapping with persona_kinds, commands and tables")
 

@@ -15,7 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tenantspec.testing.expectations import AccessModel, Request, State
-from tenantspec.testing.impersonate import Impersonator, attempt, switch_identity, tables_snapshot
+from tenantspec.testing.impersonate import (
+    Impersonator,
+    attempt,
+    switch_identity,
+    tables_snapshot,
+)
 from tenantspec.testing.personas import WORKSPACES
 from tenantspec.testing.probes import rows_by_key, statement_for
 from tenantspec.testing.requests import RequestMaker

@@ -22,6 +22,7 @@ from tenantspec.testing.tables import USERS, Reference, TableFacts
 from tenantspec.testing.values import other_than
 from tenantspec.testing.world import World, row_values
 
+
 class RequestMaker:
     """Builds requests from the current state: fresh rows, payload changes, moves."""
 
