@@ -117,7 +117,8 @@ def cmd_adopt(args: argparse.Namespace) -> int:
         for path in write_outputs(root, {Path("schema/project.yaml"): text}):
             print(f"wrote {path}")
         if not args.tables:
-            print("next: review schema/project.yaml, then `tenantspec adopt TABLE ...`")
+            print("next: review schema/project.yaml, then `tenantspec adopt` (every table it can trace) "
+                  "or `tenantspec adopt TABLE ...`")
             return 0
     adoption = adopt(root, args.tables, force=args.force, baseline=Path(args.baseline) if args.baseline else None)
     for note in adoption.notes:
@@ -277,7 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     subs["generate"].add_argument("--fresh", metavar="DIR",
                                   help="write the specs as a fresh set of migrations into DIR instead "
                                        "(a new project's migrations, or a squash)")
-    subs["adopt"].add_argument("tables", nargs="*", metavar="TABLE", help="tables to write specs for")
+    subs["adopt"].add_argument("tables", nargs="*", metavar="TABLE",
+                               help="tables to write specs for (none: every table whose workspace or user it can trace)")
     subs["adopt"].add_argument("--baseline", metavar="FILE",
                                help="SQL of the objects made before the first migration, read first (default: "
                                     "tenantspec_baseline of pytest.ini, else tests/baseline.sql when it exists)")

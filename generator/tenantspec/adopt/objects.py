@@ -3,6 +3,8 @@ DEFINER functions to pin, and the tables, functions and enums ``project.yaml`` m
 
 from __future__ import annotations
 
+import re
+
 from pglast import ast
 
 from tenantspec.adopt.writing import spec_type
@@ -94,8 +96,8 @@ class ProjectObjects:
                         or model.Name(*target) in self.project.external_tables or spec_name in tables:
                     continue
                 referenced = self.state.tables.get(target)
-                columns = {c.name: spec_type(c.type) for c in referenced.columns.values()} if referenced and \
-                    referenced.columns else {column: "uuid" for column in fk.target_columns}
+                columns = sayable_columns(referenced) if referenced and referenced.columns else \
+                    {column: "uuid" for column in fk.target_columns}
                 entry: dict = {"columns": columns}
                 if (workspace := self.reader.workspace_column(target)) is not None:
                     entry["workspace_column"] = workspace
@@ -140,14 +142,16 @@ class ProjectObjects:
                     if known or model.Name(*target) in self.project.external_tables or shown in tables \
                             or referenced is None or not referenced.columns:
                         continue
-                    entry: dict = {"columns": {c.name: spec_type(c.type) for c in referenced.columns.values()}}
+                    entry: dict = {"columns": sayable_columns(referenced)}
                     if (workspace := self.reader.workspace_column(target)) is not None:
                         entry["workspace_column"] = workspace
                     tables[shown] = entry
                 elif isinstance(node, ast.FuncCall):
                     schema, function = function_name(node)
-                    if schema in SERVICE_SCHEMAS or (schema is None and function in BUILTIN_FUNCTIONS):
+                    if schema is None and function in BUILTIN_FUNCTIONS:
                         continue
+                    # the platform's own (auth.uid()) are made by no migration; an app's function in
+                    # auth (auth.current_uid()) is, and is declared like any other
                     found = [f for f in self.state.functions.values()
                              if f.name == function and (schema is None or f.schema == schema)]
                     if not found or (found[0].schema, found[0].name) in declared:
@@ -157,3 +161,12 @@ class ProjectObjects:
                     signature = f"{f.name}({args})" if f.schema == self.project.schema else f"{f.schema}.{f.name}({args})"
                     if signature not in functions:
                         functions.append(signature)
+
+
+IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*\Z")
+
+
+def sayable_columns(table) -> dict[str, str]:
+    """An external table's columns as project.yaml declares them: those named by plain
+    identifiers (``"unitId"`` is left out: nothing tenantspec writes reads it)."""
+    return {c.name: spec_type(c.type) for c in table.columns.values() if IDENTIFIER.match(c.name)}

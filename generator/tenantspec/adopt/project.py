@@ -6,18 +6,24 @@ both tables with their columns as external tables."""
 
 from __future__ import annotations
 
+import re
+import tempfile
 from pathlib import Path
 
-from tenantspec.adopt.objects import SERVICE_SCHEMAS
+from pglast import ast
+
+from tenantspec.adopt.objects import SERVICE_SCHEMAS, sayable_columns
 from tenantspec.adopt.tables import replayed
-from tenantspec.adopt.writing import flow, spec_type
+from tenantspec.adopt.writing import flow, scalar
 from tenantspec.catalog.access import COMMANDS, AccessReader, TenantModel, personas
 from tenantspec.catalog.expression import value_list
 from tenantspec.catalog.inserts import inserted_rows
+from tenantspec.catalog.nodes import deparse, function_name, walk
 from tenantspec.catalog.state import SchemaState, Table
 from tenantspec.errors import Problem, TenantspecError
 from tenantspec.lint.tenancy import users_tables
 from tenantspec.render.migrations import environment
+from tenantspec.spec.load import load_project
 
 USERS = ("auth", "users")
 ROLE_NAMES = ("role", "role_name", "account_role", "member_role", "access_level")
@@ -26,24 +32,29 @@ ROLE_NAMES = ("role", "role_name", "account_role", "member_role", "access_level"
 def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list[Problem]]:
     """The text of ``schema/project.yaml`` and the notes to review, read from the project's
     baseline and migrations; stops when no table there looks like a membership table."""
-    state = replayed(root, baseline)["legacy"]
+    passed_over: list[Problem] = []
+    state = replayed(root, baseline, passed_over)["legacy"]
     of_users = users_tables(state, frozenset({USERS}))  # auth.users and tables keyed by a user's id
     inserted = inserted_rows(state)
-    found = sorted((c for c in (_membership(state, t, of_users, inserted) for t in state.tables.values()) if c),
-                   key=lambda c: (-c["score"], c["members"]))
+    evidence = consulted(state)
+    found = sorted((c for c in (_membership(state, t, of_users, inserted, evidence) for t in state.tables.values())
+                    if c), key=lambda c: (-(c["evidence"] > 0), -c["shaped"], -c["evidence"], -c["score"], c["members"]))
     if not found:
-        raise TenantspecError("no table of supabase/migrations ties a user (a foreign key to auth.users) to a "
-                              "row of another table with a role column: write schema/project.yaml by hand "
-                              "(docs/getting-started.md shows one), or `tenantspec init` for new tables")
+        raise TenantspecError("no table of supabase/migrations ties a user (a foreign key to auth.users, or a "
+                              "user_id the policies compare with auth.uid()) to a row of another table: write "
+                              "schema/project.yaml by hand (docs/getting-started.md shows one), or `tenantspec "
+                              "init` for new tables")
     chosen = found[0]
-    notes = [Problem(chosen["origin"], f"{chosen['members']} is the membership table: {chosen['user_column']} is the "
-                                       f"user, {chosen['workspace_column']} the {chosen['workspaces']} row, "
-                                       f"{chosen['role_column']} the role" +
+    role = f"{chosen['role_column']} the role" if chosen["role_column"] else "no role column (every member alike)"
+    notes = passed_over + [Problem(chosen["origin"], f"{chosen['members']} is the membership table: {chosen['user_column']} is the "
+                                       f"user, {chosen['workspace_column']} the {chosen['workspaces']} row, {role}; "
+                                       f"{chosen['evidence']} policies and helpers consult it" +
                      (f" (also possible: {', '.join(c['members'] for c in found[1:3])})" if len(found) > 1 else ""))]
     roles = chosen["roles"]
-    if not roles:
+    if not roles and chosen["role_column"]:
         notes.append(Problem(chosen["origin"], f"{chosen['members']}.{chosen['role_column']} has no CHECK or enum type "
-                                               "listing its roles: the levels below name none; write the roles in"))
+                                               "listing its roles, and no policy names one: the levels below name "
+                                               "one role, member; write the roles in"))
     tenant, members = state.tables[chosen["workspaces_key"]], state.tables[chosen["members_key"]]
     if chosen["ranked_by"]:
         ordered, order = roles, f"ordered by {chosen['ranked_by']}, lowest first"
@@ -51,24 +62,45 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         ordered, order = ranked, f"ordered by what their names usually mean ({', '.join(ranked)})"
     else:
         ordered, order = roles, f"most powerful first as {chosen['listed']}"
-    found_levels = levels(ordered or ["owner", "member"])
+    if not chosen["role_column"]:
+        ordered, order = [], ""
+    found_levels = levels(ordered or ["member"])
     extra = [held for held in policy_role_sets(state, chosen, ordered)
              if set(held) not in [set(h) for _, h in found_levels]]
     if extra:
-        found_levels += [("_or_".join(held), held) for held in extra]
-        notes.append(Problem(chosen["origin"], "levels " + ", ".join("_or_".join(h) for h in extra) + ": sets of roles "
-                                               "the policies let through that no run of roles from the top names"))
+        found_levels += [(level_name("_or_".join(held)), held) for held in extra]
+        notes.append(Problem(chosen["origin"], "levels " + ", ".join(level_name("_or_".join(h)) for h in extra) +
+                                               ": sets of roles the policies let through that no run of roles from the "
+                                               "top names"))
     values = {
         **chosen,
-        "levels": found_levels,
+        "schema": chosen["workspaces_key"][0] if chosen["workspaces_key"][0] not in SERVICE_SCHEMAS else "public",
+        "levels": [(name, [scalar(role) for role in held]) for name, held in found_levels],
         "roles_source": f"{chosen['source']}, {order}: check the order" if roles
-                        else "nothing: no CHECK or enum names the roles",
+                        else "nothing: no CHECK or enum names the roles" if chosen["role_column"]
+                        else "no role column: every member is alike",
         "enums": _enums_used(state, [tenant, members]),
         "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0],
                                                          seed=True))),
                    (chosen["members"], flow(_external(members, workspace_column=chosen["workspace_column"])))],
     }
-    return environment().get_template("init/adopted_project.yaml.j2").render(values), notes
+    text = environment().get_template("init/adopted_project.yaml.j2").render(values)
+    _loadable(text)
+    return text, notes
+
+
+def _loadable(text: str) -> None:
+    """Stop, with the loader's words, rather than write a project file the loader refuses."""
+    with tempfile.TemporaryDirectory() as scratch:
+        (Path(scratch) / "schema").mkdir()
+        (Path(scratch) / "schema" / "project.yaml").write_text(text, encoding="utf-8")
+        try:
+            load_project(Path(scratch))
+        except TenantspecError as error:
+            raise TenantspecError(list(error.problems) + [Problem(None, (
+                "adopt --init read a membership the project file cannot say yet (above, as the loader says it); "
+                "nothing was written: write schema/project.yaml by hand (docs/getting-started.md shows one)"))]) \
+                from None
 
 
 def policy_role_sets(state: SchemaState, chosen: dict, roles: list[str]) -> list[list[str]]:
@@ -116,12 +148,50 @@ def by_power(roles: list[str]) -> list[str] | None:
 def levels(roles: list[str]) -> list[tuple[str, list[str]]]:
     """A level for each run of roles from the most powerful: ``owner: [owner]``,
     ``editor_or_above: [owner, editor]``, ``member: [owner, editor, viewer]``, which is what
-    policies written for hierarchical roles test."""
-    found = []
+    policies written for hierarchical roles test. Level names are identifiers whatever the
+    roles are called (``OWNER``, ``Produto``)."""
+    found: list[tuple[str, list[str]]] = []
     for k in range(1, len(roles) + 1):
         name = "member" if k == len(roles) else roles[0] if k == 1 else f"{roles[k - 1]}_or_above"
+        name = level_name(name)
+        while name in [n for n, _ in found]:
+            name += "_level"
         found.append((name, roles[:k]))
     return found
+
+
+def level_name(text: str) -> str:
+    """An identifier for a level named after roles: lower case, other characters as ``_``."""
+    name = re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_") or "level"
+    name = name if not name[0].isdigit() else f"level_{name}"
+    return name[:63] if name != "nobody" else "nobody_role"
+
+
+def consulted(state: SchemaState) -> dict[tuple[str, str], int]:
+    """How often each table is read to decide access: the policies whose expressions read it,
+    and the functions policies call whose bodies name it (helpers like is_org_member)."""
+    counts: dict[tuple[str, str], int] = {}
+    called: set[str] = set()
+    for table in state.tables.values():
+        for policy in table.policies.values():
+            read: set[tuple[str, str]] = set()
+            for expression in (policy.using, policy.check):
+                for node, _ in walk(expression) if expression is not None else ():
+                    if isinstance(node, ast.RangeVar):
+                        read.add((node.schemaname or "public", node.relname))
+                    elif isinstance(node, ast.FuncCall):
+                        called.add(function_name(node)[1])
+            for key in read:
+                counts[key] = counts.get(key, 0) + 1
+    names = {(key[1], key) for key in state.tables}
+    for function in state.functions.values():
+        if function.name not in called or not function.source:
+            continue
+        words = set(re.findall(r"[a-z_][a-z0-9_]*", function.source.lower()))
+        for name, key in names:
+            if name.lower() in words:
+                counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def _shown(key: tuple[str, str]) -> str:
@@ -129,13 +199,21 @@ def _shown(key: tuple[str, str]) -> str:
     return key[1] if key[0] == "public" else f"{key[0]}.{key[1]}"
 
 
-def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict) -> dict | None:
+USER_NAMES = ("user_id", "profile_id", "member_id", "auth_user_id", "account_id", "uid")
+
+
+def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict,
+                evidence: dict[tuple[str, str], int]) -> dict | None:
     # (in public, or in a schema of the app's own: basejump.account_user)
     if table.schema in SERVICE_SCHEMAS or table.external:
         return None
-    users = [fk for fk in table.foreign_keys if fk.target in of_users and len(fk.columns) == 1]
+    key = (table.schema, table.name)
+    users = [fk.columns[0] for fk in table.foreign_keys if fk.target in of_users and len(fk.columns) == 1]
+    if not users and evidence.get(key):  # user_id uuid with no foreign key, which the policies consult
+        users = [c for c in USER_NAMES if c in table.columns and table.columns[c].type_name == "uuid"][:1]
     tenants = [fk for fk in table.foreign_keys if fk.target[0] not in SERVICE_SCHEMAS and fk.target not in of_users
-               and fk.target != (table.schema, table.name) and len(fk.columns) == 1 and fk.target in state.tables]
+               and fk.target != key and len(fk.columns) == 1 and fk.target in state.tables
+               and fk.columns[0] not in users]
     if not users or not tenants:
         return None
     role_column = next((c for c in ROLE_NAMES if c in table.columns), None)
@@ -152,33 +230,55 @@ def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict)
         role_column = next((fk.columns[0] for fk in table.foreign_keys if len(fk.columns) == 1
                             and "role" in fk.target[1] and _roles_table(state, table, fk.columns[0], inserted)),
                            None)
-    if role_column is None:
-        return None
-    # a "role" column alone (a chat message's user/assistant) is no membership: it needs the
-    # roles listed by a CHECK, or a table named for memberships
     enum = _enum_of(state, table.columns[role_column]) if role_column in table.columns else None
-    listed = _roles_table(state, table, role_column, inserted)
-    if role_column not in checked and enum is None and "member" not in table.name and listed is None:
+    listed = _roles_table(state, table, role_column, inserted) if role_column else None
+    # a table the policies never consult is a membership only by its shape: a role the CHECK,
+    # an enum or a roles table lists (a chat message's user/assistant role is no membership),
+    # or a name that says so
+    if not evidence.get(key) and (role_column is None or (
+            role_column not in checked and enum is None and "member" not in table.name and listed is None)):
         return None
     # one membership per user and tenant: a primary key or unique index on exactly that pair
-    pair = {users[0].columns[0], tenants[0].columns[0]}
+    pair = {users[0], tenants[0].columns[0]}
     paired = any(ix.unique and set(ix.columns) == pair and ix.where is None for ix in table.indexes)
     score = 2 * ("member" in table.name) + 2 * paired + (role_column in checked or enum is not None) \
-        + (len(tenants) == 1)
+        + (len(tenants) == 1) - 3 * ("invit" in table.name)
     roles = list(checked.get(role_column, ())) or (list(enum.values) if enum else [])
     source = (f"the CHECK of {table.name}.{role_column}" if role_column in checked else
               f"the enum type {enum.schema}.{enum.name} of {table.name}.{role_column}" if enum else None)
     ranked_by, how = None, "written"
     if not roles and listed is not None:
         (roles, source, ranked_by), how = listed, "inserted"
+    if not roles and role_column and (named := roles_named(state, role_column)):
+        roles, source, how = named, f"the values policies and helpers compare {table.name}.{role_column} with", \
+            "named"
     # a membership keyed by its user alone (a profile naming the user's organization)
-    alone = any(ix.unique and ix.columns == (users[0].columns[0],) and ix.where is None for ix in table.indexes)
-    return {"members": _shown((table.schema, table.name)), "members_key": (table.schema, table.name),
+    alone = any(ix.unique and ix.columns == (users[0],) and ix.where is None for ix in table.indexes)
+    return {"members": _shown(key), "members_key": key,
             "one_per_user": alone,
-            "user_column": users[0].columns[0], "workspace_column": tenants[0].columns[0],
+            "user_column": users[0], "workspace_column": tenants[0].columns[0],
             "workspaces": _shown(tenants[0].target), "workspaces_key": tenants[0].target, "role_column": role_column,
             "roles": roles, "source": source, "ranked_by": ranked_by, "listed": how,
-            "enum": enum, "score": score, "origin": table.origin.location}
+            "enum": enum, "score": score, "evidence": evidence.get(key, 0), "origin": table.origin.location,
+            # shaped like a membership: roles listed (CHECK, enum, roles table) or a name that says so
+            "shaped": bool(roles and (role_column in checked or enum is not None or listed is not None))
+            or "member" in table.name or "role" in table.name}
+
+
+def roles_named(state: SchemaState, role_column: str) -> list[str]:
+    """The strings the policies and helper bodies compare a column named ``role_column`` with
+    (``role in ('owner', 'admin')``, ``m.role = 'member'``), in the order first seen: the roles
+    of a text column no CHECK lists."""
+    found: list[str] = []
+    pattern = re.compile(rf"\b{re.escape(role_column)}\b\s*(?:=|in|<>|!=)\s*\(?\s*((?:'[^']*'\s*,?\s*)+)",
+                         re.IGNORECASE)
+    texts = [function.source for function in state.functions.values() if function.source]
+    texts += [deparse(e) for table in state.tables.values() for policy in table.policies.values()
+              for e in (policy.using, policy.check) if e is not None]
+    for text in texts:
+        for match in pattern.finditer(text):
+            found += [value for value in re.findall(r"'([^']*)'", match.group(1)) if value]
+    return list(dict.fromkeys(found))
 
 
 RANKS = ("hierarchy_level", "level", "rank", "priority", "position", "sort_order", "weight")
@@ -227,7 +327,7 @@ def _enums_used(state: SchemaState, tables: list[Table]) -> list[tuple[str, str]
 def _external(table: Table, workspace_column: str, seed: bool = False) -> dict:
     """An external table's entry: its columns, its workspace column, and for the tenant the
     values the proof fills a new row's required columns with."""
-    entry: dict = {"columns": {c.name: spec_type(c.type) for c in table.columns.values()},
+    entry: dict = {"columns": sayable_columns(table),
                    "workspace_column": workspace_column}
     if seed:
         users = {fk.columns[0] for fk in table.foreign_keys if fk.target == USERS and len(fk.columns) == 1}

@@ -12,6 +12,9 @@ location, and written as ``nobody``: the safest reading, for review, never a wid
 
 from __future__ import annotations
 
+import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,11 +35,12 @@ from tenantspec.catalog.nodes import deparse
 from tenantspec.catalog.state import LEGACY, RESTRICTED, SchemaState, Table
 from tenantspec.errors import Location, Problem, TenantspecError
 from tenantspec.plan.history import baseline_of, read_history
-from tenantspec.plan.pipeline import replay_texts
+from tenantspec.plan.pipeline import fresh_migrations, replay_texts
 from tenantspec.render.migrations import environment
 from tenantspec.spec import model
 from tenantspec.spec.expressions import timezone_call, utc_timezone_call
 from tenantspec.spec.load import load_project
+from tenantspec.spec.located import load_located
 
 COMMANDS = model.COMMANDS
 
@@ -69,6 +73,7 @@ class Adopter(ProjectObjects, TenancyReading):
         self.adoption = Adoption()
         self.kept: dict[str, list] = {}  # table -> policies kept as written
         self.unknown_helpers: list[Problem] = []  # called, made nowhere, declared nowhere
+        self.left_out: list[str] = []  # tables whose spec could not be written: hand-written still
 
     def note(self, origin, message: str) -> None:
         location = origin.location if origin is not None else None
@@ -82,11 +87,22 @@ class Adopter(ProjectObjects, TenancyReading):
             raise TenantspecError(f"{self.project.schema}.{name}: no migration in supabase/migrations creates it")
         return table
 
-    def adopt(self) -> Adoption:
+    def adopt(self, skip_untraceable: bool = False) -> Adoption:
+        """The specs of ``names``; with ``skip_untraceable``, a table whose spec cannot be
+        written is left hand-written and named in a note instead of stopping adoption."""
         template = environment().get_template("spec.yaml.j2")
-        for name in self.names:
+        for name in list(self.names):
             table = self.table(name)
-            self.adoption.specs[Path("schema") / f"{name}.yaml"] = template.render(self.spec(table))
+            try:
+                self.adoption.specs[Path("schema") / f"{name}.yaml"] = template.render(self.spec(table))
+            except TenantspecError as error:
+                if not skip_untraceable:
+                    raise
+                self.names.remove(name)
+                self.left_out.append(name)
+                self.adoption.notes += [Problem(p.location or (table.origin.location if table.origin else None),
+                                                f"{table.qualified_name} stays hand-written: {p.message}")
+                                        for p in error.problems]
         return self.adoption
 
 
@@ -269,20 +285,56 @@ class Adopter(ProjectObjects, TenancyReading):
 def adopt(root: Path, names: list[str], force: bool = False, baseline: Path | None = None) -> Adoption:
     """Specs for ``names`` from the replayed ``supabase/migrations`` of ``root``, after the
     project's baseline (the objects made before the first migration: the membership helpers
-    a dashboard created, say); nothing written.
+    a dashboard created, say); nothing written. With no names, every table of the project's
+    schema whose workspace or user can be traced; the others are named in notes.
 
-    Refuses to overwrite an existing spec unless ``force``.
+    Every spec written is one the loader accepts: a table whose spec it refuses stays
+    hand-written, named with the loader's words. Refuses to overwrite an existing spec unless
+    ``force``.
     """
-    if not names:
-        raise TenantspecError("name at least one table to adopt")
     project = load_project(root)
+    passed_over: list[Problem] = []
+    states = replayed(root, baseline, passed_over)
+    every = not names
+    if every:
+        names = adoptable_tables(project, states[LEGACY])
+        if not names:
+            raise TenantspecError(f"no table of schema {project.schema} is left to adopt: every one is the "
+                                  "workspaces or membership table, declared external, or spec'd already")
     existing = [name for name in names if (root / "schema" / f"{name}.yaml").exists()]
-    if existing and not force:
+    if existing and not force and not every:
         raise TenantspecError([Problem(None, f"schema/{name}.yaml exists; adopt does not overwrite a spec "
                                              "(--force does)") for name in existing])
-    states = replayed(root, baseline)
+    refused: list[Problem] = []
+    while True:
+        adoption = _adoption(root, project, states, list(names), every)
+        rejected = _refused_specs(root, adoption)
+        if not rejected:
+            break
+        for name, problems in rejected.items():
+            names = [n for n in names if n != name]
+            refused += [Problem(p.location, f"{project.schema}.{name} stays hand-written: tenantspec cannot say it "
+                                            f"yet ({p.message})") for p in problems[:3]]
+        if not names:
+            break
+    adoption.notes += refused + passed_over
+    adoption.notes.sort(key=lambda p: (p.location or Location("", 0, 0), p.message))
+    return adoption
+
+
+def adoptable_tables(project: model.Project, state: SchemaState) -> list[str]:
+    """The tables ``adopt`` with no names tries: the project schema's, but the workspaces and
+    membership tables and what project.yaml declares external."""
+    skip = {project.tenancy.workspaces, project.tenancy.members.table, *project.external_tables, *(
+        model.Name(project.schema, name) for name in project.tables)}
+    return sorted(table.name for (schema, _), table in state.tables.items()
+                  if schema == project.schema and not table.external and model.Name(schema, table.name) not in skip)
+
+
+def _adoption(root: Path, project: model.Project, states: dict[str, SchemaState], names: list[str],
+              every: bool) -> Adoption:
     adopter = Adopter(project, states, names)
-    adoption = adopter.adopt()
+    adoption = adopter.adopt(skip_untraceable=every)
     tables, functions = adopter.undeclared()
     enums = adopter.undeclared_enums(tables)
     if tables or functions or enums:
@@ -297,7 +349,7 @@ def adopt(root: Path, names: list[str], force: bool = False, baseline: Path | No
             adoption.notes.append(Problem(None, f"{project.source}: declares {signature} under external.functions "
                                                 "(an adopted trigger or kept policy calls it)"))
     adoption.notes += adopter.missing_helpers() + adopter.unpinned_functions()
-    adoption.notes += unread_statements(states[LEGACY], {(project.schema, name) for name in names})
+    adoption.notes += unread_statements(states[LEGACY], {(project.schema, name) for name in adopter.names})
     if adopter.unknown_helpers:
         # Without the function, the policies calling it can be neither read nor kept (the
         # correction would not verify): say what to declare, write nothing.
@@ -305,14 +357,87 @@ def adopt(root: Path, names: list[str], force: bool = False, baseline: Path | No
             f"{len(adopter.unknown_helpers)} function(s) the policies call exist in no migration, no baseline and "
             f"not under external.functions of {project.source}: declare each there (with its argument types) and "
             "put the SQL that creates it in the baseline; no table spec was written"))])
-    adoption.notes.sort(key=lambda p: (p.location or Location("", 0, 0), p.message))
     return adoption
 
 
-def replayed(root: Path, baseline: Path | None = None) -> dict[str, SchemaState]:
+def _external_entry(project_text: str, line: int) -> str | None:
+    """The name of the ``external`` table, enum or function whose entry holds ``line``
+    (1-based) of the project file."""
+    external = (load_located(project_text) or {}).get("external") or {}
+    found = None
+    for kind in ("tables", "enums", "functions"):
+        entries = external.get(kind) or {}
+        items = entries.items() if isinstance(entries, dict) else enumerate(entries)
+        for key, _ in items:
+            start = entries.lc.key(key)[0] if isinstance(entries, dict) else entries.lc.item(key)[0]
+            if start + 1 <= line:
+                name = key if isinstance(entries, dict) else str(entries[key]).split("(")[0]
+                found = (start, name) if found is None or start >= found[0] else found
+    return found[1] if found else None
+
+
+def _naming(project_text: str, entry: str) -> set[str]:
+    """``entry`` and the external tables whose declarations name it, and those naming them
+    (a table of an enum type the loader refuses needs it too)."""
+    tables = ((load_located(project_text) or {}).get("external") or {}).get("tables") or {}
+    named, grown = {entry}, True
+    while grown:
+        grown = False
+        for name, declaration in tables.items():
+            words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", str(declaration)))
+            if name not in named and any(n in words or n.split(".")[-1] in words for n in named):
+                named.add(name)
+                grown = True
+    return named
+
+
+def _refused_specs(root: Path, adoption: Adoption) -> dict[str, list[Problem]]:
+    """The adopted tables whose specs the loader refuses, with its problems: read as
+    ``generate`` would read them, beside the project's other specs, in a scratch copy."""
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = Path(scratch)
+        shutil.copytree(root / "schema", copy / "schema", ignore=shutil.ignore_patterns("*.json"))
+        for path, text in adoption.specs.items():
+            (copy / path).write_text(text, encoding="utf-8")
+        try:
+            fresh_migrations(load_project(copy))  # loaded, rendered and verified as generate does
+        except TenantspecError as error:
+            found: dict[str, list[Problem]] = {}
+            project_text = adoption.specs.get(Path("schema/project.yaml"))
+            for problem in error.problems:
+                file = Path(problem.location.path).name if problem.location else ""
+                if file == "project.yaml" and project_text is not None:
+                    # an external entry adoption declared: the tables whose specs name it stay hand-written
+                    entry = _external_entry(project_text, problem.location.line)
+                    named = _naming(project_text, entry) if entry else set()
+                    needing = [path.stem for path, text in adoption.specs.items() if path.stem != "project"
+                               and any(re.search(rf"\b{re.escape(n.split('.')[-1])}\b", text) for n in named)]
+                    if not needing:
+                        raise
+                    for name in needing:
+                        found.setdefault(name, []).append(problem)
+                    continue
+                if file.endswith(".sql"):  # the render's verification: the spec holding the policy named
+                    policy = re.search(r"policy (.+?) (?:refers|calls|reads|on|is|has|uses)\b", problem.message)
+                    needing = [path.stem for path, text in adoption.specs.items() if path.stem != "project"
+                               and policy.group(1) in text] if policy else []
+                    if not needing:
+                        raise
+                    found.setdefault(needing[0], []).append(problem)
+                    continue
+                if Path("schema") / file not in adoption.specs:
+                    raise  # a spec of the user's: no table to leave out
+                found.setdefault(file.removesuffix(".yaml"), []).append(problem)
+            return found
+    return {}
+
+
+def replayed(root: Path, baseline: Path | None = None,
+             passed_over: list[Problem] | None = None) -> dict[str, SchemaState]:
     """The schema states (per privilege regime) the project's baseline and then its
-    migrations leave: what adoption reads."""
+    migrations leave: what adoption reads. A statement the parser refuses is left out and
+    said in ``passed_over`` (adoption reads what it can), or stops the replay without it."""
     found = baseline_of(root) if baseline is None else baseline
     before = [(str(found.relative_to(root) if found.is_relative_to(root) else found), found.read_text())] \
         if found is not None else []
-    return replay_texts(before + [(str(f.path), f.text) for f in read_history(root).files])
+    return replay_texts(before + [(str(f.path), f.text) for f in read_history(root).files], passed_over)

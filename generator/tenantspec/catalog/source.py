@@ -68,6 +68,9 @@ class Statement:
     # Node locations are offsets into the text pglast parsed; for a statement found inside a
     # DO block that text starts at ``base`` in the file.
     base: int = 0
+    # inside a DO block: run under the block's own conditions (``if not exists``, an exception
+    # handler), which replay does not evaluate
+    guarded: bool = False
 
     @property
     def text(self) -> str:
@@ -94,19 +97,25 @@ def migration_paths(paths: list[str | Path]) -> list[Path]:
     return found
 
 
-def parse_file(path: str, text: str) -> list[Statement]:
-    """Parse one file into statements; unparsable SQL raises with the error's line and column."""
+def parse_file(path: str, text: str, passed_over: list[Problem] | None = None) -> list[Statement]:
+    """Parse one file into statements; unparsable SQL raises with the error's line and column.
+
+    Given ``passed_over``, a statement the parser refuses is left out instead, and said there
+    with its location: the rest of the file is still read (adoption reads what it can)."""
     file = MigrationFile(path, text)
     try:
-        raws = pglast.parse_sql(text)
+        raws = [(raw, 0, len(text)) for raw in pglast.parse_sql(text)]
     except pglast.parser.ParseError as error:
         message, index = (error.args + (0,))[:2]
-        raise TenantspecError(Problem(file.location(int(index)), f"cannot parse: {message}")) from None
+        problem = Problem(file.location(int(index or 0)), f"cannot parse: {message}")
+        if passed_over is None:
+            raise TenantspecError(problem) from None
+        raws = _statement_by_statement(file, passed_over)
     statements: list[Statement] = []
     previous_end = 0
-    for raw in raws:
-        start = raw.stmt_location
-        end = start + raw.stmt_len if raw.stmt_len else len(text)
+    for raw, base, limit in raws:
+        start = base + raw.stmt_location
+        end = start + raw.stmt_len if raw.stmt_len else limit
         statements.append(Statement(
             file=file,
             node=raw.stmt,
@@ -114,6 +123,7 @@ def parse_file(path: str, text: str) -> list[Statement]:
             end=end,
             region_start=_line_end(text, previous_end) if previous_end else 0,
             region_end=_line_end(text, end),
+            base=base,
         ))
         previous_end = end
     expanded: list[Statement] = []
@@ -123,6 +133,28 @@ def parse_file(path: str, text: str) -> list[Statement]:
         if isinstance(statement.node, ast.DoStmt):
             expanded.extend(do_block_statements(statement))
     return expanded
+
+
+@dataclass(frozen=True)
+class PassedOver(Problem):
+    """A statement the parser refuses, read past: where, why, and its text."""
+
+    text: str = ""
+
+
+def _statement_by_statement(file: MigrationFile, passed_over: list[Problem]) -> list:
+    """``(raw, base, end)`` of each statement the parser takes, the file split by
+    PostgreSQL's scanner; the others are said in ``passed_over``."""
+    found = []
+    for part in pglast.split(file.text, with_parser=False, only_slices=True):
+        try:
+            found += [(raw, part.start, part.stop) for raw in pglast.parse_sql(file.text[part])]
+        except pglast.parser.ParseError as error:
+            message, index = (error.args + (0,))[:2]
+            passed_over.append(PassedOver(file.location(part.start + int(index or 0)), (
+                f"cannot parse: {message}; tenantspec reads the file without this statement (PostgreSQL 17's "
+                "parser refuses it)"), file.text[part]))
+    return found
 
 
 def do_block_statements(block: Statement) -> list[Statement]:
@@ -163,6 +195,7 @@ def do_block_statements(block: Statement) -> list[Statement]:
                 region_end=block.region_end,
                 suppressions=block.suppressions,
                 base=block.start if base is None else base,
+                guarded=True,
             ))
     return inner
 

@@ -255,7 +255,10 @@ class SchemaState:
     enums: dict[tuple[str, str], EnumType] = field(default_factory=dict)
 
     def conflict(self, origin: Origin, message: str) -> None:
-        self.conflicts.append(Conflict(origin, message))
+        """A statement PostgreSQL would refuse here; not said of one inside a DO block, whose
+        conditions replay does not evaluate (``if not exists (...) then alter table ...``)."""
+        if not origin.statement.guarded:
+            self.conflicts.append(Conflict(origin, message))
 
     def table(self, key: tuple[str, str]) -> Table:
         """The table under ``key``, created as an external entry on first mention."""

@@ -48,7 +48,8 @@ class AccessSteps:
             if have.get(policy_name) != definition:
                 policy = generated[ident(policy_name)]
                 command = policy["command"]
-                rule = spec.rule(command) if policy_name == f"{spec.name.name}_{command}" else "hand-written"
+                rule = spec.rule(command) if policy_name == f"{spec.name.name}_{command}" \
+                    and command in model.COMMANDS else "hand-written"
                 self.add(CREATE_POLICY, f"{name}: policy {policy_name} ({command}, {rule})",
                          [self.sql.create_policy(policy, qname)], name, label=("policies", name))
 

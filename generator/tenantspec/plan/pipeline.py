@@ -83,11 +83,12 @@ class Generation:
                       for regime, state in states.items()} for states in (self.current, self.after))
 
 
-def replay_texts(files: list[tuple[str, str]]) -> dict[str, SchemaState]:
-    """Replay ``(path, text)`` files in order under each default-privilege regime."""
+def replay_texts(files: list[tuple[str, str]], passed_over: list[Problem] | None = None) -> dict[str, SchemaState]:
+    """Replay ``(path, text)`` files in order under each default-privilege regime; with
+    ``passed_over``, statements the parser refuses are left out and said there."""
     statements: list[Statement] = []
     for path, text in files:
-        statements += parse_file(path, text)
+        statements += parse_file(path, text, passed_over)
     return {regime: replay(statements, regime) for regime in REGIMES}
 
 
@@ -110,9 +111,22 @@ def desired_state(project: model.Project) -> dict[str, SchemaState]:
     return replay_texts([(str(path), text) for path, text in fresh_migrations(project).items()])
 
 
-def current_state(history: History) -> dict[str, SchemaState]:
-    """The committed migrations, replayed."""
-    return replay_texts([(str(f.path), f.text) for f in history.files])
+def current_state(history: History, passed_over: list[Problem] | None = None) -> dict[str, SchemaState]:
+    """The committed migrations, replayed (``passed_over``: see ``replay_texts``)."""
+    return replay_texts([(str(f.path), f.text) for f in history.files], passed_over)
+
+
+def unreadable_statements(project: model.Project, passed_over: list) -> list[Problem]:
+    """Statements of hand-written migrations the parser refuses: one naming a table the specs
+    describe stops the plan (it may change what the plan starts from); the others are read
+    past, and said."""
+    names = {name for name in project.tables} | {n.name for n in project.external_tables}
+    stopping = [p for p in passed_over if names & set(re.findall(r"[a-z_][a-z0-9_]*", p.text.lower()))]
+    if stopping:
+        raise TenantspecError([Problem(p.location, p.message.split(";")[0] + "; the statement names a table the "
+                                       "specs describe, so the plan cannot start from what the migrations build")
+                               for p in stopping])
+    return passed_over
 
 
 def state_problems(project: model.Project, state: SchemaState, generated: set[str]) -> list[Problem]:
@@ -166,12 +180,15 @@ def plan_project(root: Path, name: str | None = None, now: datetime.datetime | N
     history = history or read_history(root)
     problems = history_problems(history)
     generated = history.generated
-    current = current_state(history)
+    passed_over: list = []
+    current = current_state(history, passed_over)
+    read_past = unreadable_statements(project, passed_over)
     problems += state_problems(project, current[LEGACY], generated)
     if problems:
         raise TenantspecError(problems)
     plan = plan_migration(project, current, desired, generated)
-    plan = Plan(plan.steps, plan.notes + tuple(handwritten_notes(project, current[LEGACY], generated)), plan.sources)
+    plan = Plan(plan.steps, plan.notes + tuple(handwritten_notes(project, current[LEGACY], generated))
+                + tuple(str(p) for p in read_past), plan.sources)
     entries = [(e.name, e.digest) for e in history.entries] if history.entries is not None else \
         [(f.name, digest(f.text)) for f in history.files if f.name in generated]
     migrations: dict[Path, str] = {}

@@ -224,9 +224,19 @@ def workspace_helper_context(project: model.Project, helper: WorkspaceHelper) ->
         "workspace_column": ident(members.workspace_column),
         "members_table": qualified(members.table),
         "user_column": ident(members.user_column),
-        "role_column": ident(members.role_column),
-        "roles": literal_list(project.tenancy.levels[helper.level]),
+        "role_test": role_test(members, project.tenancy.levels[helper.level]),
     }
+
+
+def role_test(members: model.Members, roles: tuple[str, ...]) -> str:
+    """The condition on the membership row ``m`` that its user holds one of ``roles``: the
+    role column in the list, an array of roles overlapping it (cast to text, so an enum's
+    array compares too), or nothing where every member is alike."""
+    if members.role_column is None:
+        return ""
+    if members.role_array:
+        return f"m.{ident(members.role_column)}::text[] && array[{literal_list(roles)}]::text[]"
+    return f"m.{ident(members.role_column)} in ({literal_list(roles)})"
 
 
 def parent_helper_context(project: model.Project, helper: ParentHelper, child: model.Table) -> dict:

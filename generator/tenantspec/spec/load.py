@@ -135,7 +135,7 @@ class ProjectBuilder:
                          f"members table {members_name} is not declared under external.tables")
         else:
             for key in ("workspace_column", "user_column", "role_column"):
-                if members[key] not in member_table.columns:
+                if key in members and members[key] not in member_table.columns:
                     self.problem(self.doc.locate(("tenancy", "members", key)),
                                  f"'{members[key]}' is not a column of {members_name}")
         workspaces = self.name(data["workspaces"])
@@ -148,10 +148,19 @@ class ProjectBuilder:
                 self.problem(self.doc.locate(("tenancy", "levels", level), key=True),
                              "'nobody' is built in and cannot be redefined")
             levels[level] = tuple(str(r) for r in roles)
+        held = {role for roles in levels.values() for role in roles}
+        if "role_column" not in members and len(held) > 1:
+            self.problem(self.doc.locate(("tenancy", "levels")),
+                         f"the members table has no role_column, so every member is alike: the levels name one "
+                         f"role, not {len(held)} ({', '.join(sorted(held))})")
+        if members.get("role_array") and "role_column" not in members:
+            self.problem(self.doc.locate(("tenancy", "members", "role_array"), key=True),
+                         "role_array says role_column holds an array of roles: name the role_column")
         return model.TenantModel(
             workspaces=workspaces,
             members=model.Members(members_name, members["workspace_column"], members["user_column"],
-                                  members["role_column"], bool(members.get("one_per_user", False))),
+                                  members.get("role_column"), bool(members.get("one_per_user", False)),
+                                  bool(members.get("role_array", False))),
             levels=levels,
         )
 

@@ -231,11 +231,18 @@ class ExternalFunction:
 
 @dataclass(frozen=True)
 class Members:
+    """The membership table: one row per user and workspace (or per user, ``one_per_user``).
+
+    The role is a column; an array column when ``role_array`` (a member holds several roles);
+    none at all when every member is alike (the one role the levels name).
+    """
+
     table: Name
     workspace_column: str
     user_column: str
-    role_column: str
+    role_column: str | None
     one_per_user: bool = False  # keyed by the user: nobody belongs to two workspaces
+    role_array: bool = False  # role_column holds an array of roles
 
 
 @dataclass(frozen=True)

@@ -208,8 +208,9 @@ class _WorldBuilder:
                 continue
             for ws, role in persona.memberships:
                 counts[ws] += 1
-                values = {members.workspace_column: self.workspace_ids[ws],
-                          members.user_column: str(persona.user_id), members.role_column: role}
+                values = {members.workspace_column: self.workspace_ids[ws], members.user_column: str(persona.user_id)}
+                if members.role_column is not None:  # else every member is alike
+                    values[members.role_column] = [role] if members.role_array else role
                 for column in facts.key:
                     if column not in values:
                         values[column] = sample(facts.columns[column], self.serial(members.table),
