@@ -74,7 +74,7 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
                                                "top names"))
     values = {
         **chosen,
-        "schema": chosen["workspaces_key"][0] if chosen["workspaces_key"][0] not in SERVICE_SCHEMAS else "public",
+        "schema": tables_schema(state, chosen),
         "levels": [(name, [scalar(role) for role in held]) for name, held in found_levels],
         "roles_source": f"{chosen['source']}, {order}: check the order" if roles
                         else "nothing: no CHECK or enum names the roles" if chosen["role_column"]
@@ -101,6 +101,18 @@ def _loadable(text: str) -> None:
                 "adopt --init read a membership the project file cannot say yet (above, as the loader says it); "
                 "nothing was written: write schema/project.yaml by hand (docs/getting-started.md shows one)"))]) \
                 from None
+
+
+def tables_schema(state: SchemaState, chosen: dict) -> str:
+    """The schema of the app's tenant tables: where most tables referencing the tenant table
+    live (``app`` for an app that keeps none in ``public``); ``public`` when none does."""
+    counts: dict[str, int] = {}
+    for key, table in state.tables.items():
+        if key[0] in SERVICE_SCHEMAS or table.external or key in (chosen["members_key"], chosen["workspaces_key"]):
+            continue
+        if any(fk.target == chosen["workspaces_key"] for fk in table.foreign_keys):
+            counts[key[0]] = counts.get(key[0], 0) + 1
+    return max(sorted(counts), key=lambda schema: (counts[schema], schema == "public"), default="public")
 
 
 def policy_role_sets(state: SchemaState, chosen: dict, roles: list[str]) -> list[list[str]]:

@@ -72,6 +72,12 @@ class AccessReader(MembershipReader):
         for fk in table.foreign_keys if table else ():
             if fk.columns == (column,):
                 return fk.target
+        for fk in table.foreign_keys if table else ():
+            # (parent_id, org_id) -> parent (id, org_id): parent_id alone names the parent row
+            target = self.state.tables.get(fk.target)
+            if column in fk.columns and target is not None \
+                    and (fk.target_columns[fk.columns.index(column)],) == target.primary_key:
+                return fk.target
         return None
 
     # -- verdicts ----------------------------------------------------------------------------
