@@ -189,10 +189,11 @@ def cmd_db_start(args: argparse.Namespace) -> int:
     with _database_errors(), standin_server(args.privileges, tcp_port=args.port, baseline=_baseline(args)) as server:
         if folder is not None:
             apply_to(server, folder, include_all=args.include_all, report=lambda line: print(line, file=sys.stderr))
-        print(f"DATABASE_URL={database_url(server)}", flush=True)
-        print(f"superuser (supabase_admin): {database_url(server, superuser=True)}", file=sys.stderr)
-        print("stand-in is up; Ctrl-C stops it and removes its data", file=sys.stderr, flush=True)
+        # from the moment the URL is out, an interrupt is the way to stop: a clean exit
         with contextlib.suppress(KeyboardInterrupt):
+            print(f"DATABASE_URL={database_url(server)}", flush=True)
+            print(f"superuser (supabase_admin): {database_url(server, superuser=True)}", file=sys.stderr)
+            print("stand-in is up; Ctrl-C stops it and removes its data", file=sys.stderr, flush=True)
             signal.pause()
     return 0
 

@@ -221,6 +221,8 @@ def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict,
         return None
     key = (table.schema, table.name)
     users = [fk.columns[0] for fk in table.foreign_keys if fk.target in of_users and len(fk.columns) == 1]
+    # the member, not who invited or created the row: user_id first, invited_by last
+    users.sort(key=lambda c: (c not in USER_NAMES, any(w in c for w in ("invit", "creat", "by", "updat"))))
     if not users and evidence.get(key):  # user_id uuid with no foreign key, which the policies consult
         users = [c for c in USER_NAMES if c in table.columns and table.columns[c].type_name == "uuid"][:1]
     tenants = [fk for fk in table.foreign_keys if fk.target[0] not in SERVICE_SCHEMAS and fk.target not in of_users
@@ -261,7 +263,7 @@ def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict,
     ranked_by, how = None, "written"
     if not roles and listed is not None:
         (roles, source, ranked_by), how = listed, "inserted"
-    if not roles and role_column and (named := roles_named(state, role_column)):
+    if not roles and role_column and (named := roles_named(state, role_column, table.columns[role_column])):
         roles, source, how = named, f"the values policies and helpers compare {table.name}.{role_column} with", \
             "named"
     # a membership keyed by its user alone (a profile naming the user's organization)
@@ -277,10 +279,10 @@ def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict,
             or "member" in table.name or "role" in table.name}
 
 
-def roles_named(state: SchemaState, role_column: str) -> list[str]:
+def roles_named(state: SchemaState, role_column: str, column) -> list[str]:
     """The strings the policies and helper bodies compare a column named ``role_column`` with
-    (``role in ('owner', 'admin')``, ``m.role = 'member'``), in the order first seen: the roles
-    of a text column no CHECK lists."""
+    (``role in ('owner', 'admin')``, ``m.role = 'member'``), in the order first seen, and the
+    column's default (``default 'member'``): the roles of a text column no CHECK lists."""
     found: list[str] = []
     pattern = re.compile(rf"\b{re.escape(role_column)}\b\s*(?:=|in|<>|!=)\s*\(?\s*((?:'[^']*'\s*,?\s*)+)",
                          re.IGNORECASE)
@@ -290,6 +292,11 @@ def roles_named(state: SchemaState, role_column: str) -> list[str]:
     for text in texts:
         for match in pattern.finditer(text):
             found += [value for value in re.findall(r"'([^']*)'", match.group(1)) if value]
+    default = column.default
+    while isinstance(default, ast.TypeCast):
+        default = default.arg
+    if found and isinstance(default, ast.A_Const) and isinstance(default.val, ast.String) and default.val.sval:
+        found.append(default.val.sval)
     return list(dict.fromkeys(found))
 
 

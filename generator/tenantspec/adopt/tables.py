@@ -318,6 +318,10 @@ def adopt(root: Path, names: list[str], force: bool = False, baseline: Path | No
         if not names:
             break
     adoption.notes += refused + passed_over
+    if every and not any(path.stem != "project" for path in adoption.specs):
+        raise TenantspecError(sorted(adoption.notes, key=lambda p: (p.location or Location("", 0, 0), p.message))
+                              + [Problem(None, "no table was adopted: each one left stays hand-written, for the "
+                                               "reason above")])
     adoption.notes.sort(key=lambda p: (p.location or Location("", 0, 0), p.message))
     return adoption
 
@@ -420,7 +424,8 @@ def _refused_specs(root: Path, adoption: Adoption) -> dict[str, list[Problem]]:
                 if file.endswith(".sql"):  # the render's verification: the spec holding the policy named
                     policy = re.search(r"policy (.+?) (?:refers|calls|reads|on|is|has|uses)\b", problem.message)
                     needing = [path.stem for path, text in adoption.specs.items() if path.stem != "project"
-                               and policy.group(1) in text] if policy else []
+                               and (policy.group(1) in text or policy.group(1).startswith(f"{path.stem}_"))] \
+                        if policy else []
                     if not needing:
                         raise
                     found.setdefault(needing[0], []).append(problem)

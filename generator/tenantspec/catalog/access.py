@@ -181,6 +181,11 @@ class AccessReader(MembershipReader):
                 and node.typeName.names[-1].sval == "bool" and isinstance(node.arg.val, ast.String):
             value = node.arg.val.sval.lower() in ("t", "true", "yes", "on", "1")
             return Truth(value, str(value).lower())
+        if isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.EXPR_SUBLINK \
+                and isinstance(node.subselect, ast.SelectStmt) and not node.subselect.fromClause \
+                and node.subselect.whereClause is None and len(node.subselect.targetList or ()) == 1:
+            # (select is_member(org_id)): the call, evaluated once per statement
+            return self.truth(node.subselect.targetList[0].val, scope, persona)
         if isinstance(node, ast.BoolExpr):
             parts = [self.truth(arg, scope, persona) for arg in node.args]
             if node.boolop == enums.BoolExprType.AND_EXPR:

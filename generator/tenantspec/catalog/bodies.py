@@ -16,6 +16,7 @@ shapes membership helpers are written in:
 from __future__ import annotations
 
 import copy
+import re
 
 import pglast
 from pglast import ast, enums
@@ -47,7 +48,19 @@ def _parse_select(text: str | None) -> ast.SelectStmt | None:
         statements = pglast.parse_sql(text)
     except pglast.parser.ParseError:
         return None
-    return statements[0].stmt if len(statements) == 1 else None
+    # (an INSERT ... RETURNING INTO is no query a helper's test reads)
+    return statements[0].stmt if len(statements) == 1 and isinstance(statements[0].stmt, ast.SelectStmt) else None
+
+
+def _is_setting(kind: str, step: dict) -> bool:
+    """``set local row_security = off`` or ``perform set_config(...)`` before the test: it
+    changes how the body runs, not what it answers."""
+    if kind == "PLpgSQL_stmt_execsql":
+        text = _expression(step, "sqlstmt") or ""
+        return bool(re.match(r"\s*set\s", text, re.IGNORECASE))
+    if kind == "PLpgSQL_stmt_perform":
+        return bool(re.match(r"\s*(select\s+)?(pg_catalog\.)?set_config\s*\(", _expression(step) or "", re.IGNORECASE))
+    return False
 
 
 def _expression(statement: dict, key: str = "expr") -> str | None:
@@ -62,6 +75,8 @@ def _plpgsql_query(function) -> ast.SelectStmt | None:
     body = tree[0].get("PLpgSQL_function", {}).get("action", {}).get("PLpgSQL_stmt_block", {}).get("body", [])
     kinds = [next(iter(s)) for s in body]
     steps = [s[k] for s, k in zip(body, kinds)]
+    kept = [(k, s) for k, s in zip(kinds, steps) if not _is_setting(k, s)]
+    kinds, steps = [k for k, _ in kept], [s for _, s in kept]
     if kinds[-1:] == ["PLpgSQL_stmt_return"] and not _expression(steps[-1]):
         kinds, steps = kinds[:-1], steps[:-1]  # the closing bare `return` of a set-returning body
     if kinds == ["PLpgSQL_stmt_return_query"]:
@@ -232,13 +247,21 @@ def test_as_exists(test, call, body: ast.SelectStmt) -> ast.SelectStmt | None:
     if not body.fromClause and isinstance(value, ast.SubLink) \
             and value.subLinkType == enums.SubLinkType.EXPR_SUBLINK:
         body = value.subselect  # return (select m.role from ...)
+    # (limit 1: the role of the one membership row of a user and a workspace)
     if len(body.targetList or ()) != 1 or not body.fromClause or body.whereClause is None \
-            or body.groupClause or body.limitCount is not None:
+            or body.groupClause or (body.limitCount is not None and not _is_one(body.limitCount)):
         return None
     placeholder = ast.ColumnRef(fields=(ast.String(sval=PLACEHOLDER),))
     shaped = _replaced(copy.deepcopy(test), lambda node: node == call, placeholder)
     if not _mentions(shaped, PLACEHOLDER) or not _fails_on_null(shaped, PLACEHOLDER):
         return None
-    condition = _replaced(shaped, lambda node: _is_variable(node, PLACEHOLDER), copy.deepcopy(body.targetList[0].val))
+    selected = body.targetList[0].val
+    while isinstance(selected, ast.TypeCast):  # om.role::text: the same strings
+        selected = selected.arg
+    condition = _replaced(shaped, lambda node: _is_variable(node, PLACEHOLDER), copy.deepcopy(selected))
     return _exists(body.fromClause, ast.BoolExpr(boolop=enums.BoolExprType.AND_EXPR,
                                                  args=(body.whereClause, condition)))
+
+
+def _is_one(node) -> bool:
+    return isinstance(node, ast.A_Const) and isinstance(node.val, ast.Integer) and node.val.ival == 1

@@ -18,7 +18,7 @@ from pglast import ast, enums
 
 from tenantspec.catalog.keys import name_key, relation_key
 from tenantspec.catalog.source import Statement
-from tenantspec.catalog.state import LEGACY, SchemaState, initial_state
+from tenantspec.catalog.state import LEGACY, GuardedConflict, SchemaState, initial_state
 from tenantspec.catalog.statements.drops import drop
 from tenantspec.catalog.statements.enums import alter_enum, create_enum
 from tenantspec.catalog.statements.functions import alter_function, create_function
@@ -57,6 +57,8 @@ def replay(statements: list[Statement], default_privileges: str = LEGACY) -> Sch
             continue
         try:
             handler(state, statement.node, statement)
+        except GuardedConflict:
+            continue  # (see SchemaState.conflict)
         except Exception as error:  # a statement shape replay does not know: say where
             raise TenantspecError(Problem(
                 statement.file.location(statement.start),

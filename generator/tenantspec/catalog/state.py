@@ -26,6 +26,10 @@ PUBLIC = "public"  # the PUBLIC pseudo-role, every role is a member
 DEFAULT_SCHEMA = "public"
 
 
+class GuardedConflict(Exception):
+    """A statement inside a DO block that PostgreSQL would refuse: its guard kept it from running."""
+
+
 @dataclass
 class EnumType:
     schema: str
@@ -255,10 +259,12 @@ class SchemaState:
     enums: dict[tuple[str, str], EnumType] = field(default_factory=dict)
 
     def conflict(self, origin: Origin, message: str) -> None:
-        """A statement PostgreSQL would refuse here; not said of one inside a DO block, whose
-        conditions replay does not evaluate (``if not exists (...) then alter table ...``)."""
-        if not origin.statement.guarded:
-            self.conflicts.append(Conflict(origin, message))
+        """A statement PostgreSQL would refuse here. One inside a DO block runs under conditions
+        replay does not evaluate (``if not exists (...) then alter table ...``): it is taken as
+        not run (``GuardedConflict`` stops it), and nothing is said."""
+        if origin.statement.guarded:
+            raise GuardedConflict(message)
+        self.conflicts.append(Conflict(origin, message))
 
     def table(self, key: tuple[str, str]) -> Table:
         """The table under ``key``, created as an external entry on first mention."""
