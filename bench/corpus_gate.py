@@ -97,8 +97,9 @@ def measure(folder: Path, project: Path | None, work: Path) -> App:
     source = migrations_of(folder)
     app = App(folder.name if source != folder else folder.parent.name)
     root = work / app.name
-    (root / "supabase").mkdir(parents=True)
-    shutil.copytree(source, root / "supabase" / "migrations", ignore=shutil.ignore_patterns("*.md"))
+    (root / "supabase" / "migrations").mkdir(parents=True)
+    for file in source.glob("*.sql"):  # contents only: the corpus may be read-only, the copy is not
+        shutil.copyfile(file, root / "supabase" / "migrations" / file.name)
     (root / "schema").mkdir()
     beside = source.parent / "project.yaml"
     project = project or (beside if beside.is_file() else None)

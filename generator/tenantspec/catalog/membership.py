@@ -272,8 +272,34 @@ class MembershipReader:
                 and isinstance(part.arg, ast.ColumnRef) and column_ref_name(part.arg)[0] in (alias, None) \
                 and column_ref_name(part.arg)[1] == self.tenancy.role_column:
             return frozenset(self.tenancy.roles)
+        if self.tenancy.role_array and isinstance(part, ast.A_Expr):
+            return self.roles_held(part, alias, params or {})
         if isinstance(part, ast.A_Expr) and self.member_column(part, alias)[0] == self.tenancy.role_column:
             return role_values(part, params, self.tenancy.roles)
+        return None
+
+    def roles_held(self, part: ast.A_Expr, alias: str, params: dict) -> frozenset[str] | None:
+        """A test of an array of roles: ``'admin' = any (m.roles)``, ``m.roles && array['owner',
+        'admin']`` (one of them), ``m.roles @> array['admin']`` (that one)."""
+        def is_roles(node) -> bool:
+            while isinstance(node, ast.TypeCast):
+                node = node.arg
+            return isinstance(node, ast.ColumnRef) and column_ref_name(node)[0] in (alias, None) \
+                and column_ref_name(node)[1] == self.tenancy.role_column
+        operator = part.name[0].sval if part.name else None
+        def strings(node):  # constants, or a helper's parameter bound to them
+            bound = self.passed_on(node, Scope({}, None, params))
+            return bound if isinstance(bound, frozenset) else constant_strings(node)
+        if part.kind == enums.A_Expr_Kind.AEXPR_OP_ANY and operator == "=" and is_roles(part.rexpr):
+            return strings(part.lexpr)
+        if part.kind == enums.A_Expr_Kind.AEXPR_OP and operator in ("&&", "@>", "<@"):
+            for side, other in ((part.lexpr, part.rexpr), (part.rexpr, part.lexpr)):
+                values = strings(other)
+                if is_roles(side) and values is not None:
+                    if operator == "&&":
+                        return values
+                    contains = (operator == "@>") == (side is part.lexpr)  # roles @> array[...]
+                    return values if contains and len(values) == 1 else None
         return None
 
     def member_column(self, part: ast.A_Expr, alias: str) -> tuple[str | None, object]:

@@ -22,6 +22,7 @@ class TenantModel:
     roles: tuple[str, ...]
     # workspace columns of tables the migrations do not create (declared in project.yaml)
     workspace_columns: tuple[tuple[tuple[str, str], str], ...] = ()
+    role_array: bool = False  # role_column holds an array of roles
 
     @classmethod
     def of(cls, project) -> TenantModel:
@@ -32,7 +33,7 @@ class TenantModel:
         return cls((tenancy.workspaces.schema, tenancy.workspaces.name),
                    (tenancy.members.table.schema, tenancy.members.table.name),
                    tenancy.members.workspace_column, tenancy.members.user_column, tenancy.members.role_column,
-                   tenancy.roles, known)
+                   tenancy.roles, known, tenancy.members.role_array)
 
 
 @dataclass(frozen=True)
