@@ -120,3 +120,19 @@ def test_realtime_publication_exists(database):
         assert conn.execute(
             "select count(*) from pg_publication where pubname = 'supabase_realtime'"
         ).fetchone()[0] == 1
+
+
+def test_a_snapshot_reads_any_number_of_tables_in_one_round_trip(database):
+    """Past the 100 arguments a function takes (a jsonb_build_object of two per table stopped
+    at 50 tables): every table's rows, by name."""
+    from tenantspec.testing.impersonate import tables_snapshot
+
+    names = [f"public.many_{i:03d}" for i in range(120)]
+    with database.connect_admin() as conn:
+        for i, name in enumerate(names):
+            conn.execute(f"create table {name} (id int primary key)")
+            conn.execute(f"insert into {name} values ({i})")
+        found = tables_snapshot(conn, names)
+        conn.rollback()
+    assert sorted(found) == names
+    assert found["public.many_077"] == [{"id": 77}]
