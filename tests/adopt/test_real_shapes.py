@@ -262,3 +262,30 @@ create policy "odd" on public.docs for insert to authenticated with check (publi
     assert init(tmp_path, capsys)[0] == 0
     spec = adopt(tmp_path, ["docs"]).specs[Path("schema/docs.yaml")]
     assert "name: odd" in spec and "insert: nobody" in spec, spec
+
+
+def test_adopt_init_reads_the_condition_a_membership_counts_under(tmp_path, capsys):
+    """Most policies and the helper test ``cm.is_active``: members.active says it."""
+    shutil.copytree(CASES / "active_members" / "migrations", tmp_path / "supabase" / "migrations")
+    (tmp_path / "schema").mkdir()
+    code, _, err = init(tmp_path, capsys)
+    assert code == 0, err
+    assert (tmp_path / "schema/project.yaml").read_text() == (CASES / "active_members/project.yaml").read_text()
+    assert load_project(tmp_path).tenancy.members.active == "is_active"
+
+
+@pytest.mark.parametrize("active, message", [
+    ("is_active or is_owner", "say the condition as the columns' values joined by `and`"),
+    ("archived_at is null", "archived_at is not a column of public.clinic_memberships"),
+    ("is_active = ", "active: not a SQL expression"),
+])
+def test_an_active_condition_the_proof_cannot_write_is_refused_where_it_stands(tmp_path, active, message):
+    from tenantspec.errors import TenantspecError
+
+    (tmp_path / "schema").mkdir()
+    text = (CASES / "active_members/project.yaml").read_text().replace("active: is_active", f"active: {active}")
+    (tmp_path / "schema/project.yaml").write_text(text)
+    with pytest.raises(TenantspecError) as raised:
+        load_project(tmp_path)
+    line = text.splitlines().index(f"    active: {active}") + 1
+    assert f"schema/project.yaml:{line}:13: " in str(raised.value) and message in str(raised.value), str(raised.value)

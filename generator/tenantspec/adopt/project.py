@@ -16,13 +16,16 @@ from tenantspec.adopt.objects import SERVICE_SCHEMAS, sayable_columns
 from tenantspec.adopt.tables import replayed
 from tenantspec.adopt.writing import flow, scalar
 from tenantspec.catalog.access import COMMANDS, AccessReader, TenantModel, personas
+from tenantspec.catalog.bodies import function_query
 from tenantspec.catalog.expression import value_list
 from tenantspec.catalog.inserts import inserted_rows
-from tenantspec.catalog.nodes import deparse, function_name, walk
+from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk
+from tenantspec.catalog.sql_values import condition_key
 from tenantspec.catalog.state import SchemaState, Table
 from tenantspec.errors import Problem, TenantspecError
 from tenantspec.lint.tenancy import users_tables
 from tenantspec.render.migrations import environment
+from tenantspec.spec.expressions import condition_parts, condition_values
 from tenantspec.spec.load import load_project
 
 USERS = ("auth", "users")
@@ -72,8 +75,13 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         notes.append(Problem(chosen["origin"], "levels " + ", ".join(level_name("_or_".join(h)) for h in extra) +
                                                ": sets of roles the policies let through that no run of roles from the "
                                                "top names"))
+    active = active_condition(state, chosen)
+    if active:
+        notes.append(Problem(chosen["origin"], f"members.active: {active}: most policies and helpers count a "
+                                               f"{chosen['members']} row only when it holds; check it"))
     values = {
         **chosen,
+        "active": scalar(active) if active else None,
         "schema": tables_schema(state, chosen),
         "levels": [(name, [scalar(role) for role in held]) for name, held in found_levels],
         "roles_source": f"{chosen['source']}, {order}: check the order" if roles
@@ -101,6 +109,38 @@ def _loadable(text: str) -> None:
                 "adopt --init read a membership the project file cannot say yet (above, as the loader says it); "
                 "nothing was written: write schema/project.yaml by hand (docs/getting-started.md shows one)"))]) \
                 from None
+
+
+def active_condition(state: SchemaState, chosen: dict) -> str | None:
+    """The condition most of the queries reading the membership table put on its row besides
+    the user, the workspace and the role (``cm.is_active = true``, ``deleted_at is null``): the
+    rows that count. None when no such condition is that common."""
+    members = chosen["members_key"]
+    tested = {chosen["user_column"], chosen["workspace_column"], chosen["role_column"]}
+    queries = [e for table in state.tables.values() for policy in table.policies.values()
+               for e in (policy.using, policy.check) if e is not None]
+    queries += [q for q in (function_query(f) for f in state.functions.values()) if q is not None]
+    counts: dict[str, int] = {}
+    total = 0
+    for query in queries:
+        for node, _ in walk(query):
+            if not isinstance(node, ast.SelectStmt) or node.whereClause is None:
+                continue
+            aliases = [(rv.alias.aliasname if rv.alias else rv.relname) for item in node.fromClause or ()
+                       for rv, _ in walk(item)
+                       if isinstance(rv, ast.RangeVar) and ((rv.schemaname or "public"), rv.relname) == members]
+            if not aliases:
+                continue
+            total += 1
+            for part in condition_parts(node.whereClause):
+                columns = [column_ref_name(c) for c, _ in walk(part) if isinstance(c, ast.ColumnRef)]
+                if not columns or any(q not in (aliases[0], None) or c in tested for q, c in columns):
+                    continue
+                key = condition_key(part, aliases[0])
+                if condition_values(key) is not None:
+                    counts[key] = counts.get(key, 0) + 1
+    common = [key for key, count in counts.items() if 2 * count >= total > 0]
+    return " and ".join(sorted(common)) if common else None
 
 
 def tables_schema(state: SchemaState, chosen: dict) -> str:

@@ -26,6 +26,7 @@ from tenantspec.catalog.sql_values import (
     auth_call,
     bound_value,
     column_of,
+    condition_key,
     constant_strings,
     is_null,
     mentions,
@@ -250,6 +251,8 @@ class MembershipReader:
                 roles = roles & admitted
                 continue
             if not isinstance(part, ast.A_Expr):
+                if condition_key(part, alias) in self.tenancy.active:
+                    continue
                 return None
             column, other = self.member_column(part, alias)
             pins_user = auth_call(other) == "uid" or bound_value(other, outer.params) == "uid"
@@ -257,7 +260,7 @@ class MembershipReader:
                 user = True  # m.user_id = auth.uid(), or a parameter the call passes auth.uid() to
             elif column == self.tenancy.workspace_column and self.denotes_workspace(other, outer):
                 workspace = True
-            else:
+            elif condition_key(part, alias) not in self.tenancy.active:  # m.is_active: a row that counts
                 return None
         return roles if user and workspace else None
 
@@ -419,6 +422,8 @@ class MembershipReader:
                 roles = roles & admitted
                 continue
             if not isinstance(part, ast.A_Expr):
+                if condition_key(part, alias) in self.tenancy.active:
+                    continue
                 return None
             column, other = self.member_column(part, alias)
             if column == self.tenancy.user_column and auth_call(other) == "uid":
@@ -470,6 +475,8 @@ class MembershipReader:
                 roles = roles & admitted
                 continue
             if not isinstance(part, ast.A_Expr):
+                if condition_key(part, alias) in self.tenancy.active:
+                    continue
                 return None
             column, other = self.member_column(part, alias)
             if column == self.tenancy.workspace_column and self.denotes_workspace(other, scope):

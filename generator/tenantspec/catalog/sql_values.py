@@ -4,10 +4,12 @@ array literals and the roles a test of the role column admits."""
 
 from __future__ import annotations
 
+import copy
+
 from pglast import ast, enums
 
 from tenantspec.catalog.expression import string_constants
-from tenantspec.catalog.nodes import column_ref_name, function_name, walk
+from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk
 
 
 def auth_call(node) -> str | None:
@@ -115,3 +117,20 @@ def compared_strings(part: ast.A_Expr, params: dict) -> frozenset[str] | None:
         return None
     values = string_constants(items)
     return None if values is None else frozenset(values)
+
+
+def condition_key(node, alias: str | None = None) -> str:
+    """A condition on one row as comparable text: ``alias.`` dropped from its columns, and
+    ``col = true`` or ``col is true`` read as ``col``."""
+    node = copy.deepcopy(node)
+    for child, _ in walk(node):
+        if isinstance(child, ast.ColumnRef) and len(child.fields) == 2 and isinstance(child.fields[0], ast.String) \
+                and child.fields[0].sval == alias:
+            child.fields = child.fields[1:]
+    if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP and node.name[-1].sval == "=" \
+            and isinstance(node.rexpr, ast.A_Const) and isinstance(node.rexpr.val, ast.Boolean) \
+            and node.rexpr.val.boolval:
+        node = node.lexpr
+    if isinstance(node, ast.BooleanTest) and node.booltesttype == enums.BoolTestType.IS_TRUE:
+        node = node.arg
+    return deparse(node)

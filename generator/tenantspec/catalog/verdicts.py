@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pglast
+from pglast import ast, enums
+
+from tenantspec.catalog.sql_values import condition_key
+
 COMMANDS = ("select", "insert", "update", "delete")
 UNGOVERNED = ("truncate", "references", "trigger")  # row-level security does not apply to these
 
@@ -23,6 +28,7 @@ class TenantModel:
     # workspace columns of tables the migrations do not create (declared in project.yaml)
     workspace_columns: tuple[tuple[tuple[str, str], str], ...] = ()
     role_array: bool = False  # role_column holds an array of roles
+    active: tuple[str, ...] = ()  # the conjuncts a member row that counts holds (condition_key)
 
     @classmethod
     def of(cls, project) -> TenantModel:
@@ -33,7 +39,16 @@ class TenantModel:
         return cls((tenancy.workspaces.schema, tenancy.workspaces.name),
                    (tenancy.members.table.schema, tenancy.members.table.name),
                    tenancy.members.workspace_column, tenancy.members.user_column, tenancy.members.role_column,
-                   tenancy.roles, known, tenancy.members.role_array)
+                   tenancy.roles, known, tenancy.members.role_array, active_keys(tenancy.members.active))
+
+
+def active_keys(active: str | None) -> tuple[str, ...]:
+    """``members.active`` as the keys of its conjuncts (``condition_key``)."""
+    if not active:
+        return ()
+    node = pglast.parse_sql(f"select {active}")[0].stmt.targetList[0].val
+    parts = node.args if isinstance(node, ast.BoolExpr) and node.boolop == enums.BoolExprType.AND_EXPR else [node]
+    return tuple(condition_key(part) for part in parts)
 
 
 @dataclass(frozen=True)

@@ -224,7 +224,8 @@ def workspace_helper_context(project: model.Project, helper: WorkspaceHelper) ->
         "workspace_column": ident(members.workspace_column),
         "members_table": qualified(members.table),
         "user_column": ident(members.user_column),
-        "role_test": role_test(members, project.tenancy.levels[helper.level]),
+        "conditions": [c for c in (role_test(members, project.tenancy.levels[helper.level]),
+                                   f"({members.active})" if members.active else "") if c],
     }
 
 

@@ -249,3 +249,53 @@ def base_type(text: str) -> str | None:
 def is_serial(text: str) -> bool:
     """serial, bigserial, smallserial: integers a sequence numbers."""
     return base_type(text) in SERIAL_TYPES
+
+
+def condition_values(text: str) -> dict[str, object] | None:
+    """The column values a row needs for ``text`` (a condition on one row: ``is_active``,
+    ``deleted_at is null``, ``status = 'active'``, ``not archived``, joined by ``and``) to
+    hold; None when it is no such condition."""
+    values: dict[str, object] = {}
+    for part in condition_parts(expression_node(text)):
+        found = _part_value(part)
+        if found is None:
+            return None
+        values[found[0]] = found[1]
+    return values
+
+
+def condition_parts(node) -> list:
+    """The conjuncts of ``node``."""
+    if isinstance(node, ast.BoolExpr) and node.boolop == enums.BoolExprType.AND_EXPR:
+        return [p for arg in node.args for p in condition_parts(arg)]
+    return [node]
+
+
+def _column(node) -> str | None:
+    if isinstance(node, ast.ColumnRef) and isinstance(node.fields[-1], ast.String):
+        return node.fields[-1].sval
+    return None
+
+
+def _part_value(part) -> tuple[str, object] | None:
+    if (column := _column(part)) is not None:
+        return column, True
+    if isinstance(part, ast.BoolExpr) and part.boolop == enums.BoolExprType.NOT_EXPR \
+            and (column := _column(part.args[0])) is not None:
+        return column, False
+    if isinstance(part, ast.NullTest) and (column := _column(part.arg)) is not None \
+            and part.nulltesttype == enums.NullTestType.IS_NULL:
+        return column, None
+    if isinstance(part, ast.BooleanTest) and (column := _column(part.arg)) is not None \
+            and part.booltesttype in (enums.BoolTestType.IS_TRUE, enums.BoolTestType.IS_FALSE):
+        return column, part.booltesttype == enums.BoolTestType.IS_TRUE
+    if isinstance(part, ast.A_Expr) and part.kind == enums.A_Expr_Kind.AEXPR_OP and part.name[-1].sval == "=":
+        for side, other in ((part.lexpr, part.rexpr), (part.rexpr, part.lexpr)):
+            while isinstance(other, ast.TypeCast):
+                other = other.arg
+            if (column := _column(side)) is not None and isinstance(other, ast.A_Const) and other.val is not None:
+                value = other.val
+                found = value.boolval if isinstance(value, ast.Boolean) else value.sval \
+                    if isinstance(value, ast.String) else value.ival if isinstance(value, ast.Integer) else None
+                return (column, found) if found is not None else None
+    return None

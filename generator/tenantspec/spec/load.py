@@ -20,6 +20,7 @@ from tenantspec.spec.documents import (
     shape_problems,
 )
 from tenantspec.spec.expressions import (
+    condition_values,
     default_error,
     is_serial,
     is_timestamptz,
@@ -153,6 +154,17 @@ class ProjectBuilder:
             self.problem(self.doc.locate(("tenancy", "levels")),
                          f"the members table has no role_column, so every member is alike: the levels name one "
                          f"role, not {len(held)} ({', '.join(sorted(held))})")
+        active = members.get("active")
+        if active is not None:
+            where = self.doc.locate(("tenancy", "members", "active"))
+            if (why := parse_expression(str(active))) is not None:
+                self.problem(where, f"active: {why}")
+            elif (values := condition_values(str(active))) is None:
+                self.problem(where, "active: say the condition as the columns' values joined by `and` (`is_active`, "
+                                    "`deleted_at is null`, `status = 'active'`, `not archived`): the policy tests "
+                                    "write member rows that hold it")
+            elif member_table is not None and (unknown := [c for c in values if c not in member_table.columns]):
+                self.problem(where, f"active: {', '.join(unknown)} is not a column of {members_name}")
         if members.get("role_array") and "role_column" not in members:
             self.problem(self.doc.locate(("tenancy", "members", "role_array"), key=True),
                          "role_array says role_column holds an array of roles: name the role_column")
@@ -160,7 +172,8 @@ class ProjectBuilder:
             workspaces=workspaces,
             members=model.Members(members_name, members["workspace_column"], members["user_column"],
                                   members.get("role_column"), bool(members.get("one_per_user", False)),
-                                  bool(members.get("role_array", False))),
+                                  bool(members.get("role_array", False)),
+                                  str(active) if active is not None else None),
             levels=levels,
         )
 

@@ -234,7 +234,8 @@ class Members:
     """The membership table: one row per user and workspace (or per user, ``one_per_user``).
 
     The role is a column; an array column when ``role_array`` (a member holds several roles);
-    none at all when every member is alike (the one role the levels name).
+    none at all when every member is alike (the one role the levels name). ``active`` is the
+    condition a membership row holds while it counts (``is_active``, ``deleted_at is null``).
     """
 
     table: Name
@@ -243,6 +244,7 @@ class Members:
     role_column: str | None
     one_per_user: bool = False  # keyed by the user: nobody belongs to two workspaces
     role_array: bool = False  # role_column holds an array of roles
+    active: str | None = None  # a condition a member row holds while it counts (is_active, deleted_at is null)
 
 
 @dataclass(frozen=True)

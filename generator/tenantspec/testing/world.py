@@ -19,6 +19,7 @@ from psycopg import sql
 
 from tenantspec.render.matrix import member_roles
 from tenantspec.spec import model
+from tenantspec.spec.expressions import condition_values
 from tenantspec.testing.personas import (
     WORKSPACES,
     Persona,
@@ -211,6 +212,8 @@ class _WorldBuilder:
                 values = {members.workspace_column: self.workspace_ids[ws], members.user_column: str(persona.user_id)}
                 if members.role_column is not None:  # else every member is alike
                     values[members.role_column] = [role] if members.role_array else role
+                if members.active:  # a membership that counts: is_active, deleted_at is null
+                    values.update(condition_values(members.active))
                 for column in facts.key:
                     if column not in values:
                         values[column] = sample(facts.columns[column], self.serial(members.table),
