@@ -224,9 +224,21 @@ def workspace_helper_context(project: model.Project, helper: WorkspaceHelper) ->
         "workspace_column": ident(members.workspace_column),
         "members_table": qualified(members.table),
         "user_column": ident(members.user_column),
+        "key_type": key_type(project.external_tables[members.table].columns.get(members.workspace_column, "uuid")
+                             if members.table in project.external_tables else "uuid"),
         "conditions": [c for c in (role_test(members, project.tenancy.levels[helper.level]),
                                    f"({members.active})" if members.active else "") if c],
     }
+
+
+def key_type(declared: str) -> str:
+    """The type a helper returns a key column's values as: the column's, serials as the integer
+    they are (a bigint workspace id, a text parent key)."""
+    return SERIAL_KEY_TYPES.get(declared.strip().lower(), declared)
+
+
+SERIAL_KEY_TYPES = {"serial": "integer", "serial4": "integer", "bigserial": "bigint", "serial8": "bigint",
+                    "smallserial": "smallint", "serial2": "smallint"}
 
 
 def role_test(members: model.Members, roles: tuple[str, ...]) -> str:
@@ -247,6 +259,7 @@ def parent_helper_context(project: model.Project, helper: ParentHelper, child: m
         "comment": f"ids of the {helper.parent} rows in the user's {helper.level} workspaces, "
                    f"for the policies of {child.name.name}",
         "parent_key": ident(parent.primary_key[0]),
+        "key_type": key_type(parent.column(parent.primary_key[0]).type),
         "parent_table": qualified(parent.name),
         "workspace_column": ident(parent.tenancy.column),
         "workspace_helper": helper_name(project, WorkspaceHelper(helper.level)),
