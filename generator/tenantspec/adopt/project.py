@@ -47,7 +47,7 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
                               "user_id the policies compare with auth.uid()) to a row of another table: write "
                               "schema/project.yaml by hand (docs/getting-started.md shows one), or `tenantspec "
                               "init` for new tables")
-    chosen = found[0]
+    chosen = root_membership(state, found)
     role = f"{chosen['role_column']} the role" if chosen["role_column"] else "no role column (every member alike)"
     notes = passed_over + [Problem(chosen["origin"], f"{chosen['members']} is the membership table: {chosen['user_column']} is the "
                                        f"user, {chosen['workspace_column']} the {chosen['workspaces']} row, {role}; "
@@ -111,6 +111,23 @@ def _loadable(text: str) -> None:
                 from None
 
 
+def root_membership(state: SchemaState, found: list[dict]) -> dict:
+    """The first candidate, or the one of a tenant above it: where the chosen tenant table
+    (a course group) references another candidate's tenant table (the organization it lies
+    in), the outer one is the tenant, the inner a second level within it."""
+    chosen = found[0]
+    seen = {chosen["members_key"]}
+    while True:
+        tenant = state.tables.get(chosen["workspaces_key"])
+        above = {fk.target for fk in tenant.foreign_keys} if tenant is not None else set()
+        outer = next((c for c in found if c["workspaces_key"] in above and c["members_key"] not in seen
+                      and c["evidence"] > 0), None)
+        if outer is None:
+            return chosen
+        chosen = outer
+        seen.add(chosen["members_key"])
+
+
 def active_condition(state: SchemaState, chosen: dict) -> str | None:
     """The condition most of the queries reading the membership table put on its row besides
     the user, the workspace and the role (``cm.is_active = true``, ``deleted_at is null``): the
@@ -134,8 +151,9 @@ def active_condition(state: SchemaState, chosen: dict) -> str | None:
             total += 1
             for part in condition_parts(node.whereClause):
                 columns = [column_ref_name(c) for c, _ in walk(part) if isinstance(c, ast.ColumnRef)]
-                if not columns or any(q not in (aliases[0], None) or c in tested for q, c in columns):
-                    continue
+                if not columns or any(q not in (aliases[0], None) or c in tested or "role" in (c or "")
+                                      for q, c in columns):
+                    continue  # (a role test, whatever the role column: role_id = 1 is no activity)
                 key = condition_key(part, aliases[0])
                 if condition_values(key) is not None:
                     counts[key] = counts.get(key, 0) + 1
