@@ -1,0 +1,134 @@
+"""The project file's parts, read by the loader: external tables and functions, the
+tenancy (workspaces, memberships, levels) and the first migrations' layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tenantspec.spec import model, rules
+from tenantspec.spec.expressions import condition_values, parse_expression, type_error
+
+
+class ProjectFile:
+    """The part of ``ProjectBuilder`` that reads ``project.yaml`` beside the tables."""
+
+    def external_tables(self) -> dict[model.Name, model.ExternalTable]:
+        tables = {}
+        for key, spec in self.doc.data.get("external", {}).get("tables", {}).items():
+            name = self.name(key)
+            columns = {}
+            for column, type_text in spec["columns"].items():
+                columns[column], enum = rules.column_type(self, str(type_text))
+                if enum is None and (message := type_error(str(type_text))):
+                    self.problem(self.doc.locate(("external", "tables", key, "columns", column)),
+                                 rules.enum_hint(self, str(type_text), message))
+            workspace_column = spec.get("workspace_column")
+            if workspace_column and workspace_column not in columns:
+                self.problem(self.doc.locate(("external", "tables", key, "workspace_column")),
+                             f"'{workspace_column}' is not a column of {name}")
+            for column in spec.get("seed", {}):
+                if column not in columns:
+                    self.problem(self.doc.locate(("external", "tables", key, "seed", column), key=True),
+                                 f"'{column}' is not a column of {name}")
+            tables[name] = model.ExternalTable(name, columns, workspace_column, dict(spec.get("seed", {})))
+        return tables
+
+    def external_functions(self) -> tuple[model.ExternalFunction, ...]:
+        functions = []
+        for signature in self.doc.data.get("external", {}).get("functions", []):
+            head, _, args = str(signature).partition("(")
+            arg_types = tuple(a.strip() for a in args.rstrip(")").split(",") if a.strip())
+            functions.append(model.ExternalFunction(self.name(head.strip()), arg_types))
+        return tuple(functions)
+
+    def tenancy(self, external: dict[model.Name, model.ExternalTable]) -> model.TenantModel:
+        data = self.doc.data["tenancy"]
+        members = data["members"]
+        members_name = self.name(members["table"])
+        member_table = external.get(members_name)
+        if member_table is None:
+            self.problem(self.doc.locate(("tenancy", "members", "table")),
+                         f"members table {members_name} is not declared under external.tables")
+        else:
+            for key in ("workspace_column", "user_column", "role_column"):
+                if key in members and members[key] not in member_table.columns:
+                    self.problem(self.doc.locate(("tenancy", "members", key)),
+                                 f"'{members[key]}' is not a column of {members_name}")
+        workspaces = self.name(data["workspaces"])
+        if workspaces not in external:
+            self.problem(self.doc.locate(("tenancy", "workspaces")),
+                         f"workspaces table {workspaces} is not declared under external.tables")
+        levels = {}
+        for level, roles in data["levels"].items():
+            if level == model.NOBODY:
+                self.problem(self.doc.locate(("tenancy", "levels", level), key=True),
+                             "'nobody' is built in and cannot be redefined")
+            levels[level] = tuple(str(r) for r in roles)
+        held = {role for roles in levels.values() for role in roles}
+        if "role_column" not in members and len(held) > 1:
+            self.problem(self.doc.locate(("tenancy", "levels")),
+                         f"the members table has no role_column, so every member is alike: the levels name one "
+                         f"role, not {len(held)} ({', '.join(sorted(held))})")
+        active = members.get("active")
+        if active is not None:
+            where = self.doc.locate(("tenancy", "members", "active"))
+            if (why := parse_expression(str(active))) is not None:
+                self.problem(where, f"active: {why}")
+            elif (values := condition_values(str(active))) is None:
+                self.problem(where, "active: say the condition as the columns' values joined by `and` (`is_active`, "
+                                    "`deleted_at is null`, `status = 'active'`, `not archived`): the policy tests "
+                                    "write member rows that hold it")
+            elif member_table is not None and (unknown := [c for c in values if c not in member_table.columns]):
+                self.problem(where, f"active: {', '.join(unknown)} is not a column of {members_name}")
+        if members.get("role_array") and "role_column" not in members:
+            self.problem(self.doc.locate(("tenancy", "members", "role_array"), key=True),
+                         "role_array says role_column holds an array of roles: name the role_column")
+        return model.TenantModel(
+            workspaces=workspaces,
+            members=model.Members(members_name, members["workspace_column"], members["user_column"],
+                                  members.get("role_column"), bool(members.get("one_per_user", False)),
+                                  bool(members.get("role_array", False)),
+                                  str(active) if active is not None else None),
+            levels=levels,
+        )
+
+    def declared_table_names(self) -> set[str]:
+        names = set()
+        for doc in self.table_docs:
+            name = doc.data["table"]
+            stem = Path(doc.path).stem
+            if name != stem:
+                self.problem(doc.locate(("table",)), f"table '{name}' must be specified in schema/{name}.yaml, not {doc.path}")
+            if name in names:
+                self.problem(doc.locate(("table",)), f"table '{name}' is specified twice")
+            if self.name(name) in self.external:
+                self.problem(doc.locate(("table",)), f"table '{name}' is declared external in {self.doc.path}")
+            names.add(name)
+        return names
+
+    def migrations(self, tables: dict[str, model.Table]) -> tuple[model.Migration, ...]:
+        migrations, placed = [], {}
+        versions = set()
+        for i, spec in enumerate(self.doc.data.get("migrations", [])):
+            version = str(spec["version"])
+            if version in versions:
+                self.problem(self.doc.locate(("migrations", i, "version")), f"version {version} is used twice")
+            versions.add(version)
+            for j, table in enumerate(spec["tables"]):
+                where = self.doc.locate(("migrations", i, "tables", j))
+                if table not in self.table_names:
+                    self.problem(where, f"no spec for table '{table}' (expected schema/{table}.yaml)")
+                elif table in placed:
+                    self.problem(where, f"table '{table}' is already in migration {placed[table]}")
+                else:
+                    for column in tables[table].columns if table in tables else ():
+                        target = column.references.table if column.references else None
+                        if target and target.schema == self.schema and target.name in self.table_names \
+                                and target.name != table and target.name not in placed:
+                            self.problem(where, f"table '{table}' references '{target.name}', "
+                                                f"which must come earlier in the migrations")
+                    placed[table] = version
+            migrations.append(model.Migration(version, spec["name"], tuple(spec["tables"])))
+        if sorted(m.version for m in migrations) != [m.version for m in migrations]:
+            self.problem(self.doc.locate(("migrations",)), "migrations must be listed in version order")
+        return tuple(migrations)
