@@ -17,7 +17,7 @@ from tenantspec.adopt.tables import replayed
 from tenantspec.adopt.writing import flow, scalar
 from tenantspec.catalog.access import COMMANDS, AccessReader, TenantModel, personas
 from tenantspec.catalog.bodies import function_query
-from tenantspec.catalog.expression import value_list
+from tenantspec.catalog.expression import conjuncts, value_list
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk
 from tenantspec.catalog.sql_values import condition_key
@@ -25,7 +25,7 @@ from tenantspec.catalog.state import SchemaState, Table
 from tenantspec.errors import Problem, TenantspecError
 from tenantspec.lint.tenancy import users_tables
 from tenantspec.render.migrations import environment
-from tenantspec.spec.expressions import condition_parts, condition_values
+from tenantspec.spec.expressions import condition_values
 from tenantspec.spec.load import load_project
 
 USERS = ("auth", "users")
@@ -149,7 +149,7 @@ def active_condition(state: SchemaState, chosen: dict) -> str | None:
             if not aliases:
                 continue
             total += 1
-            for part in condition_parts(node.whereClause):
+            for part in conjuncts(node.whereClause):
                 columns = [column_ref_name(c) for c, _ in walk(part) if isinstance(c, ast.ColumnRef)]
                 if not columns or any(q not in (aliases[0], None) or c in tested or "role" in (c or "")
                                       for q, c in columns):

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pglast
-from pglast import ast, enums
 
+from tenantspec.catalog.expression import conjuncts
 from tenantspec.catalog.sql_values import condition_key
 
 COMMANDS = ("select", "insert", "update", "delete")
@@ -47,8 +47,7 @@ def active_keys(active: str | None) -> tuple[str, ...]:
     if not active:
         return ()
     node = pglast.parse_sql(f"select {active}")[0].stmt.targetList[0].val
-    parts = node.args if isinstance(node, ast.BoolExpr) and node.boolop == enums.BoolExprType.AND_EXPR else [node]
-    return tuple(condition_key(part) for part in parts)
+    return tuple(condition_key(part) for part in conjuncts(node))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pglast
 from pglast import ast, enums
 
+from tenantspec.catalog.expression import conjuncts
 from tenantspec.catalog.nodes import walk
 
 # Base types a spec may name, by the name PostgreSQL's parser resolves them to.
@@ -256,19 +257,12 @@ def condition_values(text: str) -> dict[str, object] | None:
     ``deleted_at is null``, ``status = 'active'``, ``not archived``, joined by ``and``) to
     hold; None when it is no such condition."""
     values: dict[str, object] = {}
-    for part in condition_parts(expression_node(text)):
+    for part in conjuncts(expression_node(text)):
         found = _part_value(part)
         if found is None:
             return None
         values[found[0]] = found[1]
     return values
-
-
-def condition_parts(node) -> list:
-    """The conjuncts of ``node``."""
-    if isinstance(node, ast.BoolExpr) and node.boolop == enums.BoolExprType.AND_EXPR:
-        return [p for arg in node.args for p in condition_parts(arg)]
-    return [node]
 
 
 def _column(node) -> str | None:
