@@ -407,34 +407,34 @@ def _refused_specs(root: Path, adoption: Adoption) -> dict[str, list[Problem]]:
             fresh_migrations(load_project(copy))  # loaded, rendered and verified as generate does
         except TenantspecError as error:
             found: dict[str, list[Problem]] = {}
-            project_text = adoption.specs.get(Path("schema/project.yaml"))
             for problem in error.problems:
-                file = Path(problem.location.path).name if problem.location else ""
-                if file == "project.yaml" and project_text is not None:
-                    # an external entry adoption declared: the tables whose specs name it stay hand-written
-                    entry = _external_entry(project_text, problem.location.line)
-                    named = _naming(project_text, entry) if entry else set()
-                    needing = [path.stem for path, text in adoption.specs.items() if path.stem != "project"
-                               and any(re.search(rf"\b{re.escape(n.split('.')[-1])}\b", text) for n in named)]
-                    if not needing:
-                        raise
-                    for name in needing:
-                        found.setdefault(name, []).append(problem)
-                    continue
-                if file.endswith(".sql"):  # the render's verification: the spec holding the policy named
-                    policy = re.search(r"policy (.+?) (?:refers|calls|reads|on|is|has|uses)\b", problem.message)
-                    needing = [path.stem for path, text in adoption.specs.items() if path.stem != "project"
-                               and (policy.group(1) in text or policy.group(1).startswith(f"{path.stem}_"))] \
-                        if policy else []
-                    if not needing:
-                        raise
-                    found.setdefault(needing[0], []).append(problem)
-                    continue
-                if Path("schema") / file not in adoption.specs:
-                    raise  # a spec of the user's: no table to leave out
-                found.setdefault(file.removesuffix(".yaml"), []).append(problem)
+                behind = _tables_behind(problem, adoption)
+                if not behind:
+                    raise  # a spec of the user's, or nothing adopted to leave out for it
+                for name in behind:
+                    found.setdefault(name, []).append(problem)
             return found
     return {}
+
+
+def _tables_behind(problem: Problem, adoption: Adoption) -> list[str]:
+    """The adopted tables a problem of the loader or the verification comes from: the spec it
+    is in; the specs naming an external entry adoption declared in the project file; the spec
+    holding the policy the verification names."""
+    file = Path(problem.location.path).name if problem.location else ""
+    specs = {path.stem: text for path, text in adoption.specs.items() if path.stem != "project"}
+    project_text = adoption.specs.get(Path("schema/project.yaml"))
+    if file == "project.yaml" and project_text is not None:
+        entry = _external_entry(project_text, problem.location.line)
+        named = _naming(project_text, entry) if entry else set()
+        return [name for name, text in specs.items()
+                if any(re.search(rf"\b{re.escape(n.split('.')[-1])}\b", text) for n in named)]
+    if file.endswith(".sql"):
+        policy = re.search(r"policy (.+?) (?:refers|calls|reads|on|is|has|uses)\b", problem.message)
+        held = [name for name, text in specs.items()
+                if policy and (policy.group(1) in text or policy.group(1).startswith(f"{name}_"))]
+        return held[:1]
+    return [file.removesuffix(".yaml")] if file.removesuffix(".yaml") in specs else []
 
 
 def replayed(root: Path, baseline: Path | None = None,
