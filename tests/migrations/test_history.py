@@ -159,3 +159,25 @@ def test_closing_a_hole_or_widening_needs_no_flag(tmp_path, capsys):
     spec = tmp_path / "schema/robot_jobs.yaml"
     spec.write_text(spec.read_text().replace("  delete: nobody\n", "  delete: admin\n"))
     assert main(["generate", "--root", str(tmp_path)]) == 0
+
+
+def test_written_files_take_the_mode_the_umask_gives_and_keep_the_one_they_had(tmp_path):
+    """Files are staged with mkstemp (0600) and renamed into place: a new file gets the mode
+    the user's umask gives new files, an existing one keeps its own."""
+    import os
+    import stat
+
+    from tenantspec.plan.pipeline import write_outputs
+
+    old = os.umask(0o022)
+    try:
+        write_outputs(tmp_path, {Path("schema/a.yaml"): "a: 1\n"})
+        assert stat.S_IMODE((tmp_path / "schema/a.yaml").stat().st_mode) == 0o644
+        os.chmod(tmp_path / "schema/a.yaml", 0o664)
+        write_outputs(tmp_path, {Path("schema/a.yaml"): "a: 2\n"})
+        assert stat.S_IMODE((tmp_path / "schema/a.yaml").stat().st_mode) == 0o664
+        os.umask(0o077)
+        write_outputs(tmp_path, {Path("schema/b.yaml"): "b: 1\n"})
+        assert stat.S_IMODE((tmp_path / "schema/b.yaml").stat().st_mode) == 0o600
+    finally:
+        os.umask(old)

@@ -304,6 +304,9 @@ def write_outputs(root: Path, files: dict[Path, str]) -> list[Path]:
             fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
                 handle.write(files[path])
+            # mkstemp makes 0600 files: the file gets the mode the user's umask gives new files
+            # (CI runners and teammates' tools read them), or keeps the one it had
+            os.chmod(temp, target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~_umask())
             staged.append((Path(temp), target))
     except OSError as error:
         for temp, _ in staged:
@@ -312,6 +315,12 @@ def write_outputs(root: Path, files: dict[Path, str]) -> list[Path]:
     for temp, target in staged:
         os.replace(temp, target)
     return changed
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def stale_outputs(root: Path, files: dict[Path, str]) -> list[str]:
