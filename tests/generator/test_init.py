@@ -23,6 +23,8 @@ def test_a_new_project_generates_checks_and_proves(tmp_path, capsys):
     assert main(["--root", str(tmp_path), "generate"]) == 0
     assert main(["--root", str(tmp_path), "check"]) == 0
     capsys.readouterr()
+    # init's own migrations lint clean: its workspaces' created_by has its index
+    assert main(["--root", str(tmp_path), "lint", str(tmp_path / "supabase/migrations")]) == 0, capsys.readouterr()
     result = subprocess.run([sys.executable, "-m", "tenantspec", "prove", "--", "-q", "-k", "not random_requests"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=300,
                             env={**os.environ, "PYTHONPATH": str(ROOT / "generator")})
