@@ -46,7 +46,8 @@ def init_project(root: Path, workspaces: str, members: str | None, roles: list[s
         "workspaces": workspaces, "members": members, "workspace_column": f"{singular(workspaces)}_id",
         "workspace_singular": singular(workspaces), "label": singular(workspaces).replace("_", " ").title(),
         "roles": roles, "admin_roles": roles[:2], "role_literals": [literal(r) for r in roles],
-        "table": table, "table_singular": singular(table) if table else None,
+        "table": table, "table_comment": f"One {words(singular(table))} of {a_or_an(words(singular(workspaces)))}."
+        if table else None,
     }
     env = environment()
     files: dict[Path, str] = {Path("schema/project.yaml"): env.get_template("init/project.yaml.j2").render(values)}
@@ -101,3 +102,13 @@ def _intent(files: dict[Path, str]) -> str:
             "# Written by `tenantspec init` from what the specs declare: check each cell against what\n"
             "# the product requires. The proof fails where the database or the specs disagree with it.\n")
     return head + intent_file_text(kinds, sorted(project.tables), declared_matrix(project))
+
+
+def words(name: str) -> str:
+    """``job_opening`` as ``job opening``: a table's name in a sentence."""
+    return name.replace("_", " ")
+
+
+def a_or_an(noun: str) -> str:
+    """``an organization``, ``a team``: the article by the noun's first letter."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"

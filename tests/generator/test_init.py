@@ -20,6 +20,7 @@ def test_a_new_project_generates_checks_and_proves(tmp_path, capsys):
     assert "member: [owner, manager, clerk]" in project and "admin: [owner, manager]" in project
     assert len(list((tmp_path / "supabase/migrations").glob("*_companies.sql"))) == 1
     assert (tmp_path / ".github/workflows/tenantspec.yml").is_file()
+    assert "comment: One invoice of a company." in (tmp_path / "schema/invoices.yaml").read_text()
     assert main(["--root", str(tmp_path), "generate"]) == 0
     assert main(["--root", str(tmp_path), "check"]) == 0
     capsys.readouterr()
