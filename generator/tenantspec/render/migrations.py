@@ -261,7 +261,7 @@ def parent_helper_context(project: model.Project, helper: ParentHelper, child: m
         "parent_key": ident(parent.primary_key[0]),
         "key_type": key_type(parent.column(parent.primary_key[0]).type),
         "parent_table": qualified(parent.name),
-        "workspace_column": ident(parent.tenancy.column),
+        "workspace_column": ident(parent.tenancy.workspace_column),
         "workspace_helper": helper_name(project, WorkspaceHelper(helper.level)),
     }
 

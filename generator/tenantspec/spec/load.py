@@ -282,8 +282,9 @@ class ProjectBuilder(ProjectFile):
                                         "is visible to nobody and writable by service_role only")
                 return model.Tenancy(parent=spec[key], user_parent=True)
             elif not self.has_workspace(target):
-                self.problem(where, f"parent table '{target.name}' must have tenancy.column "
-                                    "(one level of parent-join), or belong to users (tenancy.user only)")
+                self.problem(where, f"parent table '{target.name}' holds no workspace column of its own: give it "
+                                    "tenancy.column, or the default carried strategy (a child of a carried "
+                                    "child carries it too), or make it belong to users (tenancy.user only)")
         if column is not None and not column.not_null:
             self.problem(where, f"tenancy column '{column.name}' must be not_null: a row without a workspace "
                                 "is visible to nobody and writable by service_role only")
@@ -295,9 +296,24 @@ class ProjectBuilder(ProjectFile):
         strategy = spec.get("strategy", model.CARRIED)
         carried = None
         if strategy == model.CARRIED and column is not None and column.references is not None:
-            parent = self.docs_by_table.get(column.references.table.name)
-            carried = parent.data["tenancy"].get("column") if parent is not None else None
+            found = self.workspace_column_of(column.references.table.name)
+            carried = found[0] if found else None
         return model.Tenancy(parent=spec[key], strategy=strategy, movable=movable, carried=carried, user=user)
+
+    def workspace_column_of(self, name: str, seen: frozenset = frozenset()) -> tuple[str, str] | None:
+        """``(column, type)`` holding a spec'd table's workspace: its tenancy column, or the
+        one it carries from its parent, at any depth (orders -> items -> events)."""
+        doc = self.docs_by_table.get(name)
+        if doc is None or name in seen:
+            return None
+        spec, columns = doc.data.get("tenancy") or {}, doc.data.get("columns") or {}
+        if "column" in spec:  # (a column it lacks is reported at its spec: no type then)
+            return spec["column"], str((columns.get(spec["column"]) or {}).get("type", ""))
+        if "parent" in spec and spec.get("strategy", model.CARRIED) == model.CARRIED:
+            reference = (columns.get(spec["parent"]) or {}).get("references") or {}
+            target = str(reference.get("table", "")).split(".")[-1]
+            return self.workspace_column_of(target, seen | {name}) if target else None
+        return None
 
     def carried_column(self, doc: Document, columns: tuple[model.Column, ...],
                        tenancy: model.Tenancy) -> tuple[model.Column, ...]:
@@ -310,11 +326,11 @@ class ProjectBuilder(ProjectFile):
                                 "has: remove it from columns (it is filled from the parent)")
             return columns
         parent = next(c for c in columns if c.name == tenancy.parent)
-        parent_doc = self.docs_by_table[parent.references.table.name]
-        if tenancy.carried not in parent_doc.data["columns"]:
+        found = self.workspace_column_of(parent.references.table.name)
+        if found is None or not found[1]:
             return columns  # the parent's spec names a tenancy column it lacks: reported there
         carried = model.Column(
-            name=tenancy.carried, type=str(parent_doc.data["columns"][tenancy.carried]["type"]), not_null=True,
+            name=tenancy.carried, type=found[1], not_null=True,
             primary_key=False, default=None, one_of=(),
             comment=f"The workspace of the {parent.references.table.name} row, kept equal to it by "
                     f"{doc.data['table']}_{tenancy.parent}_{tenancy.carried}_fkey and filled by a trigger.",
