@@ -181,3 +181,29 @@ def test_written_files_take_the_mode_the_umask_gives_and_keep_the_one_they_had(t
         assert stat.S_IMODE((tmp_path / "schema/b.yaml").stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+def test_check_names_the_hand_written_migration_behind_a_drift(tmp_path, capsys):
+    """A policy widened by hand: check (and so the proof) names the file and line, not only
+    the specs' side of the difference."""
+    root = project(tmp_path)
+    (root / "supabase/migrations/20260315000000_open.sql").write_text(
+        "drop policy projects_delete on public.projects;\n"
+        "create policy projects_delete on public.projects for delete to authenticated using (true);\n")
+    assert main(["check", "--root", str(root)]) == 1
+    out = capsys.readouterr().err
+    assert "hand-written migrations change tables tenantspec manages" in out, out
+    assert "20260315000000_open.sql:1:1: a hand-written migration changes public.projects" in out, out
+
+
+def test_check_refuses_sql_built_at_run_time_on_a_managed_table(tmp_path, capsys):
+    """``do $$ ... execute '...' $$`` on a managed table: replay cannot see what it does."""
+    root = project(tmp_path)
+    (root / "supabase/migrations/20260315000000_loop.sql").write_text(
+        "do $$ begin\n"
+        "  execute 'create policy open_up on public.projects for select to authenticated using (true)';\n"
+        "end $$;\n")
+    assert main(["check", "--root", str(root)]) == 1
+    out = capsys.readouterr().err
+    assert "20260315000000_loop.sql:1:1: a DO block that runs SQL built at run time (execute) names projects: " \
+           "replay cannot tell what it does" in out, out

@@ -21,7 +21,6 @@ from pathlib import Path
 from tenantspec.adopt.access import adopt_access, policy_entry
 from tenantspec.adopt.objects import ProjectObjects
 from tenantspec.adopt.tenancy import TenancyReading
-from tenantspec.adopt.unread import unread_statements
 from tenantspec.adopt.writing import (
     declare_external,
     flow,
@@ -33,6 +32,7 @@ from tenantspec.catalog.access import AccessReader, TenantModel, personas
 from tenantspec.catalog.expression import display_expression, value_list
 from tenantspec.catalog.nodes import deparse
 from tenantspec.catalog.state import LEGACY, RESTRICTED, SchemaState, Table
+from tenantspec.catalog.unread import unread_statements
 from tenantspec.errors import Location, Problem, TenantspecError
 from tenantspec.plan.history import baseline_of, read_history
 from tenantspec.plan.pipeline import fresh_migrations, replay_texts

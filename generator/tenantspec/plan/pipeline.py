@@ -19,6 +19,7 @@ from pathlib import Path
 from tenantspec.catalog.replay import replay, touched_tables
 from tenantspec.catalog.source import Statement, parse_file
 from tenantspec.catalog.state import LEGACY, SchemaState
+from tenantspec.catalog.unread import built_sql
 from tenantspec.errors import Problem, TenantspecError
 from tenantspec.plan.compare import managed
 from tenantspec.plan.enums import ENUM_VALUES
@@ -261,10 +262,19 @@ def check_project(root: Path) -> Checked:
     if failures:
         return Checked(tuple(failures))
     generation = plan_project(root, history=history)
+    current, generated = generation.current[LEGACY], generation.history.generated
     if not generation.plan.empty:
-        failures.append("the specs have changes no migration holds yet: run `tenantspec generate` "
-                        "(`tenantspec diff` shows them):")
+        changed = handwritten_notes(generation.project, current, generated)
+        if changed:  # a hand-written migration, not the specs, is why they differ: say which
+            failures.append("hand-written migrations change tables tenantspec manages, so the migrations and the "
+                            "specs differ: put the change in the spec (`tenantspec diff` shows the rest):")
+            failures += [f"  {note}" for note in changed]
+        else:
+            failures.append("the specs have changes no migration holds yet: run `tenantspec generate` "
+                            "(`tenantspec diff` shows them):")
         failures += [f"  {step.summary}" for step in generation.plan.steps]
+    failures += [f"{p}: replay cannot tell what it does to a table tenantspec manages; put the change in the spec"
+                 for p in built_sql(current, managed(generation.project, current, generated), generated)]
     diff = "".join(stale_outputs(root, {ACCESS_FILE: generation.outputs[ACCESS_FILE]}))
     if diff:
         failures.append(f"{ACCESS_FILE} differs from the specs: run `tenantspec generate`")
