@@ -9,15 +9,15 @@ from pglast import ast
 
 from tenantspec.adopt.writing import spec_type
 from tenantspec.catalog.bodies import function_query
-from tenantspec.catalog.builtins import BUILTIN_FUNCTIONS
+from tenantspec.catalog.builtins import (
+    BUILTIN_FUNCTIONS,
+    SERVICE_SCHEMAS,
+    platform_call,
+)
 from tenantspec.catalog.nodes import function_name, walk
 from tenantspec.errors import Problem
 from tenantspec.spec import model
 from tenantspec.spec.expressions import type_node
-
-# Schemas whose functions the platform provides, and the built-in functions policies call.
-SERVICE_SCHEMAS = frozenset({"auth", "pg_catalog", "extensions", "storage", "realtime", "vault"})
-
 
 
 class ProjectObjects:
@@ -36,9 +36,7 @@ class ProjectObjects:
                         if not isinstance(node, ast.FuncCall):
                             continue
                         schema, function = function_name(node)
-                        if schema in SERVICE_SCHEMAS or (schema or "public", function) in known:
-                            continue
-                        if schema is None and function in BUILTIN_FUNCTIONS:
+                        if platform_call(schema, function) or (schema or "public", function) in known:
                             continue
                         shown = f"{schema + '.' if schema else ''}{function}()"
                         if (schema or self.project.schema, function) not in seen:  # (public.f and f are one)

@@ -12,11 +12,12 @@ from pathlib import Path
 
 from pglast import ast
 
-from tenantspec.adopt.objects import SERVICE_SCHEMAS, sayable_columns
+from tenantspec.adopt.objects import sayable_columns
 from tenantspec.adopt.tables import replayed
 from tenantspec.adopt.writing import flow, scalar
 from tenantspec.catalog.access import COMMANDS, AccessReader, TenantModel, personas
 from tenantspec.catalog.bodies import function_query
+from tenantspec.catalog.builtins import SERVICE_SCHEMAS
 from tenantspec.catalog.expression import conjuncts, value_list
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from pglast import ast, enums
 
-from tenantspec.catalog.builtins import BUILTIN_FUNCTIONS
+from tenantspec.catalog.builtins import platform_call
 from tenantspec.catalog.expression import display_expression, ties_column
 from tenantspec.catalog.membership import MembershipReader
 from tenantspec.catalog.nodes import function_name, walk
@@ -228,7 +228,7 @@ class AccessReader(MembershipReader):
             if not isinstance(child, ast.FuncCall):
                 continue
             schema, name = function_name(child)
-            if schema is None and name in BUILTIN_FUNCTIONS or schema in ("auth", "pg_catalog", "extensions"):
+            if platform_call(schema, name):
                 continue
             key = (schema or "public", name)
             if key in self.bodies:
