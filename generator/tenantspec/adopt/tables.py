@@ -364,10 +364,9 @@ def _adoption(root: Path, project: model.Project, states: dict[str, SchemaState]
     return adoption
 
 
-def _external_entry(project_text: str, line: int) -> str | None:
-    """The name of the ``external`` table, enum or function whose entry holds ``line``
-    (1-based) of the project file."""
-    external = (load_located(project_text) or {}).get("external") or {}
+def _external_entry(external: dict, line: int) -> str | None:
+    """The name of the ``external`` table, enum or function (of the project file's
+    ``external``, read with positions) whose entry holds ``line`` (1-based)."""
     found = None
     for kind in ("tables", "enums", "functions"):
         entries = external.get(kind) or {}
@@ -380,10 +379,10 @@ def _external_entry(project_text: str, line: int) -> str | None:
     return found[1] if found else None
 
 
-def _naming(project_text: str, entry: str) -> set[str]:
+def _naming(external: dict, entry: str) -> set[str]:
     """``entry`` and the external tables whose declarations name it, and those naming them
     (a table of an enum type the loader refuses needs it too)."""
-    tables = ((load_located(project_text) or {}).get("external") or {}).get("tables") or {}
+    tables = external.get("tables") or {}
     named, grown = {entry}, True
     while grown:
         grown = False
@@ -407,8 +406,10 @@ def _refused_specs(root: Path, adoption: Adoption) -> dict[str, list[Problem]]:
             fresh_migrations(load_project(copy))  # loaded, rendered and verified as generate does
         except TenantspecError as error:
             found: dict[str, list[Problem]] = {}
+            project_text = adoption.specs.get(Path("schema/project.yaml"))
+            external = ((load_located(project_text) or {}).get("external") or {}) if project_text else None
             for problem in error.problems:
-                behind = _tables_behind(problem, adoption)
+                behind = _tables_behind(problem, adoption, external)
                 if not behind:
                     raise  # a spec of the user's, or nothing adopted to leave out for it
                 for name in behind:
@@ -417,16 +418,16 @@ def _refused_specs(root: Path, adoption: Adoption) -> dict[str, list[Problem]]:
     return {}
 
 
-def _tables_behind(problem: Problem, adoption: Adoption) -> list[str]:
+def _tables_behind(problem: Problem, adoption: Adoption, external: dict | None) -> list[str]:
     """The adopted tables a problem of the loader or the verification comes from: the spec it
-    is in; the specs naming an external entry adoption declared in the project file; the spec
-    holding the policy the verification names."""
+    is in; the specs naming an external entry adoption declared in the project file
+    (``external``, when adoption rewrote it); the spec holding the policy the verification
+    names."""
     file = Path(problem.location.path).name if problem.location else ""
     specs = {path.stem: text for path, text in adoption.specs.items() if path.stem != "project"}
-    project_text = adoption.specs.get(Path("schema/project.yaml"))
-    if file == "project.yaml" and project_text is not None:
-        entry = _external_entry(project_text, problem.location.line)
-        named = _naming(project_text, entry) if entry else set()
+    if file == "project.yaml" and external is not None:
+        entry = _external_entry(external, problem.location.line)
+        named = _naming(external, entry) if entry else set()
         return [name for name, text in specs.items()
                 if any(re.search(rf"\b{re.escape(n.split('.')[-1])}\b", text) for n in named)]
     if file.endswith(".sql"):
