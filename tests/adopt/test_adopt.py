@@ -11,11 +11,14 @@ them after a deliberate change.
 
 from __future__ import annotations
 
+import atexit
 import datetime
+import functools
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,7 @@ from tenantspec.catalog.replay import touched_tables
 from tenantspec.catalog.source import parse_file
 from tenantspec.errors import TenantspecError
 from tenantspec.plan.pipeline import (
+    Generation,
     fresh_migrations,
     plan_project,
     replay_texts,
@@ -113,12 +117,22 @@ def clone(server, template: str) -> str:
     return copy_database(server, template, "tenantspec_a")
 
 
+@functools.cache
+def adopted(name: str) -> tuple[Path, list[str], Generation]:
+    """Case ``name`` adopted and its correction planned (not written), once per test process,
+    for the tests that read it: the folder, the tables, the generation. Copy the folder to change it."""
+    root = Path(tempfile.mkdtemp(prefix=f"tenantspec_adopted_{name}_"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    tables = build(name, root)
+    write_outputs(root, adopt(root, tables).specs)
+    return root, tables, plan_project(root, "adopt", WHEN)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_corrected_chain_equals_fresh_render_and_keeps_rows(name, tmp_path, standin_template):
     server, template = standin_template
-    tables = build(name, tmp_path)
-    write_outputs(tmp_path, adopt(tmp_path, tables).specs)
-    generation = plan_project(tmp_path, "adopt", WHEN)
+    root, tables, generation = adopted(name)
+    shutil.copytree(root, tmp_path, dirs_exist_ok=True)
     (correction, text), = generation.migrations.items()
     handwritten = sorted((tmp_path / "supabase/migrations").glob("*.sql"))
     state = replay_texts([(str(p), p.read_text()) for p in handwritten])["legacy"]
@@ -168,9 +182,9 @@ def apart_from(files: list[Path], tables: set[tuple[str, str]]) -> str:
 def test_corrected_chain_holds_the_policy_suite(name, tmp_path):
     """The hand-written chain plus the correction, proven like any project: the adopted specs,
     the case's own hand-written intent, both privilege regimes, every probe."""
-    tables = build(name, tmp_path)
-    write_outputs(tmp_path, adopt(tmp_path, tables).specs)
-    write_outputs(tmp_path, plan_project(tmp_path, "adopt", WHEN).outputs)
+    root, _, generation = adopted(name)
+    shutil.copytree(root, tmp_path, dirs_exist_ok=True)
+    write_outputs(tmp_path, generation.outputs)
     (tmp_path / "tests").mkdir()
     shutil.copy(CASES / name / "access_intent.yaml", tmp_path / "tests" / "access_intent.yaml")
     (tmp_path / "tests" / "test_proof.py").write_text("from tenantspec.testing.proof import *  # noqa: F403\n")

@@ -12,8 +12,11 @@ change fails on tables with rows, as its review says). The expected results sit 
 
 from __future__ import annotations
 
+import atexit
 import datetime
+import functools
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,8 @@ from tenantspec.plan.pipeline import (
     refuse_destructive,
     write_outputs,
 )
+from tenantspec.spec import model
+from tenantspec.spec.load import load_project
 
 CASES = Path(__file__).parent / "cases"
 BASE = CASES / "_base"
@@ -95,3 +100,36 @@ def refusal(generation: Generation) -> str | None:
     except TenantspecError as error:
         return "".join(f"{problem}\n" for problem in error.problems)
     return None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A case built and planned once per test process, shared by the tests that read it:
+    ``before`` holds the project before the change with its first migration, ``after`` the
+    same with the change's specs (its migration not written). Copy a folder to change it."""
+
+    before: Path
+    after: Path
+    before_project: model.Project
+    generation: Generation
+
+    @property
+    def before_files(self) -> list[str]:
+        return sorted(p.name for p in (self.before / "supabase/migrations").glob("*.sql"))
+
+    def copy_after(self, root: Path) -> Path:
+        shutil.copytree(self.after, root, dirs_exist_ok=True)
+        return root
+
+
+@functools.cache
+def prepared(name: str) -> Prepared:
+    case = Case.load(name)
+    folder = Path(tempfile.mkdtemp(prefix=f"tenantspec_case_{name}_"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    before, after = folder / "before", folder / "after"
+    before.mkdir()
+    build_before(case, before)
+    shutil.copytree(before, after)
+    generation = plan_after(case, after)
+    return Prepared(before, after, load_project(before), generation)

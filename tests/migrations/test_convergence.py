@@ -9,11 +9,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from change_cases import Case, build_before, case_names, plan_after
+from change_cases import Case, case_names, prepared
 from psycopg import sql
 from tenantspec.plan.pipeline import fresh_migrations
 from tenantspec.spec import model
-from tenantspec.spec.load import load_project
 from tenantspec.standin.databases import (
     apply_sql_file,
     copy_database,
@@ -48,10 +47,10 @@ def apply_all(conn: psycopg.Connection, folder: Path, files: list[str]) -> None:
 def test_history_plus_migration_equals_fresh_render(name, tmp_path, base_database):
     server, template = base_database
     case = Case.load(name)
-    build_before(case, tmp_path)
-    before_files = sorted(p.name for p in (tmp_path / "supabase/migrations").glob("*.sql"))
-    before_project = load_project(tmp_path)
-    generation = plan_after(case, tmp_path)
+    ready = prepared(name)
+    ready.copy_after(tmp_path)
+    before_files = ready.before_files
+    before_project, generation = ready.before_project, ready.generation
     for path, text in generation.migrations.items():
         (tmp_path / path).write_text(text)
     after_project = generation.project

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from change_cases import Case, build_base, build_before, case_names, plan_after, refusal
+from change_cases import Case, build_base, case_names, plan_after, prepared, refusal
 from tenantspec.plan.pipeline import write_outputs
 from tenantspec.plan.review import review
 
@@ -31,16 +31,17 @@ def golden(path: Path, text: str) -> None:
 @pytest.mark.parametrize("name", case_names())
 def test_change_case(name, tmp_path):
     case = Case.load(name)
-    build_before(case, tmp_path)
-    before = snapshot(tmp_path)
-    generation = plan_after(case, tmp_path)
+    ready = prepared(name)
+    before = snapshot(ready.before)
+    ready.copy_after(tmp_path)
+    generation = ready.generation
     refused = refusal(generation)
     said = review(generation).split("\nSQL (")[0]
     golden(case.folder / "review.txt", said)
     if case.refused:
         assert refused, f"{name}: expected the change to be refused"
         golden(case.folder / "expected.txt", refused)
-        assert snapshot(tmp_path) == before, "a refused change writes nothing"
+        assert snapshot(ready.after) == before, "a refused change writes nothing"
         return
     assert refused is None or case.allow_destructive, refused
     # One file, or two when enum values come first (they must be committed before use).
@@ -85,9 +86,9 @@ def test_change_migration_passes_make_lint(name, tmp_path):
     from tenantspec.lint import Severity, lint_paths
     from tenantspec.lint.config import project_config
 
-    case = Case.load(name)
-    build_before(case, tmp_path)
-    generation = plan_after(case, tmp_path)
+    ready = prepared(name)
+    ready.copy_after(tmp_path)
+    generation = ready.generation
     write_outputs(tmp_path, generation.outputs)
     migrations = tmp_path / "supabase" / "migrations"
     findings = [f for f in lint_paths([migrations], project_config(tmp_path))

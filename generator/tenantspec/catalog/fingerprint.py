@@ -12,8 +12,24 @@ from tenantspec.catalog.nodes import deparse, normalized
 from tenantspec.catalog.state import SchemaState
 
 
+_PRINTED: dict[tuple[int, bool], tuple[object, str]] = {}  # (id, normalized) -> (node, text); the node kept alive
+
+
+def _printed(node, normalize: bool) -> str:
+    """``node`` as SQL, printed once per node: states replayed from the same parsed files (the
+    mutants of one folder) share the nodes of every statement but one."""
+    found = _PRINTED.get((id(node), normalize))
+    if found is not None and found[0] is node:
+        return found[1]
+    if len(_PRINTED) > 100_000:
+        _PRINTED.clear()
+    text = deparse(normalized(node) if normalize else node)
+    _PRINTED[(id(node), normalize)] = (node, text)
+    return text
+
+
 def _text(node) -> str | None:
-    return None if node is None else deparse(normalized(node))
+    return None if node is None else _printed(node, True)
 
 
 def _grants(privileges: dict) -> tuple:
@@ -28,7 +44,7 @@ def fingerprint(state: SchemaState) -> tuple:
         tables.append((
             key,
             table.external,
-            tuple((c.name, deparse(c.type) if c.type is not None else c.type_name, c.not_null, c.not_null_name, _text(c.default),
+            tuple((c.name, _printed(c.type, False) if c.type is not None else c.type_name, c.not_null, c.not_null_name, _text(c.default),
                    c.comment, c.identity, _text(c.generated)) for c in table.columns.values()),
             tuple(sorted((fk.name, fk.columns, fk.target, fk.target_columns, fk.on_delete, fk.on_update)
                          for fk in table.foreign_keys)),

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import copy
+from functools import lru_cache
 from typing import Iterator
 
 import pglast
 from pglast import ast, enums
 from pglast.stream import RawStream
+
+
+@lru_cache(maxsize=256)
+def parsed(text: str) -> tuple:
+    """pglast's statements of a file's ``text``, parsed once per process. The trees are shared
+    between callers: copy one before changing it."""
+    return tuple(pglast.parse_sql(text))
 
 
 def deparse(node: ast.Node) -> str:
@@ -121,6 +129,7 @@ def normalized(node):
     return visit(plain(found))
 
 
+@lru_cache(maxsize=4096)
 def function_body(language: str, body: str) -> str:
     """A function body in a form two spellings of the same code share: SQL bodies parsed and
     printed again, other languages with their whitespace collapsed."""

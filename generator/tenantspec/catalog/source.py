@@ -15,6 +15,7 @@ from pathlib import Path
 import pglast
 from pglast import ast
 
+from tenantspec.catalog.nodes import parsed
 from tenantspec.errors import Location, Problem, TenantspecError
 
 # Supabase keeps migrations in supabase/migrations and applies them in file-name order
@@ -104,7 +105,7 @@ def parse_file(path: str, text: str, passed_over: list[Problem] | None = None) -
     with its location: the rest of the file is still read (adoption reads what it can)."""
     file = MigrationFile(path, text)
     try:
-        raws = [(raw, 0, len(text)) for raw in pglast.parse_sql(text)]
+        raws = [(raw, 0, len(text)) for raw in parsed(text)]
     except pglast.parser.ParseError as error:
         message, index = (error.args + (0,))[:2]
         problem = Problem(file.location(int(index or 0)), f"cannot parse: {message}")

@@ -7,6 +7,7 @@ the statement's number and its line and column.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pglast
@@ -15,6 +16,7 @@ from pglast.stream import RawStream
 from pglast.visitors import Visitor
 
 from tenantspec.catalog.builtins import BUILTIN_FUNCTIONS
+from tenantspec.catalog.nodes import parsed
 from tenantspec.errors import Location, Problem
 from tenantspec.render.helpers import helpers_of
 from tenantspec.spec import model
@@ -43,7 +45,7 @@ class Statement:
 def parse_file(path: str, text: str) -> tuple[list[Statement], list[Problem]]:
     """Parse one file into statements, or report where it stops parsing."""
     try:
-        raw = pglast.parse_sql(text)
+        raw = parsed(text)
     except pglast.parser.ParseError as error:
         index = error.args[1] if len(error.args) > 1 else 0
         where = Statement(path, 0, None, index, text).locate()
@@ -116,6 +118,7 @@ def _type_text(type_name: ast.TypeName) -> str:
     return RawStream()(type_name)
 
 
+@lru_cache(maxsize=4096)
 def _spec_type(type_text: str) -> str:
     return _type_text(pglast.parse_sql(f"select null::{type_text}")[0].stmt.targetList[0].val.typeName)
 

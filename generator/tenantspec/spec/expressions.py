@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pglast
 from pglast import ast, enums
 
@@ -23,6 +25,7 @@ SERIAL_TYPES = frozenset({"serial", "bigserial", "smallserial", "serial4", "seri
 IDENTITY_TYPES = frozenset({"int2", "int4", "int8"})
 
 
+@lru_cache(maxsize=4096)  # specs repeat their types and expressions
 def parse_expression(text: str) -> str | None:
     """Return None when ``text`` is exactly one SQL expression, else why it is not."""
     try:
@@ -47,6 +50,7 @@ def parse_expression(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # specs repeat their types and expressions
 def type_error(text: str) -> str | None:
     """Return None when ``text`` names a known PostgreSQL type, else why not."""
     try:
@@ -90,6 +94,7 @@ def type_hint(text: str) -> str:
     return f" (did you mean '{candidates[0]}'?)" if candidates else ""
 
 
+@lru_cache(maxsize=4096)  # specs repeat their types and expressions
 def default_error(type_text: str, default: str) -> str | None:
     """Why ``default`` cannot be a default of a column of ``type_text``, judged on the type's
     values (a literal the type cannot hold, a column name where a value belongs), else None.
@@ -177,6 +182,7 @@ def _is_json(text: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)  # specs repeat their types and expressions
 def is_timestamptz(text: str) -> bool:
     """Whether a spec type names timestamptz (``timestamp with time zone`` too)."""
     try:
@@ -186,6 +192,7 @@ def is_timestamptz(text: str) -> bool:
     return type_name.names[-1].sval == "timestamptz" and not type_name.arrayBounds
 
 
+@lru_cache(maxsize=4096)  # specs repeat their types and expressions
 def timezone_call(text: str) -> str | None:
     """``timezone(...)`` or ``... at time zone ...`` inside an expression, as written, else None."""
     try:
@@ -202,6 +209,7 @@ def timezone_call(text: str) -> str | None:
 UTC_NAMES = {"utc", "uct", "gmt", "gmt0", "gmt+0", "gmt-0", "zulu", "z", "universal", "greenwich"}
 
 
+@lru_cache(maxsize=4096)  # specs repeat their types and expressions
 def utc_timezone_call(text: str) -> bool:
     """Whether the ``timezone()`` / ``at time zone`` of an expression converts to UTC: right
     while the session's TimeZone is UTC, as Supabase's sessions are."""
@@ -241,6 +249,7 @@ def expression_node(text: str):
     return pglast.parse_sql(f"select {text}")[0].stmt.targetList[0].val
 
 
+@lru_cache(maxsize=4096)  # specs repeat their types and expressions
 def base_type(text: str) -> str | None:
     """The base name of a type that is no array (``serial``, ``int4``), else None."""
     type_name = type_node(text)

@@ -124,6 +124,50 @@ class TestDatabase:
     def impersonator(self) -> Impersonator:
         return Impersonator(self.probe_conninfo())
 
+    def access_fingerprint(self) -> str:
+        """A digest of everything that decides what an API request may do here: the privileges
+        on every schema, table, column, sequence, type and function, row level security, the
+        policies, the functions' bodies and settings, and the triggers. Two databases built by
+        the same migrations with equal digests answer every request alike."""
+        with self.connect_admin() as conn:
+            return conn.execute(ACCESS_FINGERPRINT).fetchone()[0]
+
+
+ACCESS_FINGERPRINT = """
+with objects(line) as (
+    select 'schema ' || n.nspname || ' ' || coalesce(n.nspacl::text, '')
+    from pg_namespace n
+    union all
+    select 'relation ' || c.oid::regclass::text || ' ' || coalesce(c.relacl::text, '') || ' '
+           || c.relrowsecurity || c.relforcerowsecurity
+    from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp)'
+    union all
+    select 'column ' || a.attrelid::regclass::text || '.' || a.attname || ' ' || a.attacl::text
+    from pg_attribute a where a.attacl is not null
+    union all
+    select 'type ' || t.oid::regtype::text || ' ' || t.typacl::text from pg_type t where t.typacl is not null
+    union all
+    -- a trigger function runs whoever may execute it: its EXECUTE privilege decides nothing
+    select 'function ' || p.oid::regprocedure::text || ' '
+           || case when p.prorettype in ('trigger'::regtype, 'event_trigger'::regtype) then ''
+                   else coalesce(p.proacl::text, '') end || ' '
+           || md5(p.prosrc) || p.prosecdef || p.provolatile::text || coalesce(array_to_string(p.proconfig, ','), '')
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where n.nspname not in ('pg_catalog', 'information_schema')
+    union all
+    select 'policy ' || p.polrelid::regclass::text || ' ' || p.polname || ' ' || p.polcmd::text || p.polpermissive
+           || ' ' || p.polroles::regrole[]::text || ' ' || coalesce(pg_get_expr(p.polqual, p.polrelid), '')
+           || ' | ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '')
+    from pg_policy p
+    union all
+    select 'trigger ' || t.tgrelid::regclass::text || ' ' || t.tgname || ' ' || t.tgfoid::regprocedure::text
+           || ' ' || t.tgenabled::text || t.tgtype
+    from pg_trigger t where not t.tgisinternal
+)
+select md5(string_agg(line, E'\\n' order by line)) from objects
+"""
+
 
 def build_template(
     server: RunningServer,

@@ -24,7 +24,6 @@ update it where it is and may write it where it lands.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -113,7 +112,9 @@ class State:
                     self.derive(name, values)
 
     def copy(self) -> State:
-        return State(self.world, copy.deepcopy(self.rows))
+        # rows are changed by replacing values, never inside them: copying the dicts suffices
+        return State(self.world, {name: {key: dict(row) for key, row in table.items()}
+                                  for name, table in self.rows.items()})
 
     def table(self, name: model.Name) -> dict[Key, dict]:
         return self.rows.setdefault(name, {})

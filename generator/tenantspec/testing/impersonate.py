@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 
 from tenantspec.testing.personas import Persona
 
@@ -44,13 +45,19 @@ class Impersonator:
     @contextlib.contextmanager
     def as_claims(self, role: str, claims: Mapping) -> Iterator[psycopg.Connection]:
         """One request as database `role` carrying `claims`; rolled back afterwards."""
-        if self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            self.conn.rollback()
+        conn = self.conn
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.rollback()
+        # BEGIN travels with the identity switch in one message (the server then holds the
+        # transaction, so nothing in the block commits on its own); the rollback ends it.
+        conn.autocommit = True
         try:
-            switch_identity(self.conn, role, claims)
-            yield self.conn
+            conn.execute(sql.SQL("begin; select set_config('role', {}, true), set_config('request.jwt.claims', {}, true)")
+                         .format(sql.Literal(role), sql.Literal(json.dumps(dict(claims)))))
+            yield conn
         finally:
-            self.conn.rollback()
+            conn.rollback()
+            conn.autocommit = False
 
     def as_user(self, persona: Persona) -> contextlib.AbstractContextManager[psycopg.Connection]:
         """One request by a signed-in user (role authenticated, their claims)."""
@@ -107,20 +114,22 @@ def table_snapshot(conn: psycopg.Connection, table: str) -> list:
 
 def tables_snapshot(conn: psycopg.Connection, tables: Iterable[str]) -> dict[str, list]:
     """`table_snapshot` of several tables in one round trip."""
-    tables = list(tables)
-    role, claims = conn.execute(
-        "select current_setting('role'), current_setting('request.jwt.claims', true)"
-    ).fetchone()
-    reset_identity(conn)
-    # one row per table (a function takes at most 100 arguments: no jsonb_build_object of them all)
-    rows = dict(conn.execute(
-        "select t.name, tenantspec_probe.snapshot(t.name::regclass) from unnest(%s::text[]) as t(name)",
-        (tables,)).fetchall())
-    conn.execute(
-        "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-        (role, claims or ""),
-    )
-    return rows
+    cur = conn.execute(_SNAPSHOT.format(sql.Literal(list(tables))))
+    cur.nextset()
+    cur.nextset()
+    return dict(cur.fetchall())
+
+
+# The identity is parked in the transaction's own settings, the rows read (one row per table: a
+# function takes at most 100 arguments, so no jsonb_build_object of them all) and the identity
+# restored, all in one message.
+_SNAPSHOT = sql.SQL(
+    "select set_config('tenantspec.parked_role', current_setting('role'), true), "
+    "set_config('tenantspec.parked_claims', coalesce(current_setting('request.jwt.claims', true), ''), true); "
+    "select set_config('role', 'none', true), set_config('request.jwt.claims', '', true); "
+    "select t.name, tenantspec_probe.snapshot(t.name::regclass) from unnest({}::text[]) as t(name); "
+    "select set_config('role', current_setting('tenantspec.parked_role'), true), "
+    "set_config('request.jwt.claims', current_setting('tenantspec.parked_claims'), true)")
 
 
 @dataclass(frozen=True)
@@ -144,10 +153,11 @@ class Attempt:
         return f"{self.rowcount} row{'s' if self.rowcount != 1 else ''}"
 
 
-def attempt(conn: psycopg.Connection, statement, params=None) -> Attempt:
-    """Run ``statement`` in a savepoint; an error rolls back to it and is recorded, not raised."""
+def attempt(conn: psycopg.Connection, statement, params=None, savepoint: bool = True) -> Attempt:
+    """Run ``statement`` in a savepoint; an error rolls back to it and is recorded, not raised.
+    Without the savepoint an error leaves the transaction aborted: for a request's last statement."""
     try:
-        with conn.transaction():
+        with conn.transaction() if savepoint else contextlib.nullcontext():
             cur = conn.execute(statement, params)
             rows = tuple(cur.fetchall()) if cur.description else ()
             return Attempt(None, cur.rowcount, rows)

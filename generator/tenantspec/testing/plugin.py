@@ -423,10 +423,12 @@ def run_facts() -> RunFacts:
     from tenantspec.testing.probes import RUNS, summarise_denials
 
     facts = _FACTS
-    facts.probes = sum(len(run.results) for run in RUNS)
-    facts.probe_seconds = sum(run.seconds for run in RUNS)
+    ran = [run for run in RUNS if run.same_as is None]
+    facts.probes = sum(len(run.results) for run in ran)
+    facts.probe_seconds = sum(run.seconds for run in ran)
     facts.regimes |= {run.regime for run in RUNS}
-    facts.denials = summarise_denials(RUNS)
+    facts.denials = summarise_denials(ran)
+    facts.shared = {run.regime: run.same_as for run in RUNS if run.same_as is not None}
     facts.timings = dict(_TIMINGS)
     return facts
 

@@ -86,6 +86,8 @@ class ProbeRun:
     regime: str
     results: list[tuple[Probe, Observation]] = field(default_factory=list)
     seconds: float = 0.0
+    access: str = ""  # the database's access fingerprint
+    same_as: str | None = None  # the regime whose run, on a database of equal access, stands for this one
 
     def mismatches(self) -> list[tuple[Probe, Observation, str]]:
         found = []
@@ -107,7 +109,7 @@ def run_probes(impersonate: Impersonator, world: World, probes: list[Probe], reg
         facts = world.facts[request.table]
         statement, params = statement_for(facts, request)
         with impersonate.as_persona(request.persona) as conn:
-            result = attempt(conn, statement, params)
+            result = attempt(conn, statement, params, savepoint=False)
             after = None
             if not result.failed and request.command != "select" and result.rowcount:
                 after = rows_by_key(world, tables_snapshot(conn, spec_tables))

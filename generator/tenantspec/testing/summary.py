@@ -44,11 +44,12 @@ class RunFacts:
     probe_seconds: float = 0.0
     denials: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    shared: dict[str, str] = field(default_factory=dict)  # regime -> the regime whose probe run stands for it
 
     def to_data(self) -> dict:
         return {"tables": sorted(self.tables), "personas": self.personas, "regimes": sorted(self.regimes),
                 "probes": self.probes, "probe_seconds": self.probe_seconds, "denials": self.denials,
-                "timings": self.timings}
+                "timings": self.timings, "shared": self.shared}
 
     def merge(self, data: dict) -> None:
         self.tables |= set(data["tables"])
@@ -58,6 +59,7 @@ class RunFacts:
         self.probe_seconds += data["probe_seconds"]
         for how, count in data["denials"].items():
             self.denials[how] = self.denials.get(how, 0) + count
+        self.shared.update(data["shared"])
         for name, seconds in data["timings"].items():
             self.timings[name] = max(self.timings.get(name, 0.0), seconds)
 
@@ -82,6 +84,9 @@ def summary_lines(facts: RunFacts, outcomes: dict[str, dict[str, int]], workers:
         denials = ", ".join(f"{how}: {n}" for how, n in sorted(facts.denials.items()))
         lines.append(f"tenantspec: {facts.probes} probes in {facts.probe_seconds:.2f}s ({rate:.0f}/s); "
                      f"denials seen: {denials}")
+    for regime, same in sorted(facts.shared.items()):
+        lines.append(f"tenantspec: under {regime} the migrations leave every privilege, policy, function and "
+                     f"trigger as under {same}: the probes ran once and stand for both")
     held = [CHECKS[name] for name in CHECKS if name in outcomes and set(outcomes[name]) <= {"passed"}]
     failed = [CHECKS[name] for name in CHECKS if outcomes.get(name, {}).get("failed")]
     skipped = [CHECKS[name] for name in CHECKS if set(outcomes.get(name, {})) == {"skipped"}]
