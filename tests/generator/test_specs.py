@@ -67,3 +67,20 @@ def test_a_key_may_lead_a_longer_index_and_policies_may_call_auth(tmp_path, caps
     assert main(["generate", "--root", str(root)]) == 0, capsys.readouterr().err
     (migration,) = (root / "supabase/migrations").glob("*.sql")
     assert "create policy signed_in_read on public.notes" in migration.read_text()
+
+
+def test_the_index_the_policies_need_is_derived_when_the_spec_has_none(tmp_path):
+    """Never demanded of one table and refused on another: with no index leading with the
+    column the policies filter on, tenantspec adds it; a declared one serves instead."""
+    from tenantspec.spec.load import load_project
+
+    root = make_project(tmp_path, None)
+    spec = root / "schema" / "notes.yaml"
+    spec.write_text(spec.read_text().replace("indexes:\n  - columns: [workspace_id]\n", ""))
+    table = next(t for t in load_project(root).tables.values() if t.name.name == "notes")
+    derived = [i for i in table.indexes if i.derived]
+    assert [i.columns for i in derived] == [("workspace_id",)], table.indexes
+    assert "policies filter on" in derived[0].derived
+    spec.write_text(spec.read_text() + "indexes:\n  - columns: [workspace_id, body]\n")
+    table = next(t for t in load_project(root).tables.values() if t.name.name == "notes")
+    assert not [i for i in table.indexes if i.derived], "a declared index leading with the column serves"

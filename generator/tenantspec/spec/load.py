@@ -343,14 +343,19 @@ class ProjectBuilder(ProjectFile):
 
     def derived_indexes(self, doc: Document, table: str, tenancy: model.Tenancy, columns: dict,
                         keys: tuple, indexes: list[model.Index]) -> list[model.Index]:
-        """The indexes a carried child needs and its spec cannot be asked for: one covering the
-        composite foreign key to its parent (Supabase's advisors flag a foreign key whose
-        columns lead no index), and one leading with the carried column the policies filter
-        on, each unless a declared key or index already serves."""
-        if tenancy.carried is None or tenancy.parent not in columns:
-            return []
+        """The indexes the policies need, which the spec need not ask for: one leading with the
+        column every policy filters on (the workspace, parent or user column); for a carried
+        child also one covering the composite foreign key to its parent (Supabase's advisors
+        flag a foreign key whose columns lead no index) and one leading with the carried column.
+        Each only where no declared key or index already serves."""
         where = doc.locate(("tenancy",), key=True)
         keys = [*keys, *(i.columns for i in indexes if i.where is None)]  # the primary and unique keys first
+        if tenancy.carried is None or tenancy.parent not in columns:
+            key = tenancy.key
+            if key not in columns or any(cols[:1] == (key,) for cols in keys):
+                return []
+            return [model.Index(f"{table}_{key}_idx", (key,), False, None, where,
+                                derived=f"leads with {key}, which the policies filter on")]
         derived = []
         pair = {tenancy.parent, tenancy.carried}
         if not any(set(cols[:2]) == pair for cols in keys):
