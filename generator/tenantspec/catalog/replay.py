@@ -55,6 +55,7 @@ def replay(statements: list[Statement], default_privileges: str = LEGACY) -> Sch
         handler = HANDLERS.get(type(statement.node))
         if handler is None:
             continue
+        state.taken_names.clear()  # gathered again for this statement
         try:
             handler(state, statement.node, statement)
         except GuardedConflict:
@@ -65,6 +66,7 @@ def replay(statements: list[Statement], default_privileges: str = LEGACY) -> Sch
                 f"cannot follow this {type(statement.node).__name__} ({error!r}); "
                 f"please report it with the statement",
             )) from error
+    state.taken_names.clear()
     return state
 
 

@@ -257,6 +257,9 @@ class SchemaState:
     publications: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
     enums: dict[tuple[str, str], EnumType] = field(default_factory=dict)
+    # constraint names taken per schema, gathered once per statement (replay clears it before
+    # each): a CREATE TABLE names a NOT NULL constraint per column, each checked schema-wide
+    taken_names: dict[str, set[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def conflict(self, origin: Origin, message: str) -> None:
         """A statement PostgreSQL would refuse here. One inside a DO block runs under conditions
@@ -280,7 +283,11 @@ class SchemaState:
 
     def constraint_name_taken(self, schema: str, name: str) -> bool:
         """PostgreSQL numbers a default constraint name taken anywhere in the schema."""
-        return any(name in table.constraint_names() for table in self.tables.values() if table.schema == schema)
+        taken = self.taken_names.get(schema)
+        if taken is None:
+            taken = self.taken_names[schema] = {found for table in self.tables.values() if table.schema == schema
+                                                for found in table.constraint_names()}
+        return name in taken
 
     def functions_named(self, schema: str, name: str) -> list[Function]:
         return [f for f in self.functions.values() if (f.schema, f.name) == (schema, name)]

@@ -55,10 +55,12 @@ FK_ACTIONS = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null"
 
 
 def default_constraint_name(state: SchemaState, table: Table, addition: str | None, label: str) -> str:
-    return pg_names.choose_name(table.name, addition, label,
-                             lambda name: state.constraint_name_taken(table.schema, name)
-                             or (label in (pg_names.PRIMARY_KEY, pg_names.UNIQUE)
-                                 and state.relation_name_taken(table.schema, name)))
+    chosen = pg_names.choose_name(table.name, addition, label,
+                                  lambda name: state.constraint_name_taken(table.schema, name)
+                                  or (label in (pg_names.PRIMARY_KEY, pg_names.UNIQUE)
+                                      and state.relation_name_taken(table.schema, name)))
+    state.taken_names.get(table.schema, set()).add(chosen)  # taken from now on, in this statement too
+    return chosen
 
 
 def set_not_null(state: SchemaState, table: Table, column: Column) -> None:
