@@ -55,10 +55,14 @@ def replay(statements: list[Statement], default_privileges: str = LEGACY) -> Sch
         handler = HANDLERS.get(type(statement.node))
         if handler is None:
             continue
-        state.taken_names.clear()  # gathered again for this statement
+        creates = isinstance(statement.node, ast.CreateStmt)
+        if not creates:
+            state.taken_names.clear()  # the statement may drop or rename constraints: gathered again
+        last = next(reversed(state.tables), None)
         try:
             handler(state, statement.node, statement)
         except GuardedConflict:
+            state.taken_names.clear()
             continue  # (see SchemaState.conflict)
         except Exception as error:  # a statement shape replay does not know: say where
             raise TenantspecError(Problem(
@@ -66,6 +70,10 @@ def replay(statements: list[Statement], default_privileges: str = LEGACY) -> Sch
                 f"cannot follow this {type(statement.node).__name__} ({error!r}); "
                 f"please report it with the statement",
             )) from error
+        if creates:  # a new table only adds names: its own join the ones gathered
+            new = next(reversed(state.tables), None)
+            if new != last and new is not None and new[0] in state.taken_names:
+                state.taken_names[new[0]] |= state.tables[new].constraint_names()
     state.taken_names.clear()
     return state
 
