@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import make_conninfo
 from ruamel.yaml import YAML
 from tenantspec.adopt.tables import adopt
 from tenantspec.catalog.replay import touched_tables
@@ -179,9 +180,11 @@ def apart_from(files: list[Path], tables: set[tuple[str, str]]) -> str:
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_corrected_chain_holds_the_policy_suite(name, tmp_path):
+def test_corrected_chain_holds_the_policy_suite(name, tmp_path, tenantspec_server):
     """The hand-written chain plus the correction, proven like any project: the adopted specs,
-    the case's own hand-written intent, both privilege regimes, every probe."""
+    the case's own hand-written intent, both privilege regimes, every probe. The proof runs on
+    this session's server (DATABASE_URL), as a project's CI does on a server it was given:
+    its own databases and login come and go, the server stays."""
     root, _, generation = adopted(name)
     shutil.copytree(root, tmp_path, dirs_exist_ok=True)
     write_outputs(tmp_path, generation.outputs)
@@ -194,6 +197,8 @@ def test_corrected_chain_holds_the_policy_suite(name, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("MIGRATIONS_DIR", "TENANTSPEC_BASELINE")}
     env["TENANTSPEC_PRIVILEGES"] = "both"
     env["TENANTSPEC_HYPOTHESIS_EXAMPLES"] = "25"  # the app's own proof draws 200; make test stays in its minute
+    server = tenantspec_server.server
+    env["TENANTSPEC_DB"], env["DATABASE_URL"] = "url", make_conninfo(**server.admin, dbname=server.admin_dbname)
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tmp_path,
                             env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
