@@ -429,6 +429,9 @@ def run_facts() -> RunFacts:
     facts.regimes |= {run.regime for run in RUNS}
     facts.denials = summarise_denials(ran)
     facts.shared = {run.regime: run.same_as for run in RUNS if run.same_as is not None}
+    from tenantspec.testing.conditions import NEVER_FALSE
+
+    facts.never_false = set(NEVER_FALSE)
     facts.timings = dict(_TIMINGS)
     return facts
 

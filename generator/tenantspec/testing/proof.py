@@ -46,6 +46,7 @@ __all__ = [
     "test_references_and_their_on_delete",
     "test_triggers",
     "test_realtime_publication",
+    "test_hand_written_conditions_are_exercised",
     "test_migrations_build_what_a_fresh_render_builds",
     "test_probes_surface_as_expected",
     "test_observed_access_matches_the_intent",
@@ -187,6 +188,23 @@ def test_triggers(catalog_database, tenantspec_world):
 def test_realtime_publication(catalog_database, tenantspec_world):
     with _admin(catalog_database) as conn:
         _fail("realtime", conformance.realtime_problems(conn, tenantspec_world))
+
+
+@pytest.mark.tenantspec_specs
+def test_hand_written_conditions_are_exercised(catalog_database, tenantspec_world, tenantspec_project):
+    """Every condition of a hand-written policy (a flag, a status, a setting) is false for some
+    row and persona of the world, so that the probes see it matter. One that is always true is
+    reported in the summary; TENANTSPEC_STRICT=1 fails on it (a case file that sets it false
+    is then the way to show it matters: add seed rows or project data that make it false)."""
+    from tenantspec.testing.conditions import NEVER_FALSE, never_false
+
+    tables = [table for table in tenantspec_project.tables.values() if table.policies]
+    with _admin(catalog_database) as conn:
+        found = never_false(conn, tables, list(tenantspec_world.personas.values()))
+    NEVER_FALSE.update(found)
+    if os.environ.get("TENANTSPEC_STRICT") == "1":
+        _fail("conditions of hand-written policies the world never makes false (dropping one goes unnoticed "
+              "by the probes)", found)
 
 
 @pytest.mark.tenantspec_specs
