@@ -84,3 +84,18 @@ def test_the_index_the_policies_need_is_derived_when_the_spec_has_none(tmp_path)
     spec.write_text(spec.read_text() + "indexes:\n  - columns: [workspace_id, body]\n")
     table = next(t for t in load_project(root).tables.values() if t.name.name == "notes")
     assert not [i for i in table.indexes if i.derived], "a declared index leading with the column serves"
+
+
+def test_an_empty_string_is_an_enum_value_as_in_postgresql(tmp_path):
+    """`create type s as enum ('', 'open')` is valid PostgreSQL (real apps keep such types):
+    the spec can say it, and the migration spells it back."""
+    from tenantspec.plan.pipeline import plan_project
+
+    root = make_project(tmp_path, None)
+    (root / "schema" / "project.yaml").write_text((root / "schema" / "project.yaml").read_text()
+                                                  + "enums:\n  note_state: ['', open]\n")
+    spec = root / "schema" / "notes.yaml"
+    spec.write_text(spec.read_text().replace("  body: {type: text}\n",
+                                             "  body: {type: text}\n  state: {type: note_state}\n"))
+    text = "".join(plan_project(root, "notes").migrations.values())
+    assert "create type public.note_state as enum ('', 'open');" in text
