@@ -108,22 +108,31 @@ def test_no_expected_move_without_the_right_on_both_sides(project):
                         (request.what, ws)
 
 
-def test_a_missing_intent_names_the_table_the_file_and_prints_an_entry(tmp_path):
+def test_missing_intents_name_the_tables_and_print_one_block_to_paste(tmp_path):
+    """However many tables lack an intent: one message, one block with an entry per table in
+    name order, filled from the specs (and said so), which pasted under `tables:` loads."""
     project = load_project(APP)
     data = YAML(typ="safe").load(INTENT.read_text())
-    missing = next(iter(data["tables"]))
-    del data["tables"][missing]
+    missing = sorted(data["tables"])[::-1][:2]  # two tables, taken out in reverse name order
+    for table in missing:
+        del data["tables"][table]
     path = tmp_path / "access_intent.yaml"
     YAML().dump(data, path)
     tables = {name: table.source for name, table in project.tables.items()}
     with pytest.raises(IntentError) as error:
         load_intent(path, "tests/access_intent.yaml", persona_kinds(project), tables, declared_matrix(project))
     message = str(error.value)
-    assert f"no intent for table '{missing}' ({project.tables[missing].source})" in message
-    assert message.startswith("tests/access_intent.yaml")
-    entry = YAML(typ="safe").load(message.split("\n\n", 1)[1])
-    assert set(entry[missing]) == {"select", "insert", "update", "delete"}
-    assert list(entry[missing]["select"]) == list(persona_kinds(project))
+    assert message.startswith("tests/access_intent.yaml: no intent for 2 table(s): ")
+    assert all(f"{table} ({project.tables[table].source})" in message for table in missing)
+    assert "filled from what the specs declare" in message and "not copied" not in message
+    block = message.split("\n\n", 1)[1]
+    entry = YAML(typ="safe").load(block)
+    assert list(entry) == sorted(missing)
+    assert set(entry[missing[0]]) == {"select", "insert", "update", "delete"}
+    assert list(entry[missing[0]]["select"]) == list(persona_kinds(project))
+    data["tables"].update(entry)
+    YAML().dump(data, path)
+    load_intent(path, "tests/access_intent.yaml", persona_kinds(project), tables, declared_matrix(project))
 
 
 def test_intent_for_a_table_without_spec_fails_with_its_line(tmp_path):

@@ -88,12 +88,16 @@ def load_intent(path: Path, shown: str, kinds: tuple[str, ...], tables: dict[str
                         else at(entries, table)
                     problems.append(f"{where}: {table}.{command}.{kind} is {verdict!r}; expected allowed, own or denied")
                 cells[(table, command, kind)] = verdict
-    for table, source in tables.items():
-        if table not in entries:
-            problems.append(
-                f"{shown}: no intent for table '{table}' ({source}). Add under `tables:` who may do what, "
-                f"from the product's requirements, not copied from the spec:\n\n"
-                + intent_entry(table, kinds, declared))
+    missing = sorted(table for table in tables if table not in entries)
+    if missing:
+        named = ", ".join(f"{table} ({tables[table]})" for table in missing)
+        filled = ("each cell filled from what the specs declare: check every one against the product's "
+                  "requirements, since the proof then holds the migrations to what you keep"
+                  if declared is not None else
+                  "every cell denied: set each one from the product's requirements")
+        problems.append(
+            f"{shown}: no intent for {len(missing)} table(s): {named}. Paste this under `tables:`, "
+            f"{filled}:\n\n" + "".join(intent_entry(table, kinds, declared) for table in missing))
     if problems:
         raise IntentError("\n".join(problems))
     return Intent(path=shown, kinds=kinds, cells=cells)
