@@ -158,3 +158,28 @@ def test_a_seed_placeholder_that_does_not_exist_is_reported(tmp_path):
     project_file.write_text(project_file.read_text().replace('slug: "{label}"', 'slug: "{slug}"'))
     with pytest.raises(WorldError, match=r"seed\.slug: unknown placeholder \{slug\}"):
         build_world(load_project(tmp_path))
+
+
+def test_a_table_keyed_by_the_user_gets_a_row_per_user(tmp_path):
+    """`profiles.id` references auth.users: its seed says `id: '{user}'`, and the world writes
+    one profile per signed-in persona's user, keyed by that user, and no other."""
+    import shutil
+
+    from tenantspec.testing.world import USERS, build_world
+
+    base = Path(__file__).resolve().parents[1] / "generator" / "cases" / "specs" / "_base"
+    shutil.copytree(base, tmp_path, dirs_exist_ok=True)
+    project_file = tmp_path / "schema" / "project.yaml"
+    project_file.write_text(project_file.read_text().replace(
+        "  functions:",
+        "    profiles: {columns: {id: uuid, full_name: text}, seed: {id: '{user}', full_name: 'Name {label}'}}\n"
+        "  functions:"))
+    spec = tmp_path / "schema" / "notes.yaml"
+    spec.write_text(spec.read_text().replace(
+        "  body: {type: text}\n", "  body: {type: text}\n  author_id: {type: uuid, references: {table: profiles}}\n"
+    ).replace("  - columns: [workspace_id]\n", "  - columns: [workspace_id]\n  - columns: [author_id]\n"))
+    world = build_world(load_project(tmp_path))
+    profiles = [row.values for row in world.rows[next(n for n in world.rows if n.name == "profiles")]]
+    users = {row.values["id"] for row in world.rows[USERS]}
+    assert {p["id"] for p in profiles} == users and len(profiles) == len(users)
+    assert all(p["full_name"].startswith("Name ") for p in profiles)

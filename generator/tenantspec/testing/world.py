@@ -153,6 +153,9 @@ class _WorldBuilder:
         self.add_memberships()
         for name in self.referenced_externals():
             facts = self.facts[name]
+            if not facts.workspace_column and any("{user}" in str(v) for v in facts.seed.values()):
+                self.add_rows_per_user(facts)  # profiles: a row per user, `seed: {id: '{user}'}`
+                continue
             for ws in (WORKSPACES if facts.workspace_column else (None,)):
                 for n in range(1, EXTERNAL_ROWS_PER_WORKSPACE + 1):
                     values = {}
@@ -199,6 +202,16 @@ class _WorldBuilder:
             values = row_values(facts, "", n, f"u{n}", lambda ref, n=n: self.pick(ref, None, n))
             values[facts.user] = str(persona.user_id)
             self.rows.setdefault(facts.name, []).append(Row(facts.name, values, None, f"{facts.label}_{persona.name}"))
+
+    def add_rows_per_user(self, facts: TableFacts) -> None:
+        """A row of an external table with no workspace for every signed-in persona's user, its
+        seed's ``{user}`` that user: a table keyed by the user (``profiles.id`` references
+        ``auth.users``) has one row per user and no other."""
+        users = [p for p in self.personas.values() if p.user_id and not p.claimed_role]
+        for n, persona in enumerate(users, 1):
+            values = {column: sample(facts.columns[column], self.serial(facts.name), f"u{n}", f"{facts.name}.{column}")
+                      for column in facts.key}
+            self.add(facts, None, n, values, user=persona)
 
     def add_memberships(self) -> None:
         members = self.project.tenancy.members
@@ -279,9 +292,10 @@ def seed_values(project: model.Project, workspace_ids: Mapping[str, str], facts:
             if name not in SEED_PLACEHOLDERS:
                 raise WorldError(f"{where}: unknown placeholder {{{name}}} (known: "
                                  + ", ".join(f"{{{p}}}" for p in SEED_PLACEHOLDERS) + ")")
-        if ws is None and ("{workspace}" in template or "{user}" in template):
-            raise WorldError(f"{where}: {facts.name} has no workspace_column, so its rows have no "
-                             "{workspace} or {user}")
+        if ws is None and "{workspace}" in template:
+            raise WorldError(f"{where}: {facts.name} has no workspace_column, so its rows have no {{workspace}}")
+        if user is None and "{user}" in template:
+            raise WorldError(f"{where}: {facts.name}'s rows have no {{user}} here")
         values[column] = template.format(workspace=workspace_ids.get(ws, ""),
                                          user=str(user.user_id) if user else "", label=tag)
     return values
