@@ -1430,3 +1430,29 @@ def test_generate_after_adopt_reads_helpers_from_the_baseline_and_names_the_ones
     (tmp_path / "baseline.sql").rename(tmp_path / "tests/baseline.sql")
     assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
     assert len(list((tmp_path / "supabase/migrations").glob("*.sql"))) == 3  # the two, and the correction
+
+
+def test_external_tables_get_seeds_for_their_required_columns(tmp_path):
+    """A table an adopted one references is declared external with values the proof writes
+    into its required columns, so nobody is asked for them one at a time: a profile keyed by
+    its user is that user, a name is a label, an enum its first value."""
+    build("app_shapes", tmp_path)
+    (tmp_path / "supabase/migrations/20250401000000_profiles.sql").write_text(
+        "create type public.profile_kind as enum ('staff', 'guest');\n"
+        "create table public.profiles (id uuid primary key references auth.users (id), full_name text not null,\n"
+        "  kind public.profile_kind not null, bio text, created_at timestamptz not null default now());\n"
+        "create table public.notes (id uuid primary key default gen_random_uuid(),\n"
+        "  org_id uuid not null references public.organizations (id),\n"
+        "  author_id uuid not null references public.profiles (id), body text);\n"
+        "alter table public.notes enable row level security;\n")
+    adoption = adopt(tmp_path, ["notes"])
+    project = adoption.specs[Path("schema/project.yaml")]
+    declared = YAML(typ="safe").load(project)["external"]["tables"]["profiles"]
+    assert declared["seed"] == {"id": "{user}", "full_name": "profiles full_name {label}", "kind": "staff"}
+    write_outputs(tmp_path, adoption.specs)
+    from tenantspec.spec.load import load_project
+    from tenantspec.testing.world import build_world
+
+    world = build_world(load_project(tmp_path))
+    profiles = [row.values for name, rows in world.rows.items() if name.name == "profiles" for row in rows]
+    assert profiles and all(p["kind"] == "staff" for p in profiles)

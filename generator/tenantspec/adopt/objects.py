@@ -19,9 +19,16 @@ from tenantspec.errors import Problem
 from tenantspec.spec import model
 from tenantspec.spec.expressions import type_node
 
+USERS = ("auth", "users")
+
 
 class ProjectObjects:
     """The ``Adopter``'s reading of the objects around the adopted tables."""
+
+    @property
+    def enum_values(self) -> dict[str, list[str]]:
+        """The migrations' enum types' values, by the name a column's base type gives."""
+        return enum_values(self.state)
 
     def missing_helpers(self) -> list[Problem]:
         """Functions the adopted tables' policies call that no migration and no baseline
@@ -99,6 +106,8 @@ class ProjectObjects:
                 entry: dict = {"columns": columns}
                 if (workspace := self.reader.workspace_column(target)) is not None:
                     entry["workspace_column"] = workspace
+                if referenced is not None and (seed := derived_seed(referenced, workspace, self.enum_values)):
+                    entry["seed"] = seed
                 tables[spec_name] = entry
             for policy in self.kept.get(name, ()):
                 self.policy_objects(policy, tables, functions, declared)
@@ -143,6 +152,8 @@ class ProjectObjects:
                     entry: dict = {"columns": sayable_columns(referenced)}
                     if (workspace := self.reader.workspace_column(target)) is not None:
                         entry["workspace_column"] = workspace
+                    if seed := derived_seed(referenced, workspace, self.enum_values):
+                        entry["seed"] = seed
                     tables[shown] = entry
                 elif isinstance(node, ast.FuncCall):
                     schema, function = function_name(node)
@@ -162,6 +173,43 @@ class ProjectObjects:
 
 
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*\Z")
+
+
+def enum_values(state) -> dict[str, list[str]]:
+    """The enum types' values, by the name a column's base type gives (``org_role``)."""
+    return {name: list(enum.values) for (_, name), enum in state.enums.items()}
+
+
+TEXT_TYPES = frozenset({"text", "varchar", "bpchar", "citext"})
+PLAIN_SEEDS = {"bool": "false", "int2": "0", "int4": "0", "int8": "0", "numeric": "0", "float4": "0",
+               "float8": "0", "date": "2026-01-01", "timestamp": "2026-01-01 00:00:00",
+               "timestamptz": "2026-01-01 00:00:00+00", "json": "{}", "jsonb": "{}"}
+
+
+def derived_seed(table, workspace_column: str | None, enums: dict) -> dict[str, str]:
+    """Values the proof can write into an external table's required columns (NOT NULL, no
+    default, not filled by the database), derived so that nobody is asked for them: a user
+    reference is a user (``{user}``; a table with no workspace keyed by its user then gets a
+    row per user), an enum its first value, a text a label unique to the row, other plain
+    types a constant. A column none fits is left to the project file."""
+    users = {fk.columns[0] for fk in table.foreign_keys if fk.target == USERS and len(fk.columns) == 1}
+    key = set(table.primary_key)
+    values = {}
+    for column in table.columns.values():
+        if not column.not_null or column.default is not None or column.identity or column.generated is not None \
+                or column.name == workspace_column or not IDENTIFIER.match(column.name):
+            continue
+        if column.name in users and (workspace_column or column.name in key):
+            values[column.name] = "{user}"
+        elif column.name in key:
+            continue  # the proof draws keys itself
+        elif (enum := enums.get(column.type_name)) is not None and enum:
+            values[column.name] = enum[0]
+        elif column.type_name in TEXT_TYPES:
+            values[column.name] = f"{table.name} {column.name} {{label}}"
+        elif column.type_name in PLAIN_SEEDS:
+            values[column.name] = PLAIN_SEEDS[column.type_name]
+    return values
 
 
 def sayable_columns(table) -> dict[str, str]:

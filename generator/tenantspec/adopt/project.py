@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pglast import ast
 
-from tenantspec.adopt.objects import sayable_columns
+from tenantspec.adopt.objects import derived_seed, enum_values, sayable_columns
 from tenantspec.adopt.tables import replayed
 from tenantspec.adopt.writing import flow, scalar
 from tenantspec.catalog.access import COMMANDS, AccessReader, TenantModel, personas
@@ -90,7 +90,7 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
                         else "no role column: every member is alike",
         "enums": _enums_used(state, [tenant, members]),
         "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0],
-                                                         seed=True))),
+                                                         seed=True, enums=enum_values(state)))),
                    (chosen["members"], flow(_external(members, workspace_column=chosen["workspace_column"])))],
     }
     text = environment().get_template("init/adopted_project.yaml.j2").render(values)
@@ -402,21 +402,11 @@ def _enums_used(state: SchemaState, tables: list[Table]) -> list[tuple[str, str]
     return list(found.items())
 
 
-def _external(table: Table, workspace_column: str, seed: bool = False) -> dict:
+def _external(table: Table, workspace_column: str, seed: bool = False, enums: dict | None = None) -> dict:
     """An external table's entry: its columns, its workspace column, and for the tenant the
     values the proof fills a new row's required columns with."""
     entry: dict = {"columns": sayable_columns(table),
                    "workspace_column": workspace_column}
-    if seed:
-        users = {fk.columns[0] for fk in table.foreign_keys if fk.target == USERS and len(fk.columns) == 1}
-        values = {}
-        for column in table.columns.values():
-            if not column.not_null or column.default is not None or column.name == workspace_column:
-                continue
-            if column.name in users:
-                values[column.name] = "{user}"
-            elif column.type_name in ("text", "varchar"):
-                values[column.name] = f"{table.name} {column.name} {{label}}"
-        if values:
-            entry["seed"] = values
+    if seed and (values := derived_seed(table, workspace_column, enums or {})):
+        entry["seed"] = values
     return entry

@@ -86,6 +86,8 @@ def declare_external(path: Path, tables: dict[str, dict], functions: list[str],
         columns.fa.set_flow_style()
         item = CommentedMap(columns=columns, **({"workspace_column": entry["workspace_column"]}
                                                  if "workspace_column" in entry else {}))
+        if entry.get("seed"):
+            item["seed"] = CommentedMap(entry["seed"])
         item.fa.set_flow_style()
         declared[name] = item
     if enums:
