@@ -335,3 +335,37 @@ def test_a_membership_of_a_level_inside_the_tenant_is_not_the_tenancy(tmp_path, 
     code, _, err = init(tmp_path, capsys)
     assert code == 0, err
     assert load_project(tmp_path).tenancy.members.table.name == "organizationmember", err
+
+
+@pytest.mark.parametrize("check, test", [
+    ("check (roles <@ array['owner', 'admin', 'member']::text[])", "m.roles && array['owner', 'admin']"),
+    ("", "'admin' = any (m.roles) or 'owner' = any (m.roles)"),  # roles named only where the policies test them
+])
+def test_adopt_init_finds_roles_kept_in_an_array(tmp_path, capsys, check, test):
+    """A member holds several roles in one text[] column: init says role_array, takes the roles
+    from the CHECK or from what the policies test, and the policies map onto its levels."""
+    project_of(tmp_path, **{"20250101000000_init": (
+        "create table public.teams (id uuid primary key default gen_random_uuid(), name text not null);\n"
+        "create table public.team_members (\n"
+        "  team_id uuid not null references public.teams (id) on delete cascade,\n"
+        "  user_id uuid not null references auth.users (id) on delete cascade,\n"
+        f"  roles text[] not null default '{{member}}', primary key (team_id, user_id){', ' + check if check else ''});\n"
+        "create table public.projects (id uuid primary key default gen_random_uuid(),\n"
+        "  team_id uuid not null references public.teams (id), name text not null);\n"
+        "alter table public.projects enable row level security;\n"
+        "create policy projects_select on public.projects for select to authenticated using (exists (\n"
+        "  select 1 from public.team_members m where m.team_id = projects.team_id and m.user_id = auth.uid()));\n"
+        "create policy projects_update on public.projects for update to authenticated using (exists (\n"
+        "  select 1 from public.team_members m where m.team_id = projects.team_id and m.user_id = auth.uid()\n"
+        f"  and ({test})));\n")})
+    code, _, err = init(tmp_path, capsys)
+    assert code == 0, err
+    members = load_project(tmp_path).tenancy.members
+    assert (members.role_column, members.role_array) == ("roles", True)
+    assert {"owner", "admin"} <= set(load_project(tmp_path).tenancy.roles)
+    adoption = adopt(tmp_path, ["projects"])
+    write_outputs(tmp_path, adoption.specs)
+    project = load_project(tmp_path)
+    access = project.tables[next(iter(project.tables))].access
+    assert set(project.tenancy.levels[access["select"]]) == set(project.tenancy.roles), access
+    assert set(project.tenancy.levels[access["update"]]) == {"owner", "admin"}, access

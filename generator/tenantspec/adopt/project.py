@@ -10,7 +10,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from pglast import ast
+from pglast import ast, enums
 
 from tenantspec.adopt.objects import derived_seed, enum_values, sayable_columns
 from tenantspec.adopt.tables import replayed
@@ -18,7 +18,7 @@ from tenantspec.adopt.writing import flow, scalar
 from tenantspec.catalog.access import COMMANDS, AccessReader, TenantModel, personas
 from tenantspec.catalog.bodies import function_query
 from tenantspec.catalog.builtins import SERVICE_SCHEMAS
-from tenantspec.catalog.expression import conjuncts, value_list
+from tenantspec.catalog.expression import conjuncts, string_constants, value_list
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk
 from tenantspec.catalog.sql_values import condition_key
@@ -292,13 +292,16 @@ def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict,
     role_column = next((c for c in ROLE_NAMES if c in table.columns), None)
     checked = {}
     for check in table.checks:
-        if (listed := value_list(check.expression)) is not None:
+        if (listed := value_list(check.expression) or contained_list(check.expression)) is not None:
             checked[listed[0]] = listed[1]
     if role_column is None:  # team_role, user_role, membership_role ...
         role_column = next((c for c in table.columns if "role" in c and (
             c in checked or _enum_of(state, table.columns[c]) is not None)), None)
     if role_column is None:
         role_column = next(iter(checked), None)
+    if role_column is None:  # roles text[]: a member holds several
+        role_column = next((c for c in table.columns if "role" in c and table.columns[c].type_name.endswith("[]")),
+                           None)
     if role_column is None:  # role_key text references member_roles (key)
         role_column = next((fk.columns[0] for fk in table.foreign_keys if len(fk.columns) == 1
                             and "role" in fk.target[1] and _roles_table(state, table, fk.columns[0], inserted)),
@@ -331,11 +334,26 @@ def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict,
             "one_per_user": alone,
             "user_column": users[0], "workspace_column": tenants[0].columns[0],
             "workspaces": _shown(tenants[0].target), "workspaces_key": tenants[0].target, "role_column": role_column,
+            "role_array": bool(role_column in table.columns and table.columns[role_column].type_name.endswith("[]")),
             "roles": roles, "source": source, "ranked_by": ranked_by, "listed": how,
             "enum": enum, "score": score, "evidence": evidence.get(key, 0), "origin": table.origin.location,
             # shaped like a membership: roles listed (CHECK, enum, roles table) or a name that says so
             "shaped": bool(roles and (role_column in checked or enum is not None or listed is not None))
             or "member" in table.name or "role" in table.name}
+
+
+def contained_list(expression) -> tuple[str, tuple[str, ...]] | None:
+    """``(column, values)`` of an array column's ``col <@ array['a', 'b']``: every element one of them."""
+    if not (isinstance(expression, ast.A_Expr) and expression.kind == enums.A_Expr_Kind.AEXPR_OP
+            and [n.sval for n in expression.name] == ["<@"] and isinstance(expression.lexpr, ast.ColumnRef)):
+        return None
+    array = expression.rexpr
+    while isinstance(array, ast.TypeCast):
+        array = array.arg
+    if not isinstance(array, ast.A_ArrayExpr):
+        return None
+    values = string_constants(array.elements or ())
+    return None if values is None else (column_ref_name(expression.lexpr)[1], values)
 
 
 def roles_named(state: SchemaState, role_column: str, column) -> list[str]:
@@ -348,9 +366,16 @@ def roles_named(state: SchemaState, role_column: str, column) -> list[str]:
     texts = [function.source for function in state.functions.values() if function.source]
     texts += [deparse(e) for table in state.tables.values() for policy in table.policies.values()
               for e in (policy.using, policy.check) if e is not None]
+    # an array of roles: roles && array['owner', 'admin'], roles @> array['admin'], 'admin' = any (roles)
+    held = re.compile(rf"\b{re.escape(role_column)}\b\s*(?:&&|@>)\s*\(?\s*array\s*\[((?:\s*'[^']*'(?:::\w+)?\s*,?)+)\]",
+                      re.IGNORECASE)
+    one = re.compile(rf"'([^']*)'(?:::\w+)?\s*=\s*any\s*\(\s*(?:\w+\.)?{re.escape(role_column)}\s*\)", re.IGNORECASE)
     for text in texts:
         for match in pattern.finditer(text):
             found += [value for value in re.findall(r"'([^']*)'", match.group(1)) if value]
+        for match in held.finditer(text):
+            found += [value for value in re.findall(r"'([^']*)'", match.group(1)) if value]
+        found += [value for value in one.findall(text) if value]
     default = column.default
     while isinstance(default, ast.TypeCast):
         default = default.arg
