@@ -369,3 +369,55 @@ def test_adopt_init_finds_roles_kept_in_an_array(tmp_path, capsys, check, test):
     access = project.tables[next(iter(project.tables))].access
     assert set(project.tenancy.levels[access["select"]]) == set(project.tenancy.roles), access
     assert set(project.tenancy.levels[access["update"]]) == {"owner", "admin"}, access
+
+
+def test_domains_adopt_with_their_base_types_declared(tmp_path, capsys):
+    """`create domain` types (over a base type, an enum or another domain) are declared under
+    external.domains, the columns keep them, the correction leaves them alone, and the proof's
+    world writes values of the base type (an enum's values through its domain)."""
+    shutil.copytree(CASES / "team_no_role" / "migrations", tmp_path / "supabase" / "migrations")
+    (tmp_path / "schema").mkdir()
+    shutil.copy(CASES / "team_no_role/project.yaml", tmp_path / "schema/project.yaml")
+    (tmp_path / "supabase/migrations/20250401000000_labels.sql").write_text(
+        "create domain public.short_name as text check (length(value) <= 40);\n"
+        "create type public.label_color as enum ('red', 'green');\n"
+        "create domain public.color as public.label_color;\n"
+        "create domain public.colors as public.color[];\n"
+        "create table public.labels (id uuid primary key default gen_random_uuid(),\n"
+        "  team_id uuid not null references public.teams (id) on delete cascade,\n"
+        "  name public.short_name not null, color public.color not null, palette public.colors);\n"
+        "create index labels_team_id_idx on public.labels (team_id);\n"
+        "alter table public.labels enable row level security;\n")
+    adoption = adopt(tmp_path, ["labels"])
+    assert "schema/labels.yaml" in {str(p) for p in adoption.specs}, adoption.notes
+    write_outputs(tmp_path, adoption.specs)
+    project = load_project(tmp_path)
+    assert {str(k): v for k, v in project.domains.items()} == {
+        "public.short_name": "text", "public.color": "public.label_color", "public.colors": "public.color[]"}
+    assert project.base_type("colors") == "public.label_color[]" and project.base_type("public.short_name") == "text"
+    generation = plan_project(tmp_path, "adopt")
+    assert "short_name" not in "".join(generation.migrations.values()), "the correction leaves the domains be"
+    from tenantspec.testing.world import build_world
+
+    world = build_world(project)
+    labels = world.facts[next(n for n in world.facts if n.name == "labels")]
+    assert labels.columns["name"] == "text" and labels.one_of.get("color") == ("red", "green")
+
+
+def test_a_workspace_the_database_computes_stays_hand_written(tmp_path):
+    """org_id generated from the parent row cannot become a carried column in place."""
+    shutil.copytree(CASES / "team_no_role" / "migrations", tmp_path / "supabase" / "migrations")
+    (tmp_path / "schema").mkdir()
+    shutil.copy(CASES / "team_no_role/project.yaml", tmp_path / "schema/project.yaml")
+    (tmp_path / "supabase/migrations/20250401000000_items.sql").write_text(
+        "create function public.team_of(board uuid) returns uuid language sql immutable as\n"
+        "  $$ select '00000000-0000-0000-0000-000000000000'::uuid $$;\n"
+        "create table public.items (id uuid primary key default gen_random_uuid(),\n"
+        "  board_id uuid not null references public.boards (id) on delete cascade,\n"
+        "  team_id uuid generated always as (public.team_of(board_id)) stored, body text);\n"
+        "create index items_board_id_idx on public.items (board_id);\n"
+        "alter table public.items enable row level security;\n")
+    adoption = adopt(tmp_path, [])
+    assert "schema/items.yaml" not in {str(p) for p in adoption.specs}
+    assert any("public.items stays hand-written" in str(n) and "generated column" in str(n)
+               for n in adoption.notes), adoption.notes

@@ -119,13 +119,15 @@ class ProjectObjects:
                         functions.append(signature)
         return tables, functions
 
-    def undeclared_enums(self, tables: dict[str, dict]) -> dict[str, list[str]]:
+    def undeclared_enums(self, tables: dict[str, dict], domains: dict[str, str] | None = None) -> dict[str, list[str]]:
         """Enum types the migrations create that a column of an adopted table, or of a table
-        declared external beside them, is of, and ``project.yaml`` does not declare."""
+        declared external beside them, or a domain declared with them, is of, and
+        ``project.yaml`` does not declare."""
         declared = {(e.name.schema, e.name.name) for e in self.project.enums.values()}
         found: dict[str, list[str]] = {}
         types = [c.type for name in self.names for c in self.state.tables[(self.project.schema, name)].columns.values()]
         types += [type_node(t) for entry in tables.values() for t in entry["columns"].values()]
+        types += [type_node(base) for base in (domains or {}).values()]
         for node in types:
             if node is None:
                 continue
@@ -134,6 +136,30 @@ class ProjectObjects:
             enum = self.state.enums.get(key)
             if enum is not None and key not in declared:
                 found[key[1] if key[0] == self.project.schema else ".".join(key)] = list(enum.values)
+        return found
+
+    def undeclared_domains(self, tables: dict[str, dict]) -> dict[str, str]:
+        """Domains the migrations create that a column of an adopted table, or of a table
+        declared external beside them, is of, and ``project.yaml`` does not declare: each with
+        its base type."""
+        found: dict[str, str] = {}
+        types = [c.type for name in self.names for c in self.state.tables[(self.project.schema, name)].columns.values()]
+        types += [type_node(t) for entry in tables.values() for t in entry["columns"].values()]
+        for node in types:
+            if node is None:
+                continue
+            names = [n.sval for n in node.names]
+            key = (names[-2] if len(names) > 1 else self.project.schema, names[-1])
+            while (base := self.state.domains.get(key)) is not None:  # a domain over a domain: both
+                shown = key[1] if key[0] == self.project.schema else ".".join(key)
+                if model.Name(*key) in self.project.domains or shown in found:
+                    break
+                found[shown] = base
+                inner = type_node(base)
+                if inner is None:
+                    break
+                names = [n.sval for n in inner.names]
+                key = (names[-2] if len(names) > 1 else self.project.schema, names[-1])
         return found
 
     def policy_objects(self, policy, tables: dict[str, dict], functions: list[str], declared: set) -> None:

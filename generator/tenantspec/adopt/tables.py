@@ -340,9 +340,14 @@ def _adoption(root: Path, project: model.Project, states: dict[str, SchemaState]
     adopter = Adopter(project, states, names)
     adoption = adopter.adopt(skip_untraceable=every)
     tables, functions = adopter.undeclared()
-    enums = adopter.undeclared_enums(tables)
-    if tables or functions or enums:
-        adoption.specs[Path(project.source)] = declare_external(root / project.source, tables, functions, enums)
+    domains = adopter.undeclared_domains(tables)
+    enums = adopter.undeclared_enums(tables, domains)
+    if tables or functions or enums or domains:
+        adoption.specs[Path(project.source)] = declare_external(root / project.source, tables, functions, enums,
+                                                                domains)
+        for name, base in domains.items():
+            adoption.notes.append(Problem(None, f"{project.source}: declares the domain {name} ({base}) under "
+                                                "external.domains (a column of an adopted or external table is of it)"))
         for name in enums:
             adoption.notes.append(Problem(None, f"{project.source}: declares the enum type {name} under "
                                                 "external.enums (a column of an adopted or external table is of it)"))

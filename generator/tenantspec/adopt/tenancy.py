@@ -160,9 +160,17 @@ class TenancyReading:
         return {"column": column}
 
     def carried_column(self, table: Table, tenancy: dict) -> str | None:
-        """The column a carried child gets: its parent's workspace column's name."""
+        """The column a carried child gets: its parent's workspace column's name. One the table
+        has as a generated column (``org_id ... generated always as (org_of(account_id))``)
+        cannot become a carried one in place: the table stays hand-written."""
         if tenancy.get("strategy") != model.CARRIED:
             return None
         target = self.reader.reference_target((table.schema, table.name), tenancy["parent"]) or next(
             (fk.target for fk, column, _ in self.workspace_keys(table) if column == tenancy["parent"]), None)
-        return self.reader.workspace_column(target) if target else None
+        carried = self.reader.workspace_column(target) if target else None
+        if carried in table.columns and (generated := table.columns[carried]).generated is not None:
+            raise TenantspecError(Problem(
+                generated.origin.location if generated.origin else None,
+                f"{table.qualified_name}.{carried}, the row's workspace, is a generated column: tenantspec cannot "
+                "say a workspace computed by the database yet"))
+        return carried

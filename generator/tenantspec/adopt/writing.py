@@ -73,9 +73,9 @@ def spec_default(node) -> str | bool | int | None:
 
 
 def declare_external(path: Path, tables: dict[str, dict], functions: list[str],
-                     enums: dict[str, list[str]] | None = None) -> str:
-    """The project file with ``tables``, ``functions`` and ``enums`` added under ``external``,
-    its comments kept."""
+                     enums: dict[str, list[str]] | None = None, domains: dict[str, str] | None = None) -> str:
+    """The project file with ``tables``, ``functions``, ``enums`` and ``domains`` added under
+    ``external``, its comments kept."""
     yaml = YAML(typ="rt")
     yaml.width = 4096
     data = yaml.load(path.read_text(encoding="utf-8"))
@@ -96,6 +96,10 @@ def declare_external(path: Path, tables: dict[str, dict], functions: list[str],
             entry = CommentedSeq(values)
             entry.fa.set_flow_style()
             types[name] = entry
+    if domains:
+        declared_domains = external.setdefault("domains", CommentedMap())
+        for name, base in domains.items():
+            declared_domains[name] = base
     listed = external.setdefault("functions", CommentedSeq())
     for signature in functions:
         listed.append(signature)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from tenantspec.catalog.nodes import deparse, normalized
 from tenantspec.catalog.state import SchemaState
 
-
 _PRINTED: dict[tuple[int, bool], tuple[object, str]] = {}  # (id, normalized) -> (node, text); the node kept alive
 
 

@@ -20,7 +20,7 @@ from tenantspec.catalog.keys import name_key, relation_key
 from tenantspec.catalog.source import Statement
 from tenantspec.catalog.state import LEGACY, GuardedConflict, SchemaState, initial_state
 from tenantspec.catalog.statements.drops import drop
-from tenantspec.catalog.statements.enums import alter_enum, create_enum
+from tenantspec.catalog.statements.enums import alter_enum, create_domain, create_enum
 from tenantspec.catalog.statements.functions import alter_function, create_function
 from tenantspec.catalog.statements.objects import (
     alter_publication,
@@ -101,6 +101,7 @@ HANDLERS: dict[type, Callable[[SchemaState, ast.Node, Statement], None]] = {
     ast.AlterPublicationStmt: alter_publication,
     ast.CreateSchemaStmt: create_schema,
     ast.CreateEnumStmt: create_enum,
+    ast.CreateDomainStmt: create_domain,
     ast.AlterEnumStmt: alter_enum,
 }
 

@@ -257,6 +257,8 @@ class SchemaState:
     publications: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
     enums: dict[tuple[str, str], EnumType] = field(default_factory=dict)
+    # domains: (schema, name) -> the base type as written (``create domain app.valid_name as text``)
+    domains: dict[tuple[str, str], str] = field(default_factory=dict)
     # constraint names taken per schema, gathered once per statement (replay clears it before
     # each): a CREATE TABLE names a NOT NULL constraint per column, each checked schema-wide
     taken_names: dict[str, set[str]] = field(default_factory=dict, repr=False, compare=False)

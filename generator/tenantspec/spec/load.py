@@ -69,6 +69,7 @@ class ProjectBuilder(ProjectFile):
 
     def build(self) -> model.Project:
         self.enums = rules.enums(self)
+        self.domains = rules.domains(self)
         external_tables = self.external_tables()
         functions = self.external_functions()
         tenancy = self.tenancy(external_tables)
@@ -93,6 +94,7 @@ class ProjectBuilder(ProjectFile):
             migrations=migrations,
             source=self.doc.path,
             enums=self.enums,
+            domains=self.domains,
         )
 
     # -- table specs ----------------------------------------------------------------
@@ -160,7 +162,8 @@ class ProjectBuilder(ProjectFile):
     def column(self, doc: Document, name: str, spec: dict) -> model.Column:
         path = ("columns", name)
         type_text, enum = rules.column_type(self, str(spec["type"]))
-        if enum is None and (message := type_error(type_text)):
+        domain = rules.domain_of(self, type_text)
+        if enum is None and domain is None and (message := type_error(type_text)):
             self.problem(doc.locate(path + ("type",)), rules.enum_hint(self, type_text, message))
         default = spec.get("default")
         if isinstance(default, bool):
@@ -169,7 +172,8 @@ class ProjectBuilder(ProjectFile):
             default = str(default).strip()
             self.expression(doc, path + ("default",), default)
         if default is not None and (message := (rules.enum_default_error(enum, type_text, default) if enum
-                                                else default_error(type_text, default))):
+                                                else default_error(type_text if domain is None
+                                                                   else self.domains[domain], default))):
             self.problem(doc.locate(path + ("default",)), message)
         if enum is not None and spec.get("one_of"):
             self.problem(doc.locate(path + ("one_of",), key=True),

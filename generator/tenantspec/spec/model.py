@@ -283,6 +283,23 @@ class Project:
     migrations: tuple[Migration, ...]
     source: str = "schema/project.yaml"
     enums: dict[Name, Enum] = field(default_factory=dict, hash=False)
+    # domains the app created (external.domains): name -> the base type it stands for
+    domains: dict[Name, str] = field(default_factory=dict, hash=False)
+
+    def base_type(self, type_text: str) -> str:
+        """The type a column holds values of: a declared domain's base type (arrays kept),
+        else the type as written."""
+        base = type_text.strip()
+        dims = 0
+        while base.endswith("[]"):
+            base, dims = base[:-2].strip(), dims + 1
+        schema, _, name = base.rpartition(".")
+        found = self.domains.get(Name(schema or self.schema, name)) \
+            or next((b for d, b in self.domains.items() if d.name == name), None) if not schema else \
+            self.domains.get(Name(schema, name))
+        if found is None or found.strip() == base:
+            return type_text
+        return self.base_type(found) + "[]" * dims  # a domain over a domain: down to the type
 
     def enum_of(self, type_text: str) -> Enum | None:
         """The enum a column type names (an array of it too), if it names one."""

@@ -19,7 +19,8 @@ class ProjectFile:
             columns = {}
             for column, type_text in spec["columns"].items():
                 columns[column], enum = rules.column_type(self, str(type_text))
-                if enum is None and (message := type_error(str(type_text))):
+                if enum is None and rules.domain_of(self, str(type_text)) is None \
+                        and (message := type_error(str(type_text))):
                     self.problem(self.doc.locate(("external", "tables", key, "columns", column)),
                                  rules.enum_hint(self, str(type_text), message))
             workspace_column = spec.get("workspace_column")

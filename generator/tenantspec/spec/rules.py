@@ -23,6 +23,7 @@ from tenantspec.spec.expressions import (
     base_type,
     expression_node,
     parse_expression,
+    type_error,
 )
 
 POLICY_COMMANDS = (*model.COMMANDS, "all")
@@ -34,6 +35,7 @@ class ProjectBuilder(Protocol):
     doc: Document
     schema: str
     enums: dict
+    domains: dict
     functions: dict
     levels: dict
 
@@ -219,6 +221,31 @@ def _trigger_condition(builder: ProjectBuilder, where: Location, when: str, for_
         builder.problem(where, "a delete has no new row: the condition cannot read new")
 
 
+def domains(builder: ProjectBuilder) -> dict[model.Name, str]:
+    """The app's domains (``external.domains``): each name with the base type it stands for,
+    which must be a type tenantspec knows."""
+    declared = builder.doc.data.get("external", {}).get("domains", {})
+    found: dict[model.Name, str] = {builder.name(key): str(base) for key, base in declared.items()}
+    builder.domains = found  # a domain may stand for another, or for an enum
+    for key, base in declared.items():
+        _, enum = column_type(builder, str(base))
+        if enum is None and domain_of(builder, str(base)) is None and (message := type_error(str(base))):
+            builder.problem(builder.doc.locate(("external", "domains", key)), f"domain {key}: {message}")
+    return found
+
+
+def domain_of(builder: ProjectBuilder, text: str) -> model.Name | None:
+    """The declared domain a column type names (or an array of), if any."""
+    base = text.strip()
+    while base.endswith("[]"):
+        base = base[:-2].strip()
+    schema, _, name = base.rpartition(".")
+    found = model.Name(schema or builder.schema, name)
+    if found in builder.domains:
+        return found
+    return next((d for d in builder.domains if d.name == name), None) if not schema else None
+
+
 def enums(builder: ProjectBuilder) -> dict[model.Name, model.Enum]:
     """The project's enum types (``enums``) and the app's (``external.enums``)."""
     doc = builder.doc
@@ -260,7 +287,8 @@ def column_type(builder: ProjectBuilder, text: str) -> tuple[str, model.Enum | N
     if enum is None and not schema:
         enum = next((e for e in builder.enums.values() if e.name.name == name and e.external), None)
     if enum is None:
-        return text, None
+        domain = domain_of(builder, text)
+        return (text if domain is None else str(domain) + "[]" * dims), None
     return str(enum.name) + "[]" * dims, enum
 
 

@@ -100,7 +100,8 @@ def facts_of(project: model.Project) -> dict[model.Name, TableFacts]:
                 key = (members.workspace_column, members.user_column)
             else:
                 key = (ext.workspace_column,) if ext.workspace_column else tuple(ext.columns)[:1]
-        facts[name] = TableFacts(name=name, spec=None, columns=dict(ext.columns), key=key,
+        columns = {column: project.base_type(type_text) for column, type_text in ext.columns.items()}
+        facts[name] = TableFacts(name=name, spec=None, columns=columns, key=key,
                                  workspace_column=ext.workspace_column, seed=dict(ext.seed),
                                  label=_label(project, name))
     if USERS not in facts:
@@ -136,7 +137,7 @@ def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
     tied = {r.column for r in references} | {table.tenancy.key}
     return TableFacts(
         name=table.name, spec=table,
-        columns={c.name: storage_type(c.type) for c in table.columns},
+        columns={c.name: project.base_type(storage_type(c.type)) for c in table.columns},  # a domain's base
         key=table.primary_key,
         workspace_column=table.tenancy.workspace_column,
         carried=table.tenancy.carried,
@@ -169,7 +170,8 @@ def _allowed_values(project: model.Project, table: model.Table) -> dict[str, tup
     """The values a column may take: its ``one_of``, or its enum type's."""
     found = {}
     for column in table.columns:
-        enum = project.enum_of(column.type) if not column.type.endswith("]") else None
+        base = project.base_type(column.type)  # a domain over an enum takes the enum's values
+        enum = project.enum_of(base) if not base.endswith("]") else None
         if column.one_of or enum is not None:
             found[column.name] = column.one_of or enum.values
     return found

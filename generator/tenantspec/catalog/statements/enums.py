@@ -1,10 +1,12 @@
 """Enum types as replay sees them: ``create type ... as enum``, ``alter type ... add value`` /
-``rename value``, renames and drops, in PostgreSQL's order of values."""
+``rename value``, renames and drops, in PostgreSQL's order of values; and domains, by the base
+type they stand for."""
 
 from __future__ import annotations
 
 from pglast import ast
 
+from tenantspec.catalog.nodes import deparse
 from tenantspec.catalog.source import Statement
 from tenantspec.catalog.state import EnumType, Origin, SchemaState
 
@@ -21,6 +23,10 @@ def create_enum(state: SchemaState, node: ast.CreateEnumStmt, statement: Stateme
     if key in state.enums:
         state.conflict(Origin(statement), f"creates type {key[0]}.{key[1]}, which exists")
     state.enums[key] = EnumType(*key, [v.sval for v in node.vals or ()])
+
+
+def create_domain(state: SchemaState, node: ast.CreateDomainStmt, statement: Statement) -> None:
+    state.domains[_key(node.domainname)] = deparse(node.typeName)
 
 
 def alter_enum(state: SchemaState, node: ast.AlterEnumStmt, statement: Statement) -> None:
