@@ -10,6 +10,7 @@ from pglast import ast
 from tenantspec.adopt.writing import spec_type
 from tenantspec.catalog.bodies import function_query
 from tenantspec.catalog.builtins import (
+    AUTH_USERS,
     BUILTIN_FUNCTIONS,
     SERVICE_SCHEMAS,
     platform_call,
@@ -18,8 +19,6 @@ from tenantspec.catalog.nodes import function_name, walk
 from tenantspec.errors import Problem
 from tenantspec.spec import model
 from tenantspec.spec.expressions import type_node
-
-USERS = ("auth", "users")
 
 
 class ProjectObjects:
@@ -218,7 +217,7 @@ def derived_seed(table, workspace_column: str | None, enums: dict) -> dict[str, 
     reference is a user (``{user}``; a table with no workspace keyed by its user then gets a
     row per user), an enum its first value, a text a label unique to the row, other plain
     types a constant. A column none fits is left to the project file."""
-    users = {fk.columns[0] for fk in table.foreign_keys if fk.target == USERS and len(fk.columns) == 1}
+    users = {fk.columns[0] for fk in table.foreign_keys if fk.target == AUTH_USERS and len(fk.columns) == 1}
     key = set(table.primary_key)
     values = {}
     for column in table.columns.values():

@@ -17,7 +17,7 @@ from tenantspec.adopt.tables import replayed
 from tenantspec.adopt.writing import flow, scalar
 from tenantspec.catalog.access import COMMANDS, AccessReader, TenantModel, personas
 from tenantspec.catalog.bodies import function_query
-from tenantspec.catalog.builtins import SERVICE_SCHEMAS
+from tenantspec.catalog.builtins import AUTH_USERS, SERVICE_SCHEMAS
 from tenantspec.catalog.expression import conjuncts, string_constants, value_list
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk
@@ -29,7 +29,6 @@ from tenantspec.render.migrations import environment
 from tenantspec.spec.expressions import condition_values
 from tenantspec.spec.load import load_project
 
-USERS = ("auth", "users")
 ROLE_NAMES = ("role", "role_name", "account_role", "member_role", "access_level")
 
 
@@ -38,7 +37,7 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
     baseline and migrations; stops when no table there looks like a membership table."""
     passed_over: list[Problem] = []
     state = replayed(root, baseline, passed_over)["legacy"]
-    of_users = users_tables(state, frozenset({USERS}))  # auth.users and tables keyed by a user's id
+    of_users = users_tables(state, frozenset({AUTH_USERS}))  # auth.users and tables keyed by a user's id
     inserted = inserted_rows(state)
     evidence = consulted(state)
     found = sorted((c for c in (_membership(state, t, of_users, inserted, evidence) for t in state.tables.values())

@@ -10,6 +10,7 @@ _LISTED = (Path(__file__).with_name("pg_functions.txt").read_text(encoding="utf-
 BUILTIN_FUNCTIONS = frozenset(name for name in _LISTED if name and not name.startswith("#"))
 
 # Schemas whose objects the platform provides (auth.uid(), storage's, vault's, extensions').
+AUTH_USERS = ("auth", "users")  # the platform's users table, as a (schema, name) key
 SERVICE_SCHEMAS = frozenset({"auth", "pg_catalog", "extensions", "storage", "realtime", "vault"})
 
 
