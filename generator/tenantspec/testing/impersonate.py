@@ -52,8 +52,8 @@ class Impersonator:
         # transaction, so nothing in the block commits on its own); the rollback ends it.
         conn.autocommit = True
         try:
-            conn.execute(sql.SQL("begin; select set_config('role', {}, true), set_config('request.jwt.claims', {}, true)")
-                         .format(sql.Literal(role), sql.Literal(json.dumps(dict(claims)))))
+            conn.execute(sql.SQL("begin; ") + _IDENTITY.format(sql.Literal(role),
+                                                                sql.Literal(json.dumps(dict(claims)))))
             yield conn
         finally:
             conn.rollback()
@@ -92,15 +92,11 @@ class Impersonator:
 def switch_identity(conn: psycopg.Connection, role: str, claims: Mapping) -> None:
     """What PostgREST runs at the start of each request's transaction (also usable to switch
     identity between statements of one transaction, as the property test does)."""
-    conn.execute(
-        "select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-        (role, json.dumps(dict(claims))),
-    )
+    conn.execute(_IDENTITY.format(sql.Placeholder(), sql.Placeholder()), (role, json.dumps(dict(claims))))
 
 
-def reset_identity(conn: psycopg.Connection) -> None:
-    """Back to the login role itself within the current transaction."""
-    conn.execute("select set_config('role', 'none', true), set_config('request.jwt.claims', '', true)")
+# PostgREST's switch of identity, for the rest of the transaction: the role, then the token's claims.
+_IDENTITY = sql.SQL("select set_config('role', {}, true), set_config('request.jwt.claims', {}, true)")
 
 
 def table_snapshot(conn: psycopg.Connection, table: str) -> list:
