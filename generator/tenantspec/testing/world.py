@@ -137,7 +137,7 @@ class _WorldBuilder:
     def build(self) -> World:
         project = self.project
         self.rows[USERS] = [Row(USERS, {"id": str(p.user_id), "email": p.email}, None, f"user_{p.name}")
-                            for p in self.personas.values() if p.user_id and not p.claimed_role]
+                            for p in self.users]
         if any(t.tenancy.per_user for t in project.tables.values()):
             # users no persona signs in as: a new row of a per-user table keyed by its user
             # (profiles.id) names one of them
@@ -189,6 +189,11 @@ class _WorldBuilder:
         return World(project=project, facts=self.facts, workspace_ids=self.workspace_ids,
                      personas=self.personas, rows={k: tuple(v) for k, v in self.rows.items()})
 
+    @property
+    def users(self) -> list[Persona]:
+        """The personas who sign in as a user of their own (not those who only claim a role)."""
+        return [p for p in self.personas.values() if p.user_id and not p.claimed_role]
+
     def add_user_rows(self, facts: TableFacts) -> None:
         """A row of a per-user table for every signed-in persona, in no workspace; a row of a
         per-user table's child for every row of its parent."""
@@ -197,8 +202,7 @@ class _WorldBuilder:
                 values = row_values(facts, "", n, f"u{n}", lambda ref, n=n: self.pick(ref, None, n))
                 self.rows.setdefault(facts.name, []).append(Row(facts.name, values, None, f"{facts.label}_{n}"))
             return
-        users = [p for p in self.personas.values() if p.user_id and not p.claimed_role]
-        for n, persona in enumerate(users, 1):
+        for n, persona in enumerate(self.users, 1):
             values = row_values(facts, "", n, f"u{n}", lambda ref, n=n: self.pick(ref, None, n))
             values[facts.user] = str(persona.user_id)
             self.rows.setdefault(facts.name, []).append(Row(facts.name, values, None, f"{facts.label}_{persona.name}"))
@@ -207,8 +211,7 @@ class _WorldBuilder:
         """A row of an external table with no workspace for every signed-in persona's user, its
         seed's ``{user}`` that user: a table keyed by the user (``profiles.id`` references
         ``auth.users``) has one row per user and no other."""
-        users = [p for p in self.personas.values() if p.user_id and not p.claimed_role]
-        for n, persona in enumerate(users, 1):
+        for n, persona in enumerate(self.users, 1):
             values = {column: sample(facts.columns[column], self.serial(facts.name), f"u{n}", f"{facts.name}.{column}")
                       for column in facts.key}
             self.add(facts, None, n, values, user=persona)
@@ -259,8 +262,7 @@ class _WorldBuilder:
         """The referenced row for the ``n``-th row of ``ws``: the ``n``-th of that workspace."""
         target = self.facts[ref.target]
         if ref.target == USERS:
-            candidates = [{"id": str(p.user_id)} for p in self.personas.values()
-                          if p.user_id and (ws is None or p.role_in(ws)) and not p.claimed_role]
+            candidates = [{"id": str(p.user_id)} for p in self.users if ws is None or p.role_in(ws)]
         else:
             rows = self.rows.get(ref.target, [])
             in_ws = [r.values for r in rows if r.workspace == ws] if target.workspace_column or target.parent \
