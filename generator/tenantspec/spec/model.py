@@ -7,6 +7,7 @@ two loads of the same specs compare equal and a later diff can compare versions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tenantspec.errors import Location
@@ -272,6 +273,21 @@ class Migration:
         return f"{self.version}_{self.name}.sql"
 
 
+def domain_named(domains: Mapping[Name, str], schema: str, type_text: str) -> tuple[Name | None, int]:
+    """The declared domain a column type names, and how many array dimensions it adds (a
+    name with no schema is looked up in ``schema``, then by name alone)."""
+    base, dims = type_text.strip(), 0
+    while base.endswith("[]"):
+        base, dims = base[:-2].strip(), dims + 1
+    qualifier, _, name = base.rpartition(".")
+    found = Name(qualifier or schema, name)
+    if found in domains:
+        return found, dims
+    if not qualifier:
+        return next((d for d in domains if d.name == name), None), dims
+    return None, dims
+
+
 @dataclass(frozen=True)
 class Project:
     schema: str
@@ -289,17 +305,10 @@ class Project:
     def base_type(self, type_text: str) -> str:
         """The type a column holds values of: a declared domain's base type (arrays kept),
         else the type as written."""
-        base = type_text.strip()
-        dims = 0
-        while base.endswith("[]"):
-            base, dims = base[:-2].strip(), dims + 1
-        schema, _, name = base.rpartition(".")
-        found = self.domains.get(Name(schema or self.schema, name)) \
-            or next((b for d, b in self.domains.items() if d.name == name), None) if not schema else \
-            self.domains.get(Name(schema, name))
-        if found is None or found.strip() == base:
-            return type_text
-        return self.base_type(found) + "[]" * dims  # a domain over a domain: down to the type
+        domain, dims = domain_named(self.domains, self.schema, type_text)
+        if domain is None or domain_named(self.domains, self.schema, self.domains[domain]) == (domain, 0):
+            return type_text  # no domain, or one declared as standing for itself
+        return self.base_type(self.domains[domain]) + "[]" * dims  # a domain over a domain: down to the type
 
     def enum_of(self, type_text: str) -> Enum | None:
         """The enum a column type names (an array of it too), if it names one."""

@@ -236,14 +236,7 @@ def domains(builder: ProjectBuilder) -> dict[model.Name, str]:
 
 def domain_of(builder: ProjectBuilder, text: str) -> model.Name | None:
     """The declared domain a column type names (or an array of), if any."""
-    base = text.strip()
-    while base.endswith("[]"):
-        base = base[:-2].strip()
-    schema, _, name = base.rpartition(".")
-    found = model.Name(schema or builder.schema, name)
-    if found in builder.domains:
-        return found
-    return next((d for d in builder.domains if d.name == name), None) if not schema else None
+    return model.domain_named(builder.domains, builder.schema, text)[0]
 
 
 def enums(builder: ProjectBuilder) -> dict[model.Name, model.Enum]:
