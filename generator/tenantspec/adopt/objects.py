@@ -95,7 +95,7 @@ class ProjectObjects:
             table = self.state.tables[(self.project.schema, name)]
             for fk in table.foreign_keys:
                 target = fk.target
-                spec_name = target[1] if target[0] == self.project.schema else f"{target[0]}.{target[1]}"
+                spec_name = self.written_name(target)
                 if (target[0] == self.project.schema and (target[1] in self.project.tables or target[1] in self.names)) \
                         or model.Name(*target) in self.project.external_tables or spec_name in tables:
                     continue
@@ -124,17 +124,10 @@ class ProjectObjects:
         ``project.yaml`` does not declare."""
         declared = {(e.name.schema, e.name.name) for e in self.project.enums.values()}
         found: dict[str, list[str]] = {}
-        types = [c.type for name in self.names for c in self.state.tables[(self.project.schema, name)].columns.values()]
-        types += [type_node(t) for entry in tables.values() for t in entry["columns"].values()]
-        types += [type_node(base) for base in (domains or {}).values()]
-        for node in types:
-            if node is None:
-                continue
-            names = [n.sval for n in node.names]
-            key = (names[-2] if len(names) > 1 else self.project.schema, names[-1])
+        for key in self.column_type_keys(tables, extra=(domains or {}).values()):
             enum = self.state.enums.get(key)
             if enum is not None and key not in declared:
-                found[key[1] if key[0] == self.project.schema else ".".join(key)] = list(enum.values)
+                found[self.written_name(key)] = list(enum.values)
         return found
 
     def undeclared_domains(self, tables: dict[str, dict]) -> dict[str, str]:
@@ -142,24 +135,32 @@ class ProjectObjects:
         declared external beside them, is of, and ``project.yaml`` does not declare: each with
         its base type."""
         found: dict[str, str] = {}
-        types = [c.type for name in self.names for c in self.state.tables[(self.project.schema, name)].columns.values()]
-        types += [type_node(t) for entry in tables.values() for t in entry["columns"].values()]
-        for node in types:
-            if node is None:
-                continue
-            names = [n.sval for n in node.names]
-            key = (names[-2] if len(names) > 1 else self.project.schema, names[-1])
+        for key in self.column_type_keys(tables):
             while (base := self.state.domains.get(key)) is not None:  # a domain over a domain: both
-                shown = key[1] if key[0] == self.project.schema else ".".join(key)
-                if model.Name(*key) in self.project.domains or shown in found:
+                if model.Name(*key) in self.project.domains or self.written_name(key) in found:
                     break
-                found[shown] = base
-                inner = type_node(base)
-                if inner is None:
+                found[self.written_name(key)] = base
+                if (inner := type_node(base)) is None:
                     break
-                names = [n.sval for n in inner.names]
-                key = (names[-2] if len(names) > 1 else self.project.schema, names[-1])
+                key = self.type_key(inner)
         return found
+
+    def column_type_keys(self, tables: dict[str, dict], extra=()) -> list[tuple[str, str]]:
+        """``(schema, name)`` of the types of the adopted tables' columns, of the columns of the
+        tables declared external beside them, and of the types written in ``extra``."""
+        nodes = [c.type for name in self.names for c in self.state.tables[(self.project.schema, name)].columns.values()]
+        nodes += [type_node(t) for entry in tables.values() for t in entry["columns"].values()]
+        nodes += [type_node(t) for t in extra]
+        return [self.type_key(node) for node in nodes if node is not None]
+
+    def type_key(self, node) -> tuple[str, str]:
+        names = [n.sval for n in node.names]
+        return (names[-2] if len(names) > 1 else self.project.schema, names[-1])
+
+    def written_name(self, key: tuple[str, str]) -> str:
+        """A table's, type's or function's name as project.yaml writes it: bare in the project's
+        schema, else qualified."""
+        return key[1] if key[0] == self.project.schema else ".".join(key)
 
     def policy_objects(self, policy, tables: dict[str, dict], functions: list[str], declared: set) -> None:
         """The tables a kept policy reads and the functions it calls, for ``external``."""
@@ -167,7 +168,7 @@ class ProjectObjects:
             for node, _ in walk(expression) if expression is not None else ():
                 if isinstance(node, ast.RangeVar):
                     target = (node.schemaname or self.project.schema, node.relname)
-                    shown = target[1] if target[0] == self.project.schema else ".".join(target)
+                    shown = self.written_name(target)
                     known = (target[0] == self.project.schema and (target[1] in self.project.tables
                                                                    or target[1] in self.names))
                     referenced = self.state.tables.get(target)

@@ -267,7 +267,7 @@ class Adopter(ProjectObjects, TenancyReading):
                 continue
             name = trigger.name.replace(f"{table.name}_", "", 1) if trigger.name.startswith(f"{table.name}_") \
                 else trigger.name.replace(f"_{table.name}", "").replace(f"{table.name}_", "")
-            function = trigger.function[1] if trigger.function[0] == self.project.schema else ".".join(trigger.function)
+            function = self.written_name(trigger.function)
             spec: dict = {"name": name, "timing": trigger.timing, "events": list(trigger.events)}
             if trigger.columns:
                 spec["columns"] = list(trigger.columns)

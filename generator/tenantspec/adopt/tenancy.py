@@ -40,7 +40,7 @@ class TenancyReading:
         return found
 
     def reference_spec(self, fk, target_column: str) -> dict:
-        target = fk.target[1] if fk.target[0] == self.project.schema else f"{fk.target[0]}.{fk.target[1]}"
+        target = self.written_name(fk.target)
         spec: dict = {"table": target}
         if target_column != "id":
             spec["column"] = target_column
@@ -151,7 +151,7 @@ class TenancyReading:
                                           f"{table.qualified_name}: no column references {workspaces[1]} and no "
                                           "parent table that does, so which workspace a row belongs to is unknown; "
                                           "tenantspec adopts workspace tables only"))
-        target = workspaces[1] if workspaces[0] == self.project.schema else ".".join(workspaces)
+        target = self.written_name(workspaces)
         references[column] = {"table": target, "on_delete": "cascade"}
         self.note(table.columns[column].origin,
                   f"{table.qualified_name}.{column} holds the row's {workspaces[1]} row but references nothing: "
