@@ -50,8 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     command = [sys.executable, "-m", "pytest", "-n", args.workers, "--maxprocesses=4", "--durations=0",
                "--durations-min=0", "-q", *args.pytest_args]
     started = time.perf_counter()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}  # as make test runs it
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=suite_env())
     wall = time.perf_counter() - started
     by_part: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     tests: dict[str, float] = defaultdict(float)
@@ -77,9 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     return result.returncode
 
 
+def suite_env() -> dict[str, str]:
+    """The environment make test runs the suite in (bytecode written, as a second run finds it)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed_run(root: Path, workers: str, pytest_args: list[str]) -> tuple[float, str]:
     """One run of the suite in ``root`` (its own package code first on the path): wall clock, summary."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = suite_env()
     env["PYTHONPATH"] = str(root / "generator")
     command = [sys.executable, "-m", "pytest", "-n", workers, "--maxprocesses=4", "-q", "-p", "no:cacheprovider",
                *pytest_args]
