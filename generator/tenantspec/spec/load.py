@@ -25,7 +25,6 @@ from tenantspec.spec.expressions import (
     is_timestamptz,
     parse_expression,
     timezone_call,
-    type_error,
     utc_timezone_call,
 )
 from tenantspec.spec.project_file import ProjectFile
@@ -163,7 +162,7 @@ class ProjectBuilder(ProjectFile):
         path = ("columns", name)
         type_text, enum = rules.column_type(self, str(spec["type"]))
         domain = rules.domain_of(self, type_text)
-        if enum is None and domain is None and (message := type_error(type_text)):
+        if message := rules.unknown_type(self, type_text):
             self.problem(doc.locate(path + ("type",)), rules.enum_hint(self, type_text, message))
         default = spec.get("default")
         if isinstance(default, bool):

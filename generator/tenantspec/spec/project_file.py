@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tenantspec.spec import model, rules
-from tenantspec.spec.expressions import condition_values, parse_expression, type_error
+from tenantspec.spec.expressions import condition_values, parse_expression
 
 
 class ProjectFile:
@@ -18,9 +18,8 @@ class ProjectFile:
             name = self.name(key)
             columns = {}
             for column, type_text in spec["columns"].items():
-                columns[column], enum = rules.column_type(self, str(type_text))
-                if enum is None and rules.domain_of(self, str(type_text)) is None \
-                        and (message := type_error(str(type_text))):
+                columns[column], _ = rules.column_type(self, str(type_text))
+                if message := rules.unknown_type(self, str(type_text)):
                     self.problem(self.doc.locate(("external", "tables", key, "columns", column)),
                                  rules.enum_hint(self, str(type_text), message))
             workspace_column = spec.get("workspace_column")

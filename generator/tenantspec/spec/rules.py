@@ -228,10 +228,17 @@ def domains(builder: ProjectBuilder) -> dict[model.Name, str]:
     found: dict[model.Name, str] = {builder.name(key): str(base) for key, base in declared.items()}
     builder.domains = found  # a domain may stand for another, or for an enum
     for key, base in declared.items():
-        _, enum = column_type(builder, str(base))
-        if enum is None and domain_of(builder, str(base)) is None and (message := type_error(str(base))):
+        if message := unknown_type(builder, str(base)):
             builder.problem(builder.doc.locate(("external", "domains", key)), f"domain {key}: {message}")
     return found
+
+
+def unknown_type(builder: ProjectBuilder, text: str) -> str | None:
+    """Why ``text`` names no type a column may have (a known type, a declared enum or domain,
+    or an array of one); None when it does."""
+    if column_type(builder, text)[1] is not None or domain_of(builder, text) is not None:
+        return None
+    return type_error(text)
 
 
 def domain_of(builder: ProjectBuilder, text: str) -> model.Name | None:
