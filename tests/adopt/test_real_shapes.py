@@ -421,3 +421,85 @@ def test_a_workspace_the_database_computes_stays_hand_written(tmp_path):
     assert "schema/items.yaml" not in {str(p) for p in adoption.specs}
     assert any("public.items stays hand-written" in str(n) and "generated column" in str(n)
                for n in adoption.notes), adoption.notes
+
+
+def test_the_table_an_access_token_hook_reads_is_the_membership(tmp_path, capsys):
+    """Tenancy kept in the JWT: policies read claims, never a table; the custom access token
+    hook (EXECUTE granted to supabase_auth_admin) fills them from user_roles, whose user_id has
+    no foreign key. init takes user_roles, and the roles from the hook's CASE ranking them."""
+    shutil.copytree(CASES / "claims_hook" / "migrations", tmp_path / "supabase" / "migrations")
+    (tmp_path / "schema").mkdir()
+    code, _, err = init(tmp_path, capsys)
+    assert code == 0, err
+    tenancy = load_project(tmp_path).tenancy
+    assert (tenancy.members.table.name, tenancy.members.user_column, tenancy.members.workspace_column) == \
+        ("user_roles", "user_id", "tenant_id"), tenancy.members
+    assert tenancy.levels == {"admin": ("admin",), "editor_or_above": ("admin", "editor"),
+                              "member": ("admin", "editor", "viewer")}, tenancy.levels
+
+
+def test_without_the_grant_to_supabase_auth_admin_no_function_is_a_hook(tmp_path, capsys):
+    text = (CASES / "claims_hook/migrations/20250101000000_app.sql").read_text()
+    project_of(tmp_path, **{"20250101000000_app": text.replace(
+        "grant execute on function public.custom_access_token_hook(jsonb) to supabase_auth_admin;", "")})
+    code, _, err = init(tmp_path, capsys)
+    assert code == 2 and "no table of supabase/migrations ties a user" in err, err
+
+
+def test_roles_a_policy_passes_to_a_helper_parameter_are_roles(tmp_path, capsys):
+    """``role = role_name`` in the helper, ``is_org_role(org_id, 'admin')`` in the policies: the
+    constants passed are roles of the text column no CHECK lists."""
+    project_of(tmp_path, **{"20250101000000_app": """\
+create table public.org (id integer generated always as identity primary key, name text not null);
+create table public.user_orgs (
+  user_id uuid not null references auth.users (id),
+  org_id integer not null references public.org (id),
+  role text not null,
+  primary key (user_id, org_id)
+);
+create function public.is_org_role(oid integer, role_name text) returns boolean language sql stable
+  security definer set search_path = '' as $$
+  select exists (select from public.user_orgs where user_id = auth.uid() and org_id = oid and role = role_name);
+$$;
+create table public.accounts (id integer generated always as identity primary key,
+  org_id integer not null references public.org (id), name text not null);
+alter table public.accounts enable row level security;
+create policy read on public.accounts for select to authenticated using (public.is_org_role(org_id, 'auditor'));
+create policy write on public.accounts for insert to authenticated with check (public.is_org_role(org_id, 'manager'::text));
+"""})
+    code, _, err = init(tmp_path, capsys)
+    assert code == 0, err
+    assert set(load_project(tmp_path).tenancy.roles) == {"auditor", "manager"}, err
+
+
+@pytest.mark.parametrize("body, level", [
+    ("select case when exists (select from public.org_members where user_id = auth.uid() and org_id = o) "
+     "then true else false end", "member"),
+    ("select case when exists (select from public.org_members where user_id = auth.uid() and org_id = o "
+     "and role = 'owner') then true end", "owner"),
+])
+def test_a_case_answering_true_or_false_is_read_as_its_test(tmp_path, capsys, body, level):
+    text = HELPERS + f"""\
+create function public.in_org(o uuid) returns boolean language sql security definer set search_path = '' as $$
+{body}
+$$;
+create policy "add" on public.docs for insert to authenticated with check (public.in_org(org_id));
+"""
+    project_of(tmp_path, **{"20250101000000_app": text})
+    assert init(tmp_path, capsys)[0] == 0
+    spec = adopt(tmp_path, ["docs"]).specs[Path("schema/docs.yaml")]
+    assert f"insert: {level}," in spec and "policies:" not in spec, spec
+
+
+def test_a_case_with_another_fallback_is_not_read_as_its_test(tmp_path, capsys):
+    text = HELPERS + """\
+create function public.in_org(o uuid) returns boolean language sql security definer set search_path = '' as $$
+select case when exists (select from public.org_members where user_id = auth.uid() and org_id = o) then true
+  else (select count(*) > 0 from public.orgs) end
+$$;
+create policy "add" on public.docs for insert to authenticated with check (public.in_org(org_id));
+"""
+    project_of(tmp_path, **{"20250101000000_app": text})
+    assert init(tmp_path, capsys)[0] == 0
+    spec = adopt(tmp_path, ["docs"]).specs[Path("schema/docs.yaml")]
+    assert "name: add" in spec and "insert: nobody" in spec, spec

@@ -21,7 +21,7 @@ from tenantspec.catalog.builtins import AUTH_USERS, SERVICE_SCHEMAS
 from tenantspec.catalog.expression import conjuncts, string_constants, value_list
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk
-from tenantspec.catalog.sql_values import condition_key
+from tenantspec.catalog.sql_values import claim_path, condition_key
 from tenantspec.catalog.state import SchemaState, Table
 from tenantspec.errors import Problem, TenantspecError
 from tenantspec.lint.tenancy import users_tables
@@ -44,7 +44,7 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
                     if c), key=lambda c: (-(c["evidence"] > 0), -c["shaped"], -c["evidence"], -c["score"], c["members"]))
     if not found:
         raise TenantspecError("no table of supabase/migrations ties a user (a foreign key to auth.users, or a "
-                              "user_id the policies compare with auth.uid()) to a row of another table: write "
+                              "user_id the policies or an access token hook read) to a row of another table: write "
                               "schema/project.yaml by hand (docs/getting-started.md shows one), or `tenantspec "
                               "init` for new tables")
     chosen = root_membership(state, found)
@@ -59,22 +59,33 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
                                                "listing its roles, and no policy names one: the levels below name "
                                                "one role, member; write the roles in"))
     tenant, members = state.tables[chosen["workspaces_key"]], state.tables[chosen["members_key"]]
+    claims = token_claims(state, chosen, roles)
+    admitted = policy_role_sets(state, chosen, roles, claims)
     if chosen["ranked_by"]:
         ordered, order = roles, f"ordered by {chosen['ranked_by']}, lowest first"
     elif (ranked := by_power(roles)) and ranked != roles:
         ordered, order = ranked, f"ordered by what their names usually mean ({', '.join(ranked)})"
+    elif by_power(roles) is None and chosen["listed"] == "named" and (ranked := by_admission(roles, admitted)) != roles:
+        ordered, order = ranked, "ordered by how many of the policies' role tests admit each"
     else:
         ordered, order = roles, f"most powerful first as {chosen['listed']}"
     if not chosen["role_column"]:
         ordered, order = [], ""
     found_levels = levels(ordered or ["member"])
-    extra = [held for held in policy_role_sets(state, chosen, ordered)
-             if set(held) not in [set(h) for _, h in found_levels]]
+    extra = [[role for role in ordered if role in held] for held in admitted]
+    extra = [held for i, held in enumerate(extra) if held and held not in extra[:i]
+             and set(held) not in [set(h) for _, h in found_levels]]
     if extra:
         found_levels += [(level_name("_or_".join(held)), held) for held in extra]
         notes.append(Problem(chosen["origin"], "levels " + ", ".join(level_name("_or_".join(h)) for h in extra) +
                                                ": sets of roles the policies let through that no run of roles from the "
                                                "top names"))
+    if claims:
+        notes.append(Problem(chosen["origin"], f"members.claims: the policies compare the workspace with the token's "
+                                               f"{claims['workspace']!r} claim" +
+                             (f" and test its {claims['role']!r} claim" if "role" in claims else "") +
+                             ": an access token hook writes them"))
+        chosen = {**chosen, "one_per_user": False}  # the token's one workspace says it
     active = active_condition(state, chosen)
     if active:
         notes.append(Problem(chosen["origin"], f"members.active: {active}: most policies and helpers count a "
@@ -82,6 +93,7 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
     values = {
         **chosen,
         "active": scalar(active) if active else None,
+        "claims": flow(claims) if claims else None,
         "schema": tables_schema(state, chosen),
         "levels": [(name, [scalar(role) for role in held]) for name, held in found_levels],
         "roles_source": f"{chosen['source']}, {order}: check the order" if roles
@@ -95,6 +107,54 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
     text = environment().get_template("init/adopted_project.yaml.j2").render(values)
     _loadable(text)
     return text, notes
+
+
+NOT_ROLE_CLAIMS = ("role", "aal", "email", "phone", "sub", "aud", "is_anonymous", "session_id")
+
+
+def token_claims(state: SchemaState, chosen: dict, roles: list[str]) -> dict[str, str]:
+    """The claims of the user's token the policies read the membership from, when they do:
+    ``{workspace: tenant_id, role: user_role}`` where most policies compare a workspace column
+    with ``auth.jwt() ->> 'tenant_id'`` and test ``auth.jwt() ->> 'user_role'`` (with the
+    roles), as an access token hook writes them."""
+    reader = AccessReader(state, TenantModel(chosen["workspaces_key"], chosen["members_key"],
+                                             chosen["workspace_column"], chosen["user_column"],
+                                             chosen["role_column"] or "", tuple(roles) or ("member",)))
+    workspace: dict[str, int] = {}
+    role: dict[str, int] = {}
+    for key, table in state.tables.items():
+        scope = reader.row_scope(table)
+        for policy in table.policies.values():
+            for expression in (policy.using, policy.check):
+                for node, _ in walk(reader.qualified(expression, table)) if expression is not None else ():
+                    if not (isinstance(node, ast.A_Expr) and node.kind in (
+                            enums.A_Expr_Kind.AEXPR_OP, enums.A_Expr_Kind.AEXPR_IN, enums.A_Expr_Kind.AEXPR_OP_ANY)):
+                        continue
+                    sides = [node.lexpr] + ([node.rexpr] if not isinstance(node.rexpr, (list, tuple)) else [])
+                    for side in sides:
+                        path = claim_path(side)
+                        if path is None or path.split(".")[-1] in NOT_ROLE_CLAIMS:
+                            continue
+                        other = [s for s in sides if s is not side]
+                        if other and reader.denotes_workspace(_uncast(other[0]), scope):
+                            workspace[path] = workspace.get(path, 0) + 1
+                        elif string_constants(node.rexpr if isinstance(node.rexpr, (list, tuple))
+                                              else [node.rexpr]) is not None:
+                            role[path] = role.get(path, 0) + 1
+    found = {"workspace": max(workspace, key=lambda path: (workspace[path], path))} if workspace else {}
+    # the token, not the table, where more policies read it than policies and helpers read the table
+    if not found or workspace[found["workspace"]] <= chosen["evidence"]:
+        return {}
+    role.pop(found["workspace"], None)
+    if role and chosen["role_column"]:
+        found["role"] = max(role, key=lambda path: (role[path], path))
+    return found
+
+
+def _uncast(node):
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    return node
 
 
 def _loadable(text: str) -> None:
@@ -173,13 +233,17 @@ def tables_schema(state: SchemaState, chosen: dict) -> str:
     return max(sorted(counts), key=lambda schema: (counts[schema], schema == "public"), default="public")
 
 
-def policy_role_sets(state: SchemaState, chosen: dict, roles: list[str]) -> list[list[str]]:
+def policy_role_sets(state: SchemaState, chosen: dict, roles: list[str],
+                     claims: dict[str, str] | None = None) -> list[list[str]]:
     """The sets of roles the folder's policies let through (on every row, and on the rows a
-    member owns), in ``roles`` order, read for the membership ``chosen``."""
+    member owns), in ``roles`` order, read for the membership ``chosen`` (kept in the token's
+    ``claims``, where they say so)."""
     if not roles:
         return []
+    claims = claims or {}
     tenancy = TenantModel(chosen["workspaces_key"], chosen["members_key"], chosen["workspace_column"],
-                          chosen["user_column"], chosen["role_column"], tuple(roles))
+                          chosen["user_column"], chosen["role_column"], tuple(roles),
+                          claim_workspace=claims.get("workspace"), claim_role=claims.get("role"))
     reader = AccessReader(state, tenancy)
     members = [p for p in personas(tenancy) if p.member_role is not None]
     found: list[list[str]] = []
@@ -205,6 +269,12 @@ POWER = {name: rank for rank, names in enumerate((
     ("owner", "superadmin", "super_admin", "primary_owner"), ("admin", "administrator"), ("manager", "maintainer"),
     ("editor", "writer", "contributor", "developer", "billing"), ("member", "agent", "user", "staff"),
     ("viewer", "reader", "readonly", "read_only", "guest", "observer"))) for name in names}
+
+
+def by_admission(roles: list[str], admitted: list[list[str]]) -> list[str]:
+    """``roles`` most powerful first by the policies' evidence: a role that more of the sets of
+    roles the policies let through hold ranks higher; ties keep their order."""
+    return sorted(roles, key=lambda role: (-sum(role in held for held in admitted), POWER.get(role, len(POWER))))
 
 
 def by_power(roles: list[str]) -> list[str] | None:
@@ -255,13 +325,21 @@ def consulted(state: SchemaState) -> dict[tuple[str, str], int]:
                 counts[key] = counts.get(key, 0) + 1
     names = {(key[1], key) for key in state.tables}
     for function in state.functions.values():
-        if function.name not in called or not function.source:
+        if not function.source or (function.name not in called and not access_token_hook(function)):
             continue
         words = set(re.findall(r"[a-z_][a-z0-9_]*", function.source.lower()))
         for name, key in names:
             if name.lower() in words:
                 counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+def access_token_hook(function) -> bool:
+    """A custom access token hook: Supabase Auth calls it (as ``supabase_auth_admin``, which
+    must be granted EXECUTE) with the user's event before it signs a token, and what it reads
+    decides the claims the policies test (``tenant_id``, ``user_role``)."""
+    return "execute" in function.privileges.get("supabase_auth_admin", {}) \
+        and function.arg_types == ("jsonb",) and function.returns == "jsonb"
 
 
 def _shown(key: tuple[str, str]) -> str:
@@ -369,18 +447,58 @@ def roles_named(state: SchemaState, role_column: str, column) -> list[str]:
     held = re.compile(rf"\b{re.escape(role_column)}\b\s*(?:&&|@>)\s*\(?\s*array\s*\[((?:\s*'[^']*'(?:::\w+)?\s*,?)+)\]",
                       re.IGNORECASE)
     one = re.compile(rf"'([^']*)'(?:::\w+)?\s*=\s*any\s*\(\s*(?:\w+\.)?{re.escape(role_column)}\s*\)", re.IGNORECASE)
+    # case role when 'viewer' then 1 when 'admin' then 3 end (an access token hook ranking them)
+    cased = re.compile(rf"\bcase\s+(?:\w+\.)?{re.escape(role_column)}\s+(when\b.*?)\bend\b", re.IGNORECASE | re.S)
     for text in texts:
         for match in pattern.finditer(text):
             found += [value for value in re.findall(r"'([^']*)'", match.group(1)) if value]
         for match in held.finditer(text):
             found += [value for value in re.findall(r"'([^']*)'", match.group(1)) if value]
         found += [value for value in one.findall(text) if value]
+        for match in cased.finditer(text):
+            found += [value for value in re.findall(r"\bwhen\s+'([^']*)'", match.group(1), re.IGNORECASE) if value]
+    found += passed_roles(state, role_column)
     default = column.default
     while isinstance(default, ast.TypeCast):
         default = default.arg
     if found and isinstance(default, ast.A_Const) and isinstance(default.val, ast.String) and default.val.sval:
         found.append(default.val.sval)
     return list(dict.fromkeys(found))
+
+
+def passed_roles(state: SchemaState, role_column: str) -> list[str]:
+    """The constants policies pass to a helper parameter the helper compares ``role_column``
+    with (``is_org_role(org_id, 'admin')`` where the body says ``role = role_name``), in the
+    order first seen."""
+    positions: dict[tuple[str, str], int] = {}
+    for function in state.functions.values():
+        for position, name in enumerate(function.arg_names):
+            if name and function.source and re.search(
+                    rf"\b{re.escape(role_column)}\b\s*(?:=|in|=\s*any)\s*\(?\s*{re.escape(name)}\b"
+                    rf"|\b{re.escape(name)}\b\s*=\s*(?:\w+\.)?{re.escape(role_column)}\b",
+                    function.source, re.IGNORECASE):
+                positions[(function.schema, function.name)] = position
+    found: list[str] = []
+    if not positions:
+        return found
+    for table in state.tables.values():
+        for policy in table.policies.values():
+            for expression in (policy.using, policy.check):
+                for node, _ in walk(expression) if expression is not None else ():
+                    if not isinstance(node, ast.FuncCall):
+                        continue
+                    schema, name = function_name(node)
+                    position = positions.get((schema or "public", name))
+                    if position is None or position >= len(node.args or ()):
+                        continue
+                    argument = node.args[position]
+                    while isinstance(argument, ast.TypeCast):
+                        argument = argument.arg
+                    if isinstance(argument, ast.A_Const) and isinstance(argument.val, ast.String):
+                        found.append(argument.val.sval)
+                    elif isinstance(argument, ast.A_ArrayExpr):
+                        found += string_constants(argument.elements or ()) or []
+    return [value for value in found if value]
 
 
 RANKS = ("hierarchy_level", "level", "rank", "priority", "position", "sort_order", "weight")

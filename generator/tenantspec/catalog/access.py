@@ -208,6 +208,13 @@ class AccessReader(MembershipReader):
         if persona.owns_row is not None and (column := self.parent_owned(node, scope)) is not None:
             return Truth(persona.owns_row, f"rows whose {column} is one of the user's" if persona.owns_row
                          else f"only rows whose {column} is one of the user's")
+        if (claimed := self.token_test(node, scope)) is not None:
+            scoped, roles = claimed
+            if scoped or not persona.signed_in:
+                return self.member_truth(roles, persona)
+            if persona.member_role is None:  # which role the token names in another workspace
+                return Truth(None, "the role claim of a token naming another workspace")
+            return Truth(persona.member_role in roles, f"the token's role is one of {', '.join(sorted(roles))}")
         membership = self.membership(node, scope)
         if membership is not None:
             return self.member_truth(membership, persona)

@@ -122,6 +122,8 @@ def chosen_branch(node, params: dict):
     when none matches); the node itself when it is no such CASE, None when it cannot be told."""
     if not isinstance(node, ast.CaseExpr) or node.arg is not None:
         return node
+    if len(node.args) == 1 and _boolean(node.args[0].result) is True and _boolean(node.defresult) is False:
+        return node.args[0].expr  # case when exists (...) then true else false end: the test itself
     for when in node.args:
         test = when.expr
         if not (isinstance(test, ast.A_Expr) and test.kind == enums.A_Expr_Kind.AEXPR_OP
@@ -136,6 +138,18 @@ def chosen_branch(node, params: dict):
         if bound == constants[0]:
             return chosen_branch(when.result, params)
     return node.defresult if node.defresult is not None else ast.A_Const(val=ast.Boolean(False))
+
+
+def _boolean(node) -> bool | None:
+    """The value of a boolean constant (``true``, ``'t'::boolean``), None for anything else;
+    a missing node (no ELSE) is null, which a policy takes as false."""
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    if node is None:
+        return False
+    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Boolean):
+        return node.val.boolval
+    return None
 
 
 def without_fallback(node):

@@ -20,10 +20,12 @@ from tenantspec.catalog.role_tests import RoleTests
 from tenantspec.catalog.sql_values import (
     auth_call,
     bound_value,
+    claim_path,
     column_of,
     condition_key,
     constant_strings,
     mentions,
+    role_values,
 )
 from tenantspec.catalog.verdicts import MemberIds, ParentIds, Scope, WorkspaceSet
 
@@ -147,8 +149,8 @@ class MembershipReader(HelperCalls, RoleTests):
         if relations is None:
             return None
         parts = parts + conjuncts(select.whereClause)
-        members = [(alias, key) for alias, key in relations if key == self.tenancy.members]
-        others = [(alias, key) for alias, key in relations if key != self.tenancy.members]
+        members = [(alias, key) for alias, key in relations if key == self.members_table]
+        others = [(alias, key) for alias, key in relations if key != self.members_table]
         inner, used = scope, set()
         roles: frozenset[str] | None = None
         for alias, key in list(others):  # role_permissions rp on rp.role = m.role
@@ -247,12 +249,61 @@ class MembershipReader(HelperCalls, RoleTests):
         return inserted_rows(self.state)
 
 
+    @property
+    def members_table(self) -> tuple[str, str] | None:
+        """The members table, where the policies' tests read it; None where the token carries
+        the membership: a test of the table then says something the levels do not (a token
+        names one workspace, and may be older than the table's rows)."""
+        return self.tenancy.members if self.tenancy.claim_workspace is None else None
+
+    def token_test(self, node, scope: Scope) -> tuple[bool, frozenset[str]] | None:
+        """A test of the membership the token's claims carry: ``(row's workspace) = claim`` (every
+        role, of the row's workspace: True first) or ``claim_role in ('admin', ...)`` (those roles,
+        in whichever workspace the token names: False first)."""
+        if self.tenancy.claim_workspace is None or not isinstance(node, ast.A_Expr):
+            return None
+        if node.kind == enums.A_Expr_Kind.AEXPR_OP and [n.sval for n in node.name] == ["="]:
+            for side, other in ((node.lexpr, node.rexpr), (node.rexpr, node.lexpr)):
+                while isinstance(side, ast.TypeCast):
+                    side = side.arg
+                if claim_path(other) == self.tenancy.claim_workspace and self.denotes_workspace(side, scope):
+                    return True, frozenset(self.tenancy.roles)
+        if self.tenancy.claim_role is not None:
+            # the claim read as a column: role_values tells the constants it is compared with
+            claim = ast.ColumnRef(fields=(ast.String(sval=self.tenancy.claim_role),))
+            sides = [node.lexpr, node.rexpr]
+            if claim_path(node.lexpr) == self.tenancy.claim_role:
+                sides[0] = claim
+            elif not isinstance(node.rexpr, (list, tuple)) and claim_path(node.rexpr) == self.tenancy.claim_role:
+                sides[1] = claim
+            else:
+                return None
+            test = ast.A_Expr(kind=node.kind, name=node.name, lexpr=sides[0], rexpr=sides[1])
+            if (roles := role_values(test, None, self.tenancy.roles)) is not None:
+                return False, roles & frozenset(self.tenancy.roles)
+        return None
+
+    def token_set(self, select) -> WorkspaceSet | None:
+        """``select (claim)::uuid where claim_role in (...)``: the workspace the token names,
+        where it names one of those roles."""
+        if select.fromClause or claim_path(select.targetList[0].val) != self.tenancy.claim_workspace:
+            return None
+        roles = frozenset(self.tenancy.roles)
+        for part in conjuncts(select.whereClause) if select.whereClause is not None else []:
+            found = self.token_test(part, Scope({}, None, {}))
+            if found is None or found[0]:
+                return None
+            roles &= found[1]
+        return WorkspaceSet(roles)
+
     def set_of(self, select, scope: Scope | None = None):
         """What ``select`` returns: a set of the user's workspaces, parent ids, the ids of the
         row's workspace's members (``scope``: what names the row), or unknown."""
         if not isinstance(select, ast.SelectStmt) or len(select.targetList or ()) != 1:
             return None
         value = select.targetList[0].val
+        if self.tenancy.claim_workspace is not None and (claimed := self.token_set(select)) is not None:
+            return claimed
         if not select.fromClause and isinstance(value, ast.FuncCall):
             return self.helper_set(value, scope)
         if len(select.fromClause or ()) == 1 and isinstance(select.fromClause[0], ast.RangeFunction):
@@ -268,9 +319,9 @@ class MembershipReader(HelperCalls, RoleTests):
             return None
         qualifier, column = column_ref_name(value)
         parts = conjuncts(select.whereClause) if select.whereClause is not None else []
-        if key == self.tenancy.members and column == self.tenancy.workspace_column:
+        if key == self.members_table and column == self.tenancy.workspace_column:
             return self.members_set(parts, alias)
-        if key == self.tenancy.members and column == self.tenancy.user_column and scope is not None:
+        if key == self.members_table and column == self.tenancy.user_column and scope is not None:
             # select m.user_id from members m where m.workspace_id = <the row's> [and m.role ...]
             roles = self.members_of(parts, alias, scope)
             return MemberIds(roles) if roles is not None else None
@@ -295,10 +346,10 @@ class MembershipReader(HelperCalls, RoleTests):
         auth.uid()``: the user's workspaces, reached through the tenant table."""
         relations, joins = _from_relations(select.fromClause)
         if relations is None or len(relations) != 2 or {key for _, key in relations} != \
-                {self.tenancy.workspaces, self.tenancy.members}:
+                {self.tenancy.workspaces, self.members_table}:
             return None
         tenant = next(alias for alias, key in relations if key == self.tenancy.workspaces)
-        member = next(alias for alias, key in relations if key == self.tenancy.members)
+        member = next(alias for alias, key in relations if key == self.members_table)
         key = self.workspace_column(self.tenancy.workspaces) or "id"
         pair = {(member, self.tenancy.workspace_column), (tenant, key)}
         parts = joins + (conjuncts(select.whereClause) if select.whereClause is not None else [])

@@ -27,6 +27,43 @@ def auth_call(node) -> str | None:
     return None
 
 
+def claim_path(node) -> str | None:
+    """The dotted key of a claim of the user's token that ``node`` reads: ``(auth.jwt() ->>
+    'tenant_id')::uuid`` is ``tenant_id``, ``auth.jwt() -> 'app_metadata' ->> 'org_id'`` is
+    ``app_metadata.org_id``; also as ``(select ...)`` and through ``request.jwt.claims``."""
+    while True:
+        if isinstance(node, ast.TypeCast):
+            node = node.arg
+        elif isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.EXPR_SUBLINK \
+                and isinstance(node.subselect, ast.SelectStmt) and len(node.subselect.targetList or ()) == 1 \
+                and not node.subselect.fromClause:
+            node = node.subselect.targetList[0].val
+        else:
+            break
+    keys: list[str] = []
+    while isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP \
+            and [n.sval for n in node.name] in (["->>"], ["->"]) \
+            and isinstance(node.rexpr, ast.A_Const) and isinstance(node.rexpr.val, ast.String):
+        if keys and node.name[0].sval == "->>":
+            return None  # text of a claim read again as json
+        keys.insert(0, node.rexpr.val.sval)
+        node = node.lexpr
+        while isinstance(node, ast.TypeCast) or (isinstance(node, ast.SubLink) and auth_call(node) == "jwt"):
+            node = node.arg if isinstance(node, ast.TypeCast) else node.subselect.targetList[0].val
+    if not keys or not (auth_call(node) == "jwt" or _claims_setting(node)):
+        return None
+    return ".".join(keys)
+
+
+def _claims_setting(node) -> bool:
+    """``current_setting('request.jwt.claims', true)``: the claims PostgREST sets."""
+    if not isinstance(node, ast.FuncCall) or function_name(node)[1] != "current_setting" or not node.args:
+        return False
+    first = node.args[0]
+    return isinstance(first, ast.A_Const) and isinstance(first.val, ast.String) \
+        and first.val.sval == "request.jwt.claims"
+
+
 def mentions(node, alias: str) -> bool:
     return any(isinstance(child, ast.ColumnRef) and column_ref_name(child)[0] == alias for child, _ in walk(node))
 

@@ -29,6 +29,8 @@ class TenantModel:
     workspace_columns: tuple[tuple[tuple[str, str], str], ...] = ()
     role_array: bool = False  # role_column holds an array of roles
     active: tuple[str, ...] = ()  # the conjuncts a member row that counts holds (condition_key)
+    claim_workspace: str | None = None  # the token's claim holding the user's workspace
+    claim_role: str | None = None  # and the role there
 
     @classmethod
     def of(cls, project) -> TenantModel:
@@ -39,7 +41,8 @@ class TenantModel:
         return cls((tenancy.workspaces.schema, tenancy.workspaces.name),
                    (tenancy.members.table.schema, tenancy.members.table.name),
                    tenancy.members.workspace_column, tenancy.members.user_column, tenancy.members.role_column,
-                   tenancy.roles, known, tenancy.members.role_array, active_keys(tenancy.members.active))
+                   tenancy.roles, known, tenancy.members.role_array, active_keys(tenancy.members.active),
+                   tenancy.members.claim_workspace, tenancy.members.claim_role)
 
 
 def active_keys(active: str | None) -> tuple[str, ...]:

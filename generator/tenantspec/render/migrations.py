@@ -219,16 +219,35 @@ def table_context(project: model.Project, table: model.Table, functions: list[st
 
 def workspace_helper_context(project: model.Project, helper: WorkspaceHelper) -> dict:
     members = project.tenancy.members
+    workspace_type = key_type(project.external_tables[members.table].columns.get(members.workspace_column, "uuid")
+                              if members.table in project.external_tables else "uuid")
+    roles = project.tenancy.levels[helper.level]
+    if members.in_token:  # the workspace (and role) the token's claims name
+        return {
+            "name": helper_name(project, helper),
+            "key_type": workspace_type,
+            "selected": f"({claim_sql(members.claim_workspace)})::{workspace_type}",
+            "source": None,
+            # a level of every role tests none: the token may name a role no level lists
+            "conditions": [f"({claim_sql(members.claim_role)}) in ({literal_list(roles)})"]
+            if members.claim_role and set(roles) != set(project.tenancy.roles) else [],
+        }
     return {
         "name": helper_name(project, helper),
-        "workspace_column": ident(members.workspace_column),
-        "members_table": qualified(members.table),
-        "user_column": ident(members.user_column),
-        "key_type": key_type(project.external_tables[members.table].columns.get(members.workspace_column, "uuid")
-                             if members.table in project.external_tables else "uuid"),
-        "conditions": [c for c in (role_test(members, project.tenancy.levels[helper.level]),
+        "key_type": workspace_type,
+        "selected": f"m.{ident(members.workspace_column)}",
+        "source": f"{qualified(members.table)} as m",
+        "conditions": [c for c in (f"m.{ident(members.user_column)} = (select auth.uid())",
+                                   role_test(members, roles),
                                    f"({members.active})" if members.active else "") if c],
     }
+
+
+def claim_sql(path: str) -> str:
+    """The text of the token's claim at a dotted ``path``: ``(select auth.jwt()) -> 'app_metadata'
+    ->> 'org_id'``."""
+    *parents, last = path.split(".")
+    return "(select auth.jwt())" + "".join(f" -> {literal(key)}" for key in parents) + f" ->> {literal(last)}"
 
 
 def key_type(declared: str) -> str:

@@ -246,6 +246,14 @@ class Members:
     one_per_user: bool = False  # keyed by the user: nobody belongs to two workspaces
     role_array: bool = False  # role_column holds an array of roles
     active: str | None = None  # a condition a member row holds while it counts (is_active, deleted_at is null)
+    # the token carries the membership (an access token hook writes it): the claims' keys
+    claim_workspace: str | None = None
+    claim_role: str | None = None
+
+    @property
+    def in_token(self) -> bool:
+        """The policies read the membership from the token's claims, which hold one workspace."""
+        return self.claim_workspace is not None
 
 
 @dataclass(frozen=True)

@@ -83,12 +83,25 @@ class ProjectFile:
         if members.get("role_array") and "role_column" not in members:
             self.problem(self.doc.locate(("tenancy", "members", "role_array"), key=True),
                          "role_array says role_column holds an array of roles: name the role_column")
+        claims = members.get("claims") or {}
+        if claims.get("role") and "role_column" not in members:
+            self.problem(self.doc.locate(("tenancy", "members", "claims", "role"), key=True),
+                         "claims.role is the token's copy of the role column: name the role_column")
+        if claims and not claims.get("role") and len(held) > 1:
+            self.problem(self.doc.locate(("tenancy", "members", "claims"), key=True),
+                         f"the levels name {len(held)} roles, but claims say no role claim: name the claim "
+                         "holding the role (claims.role)")
+        if claims and members.get("role_array"):
+            self.problem(self.doc.locate(("tenancy", "members", "claims"), key=True),
+                         "claims hold one role per token; role_array says a member holds several")
         return model.TenantModel(
             workspaces=workspaces,
             members=model.Members(members_name, members["workspace_column"], members["user_column"],
-                                  members.get("role_column"), bool(members.get("one_per_user", False)),
+                                  members.get("role_column"),
+                                  bool(members.get("one_per_user", False)) or bool(claims),
                                   bool(members.get("role_array", False)),
-                                  str(active) if active is not None else None),
+                                  str(active) if active is not None else None,
+                                  claims.get("workspace"), claims.get("role")),
             levels=levels,
         )
 

@@ -29,6 +29,7 @@ class Persona:
     memberships: tuple[tuple[str, str], ...] = ()  # (workspace, role)
     db_role: str = "authenticated"  # anon | authenticated | service_role
     claimed_role: str | None = None  # the token's role claim, when it says something else
+    token: tuple[tuple[str, object], ...] = ()  # more claims (dotted keys): the membership the token carries
 
     def claims(self) -> dict:
         """The JWT claims PostgREST would put in request.jwt.claims."""
@@ -50,6 +51,13 @@ class Persona:
         }
         if self.claimed_role:
             claims["app_metadata"] = {**claims["app_metadata"], "role": self.claimed_role}
+        for path, value in self.token:
+            *parents, last = path.split(".")
+            place = claims
+            for key in parents:
+                place[key] = dict(place.get(key) or {})
+                place = place[key]
+            place[last] = value
         return claims
 
     def role_in(self, workspace: str) -> str | None:
@@ -62,19 +70,20 @@ class Persona:
         return self.role_in(workspace) or ("other_member" if self.memberships else "outsider")
 
 
-def _user(name: str, memberships: tuple[tuple[str, str], ...] = ()) -> Persona:
+def _user(name: str, memberships: tuple[tuple[str, str], ...] = (), token=None) -> Persona:
     return Persona(name=name, user_id=fixed_id(f"user:{name}"), email=f"{name.lower()}@example.test",
-                   memberships=memberships)
+                   memberships=memberships, token=token(memberships) if token and memberships else ())
 
 
 def build_personas(roles: tuple[str, ...], levels: dict[str, tuple[str, ...]],
-                   one_per_user: bool = False) -> dict[str, Persona]:
-    """Every persona the tests act as, by name (``one_per_user``: none of two workspaces)."""
+                   one_per_user: bool = False, token=None) -> dict[str, Persona]:
+    """Every persona the tests act as, by name (``one_per_user``: none of two workspaces).
+    ``token``: the claims a user's memberships put in its token, where the token carries them."""
     personas: list[Persona] = []
     for ws in WORKSPACES:
-        personas += [_user(f"{role}_{ws}", ((ws, role),)) for role in roles]
+        personas += [_user(f"{role}_{ws}", ((ws, role),), token) for role in roles]
     a, b = WORKSPACES
-    personas += [_user(f"{first}_{a}_{second}_{b}", ((a, first), (b, second)))
+    personas += [_user(f"{first}_{a}_{second}_{b}", ((a, first), (b, second)), token)
                  for first, second in product(roles, roles) if not one_per_user]
     outsider = _user("outsider")
     personas += [outsider, Persona("anon", db_role="anon"), Persona("service_role", db_role="service_role")]
@@ -83,7 +92,7 @@ def build_personas(roles: tuple[str, ...], levels: dict[str, tuple[str, ...]],
     for user in (outsider, next(p for p in personas if p.memberships == ((a, weakest),))):
         personas.append(Persona(name=f"{user.name}_claiming_service_role", user_id=user.user_id,
                                 email=user.email, memberships=user.memberships,
-                                claimed_role="service_role"))
+                                claimed_role="service_role", token=user.token))
     return {p.name: p for p in personas}
 
 

@@ -126,13 +126,22 @@ class _WorldBuilder:
         self.project = project
         self.facts = facts_of(project)
         self.roles = member_roles(project)
-        self.personas = build_personas(self.roles, project.tenancy.levels, project.tenancy.members.one_per_user)
         self.rows: dict[model.Name, list[Row]] = {}
         workspaces = self.facts[project.tenancy.workspaces]
         key_type = workspaces.columns[workspaces.key[0]]
         self.workspace_ids = {ws: sample(key_type, i, ws, "workspace") for i, ws in enumerate(WORKSPACES, 1)}
+        members = project.tenancy.members
+        self.personas = build_personas(self.roles, project.tenancy.levels, members.one_per_user,
+                                       self.token_claims if members.in_token else None)
         principal = most_privileged(self.roles, project.tenancy.levels)
         self.principals = {ws: self.personas[f"{principal}_{ws}"] for ws in WORKSPACES}
+
+    def token_claims(self, memberships: tuple[tuple[str, str], ...]) -> tuple[tuple[str, object], ...]:
+        """What an access token hook writes for a member of one workspace: its id, and its role."""
+        (workspace, role), = memberships
+        members = self.project.tenancy.members
+        claims: tuple[tuple[str, object], ...] = ((members.claim_workspace, str(self.workspace_ids[workspace])),)
+        return claims + (((members.claim_role, role),) if members.claim_role else ())
 
     def build(self) -> World:
         project = self.project
