@@ -427,7 +427,7 @@ def test_the_table_an_access_token_hook_reads_is_the_membership(tmp_path, capsys
     """Tenancy kept in the JWT: policies read claims, never a table; the custom access token
     hook (EXECUTE granted to supabase_auth_admin) fills them from user_roles, whose user_id has
     no foreign key. init takes user_roles, and the roles from the hook's CASE ranking them."""
-    shutil.copytree(CASES / "claims_hook" / "migrations", tmp_path / "supabase" / "migrations")
+    shutil.copytree(CASES / "claims_token" / "migrations", tmp_path / "supabase" / "migrations")
     (tmp_path / "schema").mkdir()
     code, _, err = init(tmp_path, capsys)
     assert code == 0, err
@@ -436,10 +436,12 @@ def test_the_table_an_access_token_hook_reads_is_the_membership(tmp_path, capsys
         ("user_roles", "user_id", "tenant_id"), tenancy.members
     assert tenancy.levels == {"admin": ("admin",), "editor_or_above": ("admin", "editor"),
                               "member": ("admin", "editor", "viewer")}, tenancy.levels
+    assert (tenancy.members.claim_workspace, tenancy.members.claim_role) == ("tenant_id", "user_role")
 
 
 def test_without_the_grant_to_supabase_auth_admin_no_function_is_a_hook(tmp_path, capsys):
-    text = (CASES / "claims_hook/migrations/20250101000000_app.sql").read_text()
+    text = "".join(path.read_text() for path in sorted((CASES / "claims_token/migrations").glob("*.sql")))
+    assert "to supabase_auth_admin;" in text
     project_of(tmp_path, **{"20250101000000_app": text.replace(
         "grant execute on function public.custom_access_token_hook(jsonb) to supabase_auth_admin;", "")})
     code, _, err = init(tmp_path, capsys)
