@@ -63,9 +63,9 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
     admitted = policy_role_sets(state, chosen, roles, claims)
     if chosen["ranked_by"]:
         ordered, order = roles, f"ordered by {chosen['ranked_by']}, lowest first"
-    elif (ranked := by_power(roles)) and ranked != roles:
-        ordered, order = ranked, f"ordered by what their names usually mean ({', '.join(ranked)})"
-    elif by_power(roles) is None and chosen["listed"] == "named" and (ranked := by_admission(roles, admitted)) != roles:
+    elif (named_rank := by_power(roles)) and named_rank != roles:
+        ordered, order = named_rank, f"ordered by what their names usually mean ({', '.join(named_rank)})"
+    elif named_rank is None and chosen["listed"] == "named" and (ranked := by_admission(roles, admitted)) != roles:
         ordered, order = ranked, "ordered by how many of the policies' role tests admit each"
     else:
         ordered, order = roles, f"most powerful first as {chosen['listed']}"
@@ -273,7 +273,8 @@ POWER = {name: rank for rank, names in enumerate((
 
 def by_admission(roles: list[str], admitted: list[list[str]]) -> list[str]:
     """``roles`` most powerful first by the policies' evidence: a role that more of the sets of
-    roles the policies let through hold ranks higher; ties keep their order."""
+    roles the policies let through hold ranks higher; ties go by the usual rank of their names
+    (``POWER``), the names it does not know after, and then keep their order."""
     return sorted(roles, key=lambda role: (-sum(role in held for held in admitted), POWER.get(role, len(POWER))))
 
 
