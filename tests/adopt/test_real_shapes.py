@@ -505,3 +505,40 @@ create policy "add" on public.docs for insert to authenticated with check (publi
     assert init(tmp_path, capsys)[0] == 0
     spec = adopt(tmp_path, ["docs"]).specs[Path("schema/docs.yaml")]
     assert "name: add" in spec and "insert: nobody" in spec, spec
+
+
+OWNED = """\
+create table public.teams (id uuid primary key default gen_random_uuid(), name text not null,
+  {owner} uuid not null default auth.uid() references auth.users (id));
+create table public.team_members (
+  team_id uuid not null references public.teams (id),
+  user_id uuid not null references auth.users (id),
+  role text not null check (role in ('owner', 'member')),
+  primary key (team_id, user_id)
+);
+create table public.docs (id uuid primary key default gen_random_uuid(),
+  team_id uuid not null references public.teams (id), title text not null);
+alter table public.docs enable row level security;
+create policy "read" on public.docs for select to authenticated using (
+  exists (select 1 from public.team_members m where m.team_id = docs.team_id and m.user_id = auth.uid())
+  or exists (select 1 from public.teams t where t.id = docs.team_id and {test}));
+"""
+
+
+def test_an_owner_column_the_policies_test_is_a_role_of_its_own(tmp_path, capsys):
+    """The members already have an `owner` role: the column's role is named after the column,
+    sits above the members, and a policy letting in members or the team's creator maps."""
+    project_of(tmp_path, **{"20250101000000_app": OWNED.format(owner="created_by", test="t.created_by = auth.uid()")})
+    code, _, err = init(tmp_path, capsys)
+    assert code == 0, err
+    tenancy = load_project(tmp_path).tenancy
+    assert (tenancy.owner_column, tenancy.owner_role) == ("created_by", "created_by"), err
+    assert tenancy.roles[0] == "created_by" and set(tenancy.membership_roles) == {"owner", "member"}
+    spec = adopt(tmp_path, ["docs"]).specs[Path("schema/docs.yaml")]
+    assert "select: member," in spec and "policies:" not in spec, spec
+
+
+def test_an_owner_column_no_policy_tests_is_no_role(tmp_path, capsys):
+    project_of(tmp_path, **{"20250101000000_app": OWNED.format(owner="created_by", test="false")})
+    assert init(tmp_path, capsys)[0] == 0
+    assert load_project(tmp_path).tenancy.owner_column is None

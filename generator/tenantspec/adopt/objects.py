@@ -16,6 +16,7 @@ from tenantspec.catalog.builtins import (
     platform_call,
 )
 from tenantspec.catalog.nodes import function_name, walk
+from tenantspec.catalog.sql_values import auth_call
 from tenantspec.errors import Problem
 from tenantspec.spec import model
 from tenantspec.spec.expressions import type_node
@@ -222,7 +223,9 @@ def derived_seed(table, workspace_column: str | None, enums: dict) -> dict[str, 
     key = set(table.primary_key)
     values = {}
     for column in table.columns.values():
-        if not column.not_null or column.default is not None or column.identity or column.generated is not None \
+        # a default of auth.uid() is null where the proof writes rows (as no user): a value is needed
+        defaulted = column.default is not None and auth_call(column.default) != "uid"
+        if not column.not_null or defaulted or column.identity or column.generated is not None \
                 or column.name == workspace_column or not IDENTIFIER.match(column.name):
             continue
         if column.name in users and (workspace_column or column.name in key):

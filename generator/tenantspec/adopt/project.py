@@ -60,7 +60,9 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
                                                "one role, member; write the roles in"))
     tenant, members = state.tables[chosen["workspaces_key"]], state.tables[chosen["members_key"]]
     claims = token_claims(state, chosen, roles)
-    admitted = policy_role_sets(state, chosen, roles, claims)
+    owner = owner_column(state, chosen, of_users)
+    owner_role = ("owner" if "owner" not in roles else owner) if owner else None
+    admitted = policy_role_sets(state, chosen, roles, claims, owner and (owner, owner_role))
     if chosen["ranked_by"]:
         ordered, order = roles, f"ordered by {chosen['ranked_by']}, lowest first"
     elif (named_rank := by_power(roles)) and named_rank != roles:
@@ -71,6 +73,11 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         ordered, order = roles, f"most powerful first as {chosen['listed']}"
     if not chosen["role_column"]:
         ordered, order = [], ""
+    if owner:  # the owner first: who made the workspace may do what its members may
+        ordered = [owner_role] + (ordered or ["member"])
+        notes.append(Problem(chosen["origin"], f"owner: {chosen['workspaces']}.{owner} names a user the policies "
+                                               f"and helpers let in as its owner: role {owner_role}, above the members; "
+                                               "check its place in the levels"))
     found_levels = levels(ordered or ["member"])
     extra = [[role for role in ordered if role in held] for held in admitted]
     extra = [held for i, held in enumerate(extra) if held and held not in extra[:i]
@@ -94,6 +101,7 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         **chosen,
         "active": scalar(active) if active else None,
         "claims": flow(claims) if claims else None,
+        "owner": flow({"column": owner, **({"role": owner_role} if owner_role != "owner" else {})}) if owner else None,
         "schema": tables_schema(state, chosen),
         "levels": [(name, [scalar(role) for role in held]) for name, held in found_levels],
         "roles_source": f"{chosen['source']}, {order}: check the order" if roles
@@ -107,6 +115,39 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
     text = environment().get_template("init/adopted_project.yaml.j2").render(values)
     _loadable(text)
     return text, notes
+
+
+OWNER_NAMES = ("owner", "created_by", "creator", "admin_id")
+
+
+def owner_column(state: SchemaState, chosen: dict, of_users: set) -> str | None:
+    """The workspaces table's column naming a user the policies let in as the workspace's owner
+    (``c.owner_user_id = auth.uid()`` in a helper the policies call, or in the policies of
+    another table): a uuid column referencing a user, or named for an owner or creator."""
+    tenant = state.tables[chosen["workspaces_key"]]
+    users = {fk.columns[0] for fk in tenant.foreign_keys if len(fk.columns) == 1 and fk.target in of_users}
+    candidates = [name for name, column in tenant.columns.items() if column.type_name == "uuid"
+                  and (name in users or any(word in name for word in OWNER_NAMES)) and name != chosen["user_column"]]
+    if not candidates:
+        return None
+    called: set[str] = set()
+    texts: list[str] = []
+    for key, table in state.tables.items():
+        for policy in table.policies.values():
+            for expression in (policy.using, policy.check):
+                for node, _ in walk(expression) if expression is not None else ():
+                    if isinstance(node, ast.FuncCall):
+                        called.add(function_name(node)[1])
+                if expression is not None and key != chosen["workspaces_key"]:
+                    texts.append(deparse(expression))
+    texts += [f.source for f in state.functions.values() if f.name in called and f.source]
+    counts = {}
+    for name in candidates:
+        compared = re.compile(rf"\b{re.escape(name)}\b\s*=\s*\(?\s*(?:select\s+)?auth\.uid\(\)"
+                              rf"|auth\.uid\(\)\s*\)?\s*=\s*(?:\w+\.)?{re.escape(name)}\b", re.IGNORECASE)
+        counts[name] = sum(len(compared.findall(text)) for text in texts)
+    best = max(candidates, key=lambda name: (counts[name], name in users))
+    return best if counts[best] else None
 
 
 NOT_ROLE_CLAIMS = ("role", "aal", "email", "phone", "sub", "aud", "is_anonymous", "session_id")
@@ -234,16 +275,20 @@ def tables_schema(state: SchemaState, chosen: dict) -> str:
 
 
 def policy_role_sets(state: SchemaState, chosen: dict, roles: list[str],
-                     claims: dict[str, str] | None = None) -> list[list[str]]:
+                     claims: dict[str, str] | None = None,
+                     owner: tuple[str, str] | None = None) -> list[list[str]]:
     """The sets of roles the folder's policies let through (on every row, and on the rows a
     member owns), in ``roles`` order, read for the membership ``chosen`` (kept in the token's
-    ``claims``, where they say so)."""
-    if not roles:
+    ``claims``, where they say so; with the workspace's ``owner`` column and role)."""
+    if not roles and not owner:
         return []
     claims = claims or {}
+    if owner:
+        roles = [owner[1]] + (roles or ["member"])
     tenancy = TenantModel(chosen["workspaces_key"], chosen["members_key"], chosen["workspace_column"],
                           chosen["user_column"], chosen["role_column"], tuple(roles),
-                          claim_workspace=claims.get("workspace"), claim_role=claims.get("role"))
+                          claim_workspace=claims.get("workspace"), claim_role=claims.get("role"),
+                          owner_column=owner and owner[0], owner_role=owner and owner[1])
     reader = AccessReader(state, tenancy)
     members = [p for p in personas(tenancy) if p.member_role is not None]
     found: list[list[str]] = []

@@ -36,6 +36,16 @@ class MembershipReader(HelperCalls, RoleTests):
 
     def membership(self, node, scope: Scope) -> frozenset[str] | None:
         """The roles a membership test admits, when ``node`` is one."""
+        if isinstance(node, ast.BoolExpr) and node.boolop != enums.BoolExprType.NOT_EXPR:
+            # exists (a member row) or exists (the user owns it): each part a membership test
+            parts = [self.membership(arg, scope) for arg in node.args]
+            if any(part is None for part in parts):
+                return None
+            if node.boolop == enums.BoolExprType.OR_EXPR:
+                return frozenset().union(*parts)
+            return frozenset.intersection(*parts)
+        if (owned := self.owner_test(node, scope)) is not None:
+            return owned
         # col = any (array(select ...)) / col in (select ...)
         if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP_ANY \
                 and isinstance(node.rexpr, ast.SubLink) and node.rexpr.subLinkType == enums.SubLinkType.ARRAY_SUBLINK:
@@ -79,6 +89,35 @@ class MembershipReader(HelperCalls, RoleTests):
             if owner is not None and self.reference_target(owner, column) == found.parent:
                 return found.workspaces.roles
         return None
+
+    def owner_test(self, node, scope: Scope) -> frozenset[str] | None:
+        """``w.owner_id = auth.uid()`` on a workspaces row known to lie in A: its owner's role."""
+        if self.tenancy.owner_column is None or not (
+                isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP
+                and [n.sval for n in node.name] == ["="]):
+            return None
+        for side, other in ((node.lexpr, node.rexpr), (node.rexpr, node.lexpr)):
+            if auth_call(other) == "uid" and isinstance(side, ast.ColumnRef) \
+                    and self.column_owner(side, scope) == (self.tenancy.workspaces, self.tenancy.owner_column):
+                return frozenset({self.tenancy.owner_role})
+        return None
+
+    def owned_set(self, select) -> WorkspaceSet | None:
+        """``select w.id from workspaces w where w.owner_id = auth.uid()``: the workspaces the
+        user owns."""
+        if self.tenancy.owner_column is None or len(select.fromClause or ()) != 1 \
+                or not isinstance(select.fromClause[0], ast.RangeVar) or select.whereClause is None \
+                or relation_key(select.fromClause[0]) != self.tenancy.workspaces:
+            return None
+        relation = select.fromClause[0]
+        alias, value = relation_alias(relation), select.targetList[0].val
+        scope = Scope({alias: self.tenancy.workspaces}, self.tenancy.workspaces, {})
+        parts = conjuncts(select.whereClause)
+        if not (isinstance(value, ast.ColumnRef) and self.column_owner(value, scope)
+                == (self.tenancy.workspaces, self.workspace_column(self.tenancy.workspaces))) or len(parts) != 1:
+            return None
+        owned = self.owner_test(parts[0], scope)
+        return WorkspaceSet(owned) if owned is not None else None
 
     def column_owner(self, ref: ast.ColumnRef, scope: Scope) -> tuple[tuple[str, str] | None, str | None]:
         qualifier, column = column_ref_name(ref)
@@ -223,7 +262,7 @@ class MembershipReader(HelperCalls, RoleTests):
     def members_filter(self, parts, inner: Scope, alias: str, outer: Scope) -> frozenset[str] | None:
         """The roles a filter on the members table admits, if it pins the user and workspace A."""
         user = workspace = False
-        roles: frozenset[str] = frozenset(self.tenancy.roles)
+        roles: frozenset[str] = frozenset(self.tenancy.member_roles)
         for part in parts:
             if (admitted := self.role_condition(part, alias, outer.params)) is not None:
                 roles = roles & admitted
@@ -267,7 +306,7 @@ class MembershipReader(HelperCalls, RoleTests):
                 while isinstance(side, ast.TypeCast):
                     side = side.arg
                 if claim_path(other) == self.tenancy.claim_workspace and self.denotes_workspace(side, scope):
-                    return True, frozenset(self.tenancy.roles)
+                    return True, frozenset(self.tenancy.member_roles)
         if self.tenancy.claim_role is not None:
             # the claim read as a column: role_values tells the constants it is compared with
             claim = ast.ColumnRef(fields=(ast.String(sval=self.tenancy.claim_role),))
@@ -279,8 +318,8 @@ class MembershipReader(HelperCalls, RoleTests):
             else:
                 return None
             test = ast.A_Expr(kind=node.kind, name=node.name, lexpr=sides[0], rexpr=sides[1])
-            if (roles := role_values(test, None, self.tenancy.roles)) is not None:
-                return False, roles & frozenset(self.tenancy.roles)
+            if (roles := role_values(test, None, self.tenancy.member_roles)) is not None:
+                return False, roles & frozenset(self.tenancy.member_roles)
         return None
 
     def token_set(self, select) -> WorkspaceSet | None:
@@ -288,7 +327,7 @@ class MembershipReader(HelperCalls, RoleTests):
         where it names one of those roles."""
         if select.fromClause or claim_path(select.targetList[0].val) != self.tenancy.claim_workspace:
             return None
-        roles = frozenset(self.tenancy.roles)
+        roles = frozenset(self.tenancy.member_roles)
         for part in conjuncts(select.whereClause) if select.whereClause is not None else []:
             found = self.token_test(part, Scope({}, None, {}))
             if found is None or found[0]:
@@ -299,11 +338,19 @@ class MembershipReader(HelperCalls, RoleTests):
     def set_of(self, select, scope: Scope | None = None):
         """What ``select`` returns: a set of the user's workspaces, parent ids, the ids of the
         row's workspace's members (``scope``: what names the row), or unknown."""
+        if isinstance(select, ast.SelectStmt) and select.op == enums.SetOperation.SETOP_UNION:
+            # the workspaces of a membership union those the user owns
+            sides = [self.set_of(select.larg, scope), self.set_of(select.rarg, scope)]
+            if all(isinstance(side, WorkspaceSet) for side in sides):
+                return WorkspaceSet(sides[0].roles | sides[1].roles)
+            return None
         if not isinstance(select, ast.SelectStmt) or len(select.targetList or ()) != 1:
             return None
         value = select.targetList[0].val
         if self.tenancy.claim_workspace is not None and (claimed := self.token_set(select)) is not None:
             return claimed
+        if (owned := self.owned_set(select)) is not None:
+            return owned
         if not select.fromClause and isinstance(value, ast.FuncCall):
             return self.helper_set(value, scope)
         if len(select.fromClause or ()) == 1 and isinstance(select.fromClause[0], ast.RangeFunction):
@@ -363,7 +410,7 @@ class MembershipReader(HelperCalls, RoleTests):
 
     def members_set(self, parts, alias: str) -> WorkspaceSet | None:
         user = False
-        roles = frozenset(self.tenancy.roles)
+        roles = frozenset(self.tenancy.member_roles)
         for part in parts:
             if (admitted := self.role_condition(part, alias, None)) is not None:
                 roles = roles & admitted
@@ -400,7 +447,8 @@ class MembershipReader(HelperCalls, RoleTests):
                 or select.whereClause is None:
             return None
         relation = select.fromClause[0]
-        if relation_key(relation) != target or not isinstance(select.targetList[0].val, ast.ColumnRef):
+        if relation_key(relation) != target or not isinstance(select.targetList[0].val, ast.ColumnRef) \
+                or self.owned_set(select) is not None:  # the workspaces its owner owns: a role
             return None
         alias = relation_alias(relation)
         parts = conjuncts(select.whereClause)
@@ -416,7 +464,7 @@ class MembershipReader(HelperCalls, RoleTests):
     def members_of(self, parts, alias: str, scope: Scope) -> frozenset[str] | None:
         """The roles a filter on the members table keeps when it pins the row's workspace."""
         workspace = False
-        roles: frozenset[str] = frozenset(self.tenancy.roles)
+        roles: frozenset[str] = frozenset(self.tenancy.member_roles)
         for part in parts:
             if (admitted := self.role_condition(part, alias, scope.params)) is not None:
                 roles = roles & admitted

@@ -28,11 +28,11 @@ class RoleTests:
         if isinstance(part, ast.NullTest) and part.nulltesttype == enums.NullTestType.IS_NOT_NULL \
                 and isinstance(part.arg, ast.ColumnRef) and column_ref_name(part.arg)[0] in (alias, None) \
                 and column_ref_name(part.arg)[1] == self.tenancy.role_column:
-            return frozenset(self.tenancy.roles)
+            return frozenset(self.tenancy.member_roles)
         if self.tenancy.role_array and isinstance(part, ast.A_Expr):
             return self.roles_held(part, alias, params or {})
         if isinstance(part, ast.A_Expr) and self.member_column(part, alias)[0] == self.tenancy.role_column:
-            return role_values(part, params, self.tenancy.roles)
+            return role_values(part, params, self.tenancy.member_roles)
         return None
 
     def roles_held(self, part: ast.A_Expr, alias: str, params: dict) -> frozenset[str] | None:
@@ -77,7 +77,7 @@ class RoleTests:
             if isinstance(arm, ast.NullTest) and (bound := bound_value(arm.arg, params)) is not None:
                 is_null = bound is NULL
                 if is_null == (arm.nulltesttype == enums.NullTestType.IS_NULL):
-                    return frozenset(self.tenancy.roles)
+                    return frozenset(self.tenancy.member_roles)
                 continue
             if isinstance(arm, ast.A_Expr) and NULL in (bound_value(arm.rexpr, params), bound_value(arm.lexpr, params)):
                 continue  # role = null: never true

@@ -31,6 +31,13 @@ class TenantModel:
     active: tuple[str, ...] = ()  # the conjuncts a member row that counts holds (condition_key)
     claim_workspace: str | None = None  # the token's claim holding the user's workspace
     claim_role: str | None = None  # and the role there
+    owner_column: str | None = None  # the workspaces table's column naming the user who holds owner_role
+    owner_role: str | None = None
+
+    @property
+    def member_roles(self) -> tuple[str, ...]:
+        """The roles a membership (a row, or the token's claims) holds: all but the owner's."""
+        return tuple(role for role in self.roles if role != self.owner_role)
 
     @classmethod
     def of(cls, project) -> TenantModel:
@@ -42,7 +49,8 @@ class TenantModel:
                    (tenancy.members.table.schema, tenancy.members.table.name),
                    tenancy.members.workspace_column, tenancy.members.user_column, tenancy.members.role_column,
                    tenancy.roles, known, tenancy.members.role_array, active_keys(tenancy.members.active),
-                   tenancy.members.claim_workspace, tenancy.members.claim_role)
+                   tenancy.members.claim_workspace, tenancy.members.claim_role,
+                   tenancy.owner_column, tenancy.owner_role)
 
 
 def active_keys(active: str | None) -> tuple[str, ...]:

@@ -221,26 +221,34 @@ def workspace_helper_context(project: model.Project, helper: WorkspaceHelper) ->
     members = project.tenancy.members
     workspace_type = key_type(project.external_tables[members.table].columns.get(members.workspace_column, "uuid")
                               if members.table in project.external_tables else "uuid")
-    roles = project.tenancy.levels[helper.level]
-    if members.in_token:  # the workspace (and role) the token's claims name
-        return {
-            "name": helper_name(project, helper),
-            "key_type": workspace_type,
+    tenancy = project.tenancy
+    roles = tenancy.levels[helper.level]
+    held = tuple(role for role in roles if role != tenancy.owner_role)  # by a membership
+    branches = []
+    if held and members.in_token:  # the workspace (and role) the token's claims name
+        branches.append({
             "selected": f"({claim_sql(members.claim_workspace)})::{workspace_type}",
             "source": None,
             # a level of every role tests none: the token may name a role no level lists
-            "conditions": [f"({claim_sql(members.claim_role)}) in ({literal_list(roles)})"]
-            if members.claim_role and set(roles) != set(project.tenancy.roles) else [],
-        }
-    return {
-        "name": helper_name(project, helper),
-        "key_type": workspace_type,
-        "selected": f"m.{ident(members.workspace_column)}",
-        "source": f"{qualified(members.table)} as m",
-        "conditions": [c for c in (f"m.{ident(members.user_column)} = (select auth.uid())",
-                                   role_test(members, roles),
-                                   f"({members.active})" if members.active else "") if c],
-    }
+            "conditions": [f"({claim_sql(members.claim_role)}) in ({literal_list(held)})"]
+            if members.claim_role and set(held) != set(tenancy.membership_roles) else [],
+        })
+    elif held:
+        branches.append({
+            "selected": f"m.{ident(members.workspace_column)}",
+            "source": f"{qualified(members.table)} as m",
+            "conditions": [c for c in (f"m.{ident(members.user_column)} = (select auth.uid())",
+                                       role_test(members, held),
+                                       f"({members.active})" if members.active else "") if c],
+        })
+    if tenancy.owner_role in roles:  # and the workspaces the user owns
+        workspaces = project.external_tables[tenancy.workspaces]
+        branches.append({
+            "selected": f"w.{ident(workspaces.workspace_column or 'id')}",
+            "source": f"{qualified(tenancy.workspaces)} as w",
+            "conditions": [f"w.{ident(tenancy.owner_column)} = (select auth.uid())"],
+        })
+    return {"name": helper_name(project, helper), "key_type": workspace_type, "branches": branches}
 
 
 def claim_sql(path: str) -> str:

@@ -263,6 +263,13 @@ class TenantModel:
     workspaces: Name
     members: Members
     levels: dict[str, tuple[str, ...]] = field(hash=False)
+    owner_column: str | None = None  # the workspaces table's column naming its owner, who holds owner_role
+    owner_role: str | None = None
+
+    @property
+    def membership_roles(self) -> tuple[str, ...]:
+        """The roles a membership row holds: every role but the owner column's."""
+        return tuple(role for role in self.roles if role != self.owner_role)
 
     @property
     def roles(self) -> tuple[str, ...]:

@@ -65,6 +65,20 @@ class ProjectFile:
                              "'nobody' is built in and cannot be redefined")
             levels[level] = tuple(str(r) for r in roles)
         held = {role for roles in levels.values() for role in roles}
+        owner = data.get("owner") or {}
+        owner_role = str(owner.get("role", "owner")) if owner else None
+        if owner:
+            workspace_table = external.get(workspaces)
+            if workspace_table is not None and owner["column"] not in workspace_table.columns:
+                self.problem(self.doc.locate(("tenancy", "owner", "column")),
+                             f"'{owner['column']}' is not a column of {workspaces}")
+            if owner_role not in held:
+                self.problem(self.doc.locate(("tenancy", "owner"), key=True),
+                             f"no level names the owner's role {owner_role!r}: add it to the levels that owners hold")
+            elif held == {owner_role}:
+                self.problem(self.doc.locate(("tenancy", "owner"), key=True),
+                             f"the levels name only the owner's role {owner_role!r}: name the members' role too")
+            held = held - {owner_role}
         if "role_column" not in members and len(held) > 1:
             self.problem(self.doc.locate(("tenancy", "levels")),
                          f"the members table has no role_column, so every member is alike: the levels name one "
@@ -103,6 +117,8 @@ class ProjectFile:
                                   str(active) if active is not None else None,
                                   claims.get("workspace"), claims.get("role")),
             levels=levels,
+            owner_column=owner.get("column"),
+            owner_role=owner_role,
         )
 
     def declared_table_names(self) -> set[str]:

@@ -76,15 +76,18 @@ def _user(name: str, memberships: tuple[tuple[str, str], ...] = (), token=None) 
 
 
 def build_personas(roles: tuple[str, ...], levels: dict[str, tuple[str, ...]],
-                   one_per_user: bool = False, token=None) -> dict[str, Persona]:
+                   one_per_user: bool = False, token=None, sole: str | None = None) -> dict[str, Persona]:
     """Every persona the tests act as, by name (``one_per_user``: none of two workspaces).
-    ``token``: the claims a user's memberships put in its token, where the token carries them."""
+    ``token``: the claims a user's memberships put in its token, where the token carries them;
+    ``sole``: the role one user at most holds in a workspace (its owner column's), which no
+    user of two workspaces holds."""
     personas: list[Persona] = []
     for ws in WORKSPACES:
         personas += [_user(f"{role}_{ws}", ((ws, role),), token) for role in roles]
     a, b = WORKSPACES
+    paired = [role for role in roles if role != sole]
     personas += [_user(f"{first}_{a}_{second}_{b}", ((a, first), (b, second)), token)
-                 for first, second in product(roles, roles) if not one_per_user]
+                 for first, second in product(paired, paired) if not one_per_user]
     outsider = _user("outsider")
     personas += [outsider, Persona("anon", db_role="anon"), Persona("service_role", db_role="service_role")]
     # Signed-in users whose token says service_role: the database role stays authenticated.
