@@ -542,3 +542,37 @@ def test_an_owner_column_no_policy_tests_is_no_role(tmp_path, capsys):
     project_of(tmp_path, **{"20250101000000_app": OWNED.format(owner="created_by", test="false")})
     assert init(tmp_path, capsys)[0] == 0
     assert load_project(tmp_path).tenancy.owner_column is None
+
+
+def test_a_grandchild_of_the_workspace_adopts_carrying_it_down(tmp_path, capsys):
+    """agents -> sessions -> projects -> orgs, all adopted at once: sessions carries org_id from
+    projects and agents from sessions (whose column the adoption adds); agents' index on its
+    parent key gives way to the carried key's, and the correction converges."""
+    project_of(tmp_path, **{"20250101000000_app": """\
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (
+  org_id uuid not null references public.orgs (id),
+  user_id uuid not null references auth.users (id),
+  role text not null check (role in ('owner', 'member')),
+  primary key (org_id, user_id)
+);
+create table public.projects (id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.orgs (id), name text not null);
+create index projects_org_idx on public.projects (org_id);
+create table public.sessions (id uuid primary key default gen_random_uuid(),
+  project_id uuid not null references public.projects (id) on delete cascade, started timestamptz not null);
+create table public.agents (id uuid primary key default gen_random_uuid(),
+  session_id uuid not null references public.sessions (id) on delete cascade, name text not null);
+create index agents_session_idx on public.agents (session_id);
+alter table public.projects enable row level security;
+create policy "members read" on public.projects for select to authenticated using (
+  exists (select 1 from public.org_members m where m.org_id = projects.org_id and m.user_id = auth.uid()));
+"""})
+    assert init(tmp_path, capsys)[0] == 0
+    assert main(["--root", str(tmp_path), "adopt"]) == 0, capsys.readouterr().err
+    project = load_project(tmp_path)
+    assert project.tables["sessions"].tenancy.parent == "project_id"
+    agents = project.tables["agents"].tenancy
+    assert (agents.parent, agents.strategy, agents.carried) == ("session_id", "carried", "org_id"), agents
+    write_outputs(tmp_path, plan_project(tmp_path, "adopt").outputs)
+    assert plan_project(tmp_path, None).plan.empty

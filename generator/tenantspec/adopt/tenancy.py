@@ -85,16 +85,37 @@ class TenancyReading:
         return next((column for fk, column, _ in self.workspace_keys(table)
                      if fk.target != (table.schema, table.name) and table.columns[column].not_null), None)
 
-    def parent_column(self, table: Table) -> str | None:
-        """A NOT NULL foreign key to a table with a workspace column, when the row has none."""
-        if self.reader.workspace_column((table.schema, table.name)) is not None:
+    def adopted_workspace_column(self, key: tuple[str, str], seen: frozenset = frozenset()) -> str | None:
+        """The column holding a row's workspace once the table is adopted: its own, the one its
+        spec says, or the one it carries from its parent (a child of the workspace's child)."""
+        if (column := self.reader.workspace_column(key)) is not None:
+            return column
+        if key[0] == self.project.schema and key[1] in self.project.tables:
+            return self.project.tables[key[1]].tenancy.workspace_column
+        table = self.state.tables.get(key)
+        parent = self.parent_column(table) if table is not None and key not in seen else None
+        target = self.reader.reference_target(key, parent) if parent else None
+        return self.adopted_workspace_column(target, seen | {key}) if target else None
+
+    def parent_column(self, table: Table, seen: frozenset = frozenset()) -> str | None:
+        """A NOT NULL foreign key to a table with a workspace column, when the row has none: the
+        parent's own column, or one its adoption gives it (a grandchild of the workspace, whose
+        parent is adopted beside it or specified already)."""
+        key = (table.schema, table.name)
+        if self.reader.workspace_column(key) is not None:
             return None
         for fk in table.foreign_keys:
-            if len(fk.columns) == 1 and table.columns[fk.columns[0]].not_null \
-                    and fk.target[0] == self.project.schema and self.reader.workspace_column(fk.target):
-                target = self.state.tables.get(fk.target)
-                if target is not None and not target.external:
-                    return fk.columns[0]
+            if len(fk.columns) != 1 or not table.columns[fk.columns[0]].not_null \
+                    or fk.target[0] != self.project.schema or fk.target == key or fk.target in seen:
+                continue
+            target = self.state.tables.get(fk.target)
+            if target is None or target.external:
+                continue
+            if self.reader.workspace_column(fk.target):
+                return fk.columns[0]
+            adopted = fk.target[1] in self.names or fk.target[1] in self.project.tables
+            if adopted and self.parent_column(target, seen | {key}) is not None:
+                return fk.columns[0]
         return None
 
     def tenancy_of(self, table: Table) -> dict | None:
@@ -167,7 +188,7 @@ class TenancyReading:
             return None
         target = self.reader.reference_target((table.schema, table.name), tenancy["parent"]) or next(
             (fk.target for fk, column, _ in self.workspace_keys(table) if column == tenancy["parent"]), None)
-        carried = self.reader.workspace_column(target) if target else None
+        carried = self.adopted_workspace_column(target) if target else None
         if carried in table.columns and (generated := table.columns[carried]).generated is not None:
             raise TenantspecError(Problem(
                 generated.origin.location if generated.origin else None,
