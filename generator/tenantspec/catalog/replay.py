@@ -12,11 +12,14 @@ definition leave them alone.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 from pglast import ast, enums
 
 from tenantspec.catalog.keys import name_key, relation_key
+from tenantspec.catalog.nodes import walk
+from tenantspec.catalog.resolve import copy_node
 from tenantspec.catalog.source import Statement
 from tenantspec.catalog.state import LEGACY, GuardedConflict, SchemaState, initial_state
 from tenantspec.catalog.statements.drops import drop
@@ -51,10 +54,18 @@ def replay(statements: list[Statement], default_privileges: str = LEGACY) -> Sch
     """Apply every statement to an initial state, in order, and return the result."""
     state = initial_state(default_privileges)
     state.statements = statements
+    path: tuple[object, str | None] = (None, None)  # (file, the schema SET search_path puts first)
     for statement in statements:
+        if path[0] is not statement.file:
+            path = (statement.file, None)
+        if (schema := search_path_schema(statement.node)) is not None:
+            path = (statement.file, schema or None)
+            continue
         handler = HANDLERS.get(type(statement.node))
         if handler is None:
             continue
+        if path[1] is not None:
+            statement = in_schema(statement, path[1], state)
         creates = isinstance(statement.node, ast.CreateStmt)
         if not creates:
             state.taken_names.clear()  # the statement may drop or rename constraints: gathered again
@@ -78,6 +89,30 @@ def replay(statements: list[Statement], default_privileges: str = LEGACY) -> Sch
     return state
 
 
+
+
+def search_path_schema(node) -> str | None:
+    """For ``SET search_path TO toit_artemis[, public]``: the schema it puts first ('' for
+    public, an empty path or ``$user`` first: names then resolve as without it); else None."""
+    if not (isinstance(node, ast.VariableSetStmt) and node.name == "search_path"):
+        return None
+    first = next(iter(node.args or ()), None)
+    value = first.val.sval if isinstance(first, ast.A_Const) and isinstance(first.val, ast.String) else ""
+    return "" if value in ("", "public", "$user", "pg_catalog") else value
+
+
+def in_schema(statement: Statement, schema: str, state: SchemaState) -> Statement:
+    """``statement`` as PostgreSQL reads it under a search_path that puts ``schema`` first: a
+    table it creates goes there, and an unqualified name is that schema's table when one
+    exists there (else public's). The parsed tree is shared, so a copy is changed."""
+    node = copy_node(statement.node)
+    created = node.relation if isinstance(node, ast.CreateStmt) else node.into.rel \
+        if isinstance(node, ast.CreateTableAsStmt) else node.view if isinstance(node, ast.ViewStmt) else None
+    for child, _ in walk(node):
+        if isinstance(child, ast.RangeVar) and child.schemaname is None \
+                and (child is created or (schema, child.relname) in state.tables):
+            child.schemaname = schema
+    return replace(statement, node=node)
 
 
 HANDLERS: dict[type, Callable[[SchemaState, ast.Node, Statement], None]] = {
