@@ -576,3 +576,52 @@ create policy "members read" on public.projects for select to authenticated usin
     assert (agents.parent, agents.strategy, agents.carried) == ("session_id", "carried", "org_id"), agents
     write_outputs(tmp_path, plan_project(tmp_path, "adopt").outputs)
     assert plan_project(tmp_path, None).plan.empty
+
+
+def test_a_nullable_workspace_column_adopts_and_rows_of_no_workspace_stay_service_roles(tmp_path, capsys):
+    """organization_id may be null (rows of no organization): the table adopts with nullable,
+    its child reaches the workspace through it (exists: a null cannot be carried); a table whose
+    policy lets a row's user in, on rows of no workspace too (personal rows), stays hand-written."""
+    project_of(tmp_path, **{"20250101000000_app": """\
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (
+  org_id uuid not null references public.orgs (id),
+  user_id uuid not null references auth.users (id),
+  role text not null check (role in ('owner', 'member')),
+  primary key (org_id, user_id)
+);
+create table public.accounts (id uuid primary key default gen_random_uuid(),
+  organization_id uuid references public.orgs (id), name text not null);
+create index accounts_org_idx on public.accounts (organization_id);
+create table public.entries (id uuid primary key default gen_random_uuid(),
+  account_id uuid not null references public.accounts (id) on delete cascade, amount numeric not null);
+create index entries_account_idx on public.entries (account_id);
+create table public.notices (id uuid primary key default gen_random_uuid(),
+  organization_id uuid references public.orgs (id), user_id uuid not null references auth.users (id),
+  body text not null);
+create index notices_org_idx on public.notices (organization_id);
+create index notices_user_idx on public.notices (user_id);
+alter table public.accounts enable row level security;
+alter table public.entries enable row level security;
+alter table public.notices enable row level security;
+create policy "members" on public.accounts for select to authenticated using (
+  exists (select 1 from public.org_members m where m.org_id = accounts.organization_id and m.user_id = auth.uid()));
+create policy "members" on public.entries for select to authenticated using (
+  exists (select 1 from public.accounts a join public.org_members m on m.org_id = a.organization_id
+          where a.id = entries.account_id and m.user_id = auth.uid()));
+create policy "mine" on public.notices for select to authenticated using (user_id = auth.uid());
+"""})
+    assert init(tmp_path, capsys)[0] == 0
+    assert main(["--root", str(tmp_path), "adopt"]) == 0
+    err = capsys.readouterr().err
+    project = load_project(tmp_path)
+    accounts, entries = project.tables["accounts"], project.tables["entries"]
+    assert (accounts.tenancy.column, accounts.tenancy.nullable) == ("organization_id", True)
+    assert accounts.access["select"] == "member", accounts.access
+    assert (entries.tenancy.parent, entries.tenancy.strategy) == ("account_id", "exists"), entries.tenancy
+    assert entries.access["select"] == "member", entries.access
+    assert "public.notices stays hand-written: public.notices select: its policies let a row's user in, also on " \
+           "rows with no workspace (personal rows)" in err, err
+    assert "notices" not in project.tables
+    write_outputs(tmp_path, plan_project(tmp_path, "adopt").outputs)
+    assert plan_project(tmp_path, None).plan.empty

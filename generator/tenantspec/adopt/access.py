@@ -24,6 +24,7 @@ from pglast import ast, enums
 
 from tenantspec.catalog.nodes import column_ref_name, deparse, walk
 from tenantspec.catalog.state import PUBLIC, Policy, Table
+from tenantspec.errors import Problem, TenantspecError
 from tenantspec.spec import model
 
 COMMANDS = model.COMMANDS
@@ -132,6 +133,12 @@ def map_command(adopter, table: Table, command: str, per_user: bool, user: str |
         why = next(v.reason for v in everyone if v.allowed is None)
     elif any(v.own for v in everyone) and user is None and not per_user:  # (a per-user child's is its parent's)
         why = f"its policies name the row's user in {', '.join(sorted(users)) or 'no single column'}"
+    elif any(v.own for v in everyone) and adopter.nullable_workspace(key):
+        # a row of no workspace is its user's here (personal rows): no spec says that yet
+        raise TenantspecError(Problem(where.location if where else None, (
+            f"{table.qualified_name} {command}: its policies let a row's user in, also on rows with no workspace "
+            "(personal rows), which tenantspec cannot say yet: a spec gives rows of no workspace to "
+            "service_role alone")))
     if why is None and per_user:
         signed_in = [v for name, v in strangers.items() if name != "anon"] + list(verdicts.values())
         if all(v.allowed is False for v in everyone):

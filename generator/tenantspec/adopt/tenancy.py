@@ -123,9 +123,27 @@ class TenancyReading:
         if column is not None and (parent := self.carrying_parent(table)) is not None:
             return {"parent": parent, "strategy": model.CARRIED}  # as tenantspec renders a child
         if column is not None:
-            return {"column": column}
+            # a nullable column: rows with no workspace are kept, service_role's alone
+            return {"column": column} if table.columns[column].not_null else {"column": column, "nullable": True}
         parent = self.parent_column(table)
-        return {"parent": parent, "strategy": model.CARRIED} if parent else None
+        if parent is None:
+            return None
+        target = self.reader.reference_target((table.schema, table.name), parent)
+        # a workspace that may be null cannot be carried: the policies reach it through the parent
+        return {"parent": parent, "strategy": model.EXISTS if target and self.nullable_workspace(target)
+                else model.CARRIED}
+
+    def nullable_workspace(self, key: tuple[str, str], seen: frozenset = frozenset()) -> bool:
+        """Whether rows of ``key`` may have no workspace: its workspace column is nullable, or
+        its parent's is."""
+        table = self.state.tables.get(key)
+        if table is None or key in seen:
+            return False
+        if (column := self.reader.workspace_column(key)) is not None:
+            return column in table.columns and not table.columns[column].not_null
+        parent = self.parent_column(table)
+        target = self.reader.reference_target(key, parent) if parent else None
+        return self.nullable_workspace(target, seen | {key}) if target else False
 
     def user_columns(self, table: Table) -> set[str]:
         """The columns a table's policies compare with auth.uid(); with no policy at all, its one
@@ -178,7 +196,7 @@ class TenancyReading:
                   f"{table.qualified_name}.{column} holds the row's {workspaces[1]} row but references nothing: "
                   f"the spec makes it the tenancy column and references {target} (on delete cascade); the next "
                   "migration adds the foreign key, which fails if a row names no existing one")
-        return {"column": column}
+        return {"column": column} if table.columns[column].not_null else {"column": column, "nullable": True}
 
     def carried_column(self, table: Table, tenancy: dict) -> str | None:
         """The column a carried child gets: its parent's workspace column's name. One the table

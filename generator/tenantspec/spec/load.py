@@ -288,19 +288,29 @@ class ProjectBuilder(ProjectFile):
                 self.problem(where, f"parent table '{target.name}' holds no workspace column of its own: give it "
                                     "tenancy.column, or the default carried strategy (a child of a carried "
                                     "child carries it too), or make it belong to users (tenancy.user only)")
-        if column is not None and not column.not_null:
+        nullable = bool(spec.get("nullable", False))
+        if nullable and key != "column":
+            self.problem(doc.locate(("tenancy", "nullable"), key=True), "nullable applies to tenancy.column only")
+        elif nullable and column is not None and column.not_null:
+            self.problem(doc.locate(("tenancy", "nullable"), key=True),
+                         f"nullable says a row may have no workspace, but '{column.name}' is not_null")
+        elif column is not None and not column.not_null and not nullable:
             self.problem(where, f"tenancy column '{column.name}' must be not_null: a row without a workspace "
-                                "is visible to nobody and writable by service_role only")
+                                "is visible to nobody and writable by service_role only (say nullable: true "
+                                "where the table has such rows)")
         movable = bool(spec.get("movable", False))
         if key == "column":
             if "strategy" in spec:
                 self.problem(doc.locate(("tenancy", "strategy")), "strategy applies to tenancy.parent only")
-            return model.Tenancy(column=spec[key], movable=movable, user=user)
+            return model.Tenancy(column=spec[key], movable=movable, user=user, nullable=nullable)
         strategy = spec.get("strategy", model.CARRIED)
         carried = None
         if strategy == model.CARRIED and column is not None and column.references is not None:
             found = self.workspace_column_of(column.references.table.name)
             carried = found[0] if found else None
+            if self.workspace_nullable(column.references.table.name):
+                self.problem(where, f"parent table '{column.references.table.name}' may have rows with no workspace "
+                                    "(nullable), which a child cannot carry: say strategy: exists or parent_ids")
         return model.Tenancy(parent=spec[key], strategy=strategy, movable=movable, carried=carried, user=user)
 
     def workspace_column_of(self, name: str, seen: frozenset = frozenset()) -> tuple[str, str] | None:
@@ -317,6 +327,21 @@ class ProjectBuilder(ProjectFile):
             target = str(reference.get("table", "")).split(".")[-1]
             return self.workspace_column_of(target, seen | {name}) if target else None
         return None
+
+    def workspace_nullable(self, name: str, seen: frozenset = frozenset()) -> bool:
+        """Whether a spec'd table's workspace may be null: its tenancy column says nullable, or
+        the workspace it carries comes from such a table."""
+        doc = self.docs_by_table.get(name)
+        if doc is None or name in seen:
+            return False
+        spec, columns = doc.data.get("tenancy") or {}, doc.data.get("columns") or {}
+        if "column" in spec:
+            return bool(spec.get("nullable", False))
+        if "parent" in spec and spec.get("strategy", model.CARRIED) == model.CARRIED:
+            reference = (columns.get(spec["parent"]) or {}).get("references") or {}
+            target = str(reference.get("table", "")).split(".")[-1]
+            return self.workspace_nullable(target, seen | {name}) if target else False
+        return False
 
     def carried_column(self, doc: Document, columns: tuple[model.Column, ...],
                        tenancy: model.Tenancy) -> tuple[model.Column, ...]:

@@ -116,6 +116,7 @@ class Tenancy:
     parent: str | None = None
     strategy: str | None = None  # with parent: carried, parent_ids or exists
     movable: bool = False
+    nullable: bool = False  # the workspace column may be null: such a row is service_role's alone
     carried: str | None = None  # the carried workspace column of a carried child
     user: str | None = None  # the column naming the user a row belongs to
     user_parent: bool = False  # the parent belongs to a user: the row is that user's

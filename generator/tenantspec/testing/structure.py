@@ -104,6 +104,8 @@ def tenancy_problems(conn: psycopg.Connection, tables: Iterable[TableFacts]) -> 
     A row without one is visible to nobody and writable by service_role alone."""
     problems = []
     for facts in tables:
+        if facts.spec is not None and facts.spec.tenancy.nullable:
+            continue  # rows with no workspace, service_role's alone, as the spec says
         column = facts.workspace_column or (facts.parent.column if facts.parent else None)
         row = conn.execute(
             "select attnotnull from pg_catalog.pg_attribute where attrelid = to_regclass(%s) and attname = %s",
