@@ -102,8 +102,11 @@ def test_the_membership_is_the_table_the_policies_consult_and_its_roles_what_the
     assert code == 0, err
     project = load_project(tmp_path)
     assert project.tenancy.members.table.name == "user_organization_roles"
+    # no CHECK lists the roles: `unlisted` stands for the others, and the level of every role lets any member in
     assert project.tenancy.levels == {"owner": ("owner",), "admin_or_above": ("owner", "admin"),
-                                      "member": ("owner", "admin", "member")}, project.tenancy.levels
+                                      "member_or_above": ("owner", "admin", "member"),
+                                      "member": ("owner", "admin", "member", "unlisted")}, project.tenancy.levels
+    assert project.tenancy.members.open_roles
     assert "the values policies and helpers compare user_organization_roles.role with" in \
         (tmp_path / "schema/project.yaml").read_text()
 
@@ -114,7 +117,8 @@ def test_roles_that_are_no_identifiers_get_level_names_the_loader_takes(tmp_path
     code, _, err = init(tmp_path, capsys)
     assert code == 0, err
     assert load_project(tmp_path).tenancy.levels == {
-        "owner": ("OWNER",), "admin_geral_or_above": ("OWNER", "Admin Geral"), "member": ("OWNER", "Admin Geral", "member")}
+        "owner": ("OWNER",), "admin_geral_or_above": ("OWNER", "Admin Geral"),
+        "member_or_above": ("OWNER", "Admin Geral", "member"), "member": ("OWNER", "Admin Geral", "member", "unlisted")}
 
 
 QUOTED = ROLE_BY_POLICY + """\
@@ -435,7 +439,8 @@ def test_the_table_an_access_token_hook_reads_is_the_membership(tmp_path, capsys
     assert (tenancy.members.table.name, tenancy.members.user_column, tenancy.members.workspace_column) == \
         ("user_roles", "user_id", "tenant_id"), tenancy.members
     assert tenancy.levels == {"admin": ("admin",), "editor_or_above": ("admin", "editor"),
-                              "member": ("admin", "editor", "viewer")}, tenancy.levels
+                              "viewer_or_above": ("admin", "editor", "viewer"),
+                              "member": ("admin", "editor", "viewer", "unlisted")}, tenancy.levels
     assert (tenancy.members.claim_workspace, tenancy.members.claim_role) == ("tenant_id", "user_role")
 
 
@@ -471,7 +476,7 @@ create policy write on public.accounts for insert to authenticated with check (p
 """})
     code, _, err = init(tmp_path, capsys)
     assert code == 0, err
-    assert set(load_project(tmp_path).tenancy.roles) == {"auditor", "manager"}, err
+    assert set(load_project(tmp_path).tenancy.roles) == {"auditor", "manager", "unlisted"}, err
 
 
 @pytest.mark.parametrize("body, level", [
@@ -625,3 +630,19 @@ create policy "mine" on public.notices for select to authenticated using (user_i
     assert "notices" not in project.tables
     write_outputs(tmp_path, plan_project(tmp_path, "adopt").outputs)
     assert plan_project(tmp_path, None).plan.empty
+
+
+def test_a_member_of_a_role_no_policy_names_keeps_what_every_member_had(tmp_path, capsys):
+    """The roles come from what the policies compare: a member holding another value (say
+    'client') passed "read accounts" before. The level of every role tests no role, so the
+    correction keeps that; the level of some roles tests them."""
+    project_of(tmp_path, **{"20250719000000_schema": ROLE_BY_POLICY})
+    assert init(tmp_path, capsys)[0] == 0
+    adoption = adopt(tmp_path, ["accounts"])
+    write_outputs(tmp_path, adoption.specs)
+    assert "access: {select: member, insert: nobody, update: admin_or_above, delete: nobody}" in \
+        adoption.specs[Path("schema/accounts.yaml")]
+    (path, sql), = plan_project(tmp_path, "adopt").migrations.items()
+    member = sql[sql.index("function private.member_workspace_ids()"):].split("$$;")[0]
+    admin = sql[sql.index("function private.admin_or_above_workspace_ids()"):].split("$$;")[0]
+    assert "m.role" not in member and "m.role in ('owner', 'admin')" in admin, sql

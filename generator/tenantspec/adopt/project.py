@@ -73,6 +73,14 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         ordered, order = roles, f"most powerful first as {chosen['listed']}"
     if not chosen["role_column"]:
         ordered, order = [], ""
+    open_roles = bool(chosen["role_column"]) and (not roles or chosen["listed"] == "named")
+    if open_roles and ordered:  # the column may hold roles no policy names: a role standing for them
+        unlisted = next(name for name in ("unlisted", "unlisted_role", "other_unlisted") if name not in ordered)
+        ordered = ordered + [unlisted]
+        notes.append(Problem(chosen["origin"], f"open_roles: no CHECK or enum lists {chosen['members']}."
+                                               f"{chosen['role_column']}'s roles, so a member may hold one no policy "
+                                               f"names: the role {unlisted} stands for them (the proof seeds one), and "
+                                               "the level of every role lets in any member"))
     if owner:  # the owner first: who made the workspace may do what its members may
         ordered = [owner_role] + (ordered or ["member"])
         notes.append(Problem(chosen["origin"], f"owner: {chosen['workspaces']}.{owner} names a user the policies "
@@ -101,6 +109,8 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         **chosen,
         "active": scalar(active) if active else None,
         "claims": flow(claims) if claims else None,
+        # no CHECK, enum or roles table lists the roles: the column may hold others
+        "open_roles": open_roles,
         "owner": flow({"column": owner, **({"role": owner_role} if owner_role != "owner" else {})}) if owner else None,
         "schema": tables_schema(state, chosen),
         "levels": [(name, [scalar(role) for role in held]) for name, held in found_levels],

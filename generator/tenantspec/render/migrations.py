@@ -237,8 +237,10 @@ def workspace_helper_context(project: model.Project, helper: WorkspaceHelper) ->
         branches.append({
             "selected": f"m.{ident(members.workspace_column)}",
             "source": f"{qualified(members.table)} as m",
+            # where the column may hold roles no level names, the level of every role tests none
             "conditions": [c for c in (f"m.{ident(members.user_column)} = (select auth.uid())",
-                                       role_test(members, held),
+                                       "" if members.open_roles and set(held) == set(tenancy.membership_roles)
+                                       else role_test(members, held),
                                        f"({members.active})" if members.active else "") if c],
         })
     if tenancy.owner_role in roles:  # and the workspaces the user owns

@@ -250,6 +250,7 @@ class Members:
     # the token carries the membership (an access token hook writes it): the claims' keys
     claim_workspace: str | None = None
     claim_role: str | None = None
+    open_roles: bool = False  # role_column may hold values no level names: the level of every role tests none
 
     @property
     def in_token(self) -> bool:

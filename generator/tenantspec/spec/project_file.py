@@ -94,6 +94,9 @@ class ProjectFile:
                                     "write member rows that hold it")
             elif member_table is not None and (unknown := [c for c in values if c not in member_table.columns]):
                 self.problem(where, f"active: {', '.join(unknown)} is not a column of {members_name}")
+        if members.get("open_roles") and "role_column" not in members:
+            self.problem(self.doc.locate(("tenancy", "members", "open_roles"), key=True),
+                         "open_roles says the role column holds roles no level names: name the role_column")
         if members.get("role_array") and "role_column" not in members:
             self.problem(self.doc.locate(("tenancy", "members", "role_array"), key=True),
                          "role_array says role_column holds an array of roles: name the role_column")
@@ -115,7 +118,8 @@ class ProjectFile:
                                   bool(members.get("one_per_user", False)) or bool(claims),
                                   bool(members.get("role_array", False)),
                                   str(active) if active is not None else None,
-                                  claims.get("workspace"), claims.get("role")),
+                                  claims.get("workspace"), claims.get("role"),
+                                  open_roles=bool(members.get("open_roles", False))),
             levels=levels,
             owner_column=owner.get("column"),
             owner_role=owner_role,
