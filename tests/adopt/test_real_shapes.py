@@ -646,3 +646,39 @@ def test_a_member_of_a_role_no_policy_names_keeps_what_every_member_had(tmp_path
     member = sql[sql.index("function private.member_workspace_ids()"):].split("$$;")[0]
     admin = sql[sql.index("function private.admin_or_above_workspace_ids()"):].split("$$;")[0]
     assert "m.role" not in member and "m.role in ('owner', 'admin')" in admin, sql
+
+
+@pytest.mark.parametrize("join, level", [
+    ("join public.projects p on p.org_id = m.org_id where p.id = tasks.project_id", "member"),
+    ("join public.projects p on p.org_id = m.org_id where p.id = tasks.project_id and m.role = 'owner'", "owner"),
+    # a join that may pick either of two projects says no single workspace
+    ("join public.projects p on p.org_id = m.org_id or p.id = tasks.other_project_id where p.id = tasks.project_id",
+     None),
+])
+def test_the_user_among_the_members_reached_through_joins_maps(tmp_path, capsys, join, level):
+    """``auth.uid() in (select m.user_id from members m join parent ... where parent.id = row.fk)``
+    reads as the ``exists`` it amounts to."""
+    project_of(tmp_path, **{"20250101000000_app": f"""\
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (
+  org_id uuid not null references public.orgs (id),
+  user_id uuid not null references auth.users (id),
+  role text not null check (role in ('owner', 'member')),
+  primary key (org_id, user_id)
+);
+create table public.projects (id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.orgs (id), name text not null);
+create index projects_org_idx on public.projects (org_id);
+create table public.tasks (id uuid primary key default gen_random_uuid(),
+  project_id uuid not null references public.projects (id), other_project_id uuid, title text not null);
+create index tasks_project_idx on public.tasks (project_id);
+alter table public.tasks enable row level security;
+create policy "read" on public.tasks for select to authenticated using (
+  (select auth.uid()) in (select m.user_id from public.org_members m {join}));
+"""})
+    assert init(tmp_path, capsys)[0] == 0
+    spec = adopt(tmp_path, ["tasks"]).specs[Path("schema/tasks.yaml")]
+    if level is None:
+        assert "select: nobody" in spec and "name: read" in spec, spec
+    else:
+        assert f"select: {level}," in spec and "policies:" not in spec, spec

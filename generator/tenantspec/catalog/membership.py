@@ -55,7 +55,10 @@ class MembershipReader(HelperCalls, RoleTests):
             return self.in_set(node.lexpr, self.helper_set(node.rexpr, scope, elements=True), scope)
         if isinstance(node, ast.SubLink) and node.subLinkType == enums.SubLinkType.ANY_SUBLINK \
                 and node.testexpr is not None:
-            return self.in_set(node.testexpr, self.set_of(node.subselect, scope), scope)
+            found = self.in_set(node.testexpr, self.set_of(node.subselect, scope), scope)
+            if found is None and auth_call(node.testexpr) == "uid":
+                found = self.uid_among(node.subselect, scope)
+            return found
         if isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP and node.name[0].sval == "=":
             # org_id = (select p.org_id from profiles p where p.id = auth.uid()): one row at most
             # (more is an error), so the same as `in`
@@ -89,6 +92,22 @@ class MembershipReader(HelperCalls, RoleTests):
             if owner is not None and self.reference_target(owner, column) == found.parent:
                 return found.workspaces.roles
         return None
+
+    def uid_among(self, select, scope: Scope) -> frozenset[str] | None:
+        """``auth.uid() in (select m.user_id from members m join projects p on ... join sessions s
+        on ... where s.id = row.session_id)``: the same as ``exists`` of that query with ``m.user_id =
+        auth.uid()`` added, read through the joins as ``exists_membership`` reads them."""
+        if not isinstance(select, ast.SelectStmt) or len(select.targetList or ()) != 1 or select.op \
+                != enums.SetOperation.SETOP_NONE or not isinstance(select.targetList[0].val, ast.ColumnRef):
+            return None
+        tie = ast.A_Expr(kind=enums.A_Expr_Kind.AEXPR_OP, name=(ast.String(sval="="),),
+                         lexpr=select.targetList[0].val,
+                         rexpr=ast.FuncCall(funcname=(ast.String(sval="auth"), ast.String(sval="uid")), args=None))
+        where = tie if select.whereClause is None else \
+            ast.BoolExpr(boolop=enums.BoolExprType.AND_EXPR, args=(select.whereClause, tie))
+        exists = ast.SelectStmt(targetList=select.targetList, fromClause=select.fromClause, whereClause=where,
+                                op=enums.SetOperation.SETOP_NONE)
+        return self.exists_membership(exists, scope)
 
     def owner_test(self, node, scope: Scope) -> frozenset[str] | None:
         """``w.owner_id = auth.uid()`` on a workspaces row known to lie in A: its owner's role."""
