@@ -67,7 +67,8 @@ def replay(statements: list[Statement], default_privileges: str = LEGACY) -> Sch
         if path[1] is not None:
             statement = in_schema(statement, path[1], state)
         creates = isinstance(statement.node, ast.CreateStmt)
-        if not creates:
+        adds = names_only_added(statement.node)
+        if not creates and not adds:
             state.taken_names.clear()  # the statement may drop or rename constraints: gathered again
         last = next(reversed(state.tables), None)
         try:
@@ -85,8 +86,35 @@ def replay(statements: list[Statement], default_privileges: str = LEGACY) -> Sch
             new = next(reversed(state.tables), None)
             if new != last and new is not None and new[0] in state.taken_names:
                 state.taken_names[new[0]] |= state.tables[new].constraint_names()
+        elif adds:  # (an explicitly named constraint among them)
+            for key in touched_tables(statement.node):
+                if key in state.tables and key[0] in state.taken_names:
+                    state.taken_names[key[0]] |= state.tables[key].constraint_names()
     state.taken_names.clear()
     return state
+
+
+# Statements that leave every constraint name as it was, and ALTER TABLE actions that can only
+# add names: the names gathered for numbering default ones stay right across them.
+NAME_NEUTRAL = (ast.CreatePolicyStmt, ast.AlterPolicyStmt, ast.CreateFunctionStmt, ast.AlterFunctionStmt,
+                ast.GrantStmt, ast.AlterDefaultPrivilegesStmt, ast.CreateTrigStmt, ast.CommentStmt,
+                ast.CreatePublicationStmt, ast.AlterPublicationStmt, ast.CreateSchemaStmt, ast.CreateEnumStmt,
+                ast.CreateDomainStmt, ast.AlterEnumStmt, ast.ViewStmt, ast.IndexStmt)
+ADDING_ACTIONS = frozenset({
+    enums.AlterTableType.AT_EnableRowSecurity, enums.AlterTableType.AT_DisableRowSecurity,
+    enums.AlterTableType.AT_ForceRowSecurity, enums.AlterTableType.AT_NoForceRowSecurity,
+    enums.AlterTableType.AT_AddColumn, enums.AlterTableType.AT_SetNotNull, enums.AlterTableType.AT_AddConstraint,
+    enums.AlterTableType.AT_ColumnDefault, enums.AlterTableType.AT_ChangeOwner,
+    enums.AlterTableType.AT_ReplicaIdentity, enums.AlterTableType.AT_ValidateConstraint,
+})
+
+
+def names_only_added(node) -> bool:
+    """Whether ``node`` can add constraint names but neither drop nor rename one."""
+    if isinstance(node, NAME_NEUTRAL):
+        return True
+    return isinstance(node, ast.AlterTableStmt) and bool(node.cmds) \
+        and all(isinstance(cmd, ast.AlterTableCmd) and cmd.subtype in ADDING_ACTIONS for cmd in node.cmds)
 
 
 
