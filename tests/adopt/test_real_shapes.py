@@ -682,3 +682,21 @@ create policy "read" on public.tasks for select to authenticated using (
         assert "select: nobody" in spec and "name: read" in spec, spec
     else:
         assert f"select: {level}," in spec and "policies:" not in spec, spec
+
+
+def test_a_required_column_a_check_lists_is_seeded_with_a_listed_value(tmp_path, capsys):
+    """The tenant table's required `status` may only hold what its CHECK lists: the seed the
+    proof writes it with is the first of those, not a label the CHECK refuses."""
+    project_of(tmp_path, **{"20250101000000_app": """\
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null,
+  status text not null check (status in ('trial', 'active', 'closed')));
+create table public.org_members (
+  org_id uuid not null references public.orgs (id),
+  user_id uuid not null references auth.users (id),
+  role text not null check (role in ('owner', 'member')),
+  primary key (org_id, user_id)
+);
+"""})
+    assert init(tmp_path, capsys)[0] == 0
+    text = (tmp_path / "schema/project.yaml").read_text()
+    assert 'seed: {name: "orgs name {label}", status: trial}' in text, text

@@ -15,6 +15,7 @@ from tenantspec.catalog.builtins import (
     SERVICE_SCHEMAS,
     platform_call,
 )
+from tenantspec.catalog.expression import value_list
 from tenantspec.catalog.nodes import function_name, walk
 from tenantspec.catalog.sql_values import auth_call
 from tenantspec.errors import Problem
@@ -218,9 +219,13 @@ def derived_seed(table, workspace_column: str | None, enums: dict) -> dict[str, 
     default, not filled by the database), derived so that nobody is asked for them: a user
     reference is a user (``{user}``; a table with no workspace keyed by its user then gets a
     row per user), an enum its first value, a text a label unique to the row, other plain
-    types a constant. A column none fits is left to the project file."""
+    types a constant, a column a CHECK lists the values of its first one. A column none fits is
+    left to the project file."""
     users = {fk.columns[0] for fk in table.foreign_keys if fk.target == AUTH_USERS and len(fk.columns) == 1}
     key = set(table.primary_key)
+    # a CHECK listing the column's values (status in ('open', 'closed')): the first is one it takes
+    listed = {found[0]: found[1] for check in table.checks
+              if (found := value_list(check.expression)) is not None and found[1]}
     values = {}
     for column in table.columns.values():
         # a default of auth.uid() is null where the proof writes rows (as no user): a value is needed
@@ -234,6 +239,8 @@ def derived_seed(table, workspace_column: str | None, enums: dict) -> dict[str, 
             continue  # the proof draws keys itself
         elif (enum := enums.get(column.type_name)) is not None and enum:
             values[column.name] = enum[0]
+        elif column.name in listed:
+            values[column.name] = listed[column.name][0]
         elif column.type_name in TEXT_TYPES:
             values[column.name] = f"{table.name} {column.name} {{label}}"
         elif column.type_name in PLAIN_SEEDS:
