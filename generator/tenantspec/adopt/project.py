@@ -150,16 +150,10 @@ def owner_column(state: SchemaState, chosen: dict, of_users: set) -> str | None:
                   and (name in users or any(word in name for word in OWNER_NAMES)) and name != chosen["user_column"]]
     if not candidates:
         return None
-    called: set[str] = set()
-    texts: list[str] = []
-    for key, table in state.tables.items():
-        for policy in table.policies.values():
-            for expression in (policy.using, policy.check):
-                for node, _ in walk(expression) if expression is not None else ():
-                    if isinstance(node, ast.FuncCall):
-                        called.add(function_name(node)[1])
-                if expression is not None and key != chosen["workspaces_key"]:
-                    texts.append(deparse(expression))
+    called = called_by_policies(state)
+    texts = [deparse(expression) for key, table in state.tables.items() if key != chosen["workspaces_key"]
+             for policy in table.policies.values() for expression in (policy.using, policy.check)
+             if expression is not None]
     texts += [f.source for f in state.functions.values() if f.name in called and f.source]
     counts = {}
     for name in candidates:
@@ -298,7 +292,6 @@ def consulted(state: SchemaState) -> dict[tuple[str, str], int]:
     """How often each table is read to decide access: the policies whose expressions read it,
     and the functions policies call whose bodies name it (helpers like is_org_member)."""
     counts: dict[tuple[str, str], int] = {}
-    called: set[str] = set()
     for table in state.tables.values():
         for policy in table.policies.values():
             read: set[tuple[str, str]] = set()
@@ -306,10 +299,9 @@ def consulted(state: SchemaState) -> dict[tuple[str, str], int]:
                 for node, _ in walk(expression) if expression is not None else ():
                     if isinstance(node, ast.RangeVar):
                         read.add((node.schemaname or "public", node.relname))
-                    elif isinstance(node, ast.FuncCall):
-                        called.add(function_name(node)[1])
             for key in read:
                 counts[key] = counts.get(key, 0) + 1
+    called = called_by_policies(state)
     names = {(key[1], key) for key in state.tables}
     for function in state.functions.values():
         if not function.source or (function.name not in called and not access_token_hook(function)):
@@ -319,6 +311,13 @@ def consulted(state: SchemaState) -> dict[tuple[str, str], int]:
             if name.lower() in words:
                 counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+def called_by_policies(state: SchemaState) -> set[str]:
+    """The names of the functions the policies call (the helpers deciding access)."""
+    return {function_name(node)[1] for table in state.tables.values() for policy in table.policies.values()
+            for expression in (policy.using, policy.check) if expression is not None
+            for node, _ in walk(expression) if isinstance(node, ast.FuncCall)}
 
 
 def access_token_hook(function) -> bool:
