@@ -92,10 +92,14 @@ class TenancyReading:
             return column
         if key[0] == self.project.schema and key[1] in self.project.tables:
             return self.project.tables[key[1]].tenancy.workspace_column
-        table = self.state.tables.get(key)
-        parent = self.parent_column(table) if table is not None and key not in seen else None
-        target = self.reader.reference_target(key, parent) if parent else None
+        target = self.parent_table(key) if key not in seen else None
         return self.adopted_workspace_column(target, seen | {key}) if target else None
+
+    def parent_table(self, key: tuple[str, str]) -> tuple[str, str] | None:
+        """The table whose row decides the workspace of a row of ``key`` (``parent_column``'s)."""
+        table = self.state.tables.get(key)
+        parent = self.parent_column(table) if table is not None else None
+        return self.reader.reference_target(key, parent) if parent else None
 
     def parent_column(self, table: Table, seen: frozenset = frozenset()) -> str | None:
         """A NOT NULL foreign key to a table with a workspace column, when the row has none: the
@@ -128,7 +132,7 @@ class TenancyReading:
         parent = self.parent_column(table)
         if parent is None:
             return None
-        target = self.reader.reference_target((table.schema, table.name), parent)
+        target = self.parent_table((table.schema, table.name))
         # a workspace that may be null cannot be carried: the policies reach it through the parent
         return {"parent": parent, "strategy": model.EXISTS if target and self.nullable_workspace(target)
                 else model.CARRIED}
@@ -141,8 +145,7 @@ class TenancyReading:
             return False
         if (column := self.reader.workspace_column(key)) is not None:
             return column in table.columns and not table.columns[column].not_null
-        parent = self.parent_column(table)
-        target = self.reader.reference_target(key, parent) if parent else None
+        target = self.parent_table(key)
         return self.nullable_workspace(target, seen | {key}) if target else False
 
     def user_columns(self, table: Table) -> set[str]:
