@@ -479,6 +479,65 @@ create policy write on public.accounts for insert to authenticated with check (p
     assert set(load_project(tmp_path).tenancy.roles) == {"auditor", "manager", "unlisted"}, err
 
 
+def test_roles_kept_as_ids_of_a_roles_table_are_read_by_their_names(tmp_path, capsys):
+    """``role_id int references roles (id)``, the ids stated in the inserts and ranked by a
+    level column: init writes role_values, orders the roles by rank, and adopt reads
+    ``role_id = 10`` and ``role_id <> 30`` as the roles those ids stand for."""
+    project_of(tmp_path, **{"20250101000000_app": """\
+create table public.org (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.roles (id integer primary key, label text not null unique, level integer not null);
+insert into public.roles (id, label, level) values (30, 'viewer', 3), (10, 'boss', 1), (20, 'clerk', 2);
+create table public.org_members (
+  user_id uuid not null references auth.users (id),
+  org_id uuid not null references public.org (id),
+  role_id integer not null references public.roles (id),
+  primary key (user_id, org_id)
+);
+create table public.ledgers (id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.org (id), name text not null);
+alter table public.ledgers enable row level security;
+create policy read on public.ledgers for select to authenticated using (exists (
+  select 1 from public.org_members m where m.org_id = ledgers.org_id and m.user_id = auth.uid()));
+create policy write on public.ledgers for insert to authenticated with check (exists (
+  select 1 from public.org_members m where m.org_id = ledgers.org_id and m.user_id = auth.uid() and m.role_id <> 30));
+create policy wipe on public.ledgers for delete to authenticated using (exists (
+  select 1 from public.org_members m where m.org_id = ledgers.org_id and m.user_id = auth.uid() and m.role_id = 10));
+"""})
+    code, _, err = init(tmp_path, capsys)
+    assert code == 0, err
+    members = load_project(tmp_path).tenancy.members
+    assert members.role_values == (("boss", 10), ("clerk", 20), ("viewer", 30)), members
+    assert load_project(tmp_path).tenancy.levels == {
+        "boss": ("boss",), "clerk_or_above": ("boss", "clerk"), "member": ("boss", "clerk", "viewer")}
+    spec = adopt(tmp_path, ["ledgers"]).specs[Path("schema/ledgers.yaml")]
+    assert "access: {select: member, insert: clerk_or_above, update: nobody, delete: boss}" in spec and "policies:" not in spec, spec
+
+
+def test_ids_a_roles_table_leaves_to_its_sequence_are_not_guessed_when_a_row_states_one(tmp_path, capsys):
+    """One insert states its id and the other leaves it to the sequence: the ids are unknown,
+    so the roles are not read from that table."""
+    project_of(tmp_path, **{"20250101000000_app": """\
+create table public.org (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.roles (id serial primary key, name text not null);
+insert into public.roles (id, name) values (1, 'admin');
+insert into public.roles (name) values ('member');
+create table public.org_members (
+  user_id uuid not null references auth.users (id),
+  org_id uuid not null references public.org (id),
+  role_id integer not null references public.roles (id),
+  primary key (user_id, org_id)
+);
+create table public.ledgers (id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.org (id), name text not null);
+alter table public.ledgers enable row level security;
+create policy read on public.ledgers for select to authenticated using (exists (
+  select 1 from public.org_members m where m.org_id = ledgers.org_id and m.user_id = auth.uid() and m.role_id = 1));
+"""})
+    code, _, err = init(tmp_path, capsys)
+    assert code == 0, err
+    assert load_project(tmp_path).tenancy.members.role_values == (), err
+
+
 @pytest.mark.parametrize("body, level", [
     ("select case when exists (select from public.org_members where user_id = auth.uid() and org_id = o) "
      "then true else false end", "member"),

@@ -62,7 +62,8 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
     notes = passed_over + [Problem(chosen["origin"], f"{chosen['members']} is the membership table: {chosen['user_column']} is the "
                                        f"user, {chosen['workspace_column']} the {chosen['workspaces']} row, {role}; "
                                        f"{chosen['evidence']} policies and helpers consult it" +
-                     (f" (also possible: {', '.join(c['members'] for c in found[1:3])})" if len(found) > 1 else ""))]
+                     (f" (also possible: {', '.join(c['members'] for c in others)})"
+                      if (others := [c for c in found if c is not chosen][:2]) else ""))]
     roles = chosen["roles"]
     if not roles and chosen["role_column"]:
         notes.append(Problem(chosen["origin"], f"{chosen['members']}.{chosen['role_column']} has no CHECK or enum type "
@@ -121,6 +122,9 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         "claims": flow(claims) if claims else None,
         # no CHECK, enum or roles table lists the roles: the column may hold others
         "open_roles": open_roles,
+        "role_values": "{" + ", ".join(f"{scalar(role)}: {value}" for role, value in chosen["role_ids"].items()) + "}"
+        if chosen["role_ids"] else None,
+        "role_lookup": _shown(next(fk.target for fk in members.foreign_keys if fk.columns == (chosen["role_column"],))) if chosen["role_ids"] else None,
         "owner": flow({"column": owner, **({"role": owner_role} if owner_role != "owner" else {})}) if owner else None,
         "schema": tables_schema(state, chosen),
         "levels": [(name, [scalar(role) for role in held]) for name, held in found_levels],
@@ -385,9 +389,9 @@ def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict,
     roles = list(checked.get(role_column, ())) or (list(enum.values) if enum else [])
     source = (f"the CHECK of {table.name}.{role_column}" if role_column in checked else
               f"the enum type {enum.schema}.{enum.name} of {table.name}.{role_column}" if enum else None)
-    ranked_by, how = None, "written"
+    ranked_by, how, role_ids = None, "written", {}
     if not roles and listed is not None:
-        (roles, source, ranked_by), how = listed, "inserted"
+        (roles, source, ranked_by, role_ids), how = listed, "inserted"
     if not roles and role_column and (named := roles_named(state, role_column, table.columns[role_column])):
         roles, source, how = named, f"the values policies and helpers compare {table.name}.{role_column} with", \
             "named"
@@ -398,7 +402,7 @@ def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict,
             "user_column": users[0], "workspace_column": tenants[0].columns[0],
             "workspaces": _shown(tenants[0].target), "workspaces_key": tenants[0].target, "role_column": role_column,
             "role_array": bool(role_column in table.columns and table.columns[role_column].type_name.endswith("[]")),
-            "roles": roles, "source": source, "ranked_by": ranked_by, "listed": how,
+            "roles": roles, "source": source, "ranked_by": ranked_by, "listed": how, "role_ids": role_ids,
             "enum": enum, "score": score, "evidence": evidence.get(key, 0), "origin": table.origin.location,
             # shaped like a membership: roles listed (CHECK, enum, roles table) or a name that says so
             "shaped": bool(roles and (role_column in checked or enum is not None or listed is not None))

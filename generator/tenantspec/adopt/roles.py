@@ -13,7 +13,7 @@ from pglast import ast, enums
 from tenantspec.catalog.access import COMMANDS, AccessReader, TenantModel, personas
 from tenantspec.catalog.expression import string_constants
 from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk
-from tenantspec.catalog.state import SchemaState, Table
+from tenantspec.catalog.state import SERIALS, SchemaState, Table
 
 
 def policy_role_sets(state: SchemaState, chosen: dict, roles: list[str],
@@ -30,7 +30,8 @@ def policy_role_sets(state: SchemaState, chosen: dict, roles: list[str],
     tenancy = TenantModel(chosen["workspaces_key"], chosen["members_key"], chosen["workspace_column"],
                           chosen["user_column"], chosen["role_column"], tuple(roles),
                           claim_workspace=claims.get("workspace"), claim_role=claims.get("role"),
-                          owner_column=owner and owner[0], owner_role=owner and owner[1])
+                          owner_column=owner and owner[0], owner_role=owner and owner[1],
+                          role_values=tuple((str(value), role) for role, value in chosen["role_ids"].items()))
     reader = AccessReader(state, tenancy)
     members = [p for p in personas(tenancy) if p.member_role is not None]
     found: list[list[str]] = []
@@ -181,24 +182,54 @@ def passed_roles(state: SchemaState, role_column: str) -> list[str]:
 
 
 RANKS = ("hierarchy_level", "level", "rank", "priority", "position", "sort_order", "weight")
+NAME_COLUMNS = ("name", "role", "role_name", "type", "key", "slug", "code", "label", "title")
+TEXT_TYPES = ("text", "varchar", "bpchar", "citext")
+INTEGER_TYPES = ("int2", "int4", "int8", "smallint", "integer", "bigint") + tuple(SERIALS)
 
 
 def roles_table(state: SchemaState, table: Table, role_column: str,
-                 inserted: dict) -> tuple[list[str], str, str | None] | None:
-    """The roles a lookup table lists, when ``role_column`` references one (``account_role
-    varchar references roles (name)``) and the migrations insert its rows: in the order of a
-    ranking column (``hierarchy_level``: 1 is the most powerful), else as inserted; where
-    they come from, and the ranking column."""
+                inserted: dict) -> tuple[list[str], str, str | None, dict[str, int]] | None:
+    """The roles a lookup table lists, when ``role_column`` references one and the migrations
+    insert its rows: by name (``account_role varchar references roles (name)``), or by id
+    (``role_id bigint references role (id)``, the role named by the row's ``name`` or ``type``;
+    an id the migrations leave to the sequence is the row's place among the inserts). In the
+    order of a ranking column (``hierarchy_level``: 1 is the most powerful), else as inserted;
+    where they come from, the ranking column, and each role's id where the column holds ids."""
     fk = next((fk for fk in table.foreign_keys if fk.columns == (role_column,)), None)
     target = state.tables.get(fk.target) if fk is not None else None
-    if target is None or target.columns[fk.target_columns[0]].type_name not in ("text", "varchar"):
+    if target is None:
         return None
     key, rank = fk.target_columns[0], next((c for c in RANKS if c in target.columns), None)
     rows = inserted.get(fk.target, [])
-    roles = [row[key] for row in rows if isinstance(row.get(key), str)]
+    ids: dict[str, int] = {}
+    if target.columns[key].type_name in TEXT_TYPES:
+        name = key
+    elif target.columns[key].type_name in INTEGER_TYPES:
+        name = next((c for c in NAME_COLUMNS if c in target.columns and target.columns[c].type_name in TEXT_TYPES),
+                    None)
+        column = target.columns[key]
+        counted = column.identity is not None or column.type_name in SERIALS or _draws_sequence(column)
+        if name is None:
+            return None
+        if all(isinstance(row.get(key), int) for row in rows):
+            ids = {row[name]: row[key] for row in rows if isinstance(row.get(name), str)}
+        elif counted and not any(key in row for row in rows):  # the sequence numbers them 1, 2, ...
+            ids = {row[name]: n for n, row in enumerate(rows, 1) if isinstance(row.get(name), str)}
+        if len(ids) < len(rows) or len(set(ids.values())) < len(ids):
+            return None
+    else:
+        return None
+    roles = [row[name] for row in rows if isinstance(row.get(name), str)]
     if not roles:
         return None
     ranked_by = None
     if rank is not None and all(isinstance(row.get(rank), int) for row in rows):
-        roles, ranked_by = [row[key] for row in sorted(rows, key=lambda row: row[rank])], f"{target.name}.{rank}"
-    return list(dict.fromkeys(roles)), f"the rows the migrations insert into {target.name}", ranked_by
+        roles, ranked_by = [row[name] for row in sorted(rows, key=lambda row: row[rank])], f"{target.name}.{rank}"
+    roles = list(dict.fromkeys(roles))
+    return roles, f"the rows the migrations insert into {target.name}", ranked_by, \
+        {role: ids[role] for role in roles if role in ids}
+
+
+def _draws_sequence(column) -> bool:
+    """Whether a column's default is ``nextval(...)``: a serial spelled out."""
+    return column.default is not None and "nextval" in deparse(column.default).lower()

@@ -131,12 +131,16 @@ def value_list(expression) -> tuple[str | None, tuple[str, ...]] | None:
     return None if values is None else (name, values)
 
 
-def string_constants(items) -> tuple[str, ...] | None:
-    """The strings of a list of literals (casts allowed: ``'a'::text``), or None when one is not."""
+def string_constants(items, numbers: bool = False) -> tuple[str, ...] | None:
+    """The strings of a list of literals (casts allowed: ``'a'::text``), or None when one is not;
+    integers too, as their text, with ``numbers``."""
     values = []
     for item in items:
         while isinstance(item, ast.TypeCast):
             item = item.arg
+        if numbers and isinstance(item, ast.A_Const) and isinstance(item.val, ast.Integer):
+            values.append(str(item.val.ival))
+            continue
         if not (isinstance(item, ast.A_Const) and isinstance(item.val, ast.String)):
             return None
         values.append(item.val.sval)

@@ -32,7 +32,7 @@ class RoleTests:
         if self.tenancy.role_array and isinstance(part, ast.A_Expr):
             return self.roles_held(part, alias, params or {})
         if isinstance(part, ast.A_Expr) and self.member_column(part, alias)[0] == self.tenancy.role_column:
-            return role_values(part, params, self.tenancy.member_roles)
+            return role_values(part, params, self.tenancy.member_roles, dict(self.tenancy.role_values))
         return None
 
     def roles_held(self, part: ast.A_Expr, alias: str, params: dict) -> frozenset[str] | None:

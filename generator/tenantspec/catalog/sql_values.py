@@ -103,20 +103,26 @@ def constant_strings(node) -> frozenset[str] | None:
     return None if values is None else frozenset(values)
 
 
-def role_values(part: ast.A_Expr, params: dict | None, roles: tuple[str, ...]) -> frozenset[str] | None:
+def role_values(part: ast.A_Expr, params: dict | None, roles: tuple[str, ...],
+                stored: dict[str, str] | None = None) -> frozenset[str] | None:
     """The roles a test of the role column admits: ``col in ('a', 'b')``, ``col = any (array['a',
     'b'])``, ``col = 'a'``, ``col = any (roles)`` where the helper's parameter ``roles`` is bound to
     constants, and their negations (``col <> 'a'``, ``col not in (...)``, ``col <> all (...)``),
-    which admit the other ``roles`` (the column holds no value but those)."""
+    which admit the other ``roles`` (the column holds no value but those). Where the column holds
+    no names, ``stored`` says which role each value it holds (as text: ``role_id = 1``) stands for."""
     kind, operator = part.kind, part.name[0].sval
     negated = operator in ("<>", "!=")
     if kind == enums.A_Expr_Kind.AEXPR_OP_ANY and operator != "=" or \
             kind == enums.A_Expr_Kind.AEXPR_OP_ALL and not negated or \
             kind == enums.A_Expr_Kind.AEXPR_OP and operator not in ("=", "<>", "!="):
         return None
-    values = compared_strings(part, params or {})
+    values = compared_strings(part, params or {}, numbers=bool(stored))
     if values is None:
         return None
+    if stored:
+        if not values <= stored.keys():
+            return None
+        values = frozenset(stored[value] for value in values)
     return frozenset(roles) - values if negated else values
 
 
@@ -133,7 +139,7 @@ def array_literal(node) -> frozenset[str] | None:
     return frozenset(item[1:-1] if len(item) > 1 and item[0] == item[-1] == '"' else item for item in items)
 
 
-def compared_strings(part: ast.A_Expr, params: dict) -> frozenset[str] | None:
+def compared_strings(part: ast.A_Expr, params: dict, numbers: bool = False) -> frozenset[str] | None:
     kind = part.kind
     listed = (enums.A_Expr_Kind.AEXPR_OP_ANY, enums.A_Expr_Kind.AEXPR_OP_ALL)
     if kind in listed and isinstance(bound := bound_value(part.rexpr, params), frozenset):
@@ -152,7 +158,7 @@ def compared_strings(part: ast.A_Expr, params: dict) -> frozenset[str] | None:
         items = [s for s in (part.lexpr, part.rexpr) if not isinstance(s, ast.ColumnRef)]
     else:
         return None
-    values = string_constants(items)
+    values = string_constants(items, numbers)
     return None if values is None else frozenset(values)
 
 

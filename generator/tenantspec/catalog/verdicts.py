@@ -33,6 +33,7 @@ class TenantModel:
     claim_role: str | None = None  # and the role there
     owner_column: str | None = None  # the workspaces table's column naming the user who holds owner_role
     owner_role: str | None = None
+    role_values: tuple[tuple[str, str], ...] = ()  # (what role_column holds, as text; the role): ("1", "admin")
 
     @property
     def member_roles(self) -> tuple[str, ...]:
@@ -50,7 +51,8 @@ class TenantModel:
                    tenancy.members.workspace_column, tenancy.members.user_column, tenancy.members.role_column,
                    tenancy.roles, known, tenancy.members.role_array, active_keys(tenancy.members.active),
                    tenancy.members.claim_workspace, tenancy.members.claim_role,
-                   tenancy.owner_column, tenancy.owner_role)
+                   tenancy.owner_column, tenancy.owner_role,
+                   tuple((str(value), role) for role, value in tenancy.members.role_values))
 
 
 def active_keys(active: str | None) -> tuple[str, ...]:

@@ -273,12 +273,15 @@ SERIAL_KEY_TYPES = {"serial": "integer", "serial4": "integer", "bigserial": "big
 def role_test(members: model.Members, roles: tuple[str, ...]) -> str:
     """The condition on the membership row ``m`` that its user holds one of ``roles``: the
     role column in the list, an array of roles overlapping it (cast to text, so an enum's
-    array compares too), or nothing where every member is alike."""
+    array compares too), or nothing where every member is alike. Where the column holds no
+    names (``role_values``: the ids of a roles table's rows), it is compared with those."""
     if members.role_column is None:
         return ""
+    stored = [members.stored(role) for role in roles]
     if members.role_array:
-        return f"m.{ident(members.role_column)}::text[] && array[{literal_list(roles)}]::text[]"
-    return f"m.{ident(members.role_column)} in ({literal_list(roles)})"
+        return f"m.{ident(members.role_column)}::text[] && array[{literal_list(str(v) for v in stored)}]::text[]"
+    held = ", ".join(str(v) if isinstance(v, int) else literal(v) for v in stored)
+    return f"m.{ident(members.role_column)} in ({held})"
 
 
 def parent_helper_context(project: model.Project, helper: ParentHelper, child: model.Table) -> dict:

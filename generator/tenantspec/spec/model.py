@@ -236,8 +236,10 @@ class Members:
     """The membership table: one row per user and workspace (or per user, ``one_per_user``).
 
     The role is a column; an array column when ``role_array`` (a member holds several roles);
-    none at all when every member is alike (the one role the levels name). ``active`` is the
-    condition a membership row holds while it counts (``is_active``, ``deleted_at is null``).
+    none at all when every member is alike (the one role the levels name). Where the column
+    holds something else than the roles' names (the id of a row of a roles table, a code),
+    ``role_values`` says what it holds for each role. ``active`` is the condition a membership
+    row holds while it counts (``is_active``, ``deleted_at is null``).
     """
 
     table: Name
@@ -251,6 +253,11 @@ class Members:
     claim_workspace: str | None = None
     claim_role: str | None = None
     open_roles: bool = False  # role_column may hold values no level names: the level of every role tests none
+    role_values: tuple[tuple[str, int | str], ...] = ()  # (role, what role_column holds for it): role_id 1 is admin
+
+    def stored(self, role: str) -> int | str:
+        """What the role column holds for ``role``: the role itself unless ``role_values`` says."""
+        return dict(self.role_values).get(role, role)
 
     @property
     def in_token(self) -> bool:

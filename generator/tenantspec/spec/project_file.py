@@ -108,6 +108,18 @@ class ProjectFile:
             self.problem(self.doc.locate(("tenancy", "members", "claims"), key=True),
                          f"the levels name {len(held)} roles, but claims say no role claim: name the claim "
                          "holding the role (claims.role)")
+        role_values = members.get("role_values") or {}
+        if role_values:
+            where = self.doc.locate(("tenancy", "members", "role_values"), key=True)
+            if "role_column" not in members:
+                self.problem(where, "role_values says what role_column holds for each role: name the role_column")
+            elif claims:
+                self.problem(where, "claims carry the roles' names; role_values says the role column holds others")
+            elif missing := sorted(held - set(map(str, role_values))):
+                self.problem(where, f"role_values says nothing of {', '.join(missing)}, which the levels name: "
+                                    "say what the role column holds for every role")
+            elif len(set(role_values.values())) < len(role_values):
+                self.problem(where, "role_values gives two roles the same value")
         if claims and members.get("role_array"):
             self.problem(self.doc.locate(("tenancy", "members", "claims"), key=True),
                          "claims hold one role per token; role_array says a member holds several")
@@ -119,7 +131,8 @@ class ProjectFile:
                                   bool(members.get("role_array", False)),
                                   str(active) if active is not None else None,
                                   claims.get("workspace"), claims.get("role"),
-                                  open_roles=bool(members.get("open_roles", False))),
+                                  open_roles=bool(members.get("open_roles", False)),
+                                  role_values=tuple((str(role), value) for role, value in role_values.items())),
             levels=levels,
             owner_column=owner.get("column"),
             owner_role=owner_role,

@@ -242,7 +242,8 @@ class _WorldBuilder:
                 counts[ws] += 1
                 values = {members.workspace_column: self.workspace_ids[ws], members.user_column: str(persona.user_id)}
                 if members.role_column is not None:  # else every member is alike
-                    values[members.role_column] = [role] if members.role_array else role
+                    stored = members.stored(role)
+                    values[members.role_column] = [stored] if members.role_array else stored
                 if members.active:  # a membership that counts: is_active, deleted_at is null
                     values.update(condition_values(members.active))
                 for column in facts.key:
