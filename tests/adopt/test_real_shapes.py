@@ -122,15 +122,15 @@ def test_roles_that_are_no_identifiers_get_level_names_the_loader_takes(tmp_path
 
 
 QUOTED = ROLE_BY_POLICY + """\
-create table public."Ledger" (
+create table public."Ledger-2024" (
   id uuid primary key default gen_random_uuid(),
   organization_id uuid not null references public.organizations (id),
   "TotalAmount" numeric not null
 );
-alter table public."Ledger" enable row level security;
-create policy "read ledger" on public."Ledger" for select to authenticated using (
+alter table public."Ledger-2024" enable row level security;
+create policy "read ledger" on public."Ledger-2024" for select to authenticated using (
   exists (select 1 from public.user_organization_roles r
-          where r.organization_id = "Ledger".organization_id and r.user_id = auth.uid()));
+          where r.organization_id = "Ledger-2024".organization_id and r.user_id = auth.uid()));
 """
 
 
@@ -140,7 +140,8 @@ def test_a_table_tenantspec_cannot_name_stays_hand_written_and_the_rest_adopts(t
     adoption = adopt(tmp_path, [])
     assert Path("schema/accounts.yaml") in adoption.specs
     assert not any("Ledger" in str(path) for path in adoption.specs)
-    assert any("public.Ledger stays hand-written: tenantspec cannot say it yet" in str(n) for n in adoption.notes), \
+    assert any("public.Ledger-2024 stays hand-written: tenantspec cannot say it yet" in str(n)
+               for n in adoption.notes), \
         [str(n) for n in adoption.notes]
     write_outputs(tmp_path, adoption.specs)
     load_project(tmp_path)  # every spec written is one the loader takes
@@ -536,6 +537,50 @@ create policy read on public.ledgers for select to authenticated using (exists (
     code, _, err = init(tmp_path, capsys)
     assert code == 0, err
     assert load_project(tmp_path).tenancy.members.role_values == (), err
+
+
+def test_names_in_upper_or_mixed_case_adopt_as_postgresql_keeps_them(tmp_path, capsys):
+    """Quoted names keep their case: an enum ``app."teamRoles"``, columns ``"teamId"``, a table
+    ``"Documents"``. The project file and spec name them as they are, the generated SQL quotes
+    them, and a second generate writes nothing."""
+    (tmp_path / "supabase" / "migrations").mkdir(parents=True)
+    (tmp_path / "supabase" / "migrations" / "20250101000000_app.sql").write_text("""\
+create schema app;
+create type app."teamRoles" as enum ('OWNER', 'MEMBER');
+create table app.teams (id uuid primary key default gen_random_uuid(), "teamName" text not null);
+create table app.users_on_team (
+  "userId" uuid not null references auth.users (id),
+  "teamId" uuid not null references app.teams (id),
+  role app."teamRoles" not null default 'MEMBER',
+  primary key ("userId", "teamId")
+);
+create table app."Documents" (id uuid primary key default gen_random_uuid(),
+  "teamId" uuid not null references app.teams (id), "Title" text not null);
+create index on app."Documents" ("teamId");
+alter table app."Documents" enable row level security;
+grant usage on schema app to authenticated, service_role;
+grant select, insert on app."Documents" to authenticated;
+grant all on app."Documents" to service_role;
+create policy "team reads" on app."Documents" for select to authenticated using (
+  exists (select 1 from app.users_on_team m where m."teamId" = "Documents"."teamId" and m."userId" = auth.uid()));
+create policy "owners write" on app."Documents" for insert to authenticated with check (
+  exists (select 1 from app.users_on_team m where m."teamId" = "Documents"."teamId" and m."userId" = auth.uid()
+          and m.role = 'OWNER'));
+""")
+    (tmp_path / "schema").mkdir()
+    code, _, err = init(tmp_path, capsys)
+    assert code == 0, err
+    project = (tmp_path / "schema/project.yaml").read_text()
+    assert "workspace_column: teamId" in project and 'role: app."teamRoles"' in project, project
+    assert main(["--root", str(tmp_path), "adopt"]) == 0, capsys.readouterr().err
+    spec = (tmp_path / "schema/Documents.yaml").read_text()
+    assert "access: {select: member, insert: owner, update: nobody, delete: nobody}" in spec, spec
+    (path, sql), = plan_project(tmp_path, "adopt").migrations.items()
+    assert 'create policy "Documents_select" on app."Documents"' in sql and \
+        'using ("teamId" = any (array(select private.member_workspace_ids())))' in sql, sql
+    assert "m.role in ('OWNER')" in sql, sql
+    write_outputs(tmp_path, plan_project(tmp_path, "adopt").outputs)
+    assert plan_project(tmp_path, None).plan.empty
 
 
 @pytest.mark.parametrize("body, level", [

@@ -133,7 +133,7 @@ def map_command(adopter, table: Table, command: str, per_user: bool, user: str |
         why = next(v.reason for v in everyone if v.allowed is None)
     elif any(v.own for v in everyone) and user is None and not per_user:  # (a per-user child's is its parent's)
         why = f"its policies name the row's user in {', '.join(sorted(users)) or 'no single column'}"
-    elif any(v.own for v in everyone) and adopter.nullable_workspace(key):
+    elif any(v.own for v in everyone) and not per_user and adopter.nullable_workspace(key):
         # a row of no workspace is its user's here (personal rows): no spec says that yet
         raise TenantspecError(Problem(where.location if where else None, (
             f"{table.qualified_name} {command}: its policies let a row's user in, also on rows with no workspace "

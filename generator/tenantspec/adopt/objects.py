@@ -200,7 +200,7 @@ class ProjectObjects:
                         functions.append(signature)
 
 
-IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*\Z")
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*\Z")  # as the specs name columns: quoted names keep their case
 
 
 def enum_values(state) -> dict[str, list[str]]:
@@ -250,5 +250,5 @@ def derived_seed(table, workspace_column: str | None, enums: dict) -> dict[str, 
 
 def sayable_columns(table) -> dict[str, str]:
     """An external table's columns as project.yaml declares them: those named by plain
-    identifiers (``"unitId"`` is left out: nothing tenantspec writes reads it)."""
+    identifiers (a quoted ``"unitId"`` as its name, ``unitId``)."""
     return {c.name: spec_type(c.type) for c in table.columns.values() if IDENTIFIER.match(c.name)}

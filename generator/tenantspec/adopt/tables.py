@@ -115,6 +115,8 @@ class Adopter(ProjectObjects, TenancyReading):
         references = self.references(table)
         tenancy = self.tenancy_of(table)
         users = self.user_columns(table)
+        if tenancy and tenancy.get("nullable") and "parent" in tenancy and len(users) == 1:
+            tenancy = None  # a user's row that may point into a workspace's (a bookmark of a chat): the user's
         per_user = tenancy is None and len(users) == 1 and not self.workspace_named(table)
         user_parent = None if per_user or tenancy is not None else self.user_parent_column(table)
         if user_parent is not None:  # a row of a user's row: that user's

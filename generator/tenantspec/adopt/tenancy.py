@@ -102,15 +102,16 @@ class TenancyReading:
         return self.reader.reference_target(key, parent) if parent else None
 
     def parent_column(self, table: Table, seen: frozenset = frozenset()) -> str | None:
-        """A NOT NULL foreign key to a table with a workspace column, when the row has none: the
-        parent's own column, or one its adoption gives it (a grandchild of the workspace, whose
+        """A foreign key to a table with a workspace column, when the row has none (NOT NULL first: a
+        nullable one leaves rows of no parent, which belong to no workspace): the parent's own column,
+        or one its adoption gives it (a grandchild of the workspace, whose
         parent is adopted beside it or specified already)."""
         key = (table.schema, table.name)
         if self.reader.workspace_column(key) is not None:
             return None
-        for fk in table.foreign_keys:
-            if len(fk.columns) != 1 or not table.columns[fk.columns[0]].not_null \
-                    or fk.target[0] != self.project.schema or fk.target == key or fk.target in seen:
+        # a NOT NULL key first; else a nullable one (a row of no parent belongs to no workspace)
+        for fk in sorted(table.foreign_keys, key=lambda fk: not table.columns[fk.columns[0]].not_null):
+            if len(fk.columns) != 1 or fk.target[0] != self.project.schema or fk.target == key or fk.target in seen:
                 continue
             target = self.state.tables.get(fk.target)
             if target is None or target.external:
@@ -133,6 +134,8 @@ class TenancyReading:
         if parent is None:
             return None
         target = self.parent_table((table.schema, table.name))
+        if not table.columns[parent].not_null:  # a row of no parent belongs to no workspace
+            return {"parent": parent, "nullable": True, "strategy": model.EXISTS}
         # a workspace that may be null cannot be carried: the policies reach it through the parent
         return {"parent": parent, "strategy": model.EXISTS if target and self.nullable_workspace(target)
                 else model.CARRIED}
@@ -145,6 +148,8 @@ class TenancyReading:
             return False
         if (column := self.reader.workspace_column(key)) is not None:
             return column in table.columns and not table.columns[column].not_null
+        if (parent := self.parent_column(table)) is not None and not table.columns[parent].not_null:
+            return True
         target = self.parent_table(key)
         return self.nullable_workspace(target, seen | {key}) if target else False
 

@@ -92,9 +92,9 @@ def shape_problems(doc: Document, schema_name: str) -> list[Problem]:
 
 def _value_message(error, subject: str) -> str:
     schema = error.schema
-    if error.validator == "pattern" and schema.get("pattern", "").startswith("^[a-z_]"):
-        return (f"{error.instance!r} is not a valid identifier "
-                "(lowercase letters, digits and underscores, not starting with a digit)")
+    if error.validator == "pattern" and schema.get("pattern", "").startswith("^[A-Za-z_]"):
+        return (f"{error.instance!r} is not a valid identifier (letters, digits, underscores and $, not "
+                "starting with a digit; a name in upper or mixed case is the quoted name PostgreSQL keeps)")
     if error.validator == "maxLength":
         return f"{error.instance!r} is longer than {schema['maxLength']} bytes, PostgreSQL's limit for names"
     if error.validator == "type":

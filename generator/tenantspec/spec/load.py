@@ -289,8 +289,12 @@ class ProjectBuilder(ProjectFile):
                                     "tenancy.column, or the default carried strategy (a child of a carried "
                                     "child carries it too), or make it belong to users (tenancy.user only)")
         nullable = bool(spec.get("nullable", False))
-        if nullable and key != "column":
-            self.problem(doc.locate(("tenancy", "nullable"), key=True), "nullable applies to tenancy.column only")
+        if nullable and key == "parent" and spec.get("strategy", model.CARRIED) == model.CARRIED:
+            self.problem(doc.locate(("tenancy", "nullable"), key=True),
+                         "a row of no parent has no workspace to carry: say strategy: exists or parent_ids")
+        elif nullable and key not in ("column", "parent"):
+            self.problem(doc.locate(("tenancy", "nullable"), key=True),
+                         "nullable applies to tenancy.column and tenancy.parent only")
         elif nullable and column is not None and column.not_null:
             self.problem(doc.locate(("tenancy", "nullable"), key=True),
                          f"nullable says a row may have no workspace, but '{column.name}' is not_null")
@@ -311,7 +315,8 @@ class ProjectBuilder(ProjectFile):
             if self.workspace_nullable(column.references.table.name):
                 self.problem(where, f"parent table '{column.references.table.name}' may have rows with no workspace "
                                     "(nullable), which a child cannot carry: say strategy: exists or parent_ids")
-        return model.Tenancy(parent=spec[key], strategy=strategy, movable=movable, carried=carried, user=user)
+        return model.Tenancy(parent=spec[key], strategy=strategy, movable=movable, carried=carried, user=user,
+                             nullable=nullable)
 
     def workspace_column_of(self, name: str, seen: frozenset = frozenset()) -> tuple[str, str] | None:
         """``(column, type)`` holding a spec'd table's workspace: its tenancy column, or the
@@ -335,7 +340,7 @@ class ProjectBuilder(ProjectFile):
         if doc is None or name in seen:
             return False
         spec, columns = doc.data.get("tenancy") or {}, doc.data.get("columns") or {}
-        if "column" in spec:
+        if "column" in spec or spec.get("nullable", False):
             return bool(spec.get("nullable", False))
         if "parent" in spec and spec.get("strategy", model.CARRIED) == model.CARRIED:
             reference = (columns.get(spec["parent"]) or {}).get("references") or {}

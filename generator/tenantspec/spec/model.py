@@ -7,8 +7,10 @@ two loads of the same specs compare equal and a later diff can compare versions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from tenantspec.errors import Location
 
@@ -26,6 +28,43 @@ class Name:
 
     def __str__(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def sql(self) -> str:
+        """The name as SQL spells it: a part PostgreSQL would fold or misread bare
+        (``COURSE_TYPE``, ``order``) double-quoted."""
+        return f"{sql_identifier(self.schema)}.{sql_identifier(self.name)}"
+
+
+_PLAIN = re.compile(r"[a-z_][a-z0-9_$]*\Z")
+
+
+def sql_identifier(name: str) -> str:
+    """An identifier as SQL spells it: bare where PostgreSQL reads it back unchanged."""
+    from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+
+    if _PLAIN.match(name) and name not in RESERVED_KEYWORDS and name not in TYPE_FUNC_NAME_KEYWORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+@lru_cache(maxsize=4096)
+def type_parts(type_text: str) -> tuple[str | None, str, int]:
+    """``(schema or None, name, array dimensions)`` of a type as SQL writes it: a quoted part
+    keeps its case (``public."LOCALE"[]``), a bare one is folded to lower case as PostgreSQL
+    does; text the parser cannot read is split as written."""
+    import pglast
+
+    base, dims = type_text.strip(), 0
+    while base.endswith("[]"):
+        base, dims = base[:-2].strip(), dims + 1
+    try:
+        type_name = pglast.parse_sql(f"select null::{base}")[0].stmt.targetList[0].val.typeName
+        names = [part.sval for part in type_name.names]
+    except (pglast.parser.ParseError, AttributeError, IndexError):
+        schema, _, name = base.rpartition(".")
+        return schema or None, name, dims
+    return (names[-2] if len(names) > 1 else None), names[-1], dims
 
 
 @dataclass(frozen=True)
@@ -116,7 +155,7 @@ class Tenancy:
     parent: str | None = None
     strategy: str | None = None  # with parent: carried, parent_ids or exists
     movable: bool = False
-    nullable: bool = False  # the workspace column may be null: such a row is service_role's alone
+    nullable: bool = False  # the workspace (or parent) column may be null: such a row is service_role's alone
     carried: str | None = None  # the carried workspace column of a carried child
     user: str | None = None  # the column naming the user a row belongs to
     user_parent: bool = False  # the parent belongs to a user: the row is that user's
@@ -300,10 +339,7 @@ class Migration:
 def domain_named(domains: Mapping[Name, str], schema: str, type_text: str) -> tuple[Name | None, int]:
     """The declared domain a column type names, and how many array dimensions it adds (a
     name with no schema is looked up in ``schema``, then by name alone)."""
-    base, dims = type_text.strip(), 0
-    while base.endswith("[]"):
-        base, dims = base[:-2].strip(), dims + 1
-    qualifier, _, name = base.rpartition(".")
+    qualifier, name, dims = type_parts(type_text)
     found = Name(qualifier or schema, name)
     if found in domains:
         return found, dims
@@ -336,8 +372,7 @@ class Project:
 
     def enum_of(self, type_text: str) -> Enum | None:
         """The enum a column type names (an array of it too), if it names one."""
-        base = type_text.strip().removesuffix("[]").strip()
-        schema, _, name = base.rpartition(".")
+        schema, name, _ = type_parts(type_text)
         return self.enums.get(Name(schema or self.schema, name))
 
     def workspace_of(self, table: Name) -> str | None:

@@ -278,18 +278,14 @@ def enums(builder: ProjectBuilder) -> dict[model.Name, model.Enum]:
 def column_type(builder: ProjectBuilder, text: str) -> tuple[str, model.Enum | None]:
     """A column's type as the migrations write it: a declared enum qualified (``public.status``,
     ``public.status[]``), any other type as written."""
-    base = text.strip()
-    dims = 0
-    while base.endswith("[]"):
-        base, dims = base[:-2].strip(), dims + 1
-    schema, _, name = base.rpartition(".")
+    schema, name, dims = model.type_parts(text)
     enum = builder.enums.get(model.Name(schema or builder.schema, name))
     if enum is None and not schema:
         enum = next((e for e in builder.enums.values() if e.name.name == name and e.external), None)
     if enum is None:
         domain = domain_of(builder, text)
-        return (text if domain is None else str(domain) + "[]" * dims), None
-    return str(enum.name) + "[]" * dims, enum
+        return (text if domain is None else domain.sql + "[]" * dims), None
+    return enum.name.sql + "[]" * dims, enum
 
 
 def enum_default_error(enum: model.Enum, type_text: str, default: str) -> str | None:

@@ -8,6 +8,12 @@ CREATE TABLE IF NOT EXISTS "public"."school" (
 );
 ALTER TABLE "public"."school" OWNER TO "postgres";
 
+CREATE TYPE "public"."COURSE_TYPE" AS ENUM (
+    'LIVE_CLASS',
+    'SELF_PACED'
+);
+ALTER TYPE "public"."COURSE_TYPE" OWNER TO "postgres";
+
 CREATE TABLE IF NOT EXISTS "public"."role" (
     "id" bigint NOT NULL,
     "type" character varying NOT NULL,

@@ -32,7 +32,9 @@ GRANT EXECUTE ON FUNCTION public.is_school_admin(uuid), public.is_school_member(
 CREATE TABLE public.course (
     id uuid DEFAULT gen_random_uuid() PRIMARY KEY,
     school_id uuid NOT NULL REFERENCES public.school (id) ON DELETE CASCADE,
-    title text NOT NULL
+    title text NOT NULL,
+    "type" public."COURSE_TYPE" DEFAULT 'LIVE_CLASS'::public."COURSE_TYPE" NOT NULL,
+    "courseCode" text
 );
 CREATE INDEX course_school_id_idx ON public.course (school_id);
 ALTER TABLE public.course ENABLE ROW LEVEL SECURITY;
@@ -64,3 +66,19 @@ CREATE POLICY "members read announcements" ON public.announcement FOR SELECT TO 
   USING (public.is_school_member(school_id));
 CREATE POLICY "admins manage announcements" ON public.announcement FOR ALL TO authenticated
   USING (public.is_school_admin(school_id)) WITH CHECK (public.is_school_admin(school_id));
+
+-- A lesson may be drafted before it is given a course: until then it belongs to no school.
+CREATE TABLE public.lesson (
+    id uuid DEFAULT gen_random_uuid() PRIMARY KEY,
+    course_id uuid REFERENCES public.course (id) ON DELETE CASCADE,
+    title text NOT NULL
+);
+CREATE INDEX lesson_course_id_idx ON public.lesson (course_id);
+ALTER TABLE public.lesson ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "members read lessons" ON public.lesson FOR SELECT TO authenticated
+  USING (EXISTS (SELECT 1 FROM public.course c WHERE c.id = lesson.course_id AND public.is_school_member(c.school_id)));
+CREATE POLICY "tutors write lessons" ON public.lesson FOR ALL TO authenticated
+  USING (EXISTS (SELECT 1 FROM public.course c JOIN public.schoolmember m ON m.school_id = c.school_id
+                 WHERE c.id = lesson.course_id AND m.profile_id = (select auth.uid()) AND m.role_id IN (1, 2)))
+  WITH CHECK (EXISTS (SELECT 1 FROM public.course c JOIN public.schoolmember m ON m.school_id = c.school_id
+                      WHERE c.id = lesson.course_id AND m.profile_id = (select auth.uid()) AND m.role_id IN (1, 2)));
