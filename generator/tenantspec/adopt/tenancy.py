@@ -110,8 +110,9 @@ class TenancyReading:
         if self.reader.workspace_column(key) is not None:
             return None
         # a NOT NULL key first; else a nullable one (a row of no parent belongs to no workspace)
-        for fk in sorted(table.foreign_keys, key=lambda fk: not table.columns[fk.columns[0]].not_null):
-            if len(fk.columns) != 1 or fk.target[0] != self.project.schema or fk.target == key or fk.target in seen:
+        for fk in sorted(table.foreign_keys, key=lambda fk: not self.required(table, fk.columns[0])):
+            if len(fk.columns) != 1 or fk.columns[0] not in table.columns or fk.target[0] != self.project.schema \
+                    or fk.target == key or fk.target in seen:
                 continue
             target = self.state.tables.get(fk.target)
             if target is None or target.external:
@@ -122,6 +123,10 @@ class TenancyReading:
             if adopted and self.parent_column(target, seen | {key}) is not None:
                 return fk.columns[0]
         return None
+
+    @staticmethod
+    def required(table: Table, column: str) -> bool:
+        return column in table.columns and table.columns[column].not_null
 
     def tenancy_of(self, table: Table) -> dict | None:
         column = self.reader.workspace_column((table.schema, table.name))
