@@ -804,3 +804,34 @@ create table public.org_members (
     assert init(tmp_path, capsys)[0] == 0
     text = (tmp_path / "schema/project.yaml").read_text()
     assert 'seed: {name: "orgs name {label}", status: trial}' in text, text
+
+
+def test_a_column_renamed_inside_execute_keeps_its_table_hand_written(tmp_path, capsys):
+    """A rename run through EXECUTE is not replayed, so a later foreign key names a column the
+    replayed table lacks: that table's columns are not known, so it stays hand-written, and
+    adoption goes on without a traceback."""
+    project_of(tmp_path, **{"20250101000000_app": """\
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (
+  org_id uuid not null references public.orgs (id),
+  user_id uuid not null references auth.users (id),
+  role text not null check (role in ('owner', 'member')),
+  primary key (org_id, user_id)
+);
+create table public.sites (id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.orgs (id), name text not null);
+create table public.leases (id uuid primary key default gen_random_uuid(),
+  org_id uuid not null references public.orgs (id), "siteId" uuid);
+do $$ begin execute 'alter table public.leases rename column "siteId" to site_id'; end $$;
+alter table public.leases add constraint leases_site_fkey foreign key (site_id) references public.sites (id);
+alter table public.leases enable row level security;
+create policy "members" on public.leases for select to authenticated using (
+  exists (select 1 from public.org_members m where m.org_id = leases.org_id and m.user_id = auth.uid()));
+"""})
+    assert init(tmp_path, capsys)[0] == 0
+    code = main(["--root", str(tmp_path), "adopt"])
+    err = capsys.readouterr().err
+    assert code == 0 and "Traceback" not in err, err
+    assert "public.leases stays hand-written: foreign key leases_site_fkey names site_id, a column the " \
+           "migrations never make as tenantspec reads them" in err, err
+    assert (tmp_path / "schema/sites.yaml").is_file() and not (tmp_path / "schema/leases.yaml").exists()

@@ -110,6 +110,12 @@ class Adopter(ProjectObjects, TenancyReading):
 
     def spec(self, table: Table) -> dict:
         key = (table.schema, table.name)
+        for fk in table.foreign_keys:
+            if missing := [c for c in fk.columns if c not in table.columns]:
+                raise TenantspecError(Problem(fk.origin.location if fk.origin else None, (
+                    f"foreign key {fk.name} names {', '.join(missing)}, a column the migrations never make as "
+                    "tenantspec reads them (a change inside EXECUTE or a function is not read), so the table's "
+                    "columns are not known")))
         one_of, checks = self.checks(table)
         indexes, covered = self.indexes(table)
         references = self.references(table)
