@@ -445,6 +445,24 @@ def test_the_table_an_access_token_hook_reads_is_the_membership(tmp_path, capsys
     assert (tenancy.members.claim_workspace, tenancy.members.claim_role) == ("tenant_id", "user_role")
 
 
+def test_a_membership_naming_an_account_of_the_apps_own_finds_the_user_through_it(tmp_path, capsys):
+    """memberships.account_id references accounts (id), whose unique auth_user_id references
+    auth.users: init writes user_through, and the policies' four spellings of "the user's
+    account" read as the membership they are."""
+    shutil.copytree(CASES / "user_through" / "migrations", tmp_path / "supabase" / "migrations")
+    (tmp_path / "schema").mkdir()
+    code, _, err = init(tmp_path, capsys)
+    assert code == 0, err
+    members = load_project(tmp_path).tenancy.members
+    assert (members.table.name, members.user_column, members.role_column) == ("memberships", "account_id", "role")
+    assert (members.user_through.table.name, members.user_through.key, members.user_through.user_column) == \
+        ("accounts", "id", "auth_user_id"), members
+    adoption = adopt(tmp_path, ["projects", "invoices"])
+    assert "access: {select: member, insert: member, update: admin, delete: admin}" in \
+        adoption.specs[Path("schema/projects.yaml")]
+    assert "policies:" not in adoption.specs[Path("schema/invoices.yaml")]
+
+
 def test_without_the_grant_to_supabase_auth_admin_no_function_is_a_hook(tmp_path, capsys):
     text = "".join(path.read_text() for path in sorted((CASES / "claims_token/migrations").glob("*.sql")))
     assert "to supabase_auth_admin;" in text

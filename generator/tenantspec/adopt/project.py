@@ -65,6 +65,11 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
                      (f" (also possible: {', '.join(c['members'] for c in others)})"
                       if (others := [c for c in found if c is not chosen][:2]) else ""))]
     roles = chosen["roles"]
+    through = chosen["user_through"]
+    if through:
+        notes.append(Problem(chosen["origin"], f"members.user_through: {chosen['members']}.{chosen['user_column']} "
+                                               f"names a row of {through['table']}, whose {through['user_column']} is "
+                                               "the user (an account of the app's own)"))
     if not roles and chosen["role_column"]:
         notes.append(Problem(chosen["origin"], f"{chosen['members']}.{chosen['role_column']} has no CHECK or enum type "
                                                "listing its roles, and no policy names one: the levels below name "
@@ -122,6 +127,7 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         "claims": flow(claims) if claims else None,
         # no CHECK, enum or roles table lists the roles: the column may hold others
         "open_roles": open_roles,
+        "user_through": flow({k: v for k, v in through.items() if k != "table_key"}) if through else None,
         "role_values": "{" + ", ".join(f"{scalar(role)}: {value}" for role, value in chosen["role_ids"].items()) + "}"
         if chosen["role_ids"] else None,
         "role_lookup": _shown(next(fk.target for fk in members.foreign_keys if fk.columns == (chosen["role_column"],))) if chosen["role_ids"] else None,
@@ -134,7 +140,9 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         "enums": _enums_used(state, [tenant, members]),
         "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0],
                                                          seed=True, enums=enum_values(state)))),
-                   (chosen["members"], flow(_external(members, workspace_column=chosen["workspace_column"])))],
+                   (chosen["members"], flow(_external(members, workspace_column=chosen["workspace_column"])))]
+                  + ([(through["table"], flow(_external(state.tables[through["table_key"]], workspace_column=None,
+                                                        seed=True, enums=enum_values(state))))] if through else []),
     }
     text = environment().get_template("init/adopted_project.yaml.j2").render(values)
     _loadable(text)
@@ -347,13 +355,22 @@ def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict,
         return None
     key = (table.schema, table.name)
     users = [fk.columns[0] for fk in table.foreign_keys if fk.target in of_users and len(fk.columns) == 1]
+    through = None
+    if not users:  # the user behind an account of the app's own: account_id references accounts (id)
+        accounts = account_tables(state, of_users)
+        by_account = [fk for fk in table.foreign_keys if fk.target in accounts and len(fk.columns) == 1
+                      and fk.target != key and fk.target_columns[0] == accounts[fk.target][0]]
+        if by_account:
+            fk = by_account[0]
+            users, through = [fk.columns[0]], {"table": _shown(fk.target), "key": fk.target_columns[0],
+                                               "user_column": accounts[fk.target][1], "table_key": fk.target}
     # the member, not who invited or created the row: user_id first, invited_by last
     users.sort(key=lambda c: (c not in USER_NAMES, any(w in c for w in ("invit", "creat", "by", "updat"))))
     if not users and evidence.get(key):  # user_id uuid with no foreign key, which the policies consult
         users = [c for c in USER_NAMES if c in table.columns and table.columns[c].type_name == "uuid"][:1]
     tenants = [fk for fk in table.foreign_keys if fk.target[0] not in SERVICE_SCHEMAS and fk.target not in of_users
                and fk.target != key and len(fk.columns) == 1 and fk.target in state.tables
-               and fk.columns[0] not in users]
+               and fk.columns[0] not in users and (through is None or fk.target != through["table_key"])]
     if not users or not tenants:
         return None
     role_column = next((c for c in ROLE_NAMES if c in table.columns), None)
@@ -403,10 +420,27 @@ def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict,
             "workspaces": _shown(tenants[0].target), "workspaces_key": tenants[0].target, "role_column": role_column,
             "role_array": bool(role_column in table.columns and table.columns[role_column].type_name.endswith("[]")),
             "roles": roles, "source": source, "ranked_by": ranked_by, "listed": how, "role_ids": role_ids,
+            "user_through": through,
             "enum": enum, "score": score, "evidence": evidence.get(key, 0), "origin": table.origin.location,
             # shaped like a membership: roles listed (CHECK, enum, roles table) or a name that says so
             "shaped": bool(roles and (role_column in checked or enum is not None or listed is not None))
             or "member" in table.name or "role" in table.name}
+
+
+def account_tables(state: SchemaState, of_users: set) -> dict[tuple[str, str], tuple[str, str]]:
+    """Tables holding one row per user under a key of their own (``accounts (id bigint,
+    auth_user_id uuid unique references auth.users)``): their key, and the column naming the
+    user."""
+    found = {}
+    for key, table in state.tables.items():
+        if table.schema in SERVICE_SCHEMAS or table.external or len(table.primary_key or ()) != 1:
+            continue
+        for fk in table.foreign_keys:
+            if len(fk.columns) == 1 and fk.target in of_users and fk.columns[0] != table.primary_key[0] \
+                    and any(ix.unique and ix.columns == fk.columns and ix.where is None for ix in table.indexes):
+                found[key] = (table.primary_key[0], fk.columns[0])
+                break
+    return found
 
 
 def _enum_of(state: SchemaState, column):
@@ -431,8 +465,9 @@ def _enums_used(state: SchemaState, tables: list[Table]) -> list[tuple[str, str]
 def _external(table: Table, workspace_column: str, seed: bool = False, enums: dict | None = None) -> dict:
     """An external table's entry: its columns, its workspace column, and for the tenant the
     values the proof fills a new row's required columns with."""
-    entry: dict = {"columns": sayable_columns(table),
-                   "workspace_column": workspace_column}
+    entry: dict = {"columns": sayable_columns(table)}
+    if workspace_column:
+        entry["workspace_column"] = workspace_column
     if seed and (values := derived_seed(table, workspace_column, enums or {})):
         entry["seed"] = values
     return entry

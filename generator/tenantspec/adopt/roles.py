@@ -31,7 +31,9 @@ def policy_role_sets(state: SchemaState, chosen: dict, roles: list[str],
                           chosen["user_column"], chosen["role_column"], tuple(roles),
                           claim_workspace=claims.get("workspace"), claim_role=claims.get("role"),
                           owner_column=owner and owner[0], owner_role=owner and owner[1],
-                          role_values=tuple((str(value), role) for role, value in chosen["role_ids"].items()))
+                          role_values=tuple((str(value), role) for role, value in chosen["role_ids"].items()),
+                          user_through=(through["table_key"], through["key"], through["user_column"])
+                          if (through := chosen["user_through"]) else None)
     reader = AccessReader(state, tenancy)
     members = [p for p in personas(tenancy) if p.member_role is not None]
     found: list[list[str]] = []

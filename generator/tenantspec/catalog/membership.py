@@ -17,6 +17,7 @@ from tenantspec.catalog.keys import relation_key
 from tenantspec.catalog.nodes import column_ref_name, relation_alias
 from tenantspec.catalog.resolve import from_relations as _from_relations
 from tenantspec.catalog.role_tests import RoleTests
+from tenantspec.catalog.user_tests import UserTests
 from tenantspec.catalog.sql_values import (
     auth_call,
     bound_value,
@@ -30,7 +31,7 @@ from tenantspec.catalog.sql_values import (
 from tenantspec.catalog.verdicts import MemberIds, ParentIds, Scope, WorkspaceSet
 
 
-class MembershipReader(HelperCalls, RoleTests):
+class MembershipReader(HelperCalls, RoleTests, UserTests):
     """Membership tests; mixed into ``AccessReader``, which gives ``state``, ``tenancy``,
     ``workspace_column`` and ``reference_target``."""
 
@@ -85,7 +86,7 @@ class MembershipReader(HelperCalls, RoleTests):
     def in_set(self, expression, found, scope: Scope) -> frozenset[str] | None:
         if isinstance(found, WorkspaceSet) and self.denotes_workspace(expression, scope):
             return found.roles
-        if isinstance(found, MemberIds) and auth_call(expression) == "uid":
+        if isinstance(found, MemberIds) and self.is_current_user(expression):
             return found.roles  # auth.uid() in (the ids of the row's workspace's members)
         if isinstance(found, ParentIds) and isinstance(expression, ast.ColumnRef):
             owner, column = self.column_owner(expression, scope)
@@ -208,6 +209,8 @@ class MembershipReader(HelperCalls, RoleTests):
             return None
         parts = parts + conjuncts(select.whereClause)
         members = [(alias, key) for alias, key in relations if key == self.members_table]
+        if len(members) == 1:  # join accounts a on a.id = m.account_id where a.user_id = auth.uid()
+            relations, parts = self.folded_user_join(relations, parts, members[0][0])
         others = [(alias, key) for alias, key in relations if key != self.members_table]
         inner, used = scope, set()
         roles: frozenset[str] | None = None
@@ -286,15 +289,15 @@ class MembershipReader(HelperCalls, RoleTests):
             if (admitted := self.role_condition(part, alias, outer.params)) is not None:
                 roles = roles & admitted
                 continue
+            if self.pins_user(part, alias, outer.params):
+                user = True  # m.user_id = auth.uid(), or a parameter the call passes auth.uid() to
+                continue
             if not isinstance(part, ast.A_Expr):
                 if condition_key(part, alias) in self.tenancy.active:
                     continue
                 return None
             column, other = self.member_column(part, alias)
-            pins_user = auth_call(other) == "uid" or bound_value(other, outer.params) == "uid"
-            if column == self.tenancy.user_column and pins_user:
-                user = True  # m.user_id = auth.uid(), or a parameter the call passes auth.uid() to
-            elif column == self.tenancy.workspace_column and self.denotes_workspace(other, outer):
+            if column == self.tenancy.workspace_column and self.denotes_workspace(other, outer):
                 workspace = True
             elif condition_key(part, alias) not in self.tenancy.active:  # m.is_active: a row that counts
                 return None
@@ -377,6 +380,8 @@ class MembershipReader(HelperCalls, RoleTests):
             return self.helper_set(call, scope) if isinstance(call, ast.FuncCall) else None
         if (through := self.tenants_joined(select)) is not None:
             return through
+        if (joined := self.members_through(select)) is not None:
+            return joined
         if len(select.fromClause or ()) != 1 or not isinstance(select.fromClause[0], ast.RangeVar):
             return None
         relation = select.fromClause[0]
@@ -427,6 +432,24 @@ class MembershipReader(HelperCalls, RoleTests):
             return None
         return self.members_set([p for i, p in enumerate(parts) if i != tie], member)
 
+    def members_through(self, select) -> WorkspaceSet | None:
+        """``select m.org_id from members m join accounts a on a.id = m.account_id where
+        a.user_id = auth.uid()``: the user's workspaces, the user named through ``user_through``."""
+        if self.tenancy.user_through is None:
+            return None
+        relations, joins = _from_relations(select.fromClause)
+        members = [alias for alias, key in relations or () if key == self.members_table]
+        if relations is None or len(relations) != 2 or len(members) != 1:
+            return None
+        parts = joins + (conjuncts(select.whereClause) if select.whereClause is not None else [])
+        relations, parts = self.folded_user_join(relations, parts, members[0])
+        value = select.targetList[0].val
+        if len(relations) != 1 or not isinstance(value, ast.ColumnRef) \
+                or column_ref_name(value)[1] != self.tenancy.workspace_column \
+                or column_ref_name(value)[0] not in (members[0], None):
+            return None
+        return self.members_set(parts, members[0])
+
     def members_set(self, parts, alias: str) -> WorkspaceSet | None:
         user = False
         roles = frozenset(self.tenancy.member_roles)
@@ -434,15 +457,12 @@ class MembershipReader(HelperCalls, RoleTests):
             if (admitted := self.role_condition(part, alias, None)) is not None:
                 roles = roles & admitted
                 continue
-            if not isinstance(part, ast.A_Expr):
-                if condition_key(part, alias) in self.tenancy.active:
-                    continue
-                return None
-            column, other = self.member_column(part, alias)
-            if column == self.tenancy.user_column and auth_call(other) == "uid":
+            if self.pins_user(part, alias, None):
                 user = True
-            else:
-                return None
+                continue
+            if not isinstance(part, ast.A_Expr) and condition_key(part, alias) in self.tenancy.active:
+                continue
+            return None
         return WorkspaceSet(roles) if user else None
 
     def parent_owned(self, node, scope: Scope) -> str | None:

@@ -34,6 +34,8 @@ class TenantModel:
     owner_column: str | None = None  # the workspaces table's column naming the user who holds owner_role
     owner_role: str | None = None
     role_values: tuple[tuple[str, str], ...] = ()  # (what role_column holds, as text; the role): ("1", "admin")
+    # user_column holds the key of a row of this table, whose column holds the user's id: (table, key, column)
+    user_through: tuple[tuple[str, str], str, str] | None = None
 
     @property
     def member_roles(self) -> tuple[str, ...]:
@@ -52,7 +54,12 @@ class TenantModel:
                    tenancy.roles, known, tenancy.members.role_array, active_keys(tenancy.members.active),
                    tenancy.members.claim_workspace, tenancy.members.claim_role,
                    tenancy.owner_column, tenancy.owner_role,
-                   tuple((str(value), role) for role, value in tenancy.members.role_values))
+                   tuple((str(value), role) for role, value in tenancy.members.role_values),
+                   _through(tenancy.members.user_through))
+
+
+def _through(through) -> tuple[tuple[str, str], str, str] | None:
+    return None if through is None else ((through.table.schema, through.table.name), through.key, through.user_column)
 
 
 def active_keys(active: str | None) -> tuple[str, ...]:

@@ -238,7 +238,7 @@ def workspace_helper_context(project: model.Project, helper: WorkspaceHelper) ->
             "selected": f"m.{ident(members.workspace_column)}",
             "source": f"{qualified(members.table)} as m",
             # where the column may hold roles no level names, the level of every role tests none
-            "conditions": [c for c in (f"m.{ident(members.user_column)} = (select auth.uid())",
+            "conditions": [c for c in (user_test(members),
                                        "" if members.open_roles and set(held) == set(tenancy.membership_roles)
                                        else role_test(members, held),
                                        f"({members.active})" if members.active else "") if c],
@@ -251,6 +251,16 @@ def workspace_helper_context(project: model.Project, helper: WorkspaceHelper) ->
             "conditions": [f"w.{ident(tenancy.owner_column)} = (select auth.uid())"],
         })
     return {"name": helper_name(project, helper), "key_type": workspace_type, "branches": branches}
+
+
+def user_test(members: model.Members) -> str:
+    """The condition on the membership row ``m`` that it is the signed-in user's: its user
+    column holds the user's id, or the key of the user's row of ``user_through``."""
+    through = members.user_through
+    if through is None:
+        return f"m.{ident(members.user_column)} = (select auth.uid())"
+    return (f"m.{ident(members.user_column)} in (select u.{ident(through.key)} from {qualified(through.table)} as u "
+            f"where u.{ident(through.user_column)} = (select auth.uid()))")
 
 
 def claim_sql(path: str) -> str:

@@ -271,6 +271,17 @@ class ExternalFunction:
 
 
 @dataclass(frozen=True)
+class UserThrough:
+    """The table a membership's user column points at when it holds no auth.users id (an
+    ``accounts`` or ``identities`` row): its ``key`` the user column holds, and its
+    ``user_column`` holding the auth.users id."""
+
+    table: Name
+    key: str
+    user_column: str
+
+
+@dataclass(frozen=True)
 class Members:
     """The membership table: one row per user and workspace (or per user, ``one_per_user``).
 
@@ -293,6 +304,7 @@ class Members:
     claim_role: str | None = None
     open_roles: bool = False  # role_column may hold values no level names: the level of every role tests none
     role_values: tuple[tuple[str, int | str], ...] = ()  # (role, what role_column holds for it): role_id 1 is admin
+    user_through: UserThrough | None = None  # user_column holds a key of this table, not the user's id
 
     def stored(self, role: str) -> int | str:
         """What the role column holds for ``role``: the role itself unless ``role_values`` says."""

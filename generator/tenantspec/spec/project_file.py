@@ -120,6 +120,22 @@ class ProjectFile:
                                     "say what the role column holds for every role")
             elif len(set(role_values.values())) < len(role_values):
                 self.problem(where, "role_values gives two roles the same value")
+        through = members.get("user_through")
+        if through:
+            through_name = self.name(through["table"])
+            through_table = external.get(through_name)
+            if through_table is None:
+                self.problem(self.doc.locate(("tenancy", "members", "user_through", "table")),
+                             f"user_through table {through_name} is not declared under external.tables")
+            else:
+                for key in ("key", "user_column"):
+                    if through.get(key, "id") not in through_table.columns:
+                        self.problem(self.doc.locate(("tenancy", "members", "user_through", key),
+                                                     key=key not in through),
+                                     f"'{through.get(key, 'id')}' is not a column of {through_name}")
+            if claims:
+                self.problem(self.doc.locate(("tenancy", "members", "user_through"), key=True),
+                             "claims carry the membership in the token: no members table is read, so no user_through")
         if claims and members.get("role_array"):
             self.problem(self.doc.locate(("tenancy", "members", "claims"), key=True),
                          "claims hold one role per token; role_array says a member holds several")
@@ -132,7 +148,9 @@ class ProjectFile:
                                   str(active) if active is not None else None,
                                   claims.get("workspace"), claims.get("role"),
                                   open_roles=bool(members.get("open_roles", False)),
-                                  role_values=tuple((str(role), value) for role, value in role_values.items())),
+                                  role_values=tuple((str(role), value) for role, value in role_values.items()),
+                                  user_through=model.UserThrough(self.name(through["table"]), through.get("key", "id"),
+                                                                 through["user_column"]) if through else None),
             levels=levels,
             owner_column=owner.get("column"),
             owner_role=owner_role,

@@ -163,6 +163,7 @@ class _WorldBuilder:
             if project.tenancy.owner_column:  # its owner holds the owner's role there, whatever the seed says
                 owner = {project.tenancy.owner_column: str(self.personas[f"{project.tenancy.owner_role}_{ws}"].user_id)}
             self.add(workspaces, ws, 1, values, user=self.principals[ws], fixed=owner)
+        self.add_user_through_rows()
         self.add_memberships()
         for name in self.referenced_externals():
             facts = self.facts[name]
@@ -229,6 +230,20 @@ class _WorldBuilder:
                       for column in facts.key}
             self.add(facts, None, n, values, user=persona)
 
+    def add_user_through_rows(self) -> None:
+        """Where the membership names the user through a row of another table (an account, an
+        identity), that row for every signed-in persona, holding the persona's user id."""
+        through = self.project.tenancy.members.user_through
+        self.user_keys: dict[str, str] = {}
+        if through is None:
+            return
+        facts = self.facts[through.table]
+        for n, persona in enumerate(self.users, 1):
+            values = {column: sample(facts.columns[column], self.serial(facts.name), f"u{n}", f"{facts.name}.{column}")
+                      for column in dict.fromkeys((*facts.key, through.key))}
+            self.add(facts, None, n, values, user=persona, fixed={through.user_column: str(persona.user_id)})
+            self.user_keys[persona.name] = self.rows[facts.name][-1].values[through.key]
+
     def add_memberships(self) -> None:
         members = self.project.tenancy.members
         facts = self.facts[members.table]
@@ -240,7 +255,8 @@ class _WorldBuilder:
                 if role == self.project.tenancy.owner_role:
                     continue  # the workspace's owner column says it
                 counts[ws] += 1
-                values = {members.workspace_column: self.workspace_ids[ws], members.user_column: str(persona.user_id)}
+                values = {members.workspace_column: self.workspace_ids[ws],
+                          members.user_column: self.user_keys.get(persona.name, str(persona.user_id))}
                 if members.role_column is not None:  # else every member is alike
                     stored = members.stored(role)
                     values[members.role_column] = [stored] if members.role_array else stored
@@ -267,7 +283,9 @@ class _WorldBuilder:
 
     def referenced_externals(self) -> list[model.Name]:
         """External tables a spec'd table references, apart from users, workspaces and members."""
-        skip = {USERS, self.project.tenancy.workspaces, self.project.tenancy.members.table}
+        members = self.project.tenancy.members
+        skip = {USERS, self.project.tenancy.workspaces, members.table} | (
+            {members.user_through.table} if members.user_through else set())
         found = []
         for facts in self.facts.values():
             for ref in facts.references:
@@ -379,7 +397,9 @@ def typed_placeholder(facts: TableFacts, column: str) -> sql.Composable:
 
 def seed_world(conn: psycopg.Connection, world: World) -> None:
     """Write every row of the world, parents before children."""
-    order = [USERS, world.project.tenancy.workspaces, world.project.tenancy.members.table]
+    members = world.project.tenancy.members
+    order = [USERS, world.project.tenancy.workspaces] + ([members.user_through.table] if members.user_through else []) \
+        + [members.table]
     order += [name for name in world.rows if name not in order]
     for name in order:
         facts = world.facts[name]
