@@ -20,6 +20,7 @@ from tenantspec.adopt.roles import (
     level_name,
     levels,
     policy_role_sets,
+    json_role,
     roles_named,
     roles_table,
 )
@@ -58,7 +59,8 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
                               "schema/project.yaml by hand (docs/getting-started.md shows one), or `tenantspec "
                               "init` for new tables")
     chosen = root_membership(state, found)
-    role = f"{chosen['role_column']} the role" if chosen["role_column"] else "no role column (every member alike)"
+    role = (f"{chosen['role_column']} ->> '{chosen['role_field']}' the role" if chosen["role_field"] else
+            f"{chosen['role_column']} the role" if chosen["role_column"] else "no role column (every member alike)")
     notes = passed_over + [Problem(chosen["origin"], f"{chosen['members']} is the membership table: {chosen['user_column']} is the "
                                        f"user, {chosen['workspace_column']} the {chosen['workspaces']} row, {role}; "
                                        f"{chosen['evidence']} policies and helpers consult it" +
@@ -128,6 +130,7 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         # no CHECK, enum or roles table lists the roles: the column may hold others
         "open_roles": open_roles,
         "user_through": flow({k: v for k, v in through.items() if k != "table_key"}) if through else None,
+        "role_field": scalar(chosen["role_field"]) if chosen["role_field"] else None,
         "role_values": "{" + ", ".join(f"{scalar(role)}: {value}" for role, value in chosen["role_ids"].items()) + "}"
         if chosen["role_ids"] else None,
         "role_lookup": _shown(next(fk.target for fk in members.foreign_keys if fk.columns == (chosen["role_column"],))) if chosen["role_ids"] else None,
@@ -390,8 +393,11 @@ def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict,
         role_column = next((fk.columns[0] for fk in table.foreign_keys if len(fk.columns) == 1
                             and "role" in fk.target[1] and roles_table(state, table, fk.columns[0], inserted)),
                            None)
-    enum = _enum_of(state, table.columns[role_column]) if role_column in table.columns else None
-    listed = roles_table(state, table, role_column, inserted) if role_column else None
+    role_field = None
+    if role_column is None and (in_json := json_role(state, table)) is not None:  # (m.extra ->> 'role')
+        role_column, role_field, named = in_json
+    enum = _enum_of(state, table.columns[role_column]) if role_column in table.columns and not role_field else None
+    listed = roles_table(state, table, role_column, inserted) if role_column and not role_field else None
     # a table the policies never consult is a membership only by its shape: a role the CHECK,
     # an enum or a roles table lists (a chat message's user/assistant role is no membership),
     # or a name that says so
@@ -409,6 +415,9 @@ def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict,
     ranked_by, how, role_ids = None, "written", {}
     if not roles and listed is not None:
         (roles, source, ranked_by, role_ids), how = listed, "inserted"
+    if role_field:
+        roles, source, how = named, f"the values policies and helpers compare {table.name}.{role_column} ->> " \
+            f"'{role_field}' with", "named"
     if not roles and role_column and (named := roles_named(state, role_column, table.columns[role_column])):
         roles, source, how = named, f"the values policies and helpers compare {table.name}.{role_column} with", \
             "named"
@@ -420,7 +429,7 @@ def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict,
             "workspaces": _shown(tenants[0].target), "workspaces_key": tenants[0].target, "role_column": role_column,
             "role_array": bool(role_column in table.columns and table.columns[role_column].type_name.endswith("[]")),
             "roles": roles, "source": source, "ranked_by": ranked_by, "listed": how, "role_ids": role_ids,
-            "user_through": through,
+            "user_through": through, "role_field": role_field,
             "enum": enum, "score": score, "evidence": evidence.get(key, 0), "origin": table.origin.location,
             # shaped like a membership: roles listed (CHECK, enum, roles table) or a name that says so
             "shaped": bool(roles and (role_column in checked or enum is not None or listed is not None))

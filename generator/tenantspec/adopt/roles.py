@@ -33,7 +33,7 @@ def policy_role_sets(state: SchemaState, chosen: dict, roles: list[str],
                           owner_column=owner and owner[0], owner_role=owner and owner[1],
                           role_values=tuple((str(value), role) for role, value in chosen["role_ids"].items()),
                           user_through=(through["table_key"], through["key"], through["user_column"])
-                          if (through := chosen["user_through"]) else None)
+                          if (through := chosen["user_through"]) else None, role_field=chosen["role_field"])
     reader = AccessReader(state, tenancy)
     members = [p for p in personas(tenancy) if p.member_role is not None]
     found: list[list[str]] = []
@@ -181,6 +181,29 @@ def passed_roles(state: SchemaState, role_column: str) -> list[str]:
                     elif isinstance(argument, ast.A_ArrayExpr):
                         found += string_constants(argument.elements or ()) or []
     return [value for value in found if value]
+
+
+def json_role(state: SchemaState, table: Table) -> tuple[str, str, list[str]] | None:
+    """``(column, field, roles)`` where the role is a field of a JSON column the policies and
+    helper bodies compare with constants: ``(m.extra ->> 'role') in ('owner', 'admin')``, the
+    roles in the order first seen."""
+    texts = [function.source for function in state.functions.values() if function.source]
+    texts += [deparse(e) for t in state.tables.values() for policy in t.policies.values()
+              for e in (policy.using, policy.check) if e is not None]
+    for name, column in table.columns.items():
+        if column.type_name not in ("json", "jsonb"):
+            continue
+        pattern = re.compile(rf"\b{re.escape(name)}\s*->>\s*'(\w*role\w*)'\s*\)?\s*(?:::\s*text\s*)?"
+                             rf"(?:=|in|<>|!=)\s*\(?\s*((?:'[^']*'(?:::\w+)?\s*,?\s*)+)", re.IGNORECASE)
+        found: dict[str, list[str]] = {}
+        for text in texts:
+            for match in pattern.finditer(text):
+                found.setdefault(match.group(1), []).extend(
+                    value for value in re.findall(r"'([^']*)'", match.group(2)) if value)
+        if found:
+            field = max(found, key=lambda key: len(found[key]))
+            return name, field, list(dict.fromkeys(found[field]))
+    return None
 
 
 RANKS = ("hierarchy_level", "level", "rank", "priority", "position", "sort_order", "weight")

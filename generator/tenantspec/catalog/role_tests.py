@@ -14,6 +14,8 @@ from tenantspec.catalog.sql_values import (
 )
 from tenantspec.catalog.verdicts import Scope
 
+JSON_ROLE = "\x00json:"  # no column is named so: the role_ref of a field of a JSON document
+
 
 class RoleTests:
     """The part of ``MembershipReader`` that reads tests of the member's role."""
@@ -23,17 +25,55 @@ class RoleTests:
         its other spellings, ``(m.role = 'a' or m.role = 'b')``, ``(m.role = p or p is null)``
         (a role parameter, null meaning any role), ``m.role is not null``; None when it is no
         condition on the role."""
+        part = self.json_role_as_column(part, alias)
         if isinstance(part, ast.BoolExpr) and part.boolop == enums.BoolExprType.OR_EXPR:
             return self.role_choice(part, alias, params or {})
         if isinstance(part, ast.NullTest) and part.nulltesttype == enums.NullTestType.IS_NOT_NULL \
                 and isinstance(part.arg, ast.ColumnRef) and column_ref_name(part.arg)[0] in (alias, None) \
-                and column_ref_name(part.arg)[1] == self.tenancy.role_column:
+                and column_ref_name(part.arg)[1] == self.role_ref:
             return frozenset(self.tenancy.member_roles)
         if self.tenancy.role_array and isinstance(part, ast.A_Expr):
             return self.roles_held(part, alias, params or {})
-        if isinstance(part, ast.A_Expr) and self.member_column(part, alias)[0] == self.tenancy.role_column:
+        if isinstance(part, ast.A_Expr) and self.member_column(part, alias)[0] == self.role_ref:
             return role_values(part, params, self.tenancy.member_roles, dict(self.tenancy.role_values))
         return None
+
+    @property
+    def role_ref(self) -> str:
+        """The column a role test compares: the role column, or, where the role is a field of
+        a JSON document there (``role_field``), a name standing for that field's text."""
+        return self.tenancy.role_column if not self.tenancy.role_field else f"{JSON_ROLE}{self.tenancy.role_field}"
+
+    def json_role_as_column(self, part, alias: str):
+        """``(m.extra ->> 'role') = 'admin'`` with the field read as the column ``role_ref``
+        stands for, so the role tests read it as they read a role column."""
+        if self.tenancy.role_field is None:
+            return part
+        def swap(node):
+            return ast.ColumnRef(fields=(ast.String(sval=alias), ast.String(sval=self.role_ref))) \
+                if self.is_json_role(node, alias) else node
+        if isinstance(part, ast.A_Expr):
+            lexpr = swap(part.lexpr)
+            rexpr = part.rexpr if isinstance(part.rexpr, (list, tuple)) else swap(part.rexpr)
+            if lexpr is not part.lexpr or rexpr is not part.rexpr:
+                return ast.A_Expr(kind=part.kind, name=part.name, lexpr=lexpr, rexpr=rexpr)
+        if isinstance(part, ast.NullTest) and (arg := swap(part.arg)) is not part.arg:
+            return ast.NullTest(arg=arg, nulltesttype=part.nulltesttype)
+        return part
+
+    def is_json_role(self, node, alias: str) -> bool:
+        """``m.extra ->> 'role'`` (``m.extra -> 'permissions' ->> 'role'`` for a dotted field)."""
+        while isinstance(node, ast.TypeCast):
+            node = node.arg
+        path = []
+        operator = "->>"
+        while isinstance(node, ast.A_Expr) and node.kind == enums.A_Expr_Kind.AEXPR_OP \
+                and [n.sval for n in node.name] == [operator] and isinstance(node.rexpr, ast.A_Const) \
+                and isinstance(node.rexpr.val, ast.String):
+            path.insert(0, node.rexpr.val.sval)
+            node, operator = node.lexpr, "->"
+        return bool(path) and isinstance(node, ast.ColumnRef) and column_ref_name(node)[0] in (alias, None) \
+            and column_ref_name(node)[1] == self.tenancy.role_column and path == self.tenancy.role_field.split(".")
 
     def roles_held(self, part: ast.A_Expr, alias: str, params: dict) -> frozenset[str] | None:
         """A test of an array of roles: ``'admin' = any (m.roles)``, ``m.roles && array['owner',
@@ -42,7 +82,7 @@ class RoleTests:
             while isinstance(node, ast.TypeCast):
                 node = node.arg
             return isinstance(node, ast.ColumnRef) and column_ref_name(node)[0] in (alias, None) \
-                and column_ref_name(node)[1] == self.tenancy.role_column
+                and column_ref_name(node)[1] == self.role_ref
         operator = part.name[0].sval if part.name else None
         def strings(node):  # constants, or a helper's parameter bound to them
             bound = self.passed_on(node, Scope({}, None, params))
@@ -65,7 +105,7 @@ class RoleTests:
             if isinstance(side, ast.ColumnRef):
                 qualifier, column = column_ref_name(side)
                 if qualifier in (alias, None) and column in (self.tenancy.user_column, self.tenancy.workspace_column,
-                                                              self.tenancy.role_column):
+                                                              self.role_ref):
                     return column, other
         return None, None
 

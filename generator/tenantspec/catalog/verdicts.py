@@ -36,6 +36,7 @@ class TenantModel:
     role_values: tuple[tuple[str, str], ...] = ()  # (what role_column holds, as text; the role): ("1", "admin")
     # user_column holds the key of a row of this table, whose column holds the user's id: (table, key, column)
     user_through: tuple[tuple[str, str], str, str] | None = None
+    role_field: str | None = None  # role_column is JSON and the role the text at this dotted path
 
     @property
     def member_roles(self) -> tuple[str, ...]:
@@ -55,7 +56,7 @@ class TenantModel:
                    tenancy.members.claim_workspace, tenancy.members.claim_role,
                    tenancy.owner_column, tenancy.owner_role,
                    tuple((str(value), role) for role, value in tenancy.members.role_values),
-                   _through(tenancy.members.user_through))
+                   _through(tenancy.members.user_through), tenancy.members.role_field)
 
 
 def _through(through) -> tuple[tuple[str, str], str, str] | None:

@@ -266,8 +266,13 @@ def user_test(members: model.Members) -> str:
 def claim_sql(path: str) -> str:
     """The text of the token's claim at a dotted ``path``: ``(select auth.jwt()) -> 'app_metadata'
     ->> 'org_id'``."""
+    return json_text("(select auth.jwt())", path)
+
+
+def json_text(document: str, path: str) -> str:
+    """The text at a dotted ``path`` of a JSON ``document``: ``doc -> 'a' ->> 'b'``."""
     *parents, last = path.split(".")
-    return "(select auth.jwt())" + "".join(f" -> {literal(key)}" for key in parents) + f" ->> {literal(last)}"
+    return document + "".join(f" -> {literal(key)}" for key in parents) + f" ->> {literal(last)}"
 
 
 def key_type(declared: str) -> str:
@@ -288,6 +293,8 @@ def role_test(members: model.Members, roles: tuple[str, ...]) -> str:
     if members.role_column is None:
         return ""
     stored = [members.stored(role) for role in roles]
+    if members.role_field:
+        return f"({json_text(f'm.{ident(members.role_column)}', members.role_field)}) in ({literal_list(map(str, stored))})"
     if members.role_array:
         return f"m.{ident(members.role_column)}::text[] && array[{literal_list(str(v) for v in stored)}]::text[]"
     held = ", ".join(str(v) if isinstance(v, int) else literal(v) for v in stored)

@@ -288,7 +288,8 @@ class Members:
     The role is a column; an array column when ``role_array`` (a member holds several roles);
     none at all when every member is alike (the one role the levels name). Where the column
     holds something else than the roles' names (the id of a row of a roles table, a code),
-    ``role_values`` says what it holds for each role. ``active`` is the condition a membership
+    ``role_values`` says what it holds for each role; where it is a JSON document holding the
+    role, ``role_field`` says where in it. ``active`` is the condition a membership
     row holds while it counts (``is_active``, ``deleted_at is null``).
     """
 
@@ -305,6 +306,7 @@ class Members:
     open_roles: bool = False  # role_column may hold values no level names: the level of every role tests none
     role_values: tuple[tuple[str, int | str], ...] = ()  # (role, what role_column holds for it): role_id 1 is admin
     user_through: UserThrough | None = None  # user_column holds a key of this table, not the user's id
+    role_field: str | None = None  # role_column is JSON, the role the text at this dotted path in it
 
     def stored(self, role: str) -> int | str:
         """What the role column holds for ``role``: the role itself unless ``role_values`` says."""

@@ -120,6 +120,17 @@ class ProjectFile:
                                     "say what the role column holds for every role")
             elif len(set(role_values.values())) < len(role_values):
                 self.problem(where, "role_values gives two roles the same value")
+        role_field = members.get("role_field")
+        if role_field:
+            where = self.doc.locate(("tenancy", "members", "role_field"), key=True)
+            role_type = (member_table.columns.get(members.get("role_column", "")) or "") if member_table else ""
+            if "role_column" not in members:
+                self.problem(where, "role_field says where in role_column's JSON the role is: name the role_column")
+            elif members.get("role_array") or claims:
+                self.problem(where, "role_field reads one role from a JSON document: not with role_array or claims")
+            elif member_table is not None and role_type.strip().lower() not in ("json", "jsonb"):
+                self.problem(where, f"role_field reads the role from a JSON document, but {members['role_column']} "
+                                    f"is {role_type}")
         through = members.get("user_through")
         if through:
             through_name = self.name(through["table"])
@@ -150,7 +161,8 @@ class ProjectFile:
                                   open_roles=bool(members.get("open_roles", False)),
                                   role_values=tuple((str(role), value) for role, value in role_values.items()),
                                   user_through=model.UserThrough(self.name(through["table"]), through.get("key", "id"),
-                                                                 through["user_column"]) if through else None),
+                                                                 through["user_column"]) if through else None,
+                                  role_field=str(role_field) if role_field else None),
             levels=levels,
             owner_column=owner.get("column"),
             owner_role=owner_role,

@@ -10,6 +10,7 @@ writes them as the migrating role before the template database is cloned for eac
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -259,7 +260,8 @@ class _WorldBuilder:
                           members.user_column: self.user_keys.get(persona.name, str(persona.user_id))}
                 if members.role_column is not None:  # else every member is alike
                     stored = members.stored(role)
-                    values[members.role_column] = [stored] if members.role_array else stored
+                    values[members.role_column] = [stored] if members.role_array else \
+                        json_document(members.role_field, stored) if members.role_field else stored
                 if members.active:  # a membership that counts: is_active, deleted_at is null
                     values.update(condition_values(members.active))
                 for column in facts.key:
@@ -310,6 +312,13 @@ class _WorldBuilder:
             raise WorldError(f"no row of {ref.target} to reference from {ref.column}: declare "
                              f"{ref.target} under external.tables with its columns")
         return candidates[(n - 1) % len(candidates)].get(ref.target_column)
+
+
+def json_document(path: str, value) -> str:
+    """A JSON document holding ``value`` at the dotted ``path``: ``{"role": "admin"}``."""
+    for key in reversed(path.split(".")):
+        value = {key: value}
+    return json.dumps(value)
 
 
 def _tag(ws: str | None, n: int) -> str:
