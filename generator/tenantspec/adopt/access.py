@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pglast import ast, enums
 
 from tenantspec.catalog.nodes import column_ref_name, deparse, walk
+from tenantspec.catalog.verdicts import Persona
 from tenantspec.catalog.state import PUBLIC, Policy, Table
 from tenantspec.errors import Problem, TenantspecError
 from tenantspec.spec import model
@@ -34,6 +35,7 @@ COMMANDS = model.COMMANDS
 class AdoptedAccess:
     access: dict[str, object] = field(default_factory=dict)  # command -> level, own, or {any, own}
     user: str | None = None  # tenancy.user, when a rule names the row's user
+    personal: list[str] = field(default_factory=list)  # commands a row's user runs on its rows of no workspace
     kept: list[Policy] = field(default_factory=list)  # policies kept as written
     opened: dict[str, set[str]] = field(default_factory=dict)  # without RLS: command -> who got in
 
@@ -99,6 +101,8 @@ def adopt_access(adopter, table: Table, per_user: bool) -> AdoptedAccess:
     try:
         for command in COMMANDS:
             unmapped += map_command(adopter, table, command, per_user, user, users, levels, result)
+        if not per_user and adopter.personal_rows_possible(table):
+            unmapped += personal_commands(adopter, table, user, result, {command for command, _, _ in unmapped})
     finally:
         reader.left_out = frozenset()
     kept: dict[str, Policy] = {p.name: p for p in table.policies.values() if p.name in unread}
@@ -133,8 +137,9 @@ def map_command(adopter, table: Table, command: str, per_user: bool, user: str |
         why = next(v.reason for v in everyone if v.allowed is None)
     elif any(v.own for v in everyone) and user is None and not per_user:  # (a per-user child's is its parent's)
         why = f"its policies name the row's user in {', '.join(sorted(users)) or 'no single column'}"
-    elif any(v.own for v in everyone) and not per_user and adopter.nullable_workspace(key):
-        # a row of no workspace is its user's here (personal rows): no spec says that yet
+    elif any(v.own for v in everyone) and not per_user and adopter.nullable_workspace(key) \
+            and not (user is not None and adopter.personal_rows_possible(table)):
+        # a row of no workspace (or of no parent) is its user's here: no spec says that
         raise TenantspecError(Problem(where.location if where else None, (
             f"{table.qualified_name} {command}: its policies let a row's user in, also on rows with no workspace "
             "(personal rows), which tenantspec cannot say yet: a spec gives rows of no workspace to "
@@ -186,10 +191,33 @@ def map_command(adopter, table: Table, command: str, per_user: bool, user: str |
     return unmapped
 
 
+PERSONAL = Persona("user of a personal row", "authenticated", personal_row=True)
+
+
+def personal_commands(adopter, table: Table, user: str | None, result: AdoptedAccess, unmapped_already: set) -> list:
+    """The commands the policies let a row's user run on its rows of no workspace (its
+    personal rows: ``org_id is null and user_id = auth.uid()``), into ``result.personal``;
+    a command that lets others in there too cannot be said, and is kept as written."""
+    key = (table.schema, table.name)
+    unmapped = []
+    for command in COMMANDS:
+        verdict = adopter.reader.verdict(key, command, PERSONAL)
+        if verdict.allowed is False or command in unmapped_already:
+            continue
+        where = next((p.origin for p in applying(table, command)), table.origin)
+        if verdict.allowed and verdict.own and user is not None:
+            result.personal.append(command)
+        else:
+            result.access[command] = model.NOBODY
+            unmapped.append((command, where, verdict.reason if verdict.allowed is None else
+                             "it lets others than their user in on the rows of no workspace"))
+    return unmapped
+
+
 def finish(adopter, table: Table, result: AdoptedAccess, unmapped: list, user: str | None,
            kept: dict[str, Policy]) -> AdoptedAccess:
     """Keep the policies of the commands no rule says; drop update/delete rules without select."""
-    if any(isinstance(v, dict) or v == model.OWN for v in result.access.values()):
+    if any(isinstance(v, dict) or v == model.OWN for v in result.access.values()) or result.personal:
         result.user = user
     for command, where, why in unmapped:
         for policy in applying(table, command):

@@ -137,6 +137,8 @@ class Adopter(ProjectObjects, TenancyReading):
         access = adopt_access(self, table, per_user)
         if access.user is not None and not per_user:
             tenancy["user"] = access.user
+        if access.personal:  # the user's rows of no workspace
+            tenancy["personal"] = access.personal
         self.kept[table.name] = access.kept
         needs_index = [c for c in list(references) + [tenancy.get("column") or tenancy.get("parent")
                                                       or tenancy.get("user")]

@@ -145,6 +145,13 @@ class TenancyReading:
         return {"parent": parent, "strategy": model.EXISTS if target and self.nullable_workspace(target)
                 else model.CARRIED}
 
+    def personal_rows_possible(self, table: Table) -> bool:
+        """Whether the table's own workspace column may be null: rows of no workspace there may
+        be their user's (personal rows)."""
+        column = self.reader.workspace_column((table.schema, table.name))
+        return column is not None and column in table.columns and not table.columns[column].not_null \
+            and self.carrying_parent(table) is None
+
     def nullable_workspace(self, key: tuple[str, str], seen: frozenset = frozenset()) -> bool:
         """Whether rows of ``key`` may have no workspace: its workspace column is nullable, or
         its parent's is."""

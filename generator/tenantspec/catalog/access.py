@@ -205,6 +205,12 @@ class AccessReader(MembershipReader):
         if isinstance(node, ast.NullTest) and auth_call(node.arg) == "uid":  # auth.uid() is not null
             value = persona.signed_in == (node.nulltesttype == enums.NullTestType.IS_NOT_NULL)
             return Truth(value, "signed in" if persona.signed_in else "auth.uid() is null for anon")
+        if isinstance(node, ast.NullTest) and isinstance(node.arg, ast.ColumnRef) \
+                and (owner := self.column_owner(node.arg, scope))[0] == scope.unqualified \
+                and owner[1] is not None and owner[1] == self.workspace_column(owner[0]):
+            # the row's workspace column: null on a personal row, workspace A's id on the others
+            value = persona.personal_row == (node.nulltesttype == enums.NullTestType.IS_NULL)
+            return Truth(value, "rows of no workspace" if persona.personal_row else "rows of a workspace")
         if persona.owns_row is not None and (column := self.parent_owned(node, scope)) is not None:
             return Truth(persona.owns_row, f"rows whose {column} is one of the user's" if persona.owns_row
                          else f"only rows whose {column} is one of the user's")
@@ -248,6 +254,8 @@ class AccessReader(MembershipReader):
         return ""
 
     def member_truth(self, roles: frozenset[str], persona: Persona) -> Truth:
+        if persona.personal_row:
+            return Truth(False, "a row of no workspace has no members")
         names = ", ".join(role for role in self.tenancy.roles if role in roles)
         if persona.member_role is not None and persona.member_role in roles:
             return Truth(True, f"members of the row's workspace with role {names}")

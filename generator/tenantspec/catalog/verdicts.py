@@ -80,6 +80,7 @@ class Persona:
     member_role: str | None = None  # role held in workspace A
     signed_in: bool = True
     owns_row: bool | None = None  # whether the row names this user (None: not asked)
+    personal_row: bool = False  # the row has no workspace (a personal row), not workspace A
 
 
 def personas(tenancy: TenantModel) -> tuple[Persona, ...]:

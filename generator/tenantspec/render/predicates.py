@@ -94,7 +94,8 @@ def owner_predicate(project: model.Project, table: model.Table) -> str:
 
 def access_predicate(project: model.Project, table: model.Table, command: str) -> str | None:
     """Rows ``command`` may act on: every row of the level's workspaces, or (``own``) the rows
-    naming the user in the own level's workspaces; None when nobody may."""
+    naming the user in the own level's workspaces, and the user's personal rows (of no
+    workspace) where the spec says; None when nobody may."""
     level, own = table.access[command], table.own_level(command)
     parts = []
     if level != model.NOBODY:
@@ -103,6 +104,8 @@ def access_predicate(project: model.Project, table: model.Table, command: str) -
         parts.append(owner_predicate(project, table))
     elif own != model.NOBODY:
         parts.append(f"({owner_predicate(project, table)} and {membership_predicate(project, table, own)})")
+    if command in table.tenancy.personal and own != model.OWN:  # the user's own rows of no workspace
+        parts.append(f"({ident(table.tenancy.workspace_column)} is null and {owner_predicate(project, table)})")
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else " or ".join(f"({p})" if " or " in p else p for p in parts)

@@ -303,10 +303,15 @@ class ProjectBuilder(ProjectFile):
                                 "is visible to nobody and writable by service_role only (say nullable: true "
                                 "where the table has such rows)")
         movable = bool(spec.get("movable", False))
+        personal = tuple(c for c in model.COMMANDS if c in (spec.get("personal") or ()))
+        if personal and not (key == "column" and nullable and user):
+            self.problem(doc.locate(("tenancy", "personal"), key=True),
+                         "personal rows are the rows of no workspace, each its user's: say them with column, "
+                         "nullable: true and user")
         if key == "column":
             if "strategy" in spec:
                 self.problem(doc.locate(("tenancy", "strategy")), "strategy applies to tenancy.parent only")
-            return model.Tenancy(column=spec[key], movable=movable, user=user, nullable=nullable)
+            return model.Tenancy(column=spec[key], movable=movable, user=user, nullable=nullable, personal=personal)
         strategy = spec.get("strategy", model.CARRIED)
         carried = None
         if strategy == model.CARRIED and column is not None and column.references is not None:

@@ -159,6 +159,7 @@ class Tenancy:
     carried: str | None = None  # the carried workspace column of a carried child
     user: str | None = None  # the column naming the user a row belongs to
     user_parent: bool = False  # the parent belongs to a user: the row is that user's
+    personal: tuple[str, ...] = ()  # commands a row's user may run on its rows of no workspace
 
     @property
     def per_user(self) -> bool:
@@ -231,8 +232,8 @@ class Table:
         """Commands some level, a row's user or a hand-written policy may run through the API:
         what ``authenticated`` is granted."""
         written = self.policy_commands()
-        return tuple(c for c in COMMANDS
-                     if self.access[c] != NOBODY or self.own_level(c) != NOBODY or c in written)
+        return tuple(c for c in COMMANDS if self.access[c] != NOBODY or self.own_level(c) != NOBODY
+                     or c in written or c in self.tenancy.personal)
 
     @property
     def primary_key(self) -> tuple[str, ...]:

@@ -222,8 +222,8 @@ class AccessModel:
         if privilege == "truncate":
             return False
         allowed = self.allowed(table, privilege) | self.intent.owns(table.name, privilege)
-        if persona.db_role == "authenticated":
-            return bool(allowed & self.member_kinds)
+        if persona.db_role == "authenticated":  # (a personal row's user is any signed-in user)
+            return bool(allowed & self.member_kinds) or privilege in self.facts[table].personal
         return persona.db_role in allowed
 
     def passes(self, persona: Persona, table: model.Name, command: str, workspace: str | None,
@@ -237,8 +237,9 @@ class AccessModel:
             if persona.user_id is None:
                 return False
             workspace = WORKSPACES[0]  # a user's rights on a per-user table do not depend on workspaces
-        elif workspace is None:
-            return False
+        elif workspace is None:  # a personal row is its user's alone, for the commands the spec gives
+            return command in facts.personal and persona.user_id is not None \
+                and row.get(facts.user) == str(persona.user_id)
         kind = persona.kind_in(workspace)
         if kind in self.allowed(table, command):
             return True

@@ -154,6 +154,8 @@ def plan_probes(world: World, access: AccessModel) -> list[Probe]:
                     planner.workspace_rows(facts, persona, ws)
                     if facts.user:
                         planner.authored_rows(facts, persona, ws)
+                if facts.personal:
+                    planner.personal_rows(facts, persona)
             planner.every_row(facts, persona)
             if persona in truncators:
                 planner.add(Request(persona, facts.name, "truncate", what="truncate the table"))
@@ -279,6 +281,35 @@ class _Planner:
             values.update(self.naming(facts, named))
             add(Request(persona, name, "insert", values=values, what=f"insert a row in {whose} name"),
                 at("insert"), is_mine)
+
+    def personal_rows(self, facts: TableFacts, persona: Persona) -> None:
+        """Rows of no workspace, each its user's: the basic commands on the persona's own and
+        on another user's, inserting one in their own name and in another's, and moving their
+        own into a workspace."""
+        add, name = self.add, facts.name
+        rows = self.world.rows_in(name, None)
+        user = str(persona.user_id) if persona.user_id else None
+        mine = [r for r in rows if r.values.get(facts.user) == user]
+        theirs = [r for r in rows if r.values.get(facts.user) != user]
+        for picked, whose in ((mine[:1], "their own"), (theirs[:1], "another user's")):
+            if not picked:
+                continue
+            key = picked[0].key(facts)
+            add(Request(persona, name, "select", keys=(key,), what=f"select {whose} personal row"))
+            change = self.make.payload(facts, picked[0].values.get(facts.payload)) or \
+                {c: picked[0].values.get(c) for c in facts.key}
+            add(Request(persona, name, "update", keys=(key,), values=change, what=f"update {whose} personal row"))
+            add(Request(persona, name, "delete", keys=(key,), what=f"delete {whose} personal row"))
+        if mine:
+            add(Request(persona, name, "update", keys=(mine[0].key(facts),),
+                        values={facts.workspace_column: self.world.workspace_ids[WORKSPACES[0]]},
+                        what=f"move their own personal row into {WORKSPACES[0]}"))
+        someone = theirs[0].values.get(facts.user) if theirs else None
+        for named, whose in ((user, "their own"), (someone, "another user's")):
+            values = self.make.new_row(self.state, facts, WORKSPACES[0])
+            values |= {ref.column: None for ref in facts.ties if not ref.not_null}
+            values |= {facts.workspace_column: None, facts.user: named}
+            add(Request(persona, name, "insert", values=values, what=f"insert a personal row in {whose} name"))
 
     def every_row(self, facts: TableFacts, persona: Persona) -> None:
         """Select, update, delete, moves and re-pointing without a WHERE."""

@@ -72,6 +72,11 @@ class TableFacts:
         return next((r for r in self.references if r.column == column), None)
 
     @property
+    def personal(self) -> tuple[str, ...]:
+        """The commands a row's user may run on its rows of no workspace (tenancy.personal)."""
+        return self.spec.tenancy.personal if self.spec is not None else ()
+
+    @property
     def user_parent(self) -> bool:
         """A per-user table whose rows are their parent row's user's."""
         return self.per_user and self.user is None and self.parent is not None

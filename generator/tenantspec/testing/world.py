@@ -201,6 +201,8 @@ class _WorldBuilder:
                         values[facts.user] = str(authors[(n - 1) % len(authors)].user_id)
                     self.rows.setdefault(table.name, []).append(
                         Row(table.name, values, ws, f"{facts.label}_{ws}_{n}"))
+            if facts.personal:
+                self.add_personal_rows(facts)
         return World(project=project, facts=self.facts, workspace_ids=self.workspace_ids,
                      personas=self.personas, rows={k: tuple(v) for k, v in self.rows.items()})
 
@@ -221,6 +223,16 @@ class _WorldBuilder:
             values = row_values(facts, "", n, f"u{n}", lambda ref, n=n: self.pick(ref, None, n))
             values[facts.user] = str(persona.user_id)
             self.rows.setdefault(facts.name, []).append(Row(facts.name, values, None, f"{facts.label}_{persona.name}"))
+
+    def add_personal_rows(self, facts: TableFacts) -> None:
+        """A personal row (no workspace, its user's) for every signed-in persona; its other
+        same-workspace references left empty where they may be."""
+        for n, persona in enumerate(self.users, 1):
+            values = row_values(facts, self.workspace_ids[WORKSPACES[0]], 500 + n, f"p{n}",
+                                lambda ref, n=n: self.pick(ref, WORKSPACES[0], n), serial=self.serial(facts.name))
+            values |= {ref.column: None for ref in facts.ties if not ref.not_null}
+            values |= {facts.workspace_column: None, facts.user: str(persona.user_id)}
+            self.rows.setdefault(facts.name, []).append(Row(facts.name, values, None, f"{facts.label}_personal_{n}"))
 
     def add_rows_per_user(self, facts: TableFacts) -> None:
         """A row of an external table with no workspace for every signed-in persona's user, its
