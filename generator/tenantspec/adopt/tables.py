@@ -108,6 +108,18 @@ class Adopter(ProjectObjects, TenancyReading):
 
     # -- one table ------------------------------------------------------------------------
 
+    def user_only(self, table: Table) -> bool:
+        """Whether every command's policies let signed-in people in on the rows naming them
+        only, never for a membership: the row is its user's, wherever it lies."""
+        key, found = (table.schema, table.name), False
+        for command in model.COMMANDS:
+            for persona in self.members + [p for p in self.strangers if p.signed_in]:
+                verdict = self.reader.verdict(key, command, persona)
+                if verdict.allowed is None or verdict.allowed and not verdict.own:
+                    return False
+                found = found or bool(verdict.allowed)
+        return found
+
     def spec(self, table: Table) -> dict:
         key = (table.schema, table.name)
         for fk in table.foreign_keys:
@@ -121,9 +133,13 @@ class Adopter(ProjectObjects, TenancyReading):
         references = self.references(table)
         tenancy = self.tenancy_of(table)
         users = self.user_columns(table)
-        if tenancy and tenancy.get("nullable") and "parent" in tenancy and len(users) == 1:
-            tenancy = None  # a user's row that may point into a workspace's (a bookmark of a chat): the user's
-        per_user = tenancy is None and len(users) == 1 and not self.workspace_named(table)
+        # a user's row that may name a workspace (a bookmark of a chat, a notification about an
+        # organization) and whose policies test only its user: the user's
+        users_row = bool(tenancy and tenancy.get("nullable") and len(users) == 1
+                         and ("parent" in tenancy or self.user_only(table)))
+        if users_row:
+            tenancy = None
+        per_user = tenancy is None and len(users) == 1 and (users_row or not self.workspace_named(table))
         user_parent = None if per_user or tenancy is not None else self.user_parent_column(table)
         if user_parent is not None:  # a row of a user's row: that user's
             tenancy = {"parent": user_parent}
