@@ -17,21 +17,20 @@ from tenantspec.catalog.keys import relation_key
 from tenantspec.catalog.nodes import column_ref_name, relation_alias
 from tenantspec.catalog.resolve import from_relations as _from_relations
 from tenantspec.catalog.role_tests import RoleTests
+from tenantspec.catalog.token_tests import TokenTests
 from tenantspec.catalog.user_tests import UserTests
 from tenantspec.catalog.sql_values import (
     auth_call,
     bound_value,
-    claim_path,
     column_of,
     condition_key,
     constant_strings,
     mentions,
-    role_values,
 )
 from tenantspec.catalog.verdicts import MemberIds, ParentIds, Scope, WorkspaceSet
 
 
-class MembershipReader(HelperCalls, RoleTests, UserTests):
+class MembershipReader(HelperCalls, RoleTests, UserTests, TokenTests):
     """Membership tests; mixed into ``AccessReader``, which gives ``state``, ``tenancy``,
     ``workspace_column`` and ``reference_target``."""
 
@@ -316,46 +315,6 @@ class MembershipReader(HelperCalls, RoleTests, UserTests):
         the membership: a test of the table then says something the levels do not (a token
         names one workspace, and may be older than the table's rows)."""
         return self.tenancy.members if self.tenancy.claim_workspace is None else None
-
-    def token_test(self, node, scope: Scope) -> tuple[bool, frozenset[str]] | None:
-        """A test of the membership the token's claims carry: ``(row's workspace) = claim`` (every
-        role, of the row's workspace: True first) or ``claim_role in ('admin', ...)`` (those roles,
-        in whichever workspace the token names: False first)."""
-        if self.tenancy.claim_workspace is None or not isinstance(node, ast.A_Expr):
-            return None
-        if node.kind == enums.A_Expr_Kind.AEXPR_OP and [n.sval for n in node.name] == ["="]:
-            for side, other in ((node.lexpr, node.rexpr), (node.rexpr, node.lexpr)):
-                while isinstance(side, ast.TypeCast):
-                    side = side.arg
-                if claim_path(other) == self.tenancy.claim_workspace and self.denotes_workspace(side, scope):
-                    return True, frozenset(self.tenancy.member_roles)
-        if self.tenancy.claim_role is not None:
-            # the claim read as a column: role_values tells the constants it is compared with
-            claim = ast.ColumnRef(fields=(ast.String(sval=self.tenancy.claim_role),))
-            sides = [node.lexpr, node.rexpr]
-            if claim_path(node.lexpr) == self.tenancy.claim_role:
-                sides[0] = claim
-            elif not isinstance(node.rexpr, (list, tuple)) and claim_path(node.rexpr) == self.tenancy.claim_role:
-                sides[1] = claim
-            else:
-                return None
-            test = ast.A_Expr(kind=node.kind, name=node.name, lexpr=sides[0], rexpr=sides[1])
-            if (roles := role_values(test, None, self.tenancy.member_roles)) is not None:
-                return False, roles & frozenset(self.tenancy.member_roles)
-        return None
-
-    def token_set(self, select) -> WorkspaceSet | None:
-        """``select (claim)::uuid where claim_role in (...)``: the workspace the token names,
-        where it names one of those roles."""
-        if select.fromClause or claim_path(select.targetList[0].val) != self.tenancy.claim_workspace:
-            return None
-        roles = frozenset(self.tenancy.member_roles)
-        for part in conjuncts(select.whereClause) if select.whereClause is not None else []:
-            found = self.token_test(part, Scope({}, None, {}))
-            if found is None or found[0]:
-                return None
-            roles &= found[1]
-        return WorkspaceSet(roles)
 
     def set_of(self, select, scope: Scope | None = None):
         """What ``select`` returns: a set of the user's workspaces, parent ids, the ids of the
