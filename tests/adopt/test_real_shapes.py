@@ -464,10 +464,24 @@ def test_a_membership_naming_an_account_of_the_apps_own_finds_the_user_through_i
 
 
 def test_without_the_grant_to_supabase_auth_admin_no_function_is_a_hook(tmp_path, capsys):
+    """Without the grant, no function fills the token from user_roles: no table keeps the
+    membership as far as the migrations say, and the claims the policies read carry it alone."""
     text = "".join(path.read_text() for path in sorted((CASES / "claims_token/migrations").glob("*.sql")))
     assert "to supabase_auth_admin;" in text
     project_of(tmp_path, **{"20250101000000_app": text.replace(
         "grant execute on function public.custom_access_token_hook(jsonb) to supabase_auth_admin;", "")})
+    code, _, err = init(tmp_path, capsys)
+    assert code == 0 and "no table keeps the membership" in err, err
+    members = load_project(tmp_path).tenancy.members
+    assert (members.table, members.claim_workspace, members.claim_role) == (None, "tenant_id", "user_role"), members
+
+
+def test_a_folder_whose_policies_read_no_claim_and_no_membership_stops(tmp_path, capsys):
+    project_of(tmp_path, **{"20250101000000_app": """\
+create table public.todos (id uuid primary key default gen_random_uuid(), title text not null);
+alter table public.todos enable row level security;
+create policy "anyone" on public.todos for select to authenticated using (true);
+"""})
     code, _, err = init(tmp_path, capsys)
     assert code == 2 and "no table of supabase/migrations ties a user" in err, err
 

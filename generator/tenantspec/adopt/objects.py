@@ -86,7 +86,7 @@ class ProjectObjects:
         if found:
             return [f"{self.project.schema}.{name}" for name in found]
         members = self.project.tenancy.members.table
-        return [f"{members.schema}.{members.name}"]
+        return [f"{members.schema}.{members.name}"] if members else []
 
     def undeclared(self) -> tuple[dict[str, dict], list[str]]:
         """Tables the adopted ones reference and functions their triggers call that are neither

@@ -10,8 +10,9 @@ import re
 import tempfile
 from pathlib import Path
 
-from pglast import ast, enums
+from pglast import ast
 
+from tenantspec.adopt.claims import claims_only, token_claims
 from tenantspec.adopt.objects import derived_seed, enum_values, sayable_columns
 from tenantspec.adopt.roles import (
     by_admission,
@@ -26,13 +27,12 @@ from tenantspec.adopt.roles import (
 )
 from tenantspec.adopt.tables import replayed
 from tenantspec.adopt.writing import flow, scalar
-from tenantspec.catalog.access import AccessReader, TenantModel
 from tenantspec.catalog.bodies import function_query
 from tenantspec.catalog.builtins import AUTH_USERS, SERVICE_SCHEMAS
-from tenantspec.catalog.expression import conjuncts, string_constants, value_list
+from tenantspec.catalog.expression import conjuncts, value_list
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk
-from tenantspec.catalog.sql_values import claim_path, condition_key
+from tenantspec.catalog.sql_values import condition_key
 from tenantspec.catalog.state import SchemaState, Table
 from tenantspec.errors import Problem, TenantspecError
 from tenantspec.lint.tenancy import users_tables
@@ -53,31 +53,39 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
     evidence = consulted(state)
     found = sorted((c for c in (_membership(state, t, of_users, inserted, evidence) for t in state.tables.values())
                     if c), key=lambda c: (-(c["evidence"] > 0), -c["shaped"], -c["evidence"], -c["score"], c["members"]))
+    if not found and (token_only := claims_only(state)) is not None:
+        found = [token_only]  # no table keeps the membership: the token's claims do
     if not found:
         raise TenantspecError("no table of supabase/migrations ties a user (a foreign key to auth.users, or a "
-                              "user_id the policies or an access token hook read) to a row of another table: write "
+                              "user_id the policies or an access token hook read) to a row of another table, and "
+                              "no policy compares a row's tenant with a claim of the token: write "
                               "schema/project.yaml by hand (docs/getting-started.md shows one), or `tenantspec "
                               "init` for new tables")
-    chosen = root_membership(state, found)
+    chosen = root_membership(state, found) if found[0]["members"] else found[0]
     role = (f"{chosen['role_column']} ->> '{chosen['role_field']}' the role" if chosen["role_field"] else
             f"{chosen['role_column']} the role" if chosen["role_column"] else "no role column (every member alike)")
-    notes = passed_over + [Problem(chosen["origin"], f"{chosen['members']} is the membership table: {chosen['user_column']} is the "
-                                       f"user, {chosen['workspace_column']} the {chosen['workspaces']} row, {role}; "
-                                       f"{chosen['evidence']} policies and helpers consult it" +
-                     (f" (also possible: {', '.join(c['members'] for c in others)})"
-                      if (others := [c for c in found if c is not chosen][:2]) else ""))]
+    if chosen["members"] is None:
+        notes = passed_over + [Problem(chosen["origin"], f"no table keeps the membership: the policies compare "
+                                                         f"{chosen['workspaces']} rows with the token's "
+                                                         f"{chosen['claims']['workspace']!r} claim")]
+    else:
+        notes = passed_over + [Problem(chosen["origin"], (
+            f"{chosen['members']} is the membership table: {chosen['user_column']} is the user, "
+            f"{chosen['workspace_column']} the {chosen['workspaces']} row, {role}; {chosen['evidence']} policies and "
+            "helpers consult it" + (f" (also possible: {', '.join(c['members'] for c in others)})"
+                                   if (others := [c for c in found if c is not chosen][:2]) else "")))]
     roles = chosen["roles"]
     through = chosen["user_through"]
     if through:
         notes.append(Problem(chosen["origin"], f"members.user_through: {chosen['members']}.{chosen['user_column']} "
                                                f"names a row of {through['table']}, whose {through['user_column']} is "
                                                "the user (an account of the app's own)"))
-    if not roles and chosen["role_column"]:
+    if not roles and chosen["role_column"]:  # (with no table, the claims' roles are those the policies name)
         notes.append(Problem(chosen["origin"], f"{chosen['members']}.{chosen['role_column']} has no CHECK or enum type "
                                                "listing its roles, and no policy names one: the levels below name "
                                                "one role, member; write the roles in"))
-    tenant, members = state.tables[chosen["workspaces_key"]], state.tables[chosen["members_key"]]
-    claims = token_claims(state, chosen, roles)
+    tenant, members = state.tables[chosen["workspaces_key"]], state.tables.get(chosen["members_key"])
+    claims = chosen.get("claims") or token_claims(state, chosen, roles)
     owner = owner_column(state, chosen, of_users)
     owner_role = ("owner" if "owner" not in roles else owner) if owner else None
     admitted = policy_role_sets(state, chosen, roles, claims, owner and (owner, owner_role))
@@ -89,9 +97,15 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         ordered, order = ranked, "ordered by how many of the policies' role tests admit each"
     else:
         ordered, order = roles, f"most powerful first as {chosen['listed']}"
-    if not chosen["role_column"]:
+    if not chosen["role_column"] and (chosen["members"] is not None or not roles):
         ordered, order = [], ""
     open_roles = bool(chosen["role_column"]) and (not roles or chosen["listed"] == "named")
+    if chosen["members"] is None and ordered:  # the token's role claim may hold others too
+        unlisted = next(name for name in ("unlisted", "unlisted_role", "other_unlisted") if name not in ordered)
+        ordered = ordered + [unlisted]
+        notes.append(Problem(chosen["origin"], f"the token's {chosen['claims'].get('role')!r} claim may hold roles "
+                                               f"no policy names: the role {unlisted} stands for them (the proof "
+                                               "signs a token with it), and the level of every role tests none"))
     if open_roles and ordered:  # the column may hold roles no policy names: a role standing for them
         unlisted = next(name for name in ("unlisted", "unlisted_role", "other_unlisted") if name not in ordered)
         ordered = ordered + [unlisted]
@@ -117,7 +131,8 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         notes.append(Problem(chosen["origin"], f"members.claims: the policies compare the workspace with the token's "
                                                f"{claims['workspace']!r} claim" +
                              (f" and test its {claims['role']!r} claim" if "role" in claims else "") +
-                             ": an access token hook writes them"))
+                             (": an access token hook writes them" if members is not None else
+                              ": the server writes them (app_metadata), or an access token hook")))
         chosen = {**chosen, "one_per_user": False}  # the token's one workspace says it
     active = active_condition(state, chosen)
     if active:
@@ -140,10 +155,11 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         "roles_source": f"{chosen['source']}, {order}: check the order" if roles
                         else "nothing: no CHECK or enum names the roles" if chosen["role_column"]
                         else "no role column: every member is alike",
-        "enums": _enums_used(state, [tenant, members]),
+        "enums": _enums_used(state, [tenant] + ([members] if members is not None else [])),
         "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0],
                                                          seed=True, enums=enum_values(state)))),
-                   (chosen["members"], flow(_external(members, workspace_column=chosen["workspace_column"])))]
+                   *([(chosen["members"], flow(_external(members, workspace_column=chosen["workspace_column"])))]
+                     if members is not None else [])]
                   + ([(through["table"], flow(_external(state.tables[through["table_key"]], workspace_column=None,
                                                         seed=True, enums=enum_values(state))))] if through else []),
     }
@@ -177,54 +193,6 @@ def owner_column(state: SchemaState, chosen: dict, of_users: set) -> str | None:
         counts[name] = sum(len(compared.findall(text)) for text in texts)
     best = max(candidates, key=lambda name: (counts[name], name in users))
     return best if counts[best] else None
-
-
-NOT_ROLE_CLAIMS = ("role", "aal", "email", "phone", "sub", "aud", "is_anonymous", "session_id")
-
-
-def token_claims(state: SchemaState, chosen: dict, roles: list[str]) -> dict[str, str]:
-    """The claims of the user's token the policies read the membership from, when they do:
-    ``{workspace: tenant_id, role: user_role}`` where most policies compare a workspace column
-    with ``auth.jwt() ->> 'tenant_id'`` and test ``auth.jwt() ->> 'user_role'`` (with the
-    roles), as an access token hook writes them."""
-    reader = AccessReader(state, TenantModel(chosen["workspaces_key"], chosen["members_key"],
-                                             chosen["workspace_column"], chosen["user_column"],
-                                             chosen["role_column"] or "", tuple(roles) or ("member",)))
-    workspace: dict[str, int] = {}
-    role: dict[str, int] = {}
-    for key, table in state.tables.items():
-        scope = reader.row_scope(table)
-        for policy in table.policies.values():
-            for expression in (policy.using, policy.check):
-                for node, _ in walk(reader.qualified(expression, table)) if expression is not None else ():
-                    if not (isinstance(node, ast.A_Expr) and node.kind in (
-                            enums.A_Expr_Kind.AEXPR_OP, enums.A_Expr_Kind.AEXPR_IN, enums.A_Expr_Kind.AEXPR_OP_ANY)):
-                        continue
-                    sides = [node.lexpr] + ([node.rexpr] if not isinstance(node.rexpr, (list, tuple)) else [])
-                    for side in sides:
-                        path = claim_path(side)
-                        if path is None or path.split(".")[-1] in NOT_ROLE_CLAIMS:
-                            continue
-                        other = [s for s in sides if s is not side]
-                        if other and reader.denotes_workspace(_uncast(other[0]), scope):
-                            workspace[path] = workspace.get(path, 0) + 1
-                        elif string_constants(node.rexpr if isinstance(node.rexpr, (list, tuple))
-                                              else [node.rexpr]) is not None:
-                            role[path] = role.get(path, 0) + 1
-    found = {"workspace": max(workspace, key=lambda path: (workspace[path], path))} if workspace else {}
-    # the token, not the table, where more policies read it than policies and helpers read the table
-    if not found or workspace[found["workspace"]] <= chosen["evidence"]:
-        return {}
-    role.pop(found["workspace"], None)
-    if role and chosen["role_column"]:
-        found["role"] = max(role, key=lambda path: (role[path], path))
-    return found
-
-
-def _uncast(node):
-    while isinstance(node, ast.TypeCast):
-        node = node.arg
-    return node
 
 
 def _loadable(text: str) -> None:

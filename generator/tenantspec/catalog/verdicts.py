@@ -49,9 +49,10 @@ class TenantModel:
         tenancy = project.tenancy
         known = tuple(((name.schema, name.name), table.workspace_column)
                       for name, table in project.external_tables.items() if table.workspace_column)
+        members = tenancy.members.table
         return cls((tenancy.workspaces.schema, tenancy.workspaces.name),
-                   (tenancy.members.table.schema, tenancy.members.table.name),
-                   tenancy.members.workspace_column, tenancy.members.user_column, tenancy.members.role_column,
+                   (members.schema, members.name) if members else ("", ""),  # ("", ""): no members table
+                   tenancy.members.workspace_column or "", tenancy.members.user_column or "", tenancy.members.role_column,
                    tenancy.roles, known, tenancy.members.role_array, active_keys(tenancy.members.active),
                    tenancy.members.claim_workspace, tenancy.members.claim_role,
                    tenancy.owner_column, tenancy.owner_role,

@@ -120,7 +120,8 @@ def spec_values(root: Path) -> dict:
     project = load_project(Path(root))
     tenancy = project.tenancy
     roots = {f"{tenancy.workspaces.schema}.{tenancy.workspaces.name}"}
-    columns = {f"{tenancy.members.table.schema}.{tenancy.members.table.name}.{tenancy.members.workspace_column}"}
+    members = tenancy.members
+    columns = {f"{members.table.schema}.{members.table.name}.{members.workspace_column}"} if members.table else set()
     for name, table in project.external_tables.items():
         if table.workspace_column and name != tenancy.workspaces:
             columns.add(f"{name.schema}.{name.name}.{table.workspace_column}")

@@ -220,7 +220,7 @@ def table_context(project: model.Project, table: model.Table, functions: list[st
 def workspace_helper_context(project: model.Project, helper: WorkspaceHelper) -> dict:
     members = project.tenancy.members
     workspace_type = key_type(project.external_tables[members.table].columns.get(members.workspace_column, "uuid")
-                              if members.table in project.external_tables else "uuid")
+                              if members.table in project.external_tables else workspaces_key_type(project))
     tenancy = project.tenancy
     roles = tenancy.levels[helper.level]
     held = tuple(role for role in roles if role != tenancy.owner_role)  # by a membership
@@ -261,6 +261,14 @@ def user_test(members: model.Members) -> str:
         return f"m.{ident(members.user_column)} = (select auth.uid())"
     return (f"m.{ident(members.user_column)} in (select u.{ident(through.key)} from {qualified(through.table)} as u "
             f"where u.{ident(through.user_column)} = (select auth.uid()))")
+
+
+def workspaces_key_type(project: model.Project) -> str:
+    """The type of the workspaces table's key, where no members table says it."""
+    workspaces = project.external_tables.get(project.tenancy.workspaces)
+    if workspaces is None:
+        return "uuid"
+    return workspaces.columns.get(workspaces.workspace_column or "id", "uuid")
 
 
 def claim_sql(path: str) -> str:

@@ -294,9 +294,9 @@ class Members:
     row holds while it counts (``is_active``, ``deleted_at is null``).
     """
 
-    table: Name
-    workspace_column: str
-    user_column: str
+    table: Name | None  # None: the token's claims alone carry the membership
+    workspace_column: str | None
+    user_column: str | None
     role_column: str | None
     one_per_user: bool = False  # keyed by the user: nobody belongs to two workspaces
     role_array: bool = False  # role_column holds an array of roles

@@ -44,9 +44,17 @@ class ProjectFile:
     def tenancy(self, external: dict[model.Name, model.ExternalTable]) -> model.TenantModel:
         data = self.doc.data["tenancy"]
         members = data["members"]
-        members_name = self.name(members["table"])
-        member_table = external.get(members_name)
-        if member_table is None:
+        claims = members.get("claims") or {}
+        members_name = self.name(members["table"]) if "table" in members else None
+        member_table = external.get(members_name) if members_name else None
+        if members_name is None:  # the token's claims alone carry the membership
+            for key in ("role_column", "role_array", "role_values", "role_field", "user_through", "active",
+                        "open_roles"):
+                if key in members:
+                    self.problem(self.doc.locate(("tenancy", "members", key), key=True),
+                                 f"{key} says how the members table keeps a membership; with claims and no table, "
+                                 "the token carries it")
+        elif member_table is None:
             self.problem(self.doc.locate(("tenancy", "members", "table")),
                          f"members table {members_name} is not declared under external.tables")
         else:
@@ -79,7 +87,7 @@ class ProjectFile:
                 self.problem(self.doc.locate(("tenancy", "owner"), key=True),
                              f"the levels name only the owner's role {owner_role!r}: name the members' role too")
             held = held - {owner_role}
-        if "role_column" not in members and len(held) > 1:
+        if "role_column" not in members and not (members_name is None and claims.get("role")) and len(held) > 1:
             self.problem(self.doc.locate(("tenancy", "levels")),
                          f"the members table has no role_column, so every member is alike: the levels name one "
                          f"role, not {len(held)} ({', '.join(sorted(held))})")
@@ -100,8 +108,7 @@ class ProjectFile:
         if members.get("role_array") and "role_column" not in members:
             self.problem(self.doc.locate(("tenancy", "members", "role_array"), key=True),
                          "role_array says role_column holds an array of roles: name the role_column")
-        claims = members.get("claims") or {}
-        if claims.get("role") and "role_column" not in members:
+        if claims.get("role") and "role_column" not in members and members_name is not None:
             self.problem(self.doc.locate(("tenancy", "members", "claims", "role"), key=True),
                          "claims.role is the token's copy of the role column: name the role_column")
         if claims and not claims.get("role") and len(held) > 1:
@@ -152,7 +159,7 @@ class ProjectFile:
                          "claims hold one role per token; role_array says a member holds several")
         return model.TenantModel(
             workspaces=workspaces,
-            members=model.Members(members_name, members["workspace_column"], members["user_column"],
+            members=model.Members(members_name, members.get("workspace_column"), members.get("user_column"),
                                   members.get("role_column"),
                                   bool(members.get("one_per_user", False)) or bool(claims),
                                   bool(members.get("role_array", False)),

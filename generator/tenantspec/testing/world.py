@@ -259,6 +259,8 @@ class _WorldBuilder:
 
     def add_memberships(self) -> None:
         members = self.project.tenancy.members
+        if members.table is None:
+            return  # the token's claims alone carry the membership
         facts = self.facts[members.table]
         counts = dict.fromkeys(WORKSPACES, 0)
         for persona in self.personas.values():
@@ -420,7 +422,7 @@ def seed_world(conn: psycopg.Connection, world: World) -> None:
     """Write every row of the world, parents before children."""
     members = world.project.tenancy.members
     order = [USERS, world.project.tenancy.workspaces] + ([members.user_through.table] if members.user_through else []) \
-        + [members.table]
+        + ([members.table] if members.table else [])
     order += [name for name in world.rows if name not in order]
     for name in order:
         facts = world.facts[name]
