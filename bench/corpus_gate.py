@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections import Counter
 import shutil
 import subprocess
 import sys
@@ -55,6 +56,7 @@ class App:
     steps: dict[str, str] = field(default_factory=dict)
     refused_specs: int = 0
     narrowings: int = 0
+    reasons: Counter = field(default_factory=Counter)  # why policies stay as written, by kind
 
     @property
     def mapped(self) -> int:
@@ -113,12 +115,14 @@ def measure(folder: Path, project: Path | None, work: Path) -> App:
             app.init, app.stopped = "refused", last_line(output)
             return app
         expected = membership_named(folder / "TENANCY.md") if (folder / "TENANCY.md").is_file() else None
-        chosen = load_project(root).tenancy.members.table.name
+        members = load_project(root).tenancy.members.table
+        chosen = members.name if members else "(the token's claims)"
         app.init = "chosen" if expected is None else "right" if chosen == expected else \
             f"wrong ({chosen}, TENANCY.md says {expected})"
     code, output = tenantspec(root, "adopt")
     app.crashes += crashed(output)
     app.left_out = len(set(re.findall(r"(\S+) stays hand-written", output)))
+    app.reasons = kept_reasons(output)
     if code != 0:
         app.stopped = "adopt: " + last_line(output)
         return app
@@ -148,6 +152,27 @@ def measure(folder: Path, project: Path | None, work: Path) -> App:
         if not ok:
             break
     return app
+
+
+KEPT_REASONS = (  # (kind, pattern of adopt's note)
+    ("lets in people outside the workspace", r"kept its policies as written \(it lets in people outside"),
+    ("names a user column besides the row's user", r"kept its policies as written \(its policies name the row's user in"),
+    ("admits roles no level names", r"kept its policies as written \(it admits roles"),
+    ("a helper or condition not read", r"cannot read "),
+    ("a restrictive policy", r"a restrictive policy \(it narrows"),
+    ("other", r"kept its policies as written \("),
+)
+
+
+def kept_reasons(output: str) -> Counter:
+    """adopt's notes on policies kept as written, by kind: one per note (a command's policies,
+    or one policy)."""
+    found: Counter = Counter()
+    for note in output.splitlines():
+        kind = next((kind for kind, pattern in KEPT_REASONS if re.search(pattern, note)), None)
+        if kind is not None:
+            found[kind] += 1
+    return found
 
 
 def line(app: App) -> str:
@@ -191,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"total: {len(apps)} apps; init right {right}/{len(inits)}; tables adopted {sum(a.tables for a in apps)}; "
           f"policies mapped {mapped}/{policies} ({share}), kept {sum(a.kept for a in apps)}; "
           f"narrowings {narrowings}; refused specs {refused}; crashes {crashes}")
+    reasons = sum((a.reasons for a in apps), Counter())
+    if reasons:
+        print("kept as written, by adopt's notes: " + "; ".join(f"{kind} {n}" for kind, n in reasons.most_common()))
     if args.gate and (crashes or refused or narrowings):
         print("gate: FAILED (tracebacks, refused specs or narrowings above)")
         return 1
