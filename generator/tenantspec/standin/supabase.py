@@ -65,10 +65,24 @@ ROLE_ATTRIBUTES = {
 MEMBERSHIPS = (
     *((role, "authenticator", False) for role in API_ROLES),
     *((role, "postgres", True) for role in API_ROLES),
+    # the platform lets postgres set authenticator's settings (`alter role authenticator set
+    # pgrst.db_aggregates_enabled = 'true'`, as Supabase's docs ask): PostgreSQL 16 and later
+    # want ADMIN on the role for that
+    ("authenticator", "postgres", True),
     ("supabase_storage_admin", "postgres", False),
     ("supabase_realtime_admin", "postgres", False),
     ("pg_read_all_data", "supabase_read_only_user", False),
 )
+
+# PostgREST's in-database settings, which the platform lets postgres set on authenticator
+# (`alter role authenticator set pgrst.db_aggregates_enabled = 'true'`; its supautils
+# allows them): PostgreSQL takes such names from a superuser only, unless granted.
+POSTGREST_SETTINGS = tuple(f"pgrst.{name}" for name in (
+    "db_aggregates_enabled", "db_anon_role", "db_extra_search_path", "db_hoisted_tx_settings", "db_max_rows",
+    "db_plan_enabled", "db_pre_config", "db_pre_request", "db_prepared_statements", "db_root_spec",
+    "db_schemas", "db_tx_end", "jwt_aud", "jwt_cache_max_lifetime", "jwt_role_claim_key", "jwt_secret",
+    "jwt_secret_is_base64", "openapi_mode", "openapi_security_active", "openapi_server_proxy_uri",
+    "server_cors_allowed_origins", "server_timing_enabled"))
 
 # The extensions the platform lets postgres create (Supabase's list of privileged
 # extensions): on a server that has one, the stand-in lets postgres create it too.
@@ -133,6 +147,9 @@ def install_roles(conn: psycopg.Connection) -> set[str]:
         if (role in created or member in created) and _role_exists(conn, role):
             conn.execute(sql.SQL("grant {} to {}" + (" with admin option" if admin else "")).format(
                 sql.Identifier(role), sql.Identifier(member)))
+    if created and conn.info.server_version >= 150000 and _role_exists(conn, MIGRATING_ROLE):
+        conn.execute(sql.SQL("grant set on parameter {} to {}").format(
+            sql.SQL(", ").join(sql.Identifier(name) for name in POSTGREST_SETTINGS), sql.Identifier(MIGRATING_ROLE)))
     return created
 
 
