@@ -16,21 +16,38 @@ def membership_predicate(project: model.Project, table: model.Table, level: str)
         return f"{ident(table.tenancy.workspace_column)} = any ({workspaces})"
     ref = table.parent_reference()
     if table.tenancy.strategy == model.EXISTS:
-        return (f"exists (select 1 from {qualified(ref.table)} as p where p.{ident(ref.column)} = "
-                f"{ident(table.name.name)}.{ident(table.tenancy.parent)} and "
-                f"p.{ident(project.workspace_of(ref.table))} = any ({workspaces}))")
+        return parent_in(project, table, ident(table.name.name), workspaces)
     helper = ParentHelper(level, ref.table.name)
     return f"{ident(table.tenancy.parent)} = any (array(select {helper_name(project, helper)}()))"
 
 
-def row_workspace(project: model.Project, table: model.Table, row: str | None = None) -> str:
-    """An expression for the workspace of the row being written (``row``: how it is named)."""
+def parent_in(project: model.Project, table: model.Table, row: str, workspaces: str, depth: int = 1) -> str:
+    """The parent of ``row`` lies in one of ``workspaces``: a correlated subquery through it, and
+    through its own parents where it holds no workspace column (``p``, ``p2``, ...)."""
+    ref = table.parent_reference()
+    alias = "p" if depth == 1 else f"p{depth}"
+    parent = project.tables.get(ref.table.name) if ref.table.schema == project.schema else None
+    column = project.workspace_of(ref.table)
+    test = f"{alias}.{ident(column)} = any ({workspaces})" if column or parent is None else \
+        parent_in(project, parent, alias, workspaces, depth + 1)
+    return (f"exists (select 1 from {qualified(ref.table)} as {alias} where {alias}.{ident(ref.column)} = "
+            f"{row}.{ident(table.tenancy.parent)} and {test})")
+
+
+def row_workspace(project: model.Project, table: model.Table, row: str | None = None, depth: int = 1) -> str:
+    """An expression for the workspace of the row being written (``row``: how it is named),
+    through its parents where it holds no workspace column."""
     row = row or ident(table.name.name)
     if table.tenancy.workspace_column:
         return f"{row}.{ident(table.tenancy.workspace_column)}"
     ref = table.parent_reference()
-    return (f"(select p.{ident(project.workspace_of(ref.table))} from {qualified(ref.table)} as p "
-            f"where p.{ident(ref.column)} = {row}.{ident(table.tenancy.parent)})")
+    alias = "p" if depth == 1 else f"p{depth}"
+    parent = project.tables.get(ref.table.name) if ref.table.schema == project.schema else None
+    column = project.workspace_of(ref.table)
+    selected = f"{alias}.{ident(column)}" if column or parent is None else \
+        row_workspace(project, parent, alias, depth + 1)
+    return (f"(select {selected} from {qualified(ref.table)} as {alias} "
+            f"where {alias}.{ident(ref.column)} = {row}.{ident(table.tenancy.parent)})")
 
 
 def carried_children(project: model.Project, table: model.Table) -> list[model.Table]:

@@ -234,6 +234,19 @@ class ProjectBuilder(ProjectFile):
             return "column" in spec or ("parent" in spec and spec.get("strategy", model.CARRIED) == model.CARRIED)
         return bool(self.external.get(target) and self.external[target].workspace_column)
 
+    def reaches_workspace(self, target: model.Name, seen: frozenset = frozenset()) -> bool:
+        """Whether rows of ``target`` belong to a workspace: by a column of their own, or through
+        parents at any depth."""
+        if self.has_workspace(target):
+            return True
+        if target.schema != self.schema or target.name not in self.table_names or target in seen:
+            return False
+        doc = self.docs_by_table[target.name]
+        spec, columns = doc.data.get("tenancy") or {}, doc.data.get("columns") or {}
+        reference = (columns.get(spec.get("parent")) or {}).get("references") or {}
+        parent = str(reference.get("table", ""))
+        return bool(parent) and self.reaches_workspace(self.name(parent), seen | {target})
+
     def rename_problems(self, doc: Document, table: model.Table) -> None:
         """``renamed_from`` names a column the spec no longer has, once."""
         seen: dict[str, str] = {}
@@ -284,10 +297,14 @@ class ProjectBuilder(ProjectFile):
                     self.problem(where, f"tenancy column '{column.name}' must be not_null: a row of no parent "
                                         "is visible to nobody and writable by service_role only")
                 return model.Tenancy(parent=spec[key], user_parent=True)
-            elif not self.has_workspace(target):
+            elif spec.get("strategy") == model.EXISTS and not self.reaches_workspace(target):
+                self.problem(where, f"parent table '{target.name}' reaches no workspace: give it tenancy.column "
+                                    "or tenancy.parent, or make it belong to users (tenancy.user only)")
+            elif spec.get("strategy") != model.EXISTS and not self.has_workspace(target):
                 self.problem(where, f"parent table '{target.name}' holds no workspace column of its own: give it "
                                     "tenancy.column, or the default carried strategy (a child of a carried "
-                                    "child carries it too), or make it belong to users (tenancy.user only)")
+                                    "child carries it too), say strategy: exists here (a subquery through each "
+                                    "parent up to the workspace), or make it belong to users (tenancy.user only)")
         nullable = bool(spec.get("nullable", False))
         if nullable and key == "parent" and spec.get("strategy", model.CARRIED) == model.CARRIED:
             self.problem(doc.locate(("tenancy", "nullable"), key=True),

@@ -82,3 +82,22 @@ CREATE POLICY "tutors write lessons" ON public.lesson FOR ALL TO authenticated
                  WHERE c.id = lesson.course_id AND m.profile_id = (select auth.uid()) AND m.role_id IN (1, 2)))
   WITH CHECK (EXISTS (SELECT 1 FROM public.course c JOIN public.schoolmember m ON m.school_id = c.school_id
                       WHERE c.id = lesson.course_id AND m.profile_id = (select auth.uid()) AND m.role_id IN (1, 2)));
+
+-- Exercises of a lesson: as the lesson's course's school has it, two parents up.
+CREATE TABLE public.exercise (
+    id uuid DEFAULT gen_random_uuid() PRIMARY KEY,
+    lesson_id uuid NOT NULL REFERENCES public.lesson (id) ON DELETE CASCADE,
+    prompt text NOT NULL
+);
+CREATE INDEX exercise_lesson_id_idx ON public.exercise (lesson_id);
+ALTER TABLE public.exercise ENABLE ROW LEVEL SECURITY;
+CREATE POLICY "members read exercises" ON public.exercise FOR SELECT TO authenticated
+  USING (EXISTS (SELECT 1 FROM public.lesson l JOIN public.course c ON c.id = l.course_id
+                 WHERE l.id = exercise.lesson_id AND public.is_school_member(c.school_id)));
+CREATE POLICY "tutors write exercises" ON public.exercise FOR ALL TO authenticated
+  USING (EXISTS (SELECT 1 FROM public.lesson l JOIN public.course c ON c.id = l.course_id
+                 JOIN public.schoolmember m ON m.school_id = c.school_id
+                 WHERE l.id = exercise.lesson_id AND m.profile_id = (select auth.uid()) AND m.role_id IN (1, 2)))
+  WITH CHECK (EXISTS (SELECT 1 FROM public.lesson l JOIN public.course c ON c.id = l.course_id
+                      JOIN public.schoolmember m ON m.school_id = c.school_id
+                      WHERE l.id = exercise.lesson_id AND m.profile_id = (select auth.uid()) AND m.role_id IN (1, 2)));
