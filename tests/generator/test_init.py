@@ -63,3 +63,83 @@ def test_the_workflow_example_is_what_init_writes():
 
     written = environment().get_template("init/workflow.yml.j2").render({})
     assert (ROOT / "docs" / "github-workflow.yml").read_text() == written
+
+
+DEEP = {  # invoices (init's, a workspace column) -> lines (exists) -> notes (parent_ids), events (exists)
+    "invoice_lines": """\
+table: invoice_lines
+columns:
+  id: {type: uuid, primary_key: true, default: gen_random_uuid()}
+  invoice_id: {type: uuid, references: {table: invoices, on_delete: cascade}}
+  amount: {type: numeric, not_null: true, default: 0}
+indexes:
+  - columns: [invoice_id]
+tenancy: {parent: invoice_id, nullable: true, strategy: exists}
+access: {select: member, insert: member, update: member, delete: admin}
+""",
+    "line_notes": """\
+table: line_notes
+columns:
+  id: {type: uuid, primary_key: true, default: gen_random_uuid()}
+  line_id: {type: uuid, not_null: true, references: {table: invoice_lines, on_delete: cascade}}
+  body: {type: text}
+indexes:
+  - columns: [line_id]
+tenancy: {parent: line_id, strategy: parent_ids}
+access: {select: member, insert: member, update: admin, delete: admin}
+""",
+    "line_events": """\
+table: line_events
+columns:
+  id: {type: uuid, primary_key: true, default: gen_random_uuid()}
+  line_id: {type: uuid, not_null: true, references: {table: invoice_lines, on_delete: cascade}}
+  kind: {type: text}
+indexes:
+  - columns: [line_id]
+tenancy: {parent: line_id, strategy: exists}
+access: {select: member, insert: admin, update: nobody, delete: nobody}
+""",
+}
+
+
+def cells(**commands: str) -> str:
+    """An intent row per command: the kinds it lets in of owner, manager, clerk."""
+    kinds = ("owner", "manager", "clerk")
+    return "".join(f"    {command}: {{" + ", ".join(f"{k}: {'allowed' if k in allowed.split() else 'denied'}"
+                                                      for k in kinds)
+                   + ", other_member: denied, outsider: denied, anon: denied, service_role: allowed}\n"
+                   for command, allowed in commands.items())
+
+
+EVERYONE, ADMINS = "owner manager clerk", "owner manager"
+DEEP_INTENT = (  # what the product asks of each table, by the persona kinds init's roles make
+    "  invoice_lines:\n" + cells(select=EVERYONE, insert=EVERYONE, update=EVERYONE, delete=ADMINS)
+    + "  line_notes:\n" + cells(select=EVERYONE, insert=EVERYONE, update=ADMINS, delete=ADMINS)
+    + "  line_events:\n" + cells(select=EVERYONE, insert=ADMINS, update="", delete=""))
+
+
+def test_children_of_a_child_with_no_workspace_column_prove_under_exists_and_parent_ids(tmp_path, capsys):
+    """A line of an invoice holds no workspace column (exists, and it may have no invoice); its
+    notes (parent_ids) and events (exists) reach the workspace two parents up. Each generates,
+    checks and proves, its policies going through every parent."""
+    assert main(["--root", str(tmp_path), "init", "--workspaces", "companies", "--roles", "owner,manager,clerk",
+                 "--table", "invoices"]) == 0
+    with (tmp_path / "tests/access_intent.yaml").open("a") as intent:
+        intent.write(DEEP_INTENT)
+    for name, text in DEEP.items():
+        (tmp_path / "schema" / f"{name}.yaml").write_text(text)
+    project = (tmp_path / "schema/project.yaml").read_text()
+    (tmp_path / "schema/project.yaml").write_text(project.replace("tables: [invoices]",
+                                                                  "tables: [invoices, invoice_lines, line_notes, line_events]"))
+    assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr().err
+    sql = "".join(p.read_text() for p in sorted((tmp_path / "supabase/migrations").glob("*.sql")))
+    assert "from public.invoice_lines as p\n  where exists (select 1 from public.invoices as p2 where p2.id = " \
+           "p.invoice_id and p2.company_id = any (array(select private.member_workspace_ids())))" in sql, sql
+    assert ("using (exists (select 1 from public.invoice_lines as p where p.id = line_events.line_id and exists "
+            "(select 1 from public.invoices as p2 where p2.id = p.invoice_id and p2.company_id = any") in sql, sql
+    assert main(["--root", str(tmp_path), "check"]) == 0
+    result = subprocess.run([sys.executable, "-m", "tenantspec", "prove", "--", "-q", "-k", "not random_requests"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(ROOT / "generator")})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "proved 4 table(s)" in result.stdout, result.stdout[-2000:]

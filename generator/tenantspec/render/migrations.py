@@ -29,6 +29,7 @@ from tenantspec.render.predicates import (
     move_checks,
     policies_of,
     self_ties,
+    workspace_in,
 )
 from tenantspec.render.quoting import (
     ident,
@@ -318,8 +319,8 @@ def parent_helper_context(project: model.Project, helper: ParentHelper, child: m
         "parent_key": ident(parent.primary_key[0]),
         "key_type": key_type(parent.column(parent.primary_key[0]).type),
         "parent_table": qualified(parent.name),
-        "workspace_column": ident(parent.tenancy.workspace_column),
-        "workspace_helper": helper_name(project, WorkspaceHelper(helper.level)),
+        # the parent's workspace column, or the subqueries through its own parents up to one
+        "condition": workspace_in(project, parent, "p", f"array(select {helper_name(project, WorkspaceHelper(helper.level))}())"),
     }
 
 

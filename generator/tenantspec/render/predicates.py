@@ -21,6 +21,14 @@ def membership_predicate(project: model.Project, table: model.Table, level: str)
     return f"{ident(table.tenancy.parent)} = any (array(select {helper_name(project, helper)}()))"
 
 
+def workspace_in(project: model.Project, table: model.Table, row: str, workspaces: str) -> str:
+    """The row ``row`` of ``table`` lies in one of ``workspaces``: its workspace column, or its
+    parents' (``p2``, ``p3``, ...) where it holds none."""
+    if table.tenancy.workspace_column:
+        return f"{row}.{ident(table.tenancy.workspace_column)} = any ({workspaces})"
+    return parent_in(project, table, row, workspaces, depth=2)
+
+
 def parent_in(project: model.Project, table: model.Table, row: str, workspaces: str, depth: int = 1) -> str:
     """The parent of ``row`` lies in one of ``workspaces``: a correlated subquery through it, and
     through its own parents where it holds no workspace column (``p``, ``p2``, ...)."""

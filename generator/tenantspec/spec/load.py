@@ -297,14 +297,15 @@ class ProjectBuilder(ProjectFile):
                     self.problem(where, f"tenancy column '{column.name}' must be not_null: a row of no parent "
                                         "is visible to nobody and writable by service_role only")
                 return model.Tenancy(parent=spec[key], user_parent=True)
-            elif spec.get("strategy") == model.EXISTS and not self.reaches_workspace(target):
+            elif spec.get("strategy") in (model.EXISTS, model.PARENT_IDS) and not self.reaches_workspace(target):
                 self.problem(where, f"parent table '{target.name}' reaches no workspace: give it tenancy.column "
                                     "or tenancy.parent, or make it belong to users (tenancy.user only)")
-            elif spec.get("strategy") != model.EXISTS and not self.has_workspace(target):
+            elif spec.get("strategy") not in (model.EXISTS, model.PARENT_IDS) and not self.has_workspace(target):
                 self.problem(where, f"parent table '{target.name}' holds no workspace column of its own: give it "
                                     "tenancy.column, or the default carried strategy (a child of a carried "
-                                    "child carries it too), say strategy: exists here (a subquery through each "
-                                    "parent up to the workspace), or make it belong to users (tenancy.user only)")
+                                    "child carries it too), say strategy: exists or parent_ids here (through "
+                                    "each parent up to the workspace), or make it belong to users "
+                                    "(tenancy.user only)")
         nullable = bool(spec.get("nullable", False))
         if nullable and key == "parent" and spec.get("strategy", model.CARRIED) == model.CARRIED:
             self.problem(doc.locate(("tenancy", "nullable"), key=True),
