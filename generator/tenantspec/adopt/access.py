@@ -142,8 +142,8 @@ def map_command(adopter, table: Table, command: str, per_user: bool, user: str |
         # a row of no workspace (or of no parent) is its user's here: no spec says that
         raise TenantspecError(Problem(where.location if where else None, (
             f"{table.qualified_name} {command}: its policies let a row's user in, also on rows with no workspace "
-            "(personal rows), which tenantspec cannot say yet: a spec gives rows of no workspace to "
-            "service_role alone")))
+            "(personal rows), which a spec says with a nullable workspace column of the table's own "
+            "(tenancy.personal), not through a parent: a spec gives rows of no parent to service_role alone")))
     if why is None and per_user:
         signed_in = [v for name, v in strangers.items() if name != "anon"] + list(verdicts.values())
         if all(v.allowed is False for v in everyone):
