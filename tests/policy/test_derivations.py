@@ -135,6 +135,31 @@ def test_missing_intents_name_the_tables_and_print_one_block_to_paste(tmp_path):
     load_intent(path, "tests/access_intent.yaml", persona_kinds(project), tables, declared_matrix(project))
 
 
+def test_a_block_to_paste_loads_where_a_hand_written_policy_decides_cells(tmp_path):
+    """A cell a hand-written policy decides has no declared verdict: the block writes it denied,
+    under a comment naming it, and loads as pasted."""
+    from tenantspec.render.matrix import HAND_WRITTEN
+
+    project = load_project(APP)
+    data = YAML(typ="safe").load(INTENT.read_text())
+    table = sorted(data["tables"])[0]
+    del data["tables"][table]
+    path = tmp_path / "access_intent.yaml"
+    YAML().dump(data, path)
+    kinds = persona_kinds(project)
+    declared = {**declared_matrix(project), (table, "select", kinds[1]): HAND_WRITTEN}
+    tables = {name: spec.source for name, spec in project.tables.items()}
+    with pytest.raises(IntentError) as error:
+        load_intent(path, "tests/access_intent.yaml", kinds, tables, declared)
+    block = str(error.value).split("\n\n", 1)[1]
+    assert f"# select: a hand-written policy decides {kinds[1]}: say what it should allow" in block, block
+    entry = YAML(typ="safe").load(block)
+    assert entry[table]["select"][kinds[1]] == "denied"
+    data["tables"].update(entry)
+    YAML().dump(data, path)
+    load_intent(path, "tests/access_intent.yaml", kinds, tables, declared)
+
+
 def test_intent_for_a_table_without_spec_fails_with_its_line(tmp_path):
     project = load_project(APP)
     path = tmp_path / "access_intent.yaml"
@@ -183,3 +208,21 @@ def test_a_table_keyed_by_the_user_gets_a_row_per_user(tmp_path):
     users = {row.values["id"] for row in world.rows[USERS]}
     assert {p["id"] for p in profiles} == users and len(profiles) == len(users)
     assert all(p["full_name"].startswith("Name ") for p in profiles)
+
+
+@pytest.mark.parametrize("where, row, covered", [
+    (None, {}, True),
+    ("is_default", {"is_default": "true"}, True),
+    ("is_default", {"is_default": "false"}, False),
+    ("is_default", {}, False),  # a column the write leaves out: its default, taken as null
+    ("deleted_at is null", {}, True),
+    ("deleted_at is null", {"deleted_at": "2026-01-01"}, False),
+    ("status = 'open'", {"status": "open"}, True),
+    ("length(name) > 3", {"name": "long enough"}, False),  # not judged here: no conflict predicted
+])
+def test_a_partial_unique_key_holds_only_where_its_predicate_does(where, row, covered):
+    """A team's one default (`unique (org_id) where is_default`): a second team of the org is no
+    conflict, a second default is."""
+    from tenantspec.testing.tables import UniqueKey
+
+    assert UniqueKey(("org_id",), where).covers(row) is covered

@@ -61,7 +61,7 @@ class Folder:
 
 
 def read_folder(folder: Path) -> Folder:
-    """The folder's migrations in version order, and the files the CLI would skip."""
+    """The folder's migrations in the CLI's order (their file names'), and the files it would skip."""
     migrations, skipped = [], []
     for path in sorted(p for p in folder.glob("*.sql") if p.is_file()):
         match = VERSION.match(path.name)
@@ -69,7 +69,7 @@ def read_folder(folder: Path) -> Folder:
             migrations.append(Migration(path, match["version"], match["name"]))
         else:
             skipped.append(path)
-    migrations.sort(key=lambda m: (int(m.version), m.path.name))
+    # by file name, as the CLI lists them: `202603010930_x` (12 digits) after `20260228175840_y`
     return Folder(tuple(migrations), tuple(skipped))
 
 
@@ -90,8 +90,8 @@ def pending(conn: psycopg.Connection, folder: Folder, include_all: bool = False)
     CLI does, unless ``include_all``."""
     done = applied_versions(conn)
     todo = [m for m in folder.migrations if m.version not in done]
-    newest = max((int(v) for v in done if v.isdigit()), default=None)
-    late = [m for m in todo if newest is not None and int(m.version) < newest]
+    newest = max(done, default=None)  # versions compare as the CLI compares them: as text
+    late = [m for m in todo if newest is not None and m.version < newest]
     if late and not include_all:
         raise MigrationError(
             f"{late[0].path}: version {late[0].version} is older than the newest applied migration "

@@ -431,8 +431,8 @@ class AccessModel:
             seen = set()
             for row in existing + written:
                 value = tuple(row.get(c) for c in unique.columns)
-                if any(v is None for v in value):
-                    continue
+                if any(v is None for v in value) or not unique.covers(row):
+                    continue  # (a partial unique index holds only where its predicate does)
                 if value in seen:
                     errors.add(UNIQUE)
                 seen.add(value)

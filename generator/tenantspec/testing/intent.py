@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tenantspec.render.matrix import HAND_WRITTEN
 from tenantspec.spec.located import YAMLSyntaxError, load_located
 from tenantspec.spec.model import COMMANDS
 
@@ -105,10 +106,16 @@ def load_intent(path: Path, shown: str, kinds: tuple[str, ...], tables: dict[str
 
 def intent_entry(table: str, kinds: tuple[str, ...], declared: dict[Cell, str] | None) -> str:
     """YAML to paste under ``tables:``; filled from the declared matrix when there is one
-    (check every cell), otherwise every cell denied."""
+    (check every cell), otherwise every cell denied. A cell a hand-written policy decides has
+    no declared verdict: it is written denied, under a comment naming it, for the product's
+    requirements to settle."""
     lines = [f"  {table}:"]
     for command in COMMANDS:
-        cells = ", ".join(f"{k}: {(declared or {}).get((table, command, k), 'denied')}" for k in kinds)
+        verdicts = {k: (declared or {}).get((table, command, k), "denied") for k in kinds}
+        decided = [k for k, verdict in verdicts.items() if verdict == HAND_WRITTEN]
+        if decided:
+            lines.append(f"    # {command}: a hand-written policy decides {', '.join(decided)}: say what it should allow")
+        cells = ", ".join(f"{k}: {'denied' if v == HAND_WRITTEN else v}" for k, v in verdicts.items())
         lines.append(f"    {command}: {{{cells}}}")
     return "\n".join(lines) + "\n"
 

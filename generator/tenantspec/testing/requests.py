@@ -121,10 +121,10 @@ class RequestMaker:
 def _conflicts(state: State, facts: TableFacts, values: Mapping, ignore: Mapping | None = None) -> bool:
     for unique in facts.unique_keys:
         key = tuple(values.get(c) for c in unique.columns)
-        if any(v is None for v in key):
+        if any(v is None for v in key) or not unique.covers(values):
             continue
-        if any(tuple(r.get(c) for c in unique.columns) == key for r in state.table(facts.name).values()
-               if r is not ignore and r != ignore):
+        if any(tuple(r.get(c) for c in unique.columns) == key and unique.covers(r)
+               for r in state.table(facts.name).values() if r is not ignore and r != ignore):
             return True
     return False
 

@@ -8,6 +8,7 @@ knows any table by name except Supabase's own ``auth.users``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pglast import parse_sql
@@ -17,7 +18,7 @@ from tenantspec.render.helpers import GuardFunction, RecheckFunction
 from tenantspec.render.migrations import functions_of
 from tenantspec.render.predicates import self_ties
 from tenantspec.spec import model
-from tenantspec.spec.expressions import storage_type
+from tenantspec.spec.expressions import condition_values, storage_type
 from tenantspec.testing.values import family
 
 USERS = model.Name("auth", "users")
@@ -42,6 +43,24 @@ class Reference:
 class UniqueKey:
     columns: tuple[str, ...]
     where: str | None = None  # a partial unique index's predicate
+
+    def covers(self, row: Mapping) -> bool:
+        """Whether the key holds for ``row``: always, or where its predicate does. A predicate
+        of columns' values (``is_default``, ``deleted_at is null``) is judged on the row, a
+        column it leaves out taken as null; another covers no row (it cannot be judged here)."""
+        if self.where is None:
+            return True
+        wanted = condition_values(self.where)
+        return wanted is not None and all(_same(row.get(column), value) for column, value in wanted.items())
+
+
+def _same(stored, value) -> bool:
+    """A row's text value against a condition's (True, False, None or text)."""
+    if value is None or stored is None:
+        return stored is None and value is None
+    if isinstance(value, bool):
+        return str(stored).strip().lower() in (("true", "t", "yes", "on", "1") if value else ("false", "f", "no", "off", "0"))
+    return str(stored) == str(value)
 
 
 @dataclass(frozen=True)
