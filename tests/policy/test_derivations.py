@@ -226,3 +226,30 @@ def test_a_partial_unique_key_holds_only_where_its_predicate_does(where, row, co
     from tenantspec.testing.tables import UniqueKey
 
     assert UniqueKey(("org_id",), where).covers(row) is covered
+
+
+def test_a_spec_table_keyed_by_the_user_is_seeded_before_the_memberships(tmp_path):
+    """The app's own `users` (keyed by the auth.users id, specified per user) comes right after
+    auth.users: the membership's user column may reference it, which external tables do not
+    say. Parents come before their children otherwise."""
+    import shutil
+
+    from tenantspec.testing.world import USERS, parents_first
+
+    base = Path(__file__).resolve().parents[1] / "generator" / "cases" / "specs" / "_base"
+    shutil.copytree(base, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "schema" / "app_users.yaml").write_text(
+        "table: app_users\ncolumns:\n  id: {type: uuid, primary_key: true, references: {table: auth.users}}\n"
+        "  display_name: {type: text}\ntenancy: {user: id}\n"
+        "access: {select: own, insert: own, update: own, delete: nobody}\n")
+    project_file = tmp_path / "schema" / "project.yaml"
+    project_file.write_text(project_file.read_text().replace("tables: [notes]", "tables: [notes, app_users]").replace(
+        "  tables:\n", "  tables:\n    auth.users: {columns: {id: uuid, email: text}}\n", 1))
+    project = load_project(tmp_path)
+    world = build_world(project)
+    members, workspaces = project.tenancy.members.table, project.tenancy.workspaces
+    order = parents_first(world, [USERS, workspaces, members, *(n for n in world.rows if n not in
+                                                               (USERS, workspaces, members))])
+    names = [name.name for name in order]
+    assert names[:2] == ["users", "app_users"], names
+    assert names.index("workspaces") < names.index("notes") and names.index("workspace_members") < names.index("notes")

@@ -418,13 +418,31 @@ def typed_placeholder(facts: TableFacts, column: str) -> sql.Composable:
     return sql.SQL("{}::{}").format(sql.Placeholder(), sql.SQL(facts.columns[column]))
 
 
+def parents_first(world: World, order: list[model.Name]) -> list[model.Name]:
+    """``order`` with every table after the tables its rows reference, else as given; a circle
+    keeps the given order. A table keyed by its user (the app's own ``users``, ``profiles``)
+    stands for the users: it comes right after them, since external tables (a membership
+    naming such a user) say no references."""
+    keyed_by_user = [name for name in order if world.facts[name].per_user
+                     and world.facts[name].key == (world.facts[name].user,)]
+    placed: list[model.Name] = [name for name in order if name == USERS] + keyed_by_user
+    waiting = [name for name in order if name not in placed]
+    while waiting:
+        ready = next((name for name in waiting if all(
+            ref.target == name or ref.target in placed or ref.target not in waiting
+            for ref in world.facts[name].references)), waiting[0])
+        placed.append(ready)
+        waiting.remove(ready)
+    return placed
+
+
 def seed_world(conn: psycopg.Connection, world: World) -> None:
     """Write every row of the world, parents before children."""
     members = world.project.tenancy.members
     order = [USERS, world.project.tenancy.workspaces] + ([members.user_through.table] if members.user_through else []) \
         + ([members.table] if members.table else [])
     order += [name for name in world.rows if name not in order]
-    for name in order:
+    for name in parents_first(world, order):
         facts = world.facts[name]
         for row in world.rows.get(name, ()):
             statement, params = insert_statement(facts, row.values)
