@@ -97,4 +97,10 @@ def _tenancy_phrase(table: model.Table) -> str:
         return f"none: each row is the user's named in `{tenancy.user}`"
     where = (f"its column `{tenancy.column}`" if tenancy.column
              else f"its parent row's, through `{tenancy.parent}`")
-    return where + (f"; its user is named in `{tenancy.user}`" if tenancy.user else "")
+    phrase = where + (f"; its user is named in `{tenancy.user}`" if tenancy.user else "")
+    if tenancy.personal:  # rows of no workspace, their user's own
+        phrase += (f"; a row with no workspace is its user's own, who may {', '.join(tenancy.personal)} it "
+                   "(a personal row)")
+    elif tenancy.nullable:
+        phrase += "; a row with no workspace is service_role's alone"
+    return phrase
