@@ -20,8 +20,8 @@ from tenantspec.adopt.roles import (
     contained_list,
     level_name,
     levels,
-    policy_role_sets,
     json_role,
+    policy_role_sets,
     roles_named,
     roles_table,
 )
@@ -101,14 +101,12 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         ordered, order = [], ""
     open_roles = bool(chosen["role_column"]) and (not roles or chosen["listed"] == "named")
     if chosen["members"] is None and ordered:  # the token's role claim may hold others too
-        unlisted = next(name for name in ("unlisted", "unlisted_role", "other_unlisted") if name not in ordered)
-        ordered = ordered + [unlisted]
+        ordered, unlisted = with_unlisted(ordered)
         notes.append(Problem(chosen["origin"], f"the token's {chosen['claims'].get('role')!r} claim may hold roles "
                                                f"no policy names: the role {unlisted} stands for them (the proof "
                                                "signs a token with it), and the level of every role tests none"))
     if open_roles and ordered:  # the column may hold roles no policy names: a role standing for them
-        unlisted = next(name for name in ("unlisted", "unlisted_role", "other_unlisted") if name not in ordered)
-        ordered = ordered + [unlisted]
+        ordered, unlisted = with_unlisted(ordered)
         notes.append(Problem(chosen["origin"], f"open_roles: no CHECK or enum lists {chosen['members']}."
                                                f"{chosen['role_column']}'s roles, so a member may hold one no policy "
                                                f"names: the role {unlisted} stands for them (the proof seeds one), and "
@@ -166,6 +164,12 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
     text = environment().get_template("init/adopted_project.yaml.j2").render(values)
     _loadable(text)
     return text, notes
+
+
+def with_unlisted(ordered: list[str]) -> tuple[list[str], str]:
+    """``ordered`` and a last role standing for the values no policy names, and its name."""
+    unlisted = next(name for name in ("unlisted", "unlisted_role", "other_unlisted") if name not in ordered)
+    return ordered + [unlisted], unlisted
 
 
 OWNER_NAMES = ("owner", "created_by", "creator", "admin_id")
