@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
-from pglast.keywords import (
-    COL_NAME_KEYWORDS,
-    RESERVED_KEYWORDS,
-    TYPE_FUNC_NAME_KEYWORDS,
-)
-
 from tenantspec.spec.model import Name
-
-_PLAIN = re.compile(r"[a-z_][a-z0-9_]*\Z")
-_NEEDS_QUOTES = RESERVED_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS | COL_NAME_KEYWORDS
-
-
-def ident(name: str) -> str:
-    """An identifier, double-quoted only where PostgreSQL would misread it bare."""
-    if _PLAIN.match(name) and name not in _NEEDS_QUOTES:
-        return name
-    return '"' + name.replace('"', '""') + '"'
+from tenantspec.spec.model import sql_identifier as ident  # (the spec names types by the same rule)
 
 
 def qualified(name: Name) -> str:
     """A schema-qualified name: ``schema.name``."""
-    return f"{ident(name.schema)}.{ident(name.name)}"
+    return name.sql
 
 
 def literal(value: str) -> str:

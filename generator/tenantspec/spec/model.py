@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+
 from tenantspec.errors import Location
 
 COMMANDS = ("select", "insert", "update", "delete")
@@ -36,14 +38,14 @@ class Name:
         return f"{sql_identifier(self.schema)}.{sql_identifier(self.name)}"
 
 
-_PLAIN = re.compile(r"[a-z_][a-z0-9_$]*\Z")
+_PLAIN = re.compile(r"[a-z_][a-z0-9_]*\Z")
+_NEEDS_QUOTES = RESERVED_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS | COL_NAME_KEYWORDS
 
 
 def sql_identifier(name: str) -> str:
-    """An identifier as SQL spells it: bare where PostgreSQL reads it back unchanged."""
-    from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
-
-    if _PLAIN.match(name) and name not in RESERVED_KEYWORDS and name not in TYPE_FUNC_NAME_KEYWORDS:
+    """An identifier as SQL spells it, double-quoted only where PostgreSQL would misread it
+    bare (a keyword, upper case, other characters): the one rule generated SQL quotes by."""
+    if _PLAIN.match(name) and name not in _NEEDS_QUOTES:
         return name
     return '"' + name.replace('"', '""') + '"'
 
