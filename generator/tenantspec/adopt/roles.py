@@ -10,10 +10,12 @@ import re
 
 from pglast import ast, enums
 
+from tenantspec.adopt.objects import TEXT_TYPES
 from tenantspec.catalog.access import COMMANDS, AccessReader, TenantModel, personas
 from tenantspec.catalog.expression import string_constants
 from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk
 from tenantspec.catalog.state import SERIALS, SchemaState, Table
+from tenantspec.spec.expressions import INTEGER_TYPES
 
 
 def policy_role_sets(state: SchemaState, chosen: dict, roles: list[str],
@@ -122,9 +124,7 @@ def roles_named(state: SchemaState, role_column: str, column) -> list[str]:
     found: list[str] = []
     pattern = re.compile(rf"\b{re.escape(role_column)}\b\s*(?:=|in|<>|!=)\s*\(?\s*((?:'[^']*'\s*,?\s*)+)",
                          re.IGNORECASE)
-    texts = [function.source for function in state.functions.values() if function.source]
-    texts += [deparse(e) for table in state.tables.values() for policy in table.policies.values()
-              for e in (policy.using, policy.check) if e is not None]
+    texts = policy_and_helper_texts(state)
     # an array of roles: roles && array['owner', 'admin'], roles @> array['admin'], 'admin' = any (roles)
     held = re.compile(rf"\b{re.escape(role_column)}\b\s*(?:&&|@>)\s*\(?\s*array\s*\[((?:\s*'[^']*'(?:::\w+)?\s*,?)+)\]",
                       re.IGNORECASE)
@@ -183,13 +183,18 @@ def passed_roles(state: SchemaState, role_column: str) -> list[str]:
     return [value for value in found if value]
 
 
+def policy_and_helper_texts(state: SchemaState) -> list[str]:
+    """The SQL of every function body and policy expression, as text to search."""
+    texts = [function.source for function in state.functions.values() if function.source]
+    return texts + [deparse(e) for table in state.tables.values() for policy in table.policies.values()
+                    for e in (policy.using, policy.check) if e is not None]
+
+
 def json_role(state: SchemaState, table: Table) -> tuple[str, str, list[str]] | None:
     """``(column, field, roles)`` where the role is a field of a JSON column the policies and
     helper bodies compare with constants: ``(m.extra ->> 'role') in ('owner', 'admin')``, the
     roles in the order first seen."""
-    texts = [function.source for function in state.functions.values() if function.source]
-    texts += [deparse(e) for t in state.tables.values() for policy in t.policies.values()
-              for e in (policy.using, policy.check) if e is not None]
+    texts = policy_and_helper_texts(state)
     for name, column in table.columns.items():
         if column.type_name not in ("json", "jsonb"):
             continue
@@ -208,8 +213,6 @@ def json_role(state: SchemaState, table: Table) -> tuple[str, str, list[str]] | 
 
 RANKS = ("hierarchy_level", "level", "rank", "priority", "position", "sort_order", "weight")
 NAME_COLUMNS = ("name", "role", "role_name", "type", "key", "slug", "code", "label", "title")
-TEXT_TYPES = ("text", "varchar", "bpchar", "citext")
-INTEGER_TYPES = ("int2", "int4", "int8", "smallint", "integer", "bigint") + tuple(SERIALS)
 
 
 def roles_table(state: SchemaState, table: Table, role_column: str,
@@ -229,7 +232,7 @@ def roles_table(state: SchemaState, table: Table, role_column: str,
     ids: dict[str, int] = {}
     if target.columns[key].type_name in TEXT_TYPES:
         name = key
-    elif target.columns[key].type_name in INTEGER_TYPES:
+    elif target.columns[key].type_name in INTEGER_TYPES | SERIALS:
         name = next((c for c in NAME_COLUMNS if c in target.columns and target.columns[c].type_name in TEXT_TYPES),
                     None)
         column = target.columns[key]
