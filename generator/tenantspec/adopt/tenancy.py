@@ -128,6 +128,10 @@ class TenancyReading:
     def required(table: Table, column: str) -> bool:
         return column in table.columns and table.columns[column].not_null
 
+    @staticmethod
+    def nullable(table: Table, column: str | None) -> bool:
+        return column is not None and column in table.columns and not table.columns[column].not_null
+
     def tenancy_of(self, table: Table) -> dict | None:
         column = self.reader.workspace_column((table.schema, table.name))
         if column is not None and (parent := self.carrying_parent(table)) is not None:
@@ -139,7 +143,7 @@ class TenancyReading:
         if parent is None:
             return None
         target = self.parent_table((table.schema, table.name))
-        if not table.columns[parent].not_null:  # a row of no parent belongs to no workspace
+        if self.nullable(table, parent):  # a row of no parent belongs to no workspace
             return {"parent": parent, "nullable": True, "strategy": model.EXISTS}
         # a workspace that may be null cannot be carried: the policies reach it through the parent
         return {"parent": parent, "strategy": model.EXISTS if target and self.nullable_workspace(target)
@@ -149,8 +153,7 @@ class TenancyReading:
         """Whether the table's own workspace column may be null: rows of no workspace there may
         be their user's (personal rows)."""
         column = self.reader.workspace_column((table.schema, table.name))
-        return column is not None and column in table.columns and not table.columns[column].not_null \
-            and self.carrying_parent(table) is None
+        return self.nullable(table, column) and self.carrying_parent(table) is None
 
     def nullable_workspace(self, key: tuple[str, str], seen: frozenset = frozenset()) -> bool:
         """Whether rows of ``key`` may have no workspace: its workspace column is nullable, or
@@ -159,8 +162,8 @@ class TenancyReading:
         if table is None or key in seen:
             return False
         if (column := self.reader.workspace_column(key)) is not None:
-            return column in table.columns and not table.columns[column].not_null
-        if (parent := self.parent_column(table)) is not None and not table.columns[parent].not_null:
+            return self.nullable(table, column)
+        if self.nullable(table, self.parent_column(table)):
             return True
         target = self.parent_table(key)
         return self.nullable_workspace(target, seen | {key}) if target else False
