@@ -29,15 +29,22 @@ def workspace_in(project: model.Project, table: model.Table, row: str, workspace
     return parent_in(project, table, row, workspaces, depth=2)
 
 
+def parent_step(project: model.Project, table: model.Table, depth: int):
+    """One step up from ``table`` to its parent: the reference, the parent's alias at this
+    depth (``p``, ``p2``, ...), the parent's spec when it holds no workspace column (the
+    next step starts there), and its workspace column otherwise."""
+    ref = table.parent_reference()
+    column = project.workspace_of(ref.table)
+    parent = project.tables.get(ref.table.name) if ref.table.schema == project.schema and not column else None
+    return ref, "p" if depth == 1 else f"p{depth}", parent, column
+
+
 def parent_in(project: model.Project, table: model.Table, row: str, workspaces: str, depth: int = 1) -> str:
     """The parent of ``row`` lies in one of ``workspaces``: a correlated subquery through it, and
     through its own parents where it holds no workspace column (``p``, ``p2``, ...)."""
-    ref = table.parent_reference()
-    alias = "p" if depth == 1 else f"p{depth}"
-    parent = project.tables.get(ref.table.name) if ref.table.schema == project.schema else None
-    column = project.workspace_of(ref.table)
-    test = f"{alias}.{ident(column)} = any ({workspaces})" if column or parent is None else \
-        parent_in(project, parent, alias, workspaces, depth + 1)
+    ref, alias, parent, column = parent_step(project, table, depth)
+    test = parent_in(project, parent, alias, workspaces, depth + 1) if parent else \
+        f"{alias}.{ident(column)} = any ({workspaces})"
     return (f"exists (select 1 from {qualified(ref.table)} as {alias} where {alias}.{ident(ref.column)} = "
             f"{row}.{ident(table.tenancy.parent)} and {test})")
 
@@ -48,12 +55,8 @@ def row_workspace(project: model.Project, table: model.Table, row: str | None = 
     row = row or ident(table.name.name)
     if table.tenancy.workspace_column:
         return f"{row}.{ident(table.tenancy.workspace_column)}"
-    ref = table.parent_reference()
-    alias = "p" if depth == 1 else f"p{depth}"
-    parent = project.tables.get(ref.table.name) if ref.table.schema == project.schema else None
-    column = project.workspace_of(ref.table)
-    selected = f"{alias}.{ident(column)}" if column or parent is None else \
-        row_workspace(project, parent, alias, depth + 1)
+    ref, alias, parent, column = parent_step(project, table, depth)
+    selected = row_workspace(project, parent, alias, depth + 1) if parent else f"{alias}.{ident(column)}"
     return (f"(select {selected} from {qualified(ref.table)} as {alias} "
             f"where {alias}.{ident(ref.column)} = {row}.{ident(table.tenancy.parent)})")
 
