@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from tenantspec.spec import model
 from tenantspec.testing.intent import Intent
@@ -47,6 +48,7 @@ TENANT_MOVE_REFUSED = "error 42501"
 
 Key = tuple
 RowRef = tuple[model.Name, Key]
+_NO_ROWS: Mapping[Key, dict] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -96,11 +98,16 @@ class Outcome:
 
 
 class State:
-    """The rows the tests know, by table and primary key, with the values they wrote."""
+    """The rows the tests know, by table and primary key, with the values they wrote.
+
+    A copy shares every table with the state it came from until one of them writes it: the
+    access model predicts each write on a copy, so a copy costs what the write changes, not
+    what the world holds."""
 
     def __init__(self, world: World, rows: dict[model.Name, dict[Key, dict]] | None = None):
         self.world = world
         self.facts = world.facts
+        self.shared: set[model.Name] = set()  # tables another state also holds: copied before a write
         derive = rows is None
         if rows is None:
             rows = {name: {row.key(world.facts[name]): dict(row.values) for row in table_rows}
@@ -112,11 +119,21 @@ class State:
                     self.derive(name, values)
 
     def copy(self) -> State:
-        # rows are changed by replacing values, never inside them: copying the dicts suffices
-        return State(self.world, {name: {key: dict(row) for key, row in table.items()}
-                                  for name, table in self.rows.items()})
+        twin = State(self.world, dict(self.rows))
+        self.shared = set(self.rows)
+        twin.shared = set(self.rows)
+        return twin
 
-    def table(self, name: model.Name) -> dict[Key, dict]:
+    def table(self, name: model.Name) -> Mapping[Key, dict]:
+        """The rows of ``name``, to read: another state may hold the same ones."""
+        return self.rows.get(name, _NO_ROWS)
+
+    def writable(self, name: model.Name) -> dict[Key, dict]:
+        """The rows of ``name``, to change: this state's own (rows are changed by replacing
+        their values, never inside them, so copying each row's dict suffices)."""
+        if name in self.shared:
+            self.shared.discard(name)
+            self.rows[name] = {key: dict(row) for key, row in self.rows[name].items()}
         return self.rows.setdefault(name, {})
 
     def find(self, name: model.Name, column: str, value) -> dict | None:
@@ -174,7 +191,7 @@ def move_breaks(state: State, name: model.Name, old: Mapping, new: Mapping) -> b
     reference pointing into the old one: the row's own, its children's, or another row's to it.
     The AFTER UPDATE trigger of a movable tenancy checks this for every role."""
     after = state.copy()
-    after.table(name)[after.key_of(name, old)] = dict(new)
+    after.writable(name)[after.key_of(name, old)] = dict(new)
     workspace = after.workspace_of(name, new)
     for other_name, facts in after.facts.items():
         for ref in facts.references:
@@ -344,7 +361,7 @@ class AccessModel:
         errors = self._constraint_errors(after, request.table, {key: values}, inserted=True)
         if errors:
             return Outcome(frozenset(errors))
-        after.table(request.table)[key] = values
+        after.writable(request.table)[key] = values
         written = frozenset({(request.table, key)})
         return Outcome(rows=1, touched=written, changed=written, after=after)
 
@@ -365,7 +382,7 @@ class AccessModel:
             # violation of a row that passes may come before another row's policy error.
             after = state.copy()
             for key in new_rows:
-                del after.table(name)[key]
+                del after.writable(name)[key]
             errors |= self._constraint_errors(after, name, {after.key_of(name, v): v for v in new_rows.values()},
                                               inserted=False)
             return Outcome(frozenset(errors))
@@ -373,7 +390,7 @@ class AccessModel:
 
     def _apply_updates(self, state: State, name: model.Name, new_rows: dict[Key, dict]) -> Outcome:
         after = state.copy()
-        table = after.table(name)
+        table = after.writable(name)
         changed = frozenset((name, after.key_of(name, new)) for key, new in new_rows.items() if new != table[key])
         for key in new_rows:
             del table[key]
@@ -463,7 +480,7 @@ def delete_rows(state: State, name: model.Name, keys: list[Key]) -> tuple[set[st
     deleted: list[tuple[model.Name, dict]] = []
     while queue:
         table, key = queue.pop()
-        row = state.table(table).pop(key, None)
+        row = state.writable(table).pop(key, None)
         if row is None:
             continue
         touched.add((table, key))
@@ -480,7 +497,7 @@ def delete_rows(state: State, name: model.Name, keys: list[Key]) -> tuple[set[st
                     else:
                         if ref.not_null:
                             return {NOT_NULL}, touched
-                        child_row[ref.column] = None
+                        state.writable(child.name)[child_key][ref.column] = None
                         touched.add((child.name, child_key))
     for table, row in deleted:
         for child in state.facts.values():

@@ -108,22 +108,35 @@ def table_snapshot(conn: psycopg.Connection, table: str) -> list:
     return tables_snapshot(conn, [qualified])[qualified]
 
 
-def tables_snapshot(conn: psycopg.Connection, tables: Iterable[str]) -> dict[str, list]:
-    """`table_snapshot` of several tables in one round trip."""
-    cur = conn.execute(_SNAPSHOT.format(sql.Literal(list(tables))))
+def tables_snapshot(conn: psycopg.Connection, tables: Iterable[str], written_only: bool = False) -> dict[str, list]:
+    """`table_snapshot` of several tables in one round trip. With ``written_only``, only those
+    the transaction has written so far (by its statements, their triggers and cascades, as the
+    server counts them: a table written and restored is read too); the others are as they were
+    when it began."""
+    cur = conn.execute(_SNAPSHOT.format(sql.Literal(list(tables)), sql.Literal(not written_only)))
     cur.nextset()
     cur.nextset()
     return dict(cur.fetchall())
 
 
+def counts_writes(conn: psycopg.Connection) -> bool:
+    """Whether the server counts each transaction's writes per table (``track_counts``, on
+    unless turned off), which `tables_snapshot` with ``written_only`` relies on."""
+    return conn.execute("select current_setting('track_counts')::bool").fetchone()[0]
+
+
 # The identity is parked in the transaction's own settings, the rows read (one row per table: a
 # function takes at most 100 arguments, so no jsonb_build_object of them all) and the identity
-# restored, all in one message.
+# restored, all in one message. Writes count on a partitioned table's partitions, not on it: it is
+# always read.
 _SNAPSHOT = sql.SQL(
     "select set_config('tenantspec.parked_role', current_setting('role'), true), "
     "set_config('tenantspec.parked_claims', coalesce(current_setting('request.jwt.claims', true), ''), true); "
     "select set_config('role', 'none', true), set_config('request.jwt.claims', '', true); "
-    "select t.name, tenantspec_probe.snapshot(t.name::regclass) from unnest({}::text[]) as t(name); "
+    "select t.name, tenantspec_probe.snapshot(t.id) from unnest({}::text[]) as n(name), "
+    "lateral (select n.name, n.name::regclass as id) as t "
+    "where {} or pg_stat_get_xact_tuples_inserted(t.id) + pg_stat_get_xact_tuples_updated(t.id) "
+    "+ pg_stat_get_xact_tuples_deleted(t.id) > 0 or (select relkind from pg_class where oid = t.id) = 'p'; "
     "select set_config('role', current_setting('tenantspec.parked_role'), true), "
     "set_config('request.jwt.claims', current_setting('tenantspec.parked_claims'), true)")
 
