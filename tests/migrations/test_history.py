@@ -55,6 +55,15 @@ def test_the_name_comes_from_the_change_or_the_caller(tmp_path):
         plan_project(root, "Add Notes", datetime.datetime(2026, 4, 1, tzinfo=UTC))
 
 
+def test_a_name_listing_some_of_many_tables_says_how_many_more(tmp_path):
+    root = project(tmp_path)
+    spec = (root / "schema/projects.yaml").read_text()
+    for table in ("ledgers", "invoices", "payments", "refunds", "credits"):
+        (root / f"schema/{table}.yaml").write_text(spec.replace("table: projects", f"table: {table}", 1))
+    generation = plan_project(root, None, datetime.datetime(2026, 4, 1, tzinfo=UTC))
+    assert [p.name for p in generation.migrations] == ["20260401000000_create_credits_invoices_ledgers_and_2_more.sql"]
+
+
 def test_two_branches_that_add_the_same_column_are_caught(tmp_path, capsys):
     root = project(tmp_path)
     add_summary_column(root)

@@ -87,10 +87,10 @@ class Plan:
         if len(tables) == 1 and len(kinds) == 1:
             verb, thing = kinds[0]
             name = f"{verb}_{tables[0]}" if thing == tables[0] else f"{verb}_{tables[0]}_{thing}"
-        elif tables and all(label[0] == "create" for label in kinds):
-            name = "create_" + "_".join(tables[:3])
         elif tables:
-            name = "alter_" + "_".join(tables[:3]) + ("_and_more" if len(tables) > 3 else "")
+            verb = "create" if all(label[0] == "create" for label in kinds) else "alter"
+            more = f"_and_{len(tables) - 3}_more" if len(tables) > 3 else ""
+            name = f"{verb}_{'_'.join(tables[:3])}"[:80 - len(more)].rstrip("_") + more
         elif kinds:  # types only: extend_topic_status, create_job_status
             name = "_".join(f"{verb}_{thing}" for verb, thing in kinds[:2])
         else:

@@ -62,7 +62,7 @@ from tenantspec.testing.database import (
     clone_database,
 )
 from tenantspec.testing.impersonate import Impersonator
-from tenantspec.testing.summary import RunFacts, check_of, summary_lines
+from tenantspec.testing.summary import TIMINGS, RunFacts, check_of, summary_lines
 
 DEFAULT_MIGRATIONS_DIR = "supabase/migrations"
 DEFAULT_BASELINE = "tests/baseline.sql"
@@ -238,7 +238,7 @@ def tenantspec_server(tenantspec_config: PolicyTestConfig) -> Iterator[SessionSe
     """The one server of the session, with Supabase's roles and a probe login."""
     try:
         with start_server(tenantspec_config.server) as server:
-            _TIMINGS["server start"] = server.start_seconds
+            TIMINGS["server start"] = server.start_seconds
             with server.connect_admin(autocommit=True) as conn:
                 created = install_roles(conn)
                 probe = create_probe_login(conn, created)
@@ -373,7 +373,7 @@ def template_database(
         failure = None
     if failure:
         stop_session(failure)
-    _TIMINGS[f"template ({privilege_regime})"] = time.perf_counter() - started
+    TIMINGS[f"template ({privilege_regime})"] = time.perf_counter() - started
     _FACTS.regimes.add(privilege_regime)
     try:
         yield template
@@ -398,7 +398,6 @@ def impersonate(database: TestDatabase) -> Iterator[Impersonator]:
         yield impersonator
 
 
-_TIMINGS: dict[str, float] = {}
 _FACTS = RunFacts()
 _OUTCOMES: dict[str, dict[str, int]] = {}  # proof check -> outcome -> count
 _WORKER_DATA: list[dict] = []  # what the pytest-xdist workers proved, in the controlling process
@@ -432,7 +431,7 @@ def run_facts() -> RunFacts:
     from tenantspec.testing.conditions import NEVER_FALSE
 
     facts.never_false = set(NEVER_FALSE)
-    facts.timings = dict(_TIMINGS)
+    facts.timings = dict(TIMINGS)
     return facts
 
 

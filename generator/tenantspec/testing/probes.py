@@ -124,9 +124,9 @@ def run_probes(impersonate: Impersonator, world: World, probes: list[Probe], reg
 def rows_by_key(world: World, snapshot: Mapping[str, list]) -> dict[model.Name, dict[tuple, dict]]:
     """The snapshot's rows of each spec'd table it holds, by primary key (canonical values)."""
     rows = {}
-    for facts in world.spec_tables:
-        if (table := snapshot.get(str(facts.name))) is not None:
-            rows[facts.name] = {tuple(canonical(r.get(c)) for c in facts.key): r for r in table}
+    for name, table in snapshot.items():
+        facts = world.spec_table_named[name]
+        rows[facts.name] = {tuple(canonical(r.get(c)) for c in facts.key): r for r in table}
     return rows
 
 

@@ -135,35 +135,34 @@ def check_random_requests(impersonate: Impersonator, world: World, access: Acces
             conn.rollback()
 
     def _run_sequence(sequence: list[Op], state: State, log: list[str]) -> None:
-        if True:
-            for step, op in enumerate(sequence, start=1):
-                request = build_request(world, make, state, op)
-                if request is None:
-                    continue
-                expected = access.predict(state, request)
-                facts = world.facts[request.table]
-                statement, params = statement_for(facts, request)
-                switch_identity(conn, request.persona.db_role, request.persona.claims())
-                result = attempt(conn, statement, params)
-                executed["requests"] += 1
-                log.append(f"{step}. {request.persona.name} on {op.table}: {request.what} -> {result.describe()}"
-                           + (f" {result.message}" if result.failed else ""))
-                where = f"step {step}, {op!r} ({request.what})"
-                if expected.failed or result.failed:
-                    if result.surface not in expected.errors:
-                        raise AssertionError(f"{where}: the database answered {result.describe()} {result.message}, "
-                                             f"the access model expects {expected.describe()}")
-                    continue
-                if result.rowcount != expected.rows:
-                    raise AssertionError(f"{where}: {result.rowcount} rows, the access model expects {expected.rows}")
-                if expected.visible is not None:
-                    seen = frozenset(tuple(canonical(v) for v in r) for r in result.rows)
-                    if seen != expected.visible:
-                        raise AssertionError(f"{where}: the database shows {len(seen)} rows, "
-                                             f"the model {len(expected.visible)}")
-                if expected.after is not None:
-                    state = expected.after
-            _assert_same_rows(conn, world, state)
+        for step, op in enumerate(sequence, start=1):
+            request = build_request(world, make, state, op)
+            if request is None:
+                continue
+            expected = access.predict(state, request)
+            facts = world.facts[request.table]
+            statement, params = statement_for(facts, request)
+            switch_identity(conn, request.persona.db_role, request.persona.claims())
+            result = attempt(conn, statement, params)
+            executed["requests"] += 1
+            log.append(f"{step}. {request.persona.name} on {op.table}: {request.what} -> {result.describe()}"
+                       + (f" {result.message}" if result.failed else ""))
+            where = f"step {step}, {op!r} ({request.what})"
+            if expected.failed or result.failed:
+                if result.surface not in expected.errors:
+                    raise AssertionError(f"{where}: the database answered {result.describe()} {result.message}, "
+                                         f"the access model expects {expected.describe()}")
+                continue
+            if result.rowcount != expected.rows:
+                raise AssertionError(f"{where}: {result.rowcount} rows, the access model expects {expected.rows}")
+            if expected.visible is not None:
+                seen = frozenset(tuple(canonical(v) for v in r) for r in result.rows)
+                if seen != expected.visible:
+                    raise AssertionError(f"{where}: the database shows {len(seen)} rows, "
+                                         f"the model {len(expected.visible)}")
+            if expected.after is not None:
+                state = expected.after
+        _assert_same_rows(conn, world, state)
 
     failure = None
     try:

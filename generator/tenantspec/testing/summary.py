@@ -34,6 +34,11 @@ CHECKS = {
 }
 
 
+# What the proof's phases took in this process, by phase: "server start", "template (legacy)",
+# "probe planning", "random sequences (2026)", ...
+TIMINGS: dict[str, float] = {}
+
+
 @dataclass
 class RunFacts:
     """What one process proved with."""
@@ -89,7 +94,7 @@ def summary_lines(facts: RunFacts, outcomes: dict[str, dict[str, int]], workers:
                      f"denials seen: {denials}")
     for regime, same in sorted(facts.shared.items()):
         lines.append(f"tenantspec: under {regime} the migrations leave every privilege, policy, function and "
-                     f"trigger as under {same}: the probes ran once and stand for both")
+                     f"trigger as under {same}: the probes and random sequences that ran under {same} stand for both")
     if facts.never_false:
         lines.append("tenantspec: conditions of hand-written policies the world never makes false, so the probes "
                      "never see them matter (a case file that makes each false shows it does; TENANTSPEC_STRICT=1 "

@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import psycopg
 from psycopg import sql
@@ -80,9 +81,14 @@ class World:
             table = model.Name(self.project.schema, table) if "." not in table else model.Name(*table.split(".", 1))
         return tuple(r for r in self.rows.get(table, ()) if r.workspace == workspace)
 
-    @property
-    def spec_tables(self) -> list[TableFacts]:
-        return [f for f in self.facts.values() if f.spec is not None]
+    @cached_property
+    def spec_tables(self) -> tuple[TableFacts, ...]:
+        return tuple(f for f in self.facts.values() if f.spec is not None)
+
+    @cached_property
+    def spec_table_named(self) -> dict[str, TableFacts]:
+        """The spec'd tables by their qualified name (``schema.table``) as the snapshots name them."""
+        return {str(f.name): f for f in self.spec_tables}
 
     def workspace_label(self, workspace_id: str | None) -> str | None:
         return next((ws for ws, wid in self.workspace_ids.items() if wid == workspace_id), None)
