@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import psycopg
@@ -55,6 +55,28 @@ class Impersonator:
             conn.execute(sql.SQL("begin; ") + _IDENTITY.format(sql.Literal(role),
                                                                 sql.Literal(json.dumps(dict(claims)))))
             yield conn
+        finally:
+            conn.rollback()
+            conn.autocommit = False
+
+    @contextlib.contextmanager
+    def requests(self) -> Iterator[Callable[[Persona], psycopg.Connection]]:
+        """Many requests one after the other: each call of the function given starts the next
+        one as a persona, rolling the previous one back in the same message (one round trip
+        where `as_persona` takes two). Each request is as `as_persona` makes it."""
+        conn = self.conn
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            conn.rollback()
+        conn.autocommit = True
+
+        def next_request(persona: Persona) -> psycopg.Connection:
+            conn.execute(sql.SQL("rollback; begin; ") + _IDENTITY.format(
+                sql.Literal(persona.db_role), sql.Literal(json.dumps(dict(persona.claims())))))
+            return conn
+
+        try:
+            conn.execute("begin")
+            yield next_request
         finally:
             conn.rollback()
             conn.autocommit = False
@@ -160,6 +182,17 @@ class Attempt:
         if self.failed:
             return self.surface
         return f"{self.rowcount} row{'s' if self.rowcount != 1 else ''}"
+
+
+def attempt_as(conn: psycopg.Connection, role: str, claims: Mapping, statement, params=None) -> Attempt:
+    """`attempt` as ``role`` with ``claims``, within the transaction: the identity switch and the
+    savepoint travel in one message, and the savepoint is rolled back to only on an error."""
+    conn.execute(_IDENTITY.format(sql.Literal(role), sql.Literal(json.dumps(dict(claims))))
+                 + sql.SQL("; savepoint tenantspec_request"))
+    result = attempt(conn, statement, params, savepoint=False)
+    if result.failed:
+        conn.execute("rollback to savepoint tenantspec_request")
+    return result
 
 
 def attempt(conn: psycopg.Connection, statement, params=None, savepoint: bool = True) -> Attempt:

@@ -107,16 +107,17 @@ def run_probes(impersonate: Impersonator, world: World, probes: list[Probe], reg
         before = rows_by_key(world, tables_snapshot(conn, spec_tables))
         written_only = counts_writes(conn)
     run = ProbeRun(regime)
-    for probe in probes:
-        request = probe.request
-        facts = world.facts[request.table]
-        statement, params = statement_for(facts, request)
-        with impersonate.as_persona(request.persona) as conn:
+    with impersonate.requests() as request_as:
+        for probe in probes:
+            request = probe.request
+            facts = world.facts[request.table]
+            statement, params = statement_for(facts, request)
+            conn = request_as(request.persona)
             result = attempt(conn, statement, params, savepoint=False)
             after = None
             if not result.failed and request.command != "select" and result.rowcount:
                 after = {**before, **rows_by_key(world, tables_snapshot(conn, spec_tables, written_only))}
-        run.results.append((probe, _observe(world, probe, result, before, after)))
+            run.results.append((probe, _observe(world, probe, result, before, after)))
     run.seconds = time.perf_counter() - started
     return run
 
