@@ -19,11 +19,19 @@ from tenantspec.plan.history import (
     recorded_names,
 )
 from tenantspec.plan.pipeline import (
+    Checked,
     check_project,
     fresh_outputs,
     plan_project,
     refuse_destructive,
     write_outputs,
+)
+from tenantspec.plan.record import (
+    input_contents,
+    inputs_digest,
+    once_written,
+    record_up_to_date,
+    recorded_notes,
 )
 from tenantspec.plan.review import FORMATS, review
 from tenantspec.render.migrations import MIGRATIONS_DIR
@@ -51,27 +59,43 @@ def cmd_generate(args: argparse.Namespace) -> int:
         for path in files:
             print(f"{'wrote' if path in written else 'unchanged'} {Path(args.fresh) / path}")
         return 0
-    generation = plan_project(root, args.name)
-    if not args.allow_destructive:
-        refuse_destructive(generation.plan)
-    if not args.allow_narrowing:
-        from tenantspec.plan.review import refuse_narrowing
+    contents = input_contents(root)
+    notes = recorded_notes(root, "generate", inputs_digest(contents, "generate"))
+    if notes is None:
+        generation = plan_project(root, args.name)
+        if not args.allow_destructive:
+            refuse_destructive(generation.plan)
+        if not args.allow_narrowing:
+            from tenantspec.plan.review import refuse_narrowing
 
-        refuse_narrowing(generation)
-    for note in generation.plan.notes:
-        print(f"note: {note}", file=sys.stderr)
-    changed = write_outputs(root, generation.outputs)
-    for path in changed:
-        print(f"wrote {path}")
-    if not generation.migrations:
-        print("up to date")
+            refuse_narrowing(generation)
+        notes = list(generation.plan.notes)
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+        after = inputs_digest(once_written(contents, generation.outputs), "generate")
+        changed = write_outputs(root, generation.outputs)
+        for path in changed:
+            print(f"wrote {path}")
+        if inputs_digest(input_contents(root), "generate") == after:  # nothing else changed meanwhile
+            record_up_to_date(root, "generate", after, notes)
+        if generation.migrations:
+            return 0
+    else:
+        for note in notes:
+            print(f"note: {note}", file=sys.stderr)
+    print("up to date")
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Fail when a generated migration was edited, is missing or left over, or the specs have changes
     no migration holds yet."""
-    checked = check_project(Path(args.root))
+    root = Path(args.root)
+    digest = inputs_digest(input_contents(root), "check")
+    notes = recorded_notes(root, "check", digest)
+    checked = Checked((), tuple(notes)) if notes is not None else check_project(root)
+    if notes is None and not checked.failures:
+        record_up_to_date(root, "check", digest, list(checked.notes))
     for note in checked.notes:
         print(f"note: {note}", file=sys.stderr)
     if checked.access_diff:
