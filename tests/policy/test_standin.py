@@ -136,3 +136,39 @@ def test_a_snapshot_reads_any_number_of_tables_in_one_round_trip(database):
         conn.rollback()
     assert sorted(found) == names
     assert found["public.many_077"] == [{"id": 77}]
+
+
+def test_a_snapshot_of_written_tables_reads_those_a_statement_its_triggers_and_cascades_wrote(database):
+    """After a write, only the tables the transaction wrote are read again: the statement's,
+    its trigger's and its cascade's (and a partitioned table's through its partitions), not
+    the others."""
+    from tenantspec.testing.impersonate import counts_writes, tables_snapshot
+
+    names = ["public.w_parent", "public.w_child", "public.w_audit", "public.w_untouched", "public.w_parted"]
+    with database.connect_admin() as conn:
+        conn.execute("""
+            create table public.w_parent (id int primary key);
+            create table public.w_child (id int primary key, parent int references public.w_parent on delete cascade);
+            create table public.w_audit (what text);
+            create table public.w_untouched (id int);
+            create table public.w_parted (id int) partition by range (id);
+            create table public.w_parted_low partition of public.w_parted for values from (0) to (100);
+            create function public.w_log() returns trigger language plpgsql as $$
+            begin insert into public.w_audit values (tg_op); return old; end $$;
+            create trigger w_log after delete on public.w_parent for each row execute function public.w_log();
+            insert into public.w_parent values (1), (2);
+            insert into public.w_child values (10, 1), (20, 2);
+            insert into public.w_untouched values (1);
+            select pg_stat_force_next_flush();
+        """)
+        conn.commit()  # idle outside a transaction: the setup's counts are flushed
+        assert counts_writes(conn)
+        conn.execute("delete from public.w_parent where id = 1")
+        written = tables_snapshot(conn, names, written_only=True)
+        assert sorted(written) == ["public.w_audit", "public.w_child", "public.w_parent", "public.w_parted"]
+        assert written["public.w_child"] == [{"id": 20, "parent": 2}]
+        conn.rollback()
+        conn.execute("insert into public.w_parted values (5)")
+        assert "public.w_parted" in tables_snapshot(conn, names, written_only=True)
+        assert sorted(tables_snapshot(conn, names)) == sorted(names), "without written_only, every table"
+        conn.rollback()
