@@ -225,21 +225,23 @@ def cmd_db_start(args: argparse.Namespace) -> int:
 def cmd_prove(args: argparse.Namespace) -> int:
     """Run the proof of the project in --root (default .): the policy tests on a Supabase stand-in."""
     import importlib.util
-    import subprocess
+    import os
 
     if importlib.util.find_spec("pytest") is None:
         raise TenantspecError("the proof needs the test extra: pip install 'tenantspec[test]'")
     root = Path(args.root).resolve()
     if not (root / "schema" / "project.yaml").is_file():
         raise TenantspecError(f"{root / 'schema' / 'project.yaml'}: no project file; `tenantspec init` writes one")
-    argv = [sys.executable, "-m", "pytest", "--pyargs", "tenantspec.testing.proof", "--rootdir", str(root),
-            "-p", "no:cacheprovider"]
+    argv = ["--pyargs", "tenantspec.testing.proof", "--rootdir", str(root), "-p", "no:cacheprovider"]
     config = next((root / name for name in ("pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
                    if (root / name).is_file()), None)
     if config is not None:
         argv += ["-c", str(config)]
     extra = [a for a in args.pytest_args if a != "--"]
-    return subprocess.run(argv + extra, cwd=root).returncode  # pytest's own exit status
+    import pytest
+
+    os.chdir(root)  # as `pytest` run in the project folder: the command ends with the session
+    return int(pytest.main(argv + extra))  # pytest's own exit status
 
 
 def _migrations_folder(args: argparse.Namespace) -> Path:
