@@ -446,6 +446,36 @@ def test_a_table_of_users_adopts_per_user_and_ties_nothing_to_a_workspace(tmp_pa
     assert plan_project(tmp_path, "adopt", WHEN).migrations
 
 
+def test_a_chain_of_required_references_between_external_tables_is_declared_for_seeding(tmp_path):
+    """A per-user table references a price, whose product is required: prices and products are
+    declared external, prices with its reference to products, and the proof's world seeds a
+    product before each price that names it."""
+    from tenantspec.spec.load import load_project
+    from tenantspec.testing.world import build_world
+
+    build("app_shapes", tmp_path)
+    (tmp_path / "supabase/migrations/20250401000000_billing.sql").write_text(
+        "create table public.products (id uuid primary key default gen_random_uuid(), name text not null);\n"
+        "create table public.prices (id uuid primary key default gen_random_uuid(),\n"
+        "  product_id uuid not null references public.products (id) on delete cascade,\n"
+        "  coupon_id uuid references public.products (id), amount integer not null);\n"
+        "create table public.orders (id uuid primary key default gen_random_uuid(),\n"
+        "  user_id uuid not null references auth.users (id) on delete cascade,\n"
+        "  price_id uuid not null references public.prices (id));\n"
+        "create index orders_user_id_idx on public.orders (user_id);\n"
+        "create index orders_price_id_idx on public.orders (price_id);\n"
+        "alter table public.orders enable row level security;\n"
+        "create policy \"own orders\" on public.orders for all using (auth.uid() = user_id);\n")
+    adoption = adopt(tmp_path, ["orders"])
+    write_outputs(tmp_path, adoption.specs)
+    project_file = (tmp_path / "schema/project.yaml").read_text()
+    assert "references: {product_id: {table: products, column: id, on_delete: cascade}}" in project_file, project_file
+    assert "coupon_id: {" not in project_file, "a nullable reference is left null"
+    world = build_world(load_project(tmp_path))
+    rows = {name.name: [row.values for row in table] for name, table in world.rows.items()}
+    assert {price["product_id"] for price in rows["prices"]} <= {product["id"] for product in rows["products"]}
+
+
 def test_enum_types_the_folder_creates_are_declared_and_kept(tmp_path, capsys):
     """A column of an enum type the migrations made adopts as that type (declared under
     external.enums with its values), so the correction leaves the column as it is; a table

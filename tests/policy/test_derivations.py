@@ -253,3 +253,31 @@ def test_a_spec_table_keyed_by_the_user_is_seeded_before_the_memberships(tmp_pat
     names = [name.name for name in order]
     assert names[:2] == ["users", "app_users"], names
     assert names.index("workspaces") < names.index("notes") and names.index("workspace_members") < names.index("notes")
+
+
+def test_an_external_table_is_seeded_after_the_rows_its_references_name(tmp_path):
+    """`prices.product_id` references `products`, both external, and a spec'd table references
+    prices: products are seeded first (though no spec references them), and each price names
+    one of them."""
+    from tenantspec.testing.world import parents_first
+
+    base = Path(__file__).resolve().parents[1] / "generator" / "cases" / "specs" / "_base"
+    shutil.copytree(base, tmp_path, dirs_exist_ok=True)
+    project_file = tmp_path / "schema" / "project.yaml"
+    project_file.write_text(project_file.read_text().replace(
+        "  functions:",
+        "    prices: {columns: {id: uuid, product_id: uuid, amount: integer}, seed: {amount: 5},\n"
+        "             references: {product_id: {table: products, on_delete: cascade}}}\n"
+        "    products: {columns: {id: uuid, name: text}, seed: {name: 'Product {label}'}}\n"
+        "  functions:"))
+    spec = tmp_path / "schema" / "notes.yaml"
+    spec.write_text(spec.read_text().replace(
+        "  body: {type: text}\n", "  body: {type: text}\n  price_id: {type: uuid, references: {table: prices}}\n"
+    ).replace("  - columns: [workspace_id]\n", "  - columns: [workspace_id]\n  - columns: [price_id]\n"))
+    world = build_world(load_project(tmp_path))
+    rows = {name.name: [row.values for row in table] for name, table in world.rows.items()}
+    assert rows["products"] and rows["prices"]
+    assert {p["product_id"] for p in rows["prices"]} <= {p["id"] for p in rows["products"]}
+    assert all(p["product_id"] is not None and str(p["amount"]) == "5" for p in rows["prices"])
+    names = [name.name for name in parents_first(world, list(world.rows))]
+    assert names.index("products") < names.index("prices") < names.index("notes"), names

@@ -102,14 +102,12 @@ class ProjectObjects:
                         or model.Name(*target) in self.project.external_tables or spec_name in tables:
                     continue
                 referenced = self.state.tables.get(target)
-                columns = sayable_columns(referenced) if referenced and referenced.columns else \
-                    {column: "uuid" for column in fk.target_columns}
-                entry: dict = {"columns": columns}
-                if (workspace := self.reader.workspace_column(target)) is not None:
-                    entry["workspace_column"] = workspace
-                if referenced is not None and (seed := derived_seed(referenced, workspace, self.enum_values)):
-                    entry["seed"] = seed
-                tables[spec_name] = entry
+                if referenced is not None and referenced.columns:
+                    tables[spec_name] = self.external_entry(target, referenced)
+                else:  # made by no migration here: the columns the foreign key names
+                    tables[spec_name] = {"columns": {column: "uuid" for column in fk.target_columns}}
+                    if (workspace := self.reader.workspace_column(target)) is not None:
+                        tables[spec_name]["workspace_column"] = workspace
             for policy in self.kept.get(name, ()):
                 self.policy_objects(policy, tables, functions, declared)
             for trigger in table.triggers.values():
@@ -118,7 +116,51 @@ class ProjectObjects:
                     signature = f"{function}()" if schema == self.project.schema else f"{schema}.{function}()"
                     if signature not in functions:
                         functions.append(signature)
+        self.external_references(tables)
         return tables, functions
+
+    def external_references(self, tables: dict[str, dict]) -> None:
+        """The foreign keys a row of a table newly declared external cannot be written without
+        (a NOT NULL column with no default), as its ``references``: the proof creates the rows
+        they reference first. A table so referenced and not yet declared is declared too."""
+        pending = list(tables)
+        while pending:
+            shown = pending.pop()
+            key = tuple(shown.split(".", 1)) if "." in shown else (self.project.schema, shown)
+            table = self.state.tables.get(key)
+            if table is None:
+                continue
+            references = {}
+            for fk in table.foreign_keys:
+                column = table.columns.get(fk.columns[0]) if len(fk.columns) == 1 else None
+                if column is None or not column.not_null or column.default is not None \
+                        or column.name not in tables[shown]["columns"] or fk.target == AUTH_USERS:
+                    continue
+                target = self.written_name(fk.target)
+                referenced = self.state.tables.get(fk.target)
+                if target not in tables and model.Name(*fk.target) not in self.project.external_tables:
+                    if referenced is None or not referenced.columns or (
+                            fk.target[0] == self.project.schema
+                            and (fk.target[1] in self.project.tables or fk.target[1] in self.names)):
+                        continue  # made by no migration, or a spec'd table: not declared external
+                    tables[target] = self.external_entry(fk.target, referenced)
+                    pending.append(target)
+                entry = {"table": target, "column": fk.target_columns[0]}
+                if fk.on_delete != "no action":
+                    entry["on_delete"] = fk.on_delete
+                references[column.name] = entry
+            if references:
+                tables[shown]["references"] = references
+
+    def external_entry(self, key: tuple[str, str], table) -> dict:
+        """How ``project.yaml`` declares ``table`` external: its columns, its workspace column
+        and the values the proof fills its required columns with."""
+        entry: dict = {"columns": sayable_columns(table)}
+        if (workspace := self.reader.workspace_column(key)) is not None:
+            entry["workspace_column"] = workspace
+        if seed := derived_seed(table, workspace, self.enum_values):
+            entry["seed"] = seed
+        return entry
 
     def undeclared_enums(self, tables: dict[str, dict], domains: dict[str, str] | None = None) -> dict[str, list[str]]:
         """Enum types the migrations create that a column of an adopted table, or of a table
@@ -177,12 +219,7 @@ class ProjectObjects:
                     if known or model.Name(*target) in self.project.external_tables or shown in tables \
                             or referenced is None or not referenced.columns:
                         continue
-                    entry: dict = {"columns": sayable_columns(referenced)}
-                    if (workspace := self.reader.workspace_column(target)) is not None:
-                        entry["workspace_column"] = workspace
-                    if seed := derived_seed(referenced, workspace, self.enum_values):
-                        entry["seed"] = seed
-                    tables[shown] = entry
+                    tables[shown] = self.external_entry(target, referenced)
                 elif isinstance(node, ast.FuncCall):
                     schema, function = function_name(node)
                     if schema is None and function in BUILTIN_FUNCTIONS:

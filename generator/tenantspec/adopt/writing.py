@@ -88,6 +88,12 @@ def declare_external(path: Path, tables: dict[str, dict], functions: list[str],
                                                  if "workspace_column" in entry else {}))
         if entry.get("seed"):
             item["seed"] = CommentedMap(entry["seed"])
+        if entry.get("references"):
+            references = CommentedMap()
+            for column, target in entry["references"].items():
+                references[column] = CommentedMap(target)
+                references[column].fa.set_flow_style()
+            item["references"] = references
         item.fa.set_flow_style()
         declared[name] = item
     if enums:

@@ -253,6 +253,8 @@ class ExternalTable:
     workspace_column: str | None = None
     # column -> value the policy tests write when they create a row (see project.schema.json)
     seed: dict[str, str | int | float | bool | None] = field(default_factory=dict, hash=False)
+    # column -> the row it references: the policy tests create those rows first
+    references: dict[str, Reference] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ tenancy (workspaces, memberships, levels) and the first migrations' layout."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from tenantspec.spec import model, rules
@@ -31,6 +32,24 @@ class ProjectFile:
                     self.problem(self.doc.locate(("external", "tables", key, "seed", column), key=True),
                                  f"'{column}' is not a column of {name}")
             tables[name] = model.ExternalTable(name, columns, workspace_column, dict(spec.get("seed", {})))
+        for key, spec in self.doc.data.get("external", {}).get("tables", {}).items():
+            name = self.name(key)
+            references = {}
+            for column, target in (spec.get("references") or {}).items():
+                where = ("external", "tables", key, "references", column)
+                if column not in tables[name].columns:
+                    self.problem(self.doc.locate(where, key=True), f"'{column}' is not a column of {name}")
+                target_name = self.name(target["table"])
+                if target_name not in tables:
+                    self.problem(self.doc.locate(where + ("table",)),
+                                 f"{target_name} is not declared under external.tables: declare it beside {name}")
+                elif target.get("column", "id") not in tables[target_name].columns:
+                    self.problem(self.doc.locate(where + ("column",) if "column" in target else where + ("table",)),
+                                 f"'{target.get('column', 'id')}' is not a column of {target_name}")
+                references[column] = model.Reference(target_name, target.get("column", "id"), target.get("on_delete"),
+                                                     False)
+            if references:
+                tables[name] = dataclasses.replace(tables[name], references=references)
         return tables
 
     def external_functions(self) -> tuple[model.ExternalFunction, ...]:

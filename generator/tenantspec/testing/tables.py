@@ -114,6 +114,9 @@ def facts_of(project: model.Project) -> dict[model.Name, TableFacts]:
         for column in table.columns:
             if column.references:
                 referenced.setdefault(column.references.table, set()).add(column.references.column)
+    for ext in project.external_tables.values():
+        for target in ext.references.values():
+            referenced.setdefault(target.table, set()).add(target.column)
     members = project.tenancy.members
     for name, ext in project.external_tables.items():
         key = tuple(sorted(referenced.get(name, ())))
@@ -125,9 +128,14 @@ def facts_of(project: model.Project) -> dict[model.Name, TableFacts]:
             else:
                 key = (ext.workspace_column,) if ext.workspace_column else tuple(ext.columns)[:1]
         columns = {column: project.base_type(type_text) for column, type_text in ext.columns.items()}
+        # An external table's own foreign keys, as declared: whether the column may be null is
+        # not said, so the tests always fill it.
+        references = tuple(Reference(column=column, target=target.table, target_column=target.column,
+                                     same_workspace=False, on_delete=target.on_delete, not_null=True, parent=False)
+                           for column, target in ext.references.items())
         facts[name] = TableFacts(name=name, spec=None, columns=columns, key=key,
                                  workspace_column=ext.workspace_column, seed=dict(ext.seed),
-                                 label=_label(project, name))
+                                 label=_label(project, name), references=references)
     if USERS not in facts:
         facts[USERS] = TableFacts(name=USERS, spec=None, columns=dict(USERS_COLUMNS), key=("id",),
                                   label=_label(project, USERS))

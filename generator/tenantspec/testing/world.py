@@ -186,6 +186,9 @@ class _WorldBuilder:
                         if column not in values:
                             values[column] = sample(facts.columns[column], self.serial(name), _tag(ws, n),
                                                     f"{name}.{column}")
+                    for ref in facts.references:  # the rows it references: seeded before it
+                        if ref.column not in values and ref.column not in facts.seed:
+                            values[ref.column] = self.pick(ref, ws, n, anywhere=ws is None)
                     self.add(facts, ws, n, values, user=self.principals.get(ws))
         for table in project.tables.values():
             facts = self.facts[table.name]
@@ -304,27 +307,41 @@ class _WorldBuilder:
             Row(facts.name, values, ws, f"{facts.label}_{ws}_{n}" if ws else f"{facts.label}_{n}"))
 
     def referenced_externals(self) -> list[model.Name]:
-        """External tables a spec'd table references, apart from users, workspaces and members."""
+        """External tables a spec'd table references, and those they reference in turn, apart
+        from users, workspaces and members (seeded before): each after the ones it references."""
         members = self.project.tenancy.members
         skip = {USERS, self.project.tenancy.workspaces, members.table} | (
             {members.user_through.table} if members.user_through else set())
-        found = []
+
+        def targets(facts: TableFacts) -> list[model.Name]:
+            return [ref.target for ref in facts.references
+                    if ref.target in self.facts and self.facts[ref.target].spec is None and ref.target not in skip]
+
+        found: list[model.Name] = []
+
+        def visit(name: model.Name, path: tuple) -> None:
+            if name in found or name in path:  # a cycle of external references: its order is the path's
+                return
+            for target in targets(self.facts[name]):
+                visit(target, path + (name,))
+            found.append(name)
+
         for facts in self.facts.values():
-            for ref in facts.references:
-                target = self.facts.get(ref.target)
-                if target and target.spec is None and ref.target not in skip and ref.target not in found:
-                    found.append(ref.target)
+            if facts.spec is not None:
+                for target in targets(facts):
+                    visit(target, ())
         return found
 
-    def pick(self, ref: Reference, ws: str, n: int) -> str | None:
-        """The referenced row for the ``n``-th row of ``ws``: the ``n``-th of that workspace."""
+    def pick(self, ref: Reference, ws: str | None, n: int, anywhere: bool = False) -> str | None:
+        """The referenced row for the ``n``-th row of ``ws``: the ``n``-th of that workspace (of
+        any, ``anywhere``)."""
         target = self.facts[ref.target]
         if ref.target == USERS:
             candidates = [{"id": str(p.user_id)} for p in self.users if ws is None or p.role_in(ws)]
         else:
             rows = self.rows.get(ref.target, [])
-            in_ws = [r.values for r in rows if r.workspace == ws] if target.workspace_column or target.parent \
-                else [r.values for r in rows]
+            in_ws = [r.values for r in rows if r.workspace == ws] if (target.workspace_column or target.parent) \
+                and not anywhere else [r.values for r in rows]
             candidates = in_ws
         if not candidates:
             if not ref.not_null:
@@ -427,8 +444,8 @@ def typed_placeholder(facts: TableFacts, column: str) -> sql.Composable:
 def parents_first(world: World, order: list[model.Name]) -> list[model.Name]:
     """``order`` with every table after the tables its rows reference, else as given; a circle
     keeps the given order. A table keyed by its user (the app's own ``users``, ``profiles``)
-    stands for the users: it comes right after them, since external tables (a membership
-    naming such a user) say no references."""
+    stands for the users: it comes right after them, since an external table (a membership
+    naming such a user) need not declare its references."""
     keyed_by_user = [name for name in order if world.facts[name].per_user
                      and world.facts[name].key == (world.facts[name].user,)]
     placed: list[model.Name] = [name for name in order if name == USERS] + keyed_by_user
