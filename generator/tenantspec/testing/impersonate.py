@@ -60,16 +60,20 @@ class Impersonator:
             conn.autocommit = False
 
     @contextlib.contextmanager
-    def requests(self) -> Iterator[Callable[[Persona], psycopg.Connection]]:
+    def requests(self) -> Iterator[Callable[..., psycopg.Connection]]:
         """Many requests one after the other: each call of the function given starts the next
         one as a persona, rolling the previous one back in the same message (one round trip
-        where `as_persona` takes two). Each request is as `as_persona` makes it."""
+        where `as_persona` takes two). Each request is as `as_persona` makes it. With
+        ``settle=True`` the previous one ends on its own and the server counts of its writes are
+        settled first (`settle_write_counts`), for `tables_snapshot`'s ``written_only``."""
         conn = self.conn
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.rollback()
         conn.autocommit = True
 
-        def next_request(persona: Persona) -> psycopg.Connection:
+        def next_request(persona: Persona, settle: bool = False) -> psycopg.Connection:
+            if settle:
+                conn.execute("rollback; " + SETTLE)
             conn.execute(sql.SQL("rollback; begin; ") + _IDENTITY.format(
                 sql.Literal(persona.db_role), sql.Literal(json.dumps(dict(persona.claims())))))
             return conn
@@ -142,9 +146,25 @@ def tables_snapshot(conn: psycopg.Connection, tables: Iterable[str], written_onl
 
 
 def counts_writes(conn: psycopg.Connection) -> bool:
-    """Whether the server counts each transaction's writes per table (``track_counts``, on
-    unless turned off), which `tables_snapshot` with ``written_only`` relies on."""
-    return conn.execute("select current_setting('track_counts')::bool").fetchone()[0]
+    """Whether the server counts writes per table (``track_counts``, on unless turned off) and
+    can be asked to settle its counts (PostgreSQL 15 and later), which `tables_snapshot` with
+    ``written_only`` relies on."""
+    return conn.info.server_version >= 150000 and \
+        conn.execute("select current_setting('track_counts')::bool").fetchone()[0]
+
+
+# A backend's counts of writes hold those of its earlier transactions until it hands them to the
+# server's statistics, which it does when idle outside a transaction, at most once a second
+# unless asked: a transaction that starts after this ran, idle, counts its own writes alone.
+SETTLE = "select pg_stat_force_next_flush()"
+
+
+def settle_write_counts(conn: psycopg.Connection) -> None:
+    """End the transaction and let the counts of its writes settle (see `SETTLE`)."""
+    conn.rollback()
+    with conn.transaction():
+        conn.execute(SETTLE)
+    conn.rollback()
 
 
 # The identity is parked in the transaction's own settings, the rows read (one row per table: a

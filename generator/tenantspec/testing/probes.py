@@ -107,12 +107,14 @@ def run_probes(impersonate: Impersonator, world: World, probes: list[Probe], reg
         before = rows_by_key(world, tables_snapshot(conn, spec_tables))
         written_only = counts_writes(conn)
     run = ProbeRun(regime)
+    wrote = False  # whether the previous request wrote (or tried to): its counts settle first
     with impersonate.requests() as request_as:
         for probe in probes:
             request = probe.request
             facts = world.facts[request.table]
             statement, params = statement_for(facts, request)
-            conn = request_as(request.persona)
+            conn = request_as(request.persona, settle=wrote and written_only)
+            wrote = request.command != "select"
             result = attempt(conn, statement, params, savepoint=False)
             after = None
             if not result.failed and request.command != "select" and result.rowcount:
