@@ -232,12 +232,17 @@ def cmd_prove(args: argparse.Namespace) -> int:
     root = Path(args.root).resolve()
     if not (root / "schema" / "project.yaml").is_file():
         raise TenantspecError(f"{root / 'schema' / 'project.yaml'}: no project file; `tenantspec init` writes one")
-    argv = ["--pyargs", "tenantspec.testing.proof", "--rootdir", str(root), "-p", "no:cacheprovider"]
+    # tenantspec is imported already, so pytest cannot rewrite its asserts (its checks say what
+    # failed in words of their own): no warning about it
+    argv = ["--pyargs", "tenantspec.testing.proof", "--rootdir", str(root), "-p", "no:cacheprovider",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     config = next((root / name for name in ("pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
                    if (root / name).is_file()), None)
     if config is not None:
         argv += ["-c", str(config)]
     extra = [a for a in args.pytest_args if a != "--"]
+    if args.observe:
+        argv.append("--tenantspec-observe")
     import pytest
 
     os.chdir(root)  # as `pytest` run in the project folder: the command ends with the session
@@ -328,6 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
     prove = commands.add_parser("prove", help=cmd_prove.__doc__.splitlines()[0], description=cmd_prove.__doc__,
                                 parents=[common])
     prove.set_defaults(func=cmd_prove)
+    prove.add_argument("--observe", action="store_true",
+                       help="run the probes alone on the migrations as they are and write the access they observe, "
+                            "cell by cell with the reasons of its denials, as a starting intent to review "
+                            "(tests/access_intent.yaml, or beside it when it exists)")
     prove.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS",
                        help="passed to pytest, e.g. -- -x -k carrier_configs")
     subs["prove"] = prove
