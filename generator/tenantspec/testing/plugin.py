@@ -62,6 +62,9 @@ from tenantspec.testing.database import (
     clone_database,
 )
 from tenantspec.testing.impersonate import Impersonator
+from tenantspec.testing.observe import OPTION as OBSERVE
+from tenantspec.testing.observe import TEST as OBSERVER
+from tenantspec.testing.observe import WRITTEN, stand_in_intent
 from tenantspec.testing.summary import TIMINGS, RunFacts, check_of, summary_lines
 
 DEFAULT_MIGRATIONS_DIR = "supabase/migrations"
@@ -124,6 +127,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   default=DEFAULT_INTENT)
     parser.addini("tenantspec_cases", "folder of YAML case files (env TENANTSPEC_CASES)",
                   default=DEFAULT_CASES)
+    parser.addoption(OBSERVE, action="store_true", default=False,
+                     help="run the probes alone and write the access they observe as a starting intent "
+                          "(tenantspec prove --observe)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -204,16 +210,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect what the project has nothing for: spec comparisons without table specs, the
-    case test without case files."""
+    case test without case files; while observing, everything but the observation (which is
+    deselected otherwise)."""
     try:
         has_specs = _resolve_config(config).has_specs
     except Exception:
         return
+    observing = config.getoption(OBSERVE)
     keep, drop = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         no_cases = callspec is not None and callspec.params.get("tenantspec_case") == NO_CASES
-        if no_cases or (not has_specs and item.get_closest_marker(SPECS_MARK)):
+        observer = getattr(item, "originalname", item.name) == OBSERVER
+        if no_cases or (not has_specs and item.get_closest_marker(SPECS_MARK)) or observer != observing:
             drop.append(item)
         else:
             keep.append(item)
@@ -315,13 +324,16 @@ def world(tenantspec_world):
 
 
 @pytest.fixture(scope="session")
-def tenantspec_intent(tenantspec_config: PolicyTestConfig, tenantspec_project):
-    """The hand-written intent, checked to cover exactly the project's tables."""
+def tenantspec_intent(tenantspec_config: PolicyTestConfig, tenantspec_project, request: pytest.FixtureRequest):
+    """The hand-written intent, checked to cover exactly the project's tables (while observing,
+    the one the probes are planned with: `observe.stand_in_intent`)."""
     from tenantspec.render.matrix import declared_matrix, persona_kinds
     from tenantspec.testing.intent import IntentError, load_intent
 
     tables = {name: table.source for name, table in tenantspec_project.tables.items()}
     declared = declared_matrix(tenantspec_project) if tenantspec_config.has_specs else None
+    if request.config.getoption(OBSERVE):
+        return stand_in_intent(persona_kinds(tenantspec_project), list(tables), declared)
     try:
         return load_intent(tenantspec_config.intent, tenantspec_config.shown(tenantspec_config.intent),
                            persona_kinds(tenantspec_project), tables, declared)
@@ -452,4 +464,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     for data in _WORKER_DATA:
         facts.merge(data)
     for line in summary_lines(facts, _OUTCOMES, len(_WORKER_DATA)):
+        terminalreporter.write_line(line)
+    for line in dict.fromkeys(WRITTEN[-1:]):
         terminalreporter.write_line(line)

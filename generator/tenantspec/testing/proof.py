@@ -52,6 +52,7 @@ __all__ = [
     "test_migrations_build_what_a_fresh_render_builds",
     "test_probes_surface_as_expected",
     "test_observed_access_matches_the_intent",
+    "test_observe_access",
     "test_case",
     "test_random_requests_match_the_access_model",
 ]
@@ -318,6 +319,18 @@ def test_observed_access_matches_the_intent(probe_run, tenantspec_world, tenants
     if rows:
         pytest.fail(f"{len(rows)} cells where the database does not do what {tenantspec_intent.path} says:\n"
                     + format_table(rows, HEADER), pytrace=False)
+
+
+def test_observe_access(probe_run, privilege_regime, tenantspec_world, tenantspec_project, tenantspec_config):
+    """`tenantspec prove --observe` (deselected otherwise): the access the probe run observed,
+    cell by cell, written as a starting intent for a person to review."""
+    from tenantspec.render.matrix import persona_kinds
+    from tenantspec.testing.observe import OBSERVED, write_observed
+
+    OBSERVED[privilege_regime] = observed_matrix(probe_run, tenantspec_world)
+    config = tenantspec_config
+    write_observed(config.intent, config.shown(config.intent), persona_kinds(tenantspec_project),
+                   list(tenantspec_project.tables), config.shown(config.source.migrations_dir))
 
 
 # -- the project's own rules -------------------------------------------------------------------

@@ -31,6 +31,7 @@ CHECKS = {
     "test_observed_access_matches_the_intent": "observed access = intent",
     "test_case": "the project's case files",
     "test_random_requests_match_the_access_model": "random request sequences",
+    "test_observe_access": "the access observed and written",
 }
 
 

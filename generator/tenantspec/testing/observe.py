@@ -1,0 +1,128 @@
+"""`tenantspec prove --observe`: what the database does, cell by cell, written as a starting
+intent.
+
+A chain of hand-written migrations comes with no intent, and writing one cell by cell for dozens
+of tables is where the proof of a real app stops. Observing runs the probe run alone, on the
+chain as it is, and writes the matrix it observes on the rows of both workspaces: who may run
+each command, with the reason beside every denial (no grant, a policy, no row visible or
+changed). The probes act as they do in a proof; the intent they are planned with decides nothing
+observed, so the specs' declared matrix stands in for it (every cell denied without specs).
+
+The file says it was observed: it is what the database does, not what the product requires. A
+person reads it, corrects the cells the product requires otherwise, and the proof then judges the
+chain against it. A cell the regimes or the two workspaces answer differently, or that only some
+personas of a kind may run, is written denied with a comment saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from tenantspec.render.matrix import COMMANDS, HAND_WRITTEN
+from tenantspec.testing.intent import VERDICTS, Intent, intent_file_text
+from tenantspec.testing.personas import WORKSPACES
+
+OPTION = "--tenantspec-observe"
+TEST = "test_observe_access"
+
+# regime -> (table, command, kind, workspace) -> (verdict, how), filled by the observing test
+OBSERVED: dict[str, dict[tuple[str, str, str, str], tuple[str, str]]] = {}
+WRITTEN: list[str] = []  # what the session wrote, for its summary
+TARGET: dict[str, Path] = {}  # where the session writes
+
+
+def stand_in_intent(kinds: tuple[str, ...], tables: list[str], declared: Mapping | None) -> Intent:
+    """The intent the probes are planned with while observing: the declared matrix (a cell a
+    hand-written policy decides, denied), or every cell denied."""
+    cells = {}
+    for table in tables:
+        for command in COMMANDS:
+            for kind in kinds:
+                verdict = (declared or {}).get((table, command, kind), "denied")
+                cells[(table, command, kind)] = "denied" if verdict == HAND_WRITTEN else verdict
+    return Intent("(observing)", kinds, cells)
+
+
+def observed_cells(observed: Mapping[str, Mapping], kinds: tuple[str, ...], tables: list[str]
+                   ) -> tuple[dict[tuple[str, str, str], str], dict[tuple[str, str], list[str]], bool]:
+    """The intent's cells as observed under every regime on both workspaces' rows, the
+    comments of each (table, command): the reasons for its denials, and the cells written
+    denied because the observations disagree (by regime, or across a kind's personas or the
+    workspaces); and whether any cell differs by regime."""
+    cells: dict[tuple[str, str, str], str] = {}
+    comments: dict[tuple[str, str], list[str]] = {}
+    by_regimes = False
+    for table in tables:
+        for command in COMMANDS:
+            denied: dict[str, list[str]] = {}
+            unsure = []
+            for kind in kinds:
+                by_regime = {regime: [s for ws in WORKSPACES if (s := matrix.get((table, command, kind, ws)))]
+                             for regime, matrix in sorted(observed.items())}
+                seen = [s for found in by_regime.values() for s in found]
+                verdicts = {verdict for verdict, _ in seen}
+                if len(verdicts) == 1 and verdicts <= set(VERDICTS):
+                    cells[(table, command, kind)] = verdict = verdicts.pop()
+                    if verdict == "denied":
+                        for how in sorted({how for _, how in seen}):
+                            denied.setdefault(how, []).append(kind)
+                    continue
+                cells[(table, command, kind)] = "denied"
+                regimes = {regime: "/".join(sorted({v for v, _ in found})) for regime, found in by_regime.items()}
+                if len(set(regimes.values())) > 1:
+                    by_regimes = True
+                    unsure.append(f"{kind} ({', '.join(f'{r}: {v}' for r, v in regimes.items())})")
+                elif verdicts:
+                    unsure.append(f"{kind} ({' / '.join(sorted(verdicts))} across its personas or the workspaces)")
+                else:
+                    unsure.append(f"{kind} (not probed)")
+            notes = []
+            if unsure:
+                notes.append(f"written denied, observed differently: {', '.join(unsure)}")
+            if denied:
+                notes.append("denied: " + "; ".join(f"{', '.join(who)} ({how})" for how, who in denied.items()))
+            if notes:
+                comments[(table, command)] = notes
+    return cells, comments, by_regimes
+
+
+def observed_intent_text(observed: Mapping[str, Mapping], kinds: tuple[str, ...], tables: list[str],
+                         source: str) -> str:
+    """The observed matrix as an intent file, every table's cells with their reasons."""
+    cells, comments, by_regimes = observed_cells(observed, kinds, tables)
+    body = intent_file_text(kinds, sorted(tables), cells)
+    lines = []
+    for line in body.splitlines():
+        stripped = line.strip()
+        if stripped.endswith(":") and line.startswith("  ") and not line.startswith("    "):
+            table = stripped[:-1]
+        elif line.startswith("    ") and ":" in stripped and not stripped.startswith("#"):
+            command = stripped.split(":", 1)[0]
+            lines += [f"    # {note}" for note in comments.get((table, command), ())]
+        lines.append(line)
+    head = ("# OBSERVED by `tenantspec prove --observe` on " + source + ": what the database does,\n"
+            "# not what the product requires. Read every cell (the comments say who is denied and how),\n"
+            "# set each to what the product requires, then remove these lines; `tenantspec prove`\n"
+            "# judges the migrations against what you keep.\n")
+    if by_regimes:
+        head += ("# Some cells differ between the default-privilege regimes: a project created before\n"
+                 "# 2026-05-30 has the legacy one (TENANTSPEC_PRIVILEGES=legacy proves it alone).\n")
+    return head + "\n".join(lines) + "\n"
+
+
+def observed_path(intent: Path) -> Path:
+    """Where the observed intent goes: the intent file when there is none yet, else beside it."""
+    return intent if not intent.exists() else intent.with_name(f"{intent.stem}.observed{intent.suffix}")
+
+
+def write_observed(intent: Path, shown: str, kinds: tuple[str, ...], tables: list[str], source: str) -> None:
+    """Write what the session observed so far (`OBSERVED`: each regime's observation writes the
+    file again), and say where: the place chosen by the session's first write."""
+    path = TARGET.setdefault("path", observed_path(intent))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(observed_intent_text(OBSERVED, kinds, tables, source), encoding="utf-8")
+    regimes = ", ".join(sorted(OBSERVED))
+    where = shown if path == intent else str(Path(shown).with_name(path.name))
+    WRITTEN.append(f"tenantspec: wrote {where}: the access observed under {regimes}, for review"
+                   + ("" if path == intent else f" (compare it with {shown})"))
