@@ -281,3 +281,16 @@ def test_an_external_table_is_seeded_after_the_rows_its_references_name(tmp_path
     assert all(p["product_id"] is not None and str(p["amount"]) == "5" for p in rows["prices"])
     names = [name.name for name in parents_first(world, list(world.rows))]
     assert names.index("products") < names.index("prices") < names.index("notes"), names
+
+
+def test_a_table_of_one_row_a_workspace_is_seeded_one_row_a_workspace(tmp_path):
+    """`unique (workspace_id)` (a workspace's one settings row, one create request a project):
+    the world seeds one row in each workspace, where two would break the key."""
+    base = Path(__file__).resolve().parents[1] / "generator" / "cases" / "specs" / "_base"
+    shutil.copytree(base, tmp_path, dirs_exist_ok=True)
+    spec = tmp_path / "schema" / "notes.yaml"
+    spec.write_text(spec.read_text().replace("indexes:\n  - columns: [workspace_id]\n", "unique:\n  - [workspace_id]\n"))
+    world = build_world(load_project(tmp_path))
+    notes = next(f for f in world.spec_tables if f.name.name == "notes")
+    assert [len(world.rows_in(notes.name, ws)) for ws in WORKSPACES] == [1, 1]
+    assert plan_probes(world, AccessModel(world, declared_intent(world.project)))

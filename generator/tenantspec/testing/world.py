@@ -203,6 +203,8 @@ class _WorldBuilder:
                 if facts.user:
                     authors.append(self.personas[f"{self.roles[0]}_{next(w for w in WORKSPACES if w != ws)}"])
                 count = max(ROWS_PER_WORKSPACE, len(authors)) if facts.user else ROWS_PER_WORKSPACE
+                if any(key.where is None and set(key.columns) <= {facts.workspace_column} for key in facts.unique_keys):
+                    count = 1  # one row a workspace (`unique (project_id)`, the tenancy column)
                 for n in range(1, count + 1):
                     values = row_values(facts, self.workspace_ids[ws], n, _tag(ws, n),
                                         lambda ref, n=n, ws=ws: self.pick(ref, ws, n), serial=self.serial(table.name))
