@@ -124,6 +124,11 @@ class State:
         twin.shared = set(self.rows)
         return twin
 
+    def only(self, names: set[model.Name]) -> State:
+        """A state holding only the tables ``names`` (shared with this one): what a probe keeps
+        of its expected state, the rest being the world it started from."""
+        return State(self.world, {name: table for name, table in self.rows.items() if name in names})
+
     def table(self, name: model.Name) -> Mapping[Key, dict]:
         """The rows of ``name``, to read: another state may hold the same ones."""
         return self.rows.get(name, _NO_ROWS)

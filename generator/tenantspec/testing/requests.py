@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tenantspec.testing.expectations import AccessModel, Outcome, Request, State
 from tenantspec.testing.personas import WORKSPACES, Persona
@@ -171,7 +171,10 @@ class _Planner:
         self.probes: list[Probe] = []
 
     def add(self, request: Request, cell=None, mine: bool | None = None) -> None:
-        self.probes.append(Probe(request, self.access.predict(self.state, request), cell, mine))
+        expected = self.access.predict(self.state, request)
+        if expected.after is not None:  # the rows it writes are judged; the others keep the world's
+            expected = replace(expected, after=expected.after.only({name for name, _ in expected.touched}))
+        self.probes.append(Probe(request, expected, cell, mine))
 
     def workspace_rows(self, facts: TableFacts, persona: Persona, ws: str) -> None:
         """The basic commands on ``ws``'s first row, upserts, moves and re-pointing."""
