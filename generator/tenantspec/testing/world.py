@@ -438,6 +438,23 @@ def insert_statement(facts: TableFacts, values: Mapping[str, str | None]) -> tup
     return statement, [values[c] for c in columns]
 
 
+def update_statement(facts: TableFacts, values: Mapping[str, str | None]) -> tuple[sql.Composed, list]:
+    """``update <table> set <column> = <value>, ... where <key> = <value>``: the row of
+    ``values``' key given the other values (``select``ing it when there are none)."""
+    key = [c for c in facts.key if c in values]
+    rest = [c for c in values if c not in key]
+    where = sql.SQL(" and ").join(sql.SQL("{} = {}").format(sql.Identifier(c), typed_placeholder(facts, c))
+                                  for c in key)
+    table = sql.Identifier(facts.name.schema, facts.name.name)
+    if not rest or not key:
+        return sql.SQL("select from {} where {}").format(table, where if key else sql.SQL("false")), \
+            [values[c] for c in key]
+    statement = sql.SQL("update {} set {} where {}").format(
+        table, sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(c), typed_placeholder(facts, c))
+                                  for c in rest), where)
+    return statement, [values[c] for c in rest] + [values[c] for c in key]
+
+
 def typed_placeholder(facts: TableFacts, column: str) -> sql.Composable:
     """``%s::<the column's type>``: values travel as text and the cast makes them typed."""
     return sql.SQL("{}::{}").format(sql.Placeholder(), sql.SQL(facts.columns[column]))
@@ -472,8 +489,14 @@ def seed_world(conn: psycopg.Connection, world: World) -> None:
         for row in world.rows.get(name, ()):
             statement, params = insert_statement(facts, row.values)
             try:
-                with conn.transaction():
-                    conn.execute(statement, params)
+                try:
+                    with conn.transaction():
+                        conn.execute(statement, params)
+                except psycopg.errors.UniqueViolation:
+                    # a trigger made it already (a profile for each new user): it takes the world's values
+                    with conn.transaction():
+                        if not conn.execute(*update_statement(facts, row.values)).rowcount:
+                            raise
             except psycopg.Error as exc:
                 raise WorldError(
                     f"creating a row of {name} ({', '.join(f'{k}={v}' for k, v in row.values.items())}) "

@@ -1,0 +1,61 @@
+"""The proof's world on a real server, where the app's own triggers act while it is seeded."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tenantspec.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROFILES = """-- a profile for every new user, made by the app's trigger on auth.users
+create table public.profiles (id uuid primary key references auth.users (id) on delete cascade,
+  display_name text not null);
+alter table public.profiles enable row level security;
+grant select on public.profiles to service_role;
+create function public.handle_new_user() returns trigger language plpgsql security definer
+set search_path = '' as $$
+begin
+  insert into public.profiles (id, display_name) values (new.id, 'new user');
+  return new;
+end $$;
+revoke execute on function public.handle_new_user() from public, anon, authenticated;
+create trigger on_auth_user_created after insert on auth.users
+  for each row execute function public.handle_new_user();
+"""
+
+
+def test_a_row_a_trigger_made_while_seeding_takes_the_worlds_values(tmp_path, capsys):
+    assert main(["--root", str(tmp_path), "init", "--workspaces", "teams", "--roles", "owner,member",
+                 "--table", "projects"]) == 0
+    first = sorted((tmp_path / "supabase/migrations").glob("*.sql"))[0]
+    (first.parent / f"{first.name.split('_')[0][:-1]}1_profiles.sql").write_text(PROFILES)
+    project = tmp_path / "schema/project.yaml"
+    project.write_text(project.read_text().replace(
+        "  functions:\n",
+        "    profiles:\n      columns: {id: uuid, display_name: text}\n"
+        "      seed: {id: '{user}', display_name: 'Name {label}'}\n  functions:\n", 1))
+    spec = tmp_path / "schema/projects.yaml"
+    spec.write_text(spec.read_text().replace(
+        "columns:\n", "columns:\n  author_id: {type: uuid, references: {table: profiles, on_delete: set null}}\n", 1
+    ).replace("indexes:\n", "indexes:\n  - columns: [author_id]\n", 1))
+    (tmp_path / "tests/policy/cases").mkdir(parents=True)
+    (tmp_path / "tests/policy/cases/profiles.yaml").write_text(
+        "# the seeded profiles hold the world's values, not the trigger's\n"
+        "- case: profiles carry the world's names\n"
+        "  as: service_role\n"
+        "  steps:\n"
+        "    - sql: >-\n"
+        "        select count(*) > 0 and count(*) = count(*) filter (where display_name like 'Name %%')\n"
+        "        from public.profiles\n"
+        "      returns: [[true]]\n")
+    capsys.readouterr()
+    assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr()
+    result = subprocess.run([sys.executable, "-m", "tenantspec", "prove", "--", "-q", "-k", "test_case"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(ROOT / "generator"), "TENANTSPEC_PRIVILEGES": "2026"})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "the project's case files" in result.stdout
