@@ -185,6 +185,17 @@ def test_a_seed_placeholder_that_does_not_exist_is_reported(tmp_path):
         build_world(load_project(tmp_path))
 
 
+def test_braces_that_name_no_placeholder_are_the_seed_values_own(tmp_path):
+    """A JSON document as a seed value (`'{}'`, `'{"name": "{label}"}'`): only a name in braces
+    is a placeholder."""
+    shutil.copytree(APP / "schema", tmp_path / "schema")
+    project_file = tmp_path / "schema" / "project.yaml"
+    project_file.write_text(project_file.read_text().replace('slug: "{label}"', """slug: '{"at": "{label}", "n": {}}'"""))
+    world = build_world(load_project(tmp_path))
+    slugs = [row.values["slug"] for rows in world.rows.values() for row in rows if "slug" in row.values]
+    assert slugs and all(s.startswith('{"at": "') and s.endswith('", "n": {}}') and "{label}" not in s for s in slugs)
+
+
 def test_a_table_keyed_by_the_user_gets_a_row_per_user(tmp_path):
     """`profiles.id` references auth.users: its seed says `id: '{user}'`, and the world writes
     one profile per signed-in persona's user, keyed by that user, and no other."""
@@ -294,3 +305,18 @@ def test_a_table_of_one_row_a_workspace_is_seeded_one_row_a_workspace(tmp_path):
     notes = next(f for f in world.spec_tables if f.name.name == "notes")
     assert [len(world.rows_in(notes.name, ws)) for ws in WORKSPACES] == [1, 1]
     assert plan_probes(world, AccessModel(world, declared_intent(world.project)))
+
+
+def test_an_external_serial_column_is_written_as_its_integer(tmp_path):
+    """`id: bigserial` declared external: a seeded row's value is cast to bigint (no type
+    bigserial exists to cast to)."""
+    from tenantspec.testing.tables import facts_of
+
+    base = Path(__file__).resolve().parents[1] / "generator" / "cases" / "specs" / "_base"
+    shutil.copytree(base, tmp_path, dirs_exist_ok=True)
+    project_file = tmp_path / "schema" / "project.yaml"
+    project_file.write_text(project_file.read_text().replace(
+        "  functions:", "    grades: {columns: {id: bigserial, rank: smallserial, label: text}}\n  functions:"))
+    project = load_project(tmp_path)
+    grades = next(f for name, f in facts_of(project).items() if name.name == "grades")
+    assert grades.columns == {"id": "bigint", "rank": "smallint", "label": "text"}

@@ -127,7 +127,7 @@ def facts_of(project: model.Project) -> dict[model.Name, TableFacts]:
                 key = (members.workspace_column, members.user_column)
             else:
                 key = (ext.workspace_column,) if ext.workspace_column else tuple(ext.columns)[:1]
-        columns = {column: project.base_type(type_text) for column, type_text in ext.columns.items()}
+        columns = {column: project.base_type(storage_type(type_text)) for column, type_text in ext.columns.items()}
         # An external table's own foreign keys, as declared: whether the column may be null is
         # not said, so the tests always fill it.
         references = tuple(Reference(column=column, target=target.table, target_column=target.column,

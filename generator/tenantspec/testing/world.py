@@ -374,7 +374,7 @@ def seed_values(project: model.Project, workspace_ids: Mapping[str, str], facts:
                 else str(template)
             continue
         where = f"{project.source}: external.tables.{facts.name}.seed.{column}"
-        for name in re.findall(r"\{([^{}]*)\}", template):
+        for name in PLACEHOLDER.findall(template):
             if name not in SEED_PLACEHOLDERS:
                 raise WorldError(f"{where}: unknown placeholder {{{name}}} (known: "
                                  + ", ".join(f"{{{p}}}" for p in SEED_PLACEHOLDERS) + ")")
@@ -382,9 +382,13 @@ def seed_values(project: model.Project, workspace_ids: Mapping[str, str], facts:
             raise WorldError(f"{where}: {facts.name} has no workspace_column, so its rows have no {{workspace}}")
         if user is None and "{user}" in template:
             raise WorldError(f"{where}: {facts.name}'s rows have no {{user}} here")
-        values[column] = template.format(workspace=workspace_ids.get(ws, ""),
-                                         user=str(user.user_id) if user else "", label=tag)
+        filled = {"workspace": workspace_ids.get(ws, ""), "user": str(user.user_id) if user else "", "label": tag}
+        values[column] = PLACEHOLDER.sub(lambda match: filled[match[1]], template)
     return values
+
+
+# {workspace}, {user}, {label}: a name in braces; other braces (a JSON '{}') are the value's own
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def row_values(facts: TableFacts, workspace_id: str, n: int, tag: str,
