@@ -245,7 +245,8 @@ def test_a_spec_table_keyed_by_the_user_is_seeded_before_the_memberships(tmp_pat
     say. Parents come before their children otherwise."""
     import shutil
 
-    from tenantspec.testing.world import USERS, parents_first
+    from tenantspec.testing.seeding import parents_first
+    from tenantspec.testing.world import USERS
 
     base = Path(__file__).resolve().parents[1] / "generator" / "cases" / "specs" / "_base"
     shutil.copytree(base, tmp_path, dirs_exist_ok=True)
@@ -270,7 +271,7 @@ def test_an_external_table_is_seeded_after_the_rows_its_references_name(tmp_path
     """`prices.product_id` references `products`, both external, and a spec'd table references
     prices: products are seeded first (though no spec references them), and each price names
     one of them."""
-    from tenantspec.testing.world import parents_first
+    from tenantspec.testing.seeding import parents_first
 
     base = Path(__file__).resolve().parents[1] / "generator" / "cases" / "specs" / "_base"
     shutil.copytree(base, tmp_path, dirs_exist_ok=True)

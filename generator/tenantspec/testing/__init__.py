@@ -45,7 +45,8 @@ from tenantspec.testing.impersonate import (
 )
 from tenantspec.testing.intent import Intent, IntentError, load_intent
 from tenantspec.testing.personas import Persona, build_personas
-from tenantspec.testing.world import Row, World, WorldError, build_world, seed_world
+from tenantspec.testing.seeding import seed_world
+from tenantspec.testing.world import Row, World, WorldError, build_world
 
 __all__ = [
     "PRIVILEGE_REGIMES",

@@ -20,7 +20,8 @@ from tenantspec.testing.introspect import constraint_columns, trigger_shape
 from tenantspec.testing.requests import RequestMaker
 from tenantspec.testing.tables import TableFacts
 from tenantspec.testing.values import family, outside, sample
-from tenantspec.testing.world import World, insert_statement, typed_placeholder
+from tenantspec.testing.seeding import insert_statement, typed_placeholder
+from tenantspec.testing.world import World
 
 REALTIME_PUBLICATION = "supabase_realtime"
 

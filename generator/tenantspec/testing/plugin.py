@@ -356,7 +356,7 @@ def database_seed(tenantspec_config: PolicyTestConfig, request: pytest.FixtureRe
     has a project file; override this fixture to seed something else."""
     if not (tenantspec_config.root / "schema" / "project.yaml").is_file():
         return None
-    from tenantspec.testing.world import seed_world
+    from tenantspec.testing.seeding import seed_world
 
     world = request.getfixturevalue("tenantspec_world")
     return lambda conn: seed_world(conn, world)

@@ -23,7 +23,8 @@ from tenantspec.testing.impersonate import (
 from tenantspec.testing.requests import Probe
 from tenantspec.testing.tables import TableFacts
 from tenantspec.testing.values import COMPARABLE, canonical, family
-from tenantspec.testing.world import World, insert_statement, typed_placeholder
+from tenantspec.testing.seeding import insert_statement, typed_placeholder
+from tenantspec.testing.world import World
 
 # -- statements --------------------------------------------------------------------------------
 

@@ -1,0 +1,99 @@
+"""Writing the world into a database: its rows, each table after the tables it references, as
+the tests' seed. The app's own triggers act while it runs; a row one made first (a profile for
+each new user) takes the world's values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import psycopg
+from psycopg import sql
+
+from tenantspec.spec import model
+from tenantspec.testing.tables import USERS, TableFacts
+from tenantspec.testing.world import World, WorldError
+
+
+def insert_statement(facts: TableFacts, values: Mapping[str, str | None]) -> tuple[sql.Composed, list]:
+    """``insert into <table> (<columns>) values (<value>::<type>, ...)``."""
+    columns = list(values)
+    # an identity column generated always takes the tests' values only when they say so
+    statement = sql.SQL("insert into {} ({}){} values ({})").format(
+        sql.Identifier(facts.name.schema, facts.name.name),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(" overriding system value" if facts.identity_always else ""),
+        sql.SQL(", ").join(typed_placeholder(facts, c) for c in columns),
+    )
+    return statement, [values[c] for c in columns]
+
+
+def update_statement(facts: TableFacts, values: Mapping[str, str | None]) -> tuple[sql.Composed, list]:
+    """``update <table> set <column> = <value>, ... where <key> = <value>``: the row of
+    ``values``' key given the other values (``select``ing it when there are none)."""
+    key = [c for c in facts.key if c in values]
+    rest = [c for c in values if c not in key]
+    where = sql.SQL(" and ").join(sql.SQL("{} = {}").format(sql.Identifier(c), typed_placeholder(facts, c))
+                                  for c in key)
+    table = sql.Identifier(facts.name.schema, facts.name.name)
+    if not rest or not key:
+        return sql.SQL("select from {} where {}").format(table, where if key else sql.SQL("false")), \
+            [values[c] for c in key]
+    statement = sql.SQL("update {} set {} where {}").format(
+        table, sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(c), typed_placeholder(facts, c))
+                                  for c in rest), where)
+    return statement, [values[c] for c in rest] + [values[c] for c in key]
+
+
+def typed_placeholder(facts: TableFacts, column: str) -> sql.Composable:
+    """``%s::<the column's type>``: values travel as text and the cast makes them typed."""
+    return sql.SQL("{}::{}").format(sql.Placeholder(), sql.SQL(facts.columns[column]))
+
+
+def parents_first(world: World, order: list[model.Name]) -> list[model.Name]:
+    """``order`` with every table after the tables its rows reference, else as given; a circle
+    keeps the given order. A table keyed by its user (the app's own ``users``, ``profiles``)
+    stands for the users: it comes right after them, since an external table (a membership
+    naming such a user) need not declare its references."""
+    keyed_by_user = [name for name in order if world.facts[name].per_user
+                     and world.facts[name].key == (world.facts[name].user,)]
+    placed: list[model.Name] = [name for name in order if name == USERS] + keyed_by_user
+    waiting = [name for name in order if name not in placed]
+    while waiting:
+        ready = next((name for name in waiting if all(
+            ref.target == name or ref.target in placed or ref.target not in waiting
+            for ref in world.facts[name].references)), waiting[0])
+        placed.append(ready)
+        waiting.remove(ready)
+    return placed
+
+
+def seed_world(conn: psycopg.Connection, world: World) -> None:
+    """Write every row of the world, parents before children."""
+    members = world.project.tenancy.members
+    order = [USERS, world.project.tenancy.workspaces] + ([members.user_through.table] if members.user_through else []) \
+        + ([members.table] if members.table else [])
+    order += [name for name in world.rows if name not in order]
+    for name in parents_first(world, order):
+        facts = world.facts[name]
+        for row in world.rows.get(name, ()):
+            statement, params = insert_statement(facts, row.values)
+            try:
+                try:
+                    with conn.transaction():
+                        conn.execute(statement, params)
+                except psycopg.errors.UniqueViolation:
+                    # a trigger made it already (a profile for each new user): it takes the world's values
+                    with conn.transaction():
+                        if not conn.execute(*update_statement(facts, row.values)).rowcount:
+                            raise
+            except psycopg.Error as exc:
+                raise WorldError(
+                    f"creating a row of {name} ({', '.join(f'{k}={v}' for k, v in row.values.items())}) "
+                    f"failed: {exc.diag.message_primary or exc}"
+                    + (f" ({exc.diag.message_detail})" if exc.diag.message_detail else "")
+                    + (_SEED_HINT.format(source=world.project.source, table=name) if facts.spec is None else "")
+                ) from exc
+
+
+_SEED_HINT = (". The tests write an external table's key and workspace columns only; give the other "
+              "required columns under external.tables.{table}.seed in {source}")
