@@ -11,7 +11,8 @@ import pytest
 from ruamel.yaml import YAML
 from tenantspec.render.matrix import declared_matrix, member_roles, persona_kinds
 from tenantspec.spec.load import load_project
-from tenantspec.testing.expectations import AccessModel, State
+from tenantspec.testing.expectations import AccessModel
+from tenantspec.testing.state import State
 from tenantspec.testing.intent import Intent, IntentError, load_intent
 from tenantspec.testing.personas import WORKSPACES
 from tenantspec.testing.requests import plan_probes

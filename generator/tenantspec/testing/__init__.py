@@ -34,7 +34,8 @@ from tenantspec.testing.database import (
     build_template,
     clone_database,
 )
-from tenantspec.testing.expectations import AccessModel, Outcome, Request, State
+from tenantspec.testing.expectations import AccessModel, Outcome, Request
+from tenantspec.testing.state import State
 from tenantspec.testing.impersonate import (
     Attempt,
     Impersonator,

@@ -14,7 +14,7 @@ from pglast import ast
 from psycopg import sql
 
 from tenantspec.spec.expressions import storage_type
-from tenantspec.testing.expectations import State
+from tenantspec.testing.state import State
 from tenantspec.testing.impersonate import attempt
 from tenantspec.testing.introspect import constraint_columns, trigger_shape
 from tenantspec.testing.requests import RequestMaker

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from psycopg import sql
 
 from tenantspec.spec import model
-from tenantspec.testing.expectations import Request, RowRef
+from tenantspec.testing.expectations import Request
+from tenantspec.testing.state import RowRef
 from tenantspec.testing.impersonate import (
     Attempt,
     Impersonator,

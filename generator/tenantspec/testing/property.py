@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tenantspec.testing.expectations import AccessModel, Request, State
+from tenantspec.testing.expectations import AccessModel, Request
+from tenantspec.testing.state import State
 from tenantspec.testing.impersonate import (
     Impersonator,
     attempt_as,

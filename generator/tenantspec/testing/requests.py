@@ -16,7 +16,8 @@ import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
-from tenantspec.testing.expectations import AccessModel, Outcome, Request, State
+from tenantspec.testing.expectations import AccessModel, Outcome, Request
+from tenantspec.testing.state import State
 from tenantspec.testing.personas import WORKSPACES, Persona
 from tenantspec.testing.tables import USERS, Reference, TableFacts
 from tenantspec.testing.values import other_than
