@@ -32,7 +32,8 @@ def test_a_row_a_trigger_made_while_seeding_takes_the_worlds_values(tmp_path, ca
     assert main(["--root", str(tmp_path), "init", "--workspaces", "teams", "--roles", "owner,member",
                  "--table", "projects"]) == 0
     first = sorted((tmp_path / "supabase/migrations").glob("*.sql"))[0]
-    (first.parent / f"{first.name.split('_')[0][:-1]}1_profiles.sql").write_text(PROFILES)
+    version = int(first.name.split("_")[0]) + 1  # after init's workspaces, before generate's first table
+    (first.parent / f"{version}_profiles.sql").write_text(PROFILES)
     project = tmp_path / "schema/project.yaml"
     project.write_text(project.read_text().replace(
         "  functions:\n",
