@@ -35,7 +35,6 @@ from tenantspec.testing.database import (
     clone_database,
 )
 from tenantspec.testing.expectations import AccessModel, Outcome, Request
-from tenantspec.testing.state import State
 from tenantspec.testing.impersonate import (
     Attempt,
     Impersonator,
@@ -47,6 +46,7 @@ from tenantspec.testing.impersonate import (
 from tenantspec.testing.intent import Intent, IntentError, load_intent
 from tenantspec.testing.personas import Persona, build_personas
 from tenantspec.testing.seeding import seed_world
+from tenantspec.testing.state import State
 from tenantspec.testing.world import Row, World, WorldError, build_world
 
 __all__ = [

@@ -14,13 +14,13 @@ from pglast import ast
 from psycopg import sql
 
 from tenantspec.spec.expressions import storage_type
-from tenantspec.testing.state import State
 from tenantspec.testing.impersonate import attempt
 from tenantspec.testing.introspect import constraint_columns, trigger_shape
 from tenantspec.testing.requests import RequestMaker
+from tenantspec.testing.seeding import insert_statement, typed_placeholder
+from tenantspec.testing.state import State
 from tenantspec.testing.tables import TableFacts
 from tenantspec.testing.values import family, outside, sample
-from tenantspec.testing.seeding import insert_statement, typed_placeholder
 from tenantspec.testing.world import World
 
 REALTIME_PUBLICATION = "supabase_realtime"

@@ -64,8 +64,8 @@ class Impersonator:
         """Many requests one after the other: each call of the function given starts the next
         one as a persona, rolling the previous one back in the same message (one round trip
         where `as_persona` takes two). Each request is as `as_persona` makes it. With
-        ``settle=True`` the previous one ends on its own and the server counts of its writes are
-        settled first (`settle_write_counts`), for `tables_snapshot`'s ``written_only``."""
+        ``settle=True`` the previous one ends on its own and the server's counts of its writes
+        settle first (`SETTLE`), for `tables_snapshot`'s ``written_only``."""
         conn = self.conn
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.rollback()

@@ -13,7 +13,6 @@ from psycopg import sql
 
 from tenantspec.spec import model
 from tenantspec.testing.expectations import Request
-from tenantspec.testing.state import RowRef
 from tenantspec.testing.impersonate import (
     Attempt,
     Impersonator,
@@ -22,9 +21,10 @@ from tenantspec.testing.impersonate import (
     tables_snapshot,
 )
 from tenantspec.testing.requests import Probe
+from tenantspec.testing.seeding import insert_statement, typed_placeholder
+from tenantspec.testing.state import RowRef
 from tenantspec.testing.tables import TableFacts
 from tenantspec.testing.values import COMPARABLE, canonical, family
-from tenantspec.testing.seeding import insert_statement, typed_placeholder
 from tenantspec.testing.world import World
 
 # -- statements --------------------------------------------------------------------------------

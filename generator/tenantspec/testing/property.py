@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tenantspec.testing.expectations import AccessModel, Request
-from tenantspec.testing.state import State
 from tenantspec.testing.impersonate import (
     Impersonator,
     attempt_as,
@@ -27,6 +26,7 @@ from tenantspec.testing.impersonate import (
 from tenantspec.testing.personas import WORKSPACES
 from tenantspec.testing.probes import rows_by_key, statement_for
 from tenantspec.testing.requests import RequestMaker
+from tenantspec.testing.state import State
 from tenantspec.testing.values import COMPARABLE, canonical, family
 from tenantspec.testing.world import World
 

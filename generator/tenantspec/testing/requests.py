@@ -17,8 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from tenantspec.testing.expectations import AccessModel, Outcome, Request
-from tenantspec.testing.state import State
 from tenantspec.testing.personas import WORKSPACES, Persona
+from tenantspec.testing.state import State
 from tenantspec.testing.tables import USERS, Reference, TableFacts
 from tenantspec.testing.values import other_than
 from tenantspec.testing.world import World, row_values

@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-
 from tenantspec.render.matrix import member_roles
 from tenantspec.spec import model
 from tenantspec.spec.expressions import condition_values
