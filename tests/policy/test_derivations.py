@@ -322,3 +322,24 @@ def test_an_external_serial_column_is_written_as_its_integer(tmp_path):
     project = load_project(tmp_path)
     grades = next(f for name, f in facts_of(project).items() if name.name == "grades")
     assert grades.columns == {"id": "bigint", "rank": "smallint", "label": "text"}
+
+
+def test_references_into_shared_tables_that_make_a_unique_key_pick_different_rows(tmp_path):
+    """`unique (sdk_id, service_id)`, both into tables no workspace owns: the rows of both
+    workspaces pick different pairs, where picking by the row's number in its workspace gave
+    the first workspace's pairs again."""
+    base = Path(__file__).resolve().parents[1] / "generator" / "cases" / "specs" / "_base"
+    shutil.copytree(base, tmp_path, dirs_exist_ok=True)
+    project_file = tmp_path / "schema" / "project.yaml"
+    project_file.write_text(project_file.read_text().replace(
+        "  functions:", "    sdks: {columns: {id: bigint}}\n    services: {columns: {id: bigint}}\n  functions:"))
+    spec = tmp_path / "schema" / "notes.yaml"
+    spec.write_text(spec.read_text().replace(
+        "  body: {type: text}\n",
+        "  body: {type: text}\n  sdk_id: {type: bigint, not_null: true, references: {table: sdks}}\n"
+        "  service_id: {type: bigint, not_null: true, references: {table: services}}\n"
+    ).replace("indexes:\n", "unique:\n  - [sdk_id, service_id]\nindexes:\n  - columns: [service_id]\n"))
+    world = build_world(load_project(tmp_path))
+    notes = next(f for f in world.spec_tables if f.name.name == "notes")
+    pairs = [(r.values["sdk_id"], r.values["service_id"]) for r in world.rows[notes.name]]
+    assert len(pairs) == 2 * ROWS_PER_WORKSPACE and len(set(pairs)) == len(pairs), pairs

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 from tenantspec.render.matrix import member_roles
 from tenantspec.spec import model
@@ -204,8 +204,9 @@ class _WorldBuilder:
                 if any(key.where is None and set(key.columns) <= {facts.workspace_column} for key in facts.unique_keys):
                     count = 1  # one row a workspace (`unique (project_id)`, the tenancy column)
                 for n in range(1, count + 1):
+                    serial = self.serial(table.name)
                     values = row_values(facts, self.workspace_ids[ws], n, _tag(ws, n),
-                                        lambda ref, n=n, ws=ws: self.pick(ref, ws, n), serial=self.serial(table.name))
+                                        partial(self.pick_keyed, facts, ws=ws, n=n, serial=serial), serial=serial)
                     if facts.user:
                         values[facts.user] = str(authors[(n - 1) % len(authors)].user_id)
                     self.rows.setdefault(table.name, []).append(
@@ -331,6 +332,23 @@ class _WorldBuilder:
                 for target in targets(facts):
                     visit(target, ())
         return found
+
+    def pick_keyed(self, facts: TableFacts, ref: Reference, ws: str, n: int, serial: int) -> str | None:
+        """`pick`, but a reference into a table every workspace shares, in a unique key without
+        the workspace column (`unique (sdk_id, service_id)`), counts the rows across the table:
+        no two rows pick the same referenced rows. The key's references count in mixed radix,
+        the first fastest."""
+        target = self.facts[ref.target]
+        key = next((u.columns for u in facts.unique_keys
+                    if ref.column in u.columns and facts.workspace_column not in u.columns), None)
+        if key is None or ref.target == USERS or target.workspace_column or target.parent:
+            return self.pick(ref, ws, n)
+        step = 1
+        for column in key[:key.index(ref.column)]:
+            earlier = facts.reference(column)
+            if earlier is not None and earlier.target != USERS and not self.facts[earlier.target].workspace_column:
+                step *= max(len(self.rows.get(earlier.target, ())), 1)
+        return self.pick(ref, ws, (serial - 1) // step + 1, anywhere=True)
 
     def pick(self, ref: Reference, ws: str | None, n: int, anywhere: bool = False) -> str | None:
         """The referenced row for the ``n``-th row of ``ws``: the ``n``-th of that workspace (of
