@@ -622,6 +622,36 @@ def test_adopt_init_reads_the_project_file_from_the_migrations(tmp_path, capsys)
     assert "adopt --init does not overwrite it" in capsys.readouterr().err
 
 
+def test_adopt_init_gives_each_user_the_sign_up_metadata_a_new_user_trigger_reads(tmp_path, capsys):
+    """A trigger on auth.users names each new user's personal organization after
+    `raw_user_meta_data ->> 'first_name'`: auth.users is declared with that metadata, and every
+    user the proof makes carries it, so the trigger finds a name."""
+    from tenantspec.cli import main
+    from tenantspec.spec.load import load_project
+    from tenantspec.testing.world import USERS, build_world
+
+    build("inline_exists", tmp_path)
+    (tmp_path / "schema" / "project.yaml").unlink()
+    (tmp_path / "supabase/migrations/20250301000000_sign_up.sql").write_text(
+        "create function public.handle_new_user() returns trigger language plpgsql security definer\n"
+        "set search_path = '' as $$\n"
+        "begin\n"
+        "  insert into public.organizations (name) values (NEW.raw_user_meta_data->>'first_name' || ' Personal');\n"
+        "  return new;\n"
+        "end $$;\n"
+        "create trigger on_auth_user_created after insert on auth.users\n"
+        "  for each row execute function public.handle_new_user();\n")
+    assert main(["--root", str(tmp_path), "adopt", "--init", "projects"]) == 0, capsys.readouterr().err
+    project = YAML(typ="safe").load((tmp_path / "schema" / "project.yaml").read_text())
+    users = project["external"]["tables"]["auth.users"]
+    assert users == {"columns": {"id": "uuid", "email": "text", "raw_user_meta_data": "jsonb"},
+                     "seed": {"raw_user_meta_data": '{"first_name": "first_name {label}"}'}}, users
+    world = build_world(load_project(tmp_path))
+    metadata = [row.values["raw_user_meta_data"] for row in world.rows[USERS]]
+    assert metadata and all(m.startswith('{"first_name": "first_name ') for m in metadata)
+    assert len(set(metadata)) == len(metadata), "each user's own"
+
+
 def test_adopt_init_reads_roles_from_an_enum_and_declares_it(tmp_path, capsys):
     """The membership's role column is an enum type: its values are the roles, the enum is
     declared external, and the adopted tables generate with no narrowing: what a level cannot

@@ -6,6 +6,7 @@ both tables with their columns as external tables."""
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from pathlib import Path
@@ -154,6 +155,7 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
                         else "nothing: no CHECK or enum names the roles" if chosen["role_column"]
                         else "no role column: every member is alike",
         "enums": _enums_used(state, [tenant] + ([members] if members is not None else [])),
+        "users": flow(_users_entry(state)),
         "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0],
                                                          seed=True, enums=enum_values(state)))),
                    *([(chosen["members"], flow(_external(members, workspace_column=chosen["workspace_column"])))]
@@ -441,6 +443,29 @@ def _enums_used(state: SchemaState, tables: list[Table]) -> list[tuple[str, str]
                 name = enum.name if enum.schema == "public" else f"{enum.schema}.{enum.name}"
                 found[name] = f"[{', '.join(enum.values)}]"
     return list(found.items())
+
+
+# new.raw_user_meta_data ->> 'first_name' (or -> 'first_name') in a trigger function's body
+SIGN_UP_FIELD = re.compile(r"\bnew\s*\.\s*raw_user_meta_data\s*->>?\s*'([^']+)'", re.IGNORECASE)
+
+
+def _users_entry(state: SchemaState) -> dict:
+    """auth.users as project.yaml declares it: its id and email, and, when a trigger on a new
+    user reads the sign-up metadata (a profile or a personal organization named after
+    ``raw_user_meta_data ->> 'first_name'``), that metadata, which the proof then gives each
+    user it makes (``{"first_name": "first_name <label>"}``)."""
+    entry: dict = {"columns": {"id": "uuid", "email": "text"}}
+    users = state.tables.get(AUTH_USERS)
+    fields: list[str] = []
+    for trigger in users.triggers.values() if users is not None else ():
+        function = next((f for f in state.functions.values()
+                         if (f.schema, f.name) == trigger.function and f.body), None)
+        if "insert" in trigger.events and function is not None:
+            fields += [name for name in SIGN_UP_FIELD.findall(function.body) if name not in fields]
+    if fields:
+        entry["columns"]["raw_user_meta_data"] = "jsonb"
+        entry["seed"] = {"raw_user_meta_data": json.dumps({name: f"{name} {{label}}" for name in fields})}
+    return entry
 
 
 def _external(table: Table, workspace_column: str, seed: bool = False, enums: dict | None = None) -> dict:

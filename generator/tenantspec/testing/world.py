@@ -151,13 +151,17 @@ class _WorldBuilder:
 
     def build(self) -> World:
         project = self.project
-        self.rows[USERS] = [Row(USERS, {"id": str(p.user_id), "email": p.email}, None, f"user_{p.name}")
+        # the project file's seed of auth.users (the sign-up metadata its triggers read) fills the rest
+        users = self.facts[USERS]
+        self.rows[USERS] = [Row(USERS, seed_values(project, self.workspace_ids, users, None, p.name.lower(), p)
+                                | {"id": str(p.user_id), "email": p.email}, None, f"user_{p.name}")
                             for p in self.users]
         if any(t.tenancy.per_user for t in project.tables.values()):
             # users no persona signs in as: a new row of a per-user table keyed by its user
             # (profiles.id) names one of them
-            self.rows[USERS] += [Row(USERS, {"id": sample("uuid", n, f"spare{n}", "spare-user"),
-                                             "email": f"spare{n}@example.test"}, None, f"user_spare_{n}")
+            self.rows[USERS] += [Row(USERS, seed_values(project, self.workspace_ids, users, None, f"spare{n}", None)
+                                     | {"id": sample("uuid", n, f"spare{n}", "spare-user"),
+                                        "email": f"spare{n}@example.test"}, None, f"user_spare_{n}")
                                  for n in range(1, SPARE_USERS + 1)]
         workspaces = self.facts[project.tenancy.workspaces]
         for ws in WORKSPACES:
