@@ -60,3 +60,35 @@ def test_a_row_a_trigger_made_while_seeding_takes_the_worlds_values(tmp_path, ca
                             env={**os.environ, "PYTHONPATH": str(ROOT / "generator"), "TENANTSPEC_PRIVILEGES": "2026"})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "the project's case files" in result.stdout
+
+
+PLANS = """-- every new team starts on the launch plan, a row of a table no migration fills
+create table public.tiers (name text primary key);
+create table public.team_plans (team_id uuid primary key references public.teams (id) on delete cascade,
+  tier text not null references public.tiers (name));
+create function public.start_plan() returns trigger language plpgsql security definer
+set search_path = '' as $$
+begin
+  insert into public.team_plans (team_id, tier) values (new.id, 'launch');
+  return new;
+end $$;
+revoke execute on function public.start_plan() from public, anon, authenticated;
+create trigger on_team_created after insert on public.teams for each row execute function public.start_plan();
+"""
+
+
+def test_a_trigger_that_cannot_write_while_seeding_is_named_with_the_table_it_wrote(tmp_path, capsys):
+    assert main(["--root", str(tmp_path), "init", "--workspaces", "teams", "--roles", "owner,member",
+                 "--table", "projects"]) == 0
+    first = sorted((tmp_path / "supabase/migrations").glob("*.sql"))[0]
+    (first.parent / f"{int(first.name.split('_')[0]) + 1}_plans.sql").write_text(PLANS)
+    capsys.readouterr()
+    assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr()
+    result = subprocess.run([sys.executable, "-m", "tenantspec", "prove", "--", "-q", "-x"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(ROOT / "generator"), "TENANTSPEC_PRIVILEGES": "2026"})
+    assert result.returncode != 0
+    assert "creating a row of public.teams" in result.stdout
+    assert ("The row of public.team_plans was written by a trigger of public.teams (or a function it calls)"
+            in result.stdout), result.stdout[-3000:]
+    assert "external.tables.public.teams.seed" not in result.stdout, "the seed of teams is not what is missing"

@@ -91,8 +91,19 @@ def seed_world(conn: psycopg.Connection, world: World) -> None:
                     f"creating a row of {name} ({', '.join(f'{k}={v}' for k, v in row.values.items())}) "
                     f"failed: {exc.diag.message_primary or exc}"
                     + (f" ({exc.diag.message_detail})" if exc.diag.message_detail else "")
-                    + (_SEED_HINT.format(source=world.project.source, table=name) if facts.spec is None else "")
+                    + _where(exc, name, world.project.source, facts.spec is None)
                 ) from exc
+
+
+def _where(exc: psycopg.Error, name: model.Name, source: str, external: bool) -> str:
+    """What to do about a row the database refused: a trigger's write to another table is the
+    app's (its own rows, or values its triggers need: a migration or the seed must give them);
+    an external table's own row needs the project file's seed values."""
+    schema, table = exc.diag.schema_name, exc.diag.table_name
+    if table and (schema, table) != (name.schema, name.name):
+        return (f". The row of {schema}.{table} was written by a trigger of {name} (or a function it calls): "
+                f"give {name} the values that trigger needs, or make the rows it needs exist first")
+    return _SEED_HINT.format(source=source, table=name) if external else ""
 
 
 _SEED_HINT = (". The tests write an external table's key and workspace columns only; give the other "
