@@ -10,6 +10,7 @@ rights of its role there.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,13 +105,15 @@ def load_intent(path: Path, shown: str, kinds: tuple[str, ...], tables: dict[str
     return Intent(path=shown, kinds=kinds, cells=cells)
 
 
-def intent_entry(table: str, kinds: tuple[str, ...], declared: dict[Cell, str] | None) -> str:
+def intent_entry(table: str, kinds: tuple[str, ...], declared: dict[Cell, str] | None,
+                 comments: Mapping[tuple[str, str], list[str]] | None = None) -> str:
     """YAML to paste under ``tables:``; filled from the declared matrix when there is one
     (check every cell), otherwise every cell denied. A cell a hand-written policy decides has
     no declared verdict: it is written denied, under a comment naming it, for the product's
-    requirements to settle."""
+    requirements to settle. ``comments`` go above their (table, command)'s line."""
     lines = [f"  {table}:"]
     for command in COMMANDS:
+        lines += [f"    # {comment}" for comment in (comments or {}).get((table, command), ())]
         verdicts = {k: (declared or {}).get((table, command, k), "denied") for k in kinds}
         decided = [k for k, verdict in verdicts.items() if verdict == HAND_WRITTEN]
         if decided:
@@ -120,7 +123,8 @@ def intent_entry(table: str, kinds: tuple[str, ...], declared: dict[Cell, str] |
     return "\n".join(lines) + "\n"
 
 
-def intent_file_text(kinds: tuple[str, ...], tables: list[str], declared: dict[Cell, str] | None) -> str:
+def intent_file_text(kinds: tuple[str, ...], tables: list[str], declared: dict[Cell, str] | None,
+                     comments: Mapping[tuple[str, str], list[str]] | None = None) -> str:
     head = (f"persona_kinds: [{', '.join(kinds)}]\n"
             f"commands: [{', '.join(COMMANDS)}]\n\ntables:\n")
-    return head + "\n".join(intent_entry(t, kinds, declared) for t in tables)
+    return head + "\n".join(intent_entry(t, kinds, declared, comments) for t in tables)

@@ -91,16 +91,7 @@ def observed_intent_text(observed: Mapping[str, Mapping], kinds: tuple[str, ...]
                          source: str) -> str:
     """The observed matrix as an intent file, every table's cells with their reasons."""
     cells, comments, by_regimes = observed_cells(observed, kinds, tables)
-    body = intent_file_text(kinds, sorted(tables), cells)
-    lines = []
-    for line in body.splitlines():
-        stripped = line.strip()
-        if stripped.endswith(":") and line.startswith("  ") and not line.startswith("    "):
-            table = stripped[:-1]
-        elif line.startswith("    ") and ":" in stripped and not stripped.startswith("#"):
-            command = stripped.split(":", 1)[0]
-            lines += [f"    # {note}" for note in comments.get((table, command), ())]
-        lines.append(line)
+    body = intent_file_text(kinds, sorted(tables), cells, comments)
     head = ("# OBSERVED by `tenantspec prove --observe` on " + source + ": what the database does,\n"
             "# not what the product requires. Read every cell (the comments say who is denied and how),\n"
             "# set each to what the product requires, then remove these lines; `tenantspec prove`\n"
@@ -108,7 +99,7 @@ def observed_intent_text(observed: Mapping[str, Mapping], kinds: tuple[str, ...]
     if by_regimes:
         head += ("# Some cells differ between the default-privilege regimes: a project created before\n"
                  "# 2026-05-30 has the legacy one (TENANTSPEC_PRIVILEGES=legacy proves it alone).\n")
-    return head + "\n".join(lines) + "\n"
+    return head + body
 
 
 def observed_path(intent: Path) -> Path:
