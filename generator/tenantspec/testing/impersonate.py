@@ -52,8 +52,7 @@ class Impersonator:
         # transaction, so nothing in the block commits on its own); the rollback ends it.
         conn.autocommit = True
         try:
-            conn.execute(sql.SQL("begin; ") + _IDENTITY.format(sql.Literal(role),
-                                                                sql.Literal(json.dumps(dict(claims)))))
+            conn.execute(sql.SQL("begin; ") + identity(role, claims))
             yield conn
         finally:
             conn.rollback()
@@ -74,8 +73,7 @@ class Impersonator:
         def next_request(persona: Persona, settle: bool = False) -> psycopg.Connection:
             if settle:
                 conn.execute("rollback; " + SETTLE)
-            conn.execute(sql.SQL("rollback; begin; ") + _IDENTITY.format(
-                sql.Literal(persona.db_role), sql.Literal(json.dumps(dict(persona.claims())))))
+            conn.execute(sql.SQL("rollback; begin; ") + identity(persona.db_role, persona.claims()))
             return conn
 
         try:
@@ -123,6 +121,12 @@ def switch_identity(conn: psycopg.Connection, role: str, claims: Mapping) -> Non
 
 # PostgREST's switch of identity, for the rest of the transaction: the role, then the token's claims.
 _IDENTITY = sql.SQL("select set_config('role', {}, true), set_config('request.jwt.claims', {}, true)")
+
+
+def identity(role: str, claims: Mapping) -> sql.Composed:
+    """`_IDENTITY` for ``role`` and ``claims``, as literals: to travel in one message with other
+    statements."""
+    return _IDENTITY.format(sql.Literal(role), sql.Literal(json.dumps(dict(claims))))
 
 
 def table_snapshot(conn: psycopg.Connection, table: str) -> list:
@@ -207,8 +211,7 @@ class Attempt:
 def attempt_as(conn: psycopg.Connection, role: str, claims: Mapping, statement, params=None) -> Attempt:
     """`attempt` as ``role`` with ``claims``, within the transaction: the identity switch and the
     savepoint travel in one message, and the savepoint is rolled back to only on an error."""
-    conn.execute(_IDENTITY.format(sql.Literal(role), sql.Literal(json.dumps(dict(claims))))
-                 + sql.SQL("; savepoint tenantspec_request"))
+    conn.execute(identity(role, claims) + sql.SQL("; savepoint tenantspec_request"))
     result = attempt(conn, statement, params, savepoint=False)
     if result.failed:
         conn.execute("rollback to savepoint tenantspec_request")
