@@ -151,17 +151,13 @@ class _WorldBuilder:
 
     def build(self) -> World:
         project = self.project
-        # the project file's seed of auth.users (the sign-up metadata its triggers read) fills the rest
-        users = self.facts[USERS]
-        self.rows[USERS] = [Row(USERS, seed_values(project, self.workspace_ids, users, None, p.name.lower(), p)
-                                | {"id": str(p.user_id), "email": p.email}, None, f"user_{p.name}")
+        self.rows[USERS] = [self.user_row(f"user_{p.name}", str(p.user_id), p.email, p.name.lower(), p)
                             for p in self.users]
         if any(t.tenancy.per_user for t in project.tables.values()):
             # users no persona signs in as: a new row of a per-user table keyed by its user
             # (profiles.id) names one of them
-            self.rows[USERS] += [Row(USERS, seed_values(project, self.workspace_ids, users, None, f"spare{n}", None)
-                                     | {"id": sample("uuid", n, f"spare{n}", "spare-user"),
-                                        "email": f"spare{n}@example.test"}, None, f"user_spare_{n}")
+            self.rows[USERS] += [self.user_row(f"user_spare_{n}", sample("uuid", n, f"spare{n}", "spare-user"),
+                                               f"spare{n}@example.test", f"spare{n}", None)
                                  for n in range(1, SPARE_USERS + 1)]
         workspaces = self.facts[project.tenancy.workspaces]
         for ws in WORKSPACES:
@@ -297,6 +293,12 @@ class _WorldBuilder:
                         values[column] = sample(facts.columns[column], self.serial(members.table),
                                                 f"{persona.name}.{ws}", f"{members.table}.{column}")
                 self.add(facts, ws, counts[ws], values, user=persona)
+
+    def user_row(self, label: str, user_id: str, email: str, tag: str, persona: Persona | None) -> Row:
+        """A user: its id and email, and the project file's seed of auth.users (the sign-up
+        metadata the app's triggers read)."""
+        values = seed_values(self.project, self.workspace_ids, self.facts[USERS], None, tag, persona)
+        return Row(USERS, values | {"id": user_id, "email": email}, None, label)
 
     def serial(self, name: model.Name) -> int:
         """The number of the next row of ``name`` across both workspaces: an integer key
