@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import psycopg
 from psycopg import sql
 
 from tenantspec.spec import model
@@ -104,9 +105,8 @@ def run_probes(impersonate: Impersonator, world: World, probes: list[Probe], reg
     """Run every probe as its persona, each in its own rolled-back request. After a write, only
     the tables it wrote are read again (all of them where the server does not count writes)."""
     started = time.perf_counter()
-    spec_tables = [str(f.name) for f in world.spec_tables]
     with impersonate.as_service_role() as conn:
-        before = rows_by_key(world, tables_snapshot(conn, spec_tables))
+        before = spec_rows(conn, world)
         written_only = counts_writes(conn)
     run = ProbeRun(regime)
     wrote = False  # whether the previous request wrote (or tried to): its counts settle first
@@ -120,10 +120,17 @@ def run_probes(impersonate: Impersonator, world: World, probes: list[Probe], reg
             result = attempt(conn, statement, params, savepoint=False)
             after = None
             if not result.failed and request.command != "select" and result.rowcount:
-                after = {**before, **rows_by_key(world, tables_snapshot(conn, spec_tables, written_only))}
+                after = {**before, **spec_rows(conn, world, written_only)}
             run.results.append((probe, _observe(world, probe, result, before, after)))
     run.seconds = time.perf_counter() - started
     return run
+
+
+def spec_rows(conn: psycopg.Connection, world: World,
+              written_only: bool = False) -> dict[model.Name, dict[tuple, dict]]:
+    """The spec'd tables' rows as the transaction sees them, by primary key (`rows_by_key`);
+    with ``written_only``, those of the tables it wrote (`tables_snapshot`)."""
+    return rows_by_key(world, tables_snapshot(conn, list(world.spec_table_named), written_only))
 
 
 def rows_by_key(world: World, snapshot: Mapping[str, list]) -> dict[model.Name, dict[tuple, dict]]:

@@ -21,10 +21,9 @@ from tenantspec.testing.impersonate import (
     attempt_as,
     counts_writes,
     settle_write_counts,
-    tables_snapshot,
 )
 from tenantspec.testing.personas import WORKSPACES
-from tenantspec.testing.probes import rows_by_key, statement_for
+from tenantspec.testing.probes import spec_rows, statement_for
 from tenantspec.testing.requests import RequestMaker
 from tenantspec.testing.state import State
 from tenantspec.testing.values import COMPARABLE, canonical, family
@@ -119,7 +118,7 @@ def check_random_requests(impersonate: Impersonator, world: World, access: Acces
     executed = {"examples": 0, "requests": 0}
     # What the database holds before each sequence (each is rolled back): a table the sequence
     # did not write still holds it at the end.
-    seeded = rows_by_key(world, tables_snapshot(conn, [str(f.name) for f in world.spec_tables]))
+    seeded = spec_rows(conn, world)
     written_only = counts_writes(conn)
     conn.rollback()
     ops = st.builds(Op, kind=st.sampled_from(KINDS), persona=st.sampled_from(sorted(world.personas)),
@@ -190,8 +189,7 @@ def _assert_same_rows(conn, world: World, state: State, seeded: Mapping, written
     """The database holds the rows ``state`` predicts, in every table. Only the tables the
     transaction wrote are read again (all of them where the server does not count writes): the
     others hold what they held before the sequence."""
-    rows = {**seeded, **rows_by_key(world, tables_snapshot(conn, [str(f.name) for f in world.spec_tables],
-                                                           written_only))}
+    rows = {**seeded, **spec_rows(conn, world, written_only)}
     for facts in world.spec_tables:
         actual = rows[facts.name]
         expected = state.table(facts.name)
