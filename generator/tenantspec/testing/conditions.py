@@ -6,6 +6,11 @@ makes false could be dropped from the policy and no probe would notice. Each con
 leaf of the policy's AND / OR / NOT tree that reads a column, a function or a setting) is
 evaluated on every row of its table, with every persona's token claims, as the superuser (so
 the table's own policies hide no row): one that is true everywhere is reported.
+
+The intent can say what a condition decides (``only_when``: these commands run only while it
+holds). The proof then makes it false itself: its function answers false for the length of a
+rolled-back transaction, and every request the intent allows on those commands must be
+refused. Dropping the condition from the policy, in the specs or in SQL, then fails the proof.
 """
 
 from __future__ import annotations
@@ -20,7 +25,12 @@ from psycopg import sql
 from tenantspec.catalog.nodes import deparse, walk
 from tenantspec.spec import model
 from tenantspec.spec.expressions import expression_node
+from tenantspec.testing.impersonate import Attempt, attempt_as
+from tenantspec.testing.intent import OnlyWhen, falsifiable_call
 from tenantspec.testing.personas import Persona
+from tenantspec.testing.probes import describe_probe, statement_for
+from tenantspec.testing.requests import Probe
+from tenantspec.testing.world import World
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,11 @@ class Condition:
 
     def describe(self) -> str:
         return f"{self.table.name}: policy {self.policy}: {self.text}"
+
+
+def shown(text: str) -> str:
+    """A condition as the report shows it (pglast's deparse), to match an intent's spelling."""
+    return deparse(expression_node(text))
 
 
 def conditions_of(table: model.Table) -> list[Condition]:
@@ -66,13 +81,15 @@ def _reads_something(node) -> bool:
                for found, _ in walk(node))
 
 
-def never_false(conn: psycopg.Connection, tables: list[model.Table], personas: list[Persona]) -> list[str]:
+def never_false(conn: psycopg.Connection, tables: list[model.Table], personas: list[Persona],
+                exercised: frozenset[tuple[str, str]] = frozenset()) -> list[str]:
     """The conditions no row and no persona made false (or null), described; a table with no
-    rows cannot tell and says so. ``conn`` is the superuser's, in a transaction rolled back
-    by the caller."""
+    rows cannot tell and says so. ``exercised``: (table, condition as shown) the proof makes
+    false itself (the intent's ``only_when``). ``conn`` is the superuser's, in a transaction
+    rolled back by the caller."""
     found = []
     for table in tables:
-        conditions = conditions_of(table)
+        conditions = [c for c in conditions_of(table) if (table.name.name, c.text) not in exercised]
         if not conditions:
             continue
         target = sql.Identifier(table.name.schema, table.name.name)
@@ -105,4 +122,74 @@ def _falsified(conn: psycopg.Connection, target: sql.Composable, conditions: lis
     return falsified
 
 
+# -- making a condition false -------------------------------------------------------------------
+
+def make_false(conn: psycopg.Connection, text: str) -> int:
+    """Make the condition ``text`` false until the transaction rolls back: every boolean
+    function of its name that the call can reach answers false (true when the call is
+    negated), whatever its arguments. The number of functions replaced (0: none found).
+    ``conn`` is the superuser's."""
+    name, arguments, negated = falsifiable_call(text)
+    schema = name[0] if len(name) > 1 else None
+    found = conn.execute(
+        "select n.nspname, p.proname, pg_catalog.pg_get_function_arguments(p.oid)"
+        "  from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace"
+        " where p.proname = %(name)s and p.prokind = 'f' and p.prorettype = 'pg_catalog.bool'::regtype"
+        "   and (n.nspname = %(schema)s or %(schema)s::text is null and n.nspname = any (current_schemas(false)))"
+        "   and p.pronargs >= %(n)s and p.pronargs - p.pronargdefaults <= %(n)s",
+        {"name": name[-1], "schema": schema, "n": arguments}).fetchall()
+    for nspname, proname, signature in found:
+        conn.execute(sql.SQL("create or replace function {}.{}({}) returns boolean language sql as {}").format(
+            sql.Identifier(nspname), sql.Identifier(proname), sql.SQL(signature),
+            sql.Literal(f"select {'true' if negated else 'false'}")))
+    return len(found)
+
+
 NEVER_FALSE: set[str] = set()  # what the proof found in this process, for the run's summary
+
+
+def allowed_while_false(conn: psycopg.Connection, world: World, probes: list[Probe], rule: OnlyWhen) -> list[str]:
+    """What the intent's ``rule`` (an `intent.OnlyWhen`) refuses and the database still does
+    with its condition false: each basic probe of the rule's table and commands that the
+    intent allows to a persona the policies judge (service_role bypasses them) runs again as
+    that persona, and must be refused. ``conn`` is the superuser's, in a transaction rolled
+    back by the caller."""
+    planned = [probe for probe in probes if probe.cell and probe.cell[0] == rule.table
+               and probe.cell[1] in rule.commands and probe.request.persona.db_role != "service_role"
+               and _succeeds(probe.expected)]
+    if not planned:
+        return [f"{rule.where}: the intent lets nobody but service_role {' or '.join(rule.commands)} on "
+                f"{rule.table}, so whether {rule.condition} holds decides nothing"]
+    try:
+        if not make_false(conn, rule.condition):
+            name, arguments, _ = falsifiable_call(rule.condition)
+            return [f"{rule.where}: no boolean function {'.'.join(name)} taking {arguments} argument(s) in the "
+                    f"database to make {rule.condition} false"]
+    except psycopg.Error as error:
+        return [f"{rule.where}: {rule.condition} cannot be made false ({error.diag.message_primary or error})"]
+    problems = []
+    for probe in planned:
+        request = probe.request
+        statement, params = statement_for(world.facts[request.table], request)
+        result = attempt_as(conn, request.persona.db_role, request.persona.claims(), statement, params)
+        if not result.failed:
+            conn.execute("rollback to savepoint tenantspec_request")
+        if not _refused(request.command, result):
+            problems.append(f"{rule.where}: {describe_probe(probe)}: {result.describe()} with {rule.condition} "
+                            f"false; the intent runs {request.command} on {rule.table} only while it holds")
+    return problems
+
+
+def _refused(command: str, result: Attempt) -> bool:
+    """Denied, as the matrix counts it: an error other than a constraint's (class 23 comes after
+    every privilege and policy check passed), no row seen, or no row written."""
+    if result.failed:
+        return not (result.sqlstate or "").startswith("23")
+    return not (result.rows if command == "select" else result.rowcount)
+
+
+def _succeeds(expected) -> bool:
+    """Whether the access model expects a probe to be let through (rows seen or written)."""
+    if expected.failed:
+        return False
+    return bool(expected.visible) if expected.visible is not None else expected.rows > 0

@@ -14,7 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pglast import ast
+from pglast.enums import BoolExprType
+
 from tenantspec.render.matrix import HAND_WRITTEN
+from tenantspec.spec.expressions import expression_node, parse_expression
 from tenantspec.spec.located import YAMLSyntaxError, load_located
 from tenantspec.spec.model import COMMANDS
 
@@ -23,8 +27,37 @@ VERDICTS = ("allowed", "own", "denied")  # own: only on rows naming them as thei
 Cell = tuple[str, str, str]  # (table, command, persona kind)
 
 
+def falsifiable_call(text: str) -> tuple[tuple[str, ...], int, bool]:
+    """The function a condition calls (its name, as qualified as written), how many arguments
+    it passes, and whether the call is negated: the conditions the proof can make false itself
+    are a boolean function's call (a flag, a plan, a subscription) or its negation. Raises
+    ValueError saying why otherwise."""
+    if problem := parse_expression(text):
+        raise ValueError(f"{text!r}: {problem}")
+    node = expression_node(text)
+    negated = isinstance(node, ast.BoolExpr) and node.boolop == BoolExprType.NOT_EXPR
+    if negated:
+        node = node.args[0]
+    if not isinstance(node, ast.FuncCall):
+        raise ValueError(f"{text!r} is not a call of a boolean function (or its negation), which the proof makes "
+                         "false by having the function answer so; make any other condition false in a case file")
+    return tuple(part.sval for part in node.funcname), len(node.args or ()), negated
+
+
 class IntentError(ValueError):
     """The intent file is missing, malformed, or does not cover the project's tables."""
+
+
+@dataclass(frozen=True)
+class OnlyWhen:
+    """Commands on a table that run only while a condition holds (``only_when`` in the
+    intent): with it false, every persona the policies judge is refused them; service_role,
+    which bypasses policies, keeps its cell."""
+
+    table: str
+    condition: str  # as the intent writes it
+    commands: tuple[str, ...]
+    where: str  # file:line of the condition in the intent
 
 
 @dataclass(frozen=True)
@@ -32,6 +65,7 @@ class Intent:
     path: str
     kinds: tuple[str, ...]
     cells: dict[Cell, str] = field(hash=False)
+    only_when: tuple[OnlyWhen, ...] = ()
 
     def allowed(self, table: str, command: str) -> frozenset[str]:
         """The persona kinds the intent lets run ``command`` on ``table``."""
@@ -76,11 +110,18 @@ def load_intent(path: Path, shown: str, kinds: tuple[str, ...], tables: dict[str
         problems.append(f"{at(data, 'commands')}: commands must be [{', '.join(COMMANDS)}]")
     entries = data.get("tables") or {}
     cells: dict[Cell, str] = {}
+    only_when: list[OnlyWhen] = []
     for table, by_command in entries.items():
         if table not in tables:
             problems.append(f"{at(entries, table)}: intent for table '{table}', which the project does not "
                             f"define; remove the entry, or define the table")
             continue
+        for key in by_command if isinstance(by_command, dict) else ():
+            if key not in COMMANDS and key != "only_when":
+                problems.append(f"{at(by_command, key)}: {table}.{key}: expected one of {', '.join(COMMANDS)} "
+                                "or only_when")
+        if isinstance(by_command, dict) and "only_when" in by_command:
+            only_when += _only_when(table, by_command["only_when"], at(by_command, "only_when"), at, problems)
         for command in COMMANDS:
             row = (by_command or {}).get(command) if isinstance(by_command, dict) else None
             for kind in kinds:
@@ -102,7 +143,41 @@ def load_intent(path: Path, shown: str, kinds: tuple[str, ...], tables: dict[str
             f"{filled}:\n\n" + "".join(intent_entry(table, kinds, declared) for table in missing))
     if problems:
         raise IntentError("\n".join(problems))
-    return Intent(path=shown, kinds=kinds, cells=cells)
+    return Intent(path=shown, kinds=kinds, cells=cells, only_when=tuple(only_when))
+
+
+def names_conditions(path: Path) -> bool:
+    """Whether the intent file at ``path`` says what a condition decides (``only_when``) for
+    some table; True where it cannot tell (the loader then reports why)."""
+    try:
+        data = load_located(path.read_text(encoding="utf-8"))
+        return any(isinstance(entry, dict) and "only_when" in entry for entry in (data.get("tables") or {}).values())
+    except (OSError, YAMLSyntaxError, AttributeError):
+        return True
+
+
+def _only_when(table: str, entry, where: str, at, problems: list[str]) -> list[OnlyWhen]:
+    """``only_when: {<condition>: [<command>, ...]}`` of one table's entry."""
+    if not isinstance(entry, dict) or not entry:
+        problems.append(f"{where}: {table}.only_when must map each condition (a boolean function's call) to the "
+                        "commands that run only while it holds, e.g. {public.feature_enabled('reactions'): [insert]}")
+        return []
+    found = []
+    for condition, commands in entry.items():
+        here = at(entry, condition)
+        try:
+            falsifiable_call(str(condition))
+        except ValueError as error:
+            problems.append(f"{here}: {table}.only_when: {error}")
+            continue
+        listed = commands if isinstance(commands, list) else [commands]
+        wrong = [c for c in listed if c not in COMMANDS]
+        if wrong or not listed:
+            problems.append(f"{here}: {table}.only_when: {condition}: expected a list of commands "
+                            f"({', '.join(COMMANDS)}), got {commands!r}")
+            continue
+        found.append(OnlyWhen(table, str(condition), tuple(dict.fromkeys(listed)), here))
+    return found
 
 
 def intent_entry(table: str, kinds: tuple[str, ...], declared: dict[Cell, str] | None,

@@ -73,6 +73,7 @@ DEFAULT_INTENT = "tests/access_intent.yaml"
 DEFAULT_CASES = "tests/policy/cases"
 SPECS_MARK = "tenantspec_specs"
 NO_CASES = "(no case files)"
+CONDITIONS = "test_conditions_the_intent_names_decide"  # deselected when the intent names no condition
 
 try:
     _REGIMES: tuple[str, ...] = regimes_from_env()
@@ -210,19 +211,26 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Deselect what the project has nothing for: spec comparisons without table specs, the
-    case test without case files; while observing, everything but the observation (which is
-    deselected otherwise)."""
+    case test without case files, the conditions' test without an ``only_when`` in the intent;
+    while observing, everything but the observation (which is deselected otherwise)."""
+    from tenantspec.testing.intent import names_conditions
+
     try:
-        has_specs = _resolve_config(config).has_specs
+        resolved = _resolve_config(config)
     except Exception:
         return
+    has_specs = resolved.has_specs
+    conditions = names_conditions(resolved.intent)
     observing = config.getoption(OBSERVE)
     keep, drop = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         no_cases = callspec is not None and callspec.params.get("tenantspec_case") == NO_CASES
-        observer = getattr(item, "originalname", item.name) == OBSERVER
-        if no_cases or (not has_specs and item.get_closest_marker(SPECS_MARK)) or observer != observing:
+        name = getattr(item, "originalname", item.name)
+        observer = name == OBSERVER
+        no_conditions = name == CONDITIONS and not conditions
+        if no_cases or no_conditions or (not has_specs and item.get_closest_marker(SPECS_MARK)) \
+                or observer != observing:
             drop.append(item)
         else:
             keep.append(item)

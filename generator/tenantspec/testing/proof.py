@@ -49,6 +49,7 @@ __all__ = [
     "test_triggers",
     "test_realtime_publication",
     "test_hand_written_conditions_are_exercised",
+    "test_conditions_the_intent_names_decide",
     "test_migrations_build_what_a_fresh_render_builds",
     "test_probes_surface_as_expected",
     "test_observed_access_matches_the_intent",
@@ -194,20 +195,35 @@ def test_realtime_publication(catalog_database, tenantspec_world):
 
 
 @pytest.mark.tenantspec_specs
-def test_hand_written_conditions_are_exercised(catalog_database, tenantspec_world, tenantspec_project):
+def test_hand_written_conditions_are_exercised(catalog_database, tenantspec_world, tenantspec_project,
+                                               tenantspec_intent):
     """Every condition of a hand-written policy (a flag, a status, a setting) is false for some
-    row and persona of the world, so that the probes see it matter. One that is always true is
-    reported in the summary; TENANTSPEC_STRICT=1 fails on it (a case file that sets it false
-    is then the way to show it matters: add seed rows or project data that make it false)."""
-    from tenantspec.testing.conditions import NEVER_FALSE, never_false
+    row and persona of the world, or the intent says what it decides (``only_when``, which
+    `test_conditions_the_intent_names_decide` makes false), so that the probes see it matter.
+    One that is always true is reported in the summary; TENANTSPEC_STRICT=1 fails on it."""
+    from tenantspec.testing.conditions import NEVER_FALSE, never_false, shown
 
     tables = [table for table in tenantspec_project.tables.values() if table.policies]
+    exercised = frozenset((rule.table, shown(rule.condition)) for rule in tenantspec_intent.only_when)
     with _admin(catalog_database) as conn:
-        found = never_false(conn, tables, list(tenantspec_world.personas.values()))
+        found = never_false(conn, tables, list(tenantspec_world.personas.values()), exercised)
     NEVER_FALSE.update(found)
     if os.environ.get("TENANTSPEC_STRICT") == "1":
         _fail("conditions of hand-written policies the world never makes false (dropping one goes unnoticed "
               "by the probes)", found)
+
+
+def test_conditions_the_intent_names_decide(catalog_database, tenantspec_world, tenantspec_intent, probe_plan):
+    """Each ``only_when`` of the intent: with its condition made false (its function answers
+    false until the transaction rolls back), every request the intent lets a persona run on
+    those commands is refused, as the intent says. Deselected when the intent names none."""
+    from tenantspec.testing.conditions import allowed_while_false
+
+    problems = []
+    for rule in tenantspec_intent.only_when:
+        with _admin(catalog_database) as conn:
+            problems += allowed_while_false(conn, tenantspec_world, probe_plan, rule)
+    _fail("with a condition of the intent false, requests it refuses ran", problems)
 
 
 @pytest.mark.tenantspec_specs

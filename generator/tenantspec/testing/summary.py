@@ -26,6 +26,7 @@ CHECKS = {
     "test_triggers": "triggers",
     "test_realtime_publication": "realtime publication",
     "test_hand_written_conditions_are_exercised": "hand-written conditions false somewhere in the world",
+    "test_conditions_the_intent_names_decide": "the conditions the intent names decide",
     "test_migrations_build_what_a_fresh_render_builds": "chain = fresh render",
     "test_probes_surface_as_expected": "every probe as the access model expects",
     "test_observed_access_matches_the_intent": "observed access = intent",
@@ -98,8 +99,8 @@ def summary_lines(facts: RunFacts, outcomes: dict[str, dict[str, int]], workers:
                      f"trigger as under {same}: the probes and random sequences that ran under {same} stand for both")
     if facts.never_false:
         lines.append("tenantspec: conditions of hand-written policies the world never makes false, so the probes "
-                     "never see them matter (a case file that makes each false shows it does; TENANTSPEC_STRICT=1 "
-                     "fails on them): " + "; ".join(sorted(facts.never_false)))
+                     "never see them matter (name each in the intent's `only_when` and the proof makes it false, or "
+                     "make it false in a case file; TENANTSPEC_STRICT=1 fails on them): " + "; ".join(sorted(facts.never_false)))
     held = [CHECKS[name] for name in CHECKS if name in outcomes and set(outcomes[name]) <= {"passed"}]
     failed = [CHECKS[name] for name in CHECKS if outcomes.get(name, {}).get("failed")]
     skipped = [CHECKS[name] for name in CHECKS if set(outcomes.get(name, {})) == {"skipped"}]
