@@ -77,3 +77,24 @@ def test_observing_a_hand_written_chain_writes_the_intent_the_proof_then_agrees_
     again = prove("--observe", "--", "-q")
     assert "wrote tests/access_intent.observed.yaml" in again.stdout, "an intent of the project's is never overwritten"
     assert (tmp_path / "tests/access_intent.yaml").read_text() == written
+
+
+def test_observing_writes_the_condition_a_hand_written_policy_waits_for_as_only_when(tmp_path):
+    """The forum's reactions wait for a feature flag the seeded world holds on: observing makes
+    the flag false itself and writes what it decides; the file loads with that only_when."""
+    from tenantspec.render.matrix import persona_kinds
+    from tenantspec.spec.load import load_project
+
+    forum = ROOT / "examples" / "forum"
+    project = tmp_path / "forum"
+    shutil.copytree(forum, project)
+    (project / "tests/access_intent.yaml").unlink()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "generator")}
+    observing = subprocess.run([sys.executable, "-m", "tenantspec", "prove", "--observe", "--", "-q"], cwd=project,
+                               env=env, capture_output=True, text=True, timeout=300)
+    assert observing.returncode == 0, observing.stdout[-3000:]
+    loaded = load_project(project)
+    intent = load_intent(project / "tests/access_intent.yaml", "tests/access_intent.yaml", persona_kinds(loaded),
+                         {name: table.source for name, table in loaded.tables.items()})
+    assert [(r.table, r.condition, r.commands) for r in intent.only_when] == [
+        ("reactions", "public.feature_enabled('reactions')", ("insert",))]

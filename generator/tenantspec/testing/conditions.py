@@ -149,38 +149,53 @@ NEVER_FALSE: set[str] = set()  # what the proof found in this process, for the r
 
 
 def allowed_while_false(conn: psycopg.Connection, world: World, probes: list[Probe], rule: OnlyWhen) -> list[str]:
-    """What the intent's ``rule`` (an `intent.OnlyWhen`) refuses and the database still does
-    with its condition false: each basic probe of the rule's table and commands that the
-    intent allows to a persona the policies judge (service_role bypasses them) runs again as
-    that persona, and must be refused. ``conn`` is the superuser's, in a transaction rolled
-    back by the caller."""
+    """What the intent's ``rule`` refuses and the database still does with its condition
+    false: each basic probe of the rule's table and commands that the intent allows to a
+    persona the policies judge (service_role bypasses them) runs again as that persona, and
+    must be refused. ``conn`` is the superuser's, in a transaction rolled back by the caller."""
     planned = [probe for probe in probes if probe.cell and probe.cell[0] == rule.table
-               and probe.cell[1] in rule.commands and probe.request.persona.db_role != "service_role"
-               and _succeeds(probe.expected)]
-    if not planned:
+               and probe.cell[1] in rule.commands and _succeeds(probe.expected)]
+    if not judged(planned):
         return [f"{rule.where}: the intent lets nobody but service_role {' or '.join(rule.commands)} on "
                 f"{rule.table}, so whether {rule.condition} holds decides nothing"]
     try:
-        if not make_false(conn, rule.condition):
-            name, arguments, _ = falsifiable_call(rule.condition)
-            return [f"{rule.where}: no boolean function {'.'.join(name)} taking {arguments} argument(s) in the "
-                    f"database to make {rule.condition} false"]
+        answers = with_condition_false(conn, world, judged(planned), rule.condition)
+    except ValueError as error:
+        return [f"{rule.where}: {error}"]
+    return [f"{rule.where}: {describe_probe(probe)}: {result.describe()} with {rule.condition} false; the intent "
+            f"runs {probe.request.command} on {rule.table} only while it holds"
+            for probe, result in answers if not refused(probe.request.command, result)]
+
+
+def judged(probes: list[Probe]) -> list[Probe]:
+    """The probes of personas the policies judge: all but service_role's (BYPASSRLS)."""
+    return [probe for probe in probes if probe.request.persona.db_role != "service_role"]
+
+
+def with_condition_false(conn: psycopg.Connection, world: World, probes: list[Probe],
+                         condition: str) -> list[tuple[Probe, Attempt]]:
+    """Each probe's answer with ``condition`` made false (`make_false`), every request rolled
+    back and the condition left false until the caller rolls back. Raises ValueError when the
+    condition cannot be made false."""
+    try:
+        if not make_false(conn, condition):
+            name, arguments, _ = falsifiable_call(condition)
+            raise ValueError(f"no boolean function {'.'.join(name)} taking {arguments} argument(s) in the "
+                             f"database to make {condition} false")
     except psycopg.Error as error:
-        return [f"{rule.where}: {rule.condition} cannot be made false ({error.diag.message_primary or error})"]
-    problems = []
-    for probe in planned:
+        raise ValueError(f"{condition} cannot be made false ({error.diag.message_primary or error})") from None
+    answers = []
+    for probe in probes:
         request = probe.request
         statement, params = statement_for(world.facts[request.table], request)
         result = attempt_as(conn, request.persona.db_role, request.persona.claims(), statement, params)
         if not result.failed:
             conn.execute("rollback to savepoint tenantspec_request")
-        if not _refused(request.command, result):
-            problems.append(f"{rule.where}: {describe_probe(probe)}: {result.describe()} with {rule.condition} "
-                            f"false; the intent runs {request.command} on {rule.table} only while it holds")
-    return problems
+        answers.append((probe, result))
+    return answers
 
 
-def _refused(command: str, result: Attempt) -> bool:
+def refused(command: str, result: Attempt) -> bool:
     """Denied, as the matrix counts it: an error other than a constraint's (class 23 comes after
     every privilege and policy check passed), no row seen, or no row written."""
     if result.failed:

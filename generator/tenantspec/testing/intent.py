@@ -10,6 +10,7 @@ rights of its role there.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,11 +182,13 @@ def _only_when(table: str, entry, where: str, at, problems: list[str]) -> list[O
 
 
 def intent_entry(table: str, kinds: tuple[str, ...], declared: dict[Cell, str] | None,
-                 comments: Mapping[tuple[str, str], list[str]] | None = None) -> str:
+                 comments: Mapping[tuple[str, str], list[str]] | None = None,
+                 only_when: Mapping[str, tuple[str, ...]] | None = None) -> str:
     """YAML to paste under ``tables:``; filled from the declared matrix when there is one
     (check every cell), otherwise every cell denied. A cell a hand-written policy decides has
     no declared verdict: it is written denied, under a comment naming it, for the product's
-    requirements to settle. ``comments`` go above their (table, command)'s line."""
+    requirements to settle. ``comments`` go above their (table, command)'s line; ``only_when``
+    (condition -> commands) is written as observed."""
     lines = [f"  {table}:"]
     for command in COMMANDS:
         lines += [f"    # {comment}" for comment in (comments or {}).get((table, command), ())]
@@ -195,11 +198,16 @@ def intent_entry(table: str, kinds: tuple[str, ...], declared: dict[Cell, str] |
             lines.append(f"    # {command}: a hand-written policy decides {', '.join(decided)}: say what it should allow")
         cells = ", ".join(f"{k}: {'denied' if v == HAND_WRITTEN else v}" for k, v in verdicts.items())
         lines.append(f"    {command}: {{{cells}}}")
+    if only_when:
+        lines += ["    # observed: with each condition false, every allowed request of these commands was refused",
+                  "    only_when:"]
+        lines += [f"      {json.dumps(condition)}: [{', '.join(commands)}]" for condition, commands in only_when.items()]
     return "\n".join(lines) + "\n"
 
 
 def intent_file_text(kinds: tuple[str, ...], tables: list[str], declared: dict[Cell, str] | None,
-                     comments: Mapping[tuple[str, str], list[str]] | None = None) -> str:
+                     comments: Mapping[tuple[str, str], list[str]] | None = None,
+                     only_when: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None) -> str:
     head = (f"persona_kinds: [{', '.join(kinds)}]\n"
             f"commands: [{', '.join(COMMANDS)}]\n\ntables:\n")
-    return head + "\n".join(intent_entry(t, kinds, declared, comments) for t in tables)
+    return head + "\n".join(intent_entry(t, kinds, declared, comments, (only_when or {}).get(t)) for t in tables)

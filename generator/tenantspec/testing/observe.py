@@ -12,6 +12,10 @@ The file says it was observed: it is what the database does, not what the produc
 person reads it, corrects the cells the product requires otherwise, and the proof then judges the
 chain against it. A cell the regimes or the two workspaces answer differently, or that only some
 personas of a kind may run, is written denied with a comment saying so.
+
+A hand-written policy's condition that is a boolean function's call (a feature flag, a plan) is
+made false too (`conditions.with_condition_false`): the commands every allowed request of which
+it then refuses, under every regime, are written as the table's ``only_when``.
 """
 
 from __future__ import annotations
@@ -19,15 +23,33 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import psycopg
+
 from tenantspec.render.matrix import COMMANDS, HAND_WRITTEN
-from tenantspec.testing.intent import VERDICTS, Intent, intent_file_text
+from tenantspec.spec import model
+from tenantspec.testing.conditions import (
+    conditions_of,
+    judged,
+    refused,
+    with_condition_false,
+)
+from tenantspec.testing.intent import (
+    VERDICTS,
+    Intent,
+    falsifiable_call,
+    intent_file_text,
+)
 from tenantspec.testing.personas import WORKSPACES
+from tenantspec.testing.probes import ProbeRun, verdict
+from tenantspec.testing.world import World
 
 OPTION = "--tenantspec-observe"
 TEST = "test_observe_access"
 
 # regime -> (table, command, kind, workspace) -> (verdict, how), filled by the observing test
 OBSERVED: dict[str, dict[tuple[str, str, str, str], tuple[str, str]]] = {}
+# regime -> table -> {condition: commands it alone lets run}, filled by the observing test
+DECIDING: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {}
 WRITTEN: list[str] = []  # what the session wrote, for its summary
 TARGET: dict[str, Path] = {}  # where the session writes
 
@@ -42,6 +64,50 @@ def stand_in_intent(kinds: tuple[str, ...], tables: list[str], declared: Mapping
                 verdict = (declared or {}).get((table, command, kind), "denied")
                 cells[(table, command, kind)] = "denied" if verdict == HAND_WRITTEN else verdict
     return Intent("(observing)", kinds, cells)
+
+
+def deciding_conditions(conn: psycopg.Connection, world: World, run: ProbeRun,
+                        tables: list[model.Table]) -> dict[str, dict[str, tuple[str, ...]]]:
+    """table -> {condition: commands}: the hand-written policies' conditions that the proof can
+    make false, each with the commands whose every observed allowed request (of a persona the
+    policies judge) it then refuses. ``conn`` is the superuser's, rolled back by the caller."""
+    allowed = judged([probe for probe, observed in run.results
+                      if probe.cell and verdict(probe, observed) == "allowed"])
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    for table in tables:
+        mine = [probe for probe in allowed if probe.cell[0] == table.name.name]
+        for condition in conditions_of(table) if mine else ():
+            try:
+                falsifiable_call(condition.text)
+            except ValueError:
+                continue
+            conn.execute("savepoint tenantspec_condition")
+            try:
+                answers = with_condition_false(conn, world, mine, condition.text)
+            except ValueError:
+                answers = []
+            finally:
+                conn.execute("rollback to savepoint tenantspec_condition")
+            by_command: dict[str, list[bool]] = {}
+            for probe, result in answers:
+                by_command.setdefault(probe.request.command, []).append(refused(probe.request.command, result))
+            commands = tuple(c for c in COMMANDS if by_command.get(c) and all(by_command[c]))
+            if commands:
+                found.setdefault(table.name.name, {})[condition.text] = commands
+    return found
+
+
+def deciding_everywhere(deciding: Mapping[str, Mapping[str, Mapping[str, tuple[str, ...]]]]
+                        ) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The conditions and commands found deciding under every regime observed."""
+    regimes = list(deciding.values())
+    merged: dict[str, dict[str, tuple[str, ...]]] = {}
+    for table, conditions in (regimes[0] if regimes else {}).items():
+        for condition, commands in conditions.items():
+            kept = tuple(c for c in commands if all(c in r.get(table, {}).get(condition, ()) for r in regimes))
+            if kept:
+                merged.setdefault(table, {})[condition] = kept
+    return merged
 
 
 def observed_cells(observed: Mapping[str, Mapping], kinds: tuple[str, ...], tables: list[str]
@@ -88,10 +154,11 @@ def observed_cells(observed: Mapping[str, Mapping], kinds: tuple[str, ...], tabl
 
 
 def observed_intent_text(observed: Mapping[str, Mapping], kinds: tuple[str, ...], tables: list[str],
-                         source: str) -> str:
-    """The observed matrix as an intent file, every table's cells with their reasons."""
+                         source: str, deciding: Mapping | None = None) -> str:
+    """The observed matrix as an intent file, every table's cells with their reasons, and the
+    conditions found deciding commands (`deciding_conditions`, by regime) as ``only_when``."""
     cells, comments, by_regimes = observed_cells(observed, kinds, tables)
-    body = intent_file_text(kinds, sorted(tables), cells, comments)
+    body = intent_file_text(kinds, sorted(tables), cells, comments, deciding_everywhere(deciding or {}))
     head = ("# OBSERVED by `tenantspec prove --observe` on " + source + ": what the database does,\n"
             "# not what the product requires. Read every cell (the comments say who is denied and how),\n"
             "# set each to what the product requires, then remove these lines; `tenantspec prove`\n"
@@ -112,7 +179,7 @@ def write_observed(intent: Path, shown: str, kinds: tuple[str, ...], tables: lis
     file again), and say where: the place chosen by the session's first write."""
     path = TARGET.setdefault("path", observed_path(intent))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(observed_intent_text(OBSERVED, kinds, tables, source), encoding="utf-8")
+    path.write_text(observed_intent_text(OBSERVED, kinds, tables, source, DECIDING), encoding="utf-8")
     regimes = ", ".join(sorted(OBSERVED))
     where = shown if path == intent else str(Path(shown).with_name(path.name))
     WRITTEN.append(f"tenantspec: wrote {where}: the access observed under {regimes}, for review"

@@ -337,13 +337,23 @@ def test_observed_access_matches_the_intent(probe_run, tenantspec_world, tenants
                     + format_table(rows, HEADER), pytrace=False)
 
 
-def test_observe_access(probe_run, privilege_regime, tenantspec_world, tenantspec_project, tenantspec_config):
+def test_observe_access(probe_run, catalog_database, privilege_regime, tenantspec_world, tenantspec_project,
+                        tenantspec_config):
     """`tenantspec prove --observe` (deselected otherwise): the access the probe run observed,
-    cell by cell, written as a starting intent for a person to review."""
+    cell by cell, and the conditions of hand-written policies found deciding commands, written
+    as a starting intent for a person to review."""
     from tenantspec.render.matrix import persona_kinds
-    from tenantspec.testing.observe import OBSERVED, write_observed
+    from tenantspec.testing.observe import (
+        DECIDING,
+        OBSERVED,
+        deciding_conditions,
+        write_observed,
+    )
 
     OBSERVED[privilege_regime] = observed_matrix(probe_run, tenantspec_world)
+    with _admin(catalog_database) as conn:
+        DECIDING[privilege_regime] = deciding_conditions(
+            conn, tenantspec_world, probe_run, [t for t in tenantspec_project.tables.values() if t.policies])
     config = tenantspec_config
     write_observed(config.intent, config.shown(config.intent), persona_kinds(tenantspec_project),
                    list(tenantspec_project.tables), config.shown(config.source.migrations_dir))
