@@ -59,13 +59,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
         for path in files:
             print(f"{'wrote' if path in written else 'unchanged'} {Path(args.fresh) / path}")
         return 0
+    generate(root, args.name, args.allow_destructive, args.allow_narrowing)
+    return 0
+
+
+def generate(root: Path, name: str | None = None, allow_destructive: bool = False,
+             allow_narrowing: bool = False) -> None:
+    """Write the next migration when the specs changed, saying what was written (or "up to
+    date"); a change that drops data or takes access away is refused unless allowed."""
     contents = input_contents(root)
     notes = recorded_notes(root, "generate", inputs_digest(contents, "generate"))
     if notes is None:
-        generation = plan_project(root, args.name)
-        if not args.allow_destructive:
+        generation = plan_project(root, name)
+        if not allow_destructive:
             refuse_destructive(generation.plan)
-        if not args.allow_narrowing:
+        if not allow_narrowing:
             from tenantspec.plan.review import refuse_narrowing
 
             refuse_narrowing(generation)
@@ -79,12 +87,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if inputs_digest(input_contents(root), "generate") == after:  # nothing else changed meanwhile
             record_up_to_date(root, "generate", after, notes)
         if generation.migrations:
-            return 0
+            return
     else:
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
     print("up to date")
-    return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -165,7 +172,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     for path in write_outputs(root, made.files):
         print(f"wrote {path}")
-    print("next: tenantspec generate (the first table's migration), then tenantspec prove")
+    generate(root)  # the first table's migration and the record: the project checks as written
+    print("next: tenantspec prove; then add a table under schema/ and run tenantspec generate")
     return 0
 
 

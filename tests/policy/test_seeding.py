@@ -31,9 +31,9 @@ create trigger on_auth_user_created after insert on auth.users
 def test_a_row_a_trigger_made_while_seeding_takes_the_worlds_values(tmp_path, capsys):
     assert main(["--root", str(tmp_path), "init", "--workspaces", "teams", "--roles", "owner,member",
                  "--table", "projects"]) == 0
-    first = sorted((tmp_path / "supabase/migrations").glob("*.sql"))[0]
-    version = int(first.name.split("_")[0]) + 1  # after init's workspaces, before generate's first table
-    (first.parent / f"{version}_profiles.sql").write_text(PROFILES)
+    last = sorted((tmp_path / "supabase/migrations").glob("*.sql"))[-1]
+    version = int(last.name.split("_")[0]) + 1  # after init's, before the column generate adds next
+    (last.parent / f"{version}_profiles.sql").write_text(PROFILES)
     project = tmp_path / "schema/project.yaml"
     project.write_text(project.read_text().replace(
         "  functions:\n",
@@ -80,8 +80,8 @@ create trigger on_team_created after insert on public.teams for each row execute
 def test_a_trigger_that_cannot_write_while_seeding_is_named_with_the_table_it_wrote(tmp_path, capsys):
     assert main(["--root", str(tmp_path), "init", "--workspaces", "teams", "--roles", "owner,member",
                  "--table", "projects"]) == 0
-    first = sorted((tmp_path / "supabase/migrations").glob("*.sql"))[0]
-    (first.parent / f"{int(first.name.split('_')[0]) + 1}_plans.sql").write_text(PLANS)
+    last = sorted((tmp_path / "supabase/migrations").glob("*.sql"))[-1]
+    (last.parent / f"{int(last.name.split('_')[0]) + 1}_plans.sql").write_text(PLANS)
     capsys.readouterr()
     assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr()
     result = subprocess.run([sys.executable, "-m", "tenantspec", "prove", "--", "-q", "-x"],
