@@ -207,7 +207,7 @@ def cmd_db_start(args: argparse.Namespace) -> int:
     """Start a Supabase stand-in with a migrations folder applied, and keep it up until interrupted."""
     import signal
 
-    from tenantspec.standin.local import apply_to, database_url, standin_server
+    from tenantspec.standin.local import apply_seeds, apply_to, database_url, seed_files, standin_server
 
     folder = None
     if not args.no_migrations and (args.folder or (Path(args.root) / MIGRATIONS_DIR).is_dir()):
@@ -218,9 +218,15 @@ def cmd_db_start(args: argparse.Namespace) -> int:
     # both, also where the shell started the command with SIGINT ignored (in the background)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    try:  # as supabase start: the seed after the migrations (none without them: it fills their tables)
+        seeds = [] if args.no_seed or folder is None else seed_files(Path(args.root) / "supabase")
+    except ValueError as error:
+        raise TenantspecError(str(error)) from None
     with _database_errors(), standin_server(args.privileges, tcp_port=args.port, baseline=_baseline(args)) as server:
+        report = lambda line: print(line, file=sys.stderr)  # noqa: E731
         if folder is not None:
-            apply_to(server, folder, include_all=args.include_all, report=lambda line: print(line, file=sys.stderr))
+            apply_to(server, folder, include_all=args.include_all, report=report)
+        apply_seeds(server, seeds, report)
         # from the moment the URL is out, an interrupt is the way to stop: a clean exit
         with contextlib.suppress(KeyboardInterrupt):
             print(f"DATABASE_URL={database_url(server)}", flush=True)
@@ -228,6 +234,47 @@ def cmd_db_start(args: argparse.Namespace) -> int:
             print("stand-in is up; Ctrl-C stops it and removes its data", file=sys.stderr, flush=True)
             signal.pause()
     return 0
+
+
+def cmd_db_test(args: argparse.Namespace) -> int:
+    """Run the project's pgTAP tests on a fresh Supabase stand-in, as `supabase test db` runs them."""
+    from tenantspec.standin.local import apply_seeds, apply_to, run_pgtap, seed_files, standin_server
+    from tenantspec.standin.pgtap import find_pgtap, junit_xml, pgtap_missing_message, summary, tap_stream, test_files
+
+    root = Path(args.root)
+    targets = [Path(p) for p in args.paths] or [root / "supabase" / "tests"]
+    missing = [str(p) for p in targets if not p.exists()]
+    if missing:
+        raise TenantspecError(f"{', '.join(missing)}: no such test file or folder (pgTAP tests live in supabase/tests)")
+    files = test_files(targets)
+    if not files:
+        raise TenantspecError(f"{', '.join(map(str, targets))}: no *.sql or *.pg test files")
+    if find_pgtap() is None:
+        raise TenantspecError(pgtap_missing_message())
+    folder = Path(args.migrations) if args.migrations else root / MIGRATIONS_DIR
+    try:
+        seeds = [] if args.no_seed else seed_files(root / "supabase")
+    except ValueError as error:
+        raise TenantspecError(str(error)) from None
+    with _database_errors(), standin_server(args.privileges, baseline=_baseline(args)) as server:
+        report = lambda line: print(line, file=sys.stderr)  # noqa: E731
+        if folder.is_dir():
+            apply_to(server, folder, include_all=args.include_all, report=report)
+        apply_seeds(server, seeds, report)
+        runs = run_pgtap(server, files, lambda path: _shown(path, root))
+    sys.stdout.write(tap_stream(runs))
+    print(summary(runs), file=sys.stderr)
+    if args.junit:
+        write_outputs(Path(args.junit).parent, {Path(Path(args.junit).name): junit_xml(runs)})
+        print(f"wrote {args.junit}", file=sys.stderr)
+    return 0 if all(run.passed for run in runs) else 1
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
@@ -366,8 +413,24 @@ def build_parser() -> argparse.ArgumentParser:
                          help="SQL of the objects made before the first migration (in the dashboard, say), "
                               "applied first by the migrating role, in one transaction, with no history row")
         subs["db " + name] = sub
+    test = db_commands.add_parser("test", help=cmd_db_test.__doc__.splitlines()[0], description=cmd_db_test.__doc__
+                                  + " Needs pgTAP from a package (docs/standin.md).", parents=[common])
+    test.set_defaults(func=cmd_db_test)
+    test.add_argument("paths", nargs="*", metavar="PATH", help="test files or folders (default supabase/tests)")
+    test.add_argument("--migrations", metavar="DIR", help=f"the migrations folder (default {MIGRATIONS_DIR})")
+    test.add_argument("--privileges", choices=("legacy", "2026"), default="2026",
+                      help="the project's default privileges: legacy (projects before 2026-05-30) or 2026")
+    test.add_argument("--include-all", action="store_true", help="as for db apply")
+    test.add_argument("--baseline", metavar="FILE", help="as for db apply")
+    test.add_argument("--no-seed", action="store_true",
+                      help="skip supabase/seed.sql (or config.toml's [db.seed] sql_paths)")
+    test.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
+    subs["db test"] = test
     subs["db start"].add_argument("--port", type=int, default=0,
                                   help="TCP port on 127.0.0.1 (default: a free one)")
+    subs["db start"].add_argument("--no-seed", action="store_true",
+                                  help="skip supabase/seed.sql (or config.toml's [db.seed] sql_paths), which runs "
+                                       "after the migrations as supabase start runs it")
     subs["db start"].add_argument("--no-migrations", action="store_true",
                                   help="apply no migrations (leave them to `supabase db push --db-url`)")
     from tenantspec.lint import command as lint_command

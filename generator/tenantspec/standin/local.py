@@ -55,3 +55,49 @@ def database_url(server: RunningServer, superuser: bool = False) -> str:
     user, password = quote(params["user"], safe=""), quote(params["password"], safe="")
     return f"postgresql://{user}:{password}@{host}:{port}/{DATABASE}?sslmode=disable"
 
+
+
+def seed_files(supabase_dir: Path) -> list[Path]:
+    """The seed files `supabase start` and `supabase db reset` run after the migrations:
+    ``[db.seed] sql_paths`` of ``supabase/config.toml`` (globs relative to it; none when
+    ``enabled = false``), else ``supabase/seed.sql`` when it exists."""
+    import tomllib
+
+    config = supabase_dir / "config.toml"
+    patterns = ["./seed.sql"]
+    if config.is_file():
+        try:
+            seed = tomllib.loads(config.read_text(encoding="utf-8")).get("db", {}).get("seed", {})
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"{config}: {error}") from None
+        if seed.get("enabled") is False:
+            return []
+        patterns = list(seed.get("sql_paths", patterns))
+    found: list[Path] = []
+    for pattern in patterns:
+        matched = sorted(supabase_dir.glob(pattern.removeprefix("./")))
+        found += [path for path in matched if path.is_file() and path not in found]
+    return found
+
+
+def apply_seeds(server: RunningServer, paths: list[Path], report: Callable[[str], None] | None = None) -> None:
+    """Each seed file in one transaction as the migrating role, as the CLI runs them."""
+    with server.connect_migrator(DATABASE, autocommit=True) as conn:
+        for path in paths:
+            count = apply_file(conn, path)
+            if report:
+                report(f"seeded {path.name} ({count} statement{'s' if count != 1 else ''})")
+
+
+def run_pgtap(server: RunningServer, files: list[Path], shown: Callable[[Path], str]) -> list:
+    """Every test file on its own connection as the migrating role, with pgTAP enabled in
+    ``extensions`` first, as `supabase test db` does (it leaves an installed pgTAP alone)."""
+    from tenantspec.standin.pgtap import ENABLE, run_file
+
+    with server.connect_migrator(DATABASE, autocommit=True) as conn:
+        conn.execute(ENABLE)
+    runs = []
+    for path in files:
+        with server.connect_migrator(DATABASE, autocommit=True) as conn:
+            runs.append(run_file(conn, path, shown(path)))
+    return runs

@@ -29,6 +29,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from tenantspec.standin.pgtap import copy_pgtap, find_pgtap
+
 API_ROLES = ("anon", "authenticated", "service_role")
 PRIVILEGE_REGIMES = ("legacy", "2026")
 MIGRATING_ROLE = "postgres"
@@ -224,7 +226,8 @@ CONTROL_SETTING = re.compile(r"^\s*(\w+)\s*=", re.MULTILINE)
 def write_extension_overlay(share_dir: Path, target: Path) -> Path:
     """A folder for PostgreSQL 18's ``extension_control_path``, searched before the server's
     own: the platform's extensions the server has, marked trusted so postgres may create them
-    (the platform runs them as its superuser), and the stand-in's own for those it lacks."""
+    (the platform runs them as its superuser), pgTAP where a package installed it, and the
+    stand-in's own for those it lacks."""
     system = share_dir / "extension"
     target = target / "extension"  # the path names share folders, each with its extension/
     target.mkdir(parents=True, exist_ok=True)
@@ -237,6 +240,8 @@ def write_extension_overlay(share_dir: Path, target: Path) -> Path:
         if "directory" not in settings:
             lines.append(f"directory = '{system}'")
         (target / f"{name}.control").write_text("\n".join(lines) + "\n")
+    if "pgtap" not in have and (pgtap := find_pgtap()) is not None:
+        copy_pgtap(pgtap, target)  # the package's, where the server's build has none
     for control in sorted(EXTENSIONS_DIR.glob("*.control")):
         if control.stem in have:
             continue  # the real one
