@@ -207,7 +207,13 @@ def cmd_db_start(args: argparse.Namespace) -> int:
     """Start a Supabase stand-in with a migrations folder applied, and keep it up until interrupted."""
     import signal
 
-    from tenantspec.standin.local import apply_seeds, apply_to, database_url, seed_files, standin_server
+    from tenantspec.standin.local import (
+        apply_seeds,
+        apply_to,
+        database_url,
+        seed_files,
+        standin_server,
+    )
 
     folder = None
     if not args.no_migrations and (args.folder or (Path(args.root) / MIGRATIONS_DIR).is_dir()):
@@ -238,8 +244,21 @@ def cmd_db_start(args: argparse.Namespace) -> int:
 
 def cmd_db_test(args: argparse.Namespace) -> int:
     """Run the project's pgTAP tests on a fresh Supabase stand-in, as `supabase test db` runs them."""
-    from tenantspec.standin.local import apply_seeds, apply_to, run_pgtap, seed_files, standin_server
-    from tenantspec.standin.pgtap import find_pgtap, junit_xml, pgtap_missing_message, summary, tap_stream, test_files
+    from tenantspec.standin.local import (
+        apply_seeds,
+        apply_to,
+        run_pgtap,
+        seed_files,
+        standin_server,
+    )
+    from tenantspec.standin.pgtap import (
+        find_pgtap,
+        junit_xml,
+        pgtap_missing_message,
+        summary,
+        tap_stream,
+        test_files,
+    )
 
     root = Path(args.root)
     targets = [Path(p) for p in args.paths] or [root / "supabase" / "tests"]
