@@ -73,6 +73,11 @@ clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
 
 # Mutation testing of the policy suite: single-change mutants of the migrations, each run
-# through the fast policy tests; exits non-zero when one survives (see docs/testing.md).
+# through the fast policy tests, then through the proof exported as pgTAP (a second judge,
+# as `supabase test db` would run it; needs pgTAP from a package); exits non-zero when one
+# survives either (see docs/testing.md).
 mutate: $(STAMP)
 	$(PY) -m tenantspec.testing.mutate -- tests/policy/test_proof.py -k "not random_requests and not test_case and not fresh_render and not hold_the_specs"
+	rm -rf .cache/pgtap-export
+	$(PY) -m tenantspec prove --export-pgtap .cache/pgtap-export -- -q
+	$(PY) -m tenantspec.testing.mutate --pgtap .cache/pgtap-export

@@ -317,6 +317,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
     extra = [a for a in args.pytest_args if a != "--"]
     if args.observe:
         argv.append("--tenantspec-observe")
+    if args.export_pgtap:
+        argv += ["--tenantspec-export-pgtap", str(Path(args.export_pgtap).resolve())]
     import pytest
 
     os.chdir(root)  # as `pytest` run in the project folder: the command ends with the session
@@ -407,6 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
     prove = commands.add_parser("prove", help=cmd_prove.__doc__.splitlines()[0], description=cmd_prove.__doc__,
                                 parents=[common])
     prove.set_defaults(func=cmd_prove)
+    prove.add_argument("--export-pgtap", metavar="DIR",
+                       help="write every request the proof plans, and the answer it must get, as pgTAP files in "
+                            "DIR (one per table), for `supabase test db` or `tenantspec db test DIR`")
     prove.add_argument("--observe", action="store_true",
                        help="run the probes alone on the migrations as they are and write the access they observe, "
                             "cell by cell with the reasons of its denials, as a starting intent to review "

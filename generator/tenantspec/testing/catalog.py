@@ -20,7 +20,7 @@ select c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid), k.convalida
 from pg_constraint k
 join pg_class c on c.oid = k.conrelid
 join pg_namespace n on n.oid = c.relnamespace
-where n.nspname = %(schema)s and c.relname = any(%(tables)s)
+where n.nspname = %(schema)s and c.relname = any(%(tables)s) and k.contype <> all (%(skip_contypes)s::"char"[])
 """
 
 INDEXES = """
@@ -37,7 +37,7 @@ select c.relname, c.relrowsecurity, c.relforcerowsecurity, obj_description(c.oid
        coalesce((select array_agg(distinct format('%%s:%%s', case when g.grantee = 0 then 'PUBLIC'
                                                               else pg_get_userbyid(g.grantee) end,
                                                   g.privilege_type))
-                 from aclexplode(c.relacl) g), '{}')
+                 from aclexplode(c.relacl) g where %(grantees)s::text[] is null or (case when g.grantee = 0 then 'PUBLIC' else pg_get_userbyid(g.grantee) end) = any (%(grantees)s::text[])), '{}')
 from pg_class c
 join pg_namespace n on n.oid = c.relnamespace
 where n.nspname = %(schema)s and c.relname = any(%(tables)s) and c.relkind = 'r'
@@ -63,7 +63,7 @@ select p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_res
        coalesce((select array_agg(distinct format('%%s:%%s', case when g.grantee = 0 then 'PUBLIC'
                                                               else pg_get_userbyid(g.grantee) end,
                                                   g.privilege_type))
-                 from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) g), '{}')
+                 from aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) g where %(grantees)s::text[] is null or (case when g.grantee = 0 then 'PUBLIC' else pg_get_userbyid(g.grantee) end) = any (%(grantees)s::text[])), '{}')
 from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
 where n.nspname = %(helper_schema)s
@@ -74,7 +74,7 @@ select n.nspname,
        coalesce((select array_agg(distinct format('%%s:%%s', case when g.grantee = 0 then 'PUBLIC'
                                                               else pg_get_userbyid(g.grantee) end,
                                                   g.privilege_type))
-                 from aclexplode(n.nspacl) g), '{}')
+                 from aclexplode(n.nspacl) g where %(grantees)s::text[] is null or (case when g.grantee = 0 then 'PUBLIC' else pg_get_userbyid(g.grantee) end) = any (%(grantees)s::text[])), '{}')
 from pg_namespace n where n.nspname = %(helper_schema)s
 """
 
@@ -95,26 +95,32 @@ where pubname = 'supabase_realtime' and schemaname = %(schema)s and tablename = 
 """
 
 
+# What `read_catalog` reads, by kind, from its queries.
+QUERIES = {"tables": TABLES, "columns": COLUMNS, "constraints": CONSTRAINTS, "indexes": INDEXES,
+           "policies": POLICIES, "triggers": TRIGGERS, "functions": FUNCTIONS, "helper schema": SCHEMA,
+           "publication": PUBLICATION}
+
+
+def catalog_args(tables: list[str], schema: str, helper_schema: str, grantees: list[str] | None = None,
+                 skip_contypes: list[str] = ()) -> dict:
+    """The queries' parameters: ``grantees`` keeps the ACLs' entries of those roles only (all
+    when None); ``skip_contypes`` leaves out constraints of those kinds."""
+    return {"schema": schema, "tables": list(tables), "helper_schema": helper_schema, "grantees": grantees,
+            "skip_contypes": list(skip_contypes)}
+
+
 def read_catalog(conn: psycopg.Connection, tables: list[str], schema: str = "public",
                  helper_schema: str = "private") -> dict[str, object]:
     """Columns (as a set per table: added columns go last), constraints, indexes, tables' RLS,
     comments and grants, policies with their expressions, triggers, the helper schema's
     functions with settings and ACLs, and the publication."""
-    args = {"schema": schema, "tables": list(tables), "helper_schema": helper_schema}
+    args = catalog_args(tables, schema, helper_schema)
 
     def rows(query: str) -> set[tuple]:
         return {tuple(tuple(v) if isinstance(v, list) else v for v in row) for row in conn.execute(query, args)}
 
     return {
-        "tables": rows(TABLES),
-        "columns": rows(COLUMNS),
-        "constraints": rows(CONSTRAINTS),
-        "indexes": rows(INDEXES),
-        "policies": rows(POLICIES),
-        "triggers": rows(TRIGGERS),
-        "functions": rows(FUNCTIONS),
-        "helper schema": rows(SCHEMA),
-        "publication": rows(PUBLICATION),
+        **{kind: rows(query) for kind, query in QUERIES.items()},
         "enum values": {(schema_, name, rank, label) for schema_, name, _, label, rank in _ranked(rows(ENUMS))},
     }
 

@@ -61,6 +61,9 @@ from tenantspec.testing.database import (
     build_template,
     clone_database,
 )
+from tenantspec.testing.export import OPTION as EXPORT
+from tenantspec.testing.export import TEST as EXPORTER
+from tenantspec.testing.export import WRITTEN as EXPORTED
 from tenantspec.testing.impersonate import Impersonator
 from tenantspec.testing.observe import OPTION as OBSERVE
 from tenantspec.testing.observe import TEST as OBSERVER
@@ -128,6 +131,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                   default=DEFAULT_INTENT)
     parser.addini("tenantspec_cases", "folder of YAML case files (env TENANTSPEC_CASES)",
                   default=DEFAULT_CASES)
+    parser.addoption(EXPORT, default=None, metavar="DIR",
+                     help="write the proof's requests and what each must answer as pgTAP files in DIR "
+                          "(tenantspec prove --export-pgtap)")
     parser.addoption(OBSERVE, action="store_true", default=False,
                      help="run the probes alone and write the access they observe as a starting intent "
                           "(tenantspec prove --observe)")
@@ -222,15 +228,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     has_specs = resolved.has_specs
     conditions = names_conditions(resolved.intent)
     observing = config.getoption(OBSERVE)
+    exporting = config.getoption(EXPORT) is not None
     keep, drop = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
         no_cases = callspec is not None and callspec.params.get("tenantspec_case") == NO_CASES
         name = getattr(item, "originalname", item.name)
         observer = name == OBSERVER
+        exporter = name == EXPORTER
         no_conditions = name == CONDITIONS and not conditions
         if no_cases or no_conditions or (not has_specs and item.get_closest_marker(SPECS_MARK)) \
-                or observer != observing:
+                or observer != observing or exporter != exporting or (exporting and not exporter):
             drop.append(item)
         else:
             keep.append(item)
@@ -473,5 +481,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         facts.merge(data)
     for line in summary_lines(facts, _OUTCOMES, len(_WORKER_DATA)):
         terminalreporter.write_line(line)
-    for line in dict.fromkeys(WRITTEN[-1:]):
+    for line in dict.fromkeys(WRITTEN[-1:] + EXPORTED[-1:]):
         terminalreporter.write_line(line)

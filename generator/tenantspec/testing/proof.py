@@ -54,6 +54,7 @@ __all__ = [
     "test_probes_surface_as_expected",
     "test_observed_access_matches_the_intent",
     "test_observe_access",
+    "test_export_pgtap",
     "test_case",
     "test_random_requests_match_the_access_model",
 ]
@@ -357,6 +358,19 @@ def test_observe_access(probe_run, catalog_database, privilege_regime, tenantspe
     config = tenantspec_config
     write_observed(config.intent, config.shown(config.intent), persona_kinds(tenantspec_project),
                    list(tenantspec_project.tables), config.shown(config.source.migrations_dir))
+
+
+def test_export_pgtap(catalog_database, request, tenantspec_world, probe_plan, tenantspec_intent):
+    """`tenantspec prove --export-pgtap DIR` (deselected otherwise): every request the proof
+    plans, and the answer the access model expects of it, as pgTAP files, one per table."""
+    from pathlib import Path
+
+    from tenantspec.testing.export import EXPORT_OPTION, export_files, write_export
+
+    target = Path(request.config.getoption(EXPORT_OPTION))
+    with _admin(catalog_database) as conn:
+        files = export_files(conn, tenantspec_world, probe_plan, tenantspec_intent.path)
+    write_export(target, files, str(target))
 
 
 # -- the project's own rules -------------------------------------------------------------------
