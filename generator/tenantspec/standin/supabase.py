@@ -61,9 +61,11 @@ ROLE_ATTRIBUTES = {
 }
 
 # (role, member, with admin option): authenticator switches to the API roles per request;
-# postgres holds them (and may grant them), and inherits the storage and realtime admins so
-# it may create policies on storage.objects and realtime.messages (the platform's policy
-# grants; guard.sql refuses the rest).
+# postgres holds them (and may grant them), and inherits the storage, realtime and auth admins
+# so it may create and drop policies and triggers on their tables (supautils' policy and
+# drop-trigger grants: `drop trigger if exists on_auth_user_created on auth.users`; guard.sql
+# refuses the rest), and the functions admin, as the webhooks migration of Supabase's image
+# grants it.
 MEMBERSHIPS = (
     *((role, "authenticator", False) for role in API_ROLES),
     *((role, "postgres", True) for role in API_ROLES),
@@ -73,6 +75,8 @@ MEMBERSHIPS = (
     ("authenticator", "postgres", True),
     ("supabase_storage_admin", "postgres", False),
     ("supabase_realtime_admin", "postgres", False),
+    ("supabase_auth_admin", "postgres", False),
+    ("supabase_functions_admin", "postgres", False),
     ("pg_read_all_data", "supabase_read_only_user", False),
 )
 
@@ -85,6 +89,10 @@ POSTGREST_SETTINGS = tuple(f"pgrst.{name}" for name in (
     "db_schemas", "db_tx_end", "jwt_aud", "jwt_cache_max_lifetime", "jwt_role_claim_key", "jwt_secret",
     "jwt_secret_is_base64", "openapi_mode", "openapi_security_active", "openapi_server_proxy_uri",
     "server_cors_allowed_origins", "server_timing_enabled"))
+
+# Settings supautils lets postgres set although PostgreSQL keeps them to superusers:
+# `set session_replication_role = replica` (seed scripts and dumps turn triggers off with it).
+PRIVILEGED_SETTINGS = ("session_replication_role",)
 
 # The extensions the platform lets postgres create (Supabase's list of privileged
 # extensions): on a server that has one, the stand-in lets postgres create it too.
@@ -108,6 +116,7 @@ PREINSTALLED_EXTENSIONS = (
     ("pg_stat_statements", "extensions"),
     ("pg_graphql", "graphql"),
     ("supabase_vault", "vault"),
+    ("pgsodium", "pgsodium"),  # a `supabase db diff` dump says `create extension if not exists "pgsodium" with schema "pgsodium"`
 )
 
 SEARCH_PATH = '"$user", public, extensions'
@@ -151,7 +160,8 @@ def install_roles(conn: psycopg.Connection) -> set[str]:
                 sql.Identifier(role), sql.Identifier(member)))
     if created and conn.info.server_version >= 150000 and _role_exists(conn, MIGRATING_ROLE):
         conn.execute(sql.SQL("grant set on parameter {} to {}").format(
-            sql.SQL(", ").join(sql.Identifier(name) for name in POSTGREST_SETTINGS), sql.Identifier(MIGRATING_ROLE)))
+            sql.SQL(", ").join(sql.Identifier(name) for name in POSTGREST_SETTINGS + PRIVILEGED_SETTINGS),
+            sql.Identifier(MIGRATING_ROLE)))
     return created
 
 

@@ -67,3 +67,12 @@ $$;
 alter function supabase_functions.http_request() owner to supabase_functions_admin;
 alter table supabase_functions.hooks owner to supabase_functions_admin;
 grant execute on function supabase_functions.http_request() to postgres, anon, authenticated, service_role;
+-- as the webhooks migration of Supabase's image leaves the schema: its own history table,
+-- the functions admin holding everything in it, new objects granted to the API roles
+create table supabase_functions.migrations (version text primary key, inserted_at timestamptz not null default now());
+insert into supabase_functions.migrations (version) values ('initial');
+alter table supabase_functions.migrations owner to supabase_functions_admin;
+grant all privileges on schema supabase_functions to supabase_functions_admin;
+alter default privileges in schema supabase_functions grant all on tables to postgres, anon, authenticated, service_role;
+alter default privileges in schema supabase_functions grant all on functions to postgres, anon, authenticated, service_role;
+alter default privileges in schema supabase_functions grant all on sequences to postgres, anon, authenticated, service_role;

@@ -66,3 +66,11 @@ end
 $$;
 
 grant usage on schema pgsodium to postgres, service_role;
+
+-- A key derived from the server's root key, which the stand-in does not hold.
+create function pgsodium.derive_key(key_id bigint, key_len integer default 32, context bytea default 'pgsodium')
+returns bytea language plpgsql volatile strict as $$
+begin
+  raise exception 'pgsodium derive_key() is not available on the tenantspec stand-in' using errcode = '0A000';
+end
+$$;
