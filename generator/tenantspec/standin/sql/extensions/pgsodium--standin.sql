@@ -67,10 +67,23 @@ $$;
 
 grant usage on schema pgsodium to postgres, service_role;
 
--- A key derived from the server's root key, which the stand-in does not hold.
+-- A key derived from the server's root key. The root key here is the stand-in's own, drawn
+-- when the extension is created and readable by no API role; derived keys are deterministic
+-- per key id, length and context as on the platform, from a SHA-512 of the root key and them
+-- (libsodium's KDF is BLAKE2b, which PostgreSQL lacks): no app can tell, since none knows a
+-- root key.
+create table pgsodium.tenantspec_root_key (key bytea not null);
+insert into pgsodium.tenantspec_root_key (key)
+  select uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid());
+revoke all on pgsodium.tenantspec_root_key from public;
+
 create function pgsodium.derive_key(key_id bigint, key_len integer default 32, context bytea default 'pgsodium')
-returns bytea language plpgsql volatile strict as $$
+returns bytea language plpgsql stable strict security definer set search_path = '' as $$
 begin
-  raise exception 'pgsodium derive_key() is not available on the tenantspec stand-in' using errcode = '0A000';
+  if key_len < 16 or key_len > 64 then
+    raise exception 'crypto_kdf_derive_from_key: invalid key_len' using errcode = '22023';
+  end if;
+  return substring(pg_catalog.sha512((select key from pgsodium.tenantspec_root_key)
+                   || pg_catalog.int8send(key_id) || pg_catalog.int4send(key_len) || context) from 1 for key_len);
 end
 $$;

@@ -23,7 +23,8 @@ reset session_replication_role;
 create table supabase_functions.delivery_notes (id bigint generated always as identity primary key, note text);
 grant select on supabase_functions.hooks to service_role;
 
--- a short code from a key pgsodium derives: the function applies (calling it raises here)
+-- a short code from a key pgsodium derives from the server's root key
 create function public.gen_short_secret(char(8), int8 default 1, integer default 56) returns bytea as $$
   select pgsodium.derive_key($2, $3, $1::bytea);
 $$ language sql immutable strict parallel safe;
+select public.gen_short_secret('_invite_') is not null;
