@@ -18,6 +18,7 @@ from tenantspec.lint.rules import rls  # noqa: E402,F401  isort: skip
 from tenantspec.lint.rules import policies  # noqa: E402,F401  isort: skip
 from tenantspec.lint.rules import writes  # noqa: E402,F401  isort: skip
 from tenantspec.lint.rules import indexes  # noqa: E402,F401  isort: skip
+from tenantspec.lint.rules import storage  # noqa: E402,F401  isort: skip
 
 __all__ = ["RULES", "Rule", "Severity", "Violation"]
 

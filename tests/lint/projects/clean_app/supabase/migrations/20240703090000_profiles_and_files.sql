@@ -36,10 +36,10 @@ insert into storage.buckets (id, name, public) values ('project-files', 'project
 
 create policy "Members read their organizations' files" on storage.objects for select to authenticated
   using (bucket_id = 'project-files'
-         and ((storage.foldername(name))[1])::uuid = any (array(select private.my_organization_ids())));
+         and (storage.foldername(name))[1] = any (array(select id::text from private.my_organization_ids() as id)));
 create policy "Members upload to their organizations' folders" on storage.objects for insert to authenticated
   with check (bucket_id = 'project-files'
-              and ((storage.foldername(name))[1])::uuid = any (array(select private.my_organization_ids())));
+              and (storage.foldername(name))[1] = any (array(select id::text from private.my_organization_ids() as id)));
 create policy "Admins delete their organizations' files" on storage.objects for delete to authenticated
   using (bucket_id = 'project-files'
-         and ((storage.foldername(name))[1])::uuid = any (array(select private.my_admin_organization_ids())));
+         and (storage.foldername(name))[1] = any (array(select id::text from private.my_admin_organization_ids() as id)));
