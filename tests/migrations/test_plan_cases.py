@@ -99,3 +99,20 @@ def test_change_migration_passes_make_lint(name, tmp_path):
     new = migrations / next(iter(generation.migrations)).name
     result = subprocess.run([squawk, "--config", str(SQUAWK_CONFIG), str(new)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_bucket_command_taken_from_members_is_refused_unless_allowed():
+    """Owners and admins deleted guides; the spec now lets nobody: the review says who loses
+    it, and generate refuses at the bucket's access unless --allow-narrowing."""
+    from tenantspec.plan.pipeline import DestructiveChange
+    from tenantspec.plan.review import narrowings, refuse_narrowing
+
+    generation = prepared("bucket_narrowed").generation
+    assert [(c.table, c.command, c.personas) for c in narrowings(generation)] == [
+        ("bucket shipping-guides", "delete", ("owner", "admin"))]
+    with pytest.raises(DestructiveChange) as refused:
+        refuse_narrowing(generation)
+    first = str(refused.value.problems[0])
+    assert first.startswith("schema/project.yaml:") and "bucket shipping-guides delete: owner, admin would lose it" in first
+    widened = prepared("bucket_changed").generation
+    assert narrowings(widened) == [], "members gaining select and insert takes nothing away"

@@ -22,6 +22,7 @@ from pathlib import Path
 from tenantspec.catalog.nodes import rename_column_refs
 from tenantspec.catalog.state import LEGACY, SchemaState, Table
 from tenantspec.plan.access import AccessSteps
+from tenantspec.plan.buckets import BucketSteps
 from tenantspec.plan.columns import ColumnSteps
 from tenantspec.plan.compare import execute_by_role, function_definition, managed, match
 from tenantspec.plan.constraints import ConstraintSteps
@@ -43,6 +44,7 @@ from tenantspec.plan.steps import (
 )
 from tenantspec.render.helpers import (
     ParentHelper,
+    bucket_helpers,
     helper_name,
     helpers_of,
     states_grants,
@@ -63,7 +65,7 @@ from tenantspec.spec import model
 # ---------------------------------------------------------------- the planner
 
 @dataclass
-class Planner(ColumnSteps, ConstraintSteps, AccessSteps):
+class Planner(ColumnSteps, ConstraintSteps, AccessSteps, BucketSteps):
     """Compares ``current`` (the committed migrations, replayed) with ``desired`` (a fresh
     render of the specs, replayed), both by privilege regime, for the objects tenantspec manages."""
 
@@ -117,6 +119,7 @@ class Planner(ColumnSteps, ConstraintSteps, AccessSteps):
                 self.table_changes(self.project.tables[name], current, wanted)
         self.unmanaged_notes()
         self.helpers()
+        self.buckets()
         self.create_tables()
         order = {step: i for i, step in enumerate(self.steps)}
         steps = sorted(self.steps, key=lambda s: (s.phase, order[s]))
@@ -235,6 +238,8 @@ class Planner(ColumnSteps, ConstraintSteps, AccessSteps):
         for table in self.project.tables.values():
             for helper in helpers_of(self.project, table) + functions_of(self.project, table):
                 found.setdefault(helper, table)
+        for helper in bucket_helpers(self.project):  # a workspace helper needs no table
+            found.setdefault(helper, None)
         return found
 
     def placed_with_new_table(self, helper) -> bool:

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from tenantspec.catalog.access import TenantModel, Verdict, access_matrix, personas
 from tenantspec.catalog.state import LEGACY, RESTRICTED
 from tenantspec.errors import Problem
+from tenantspec.plan.buckets import bucket_rows, bucket_rules
 from tenantspec.plan.compare import managed
 from tenantspec.plan.pipeline import DestructiveChange, Generation
 from tenantspec.plan.steps import REGIMES
-from tenantspec.spec.model import COMMANDS
+from tenantspec.spec.model import COMMANDS, NOBODY
 
 REGIME_NAMES = {LEGACY: "legacy default privileges", RESTRICTED: "2026 default privileges"}
 # A cell of a table or column the migration adds: shown only where the new one is not denied.
@@ -73,7 +74,49 @@ def access_changes(generation: Generation) -> list[AccessChange]:
             grouped.setdefault(key, [old, new, []])[2].append(persona)
     changes = [AccessChange(table, command, tuple(names), old, new, shape)
                for (table, command, _, _, shape), (old, new, names) in grouped.items()]
+    changes += bucket_access_changes(generation)
     return sorted(changes, key=lambda c: (c.rank, c.table, c.command, c.regimes))
+
+
+def bucket_access_changes(generation: Generation) -> list[AccessChange]:
+    """Each bucket's commands whose membership roles change: before, the generated policies the
+    migrations hold; after, the spec (a level's roles, every signed-in user's own folder)."""
+    project = generation.project
+    levels = project.tenancy.levels
+    roles = TenantModel.of(project).roles
+    current = generation.current[LEGACY]
+    ids = sorted(set(project.buckets) | {b for b in bucket_rows(current)})
+    changes = []
+    for bucket_id in ids:
+        before = bucket_rules(current, bucket_id)
+        spec = project.buckets.get(bucket_id)
+        after = dict(spec.access) if spec is not None else {}
+        for command in COMMANDS:
+            old, new = before.get(command, NOBODY), after.get(command, NOBODY)
+            if old == new or (spec is None and not before):
+                continue
+            was, now = _bucket_verdicts(old, levels, roles), _bucket_verdicts(new, levels, roles)
+            changed = {r: (was[r], now[r]) for r in roles if (was[r].allowed, was[r].own) != (now[r].allowed, now[r].own)}
+            for (old_verdict, new_verdict), names in _grouped(changed).items():
+                changes.append(AccessChange(f"bucket {bucket_id}", command, names, old_verdict, new_verdict, REGIMES))
+    return changes
+
+
+def _bucket_verdicts(rule: str, levels: dict[str, tuple[str, ...]], roles: tuple[str, ...]) -> dict[str, Verdict]:
+    if rule == "own":
+        return {r: Verdict(True, "the user's own folder", own=True) for r in roles}
+    if rule == "unknown":
+        return {r: Verdict(None, "a policy tenantspec cannot read") for r in roles}
+    held = levels.get(rule, ())
+    return {r: Verdict(r in held, f"level {rule}" if r in held else f"not in level {rule}" if rule != NOBODY
+                       else "nobody") for r in roles}
+
+
+def _grouped(verdicts: dict[str, tuple[Verdict, Verdict]]) -> dict[tuple[Verdict, Verdict], tuple[str, ...]]:
+    grouped: dict[tuple[Verdict, Verdict], list[str]] = {}
+    for role, pair in verdicts.items():
+        grouped.setdefault(pair, []).append(role)
+    return {pair: tuple(names) for pair, names in grouped.items()}
 
 
 def kept_personas(generation: Generation) -> set[str]:
@@ -105,6 +148,9 @@ def refuse_narrowing(generation: Generation) -> None:
     for change in found:
         table = generation.project.tables.get(change.table.split(".")[-1])
         where = table.locate("access") if table is not None else None
+        if change.table.startswith("bucket "):
+            bucket = generation.project.buckets.get(change.table.removeprefix("bucket "))
+            where = bucket.location if bucket is not None else None
         who = ", ".join(p for p in change.personas if p in kept)
         lost = "it on other users' rows" if change.after.own else "it"
         cause = f"; before, tenantspec could not tell: {change.before.reason}" \

@@ -100,6 +100,13 @@ def helpers_of(project: model.Project, table: model.Table) -> list[WorkspaceHelp
     return [h for lvl in levels for h in (WorkspaceHelper(lvl), ParentHelper(lvl, parent))]
 
 
+def bucket_helpers(project: model.Project) -> list[WorkspaceHelper]:
+    """The workspace helpers the buckets' policies call, in the levels' order."""
+    named = {rule for bucket in project.buckets.values() if bucket.folder == model.WORKSPACE_FOLDER
+             for rule in bucket.access.values()}
+    return [WorkspaceHelper(level) for level in project.tenancy.levels if level in named]
+
+
 def called_functions(text: str) -> set[tuple[str, str]]:
     """``(schema, name)`` of every qualified function an expression calls."""
     found = set()

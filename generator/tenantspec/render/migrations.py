@@ -20,10 +20,13 @@ from tenantspec.render.helpers import (
     ParentHelper,
     RecheckFunction,
     WorkspaceHelper,
+    bucket_helpers,
     helper_name,
     helpers_of,
 )
 from tenantspec.render.predicates import (
+    bucket_policies,
+    bucket_row,
     carried_children,
     grants_of,
     move_checks,
@@ -386,8 +389,17 @@ def enums_of(project: model.Project, tables: list[model.Table], emitted: set) ->
     return [enum_context(e) for e in wanted]
 
 
-def migration_context(project: model.Project, migration: model.Migration, emitted: set) -> dict:
-    """Context for one migration; ``emitted`` holds helpers created by earlier migrations."""
+def bucket_context(project: model.Project, bucket: model.Bucket) -> dict:
+    where = "its workspace's id" if bucket.folder == model.WORKSPACE_FOLDER else "its user's id"
+    return {"comment": f"Bucket {bucket.id}: {'public' if bucket.public else 'private'}, each file under a first "
+                       f"folder named for {where}.",
+            "row": bucket_row(bucket), "policies": bucket_policies(project, bucket)}
+
+
+def migration_context(project: model.Project, migration: model.Migration, emitted: set,
+                      buckets: bool = False) -> dict:
+    """Context for one migration; ``emitted`` holds helpers created by earlier migrations;
+    with ``buckets``, the project's buckets follow its tables."""
     tables = [project.tables[name] for name in migration.tables]
     types = enums_of(project, tables, emitted)
     first_helpers = not any(not isinstance(h, model.Enum) for h in emitted)
@@ -395,6 +407,8 @@ def migration_context(project: model.Project, migration: model.Migration, emitte
     for table in tables:
         needed += [h for h in helpers_of(project, table)
                    if isinstance(h, WorkspaceHelper) and h not in emitted and h not in needed]
+    if buckets:
+        needed += [h for h in bucket_helpers(project) if h not in emitted and h not in needed]
     emitted.update(needed)
     workspace_helpers = [workspace_helper_context(project, h) for h in needed if isinstance(h, WorkspaceHelper)]
     placed = placed_functions(project, tables, emitted)
@@ -405,6 +419,7 @@ def migration_context(project: model.Project, migration: model.Migration, emitte
             not isinstance(h, model.Enum) for h in emitted) else [],
         "workspace_helpers": workspace_helpers,
         "tables": [table_context(project, t, placed[t.name.name]) for t in tables],
+        "buckets": [bucket_context(project, b) for b in project.buckets.values()] if buckets else [],
     }
 
 
@@ -427,7 +442,7 @@ def fresh_layout(project: model.Project, version: str, name: str) -> tuple[model
     ``<version>_<name>.sql`` for every table they do not list."""
     listed = {table for migration in project.migrations for table in migration.tables}
     rest = tuple(table for table in project.tables if table not in listed)
-    return project.migrations + ((model.Migration(version, name, rest),) if rest else ())
+    return project.migrations + ((model.Migration(version, name, rest),) if rest or project.buckets else ())
 
 
 def render_migrations(project: model.Project, version: str = "0", name: str = "schema") -> dict[Path, str]:
@@ -435,9 +450,11 @@ def render_migrations(project: model.Project, version: str = "0", name: str = "s
     the project root (see ``fresh_layout``)."""
     template = environment().get_template("migration.sql.j2")
     emitted: set = set()
-    return {
-        MIGRATIONS_DIR / migration.filename: template.render(migration_context(project, migration, emitted))
-        for migration in fresh_layout(project, version, name)
+    layout = fresh_layout(project, version, name)
+    return {  # the buckets go last, with the tables of no listed migration
+        MIGRATIONS_DIR / migration.filename: template.render(
+            migration_context(project, migration, emitted, buckets=migration is layout[-1]))
+        for migration in layout
     }
 
 

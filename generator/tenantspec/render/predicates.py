@@ -4,7 +4,7 @@ the row's user, the ties of same-workspace references, and what each API role is
 from __future__ import annotations
 
 from tenantspec.render.helpers import ParentHelper, WorkspaceHelper, helper_name
-from tenantspec.render.quoting import ident, qualified
+from tenantspec.render.quoting import ident, literal, qualified
 from tenantspec.spec import model
 
 
@@ -181,3 +181,45 @@ def self_ties(table: model.Table) -> list[model.Column]:
     workspace = table.tenancy.workspace_column
     return [c for c in table.columns if c.references and c.references.same_workspace and workspace
             and c.references.table == table.name and c.name != workspace]
+
+
+# -- Storage -----------------------------------------------------------------------------------
+
+STORAGE_OBJECTS = "storage.objects"
+FOLDER = "(storage.foldername(name))[1]"  # an object's first folder, as text
+
+
+def bucket_test(project: model.Project, bucket: model.Bucket, rule: str) -> str:
+    """The object is in ``bucket`` and its first folder is one the user may reach by ``rule``:
+    compared as text (a malformed path is no workspace, and raises nothing), the user's
+    workspaces computed once per statement."""
+    tie = f"bucket_id = {literal(bucket.id)}"
+    if bucket.folder == model.USER_FOLDER:
+        return f"{tie} and {FOLDER} = (select auth.uid()::text)"
+    workspaces = f"array(select w::text from {helper_name(project, WorkspaceHelper(rule))}() as w)"
+    return f"{tie} and {FOLDER} = any ({workspaces})"
+
+
+def bucket_policies(project: model.Project, bucket: model.Bucket) -> list[dict]:
+    """One policy on storage.objects per command someone may run on the bucket's objects,
+    TO authenticated, named ``<bucket>_<command>``; USING and WITH CHECK both hold the object
+    to the bucket and the folder (an update cannot move a file out of either)."""
+    policies = []
+    for command in model.COMMANDS:
+        rule = bucket.rule(command)
+        if rule == model.NOBODY:
+            continue
+        test = bucket_test(project, bucket, rule)
+        clauses = {"select": [f"using ({test})"], "insert": [f"with check ({test})"],
+                   "update": [f"using ({test})", f"with check ({test})"], "delete": [f"using ({test})"]}[command]
+        policies.append({"name": ident(f"{bucket.id}_{command}"), "command": command, "clauses": clauses, "mode": ""})
+    return policies
+
+
+def bucket_row(bucket: model.Bucket) -> dict:
+    """The bucket's row of storage.buckets, as SQL literals."""
+    mime = ("array[" + ", ".join(literal(t) for t in bucket.allowed_mime_types) + "]::text[]"
+            if bucket.allowed_mime_types else "null")
+    return {"id": literal(bucket.id), "public": "true" if bucket.public else "false",
+            "file_size_limit": str(bucket.file_size_limit) if bucket.file_size_limit else "null",
+            "allowed_mime_types": mime}

@@ -78,6 +78,7 @@ class ProjectBuilder(ProjectFile):
         self.table_names = self.declared_table_names()
         tables = {t.name.name: t for t in (self.table(doc) for doc in self.table_docs)}
         migrations = self.migrations(tables)
+        buckets = self.buckets()
         # Tables in the order their SQL runs: the listed migrations', then parents before children.
         ordered = [name for m in migrations for name in m.tables if name in tables]
         tables = {name: tables[name] for name in ordered + dependency_order(self.schema, tables, set(ordered))}
@@ -94,6 +95,7 @@ class ProjectBuilder(ProjectFile):
             source=self.doc.path,
             enums=self.enums,
             domains=self.domains,
+            buckets=buckets,
         )
 
     # -- table specs ----------------------------------------------------------------

@@ -344,6 +344,30 @@ class TenantModel:
         return tuple(dict.fromkeys(role for roles in self.levels.values() for role in roles))
 
 
+# Where a bucket's files lie: under a first folder named for their workspace's id, or for their
+# user's id.
+WORKSPACE_FOLDER, USER_FOLDER = "workspace", "user"
+OWN = "own"  # a user folder's access: the signed-in user's own folder only
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A Storage bucket and who may list and download (select), upload (insert), replace
+    (update) and delete its objects: by level in the workspace the first folder names, or the
+    user's own folder. A command left out is nobody's (service_role aside)."""
+
+    id: str
+    public: bool = False
+    file_size_limit: int | None = None
+    allowed_mime_types: tuple[str, ...] = ()
+    folder: str = WORKSPACE_FOLDER
+    access: dict[str, str] = field(default_factory=dict, hash=False)
+    location: Location | None = field(default=None, compare=False, repr=False)  # where its access is written
+
+    def rule(self, command: str) -> str:
+        return self.access.get(command, NOBODY)
+
+
 @dataclass(frozen=True)
 class Migration:
     version: str
@@ -380,6 +404,7 @@ class Project:
     enums: dict[Name, Enum] = field(default_factory=dict, hash=False)
     # domains the app created (external.domains): name -> the base type it stands for
     domains: dict[Name, str] = field(default_factory=dict, hash=False)
+    buckets: dict[str, Bucket] = field(default_factory=dict, hash=False)  # storage.buckets, by id
 
     def base_type(self, type_text: str) -> str:
         """The type a column holds values of: a declared domain's base type (arrays kept),

@@ -208,6 +208,28 @@ class ProjectFile:
             names.add(name)
         return names
 
+    def buckets(self) -> dict[str, model.Bucket]:
+        """``storage.buckets``: each bucket's settings and who may do what with its objects."""
+        buckets = {}
+        for bucket_id, spec in (self.doc.data.get("storage") or {}).get("buckets", {}).items():
+            where = ("storage", "buckets", bucket_id)
+            folder = spec.get("folder", model.WORKSPACE_FOLDER)
+            access = {}
+            for command, rule in (spec.get("access") or {}).items():
+                rule = str(rule)
+                known = (model.OWN, model.NOBODY) if folder == model.USER_FOLDER else (*self.levels, model.NOBODY)
+                if rule not in known:
+                    self.problem(self.doc.locate(where + ("access", command)),
+                                 f"bucket {bucket_id}: {command}: {rule!r} is not "
+                                 + ("own or nobody (a user folder is its user's own)" if folder == model.USER_FOLDER
+                                    else f"a level ({', '.join(self.levels)}) or nobody"))
+                access[command] = rule
+            buckets[str(bucket_id)] = model.Bucket(
+                str(bucket_id), bool(spec.get("public", False)), spec.get("file_size_limit"),
+                tuple(str(t) for t in spec.get("allowed_mime_types") or ()), folder, access,
+                self.doc.locate(where + ("access",) if "access" in spec else where, key="access" not in spec))
+        return buckets
+
     def migrations(self, tables: dict[str, model.Table]) -> tuple[model.Migration, ...]:
         migrations, placed = [], {}
         versions = set()

@@ -1,0 +1,104 @@
+"""The planner's Storage steps: each spec'd bucket's row of storage.buckets and its policies on
+storage.objects, compared as tables' policies are; policies of buckets whose spec is gone are
+dropped, their files and rows left as they are."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pglast
+from pglast import ast
+
+from tenantspec.catalog.keys import relation_key
+from tenantspec.catalog.state import SchemaState
+from tenantspec.plan.compare import policy_definition
+from tenantspec.plan.steps import CREATE_POLICY, DROP_POLICY
+from tenantspec.render.migrations import bucket_context
+from tenantspec.render.quoting import ident
+
+OBJECTS, BUCKETS = ("storage", "objects"), ("storage", "buckets")
+BUCKET_ROW = CREATE_POLICY - 1  # a bucket's row before its policies
+
+
+def bucket_rows(state: SchemaState) -> dict[str, tuple[str, object]]:
+    """bucket id -> (the last statement inserting its row, as pglast prints it, and its origin),
+    for ``insert into storage.buckets (...) values (...)`` of constants."""
+    found: dict[str, tuple[str, object]] = {}
+    for statement in state.statements:
+        node = statement.node
+        if not isinstance(node, ast.InsertStmt) or relation_key(node.relation) != BUCKETS or node.cols is None:
+            continue
+        select = node.selectStmt
+        if not isinstance(select, ast.SelectStmt) or not select.valuesLists:
+            continue
+        names = [target.name for target in node.cols]
+        for values in select.valuesLists:
+            row = dict(zip(names, values))
+            value = row.get("id")
+            if isinstance(value, ast.A_Const) and isinstance(value.val, ast.String):
+                one = ast.InsertStmt(relation=node.relation, cols=node.cols,
+                                     selectStmt=ast.SelectStmt(valuesLists=(values,)), onConflictClause=node.onConflictClause)
+                found[value.val.sval] = (pglast.stream.RawStream()(one), statement)
+    return found
+
+
+class BucketSteps:
+    """Bucket steps of the ``Planner``."""
+
+    def buckets(self) -> None:
+        current, wanted = self.cur.tables.get(OBJECTS), self.want.tables.get(OBJECTS)
+        want = {n: policy_definition(p) for n, p in (wanted.policies.items() if wanted else ())}
+        contexts = {bucket.id: bucket_context(self.project, bucket) for bucket in self.project.buckets.values()}
+        by_name = {policy["name"]: policy for context in contexts.values() for policy in context["policies"]}
+        have = {n: policy_definition(p) for n, p in (current.policies.items() if current else ())
+                if n in want or self.created_by_tenantspec(p.origin)}
+        for name, definition in have.items():
+            if want.get(name) != definition:
+                what = "replaced" if name in want else "removed: its bucket's spec no longer lets anyone"
+                self.add(DROP_POLICY, f"storage: drop policy {name} ({what})",
+                         [self.sql.drop_policy(ident(name), "storage.objects")], label=("storage", "policies"))
+        rows_have, rows_want = bucket_rows(self.cur), bucket_rows(self.want)
+        for bucket_id, context in contexts.items():
+            text, _ = rows_want[bucket_id]
+            if bucket_id not in rows_have:
+                self.add(BUCKET_ROW, f"storage: create bucket {bucket_id}", [self.sql.bucket_row(context)],
+                         label=("create", _label(bucket_id)))
+            elif rows_have[bucket_id][0] != text:
+                self.add(BUCKET_ROW, f"storage: bucket {bucket_id} settings restated (public, size limit, MIME types)",
+                         [self.sql.bucket_row(context)], label=("alter", _label(bucket_id)))
+        for name, definition in want.items():
+            if have.get(name) != definition and ident(name) in by_name:
+                policy = by_name[ident(name)]
+                self.add(CREATE_POLICY, f"storage: policy {name} ({policy['command']})",
+                         [self.sql.create_policy(policy, "storage.objects")], label=("storage", "policies"))
+        for bucket_id, (_, statement) in sorted(rows_have.items()):
+            if bucket_id not in contexts and Path(statement.file.path).name in self.generated:
+                self.notes.append(f"bucket {bucket_id} has no spec any more: its policies go, its row and files stay "
+                                  f"(delete them in the dashboard or with the Storage API)")
+
+
+def _label(bucket_id: str) -> str:
+    """A bucket's id as a migration file's name has it: ``bucket_shipping_guides``."""
+    return "bucket_" + re.sub(r"[^a-z0-9_]+", "_", bucket_id.lower()).strip("_")
+
+
+# -- who may do what with a bucket's objects, for the review ------------------------------------
+
+HELPER_CALL = re.compile(r"\b(\w+)_workspace_ids\(\)")
+
+
+def bucket_rules(state: SchemaState, bucket_id: str) -> dict[str, str]:
+    """command -> rule of the bucket's generated policies in ``state`` (``<bucket>_<command>``):
+    the level whose helper they call, ``own`` for the user's folder; a command without one is
+    nobody's."""
+    table = state.tables.get(OBJECTS)
+    rules = {}
+    for command in ("select", "insert", "update", "delete"):
+        policy = table.policies.get(f"{bucket_id}_{command}") if table is not None else None
+        if policy is None:
+            continue
+        text = pglast.stream.RawStream()(policy.using if policy.using is not None else policy.check)
+        level = HELPER_CALL.search(text)
+        rules[command] = level.group(1) if level else "own" if "auth.uid()" in text else "unknown"
+    return rules
