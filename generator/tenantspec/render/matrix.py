@@ -50,13 +50,36 @@ def persona_verdict(project: model.Project, table: model.Table, command: str, pe
 
 
 def declared_matrix(project: model.Project) -> dict[tuple[str, str, str], str]:
-    """``(table, command, persona_kind) -> "allowed" | "own" | "denied" | "hand-written"``."""
+    """``(table, command, persona_kind) -> "allowed" | "own" | "denied" | "hand-written"``;
+    a bucket's cells under ``bucket:<id>`` (`bucket_key`)."""
     return {
-        (name, command, persona): persona_verdict(project, table, command, persona)
-        for name, table in project.tables.items()
-        for command in COMMANDS
-        for persona in persona_kinds(project)
+        **{(name, command, persona): persona_verdict(project, table, command, persona)
+           for name, table in project.tables.items()
+           for command in COMMANDS
+           for persona in persona_kinds(project)},
+        **{(bucket_key(bucket_id), command, persona): bucket_verdict(project, bucket, command, persona)
+           for bucket_id, bucket in project.buckets.items()
+           for command in COMMANDS
+           for persona in persona_kinds(project)},
     }
+
+
+def bucket_key(bucket_id: str) -> str:
+    """How the access matrix and the intent name a bucket beside the tables."""
+    return f"bucket:{bucket_id}"
+
+
+def bucket_verdict(project: model.Project, bucket: model.Bucket, command: str, persona: str) -> str:
+    """What ``persona`` may do with the objects of workspace A's folder (a user folder: its
+    own folder, ``own``); service_role bypasses the policies."""
+    if persona == "service_role":
+        return "allowed"
+    rule = bucket.rule(command)
+    if persona == "anon" or rule == model.NOBODY:
+        return "denied"
+    if rule == model.OWN:
+        return "own"
+    return "allowed" if persona in project.tenancy.levels.get(rule, ()) else "denied"
 
 
 def render_access(project: model.Project) -> dict[Path, str]:
@@ -70,11 +93,22 @@ def render_access(project: model.Project) -> dict[Path, str]:
         "rows": [{"command": command,
                   "cells": [mark[matrix[(name, command, p)]] for p in kinds]} for command in COMMANDS],
     } for name, table in project.tables.items()]
-    shown = set(matrix.values())
+    tables += [{
+        "name": f"bucket {bucket_id}",
+        "tenancy": ("each file's first folder, its workspace's id" if bucket.folder == model.WORKSPACE_FOLDER
+                    else "none: each file's first folder is its user's id")
+                   + ("; public: anyone downloads a file by its URL" if bucket.public else ""),
+        "rows": [{"command": command,
+                  "cells": [mark[matrix[(bucket_key(bucket_id), command, p)]] for p in kinds]} for command in COMMANDS],
+    } for bucket_id, bucket in project.buckets.items()]
+    shown = {verdict for (table, _, _), verdict in matrix.items() if table in project.tables}
+    owned_files = any(v == "own" for (table, _, _), v in matrix.items() if table not in project.tables)
     legend = [line for verdict, line in (
         ("own", "`own`: only on the rows that name them as their user (tenancy.user)."),
         (HAND_WRITTEN, "`policy`: what a hand-written policy of the spec allows; the policy tests judge it."),
     ) if verdict in shown]
+    if owned_files:
+        legend.append("A bucket's `own`: only the files under the user's own folder.")
     text = environment().get_template("access.md.j2").render(
         personas=kinds, legend=legend, members=_members_phrase(member_roles(project)), tables=tables,
         sources=", ".join([project.source] + [t.source for t in project.tables.values()]))

@@ -224,6 +224,19 @@ class ProjectFile:
                                  + ("own or nobody (a user folder is its user's own)" if folder == model.USER_FOLDER
                                     else f"a level ({', '.join(self.levels)}) or nobody"))
                 access[command] = rule
+            seen = access.get("select", model.NOBODY)
+            for command in ("update", "delete"):
+                rule = access.get(command, model.NOBODY)
+                if rule == model.NOBODY or rule == seen:
+                    continue
+                wider = rule == model.OWN or seen == model.OWN or seen == model.NOBODY or \
+                    not set(self.levels.get(rule, ())) <= set(self.levels.get(seen, ()))
+                if wider:
+                    article = "an" if command == "update" else "a"
+                    self.problem(self.doc.locate(where + ("access", command)),
+                                 f"bucket {bucket_id}: {command}: {rule}, but select is {seen}: PostgreSQL lets "
+                                 f"{article} {command} reach only the files select lets the user see; give select "
+                                 f"{rule} (or a wider level), or narrow {command}")
             buckets[str(bucket_id)] = model.Bucket(
                 str(bucket_id), bool(spec.get("public", False)), spec.get("file_size_limit"),
                 tuple(str(t) for t in spec.get("allowed_mime_types") or ()), folder, access,

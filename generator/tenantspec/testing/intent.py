@@ -82,10 +82,11 @@ class Intent:
 
 
 def load_intent(path: Path, shown: str, kinds: tuple[str, ...], tables: dict[str, str],
-                declared: dict[Cell, str] | None = None) -> Intent:
+                declared: dict[Cell, str] | None = None, buckets: dict[str, str] | None = None) -> Intent:
     """Read ``path`` and check it covers exactly ``tables`` (name -> where it is defined)
-    with one verdict per command and persona kind. ``declared`` fills the entries printed
-    for missing tables."""
+    with one verdict per command and persona kind, and ``buckets`` (id -> where) under
+    ``buckets:`` alike (their cells keyed ``bucket:<id>``). ``declared`` fills the entries
+    printed for missing ones."""
     if not path.is_file():
         raise IntentError(
             f"{shown}: no intent file. Write who may do what on each table, by hand, from the "
@@ -132,6 +133,28 @@ def load_intent(path: Path, shown: str, kinds: tuple[str, ...], tables: dict[str
                         else at(entries, table)
                     problems.append(f"{where}: {table}.{command}.{kind} is {verdict!r}; expected allowed, own or denied")
                 cells[(table, command, kind)] = verdict
+    bucket_entries = data.get("buckets") or {}
+    for bucket_id, by_command in bucket_entries.items():
+        if str(bucket_id) not in (buckets or {}):
+            problems.append(f"{at(bucket_entries, bucket_id)}: intent for bucket '{bucket_id}', which the project "
+                            f"does not declare (storage.buckets); remove the entry, or declare the bucket")
+            continue
+        for command in COMMANDS:
+            row = by_command.get(command) if isinstance(by_command, dict) else None
+            for kind in kinds:
+                verdict = row.get(kind) if isinstance(row, dict) else None
+                if verdict not in VERDICTS:
+                    problems.append(f"{at(bucket_entries, bucket_id)}: bucket {bucket_id}.{command}.{kind} is "
+                                    f"{verdict!r}; expected allowed, own or denied")
+                cells[(f"bucket:{bucket_id}", command, kind)] = verdict
+    missing_buckets = sorted(b for b in buckets or {} if b not in bucket_entries)
+    if missing_buckets:
+        problems.append(
+            f"{shown}: no intent for {len(missing_buckets)} bucket(s): {', '.join(missing_buckets)} "
+            f"({next(iter(buckets.values()))}). Paste this at the end, each cell what a persona may do with the files "
+            f"of workspace A's folder (own: a user folder's own files):\n\nbuckets:\n"
+            + "".join(intent_entry(f"bucket:{b}", kinds, declared).replace(f"  bucket:{b}:", f"  {b}:", 1)
+                      for b in missing_buckets))
     missing = sorted(table for table in tables if table not in entries)
     if missing:
         named = ", ".join(f"{table} ({tables[table]})" for table in missing)

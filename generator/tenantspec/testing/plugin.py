@@ -77,6 +77,7 @@ DEFAULT_CASES = "tests/policy/cases"
 SPECS_MARK = "tenantspec_specs"
 NO_CASES = "(no case files)"
 CONDITIONS = "test_conditions_the_intent_names_decide"  # deselected when the intent names no condition
+STORAGE = "test_storage_requests_match_the_intent"  # deselected when the project declares no bucket
 
 try:
     _REGIMES: tuple[str, ...] = regimes_from_env()
@@ -100,6 +101,15 @@ class PolicyTestConfig:
     def has_specs(self) -> bool:
         """Table specs under ``schema/`` (otherwise the model comes from the catalog)."""
         return any(p.name != "project.yaml" for p in (self.root / "schema").glob("*.yaml"))
+
+    @property
+    def has_buckets(self) -> bool:
+        """Whether ``schema/project.yaml`` declares Storage buckets (read cheaply, at collection)."""
+        try:
+            text = (self.root / "schema" / "project.yaml").read_text(encoding="utf-8")
+        except OSError:
+            return False
+        return "\nstorage:" in f"\n{text}"
 
     def shown(self, path: Path) -> str:
         return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
@@ -236,7 +246,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         name = getattr(item, "originalname", item.name)
         observer = name == OBSERVER
         exporter = name == EXPORTER
-        no_conditions = name == CONDITIONS and not conditions
+        no_conditions = (name == CONDITIONS and not conditions) or (name == STORAGE and not resolved.has_buckets)
         if no_cases or no_conditions or (not has_specs and item.get_closest_marker(SPECS_MARK)) \
                 or observer != observing or exporter != exporting or (exporting and not exporter):
             drop.append(item)
@@ -351,8 +361,9 @@ def tenantspec_intent(tenantspec_config: PolicyTestConfig, tenantspec_project, r
     if request.config.getoption(OBSERVE):
         return stand_in_intent(persona_kinds(tenantspec_project), list(tables), declared)
     try:
+        buckets = {bucket_id: tenantspec_project.source for bucket_id in tenantspec_project.buckets}
         return load_intent(tenantspec_config.intent, tenantspec_config.shown(tenantspec_config.intent),
-                           persona_kinds(tenantspec_project), tables, declared)
+                           persona_kinds(tenantspec_project), tables, declared, buckets)
     except IntentError as exc:
         failure = f"tenantspec: {exc}"
     stop_session(failure)

@@ -53,6 +53,7 @@ __all__ = [
     "test_migrations_build_what_a_fresh_render_builds",
     "test_probes_surface_as_expected",
     "test_observed_access_matches_the_intent",
+    "test_storage_requests_match_the_intent",
     "test_observe_access",
     "test_export_pgtap",
     "test_case",
@@ -371,6 +372,20 @@ def test_export_pgtap(catalog_database, request, tenantspec_world, probe_plan, t
     with _admin(catalog_database) as conn:
         files = export_files(conn, tenantspec_world, probe_plan, tenantspec_intent.path)
     write_export(target, files, str(target))
+
+
+def test_storage_requests_match_the_intent(catalog_database, tenantspec_world, tenantspec_intent,
+                                          tenantspec_project):
+    """Every spec'd bucket, every persona, as the Storage API sends requests: list, download,
+    upload, replace, delete and move objects in each workspace's folder (or user's), the
+    root, a forged folder and a sibling bucket, against the intent's bucket cells.
+    Deselected when the project declares no bucket."""
+    from tenantspec.testing.storage import storage_problems
+
+    with _admin(catalog_database) as conn:
+        count, problems = storage_problems(conn, tenantspec_world, tenantspec_intent,
+                                           list(tenantspec_project.buckets.values()))
+    _fail(f"{len(problems)} of {count} storage requests differ from {tenantspec_intent.path}", problems)
 
 
 # -- the project's own rules -------------------------------------------------------------------

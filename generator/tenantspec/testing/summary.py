@@ -30,6 +30,7 @@ CHECKS = {
     "test_migrations_build_what_a_fresh_render_builds": "chain = fresh render",
     "test_probes_surface_as_expected": "every probe as the access model expects",
     "test_observed_access_matches_the_intent": "observed access = intent",
+    "test_storage_requests_match_the_intent": "storage requests = intent",
     "test_case": "the project's case files",
     "test_random_requests_match_the_access_model": "random request sequences",
     "test_observe_access": "the access observed and written",

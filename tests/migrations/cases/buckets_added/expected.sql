@@ -39,6 +39,11 @@ create policy "shipping-guides_delete" on storage.objects
   for delete to authenticated
   using (bucket_id = 'shipping-guides' and (storage.foldername(name))[1] = any (array(select w::text from private.admin_workspace_ids() as w)));
 
+-- storage: policy avatars_select (select)
+create policy avatars_select on storage.objects
+  for select to authenticated
+  using (bucket_id = 'avatars' and (storage.foldername(name))[1] = (select auth.uid()::text));
+
 -- storage: policy avatars_insert (insert)
 create policy avatars_insert on storage.objects
   for insert to authenticated
