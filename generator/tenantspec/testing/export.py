@@ -30,6 +30,7 @@ from psycopg import sql
 from tenantspec.spec import model
 from tenantspec.standin.supabase import API_ROLES
 from tenantspec.testing.expectations import Outcome
+from tenantspec.testing.intent import Intent
 from tenantspec.testing.probes import describe_probe, statement_for
 from tenantspec.testing.requests import Probe
 from tenantspec.testing.seeding import insert_statement, parents_first
@@ -74,8 +75,40 @@ end
 $tenantspec$;"""
 
 
-def export_files(conn: psycopg.Connection, world: World, probes: list[Probe], intent_path: str) -> dict[str, str]:
-    """File name -> pgTAP text, one per spec'd table that the proof probes."""
+# A request with no WHERE as a persona, after a setup as the session's own role, then a query
+# (as that role again) of the rows it changed that it may not: their number. All rolled back.
+AFTERWARDS = """\
+create function pg_temp.tenantspec_afterwards(persona text, setup text, request text, check_query text)
+returns bigint language plpgsql as $tenantspec$
+declare
+  who pg_temp.tenantspec_personas;
+  n bigint;
+begin
+  select * into strict who from pg_temp.tenantspec_personas where name = persona;
+  begin
+    perform set_config('storage.allow_delete_query', 'true', true);
+    execute setup;
+    perform set_config('role', who.role, true);
+    perform set_config('request.jwt.claims', who.claims, true);
+    begin
+      execute request;
+    exception when others then null;  -- a refusal changes nothing
+    end;
+    perform set_config('role', 'none', true);
+    execute 'select count(*) from (' || check_query || ') as wrong' into n;
+    raise sqlstate 'TSRBK';  -- undo it all
+  exception
+    when sqlstate 'TSRBK' then null;
+  end;
+  return n;
+end
+$tenantspec$;"""
+
+
+def export_files(conn: psycopg.Connection, world: World, probes: list[Probe], intent: Intent) -> dict[str, str]:
+    """File name -> pgTAP text, one per spec'd table that the proof probes, and one for the
+    buckets' storage requests when the project declares buckets."""
+    intent_path = intent.path
     seed = seed_sql(conn, world)
     by_table: dict[model.Name, list[Probe]] = {}
     for probe in probes:
@@ -88,7 +121,49 @@ def export_files(conn: psycopg.Connection, world: World, probes: list[Probe], in
         name = f"{facts.name.name}_access_test.sql" if facts.name.schema == world.project.schema \
             else f"{facts.name.schema}_{facts.name.name}_access_test.sql"
         files[name] = table_file(conn, world, facts.name, table_probes, seed, intent_path)
+    if world.project.buckets:
+        files["storage_access_test.sql"] = storage_file(conn, world, intent, seed)
     return files
+
+
+def storage_file(conn: psycopg.Connection, world: World, intent: Intent, seed: list[str]) -> str:
+    """The storage requests (`testing.storage`), each held to let through (``1 rows``) or
+    refused (``0 rows``, or ``error 42501`` where a WITH CHECK refuses)."""
+    from tenantspec.testing.storage import plan_every_row, plan_storage, seed_statements
+
+    buckets = list(world.project.buckets.values())
+    probes = plan_storage(world, intent, buckets)
+    every_row = plan_every_row(world, intent, buckets)
+    lines = [
+        f"-- What the proof requires of the buckets' files, request by request, from {intent.path} and the specs.",
+        "-- Written by `tenantspec prove --export-pgtap`: export again after a change; do not edit.",
+        "begin;",
+        f"select plan({len(probes) + len(every_row)});",
+        "",
+        PERSONAS,
+        ANSWER,
+        AFTERWARDS,
+        "",
+        personas_sql(conn, world),
+        "",
+        *seed,
+        "",
+        "-- objects in every folder of every bucket, and in a sibling bucket no policy names",
+        *(_literal(conn, sql.SQL(statement), list(params)) + ";" for statement, params in seed_statements(world, buckets)),
+        "",
+    ]
+    for probe in probes:
+        text = _literal(conn, probe.statement, list(probe.params))
+        call = (f"pg_temp.tenantspec_answer({sql.Literal(probe.persona.name).as_string(conn)}, {_quoted(text)}, "
+                f"{'true' if probe.command == 'select' else 'false'})")
+        accepted = ["1 rows"] if probe.expected else ["0 rows", "error 42501"]
+        lines.append(assertion(call, accepted, probe.describe()))
+    for check in every_row:
+        call = (f"pg_temp.tenantspec_afterwards({sql.Literal(check.persona.name).as_string(conn)}, "
+                f"{_quoted(check.setup)}, {_quoted(check.request)}, {_quoted(check.check)})")
+        lines.append(f"select is({call}, 0::bigint, {sql.Literal(check.describe() + ': nothing it may not').as_string(conn)});")
+    lines += ["", "select * from finish();", "rollback;", ""]
+    return "\n".join(lines)
 
 
 def schema_file(conn: psycopg.Connection, world: World) -> str:
@@ -98,15 +173,21 @@ def schema_file(conn: psycopg.Connection, world: World) -> str:
     project = world.project
     args = catalog_args(sorted(project.tables), project.schema, project.helper_schema,
                         grantees=["PUBLIC", *API_ROLES], skip_contypes=["n"])
+    queries = dict(QUERIES)
+    if project.buckets:  # the buckets' policies on storage.objects, by the names the specs give them
+        names = [f"{bucket_id}_{command}" for bucket_id in project.buckets for command in model.COMMANDS]
+        queries["storage policies"] = ("select policyname, permissive, roles::text[], cmd, qual, with_check "
+                                       "from pg_policies where schemaname = 'storage' and tablename = 'objects' "
+                                       f"and policyname = any ({sql.Literal(names).as_string(conn)})")
     lines = [
         "-- The catalog of the spec'd tables as the proof approved it: columns, constraints, indexes, row level",
-        "-- security and grants, policies, triggers, helpers, the realtime publication.",
+        "-- security and grants, policies, triggers, helpers, the realtime publication, the buckets' policies.",
         "-- Written by `tenantspec prove --export-pgtap`: export again after a change; do not edit.",
         "begin;",
-        f"select plan({len(QUERIES)});",
+        f"select plan({len(queries)});",
         "",
     ]
-    for kind, query in QUERIES.items():
+    for kind, query in queries.items():
         literal = " ".join(_literal(conn, sql.SQL(query), args).split())
         wrapped = f"select row(r.*)::text from ({literal}) as r"
         have = sorted(row[0] for row in conn.execute(wrapped))

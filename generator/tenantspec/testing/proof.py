@@ -370,7 +370,7 @@ def test_export_pgtap(catalog_database, request, tenantspec_world, probe_plan, t
 
     target = Path(request.config.getoption(EXPORT_OPTION))
     with _admin(catalog_database) as conn:
-        files = export_files(conn, tenantspec_world, probe_plan, tenantspec_intent.path)
+        files = export_files(conn, tenantspec_world, probe_plan, tenantspec_intent)
     write_export(target, files, str(target))
 
 

@@ -22,7 +22,6 @@ from tenantspec.testing.personas import WORKSPACES, Persona
 from tenantspec.testing.world import World
 
 SIBLING = "tenantspec-sibling"  # a bucket of the world's, which no spec'd policy may open
-FILE = "seed.pdf"
 
 
 @dataclass(frozen=True)
@@ -51,24 +50,30 @@ def folders(world: World, bucket: model.Bucket, persona: Persona) -> dict[str, s
     return {**places, "root": None, "forged": f"{anchor}-x"}
 
 
-def object_name(folder: str | None, file: str = FILE) -> str:
+def object_name(folder: str | None, file: str) -> str:
     return f"{folder}/{file}" if folder else file
 
 
-def seed_objects(conn: psycopg.Connection, world: World, buckets: list[model.Bucket]) -> None:
+def seeded_file(bucket_id: str) -> str:
+    """The file seeded in every place of a bucket: named for the bucket, so that files moved
+    between buckets never collide (``storage.objects`` is unique by bucket and name)."""
+    return f"{bucket_id}.pdf"
+
+
+def seed_statements(world: World, buckets: list[model.Bucket]) -> list[tuple[str, tuple]]:
     """As the superuser: the sibling bucket, and an object in every place of every bucket for
-    every persona's folders (a user folder: each user's)."""
-    conn.execute("insert into storage.buckets (id, name) values (%s, %s) on conflict (id) do nothing",
-                 (SIBLING, SIBLING))
+    every persona's folders (a user folder: each user's), and the same in the sibling."""
+    statements = [("insert into storage.buckets (id, name) values (%s, %s) on conflict (id) do nothing",
+                   (SIBLING, SIBLING))]
     names: set[tuple[str, str]] = set()
     for bucket in buckets:
         for persona in world.personas.values():
             for folder in folders(world, bucket, persona).values():
-                names.add((bucket.id, object_name(folder)))
-                names.add((SIBLING, object_name(folder)))
-    for bucket_id, name in sorted(names):
-        conn.execute("insert into storage.objects (bucket_id, name) values (%s, %s) on conflict do nothing",
-                     (bucket_id, name))
+                names.add((bucket.id, object_name(folder, seeded_file(bucket.id))))
+                names.add((SIBLING, object_name(folder, seeded_file(SIBLING))))
+    statements += [("insert into storage.objects (bucket_id, name) values (%s, %s) on conflict do nothing", name)
+                   for name in sorted(names)]
+    return statements
 
 
 def expected_in(intent: Intent, bucket: model.Bucket, persona: Persona, command: str, place: str) -> bool:
@@ -93,7 +98,7 @@ def plan_storage(world: World, intent: Intent, buckets: list[model.Bucket]) -> l
                 for target, where in ((bucket.id, place), (SIBLING, "sibling")):
                     if where == "sibling" and place not in ("A", "own"):
                         continue
-                    name = object_name(folder)
+                    name = object_name(folder, seeded_file(target))
                     probes += [
                         StorageProbe(bucket.id, persona, "select", where,
                                      expected_in(intent, bucket, persona, "select", where),
@@ -119,8 +124,98 @@ def plan_storage(world: World, intent: Intent, buckets: list[model.Bucket]) -> l
                 expected_in(intent, bucket, persona, "update", first)
                 and expected_in(intent, bucket, persona, "update", second),
                 sql.SQL("update storage.objects set name = %s where bucket_id = %s and name = %s"),
-                (object_name(places[second], f"moved-{next(counter)}.pdf"), bucket.id, object_name(places[first]))))
+                (object_name(places[second], f"moved-{next(counter)}.pdf"), bucket.id,
+                 object_name(places[first], seeded_file(bucket.id)))))
+            probes.append(StorageProbe(
+                bucket.id, persona, "move", f"{first} to the sibling bucket", persona.db_role == "service_role",
+                sql.SQL("update storage.objects set bucket_id = %s where bucket_id = %s and name = %s"),
+                (SIBLING, bucket.id, object_name(places[first], seeded_file(bucket.id)))))
     return probes
+
+
+# Requests with no WHERE: only the rows the persona may update or delete may change, and no
+# file may leave its bucket or be taken into another. One bucket at a time, the others' files
+# set aside (an update must pass some policy's WITH CHECK for every row it reaches, so one
+# bucket's files would shield another's); Storage's guard on direct deletes is lifted for it.
+SET_ASIDE = "delete from storage.objects where bucket_id not in ({}, {})"
+ALLOW_DELETE = "select set_config('storage.allow_delete_query', 'true', true)"
+# A file's bucket is the end of its seeded name: one elsewhere was moved there.
+MOVED = "select bucket_id, name from storage.objects where name not like '%' || bucket_id || '.pdf'"
+
+
+@dataclass(frozen=True)
+class EveryRow:
+    """A request with no WHERE as ``persona``, after ``setup`` (as the session's own role), and
+    ``check``: the rows it changed that it may not (none expected)."""
+
+    bucket: str
+    persona: Persona
+    what: str
+    setup: str
+    request: str
+    check: str
+
+    def describe(self) -> str:
+        return f"bucket {self.bucket}: {self.persona.name}: {self.what} with no WHERE"
+
+
+def _rows(pairs) -> str:
+    return "values " + ", ".join(f"({_text(b)}, {_text(n)})" for b, n in sorted(pairs)) if pairs else \
+        "select null::text, null::text where false"
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def plan_every_row(world: World, intent: Intent, buckets: list[model.Bucket]) -> list[EveryRow]:
+    found = []
+    for bucket in buckets:
+        kept = {(b, n) for _, (b, n) in seed_statements(world, buckets)[1:] if b in (bucket.id, SIBLING)}
+        setup = SET_ASIDE.format(_text(bucket.id), _text(SIBLING))
+        for persona in world.personas.values():
+            if persona.db_role == "service_role":
+                continue
+            allowed = {command: {(bucket.id, object_name(folder, seeded_file(bucket.id)))
+                                 for place, folder in folders(world, bucket, persona).items()
+                                 if expected_in(intent, bucket, persona, command, place)}
+                       for command in ("update", "delete")}
+            found += [
+                EveryRow(bucket.id, persona, "update", setup,
+                         "update storage.objects set metadata = jsonb_build_object('probe', true)",
+                         f"select bucket_id, name from storage.objects where metadata ->> 'probe' = 'true' "
+                         f"and (bucket_id, name) not in ({_rows(allowed['update'])})"),
+                EveryRow(bucket.id, persona, "delete", setup, "delete from storage.objects",
+                         f"select k.b, k.n from ({_rows(kept)}) as k (b, n) where not exists (select from "
+                         f"storage.objects as o where o.bucket_id = k.b and o.name = k.n) and (k.b, k.n) not in "
+                         f"({_rows(allowed['delete'])})"),
+                EveryRow(bucket.id, persona, "a move out of the bucket", setup,
+                         f"update storage.objects set bucket_id = {_text(SIBLING)}", MOVED),
+                EveryRow(bucket.id, persona, "a move into the bucket", setup,
+                         f"update storage.objects set bucket_id = {_text(bucket.id)}", MOVED),
+            ]
+    return found
+
+
+def every_row_problems(conn: psycopg.Connection, world: World, intent: Intent,
+                       buckets: list[model.Bucket]) -> tuple[int, list[str]]:
+    """Each `EveryRow` in a savepoint of the superuser's transaction: what it changed that it
+    may not. (With a WHERE, PostgreSQL shows UPDATE and DELETE only the rows SELECT policies
+    let through; without one, their own USING alone decides.)"""
+    problems = []
+    checks = plan_every_row(world, intent, buckets)
+    for check in checks:
+        conn.execute("savepoint tenantspec_every_row")
+        conn.execute(ALLOW_DELETE)
+        conn.execute(check.setup)
+        attempt_as(conn, check.persona.db_role, check.persona.claims(), sql.SQL(check.request))
+        conn.execute("reset role")
+        wrong = sorted(tuple(row) for row in conn.execute(check.check))
+        conn.execute("rollback to savepoint tenantspec_every_row")
+        if wrong:
+            shown = ", ".join(f"{b}/{n}" for b, n in wrong[:3]) + (", ..." if len(wrong) > 3 else "")
+            problems.append(f"{check.describe()}: changed {len(wrong)} file(s) it may not: {shown}")
+    return len(checks), problems
 
 
 def let_through(command: str, result: Attempt) -> bool:
@@ -133,9 +228,10 @@ def storage_problems(conn: psycopg.Connection, world: World, intent: Intent,
                      buckets: list[model.Bucket]) -> tuple[int, list[str]]:
     """Run every storage probe in the superuser's transaction (rolled back by the caller), each
     rolled back after; the number run, and the ones that differ from the intent."""
-    seed_objects(conn, world, buckets)
+    for statement, params in seed_statements(world, buckets):
+        conn.execute(statement, params)
     probes = plan_storage(world, intent, buckets)
-    problems = []
+    count, problems = every_row_problems(conn, world, intent, buckets)
     for probe in probes:
         persona = probe.persona
         result = attempt_as(conn, persona.db_role, persona.claims(), probe.statement, probe.params)
@@ -146,4 +242,4 @@ def storage_problems(conn: psycopg.Connection, world: World, intent: Intent,
                 f"{len(result.rows)} row(s) seen" if probe.command == "select" else f"{result.rowcount} row(s)")
             problems.append(f"{probe.describe()}: {'expected it let through' if probe.expected else 'expected a refusal'}, "
                             f"got {got}")
-    return len(probes), problems
+    return len(probes) + count, problems
