@@ -74,3 +74,16 @@ def test_a_weakened_storage_policy_fails_the_proof(project, mutant, tmp_path):
     proved = prove(copy)
     assert proved.returncode == 1, proved.stdout[-3000:]
     assert "storage requests differ from tests/access_intent.yaml" in proved.stdout
+
+
+def test_observing_writes_the_buckets_cells_the_proof_then_agrees_with(project):
+    observed = subprocess.run([sys.executable, "-m", "tenantspec", "prove", "--observe", "--", "-q"], cwd=project,
+                              env={**os.environ, "PYTHONPATH": str(ROOT / "generator")},
+                              capture_output=True, text=True, timeout=300)
+    assert observed.returncode == 0, observed.stdout[-3000:]
+    from ruamel.yaml import YAML
+
+    written = YAML(typ="safe").load((project / "tests/access_intent.observed.yaml").read_text())
+    intended = YAML(typ="safe").load((project / "tests/access_intent.yaml").read_text())
+    assert written["buckets"] == intended["buckets"]
+    assert written["buckets"]["avatars"]["update"]["member"] == "own"

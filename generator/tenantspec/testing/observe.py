@@ -25,7 +25,7 @@ from pathlib import Path
 
 import psycopg
 
-from tenantspec.render.matrix import COMMANDS, HAND_WRITTEN
+from tenantspec.render.matrix import COMMANDS, HAND_WRITTEN, bucket_key
 from tenantspec.spec import model
 from tenantspec.testing.conditions import (
     conditions_of,
@@ -154,7 +154,7 @@ def observed_cells(observed: Mapping[str, Mapping], kinds: tuple[str, ...], tabl
 
 
 def observed_intent_text(observed: Mapping[str, Mapping], kinds: tuple[str, ...], tables: list[str],
-                         source: str, deciding: Mapping | None = None) -> str:
+                         source: str, deciding: Mapping | None = None, buckets: list[str] = ()) -> str:
     """The observed matrix as an intent file, every table's cells with their reasons, and the
     conditions found deciding commands (`deciding_conditions`, by regime) as ``only_when``."""
     cells, comments, by_regimes = observed_cells(observed, kinds, tables)
@@ -166,6 +166,13 @@ def observed_intent_text(observed: Mapping[str, Mapping], kinds: tuple[str, ...]
     if by_regimes:
         head += ("# Some cells differ between the default-privilege regimes: a project created before\n"
                  "# 2026-05-30 has the legacy one (TENANTSPEC_PRIVILEGES=legacy proves it alone).\n")
+    if buckets:
+        keys = [bucket_key(b) for b in sorted(buckets)]
+        bucket_cells, bucket_comments, _ = observed_cells(observed, kinds, keys)
+        entries = intent_file_text(kinds, keys, bucket_cells, bucket_comments).split("\ntables:\n", 1)[1]
+        for bucket_id in sorted(buckets):
+            entries = entries.replace(f"  {bucket_key(bucket_id)}:", f"  {bucket_id}:", 1)
+        body += "\nbuckets:\n" + entries
     return head + body
 
 
@@ -174,12 +181,13 @@ def observed_path(intent: Path) -> Path:
     return intent if not intent.exists() else intent.with_name(f"{intent.stem}.observed{intent.suffix}")
 
 
-def write_observed(intent: Path, shown: str, kinds: tuple[str, ...], tables: list[str], source: str) -> None:
+def write_observed(intent: Path, shown: str, kinds: tuple[str, ...], tables: list[str], source: str,
+                   buckets: list[str] = ()) -> None:
     """Write what the session observed so far (`OBSERVED`: each regime's observation writes the
     file again), and say where: the place chosen by the session's first write."""
     path = TARGET.setdefault("path", observed_path(intent))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(observed_intent_text(OBSERVED, kinds, tables, source, DECIDING), encoding="utf-8")
+    path.write_text(observed_intent_text(OBSERVED, kinds, tables, source, DECIDING, buckets), encoding="utf-8")
     regimes = ", ".join(sorted(OBSERVED))
     where = shown if path == intent else str(Path(shown).with_name(path.name))
     WRITTEN.append(f"tenantspec: wrote {where}: the access observed under {regimes}, for review"

@@ -353,12 +353,19 @@ def test_observe_access(probe_run, catalog_database, privilege_regime, tenantspe
     )
 
     OBSERVED[privilege_regime] = observed_matrix(probe_run, tenantspec_world)
+    if tenantspec_project.buckets:
+        from tenantspec.testing.storage import observed_buckets
+
+        with _admin(catalog_database) as conn:
+            OBSERVED[privilege_regime] |= observed_buckets(conn, tenantspec_world,
+                                                           list(tenantspec_project.buckets.values()))
     with _admin(catalog_database) as conn:
         DECIDING[privilege_regime] = deciding_conditions(
             conn, tenantspec_world, probe_run, [t for t in tenantspec_project.tables.values() if t.policies])
     config = tenantspec_config
     write_observed(config.intent, config.shown(config.intent), persona_kinds(tenantspec_project),
-                   list(tenantspec_project.tables), config.shown(config.source.migrations_dir))
+                   list(tenantspec_project.tables), config.shown(config.source.migrations_dir),
+                   list(tenantspec_project.buckets))
 
 
 def test_export_pgtap(catalog_database, request, tenantspec_world, probe_plan, tenantspec_intent):

@@ -243,3 +243,43 @@ def storage_problems(conn: psycopg.Connection, world: World, intent: Intent,
             problems.append(f"{probe.describe()}: {'expected it let through' if probe.expected else 'expected a refusal'}, "
                             f"got {got}")
     return len(probes) + count, problems
+
+
+def observed_buckets(conn: psycopg.Connection, world: World,
+                     buckets: list[model.Bucket]) -> dict[tuple[str, str, str, str], tuple[str, str]]:
+    """``(bucket:<id>, command, kind, workspace) -> (verdict, how)`` as the database answers
+    the basic requests (`tenantspec prove --observe`): a workspace folder's cell on each
+    workspace's folder; a user folder's, ``own`` where the persona's own folder lets it through
+    and another user's does not. ``conn`` is the superuser's, rolled back by the caller."""
+    for statement, params in seed_statements(world, buckets):
+        conn.execute(statement, params)
+    seen: dict[tuple[str, str, str, str], list[str]] = {}
+    for probe in plan_storage(world, Intent("(observing)", (), {}), buckets):
+        if probe.command == "move" or probe.place in ("root", "forged", "sibling"):
+            continue
+        persona = probe.persona
+        result = attempt_as(conn, persona.db_role, persona.claims(), probe.statement, probe.params)
+        if not result.failed:
+            conn.execute("rollback to savepoint tenantspec_request")
+        through = let_through("select" if probe.command == "select" else "write", result)
+        bucket = world.project.buckets[probe.bucket]
+        if bucket.folder == model.USER_FOLDER:
+            key = (bucket_key(bucket.id), probe.command, persona.kind_in("A"), "A")
+            seen.setdefault(key, []).append(f"{probe.place}:{through}")
+        else:
+            key = (bucket_key(bucket.id), probe.command, persona.kind_in(probe.place), probe.place)
+            seen.setdefault(key, []).append(f"any:{through}")
+    cells = {}
+    for key, answers in seen.items():
+        own = {a.split(":")[1] for a in answers if a.startswith("own:")}
+        other = {a.split(":")[1] for a in answers if a.startswith("other:")}
+        through = {a.split(":")[1] for a in answers if a.startswith("any:")} | own | other
+        if own == {"True"} and other == {"False"}:
+            cells[key] = ("own", "the user's own folder only")
+        elif through == {"True"}:
+            cells[key] = ("allowed", "let through")
+        elif through == {"False"}:
+            cells[key] = ("denied", "refused (0 rows or error 42501)")
+        else:
+            cells[key] = ("partial", "some personas of the kind let through, others not")
+    return cells
