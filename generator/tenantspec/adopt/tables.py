@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tenantspec.adopt.buckets import adopt_buckets, declare_buckets
 from tenantspec.adopt.access import adopt_access, policy_entry
 from tenantspec.adopt.objects import ProjectObjects
 from tenantspec.adopt.tenancy import TenancyReading
@@ -383,6 +384,13 @@ def _adoption(root: Path, project: model.Project, states: dict[str, SchemaState]
         for signature in functions:
             adoption.notes.append(Problem(None, f"{project.source}: declares {signature} under external.functions "
                                                 "(an adopted trigger or kept policy calls it)"))
+    if every:  # the buckets whose policies say a rule, beside every table
+        buckets, bucket_notes = adopt_buckets(project, states[LEGACY])
+        if buckets:
+            source = Path(project.source)
+            text = adoption.specs.get(source) or (root / source).read_text(encoding="utf-8")
+            adoption.specs[source] = declare_buckets(text, buckets)
+        adoption.notes += bucket_notes
     adoption.notes += adopter.missing_helpers() + adopter.unpinned_functions()
     adoption.notes += unread_statements(states[LEGACY], {(project.schema, name) for name in adopter.names})
     if adopter.unknown_helpers:

@@ -12,6 +12,7 @@ from pglast import ast
 
 from tenantspec.catalog.keys import relation_key
 from tenantspec.catalog.state import SchemaState
+from tenantspec.catalog.storage import folder_rule
 from tenantspec.plan.compare import policy_definition
 from tenantspec.plan.steps import CREATE_POLICY, DROP_POLICY
 from tenantspec.render.migrations import bucket_context
@@ -51,11 +52,13 @@ class BucketSteps:
         want = {n: policy_definition(p) for n, p in (wanted.policies.items() if wanted else ())}
         contexts = {bucket.id: bucket_context(self.project, bucket) for bucket in self.project.buckets.values()}
         by_name = {policy["name"]: policy for context in contexts.values() for policy in context["policies"]}
+        replaced = {name for bucket in self.project.buckets.values() for name in bucket.replaces}
         have = {n: policy_definition(p) for n, p in (current.policies.items() if current else ())
-                if n in want or self.created_by_tenantspec(p.origin)}
+                if n in want or n in replaced or self.created_by_tenantspec(p.origin)}
         for name, definition in have.items():
             if want.get(name) != definition:
-                what = "replaced" if name in want else "removed: its bucket's spec no longer lets anyone"
+                what = "replaced" if name in want else "replaced by its bucket's generated policies" \
+                    if name in replaced else "removed: its bucket's spec no longer lets anyone"
                 self.add(DROP_POLICY, f"storage: drop policy {name} ({what})",
                          [self.sql.drop_policy(ident(name), "storage.objects")], label=("storage", "policies"))
         rows_have, rows_want = bucket_rows(self.cur), bucket_rows(self.want)
@@ -85,20 +88,19 @@ def _label(bucket_id: str) -> str:
 
 # -- who may do what with a bucket's objects, for the review ------------------------------------
 
-HELPER_CALL = re.compile(r"\b(\w+)_workspace_ids\(\)")
-
-
-def bucket_rules(state: SchemaState, bucket_id: str) -> dict[str, str]:
-    """command -> rule of the bucket's generated policies in ``state`` (``<bucket>_<command>``):
-    the level whose helper they call, ``own`` for the user's folder; a command without one is
-    nobody's."""
+def bucket_rules(state: SchemaState, bucket_id: str, helper_schema: str, replaced: tuple[str, ...] = ()) -> dict[str, str]:
+    """command -> rule of the bucket's policies in ``state`` in the specs' words: its generated
+    ones (``<bucket>_<command>``) and the hand-written ones its spec replaces; ``unknown`` when
+    one says what no rule says; a command without one is nobody's."""
     table = state.tables.get(OBJECTS)
-    rules = {}
-    for command in ("select", "insert", "update", "delete"):
-        policy = table.policies.get(f"{bucket_id}_{command}") if table is not None else None
-        if policy is None:
+    rules: dict[str, str] = {}
+    for policy in table.policies.values() if table is not None else ():
+        generated = policy.name in {f"{bucket_id}_{c}" for c in ("select", "insert", "update", "delete")}
+        if not generated and policy.name not in replaced:
             continue
-        text = pglast.stream.RawStream()(policy.using if policy.using is not None else policy.check)
-        level = HELPER_CALL.search(text)
-        rules[command] = level.group(1) if level else "own" if "auth.uid()" in text else "unknown"
+        commands = ("select", "insert", "update", "delete") if policy.command == "all" else (policy.command,)
+        said = {folder_rule(e, bucket_id, helper_schema) for e in (policy.using, policy.check) if e is not None}
+        rule = said.pop() if len(said) == 1 and None not in said else "unknown"
+        for command in commands:
+            rules[command] = rule if rules.get(command, rule) == rule else "unknown"
     return rules

@@ -88,8 +88,8 @@ def bucket_access_changes(generation: Generation) -> list[AccessChange]:
     ids = sorted(set(project.buckets) | {b for b in bucket_rows(current)})
     changes = []
     for bucket_id in ids:
-        before = bucket_rules(current, bucket_id)
         spec = project.buckets.get(bucket_id)
+        before = bucket_rules(current, bucket_id, project.helper_schema, spec.replaces if spec is not None else ())
         after = dict(spec.access) if spec is not None else {}
         for command in COMMANDS:
             old, new = before.get(command, NOBODY), after.get(command, NOBODY)

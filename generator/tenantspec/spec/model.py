@@ -363,6 +363,8 @@ class Bucket:
     folder: str = WORKSPACE_FOLDER
     access: dict[str, str] = field(default_factory=dict, hash=False)
     location: Location | None = field(default=None, compare=False, repr=False)  # where its access is written
+    # hand-written policies on storage.objects its generated ones replace (an adopted bucket's)
+    replaces: tuple[str, ...] = ()
 
     def rule(self, command: str) -> str:
         return self.access.get(command, NOBODY)

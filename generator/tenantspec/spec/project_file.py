@@ -240,7 +240,8 @@ class ProjectFile:
             buckets[str(bucket_id)] = model.Bucket(
                 str(bucket_id), bool(spec.get("public", False)), spec.get("file_size_limit"),
                 tuple(str(t) for t in spec.get("allowed_mime_types") or ()), folder, access,
-                self.doc.locate(where + ("access",) if "access" in spec else where, key="access" not in spec))
+                self.doc.locate(where + ("access",) if "access" in spec else where, key="access" not in spec),
+                tuple(str(name) for name in spec.get("replaces") or ()))
         return buckets
 
     def migrations(self, tables: dict[str, model.Table]) -> tuple[model.Migration, ...]:

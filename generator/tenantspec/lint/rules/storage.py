@@ -11,7 +11,13 @@ from tenantspec.catalog.expression import display_expression
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.nodes import column_ref_name, function_name, walk
 from tenantspec.catalog.state import Origin, Policy, SchemaState
-from tenantspec.lint.conditions import EVERYONE, auth_call, constant, true_for, unwrap
+from tenantspec.catalog.storage import (
+    BUCKETS,
+    PATH_FUNCTIONS,
+    buckets_named,
+    reads_path,
+)
+from tenantspec.lint.conditions import EVERYONE, auth_call, true_for, unwrap
 from tenantspec.lint.config import LintConfig
 from tenantspec.lint.rules.base import (
     STORAGE_OBJECTS,
@@ -24,10 +30,6 @@ from tenantspec.lint.rules.base import (
 from tenantspec.lint.rules.policies import opening
 from tenantspec.lint.tenancy import Tenancy
 
-BUCKETS = ("storage", "buckets")
-# what a folder test reads: a segment of the object's path
-PATH_FUNCTIONS = {("storage", "foldername"), ("storage", "filename"), (None, "split_part"),
-                  ("pg_catalog", "split_part"), (None, "string_to_array"), (None, "regexp_split_to_array")}
 OWNER_COLUMNS = ("owner", "owner_id")
 
 
@@ -47,36 +49,6 @@ def clauses(policy: Policy) -> Iterator[tuple[str, ast.Node, tuple[str, ...]]]:
     checked = policy.check if policy.check is not None else policy.using
     if checked is not None and writes:
         yield "WITH CHECK" if policy.check is not None else "USING (as WITH CHECK)", checked, writes
-
-
-def is_bucket_column(node) -> bool:
-    node = unwrap(node)
-    return isinstance(node, ast.ColumnRef) and column_ref_name(node)[1] == "bucket_id"
-
-
-def buckets_named(node) -> set[str] | None:
-    """The buckets a condition holds the row to, or None when it may hold for any bucket:
-    ``bucket_id = 'a'`` or ``bucket_id in ('a', 'b')`` in every branch of an OR, in some
-    conjunct of an AND."""
-    node = unwrap(node)
-    if isinstance(node, ast.BoolExpr):
-        parts = [buckets_named(arg) for arg in node.args]
-        if node.boolop == enums.BoolExprType.AND_EXPR:
-            bound = [p for p in parts if p is not None]
-            return set.intersection(*bound) if bound else None
-        if node.boolop == enums.BoolExprType.OR_EXPR:
-            return set.union(*parts) if all(p is not None for p in parts) else None
-        return None
-    if isinstance(node, ast.A_Expr) and node.name and node.name[-1].sval == "=":
-        if node.kind == enums.A_Expr_Kind.AEXPR_OP:
-            for column, value in ((node.lexpr, node.rexpr), (node.rexpr, node.lexpr)):
-                if is_bucket_column(column) and isinstance(constant(value), str):
-                    return {constant(value)}
-        if node.kind == enums.A_Expr_Kind.AEXPR_IN and is_bucket_column(node.lexpr):
-            values = [constant(v) for v in node.rexpr or ()]
-            if values and all(isinstance(v, str) for v in values):
-                return set(values)
-    return None
 
 
 @rule("storage-policy-without-bucket", Severity.WARNING, "policy on storage.objects that never tests bucket_id")
@@ -203,10 +175,6 @@ def _is_user(node) -> bool:
     while isinstance(node, ast.TypeCast):
         node = unwrap(node.arg)
     return auth_call(node) == "uid"
-
-
-def reads_path(node) -> bool:
-    return any(isinstance(child, ast.FuncCall) and function_name(child) in PATH_FUNCTIONS for child, _ in walk(node))
 
 
 def workspace_folder(node) -> bool:
