@@ -129,6 +129,14 @@ def make_false(conn: psycopg.Connection, text: str) -> int:
     function of its name that the call can reach answers false (true when the call is
     negated), whatever its arguments. The number of functions replaced (0: none found).
     ``conn`` is the superuser's."""
+    statements = falsifying_statements(conn, text)
+    for statement in statements:
+        conn.execute(statement)
+    return len(statements)
+
+
+def falsifying_statements(conn: psycopg.Connection, text: str) -> list[str]:
+    """The ``create or replace function`` statements `make_false` runs, as SQL text."""
     name, arguments, negated = falsifiable_call(text)
     schema = name[0] if len(name) > 1 else None
     found = conn.execute(
@@ -136,16 +144,23 @@ def make_false(conn: psycopg.Connection, text: str) -> int:
         "  from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace"
         " where p.proname = %(name)s and p.prokind = 'f' and p.prorettype = 'pg_catalog.bool'::regtype"
         "   and (n.nspname = %(schema)s or %(schema)s::text is null and n.nspname = any (current_schemas(false)))"
-        "   and p.pronargs >= %(n)s and p.pronargs - p.pronargdefaults <= %(n)s",
+        "   and p.pronargs >= %(n)s and p.pronargs - p.pronargdefaults <= %(n)s"
+        " order by 1, 2, 3",
         {"name": name[-1], "schema": schema, "n": arguments}).fetchall()
-    for nspname, proname, signature in found:
-        conn.execute(sql.SQL("create or replace function {}.{}({}) returns boolean language sql as {}").format(
-            sql.Identifier(nspname), sql.Identifier(proname), sql.SQL(signature),
-            sql.Literal(f"select {'true' if negated else 'false'}")))
-    return len(found)
+    return [sql.SQL("create or replace function {}.{}({}) returns boolean language sql as {}").format(
+                sql.Identifier(nspname), sql.Identifier(proname), sql.SQL(signature),
+                sql.Literal(f"select {'true' if negated else 'false'}")).as_string(conn)
+            for nspname, proname, signature in found]
 
 
 NEVER_FALSE: set[str] = set()  # what the proof found in this process, for the run's summary
+
+
+def refused_while_false(probes: list[Probe], rule: OnlyWhen) -> list[Probe]:
+    """The basic probes of the rule's table and commands that the intent lets through (the
+    ones its condition, made false, must turn into refusals)."""
+    return [probe for probe in probes if probe.cell and probe.cell[0] == rule.table
+            and probe.cell[1] in rule.commands and _succeeds(probe.expected)]
 
 
 def allowed_while_false(conn: psycopg.Connection, world: World, probes: list[Probe], rule: OnlyWhen) -> list[str]:
@@ -153,8 +168,7 @@ def allowed_while_false(conn: psycopg.Connection, world: World, probes: list[Pro
     false: each basic probe of the rule's table and commands that the intent allows to a
     persona the policies judge (service_role bypasses them) runs again as that persona, and
     must be refused. ``conn`` is the superuser's, in a transaction rolled back by the caller."""
-    planned = [probe for probe in probes if probe.cell and probe.cell[0] == rule.table
-               and probe.cell[1] in rule.commands and _succeeds(probe.expected)]
+    planned = refused_while_false(probes, rule)
     if not judged(planned):
         return [f"{rule.where}: the intent lets nobody but service_role {' or '.join(rule.commands)} on "
                 f"{rule.table}, so whether {rule.condition} holds decides nothing"]

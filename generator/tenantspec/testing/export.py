@@ -75,6 +75,28 @@ end
 $tenantspec$;"""
 
 
+# A request as a persona with some functions replaced first (a condition made false): its
+# answer, everything rolled back.
+ANSWER_WHEN = """\
+create function pg_temp.tenantspec_answer_when(persona text, replaced text[], request text, reads boolean)
+returns text language plpgsql as $tenantspec$
+declare
+  statement text;
+  answer text;
+begin
+  begin
+    foreach statement in array replaced loop
+      execute statement;
+    end loop;
+    answer := pg_temp.tenantspec_answer(persona, request, reads);
+    raise sqlstate 'TSRBK';
+  exception
+    when sqlstate 'TSRBK' then null;
+  end;
+  return answer;
+end
+$tenantspec$;"""
+
 # A request with no WHERE as a persona, after a setup as the session's own role, then a query
 # (as that role again) of the rows it changed that it may not: their number. All rolled back.
 AFTERWARDS = """\
@@ -120,7 +142,8 @@ def export_files(conn: psycopg.Connection, world: World, probes: list[Probe], in
             continue
         name = f"{facts.name.name}_access_test.sql" if facts.name.schema == world.project.schema \
             else f"{facts.name.schema}_{facts.name.name}_access_test.sql"
-        files[name] = table_file(conn, world, facts.name, table_probes, seed, intent_path)
+        files[name] = table_file(conn, world, facts.name, table_probes, seed, intent_path,
+                                 when_false(conn, world, probes, intent, facts.name.name))
     if world.project.buckets:
         files["storage_access_test.sql"] = storage_file(conn, world, intent, seed)
     return files
@@ -198,17 +221,40 @@ def schema_file(conn: psycopg.Connection, world: World) -> str:
     return "\n".join(lines)
 
 
+def when_false(conn: psycopg.Connection, world: World, probes: list[Probe], intent: Intent,
+               table: str) -> list[str]:
+    """The table's ``only_when`` conditions as assertions: each request the intent lets
+    through, sent again with the condition's functions answering false, must be refused."""
+    from tenantspec.testing.conditions import falsifying_statements, judged, refused_while_false
+
+    lines = []
+    for rule in intent.only_when:
+        if rule.table != table:
+            continue
+        replaced = falsifying_statements(conn, rule.condition)
+        listed = "array[" + ", ".join(_quoted(r) for r in replaced) + "]::text[]"
+        for probe in judged(refused_while_false(probes, rule)):
+            request = probe.request
+            statement, params = statement_for(world.facts[request.table], request)
+            call = (f"pg_temp.tenantspec_answer_when({sql.Literal(request.persona.name).as_string(conn)}, {listed}, "
+                    f"{_quoted(_literal(conn, statement, params))}, {'true' if request.command == 'select' else 'false'})")
+            lines.append(assertion(call, ["0 rows", "error 42501"],
+                                   f"{describe_probe(probe)}, with {rule.condition} false"))
+    return lines
+
+
 def table_file(conn: psycopg.Connection, world: World, table: model.Name, probes: list[Probe],
-               seed: list[str], intent_path: str) -> str:
+               seed: list[str], intent_path: str, conditions: list[str] = ()) -> str:
     lines = [
         f"-- What the proof requires of {table}, request by request, from {intent_path} and the specs.",
         "-- Written by `tenantspec prove --export-pgtap`: export again after a change; do not edit.",
         "-- Runs under `supabase test db` (real Supabase) and `tenantspec db test` (the stand-in).",
         "begin;",
-        f"select plan({len(probes)});",
+        f"select plan({len(probes) + len(conditions)});",
         "",
         PERSONAS,
         ANSWER,
+        ANSWER_WHEN,
         "",
         "-- who makes the requests",
         personas_sql(conn, world),
@@ -224,6 +270,8 @@ def table_file(conn: psycopg.Connection, world: World, table: model.Name, probes
         call = (f"pg_temp.tenantspec_answer({sql.Literal(request.persona.name).as_string(conn)}, {_quoted(text)}, "
                 f"{'true' if request.command == 'select' else 'false'})")
         lines.append(assertion(call, answers(probe.expected, request.command), describe_probe(probe)))
+    if conditions:
+        lines += ["", "-- the conditions the intent names (only_when), made false"] + list(conditions)
     lines += ["", "select * from finish();", "rollback;", ""]
     return "\n".join(lines)
 
