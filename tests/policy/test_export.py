@@ -41,7 +41,7 @@ def test_the_exported_proof_passes_on_its_chain_is_deterministic_and_fails_on_a_
     first = {name: (project / "exported" / name).read_text() for name in files}
     assert "select is(pg_temp.tenantspec_answer('writer_A', $q$insert into" in first["comments_access_test.sql"]
     assert "'the proven policies'" in first["schema_test.sql"]
-    assert "with public.feature_enabled('reactions') false" in first["reactions_access_test.sql"], "only_when"
+    assert "with public.feature_enabled(''reactions'') false" in first["reactions_access_test.sql"], "only_when"
     again = tenantspec(project, "prove", "--export-pgtap", "exported", "--", "-q")
     assert again.returncode == 0
     assert {name: (project / "exported" / name).read_text() for name in files} == first, "deterministic"

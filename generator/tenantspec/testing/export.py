@@ -225,7 +225,11 @@ def when_false(conn: psycopg.Connection, world: World, probes: list[Probe], inte
                table: str) -> list[str]:
     """The table's ``only_when`` conditions as assertions: each request the intent lets
     through, sent again with the condition's functions answering false, must be refused."""
-    from tenantspec.testing.conditions import falsifying_statements, judged, refused_while_false
+    from tenantspec.testing.conditions import (
+        falsifying_statements,
+        judged,
+        refused_while_false,
+    )
 
     lines = []
     for rule in intent.only_when:
