@@ -16,7 +16,8 @@ from psycopg import sql
 
 from tenantspec.render.matrix import bucket_key
 from tenantspec.spec import model
-from tenantspec.testing.impersonate import Attempt, attempt_as
+from tenantspec.testing.conditions import refused
+from tenantspec.testing.impersonate import attempt_as
 from tenantspec.testing.intent import Intent
 from tenantspec.testing.personas import WORKSPACES, Persona
 from tenantspec.testing.world import World
@@ -218,12 +219,6 @@ def every_row_problems(conn: psycopg.Connection, world: World, intent: Intent,
     return len(checks), problems
 
 
-def let_through(command: str, result: Attempt) -> bool:
-    if result.failed:
-        return (result.sqlstate or "").startswith("23")  # a constraint's refusal: the policies let it
-    return bool(result.rows) if command == "select" else bool(result.rowcount)
-
-
 def storage_problems(conn: psycopg.Connection, world: World, intent: Intent,
                      buckets: list[model.Bucket]) -> tuple[int, list[str]]:
     """Run every storage probe in the superuser's transaction (rolled back by the caller), each
@@ -237,7 +232,7 @@ def storage_problems(conn: psycopg.Connection, world: World, intent: Intent,
         result = attempt_as(conn, persona.db_role, persona.claims(), probe.statement, probe.params)
         if not result.failed:
             conn.execute("rollback to savepoint tenantspec_request")
-        if let_through("select" if probe.command == "select" else "write", result) != probe.expected:
+        if refused(probe.command, result) == probe.expected:
             got = result.surface if result.failed else (
                 f"{len(result.rows)} row(s) seen" if probe.command == "select" else f"{result.rowcount} row(s)")
             problems.append(f"{probe.describe()}: {'expected it let through' if probe.expected else 'expected a refusal'}, "
@@ -261,7 +256,7 @@ def observed_buckets(conn: psycopg.Connection, world: World,
         result = attempt_as(conn, persona.db_role, persona.claims(), probe.statement, probe.params)
         if not result.failed:
             conn.execute("rollback to savepoint tenantspec_request")
-        through = let_through("select" if probe.command == "select" else "write", result)
+        through = not refused(probe.command, result)
         bucket = world.project.buckets[probe.bucket]
         if bucket.folder == model.USER_FOLDER:
             key = (bucket_key(bucket.id), probe.command, persona.kind_in("A"), "A")
