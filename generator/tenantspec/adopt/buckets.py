@@ -13,9 +13,14 @@ from pglast import ast
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from tenantspec.catalog.keys import relation_key
 from tenantspec.catalog.state import PUBLIC, Policy, SchemaState
-from tenantspec.catalog.storage import BUCKETS, OBJECTS, OWN, buckets_named, folder_rule
+from tenantspec.catalog.storage import (
+    OBJECTS,
+    OWN,
+    bucket_inserts,
+    buckets_named,
+    folder_rule,
+)
 from tenantspec.errors import Problem
 from tenantspec.spec import model
 
@@ -26,28 +31,18 @@ def bucket_settings(state: SchemaState) -> dict[str, dict | str]:
     """bucket id -> its settings as the last insert of its row says them (public, size limit,
     MIME types), or why they cannot be read (a value that is no constant)."""
     found: dict[str, dict | str] = {}
-    for statement in state.statements:
-        node = statement.node
-        if not isinstance(node, ast.InsertStmt) or relation_key(node.relation) != BUCKETS or node.cols is None \
-                or not isinstance(node.selectStmt, ast.SelectStmt) or not node.selectStmt.valuesLists:
-            continue
-        names = [target.name for target in node.cols]
-        for values in node.selectStmt.valuesLists:
-            row = dict(zip(names, values))
-            bucket_id = _constant(row.get("id"))
-            if not isinstance(bucket_id, str):
+    for bucket_id, row, statement, _, _ in bucket_inserts(state):
+        settings: dict | str = {}
+        for column, value in row.items():
+            if column not in ("public", "file_size_limit", "allowed_mime_types"):
                 continue
-            settings: dict = {}
-            for column, value in row.items():
-                if column not in ("public", "file_size_limit", "allowed_mime_types"):
-                    continue
-                read = _constant(value)
-                if read is _UNREAD:
-                    settings = f"its {column} is no constant ({statement.file.location(statement.start)})"
-                    break
-                if read is not None:
-                    settings[column] = read
-            found[bucket_id] = settings
+            read = _constant(value)
+            if read is _UNREAD:
+                settings = f"its {column} is no constant ({statement.file.location(statement.start)})"
+                break
+            if read is not None:
+                settings[column] = read
+        found[bucket_id] = settings
     return found
 
 

@@ -27,8 +27,7 @@ def inserted_rows(state: SchemaState) -> dict[tuple[str, str], list[dict]]:
             for name, value in zip(names, values):
                 while isinstance(value, ast.TypeCast):
                     value = value.arg
-                if isinstance(value, ast.A_Const) and isinstance(value.val, (ast.String, ast.Integer, ast.Boolean)):
-                    row[name] = value.val.sval if isinstance(value.val, ast.String) else \
-                        value.val.boolval if isinstance(value.val, ast.Boolean) else value.val.ival
+                if isinstance(value, ast.A_Const) and isinstance(value.val, (ast.String, ast.Integer)):
+                    row[name] = value.val.sval if isinstance(value.val, ast.String) else value.val.ival
             rows.setdefault(relation_key(node.relation), []).append(row)
     return rows

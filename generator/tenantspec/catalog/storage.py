@@ -5,11 +5,14 @@ policy says in the specs' words (the user's own folder, or a level's workspaces)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from pglast import ast, enums
 
 from tenantspec.catalog.expression import conjuncts
+from tenantspec.catalog.keys import relation_key
 from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk
+from tenantspec.catalog.source import Statement
 from tenantspec.catalog.sql_values import auth_call
 
 OBJECTS, BUCKETS = ("storage", "objects"), ("storage", "buckets")
@@ -37,6 +40,23 @@ def _string(node) -> str | None:
     if isinstance(node, ast.A_Const) and isinstance(node.val, ast.String):
         return node.val.sval
     return None
+
+
+def bucket_inserts(state) -> Iterator[tuple[str, dict, Statement, ast.InsertStmt, tuple]]:
+    """Each row ``insert into storage.buckets (...) values (...)`` adds whose id is a string
+    constant, in statement order: (id, column -> value node, statement, the insert, the
+    row's values)."""
+    for statement in state.statements:
+        node = statement.node
+        if not isinstance(node, ast.InsertStmt) or relation_key(node.relation) != BUCKETS or node.cols is None \
+                or not isinstance(node.selectStmt, ast.SelectStmt) or not node.selectStmt.valuesLists:
+            continue
+        names = [target.name for target in node.cols]
+        for values in node.selectStmt.valuesLists:
+            row = dict(zip(names, values))
+            bucket_id = _string(row.get("id"))
+            if bucket_id is not None:
+                yield bucket_id, row, statement, node, values
 
 
 def is_bucket_column(node) -> bool:

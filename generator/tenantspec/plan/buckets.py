@@ -10,37 +10,24 @@ from pathlib import Path
 import pglast
 from pglast import ast
 
-from tenantspec.catalog.keys import relation_key
 from tenantspec.catalog.state import SchemaState
-from tenantspec.catalog.storage import folder_rule
+from tenantspec.catalog.storage import OBJECTS, bucket_inserts, folder_rule
 from tenantspec.plan.compare import policy_definition
 from tenantspec.plan.steps import CREATE_POLICY, DROP_POLICY
 from tenantspec.render.migrations import bucket_context
 from tenantspec.render.quoting import ident
 
-OBJECTS, BUCKETS = ("storage", "objects"), ("storage", "buckets")
 BUCKET_ROW = CREATE_POLICY - 1  # a bucket's row before its policies
 
 
 def bucket_rows(state: SchemaState) -> dict[str, tuple[str, object]]:
-    """bucket id -> (the last statement inserting its row, as pglast prints it, and its origin),
-    for ``insert into storage.buckets (...) values (...)`` of constants."""
+    """bucket id -> (the last statement inserting its row, as pglast prints it, and that
+    statement), for ``insert into storage.buckets (...) values (...)``."""
     found: dict[str, tuple[str, object]] = {}
-    for statement in state.statements:
-        node = statement.node
-        if not isinstance(node, ast.InsertStmt) or relation_key(node.relation) != BUCKETS or node.cols is None:
-            continue
-        select = node.selectStmt
-        if not isinstance(select, ast.SelectStmt) or not select.valuesLists:
-            continue
-        names = [target.name for target in node.cols]
-        for values in select.valuesLists:
-            row = dict(zip(names, values))
-            value = row.get("id")
-            if isinstance(value, ast.A_Const) and isinstance(value.val, ast.String):
-                one = ast.InsertStmt(relation=node.relation, cols=node.cols,
-                                     selectStmt=ast.SelectStmt(valuesLists=(values,)), onConflictClause=node.onConflictClause)
-                found[value.val.sval] = (pglast.stream.RawStream()(one), statement)
+    for bucket_id, _, statement, node, values in bucket_inserts(state):
+        one = ast.InsertStmt(relation=node.relation, cols=node.cols, selectStmt=ast.SelectStmt(valuesLists=(values,)),
+                             onConflictClause=node.onConflictClause)
+        found[bucket_id] = (pglast.stream.RawStream()(one), statement)
     return found
 
 

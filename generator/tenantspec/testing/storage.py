@@ -15,6 +15,7 @@ import psycopg
 from psycopg import sql
 
 from tenantspec.render.matrix import bucket_key
+from tenantspec.render.quoting import literal
 from tenantspec.spec import model
 from tenantspec.testing.conditions import refused
 from tenantspec.testing.impersonate import attempt_as
@@ -161,19 +162,15 @@ class EveryRow:
 
 
 def _rows(pairs) -> str:
-    return "values " + ", ".join(f"({_text(b)}, {_text(n)})" for b, n in sorted(pairs)) if pairs else \
+    return "values " + ", ".join(f"({literal(b)}, {literal(n)})" for b, n in sorted(pairs)) if pairs else \
         "select null::text, null::text where false"
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def plan_every_row(world: World, intent: Intent, buckets: list[model.Bucket]) -> list[EveryRow]:
     found = []
     for bucket in buckets:
         kept = {(b, n) for _, (b, n) in seed_statements(world, buckets)[1:] if b in (bucket.id, SIBLING)}
-        setup = SET_ASIDE.format(_text(bucket.id), _text(SIBLING))
+        setup = SET_ASIDE.format(literal(bucket.id), literal(SIBLING))
         for persona in world.personas.values():
             if persona.db_role == "service_role":
                 continue
@@ -191,9 +188,9 @@ def plan_every_row(world: World, intent: Intent, buckets: list[model.Bucket]) ->
                          f"storage.objects as o where o.bucket_id = k.b and o.name = k.n) and (k.b, k.n) not in "
                          f"({_rows(allowed['delete'])})"),
                 EveryRow(bucket.id, persona, "a move out of the bucket", setup,
-                         f"update storage.objects set bucket_id = {_text(SIBLING)}", MOVED),
+                         f"update storage.objects set bucket_id = {literal(SIBLING)}", MOVED),
                 EveryRow(bucket.id, persona, "a move into the bucket", setup,
-                         f"update storage.objects set bucket_id = {_text(bucket.id)}", MOVED),
+                         f"update storage.objects set bucket_id = {literal(bucket.id)}", MOVED),
             ]
     return found
 

@@ -8,16 +8,15 @@ from typing import Iterator
 from pglast import ast, enums
 
 from tenantspec.catalog.expression import display_expression
-from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.nodes import column_ref_name, function_name, walk
 from tenantspec.catalog.state import Origin, Policy, SchemaState
 from tenantspec.catalog.storage import (
-    BUCKETS,
     PATH_FUNCTIONS,
+    bucket_inserts,
     buckets_named,
     reads_path,
 )
-from tenantspec.lint.conditions import EVERYONE, auth_call, true_for, unwrap
+from tenantspec.lint.conditions import EVERYONE, auth_call, constant, true_for, unwrap
 from tenantspec.lint.config import LintConfig
 from tenantspec.lint.rules.base import (
     STORAGE_OBJECTS,
@@ -77,15 +76,9 @@ def storage_policy_without_bucket(state: SchemaState, config: LintConfig, tenanc
 
 def public_buckets(state: SchemaState) -> set[str]:
     """The buckets the folder inserts as public (``insert into storage.buckets (id, name,
-    public) values ('avatars', 'avatars', true)``)."""
-    found = set()
-    for row in inserted_rows(state).get(BUCKETS, []):
-        public = row.get("public")
-        if isinstance(public, str):
-            public = public.lower() in ("t", "true", "on", "yes", "1")
-        if public is True and isinstance(row.get("id"), str):
-            found.add(row["id"])
-    return found
+    public) values ('avatars', 'avatars', true)``; the last insert of a bucket's row says)."""
+    public = {bucket_id: constant(row.get("public")) for bucket_id, row, *_ in bucket_inserts(state)}
+    return {b for b, value in public.items() if value is True or str(value).lower() in ("t", "true", "on", "yes", "1")}
 
 
 def true_beside_buckets(node) -> frozenset[str]:
