@@ -27,14 +27,14 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from tenantspec.render.quoting import literal
 from tenantspec.spec import model
 from tenantspec.standin.supabase import API_ROLES
 from tenantspec.testing.expectations import Outcome
 from tenantspec.testing.intent import Intent
 from tenantspec.testing.probes import describe_probe, statement_for
 from tenantspec.testing.requests import Probe
-from tenantspec.testing.seeding import insert_statement, parents_first
-from tenantspec.testing.tables import USERS
+from tenantspec.testing.seeding import insert_statement, seed_order
 from tenantspec.testing.world import World
 
 OPTION = EXPORT_OPTION = "--tenantspec-export-pgtap"
@@ -176,9 +176,8 @@ def storage_file(conn: psycopg.Connection, world: World, intent: Intent, seed: l
         "",
     ]
     for probe in probes:
-        text = _literal(conn, probe.statement, list(probe.params))
-        call = (f"pg_temp.tenantspec_answer({sql.Literal(probe.persona.name).as_string(conn)}, {_quoted(text)}, "
-                f"{'true' if probe.command == 'select' else 'false'})")
+        call = answer_call(conn, probe.persona.name, _literal(conn, probe.statement, list(probe.params)),
+                           probe.command == "select")
         accepted = ["1 rows"] if probe.expected else ["0 rows", "error 42501"]
         lines.append(assertion(call, accepted, probe.describe()))
     for check in every_row:
@@ -211,8 +210,8 @@ def schema_file(conn: psycopg.Connection, world: World) -> str:
         "",
     ]
     for kind, query in queries.items():
-        literal = " ".join(_literal(conn, sql.SQL(query), args).split())
-        wrapped = f"select row(r.*)::text from ({literal}) as r"
+        query_text = " ".join(_literal(conn, sql.SQL(query), args).split())
+        wrapped = f"select row(r.*)::text from ({query_text}) as r"
         have = sorted(row[0] for row in conn.execute(wrapped))
         rows = ",\n".join(f"    {sql.Literal(row).as_string(conn)}" for row in have)
         lines.append(f"select bag_eq({_quoted(wrapped)},\n  array[\n{rows}\n  ]::text[],\n"
@@ -240,8 +239,8 @@ def when_false(conn: psycopg.Connection, world: World, probes: list[Probe], inte
         for probe in judged(refused_while_false(probes, rule)):
             request = probe.request
             statement, params = statement_for(world.facts[request.table], request)
-            call = (f"pg_temp.tenantspec_answer_when({sql.Literal(request.persona.name).as_string(conn)}, {listed}, "
-                    f"{_quoted(_literal(conn, statement, params))}, {'true' if request.command == 'select' else 'false'})")
+            call = answer_call(conn, request.persona.name, _literal(conn, statement, params), request.command == "select",
+                               "tenantspec_answer_when", listed)
             lines.append(assertion(call, ["0 rows", "error 42501"],
                                    f"{describe_probe(probe)}, with {rule.condition} false"))
     return lines
@@ -270,9 +269,7 @@ def table_file(conn: psycopg.Connection, world: World, table: model.Name, probes
     for probe in probes:
         request = probe.request
         statement, params = statement_for(world.facts[request.table], request)
-        text = _literal(conn, statement, params)
-        call = (f"pg_temp.tenantspec_answer({sql.Literal(request.persona.name).as_string(conn)}, {_quoted(text)}, "
-                f"{'true' if request.command == 'select' else 'false'})")
+        call = answer_call(conn, request.persona.name, _literal(conn, statement, params), request.command == "select")
         lines.append(assertion(call, answers(probe.expected, request.command), describe_probe(probe)))
     if conditions:
         lines += ["", "-- the conditions the intent names (only_when), made false"] + list(conditions)
@@ -288,8 +285,15 @@ def answers(expected: Outcome, command: str) -> list[str]:
     return [f"{rows} rows"]
 
 
+def answer_call(conn: psycopg.Connection, persona: str, request: str, reads: bool, function: str = "tenantspec_answer",
+                extra: str = "") -> str:
+    """``pg_temp.<function>('<persona>', [extra, ]$q$<request>$q$, <reads>)``: one request as a persona."""
+    return (f"pg_temp.{function}({sql.Literal(persona).as_string(conn)}, {extra + ', ' if extra else ''}"
+            f"{_quoted(request)}, {'true' if reads else 'false'})")
+
+
 def assertion(call: str, accepted: list[str], description: str) -> str:
-    described = "'" + description.replace("'", "''") + "'"
+    described = literal(description)
     if len(accepted) == 1:
         return f"select is({call}, '{accepted[0]}', {described});"
     pattern = "^(" + "|".join(re.escape(a) for a in accepted) + ")$"
@@ -314,12 +318,8 @@ def _quoted(text: str) -> str:
 def seed_sql(conn: psycopg.Connection, world: World) -> list[str]:
     """The world's rows as SQL, in the order the proof seeds them; a row a trigger made first
     (a profile for each new user) takes the world's values, as in the proof."""
-    members = world.project.tenancy.members
-    order = [USERS, world.project.tenancy.workspaces] + ([members.user_through.table] if members.user_through else []) \
-        + ([members.table] if members.table else [])
-    order += [name for name in world.rows if name not in order]
     lines = []
-    for name in parents_first(world, order):
+    for name in seed_order(world):
         facts = world.facts[name]
         for row in world.rows.get(name, ()):
             statement, params = insert_statement(facts, row.values)

@@ -67,13 +67,19 @@ def parents_first(world: World, order: list[model.Name]) -> list[model.Name]:
     return placed
 
 
-def seed_world(conn: psycopg.Connection, world: World) -> None:
-    """Write every row of the world, parents before children."""
+def seed_order(world: World) -> list[model.Name]:
+    """The tables in the order their rows are written: the users, the workspaces, the accounts
+    and memberships, then the rest, each after the tables its rows reference."""
     members = world.project.tenancy.members
     order = [USERS, world.project.tenancy.workspaces] + ([members.user_through.table] if members.user_through else []) \
         + ([members.table] if members.table else [])
     order += [name for name in world.rows if name not in order]
-    for name in parents_first(world, order):
+    return parents_first(world, order)
+
+
+def seed_world(conn: psycopg.Connection, world: World) -> None:
+    """Write every row of the world, parents before children."""
+    for name in seed_order(world):
         facts = world.facts[name]
         for row in world.rows.get(name, ()):
             statement, params = insert_statement(facts, row.values)
