@@ -202,9 +202,7 @@ def with_condition_false(conn: psycopg.Connection, world: World, probes: list[Pr
     for probe in probes:
         request = probe.request
         statement, params = statement_for(world.facts[request.table], request)
-        result = attempt_as(conn, request.persona.db_role, request.persona.claims(), statement, params)
-        if not result.failed:
-            conn.execute("rollback to savepoint tenantspec_request")
+        result = attempt_as(conn, request.persona.db_role, request.persona.claims(), statement, params, undo=True)
         answers.append((probe, result))
     return answers
 

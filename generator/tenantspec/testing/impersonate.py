@@ -208,12 +208,14 @@ class Attempt:
         return f"{self.rowcount} row{'s' if self.rowcount != 1 else ''}"
 
 
-def attempt_as(conn: psycopg.Connection, role: str, claims: Mapping, statement, params=None) -> Attempt:
+def attempt_as(conn: psycopg.Connection, role: str, claims: Mapping, statement, params=None,
+               undo: bool = False) -> Attempt:
     """`attempt` as ``role`` with ``claims``, within the transaction: the identity switch and the
-    savepoint travel in one message, and the savepoint is rolled back to only on an error."""
+    savepoint travel in one message, and the savepoint is rolled back to on an error (with
+    ``undo``, whatever happened: the request leaves nothing behind)."""
     conn.execute(identity(role, claims) + sql.SQL("; savepoint tenantspec_request"))
     result = attempt(conn, statement, params, savepoint=False)
-    if result.failed:
+    if result.failed or undo:
         conn.execute("rollback to savepoint tenantspec_request")
     return result
 

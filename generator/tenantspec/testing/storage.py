@@ -216,19 +216,21 @@ def every_row_problems(conn: psycopg.Connection, world: World, intent: Intent,
     return len(checks), problems
 
 
+def seed_objects(conn: psycopg.Connection, world: World, buckets: list[model.Bucket]) -> None:
+    for statement, params in seed_statements(world, buckets):
+        conn.execute(statement, params)
+
+
 def storage_problems(conn: psycopg.Connection, world: World, intent: Intent,
                      buckets: list[model.Bucket]) -> tuple[int, list[str]]:
     """Run every storage probe in the superuser's transaction (rolled back by the caller), each
     rolled back after; the number run, and the ones that differ from the intent."""
-    for statement, params in seed_statements(world, buckets):
-        conn.execute(statement, params)
+    seed_objects(conn, world, buckets)
     probes = plan_storage(world, intent, buckets)
     count, problems = every_row_problems(conn, world, intent, buckets)
     for probe in probes:
         persona = probe.persona
-        result = attempt_as(conn, persona.db_role, persona.claims(), probe.statement, probe.params)
-        if not result.failed:
-            conn.execute("rollback to savepoint tenantspec_request")
+        result = attempt_as(conn, persona.db_role, persona.claims(), probe.statement, probe.params, undo=True)
         if refused(probe.command, result) == probe.expected:
             got = result.surface if result.failed else (
                 f"{len(result.rows)} row(s) seen" if probe.command == "select" else f"{result.rowcount} row(s)")
@@ -243,34 +245,28 @@ def observed_buckets(conn: psycopg.Connection, world: World,
     the basic requests (`tenantspec prove --observe`): a workspace folder's cell on each
     workspace's folder; a user folder's, ``own`` where the persona's own folder lets it through
     and another user's does not. ``conn`` is the superuser's, rolled back by the caller."""
-    for statement, params in seed_statements(world, buckets):
-        conn.execute(statement, params)
-    seen: dict[tuple[str, str, str, str], list[str]] = {}
+    seed_objects(conn, world, buckets)
+    seen: dict[tuple[str, str, str, str], list[tuple[str, bool]]] = {}
     for probe in plan_storage(world, Intent("(observing)", (), {}), buckets):
         if probe.command == "move" or probe.place in ("root", "forged", "sibling"):
             continue
         persona = probe.persona
-        result = attempt_as(conn, persona.db_role, persona.claims(), probe.statement, probe.params)
-        if not result.failed:
-            conn.execute("rollback to savepoint tenantspec_request")
+        result = attempt_as(conn, persona.db_role, persona.claims(), probe.statement, probe.params, undo=True)
         through = not refused(probe.command, result)
         bucket = world.project.buckets[probe.bucket]
-        if bucket.folder == model.USER_FOLDER:
-            key = (bucket_key(bucket.id), probe.command, persona.kind_in("A"), "A")
-            seen.setdefault(key, []).append(f"{probe.place}:{through}")
-        else:
-            key = (bucket_key(bucket.id), probe.command, persona.kind_in(probe.place), probe.place)
-            seen.setdefault(key, []).append(f"any:{through}")
+        workspace = "A" if bucket.folder == model.USER_FOLDER else probe.place
+        key = (bucket_key(bucket.id), probe.command, persona.kind_in(workspace), workspace)
+        seen.setdefault(key, []).append((probe.place, through))
     cells = {}
     for key, answers in seen.items():
-        own = {a.split(":")[1] for a in answers if a.startswith("own:")}
-        other = {a.split(":")[1] for a in answers if a.startswith("other:")}
-        through = {a.split(":")[1] for a in answers if a.startswith("any:")} | own | other
-        if own == {"True"} and other == {"False"}:
+        own = {through for place, through in answers if place == "own"}
+        other = {through for place, through in answers if place == "other"}
+        through = {through for _, through in answers}
+        if own == {True} and other == {False}:
             cells[key] = ("own", "the user's own folder only")
-        elif through == {"True"}:
+        elif through == {True}:
             cells[key] = ("allowed", "let through")
-        elif through == {"False"}:
+        elif through == {False}:
             cells[key] = ("denied", "refused (0 rows or error 42501)")
         else:
             cells[key] = ("partial", "some personas of the kind let through, others not")
