@@ -5,12 +5,12 @@ dropped, their files and rows left as they are."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pglast
 from pglast import ast
 
-from tenantspec.catalog.state import SchemaState
+from tenantspec.catalog.source import Statement
+from tenantspec.catalog.state import Origin, SchemaState
 from tenantspec.catalog.storage import OBJECTS, bucket_inserts, folder_rule
 from tenantspec.plan.compare import policy_definition
 from tenantspec.plan.steps import CREATE_POLICY, DROP_POLICY
@@ -20,10 +20,10 @@ from tenantspec.render.quoting import ident
 BUCKET_ROW = CREATE_POLICY - 1  # a bucket's row before its policies
 
 
-def bucket_rows(state: SchemaState) -> dict[str, tuple[str, object]]:
+def bucket_rows(state: SchemaState) -> dict[str, tuple[str, Statement]]:
     """bucket id -> (the last statement inserting its row, as pglast prints it, and that
     statement), for ``insert into storage.buckets (...) values (...)``."""
-    found: dict[str, tuple[str, object]] = {}
+    found: dict[str, tuple[str, Statement]] = {}
     for bucket_id, _, statement, node, values in bucket_inserts(state):
         one = ast.InsertStmt(relation=node.relation, cols=node.cols, selectStmt=ast.SelectStmt(valuesLists=(values,)),
                              onConflictClause=node.onConflictClause)
@@ -63,7 +63,7 @@ class BucketSteps:
                 self.add(CREATE_POLICY, f"storage: policy {name} ({policy['command']})",
                          [self.sql.create_policy(policy, "storage.objects")], label=("storage", "policies"))
         for bucket_id, (_, statement) in sorted(rows_have.items()):
-            if bucket_id not in contexts and Path(statement.file.path).name in self.generated:
+            if bucket_id not in contexts and self.created_by_tenantspec(Origin(statement)):
                 self.notes.append(f"bucket {bucket_id} has no spec any more: its policies go, its row and files stay "
                                   f"(delete them in the dashboard or with the Storage API)")
 

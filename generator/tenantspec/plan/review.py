@@ -12,7 +12,7 @@ from tenantspec.plan.buckets import bucket_rows, bucket_rules
 from tenantspec.plan.compare import managed
 from tenantspec.plan.pipeline import DestructiveChange, Generation
 from tenantspec.plan.steps import REGIMES
-from tenantspec.spec.model import COMMANDS, NOBODY
+from tenantspec.spec.model import COMMANDS, NOBODY, OWN
 
 REGIME_NAMES = {LEGACY: "legacy default privileges", RESTRICTED: "2026 default privileges"}
 # A cell of a table or column the migration adds: shown only where the new one is not denied.
@@ -85,7 +85,7 @@ def bucket_access_changes(generation: Generation) -> list[AccessChange]:
     levels = project.tenancy.levels
     roles = TenantModel.of(project).roles
     current = generation.current[LEGACY]
-    ids = sorted(set(project.buckets) | {b for b in bucket_rows(current)})
+    ids = sorted(set(project.buckets) | set(bucket_rows(current)))
     changes = []
     for bucket_id in ids:
         spec = project.buckets.get(bucket_id)
@@ -103,7 +103,7 @@ def bucket_access_changes(generation: Generation) -> list[AccessChange]:
 
 
 def _bucket_verdicts(rule: str, levels: dict[str, tuple[str, ...]], roles: tuple[str, ...]) -> dict[str, Verdict]:
-    if rule == "own":
+    if rule == OWN:
         return {r: Verdict(True, "the user's own folder", own=True) for r in roles}
     if rule == "unknown":
         return {r: Verdict(None, "a policy tenantspec cannot read") for r in roles}
