@@ -144,7 +144,9 @@ def map_command(adopter, table: Table, command: str, per_user: bool, user: str |
             f"{table.qualified_name} {command}: its policies let a row's user in, also on rows with no workspace "
             "(personal rows), which a spec says with a nullable workspace column of the table's own "
             "(tenancy.personal), not through a parent: a spec gives rows of no parent to service_role alone")))
-    if why is None and per_user:
+    if why is None and table.rls is not False and (level := open_level(verdicts, strangers)):
+        result.access[command] = level  # `using (true)`: every row, to everyone signed in (anon too)
+    elif why is None and per_user:
         signed_in = [v for name, v in strangers.items() if name != "anon"] + list(verdicts.values())
         if all(v.allowed is False for v in everyone):
             result.access[command] = model.NOBODY
@@ -189,6 +191,18 @@ def map_command(adopter, table: Table, command: str, per_user: bool, user: str |
         unmapped.append((command, where, why))
         result.access[command] = model.NOBODY
     return unmapped
+
+
+def open_level(verdicts: dict, strangers: dict) -> str | None:
+    """``signed_in`` when every signed-in user, member or not, passes on every row (not only
+    the rows naming them), ``anyone`` when anon does too; else None."""
+    signed_in = list(verdicts.values()) + [v for name, v in strangers.items() if name != "anon"]
+    if not all(v.allowed and not v.own for v in signed_in):
+        return None
+    anon = strangers.get("anon")
+    if anon is not None and anon.allowed and not anon.own:
+        return model.ANYONE
+    return model.SIGNED_IN if anon is None or anon.allowed is False else None
 
 
 PERSONAL = Persona("user of a personal row", "authenticated", personal_row=True)

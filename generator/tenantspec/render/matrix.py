@@ -35,9 +35,11 @@ def persona_verdict(project: model.Project, table: model.Table, command: str, pe
     """``allowed``, ``own`` (rows naming them only), ``denied``, or ``hand-written``."""
     if persona == "service_role":
         return "allowed" if command in table.service_role else "denied"
+    level, own = table.access[command], table.own_level(command)
+    if level == model.ANYONE or (level == model.SIGNED_IN and persona != "anon"):
+        return "allowed"
     if persona == "anon":
         return "denied"
-    level, own = table.access[command], table.own_level(command)
     members = project.tenancy.levels
     verdict = "denied"
     if level != model.NOBODY and persona in members[level]:

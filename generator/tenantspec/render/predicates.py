@@ -125,6 +125,8 @@ def access_predicate(project: model.Project, table: model.Table, command: str) -
     naming the user in the own level's workspaces, and the user's personal rows (of no
     workspace) where the spec says; None when nobody may."""
     level, own = table.access[command], table.own_level(command)
+    if level in model.OPEN_LEVELS:  # every row, to everyone the policy's roles hold
+        return "true"
     parts = []
     if level != model.NOBODY:
         parts.append(membership_predicate(project, table, level))
@@ -156,19 +158,39 @@ def policies_of(project: model.Project, table: model.Table) -> list[dict]:
             "delete": [f"using ({using})"],
         }[command]
         policies.append({"name": ident(f"{table.name.name}_{command}"), "command": command, "clauses": clauses,
-                         "mode": ""})
+                         "mode": "", "roles": policy_roles(table.access[command]),
+                         "comments": open_level_comments(table, command)})
     for policy in table.policies:
         clauses = [f"using ({policy.using})"] if policy.using is not None else []
         clauses += [f"with check ({policy.check})"] if policy.check is not None else []
         policies.append({"name": ident(policy.name), "command": policy.command, "clauses": clauses,
-                         "mode": "" if policy.permissive else "as restrictive "})
+                         "mode": "" if policy.permissive else "as restrictive ", "roles": "authenticated",
+                         "comments": []})
     return policies
 
 
+def open_level_comments(table: model.Table, command: str) -> list[str]:
+    """The lint suppression an open level's policy carries: the spec decided the rows are open."""
+    level = table.access[command]
+    if level not in model.OPEN_LEVELS:
+        return []
+    rules = "open-read-policy" if command == "select" else "open-write-policy"
+    who = "every signed-in user" if level == model.SIGNED_IN else "anyone, anon included"
+    return [f"-- tenantspec: ignore {rules} {table.name.name}.access.{command} is {level}: {who}, by the spec"]
+
+
+def policy_roles(level: str) -> str:
+    """The roles a generated policy is for: signed-in users, and anon too where anyone may."""
+    return "anon, authenticated" if level == model.ANYONE else "authenticated"
+
+
 def grants_of(table: model.Table) -> list[dict]:
-    """authenticated gets the commands its policies allow; service_role what the spec lists."""
+    """authenticated gets the commands its policies allow, anon those anyone may run;
+    service_role what the spec lists."""
     grants = []
-    for role, commands in (("authenticated", table.api_commands), ("service_role", table.service_role)):
+    public = tuple(c for c in model.COMMANDS if table.access[c] == model.ANYONE)
+    for role, commands in (("anon", public), ("authenticated", table.api_commands),
+                           ("service_role", table.service_role)):
         if commands:
             grants.append({"role": role, "privileges": ", ".join(commands)})
     return grants
@@ -212,7 +234,8 @@ def bucket_policies(project: model.Project, bucket: model.Bucket) -> list[dict]:
         test = bucket_test(project, bucket, rule)
         clauses = {"select": [f"using ({test})"], "insert": [f"with check ({test})"],
                    "update": [f"using ({test})", f"with check ({test})"], "delete": [f"using ({test})"]}[command]
-        policies.append({"name": ident(f"{bucket.id}_{command}"), "command": command, "clauses": clauses, "mode": ""})
+        policies.append({"name": ident(f"{bucket.id}_{command}"), "command": command, "clauses": clauses, "mode": "",
+                         "roles": "authenticated", "comments": []})
     return policies
 
 

@@ -253,7 +253,8 @@ def check_policy_references(project: model.Project, statements: list[Statement])
 
 
 def check_grants(project: model.Project, statements: list[Statement]) -> list[Problem]:
-    """anon gets nothing; authenticated at most what the access spec allows, never ALL or TRUNCATE."""
+    """anon at most the commands anyone may run; authenticated at most what the access spec
+    allows; never ALL or TRUNCATE."""
     problems = []
     for s in statements:
         node = s.node
@@ -266,7 +267,10 @@ def check_grants(project: model.Project, statements: list[Statement]) -> list[Pr
                 name = _relation(project, target)
                 table = project.tables.get(name.name) if name.schema == project.schema else None
                 if role == "anon":
-                    problems.append(s.problem(f"grants {', '.join(sorted(privileges))} on {name} to anon"))
+                    public = {c for c in model.COMMANDS if table and table.access[c] == model.ANYONE}
+                    if privileges - public:
+                        problems.append(s.problem(f"grants {', '.join(sorted(privileges - public))} on {name} "
+                                                  "to anon, beyond what the access spec lets anyone run"))
                 elif role == "authenticated":
                     allowed = set(table.api_commands) if table else set()
                     extra = privileges - allowed

@@ -19,6 +19,12 @@ from tenantspec.errors import Location
 COMMANDS = ("select", "insert", "update", "delete")
 NOBODY = "nobody"
 OWN = "own"  # on a per-user table: the row's user, and nobody else
+# Built-in levels reaching past the workspace: every signed-in user, member or not, on every
+# row (a catalog all users browse); `anyone` adds anon (the API key alone: a public page).
+SIGNED_IN = "signed_in"
+ANYONE = "anyone"
+OPEN_LEVELS = (SIGNED_IN, ANYONE)
+BUILT_IN_LEVELS = (NOBODY, SIGNED_IN, ANYONE)
 
 
 @dataclass(frozen=True, order=True)

@@ -87,9 +87,9 @@ class ProjectFile:
                          f"workspaces table {workspaces} is not declared under external.tables")
         levels = {}
         for level, roles in data["levels"].items():
-            if level == model.NOBODY:
+            if level in model.BUILT_IN_LEVELS:
                 self.problem(self.doc.locate(("tenancy", "levels", level), key=True),
-                             "'nobody' is built in and cannot be redefined")
+                             f"'{level}' is built in and cannot be redefined")
             levels[level] = tuple(str(r) for r in roles)
         held = {role for roles in levels.values() for role in roles}
         owner = data.get("owner") or {}

@@ -66,18 +66,28 @@ def access_rules(builder: ProjectBuilder, doc: Document, tenancy: model.Tenancy,
         else:
             every, mine = str(value), model.NOBODY
         if tenancy.per_user:
+            if every in model.OPEN_LEVELS and mine == model.NOBODY:
+                access[command], own[command] = every, mine  # every user's row, to everyone signed in
+                continue
             if every != model.NOBODY or mine not in (model.OWN, model.NOBODY):
                 builder.problem(where, f"{doc.data['table']} belongs to users, not workspaces "
-                                       f"(tenancy.user only): {command} is `own` or `nobody`")
+                                       f"(tenancy.user only): {command} is `own`, `nobody`, "
+                                       f"`{model.SIGNED_IN}` or `{model.ANYONE}`")
             access[command], own[command] = model.NOBODY, mine
             continue
         for key, level in (("any", every), ("own", mine)):
+            at = doc.locate(("access", command, key)) if isinstance(value, dict) else where
             if level == model.OWN:
                 builder.problem(where, f"`own` alone is for tables of users (tenancy.user only); here say "
                                        f"which members may act on their own rows: {{own: {levels[0]}}}")
-            elif level != model.NOBODY and level not in builder.levels:
-                builder.problem(doc.locate(("access", command, key)) if isinstance(value, dict) else where,
-                                f"unknown access level '{level}'" + _hint(level, levels + [model.NOBODY], "levels"))
+            elif level in model.OPEN_LEVELS and key == "own":
+                builder.problem(at, f"`{level}` reaches every row, not only the user's own: say "
+                                    f"{command}: {level}")
+            elif level in model.OPEN_LEVELS and mine != model.NOBODY:
+                builder.problem(at, f"`{level}` reaches every row already: an own level beside it says nothing")
+            elif level not in model.BUILT_IN_LEVELS and level not in builder.levels:
+                builder.problem(at, f"unknown access level '{level}'"
+                                + _hint(level, levels + list(model.BUILT_IN_LEVELS), "levels"))
         if mine != model.NOBODY and tenancy.user is None:
             builder.problem(where, f"access.{command}.own needs tenancy.user: the column naming the user "
                                    "a row belongs to")

@@ -174,6 +174,8 @@ class AccessModel:
                 return False
             workspace = WORKSPACES[0]  # a user's rights on a per-user table do not depend on workspaces
         elif workspace is None:  # a personal row is its user's alone, for the commands the spec gives
+            if self.open_to_all(persona, table, command):
+                return True
             return command in facts.personal and persona.user_id is not None \
                 and row.get(facts.user) == str(persona.user_id)
         kind = persona.kind_in(workspace)
@@ -183,6 +185,14 @@ class AccessModel:
             return False
         user = row.get(facts.user) if facts.user is not None else state.user_of(table, row) if state else None
         return user is not None and user == str(persona.user_id)
+
+    def open_to_all(self, persona: Persona, table: model.Name, command: str) -> bool:
+        """Whether ``command`` is open to everyone of the persona's role, member or not (a
+        `signed_in` or `anyone` level): then it reaches rows of no workspace too."""
+        allowed = self.allowed(table, command)
+        if persona.db_role == "anon":
+            return "anon" in allowed
+        return {"outsider", "other_member"} <= allowed
 
     def ties_hold(self, state: State, persona: Persona, name: model.Name, values: Mapping) -> bool:
         """Every same-workspace reference of the row points into the row's own workspace."""
