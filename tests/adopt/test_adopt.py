@@ -1117,6 +1117,13 @@ create policy items_select on public.items for select to authenticated using ({u
      "admin_or_above"),
     ("org_id in (select o.id from orgs o join org_members m on m.org_id = o.id where m.user_id = auth.uid())",
      "member"),
+    # open past the workspace: every signed-in user, in the spellings real apps use
+    ("true", "signed_in"),
+    ("auth.uid() is not null", "signed_in"),
+    ("(select auth.uid()) is not null", "signed_in"),
+    ("auth.role() = 'authenticated'", "signed_in"),
+    ("(select auth.role()) = 'authenticated'", "signed_in"),
+    ("auth.uid() is not null or org_id = any (public.my_orgs())", "signed_in"),
 ])
 def test_policy_spellings_real_apps_use_map_onto_levels(using, level, tmp_path):
     """Array-returning helpers (``= any (f())``), ``auth.uid() is not null`` guards, member-id

@@ -216,8 +216,8 @@ def personal_commands(adopter, table: Table, user: str | None, result: AdoptedAc
     unmapped = []
     for command in COMMANDS:
         verdict = adopter.reader.verdict(key, command, PERSONAL)
-        if verdict.allowed is False or command in unmapped_already:
-            continue
+        if verdict.allowed is False or command in unmapped_already or result.access.get(command) in model.OPEN_LEVELS:
+            continue  # (an open level reaches the rows of no workspace too)
         where = next((p.origin for p in applying(table, command)), table.origin)
         if verdict.allowed and verdict.own and user is not None:
             result.personal.append(command)

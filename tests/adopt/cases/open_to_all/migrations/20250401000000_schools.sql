@@ -43,10 +43,10 @@ create policy "Principals add courses" on public.courses for insert to authentic
 create policy "Principals edit courses" on public.courses for update to authenticated
   using (public.is_principal(school_id)) with check (public.is_principal(school_id));
 
--- A notice board every signed-in user may write on.
+-- A notice board every signed-in user may write on; a notice of no school is for all.
 create table public.notices (
   id uuid primary key default gen_random_uuid(),
-  school_id uuid not null references public.schools (id) on delete cascade,
+  school_id uuid references public.schools (id) on delete cascade,
   body text not null
 );
 create index notices_school_id_idx on public.notices (school_id);
