@@ -15,7 +15,7 @@ import pytest
 from tenantspec.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-SPECS = Path(__file__).parent / "cases/open_levels/schema"
+SPECS = Path(__file__).parent / "projects/open_levels/schema"
 MUTANTS = {
     "anon loses the listings": "drop policy listings_select on public.listings;\n"
                                "create policy listings_select on public.listings for select to authenticated "
