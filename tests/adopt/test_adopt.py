@@ -1117,6 +1117,8 @@ create policy items_select on public.items for select to authenticated using ({u
      "admin_or_above"),
     ("org_id in (select o.id from orgs o join org_members m on m.org_id = o.id where m.user_id = auth.uid())",
      "member"),
+    ("public.org_role(org_id) is not null is true", "member"),
+    ("coalesce(public.org_role(org_id) in ('owner', 'admin'), false)", "admin_or_above"),
     # open past the workspace: every signed-in user, in the spellings real apps use
     ("true", "signed_in"),
     ("auth.uid() is not null", "signed_in"),

@@ -186,6 +186,11 @@ class AccessReader(MembershipReader):
                 and node.subselect.whereClause is None and len(node.subselect.targetList or ()) == 1:
             # (select is_member(org_id)): the call, evaluated once per statement
             return self.truth(node.subselect.targetList[0].val, scope, persona)
+        if isinstance(node, ast.BooleanTest) and node.booltesttype == enums.BoolTestType.IS_TRUE:
+            return self.truth(node.arg, scope, persona)  # is_member(ws) is true: a null denies either way
+        if isinstance(node, ast.CoalesceExpr) and len(node.args) == 2 and isinstance(node.args[1], ast.A_Const) \
+                and isinstance(node.args[1].val, ast.Boolean) and not node.args[1].val.boolval:
+            return self.truth(node.args[0], scope, persona)  # coalesce(is_member(ws), false)
         if isinstance(node, ast.BoolExpr):
             parts = [self.truth(arg, scope, persona) for arg in node.args]
             if node.boolop == enums.BoolExprType.AND_EXPR:
