@@ -13,7 +13,7 @@ is refused unless ``--include-all``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,8 @@ from tenantspec.render.migrations import (
 
 CONCURRENTLY = re.compile(r"^\s*(create\s+(unique\s+)?index|drop\s+index|reindex)\s+(\S+\s+)*?concurrently\b",
                           re.IGNORECASE)
+# `create role x` / `create user x`: roles belong to the cluster, not to one database
+CREATE_ROLE = re.compile(r'^\s*create\s+(?:role|user)\s+("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)', re.IGNORECASE)
 HISTORY_TABLE = """
 create schema if not exists supabase_migrations;
 create table if not exists supabase_migrations.schema_migrations (version text not null primary key);
@@ -99,17 +101,27 @@ def pending(conn: psycopg.Connection, folder: Folder, include_all: bool = False)
     return todo
 
 
-def apply_migration(conn: psycopg.Connection, migration: Migration) -> int:
+def apply_migration(conn: psycopg.Connection, migration: Migration, *,
+                    platform_roles: Collection[str] | None = None) -> int:
     """Apply one file as the CLI does, with its history row; returns its statement count."""
-    return apply_file(conn, migration.path, history=(migration.version, migration.name))
+    return apply_file(conn, migration.path, history=(migration.version, migration.name),
+                      platform_roles=platform_roles)
 
 
-def apply_file(conn: psycopg.Connection, path: Path, history: tuple[str, str] | None = None) -> int:
+def apply_file(conn: psycopg.Connection, path: Path, history: tuple[str, str] | None = None, *,
+               platform_roles: Collection[str] | None = None) -> int:
     """Run one file's statements in one transaction (``CREATE INDEX CONCURRENTLY`` on its
     own), then record ``history`` (version, name) in the same transaction when given. The
-    connection must be in autocommit mode. A failure names the file and line."""
+    connection must be in autocommit mode. A failure names the file and line.
+
+    ``platform_roles``, when the same migrations run in several databases of one server (a
+    template per privilege regime): roles are the server's, so a ``create role`` of a role
+    that exists and is none of these was made by the same statement in another database, and
+    is skipped (on the platform a project's database is the only one its migrations run in)."""
     text = path.read_text()
     statements = statements_of(text)
+    if platform_roles is not None:
+        statements = [(offset, s) for offset, s in statements if not _made_elsewhere(conn, s, platform_roles)]
     conn.execute("reset all")
     if history is not None:
         conn.execute(HISTORY_TABLE)
@@ -166,6 +178,18 @@ def apply_files(conn: psycopg.Connection, paths: Iterable[Path]) -> None:
     """Files that are not migrations (a baseline), each in its own transaction, no history."""
     for path in paths:
         apply_file(conn, path)
+
+
+def _made_elsewhere(conn: psycopg.Connection, statement: str, platform_roles: Collection[str]) -> bool:
+    """Whether ``statement`` creates a role that exists already and is not the platform's."""
+    match = CREATE_ROLE.match(_without_comments(statement))
+    if match is None:
+        return False
+    name = match.group(1)
+    name = name[1:-1].replace('""', '"') if name.startswith('"') else name.lower()
+    if name in platform_roles or name.startswith("pg_"):
+        return False
+    return conn.execute("select 1 from pg_roles where rolname = %s", (name,)).fetchone() is not None
 
 
 def _without_comments(statement: str) -> str:

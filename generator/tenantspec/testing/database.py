@@ -33,7 +33,7 @@ from tenantspec.standin.migrate import (
     read_folder,
 )
 from tenantspec.standin.server import RunningServer
-from tenantspec.standin.supabase import ProbeLogin
+from tenantspec.standin.supabase import ROLE_ATTRIBUTES, ProbeLogin
 from tenantspec.testing.impersonate import Impersonator
 from tenantspec.testing.structure import PREEXISTING_SQL
 
@@ -189,7 +189,7 @@ def build_template(
             _install_probe_schema(conn, probe)
         with server.connect_migrator(name, autocommit=True) as conn:
             for migration in folder.migrations:
-                apply_migration(conn, migration)
+                apply_migration(conn, migration, platform_roles=ROLE_ATTRIBUTES)
         with server.connect_admin(name, autocommit=True) as conn:
             if seed is not None:
                 try:
