@@ -1525,3 +1525,32 @@ def test_external_tables_get_seeds_for_their_required_columns(tmp_path):
     world = build_world(load_project(tmp_path))
     profiles = [row.values for name, rows in world.rows.items() if name.name == "profiles" for row in rows]
     assert profiles and all(p["kind"] == "staff" for p in profiles)
+
+
+def test_adopt_init_takes_the_parent_most_tables_hang_from_as_the_tenant(tmp_path, capsys):
+    """A membership naming two parents (a study and the invite code a participant joined with,
+    declared first) ties users to the study: the table most of the schema references."""
+    from tenantspec.cli import main
+
+    sql = """
+create table public.studies (id uuid primary key default gen_random_uuid(), title text not null);
+create table public.invites (code text primary key, study_id uuid not null references public.studies (id));
+create table public.participants (
+  invite_code text references public.invites (code),
+  user_id uuid not null references auth.users (id),
+  study_id uuid not null references public.studies (id),
+  primary key (study_id, user_id)
+);
+create table public.answers (id uuid primary key default gen_random_uuid(),
+  study_id uuid not null references public.studies (id), body text);
+create table public.reports (id uuid primary key default gen_random_uuid(),
+  study_id uuid not null references public.studies (id), body text);
+alter table public.answers enable row level security;
+create policy answers_select on public.answers for select to authenticated using (
+  exists (select 1 from public.participants p where p.study_id = answers.study_id and p.user_id = auth.uid()));
+"""
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(sql)
+    assert main(["--root", str(tmp_path), "adopt", "--init"]) == 0
+    project = (tmp_path / "schema/project.yaml").read_text()
+    assert "workspaces: studies" in project and "workspace_column: study_id" in project, project

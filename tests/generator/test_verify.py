@@ -31,3 +31,15 @@ def test_broken_sql_is_caught(project, case):
     files[path] = files[path].replace(case["replace"], case["with"], 1)
     messages = [str(p) for p in verify_sql(project, files)]
     assert any(case["expect"] in m for m in messages), messages
+
+
+def test_a_policy_may_pass_the_whole_row(project):
+    """`can_edit(uid, study)` and `study.*` name the row itself, not a column."""
+    files = render_migrations(project)
+    path = Path("supabase/migrations/20260222000003_robot_jobs.sql")
+    assert "for select to authenticated\n  using (" in files[path]
+    files[path] = files[path].replace("for select to authenticated\n  using (",
+                                      "for select to authenticated\n  using (robot_jobs is not null and ", 1)
+    assert verify_sql(project, files) == []
+    files[path] = files[path].replace("using (robot_jobs is not null", "using (robot_job is not null", 1)
+    assert any("refers to unknown column robot_job" in str(p) for p in verify_sql(project, files))

@@ -343,3 +343,17 @@ def test_references_into_shared_tables_that_make_a_unique_key_pick_different_row
     notes = next(f for f in world.spec_tables if f.name.name == "notes")
     pairs = [(r.values["sdk_id"], r.values["service_id"]) for r in world.rows[notes.name]]
     assert len(pairs) == 2 * ROWS_PER_WORKSPACE and len(set(pairs)) == len(pairs), pairs
+
+
+@pytest.mark.parametrize("type_text", ["numeric(5,4)", "numeric(10,2)", "numeric(3)", "decimal(4,4)", "numeric"])
+def test_numbers_the_world_writes_fit_their_precision_and_stay_distinct(type_text):
+    """A rate of numeric(5, 4) holds less than 10: the world's 501st value must fit it too."""
+    from decimal import Decimal
+
+    from tenantspec.testing.values import numeric_shape, sample
+
+    values = [Decimal(sample(type_text, n, "x")) for n in (1, 7, 501, 12345)]
+    assert len(set(values)) == len(values)
+    if (shape := numeric_shape(type_text)) is not None:
+        precision, scale = shape
+        assert all(v < Decimal(10) ** (precision - scale) and v == round(v, scale) for v in values), values

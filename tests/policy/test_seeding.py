@@ -92,3 +92,50 @@ def test_a_trigger_that_cannot_write_while_seeding_is_named_with_the_table_it_wr
     assert ("The row of public.team_plans was written by a trigger of public.teams (or a function it calls)"
             in result.stdout), result.stdout[-3000:]
     assert "external.tables.public.teams.seed" not in result.stdout, "the seed of teams is not what is missing"
+
+
+AUDIT = """-- every new project is logged under the name of the user who made it
+create table public.project_log (project_id uuid not null, made_by text not null);
+grant select on public.project_log to service_role;
+alter table public.project_log enable row level security;
+create function public.log_project() returns trigger language plpgsql security definer
+set search_path = '' as $$
+declare
+  maker record;
+begin
+  if auth.uid() is not null then
+    select p.display_name into maker from public.profiles p where p.id = auth.uid();
+  end if;
+  -- the record is unassigned without a signed-in user: server code cannot make projects
+  insert into public.project_log (project_id, made_by) values (new.id, maker.display_name);
+  return new;
+end $$;
+revoke execute on function public.log_project() from public, anon, authenticated;
+"""
+
+
+def test_a_row_a_trigger_writes_only_for_a_signed_in_user_is_seeded_as_a_member(tmp_path, capsys):
+    """A trigger reading the signed-in user's profile fails for rows written with no user;
+    the world writes such a row as a member of its workspace would through the API, and the
+    proof goes on to find that server code cannot make one."""
+    assert main(["--root", str(tmp_path), "init", "--workspaces", "teams", "--roles", "owner,member",
+                 "--table", "projects"]) == 0
+    migrations = sorted((tmp_path / "supabase/migrations").glob("*.sql"))
+    version = int(migrations[-1].name.split("_")[0]) + 1
+    (migrations[-1].parent / f"{version}_profiles_log.sql").write_text(
+        PROFILES + AUDIT + "create trigger projects_log after insert on public.projects\n"
+                           "  for each row execute function public.log_project();\n")
+    project = tmp_path / "schema/project.yaml"
+    project.write_text(project.read_text().replace("  functions:\n", "  functions:\n    - log_project()\n", 1))
+    spec = tmp_path / "schema/projects.yaml"
+    spec.write_text(spec.read_text() + "triggers:\n  - {name: projects_log, timing: after, events: [insert], "
+                                       "function: log_project}\n")
+    capsys.readouterr()
+    assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr()
+    result = subprocess.run([sys.executable, "-m", "tenantspec", "prove", "--", "-q", "-k", "probes_surface"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(ROOT / "generator"), "TENANTSPEC_PRIVILEGES": "2026"})
+    assert "could not be built" not in result.stdout, result.stdout[-3000:]
+    # seeded, the proof runs, and finds what the trigger does to server code (no user): it fails
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "projects: service_role: insert a row into A  expected 1 row, got error 55000" in result.stdout

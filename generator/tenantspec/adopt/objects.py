@@ -19,6 +19,7 @@ from tenantspec.catalog.expression import value_list
 from tenantspec.catalog.nodes import function_name, walk
 from tenantspec.catalog.sql_values import auth_call
 from tenantspec.errors import Problem
+from tenantspec.lint.tenancy import users_tables
 from tenantspec.spec import model
 from tenantspec.spec.expressions import type_node
 
@@ -158,7 +159,8 @@ class ProjectObjects:
         entry: dict = {"columns": sayable_columns(table)}
         if (workspace := self.reader.workspace_column(key)) is not None:
             entry["workspace_column"] = workspace
-        if seed := derived_seed(table, workspace, self.enum_values):
+        users = users_tables(self.state, frozenset({AUTH_USERS}))
+        if seed := derived_seed(table, workspace, self.enum_values, users):
             entry["seed"] = seed
         return entry
 
@@ -251,14 +253,15 @@ PLAIN_SEEDS = {"bool": "false", "int2": "0", "int4": "0", "int8": "0", "numeric"
                "timestamptz": "2026-01-01 00:00:00+00", "json": "{}", "jsonb": "{}"}
 
 
-def derived_seed(table, workspace_column: str | None, enums: dict) -> dict[str, str]:
+def derived_seed(table, workspace_column: str | None, enums: dict, users_keys: set | frozenset = frozenset({AUTH_USERS})
+                 ) -> dict[str, str]:
     """Values the proof can write into an external table's required columns (NOT NULL, no
     default, not filled by the database), derived so that nobody is asked for them: a user
-    reference is a user (``{user}``; a table with no workspace keyed by its user then gets a
-    row per user), an enum its first value, a text a label unique to the row, other plain
+    reference is a user (``{user}``, also into a table keyed by the user's id, ``users_keys``; a
+    table with no workspace keyed by its user then gets a row per user), an enum its first value, a text a label unique to the row, other plain
     types a constant, a column a CHECK lists the values of its first one. A column none fits is
     left to the project file."""
-    users = {fk.columns[0] for fk in table.foreign_keys if fk.target == AUTH_USERS and len(fk.columns) == 1}
+    users = {fk.columns[0] for fk in table.foreign_keys if fk.target in users_keys and len(fk.columns) == 1}
     key = set(table.primary_key)
     # a CHECK listing the column's values (status in ('open', 'closed')): the first is one it takes
     listed = {found[0]: found[1] for check in table.checks

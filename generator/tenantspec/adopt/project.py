@@ -157,11 +157,12 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         "enums": _enums_used(state, [tenant] + ([members] if members is not None else [])),
         "users": flow(_users_entry(state)),
         "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0],
-                                                         seed=True, enums=enum_values(state)))),
+                                                         seed=True, enums=enum_values(state), users=of_users))),
                    *([(chosen["members"], flow(_external(members, workspace_column=chosen["workspace_column"])))]
                      if members is not None else [])]
                   + ([(through["table"], flow(_external(state.tables[through["table_key"]], workspace_column=None,
-                                                        seed=True, enums=enum_values(state))))] if through else []),
+                                                        seed=True, enums=enum_values(state), users=of_users)))]
+                     if through else []),
     }
     text = environment().get_template("init/adopted_project.yaml.j2").render(values)
     _loadable(text)
@@ -367,6 +368,11 @@ def _membership(state: SchemaState, table: Table, of_users: set, inserted: dict,
         role_column = next((fk.columns[0] for fk in table.foreign_keys if len(fk.columns) == 1
                             and "role" in fk.target[1] and roles_table(state, table, fk.columns[0], inserted)),
                            None)
+    # of several parents (the role's lookup table aside), the tenant is the one most tables
+    # hang from: a study, not its invite code
+    tenants = [fk for fk in tenants if fk.columns[0] != role_column] or tenants
+    tenants.sort(key=lambda fk: -sum(any(other.target == fk.target for other in t.foreign_keys)
+                                     for t in state.tables.values()))
     role_field = None
     if role_column is None and (in_json := json_role(state, table)) is not None:  # (m.extra ->> 'role')
         role_column, role_field, named = in_json
@@ -468,12 +474,13 @@ def _users_entry(state: SchemaState) -> dict:
     return entry
 
 
-def _external(table: Table, workspace_column: str, seed: bool = False, enums: dict | None = None) -> dict:
+def _external(table: Table, workspace_column: str, seed: bool = False, enums: dict | None = None,
+              users: set | None = None) -> dict:
     """An external table's entry: its columns, its workspace column, and for the tenant the
     values the proof fills a new row's required columns with."""
     entry: dict = {"columns": sayable_columns(table)}
     if workspace_column:
         entry["workspace_column"] = workspace_column
-    if seed and (values := derived_seed(table, workspace_column, enums or {})):
+    if seed and (values := derived_seed(table, workspace_column, enums or {}, users or {AUTH_USERS})):
         entry["seed"] = values
     return entry

@@ -238,8 +238,8 @@ def check_policy_references(project: model.Project, statements: list[Statement])
         unnamed = any(names is None for names in refs.function_rows.values())
         for ref in refs.columns:
             parts = [f.sval for f in ref.fields if isinstance(f, ast.String)]
-            if len(parts) == 1:
-                ok = parts[0] in visible or unnamed
+            if len(parts) == 1:  # a column, or a whole row (`can_edit(uid, study)`, `study.*`)
+                ok = parts[0] in visible or unnamed or parts[0] in scope
             elif parts[-2] in refs.function_rows:
                 names = refs.function_rows[parts[-2]]
                 ok = names is None or parts[-1] in names

@@ -62,6 +62,20 @@ def type_shape(type_text: str) -> tuple[str | None, int | None]:
     return _FAMILIES.get(last), limit
 
 
+@cache
+def numeric_shape(type_text: str) -> tuple[int, int] | None:
+    """``(precision, scale)`` of ``numeric(p, s)`` (``numeric(p)``: scale 0); None otherwise."""
+    try:
+        type_name = pglast.parse_sql(f"select null::{type_text}")[0].stmt.targetList[0].val.typeName
+    except pglast.parser.ParseError:
+        return None
+    if type_name.arrayBounds or type_name.names[-1].sval.lower() not in ("numeric", "decimal") \
+            or not type_name.typmods:
+        return None
+    mods = [m.val.ival for m in type_name.typmods if isinstance(m, ast.A_Const) and isinstance(m.val, ast.Integer)]
+    return (mods[0], mods[1] if len(mods) > 1 else 0) if mods else None
+
+
 def family(type_text: str) -> str | None:
     return type_shape(type_text)[0]
 
@@ -75,6 +89,10 @@ def sample(type_text: str, n: int, tag: str, scope: str = "") -> str | None:
         return str(fixed_id(f"{scope}/{tag}"))
     if kind == "text":
         return tag[-limit:] if limit else tag
+    if kind == "number" and (shape := numeric_shape(type_text)) is not None and n >= 10 ** (shape[0] - shape[1]):
+        precision, scale = shape  # numeric(5, 4) holds less than 10: n = 501 is 0.0501
+        whole = n // 10 ** scale % 10 ** max(precision - scale, 0)
+        return f"{whole}.{n % 10 ** scale:0{scale}d}" if scale else str(whole)
     if kind in ("integer", "number"):
         return str(n)
     if kind == "boolean":
