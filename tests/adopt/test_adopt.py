@@ -1554,3 +1554,46 @@ create policy answers_select on public.answers for select to authenticated using
     assert main(["--root", str(tmp_path), "adopt", "--init"]) == 0
     project = (tmp_path / "schema/project.yaml").read_text()
     assert "workspaces: studies" in project and "workspace_column: study_id" in project, project
+
+
+def test_adopt_init_seeds_what_a_sign_up_trigger_keys_by_the_user_and_the_memberships_required_columns(
+        tmp_path, capsys):
+    """``public.users`` has no foreign key to auth.users: a trigger on a new user fills it with
+    ``new.id``. A tenant's required reference to it is a user (``{user}``), and a membership's
+    required columns get values too, never its user, role or the column that counts it."""
+    from tenantspec.cli import main
+
+    sql = """
+create table public.users (id uuid primary key, email text);
+create function public.handle_new_user() returns trigger language plpgsql security definer
+set search_path = '' as $$
+begin
+  insert into public.users (id, email) values (new.id, new.email);
+  return new;
+end $$;
+create trigger on_auth_user_created after insert on auth.users
+  for each row execute function public.handle_new_user();
+create table public.teams (id uuid primary key default gen_random_uuid(),
+  owner_id uuid not null references public.users (id), name text not null);
+create table public.team_members (
+  team_id uuid not null references public.teams (id),
+  user_id uuid not null references public.users (id),
+  role text not null check (role in ('admin', 'member')),
+  is_active boolean not null,
+  picked_topics text[] not null,
+  primary key (team_id, user_id)
+);
+create table public.notes (id uuid primary key default gen_random_uuid(),
+  team_id uuid not null references public.teams (id), body text);
+alter table public.notes enable row level security;
+create policy notes_select on public.notes for select to authenticated using (exists (
+  select 1 from public.team_members m where m.team_id = notes.team_id and m.user_id = auth.uid() and m.is_active));
+"""
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(sql)
+    assert main(["--root", str(tmp_path), "adopt", "--init"]) == 0
+    project = (tmp_path / "schema/project.yaml").read_text()
+    teams = next(line for line in project.splitlines() if line.strip().startswith("teams:"))
+    members = next(line for line in project.splitlines() if line.strip().startswith("team_members:"))
+    assert 'owner_id: "{user}"' in teams, project
+    assert 'seed: {picked_topics: "{}"}' in members, project

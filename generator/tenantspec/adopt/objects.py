@@ -19,7 +19,7 @@ from tenantspec.catalog.expression import value_list
 from tenantspec.catalog.nodes import function_name, walk
 from tenantspec.catalog.sql_values import auth_call
 from tenantspec.errors import Problem
-from tenantspec.lint.tenancy import users_tables
+from tenantspec.lint.tenancy import signed_up_tables, users_tables
 from tenantspec.spec import model
 from tenantspec.spec.expressions import type_node
 
@@ -159,7 +159,7 @@ class ProjectObjects:
         entry: dict = {"columns": sayable_columns(table)}
         if (workspace := self.reader.workspace_column(key)) is not None:
             entry["workspace_column"] = workspace
-        users = users_tables(self.state, frozenset({AUTH_USERS}))
+        users = users_tables(self.state, frozenset({AUTH_USERS}) | signed_up_tables(self.state))
         if seed := derived_seed(table, workspace, self.enum_values, users):
             entry["seed"] = seed
         return entry
@@ -285,6 +285,8 @@ def derived_seed(table, workspace_column: str | None, enums: dict, users_keys: s
             values[column.name] = f"{table.name} {column.name} {{label}}"
         elif column.type_name in PLAIN_SEEDS:
             values[column.name] = PLAIN_SEEDS[column.type_name]
+        elif column.type_name.endswith("[]"):
+            values[column.name] = "{}"  # an empty array
     return values
 
 

@@ -36,7 +36,7 @@ from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, wa
 from tenantspec.catalog.sql_values import condition_key
 from tenantspec.catalog.state import SchemaState, Table
 from tenantspec.errors import Problem, TenantspecError
-from tenantspec.lint.tenancy import users_tables
+from tenantspec.lint.tenancy import signed_up_tables, users_tables
 from tenantspec.render.migrations import environment
 from tenantspec.spec.expressions import condition_values
 from tenantspec.spec.load import load_project
@@ -49,7 +49,8 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
     baseline and migrations; stops when no table there looks like a membership table."""
     passed_over: list[Problem] = []
     state = replayed(root, baseline, passed_over)["legacy"]
-    of_users = users_tables(state, frozenset({AUTH_USERS}))  # auth.users and tables keyed by a user's id
+    # auth.users and tables keyed by a user's id (by a foreign key, or filled by a sign-up trigger)
+    of_users = users_tables(state, frozenset({AUTH_USERS}) | signed_up_tables(state))
     inserted = inserted_rows(state)
     evidence = consulted(state)
     found = sorted((c for c in (_membership(state, t, of_users, inserted, evidence) for t in state.tables.values())
@@ -158,7 +159,10 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
         "users": flow(_users_entry(state)),
         "tables": [(chosen["workspaces"], flow(_external(tenant, workspace_column=(tenant.primary_key or ("id",))[0],
                                                          seed=True, enums=enum_values(state), users=of_users))),
-                   *([(chosen["members"], flow(_external(members, workspace_column=chosen["workspace_column"])))]
+                   *([(chosen["members"], flow(_external(
+                       members, workspace_column=chosen["workspace_column"], seed=True, enums=enum_values(state),
+                       users=of_users, kept={chosen["user_column"], chosen["role_column"]}
+                       | set(re.findall(r"\w+", active or "")))))]
                      if members is not None else [])]
                   + ([(through["table"], flow(_external(state.tables[through["table_key"]], workspace_column=None,
                                                         seed=True, enums=enum_values(state), users=of_users)))]
@@ -475,12 +479,14 @@ def _users_entry(state: SchemaState) -> dict:
 
 
 def _external(table: Table, workspace_column: str, seed: bool = False, enums: dict | None = None,
-              users: set | None = None) -> dict:
+              users: set | None = None, kept: set | frozenset = frozenset()) -> dict:
     """An external table's entry: its columns, its workspace column, and for the tenant the
     values the proof fills a new row's required columns with."""
     entry: dict = {"columns": sayable_columns(table)}
     if workspace_column:
         entry["workspace_column"] = workspace_column
-    if seed and (values := derived_seed(table, workspace_column, enums or {}, users or {AUTH_USERS})):
+    # (``kept``: the columns the proof writes itself: a membership's user, role and what counts it)
+    if seed and (values := {c: v for c, v in derived_seed(table, workspace_column, enums or {}, users or {AUTH_USERS})
+                            .items() if c not in kept}):
         entry["seed"] = values
     return entry

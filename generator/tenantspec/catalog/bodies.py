@@ -265,3 +265,51 @@ def test_as_exists(test, call, body: ast.SelectStmt) -> ast.SelectStmt | None:
 
 def _is_one(node) -> bool:
     return isinstance(node, ast.A_Const) and isinstance(node.val, ast.Integer) and node.val.ival == 1
+
+
+def rows_keyed_by_new_id(function) -> set[tuple[str, str]]:
+    """Tables a trigger function inserts ``new.id`` into as the primary key's column: the
+    ``(schema, table, column)`` a sign-up trigger on ``auth.users`` keys by the new user
+    (``insert into public.profiles (id, email) values (new.id, new.email)``)."""
+    if function.language != "plpgsql":
+        return set()
+    try:
+        tree = pglast.parse_plpgsql(function.origin.statement.text)
+    except (pglast.parser.ParseError, AttributeError):
+        return set()
+    found = set()
+    for node in _plpgsql_statements(tree):
+        text = _expression(node, "sqlstmt")
+        try:
+            statements = pglast.parse_sql(text) if text else ()
+        except pglast.parser.ParseError:
+            continue
+        for raw in statements:
+            insert = raw.stmt
+            if not (isinstance(insert, ast.InsertStmt) and insert.cols and isinstance(insert.selectStmt, ast.SelectStmt)
+                    and insert.selectStmt.valuesLists and len(insert.selectStmt.valuesLists) == 1):
+                continue
+            values = insert.selectStmt.valuesLists[0]
+            values = values.items if hasattr(values, "items") else values
+            for target, value in zip(insert.cols, values):
+                if isinstance(value, ast.ColumnRef) and column_ref_name(value) == ("new", "id"):
+                    found.add((insert.relation.schemaname or "public", insert.relation.relname, target.name))
+    return found
+
+
+def _plpgsql_statements(tree) -> list[dict]:
+    """Every SQL statement step of a parsed PL/pgSQL body, nested blocks included."""
+    found = []
+
+    def visit(node):
+        if isinstance(node, dict):
+            if "PLpgSQL_stmt_execsql" in node:
+                found.append(node["PLpgSQL_stmt_execsql"])
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(tree)
+    return found

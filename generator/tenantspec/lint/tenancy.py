@@ -28,6 +28,7 @@ from typing import Iterator
 import pglast
 from pglast import ast
 
+from tenantspec.catalog.bodies import rows_keyed_by_new_id
 from tenantspec.catalog.keys import function_arg_types, name_key, relation_key
 from tenantspec.catalog.names import singular
 from tenantspec.catalog.nodes import column_ref_name, relation_alias, walk
@@ -122,6 +123,24 @@ def primary_key(table: Table) -> tuple[str, ...] | None:
         if index.constraint == "primary key":
             return index.columns
     return None
+
+
+def signed_up_tables(state: SchemaState) -> frozenset[Key]:
+    """Tables keyed by the user with no foreign key to say so: a trigger on a new user of
+    ``auth.users`` inserts ``new.id`` as their primary key (``public."user"``, a profile)."""
+    users = state.tables.get(USERS)
+    found = set()
+    for trigger in users.triggers.values() if users is not None else ():
+        if "insert" not in trigger.events:
+            continue
+        for function in state.functions.values():
+            if (function.schema, function.name) != trigger.function:
+                continue
+            for schema, name, column in rows_keyed_by_new_id(function):
+                table = state.tables.get((schema, name))
+                if table is not None and primary_key(table) == (column,):
+                    found.add((schema, name))
+    return frozenset(found)
 
 
 def users_tables(state: SchemaState, declared: frozenset[Key]) -> set[Key]:
