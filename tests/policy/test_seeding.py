@@ -63,7 +63,7 @@ def test_a_row_a_trigger_made_while_seeding_takes_the_worlds_values(tmp_path, ca
 
 
 PLANS = """-- every new team starts on the launch plan, a row of a table no migration fills
-create table public.tiers (name text primary key);
+create table public.tiers (name text primary key{limits});
 create table public.team_plans (team_id uuid primary key references public.teams (id) on delete cascade,
   tier text not null references public.tiers (name));
 create function public.start_plan() returns trigger language plpgsql security definer
@@ -81,7 +81,9 @@ def test_a_trigger_that_cannot_write_while_seeding_is_named_with_the_table_it_wr
     assert main(["--root", str(tmp_path), "init", "--workspaces", "teams", "--roles", "owner,member",
                  "--table", "projects"]) == 0
     last = sorted((tmp_path / "supabase/migrations").glob("*.sql"))[-1]
-    (last.parent / f"{int(last.name.split('_')[0]) + 1}_plans.sql").write_text(PLANS)
+    # a tier's limits are a range, of which the world makes no value: the lookup row cannot be made
+    (last.parent / f"{int(last.name.split('_')[0]) + 1}_plans.sql").write_text(
+        PLANS.replace("{limits}", ", seats int4range not null"))
     capsys.readouterr()
     assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr()
     result = subprocess.run([sys.executable, "-m", "tenantspec", "prove", "--", "-q", "-x"],
@@ -139,3 +141,20 @@ def test_a_row_a_trigger_writes_only_for_a_signed_in_user_is_seeded_as_a_member(
     # seeded, the proof runs, and finds what the trigger does to server code (no user): it fails
     assert result.returncode == 1, result.stdout[-3000:]
     assert "projects: service_role: insert a row into A  expected 1 row, got error 55000" in result.stdout
+
+
+def test_a_lookup_row_a_trigger_needs_and_no_migration_inserts_is_made_while_seeding(tmp_path, capsys):
+    """The new team's plan references tier 'launch', which the app's seed file would add: the
+    world adds it (its key, other required columns by type) and the proof runs."""
+    assert main(["--root", str(tmp_path), "init", "--workspaces", "teams", "--roles", "owner,member",
+                 "--table", "projects"]) == 0
+    last = sorted((tmp_path / "supabase/migrations").glob("*.sql"))[-1]
+    (last.parent / f"{int(last.name.split('_')[0]) + 1}_plans.sql").write_text(
+        PLANS.replace("{limits}", ", seats integer not null"))
+    capsys.readouterr()
+    assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr()
+    result = subprocess.run([sys.executable, "-m", "tenantspec", "prove", "--", "-q", "-k", "probes_surface"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": str(ROOT / "generator"), "TENANTSPEC_PRIVILEGES": "2026"})
+    assert "could not be built" not in result.stdout, result.stdout[-3000:]
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -5,6 +5,7 @@ each new user) takes the world's values."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 
 import psycopg
@@ -12,6 +13,7 @@ from psycopg import sql
 
 from tenantspec.spec import model
 from tenantspec.testing.tables import USERS, TableFacts
+from tenantspec.testing.values import sample
 from tenantspec.testing.world import Row, World, WorldError
 
 
@@ -90,17 +92,13 @@ def seed_world(conn: psycopg.Connection, world: World) -> None:
             try:
                 try:
                     try:
-                        with conn.transaction():
-                            conn.execute(statement, params)
+                        insert_with_lookups(conn, statement, params)
                     except psycopg.Error as exc:
                         user = acting_user(world, facts, row, users)
                         if not in_function(exc) or user is None or isinstance(exc, psycopg.errors.UniqueViolation):
                             raise
-                        with conn.transaction():
-                            conn.execute("select set_config('request.jwt.claims', %s, true), "
-                                         "set_config('request.jwt.claim.sub', %s, true)",
-                                         (json.dumps({"sub": user, "role": "authenticated"}), user))
-                            conn.execute(statement, params)
+                        claims = json.dumps({"sub": user, "role": "authenticated"})
+                        insert_with_lookups(conn, statement, params, (claims, user))
                 except psycopg.errors.UniqueViolation:
                     # a trigger made it already (a profile for each new user): it takes the world's values
                     with conn.transaction():
@@ -113,6 +111,60 @@ def seed_world(conn: psycopg.Connection, world: World) -> None:
                     + (f" ({exc.diag.message_detail})" if exc.diag.message_detail else "")
                     + _where(exc, name, world.project.source, facts.spec is None)
                 ) from exc
+
+
+LOOKUPS = 10  # lookup rows one insert may need (a plan, its tier, ...)
+MISSING_KEY = re.compile(r'Key \(([^,()]+)\)=\((.*)\) is not present in table "[^"]+"\.', re.S)
+
+
+def insert_with_lookups(conn: psycopg.Connection, statement, params, user: tuple[str, str] | None = None) -> None:
+    """Insert one row (as ``user``: its claims and id, when given). A trigger's row that
+    references a lookup row no migration inserts (a new team's plan of tier 'launch', which
+    the app's seed file adds) gets that row first: its key, and its other required columns
+    filled by type; then the insert runs again."""
+    for _ in range(LOOKUPS + 1):
+        try:
+            with conn.transaction():
+                if user is not None:
+                    conn.execute("select set_config('request.jwt.claims', %s, true), "
+                                 "set_config('request.jwt.claim.sub', %s, true)", user)
+                conn.execute(statement, params)
+            return
+        except psycopg.errors.ForeignKeyViolation as exc:
+            if not in_function(exc) or not add_lookup_row(conn, exc):
+                raise
+    raise psycopg.errors.ForeignKeyViolation(f"more than {LOOKUPS} lookup rows missing")
+
+
+def add_lookup_row(conn: psycopg.Connection, exc: psycopg.Error) -> bool:
+    """The row a trigger's foreign key missed, where it is a lookup row of one key column
+    whose other required columns take values of their types; False when it is not."""
+    match = MISSING_KEY.search(exc.diag.message_detail or "")
+    if match is None or exc.diag.constraint_name is None:
+        return False
+    found = conn.execute(
+        "select c.confrelid::regclass::text, a.attname from pg_constraint c"
+        " join pg_attribute a on a.attrelid = c.confrelid and a.attnum = c.confkey[1]"
+        " where c.conname = %s and c.conrelid = format('%%I.%%I', %s::text, %s::text)::regclass"
+        " and cardinality(c.confkey) = 1",
+        (exc.diag.constraint_name, exc.diag.schema_name, exc.diag.table_name)).fetchone()
+    if found is None:
+        return False
+    target, key = found
+    values = {key: match[2]}
+    for column, type_text in conn.execute(
+            "select attname, format_type(atttypid, atttypmod) from pg_attribute"
+            " where attrelid = %s::regclass and attnum > 0 and not attisdropped and attnotnull"
+            " and not atthasdef and attidentity = '' and attgenerated = '' order by attnum", (target,)).fetchall():
+        if column not in values:
+            if (value := sample(type_text, 1, f"{match[2]}"[-20:], f"{target}.{column}")) is None:
+                return False
+            values[column] = value
+    with conn.transaction():
+        conn.execute(sql.SQL("insert into {} ({}) values ({})").format(
+            sql.SQL(target), sql.SQL(", ").join(map(sql.Identifier, values)),
+            sql.SQL(", ").join(sql.Placeholder() * len(values))), list(values.values()))
+    return True
 
 
 def in_function(exc: psycopg.Error) -> bool:
