@@ -152,18 +152,26 @@ def add_lookup_row(conn: psycopg.Connection, exc: psycopg.Error) -> bool:
         return False
     target, key = found
     values = {key: match[2]}
-    for column, type_text in conn.execute(
-            "select attname, format_type(atttypid, atttypmod) from pg_attribute"
-            " where attrelid = %s::regclass and attnum > 0 and not attisdropped and attnotnull"
+    for column, type_text, first_label in conn.execute(
+            "select attname, format_type(atttypid, atttypmod),"
+            " (select enumlabel from pg_enum where enumtypid = atttypid order by enumsortorder limit 1)"
+            " from pg_attribute where attrelid = %s::regclass and attnum > 0 and not attisdropped and attnotnull"
             " and not atthasdef and attidentity = '' and attgenerated = '' order by attnum", (target,)).fetchall():
         if column not in values:
-            if (value := sample(type_text, 1, f"{match[2]}"[-20:], f"{target}.{column}")) is None:
+            value = first_label if first_label is not None else sample(type_text, 1, match[2][-20:], f"{target}.{column}")
+            if value is None:
                 return False
             values[column] = value
-    with conn.transaction():
-        conn.execute(sql.SQL("insert into {} ({}) values ({})").format(
-            sql.SQL(target), sql.SQL(", ").join(map(sql.Identifier, values)),
-            sql.SQL(", ").join(sql.Placeholder() * len(values))), list(values.values()))
+    try:
+        with conn.transaction():
+            # the row stands for the seed file's: its own triggers (a webhook) are not the proof's
+            conn.execute("set local session_replication_role = replica")
+            conn.execute(sql.SQL("insert into {} ({}) values ({})").format(
+                sql.SQL(target), sql.SQL(", ").join(map(sql.Identifier, values)),
+                sql.SQL(", ").join(sql.Placeholder() * len(values))), list(values.values()))
+            conn.execute("set local session_replication_role = origin")
+    except psycopg.Error:
+        return False  # (a CHECK the values miss: the trigger's own error is the one to show)
     return True
 
 
