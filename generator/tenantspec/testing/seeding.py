@@ -114,7 +114,7 @@ def seed_world(conn: psycopg.Connection, world: World) -> None:
 
 
 LOOKUPS = 10  # lookup rows one insert may need (a plan, its tier, ...)
-MISSING_KEY = re.compile(r'Key \(([^,()]+)\)=\((.*)\) is not present in table "[^"]+"\.', re.S)
+MISSING_KEY = re.compile(r'Key \(([^,()]+)\)=\((.*)\) is not present in table "[^"]+"\.', re.DOTALL)
 
 
 def insert_with_lookups(conn: psycopg.Connection, statement, params, user: tuple[str, str] | None = None) -> None:
