@@ -1597,3 +1597,22 @@ create policy notes_select on public.notes for select to authenticated using (ex
     members = next(line for line in project.splitlines() if line.strip().startswith("team_members:"))
     assert 'owner_id: "{user}"' in teams, project
     assert 'seed: {picked_topics: "{}"}' in members, project
+
+
+@pytest.mark.parametrize("predicate, sole", [("role = 'owner'", "owner"), ("role in ('owner')", "owner"),
+                                             ("role = 'member'", "member"), ("role <> 'owner'", None)])
+def test_adopt_init_reads_a_role_a_unique_index_gives_one_member_a_workspace(predicate, sole, tmp_path, capsys):
+    from tenantspec.cli import main
+
+    sql = f"""
+create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
+create table public.org_members (org_id uuid not null references public.orgs (id),
+  user_id uuid not null references auth.users (id),
+  role text not null check (role in ('owner', 'member')), primary key (org_id, user_id));
+create unique index one_per_org on public.org_members (org_id) where {predicate};
+"""
+    (tmp_path / "supabase/migrations").mkdir(parents=True)
+    (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(sql)
+    assert main(["--root", str(tmp_path), "adopt", "--init"]) == 0
+    project = (tmp_path / "schema/project.yaml").read_text()
+    assert (f"    sole_role: {sole}\n" in project) if sole else "sole_role" not in project, project

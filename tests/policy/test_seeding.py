@@ -158,3 +158,29 @@ def test_a_lookup_row_a_trigger_needs_and_no_migration_inserts_is_made_while_see
                             env={**os.environ, "PYTHONPATH": str(ROOT / "generator"), "TENANTSPEC_PRIVILEGES": "2026"})
     assert "could not be built" not in result.stdout, result.stdout[-3000:]
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_a_role_one_member_a_workspace_holds_is_seeded_once_a_workspace(tmp_path, capsys):
+    """`unique (team_id) where role = 'owner'`: with `sole_role: owner` the world gives each
+    team one owner and no user owns two; without it seeding meets the index."""
+    assert main(["--root", str(tmp_path), "init", "--workspaces", "teams", "--roles", "owner,member",
+                 "--table", "projects"]) == 0
+    last = sorted((tmp_path / "supabase/migrations").glob("*.sql"))[-1]
+    (last.parent / f"{int(last.name.split('_')[0]) + 1}_owners.sql").write_text(
+        "create unique index one_owner_per_team on public.team_members (team_id) where role = 'owner';\n")
+    capsys.readouterr()
+    assert main(["--root", str(tmp_path), "generate"]) == 0, capsys.readouterr()
+
+    def prove():
+        return subprocess.run([sys.executable, "-m", "tenantspec", "prove", "--", "-q", "-k", "probes_surface"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "PYTHONPATH": str(ROOT / "generator"),
+                                   "TENANTSPEC_PRIVILEGES": "2026"})
+
+    result = prove()
+    assert result.returncode != 0 and "one_owner_per_team" in result.stdout, result.stdout[-3000:]
+    project = tmp_path / "schema/project.yaml"
+    project.write_text(project.read_text().replace("    role_column: role\n",
+                                                   "    role_column: role\n    sole_role: owner\n", 1))
+    result = prove()
+    assert result.returncode == 0, result.stdout[-3000:]

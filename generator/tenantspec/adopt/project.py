@@ -30,7 +30,7 @@ from tenantspec.adopt.tables import replayed
 from tenantspec.adopt.writing import flow, scalar
 from tenantspec.catalog.bodies import function_query
 from tenantspec.catalog.builtins import AUTH_USERS, SERVICE_SCHEMAS
-from tenantspec.catalog.expression import conjuncts, value_list
+from tenantspec.catalog.expression import conjuncts, string_constants, value_list
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk
 from tenantspec.catalog.sql_values import condition_key
@@ -134,6 +134,10 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
                              (": an access token hook writes them" if members is not None else
                               ": the server writes them (app_metadata), or an access token hook")))
         chosen = {**chosen, "one_per_user": False}  # the token's one workspace says it
+    sole = sole_role(state, chosen)
+    if sole:
+        notes.append(Problem(chosen["origin"], f"members.sole_role: {sole}: a unique index lets one "
+                                               f"{chosen['members']} row a workspace hold it"))
     active = active_condition(state, chosen)
     if active:
         notes.append(Problem(chosen["origin"], f"members.active: {active}: most policies and helpers count a "
@@ -141,6 +145,7 @@ def initial_project(root: Path, baseline: Path | None = None) -> tuple[str, list
     values = {
         **chosen,
         "active": scalar(active) if active else None,
+        "sole_role": scalar(sole) if sole else None,
         "claims": flow(claims) if claims else None,
         # no CHECK, enum or roles table lists the roles: the column may hold others
         "open_roles": open_roles,
@@ -235,6 +240,33 @@ def root_membership(state: SchemaState, found: list[dict]) -> dict:
             return chosen
         chosen = outer
         seen.add(chosen["members_key"])
+
+
+def sole_role(state: SchemaState, chosen: dict) -> str | None:
+    """The role a unique index on the membership's workspace column alone lets one row a
+    workspace hold (``unique (team_id) where role = 'owner'``), when it is one of the roles."""
+    members = state.tables.get(chosen["members_key"])
+    role_column = chosen["role_column"]
+    if members is None or not role_column or chosen["role_array"] or chosen["role_field"]:
+        return None
+    for index in members.indexes:
+        if not (index.unique and index.columns == (chosen["workspace_column"],) and index.where is not None):
+            continue
+        found = value_list(index.where) or _equals_constant(index.where)  # role = 'owner', role in ('owner')
+        if found is not None and found[0] == role_column and len(found[1]) == 1:
+            role = next((r for r, v in chosen["role_ids"].items() if str(v) == str(found[1][0])), found[1][0])
+            if role in chosen["roles"] or chosen["role_ids"]:
+                return str(role)
+    return None
+
+
+def _equals_constant(expression) -> tuple[str | None, tuple[str, ...]] | None:
+    """``(column, (value,))`` of ``col = 'a'`` (or ``= 1``)."""
+    if isinstance(expression, ast.A_Expr) and [n.sval for n in expression.name] == ["="] \
+            and isinstance(expression.lexpr, ast.ColumnRef):
+        values = string_constants([expression.rexpr], numbers=True)
+        return None if values is None else (column_ref_name(expression.lexpr)[1], values)
+    return None
 
 
 def active_condition(state: SchemaState, chosen: dict) -> str | None:

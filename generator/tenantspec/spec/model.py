@@ -318,6 +318,7 @@ class Members:
     role_values: tuple[tuple[str, int | str], ...] = ()  # (role, what role_column holds for it): role_id 1 is admin
     user_through: UserThrough | None = None  # user_column holds a key of this table, not the user's id
     role_field: str | None = None  # role_column is JSON, the role the text at this dotted path in it
+    sole_role: str | None = None  # one member at most holds it in a workspace (a unique index says so)
 
     def stored(self, role: str) -> int | str:
         """What the role column holds for ``role``: the role itself unless ``role_values`` says."""

@@ -176,6 +176,10 @@ class ProjectFile:
         if claims and members.get("role_array"):
             self.problem(self.doc.locate(("tenancy", "members", "claims"), key=True),
                          "claims hold one role per token; role_array says a member holds several")
+        sole_role = str(members["sole_role"]) if members.get("sole_role") is not None else None
+        if sole_role is not None and sole_role not in held:
+            self.problem(self.doc.locate(("tenancy", "members", "sole_role")),
+                         f"sole_role '{sole_role}' is a role no level names (roles: {', '.join(sorted(held))})")
         return model.TenantModel(
             workspaces=workspaces,
             members=model.Members(members_name, members.get("workspace_column"), members.get("user_column"),
@@ -188,7 +192,8 @@ class ProjectFile:
                                   role_values=tuple((str(role), value) for role, value in role_values.items()),
                                   user_through=model.UserThrough(self.name(through["table"]), through.get("key", "id"),
                                                                  through["user_column"]) if through else None,
-                                  role_field=str(role_field) if role_field else None),
+                                  role_field=str(role_field) if role_field else None,
+                                  sole_role=sole_role),
             levels=levels,
             owner_column=owner.get("column"),
             owner_role=owner_role,

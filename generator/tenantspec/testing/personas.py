@@ -10,6 +10,7 @@ name), so a failure names the same users on every run.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from itertools import product
 
@@ -76,16 +77,16 @@ def _user(name: str, memberships: tuple[tuple[str, str], ...] = (), token=None) 
 
 
 def build_personas(roles: tuple[str, ...], levels: dict[str, tuple[str, ...]],
-                   one_per_user: bool = False, token=None, sole: str | None = None) -> dict[str, Persona]:
+                   one_per_user: bool = False, token=None, sole: Collection[str] = ()) -> dict[str, Persona]:
     """Every persona the tests act as, by name (``one_per_user``: none of two workspaces).
     ``token``: the claims a user's memberships put in its token, where the token carries them;
-    ``sole``: the role one user at most holds in a workspace (its owner column's), which no
-    user of two workspaces holds."""
+    ``sole``: the roles one user at most holds in a workspace (its owner column's, a role a
+    unique index allows one member), which no user of two workspaces holds."""
     personas: list[Persona] = []
     for ws in WORKSPACES:
         personas += [_user(f"{role}_{ws}", ((ws, role),), token) for role in roles]
     a, b = WORKSPACES
-    paired = [role for role in roles if role != sole]
+    paired = [role for role in roles if role not in sole]
     personas += [_user(f"{first}_{a}_{second}_{b}", ((a, first), (b, second)), token)
                  for first, second in product(paired, paired) if not one_per_user]
     outsider = _user("outsider")

@@ -138,7 +138,7 @@ class _WorldBuilder:
         members = project.tenancy.members
         self.personas = build_personas(self.roles, project.tenancy.levels, members.one_per_user,
                                        self.token_claims if members.in_token else None,
-                                       sole=project.tenancy.owner_role)
+                                       sole={project.tenancy.owner_role, members.sole_role} - {None})
         principal = most_privileged(self.roles, project.tenancy.levels)
         self.principals = {ws: self.personas[f"{principal}_{ws}"] for ws in WORKSPACES}
 
