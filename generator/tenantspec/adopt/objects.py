@@ -253,14 +253,15 @@ PLAIN_SEEDS = {"bool": "false", "int2": "0", "int4": "0", "int8": "0", "numeric"
                "timestamptz": "2026-01-01 00:00:00+00", "json": "{}", "jsonb": "{}"}
 
 
-def derived_seed(table, workspace_column: str | None, enums: dict, users_keys: set | frozenset = frozenset({AUTH_USERS})
-                 ) -> dict[str, str]:
+def derived_seed(table, workspace_column: str | None, enums: dict,
+                 users_keys: set | frozenset = frozenset({AUTH_USERS})) -> dict[str, str]:
     """Values the proof can write into an external table's required columns (NOT NULL, no
     default, not filled by the database), derived so that nobody is asked for them: a user
-    reference is a user (``{user}``, also into a table keyed by the user's id, ``users_keys``; a
-    table with no workspace keyed by its user then gets a row per user), an enum its first value, a text a label unique to the row, other plain
-    types a constant, a column a CHECK lists the values of its first one. A column none fits is
-    left to the project file."""
+    reference is a user (``{user}``, also into a table keyed by the user's id, ``users_keys``;
+    a table with no workspace keyed by its user then gets a row per user), an enum its first
+    value, a text a label unique to the row, other plain types a constant (an array an empty
+    one), a column a CHECK lists the values of its first one. A column none fits is left to
+    the project file."""
     users = {fk.columns[0] for fk in table.foreign_keys if fk.target in users_keys and len(fk.columns) == 1}
     key = set(table.primary_key)
     # a CHECK listing the column's values (status in ('open', 'closed')): the first is one it takes

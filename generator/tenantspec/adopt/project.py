@@ -254,8 +254,9 @@ def sole_role(state: SchemaState, chosen: dict) -> str | None:
             continue
         found = value_list(index.where) or _equals_constant(index.where)  # role = 'owner', role in ('owner')
         if found is not None and found[0] == role_column and len(found[1]) == 1:
+            # (role_id = 1 where the roles are a lookup table's rows: the role of that id)
             role = next((r for r, v in chosen["role_ids"].items() if str(v) == str(found[1][0])), found[1][0])
-            if role in chosen["roles"] or chosen["role_ids"]:
+            if role in chosen["roles"]:
                 return str(role)
     return None
 

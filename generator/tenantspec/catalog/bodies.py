@@ -267,7 +267,7 @@ def _is_one(node) -> bool:
     return isinstance(node, ast.A_Const) and isinstance(node.val, ast.Integer) and node.val.ival == 1
 
 
-def rows_keyed_by_new_id(function) -> set[tuple[str, str]]:
+def rows_keyed_by_new_id(function) -> set[tuple[str, str, str]]:
     """Tables a trigger function inserts ``new.id`` into as the primary key's column: the
     ``(schema, table, column)`` a sign-up trigger on ``auth.users`` keys by the new user
     (``insert into public.profiles (id, email) values (new.id, new.email)``)."""
@@ -289,9 +289,7 @@ def rows_keyed_by_new_id(function) -> set[tuple[str, str]]:
             if not (isinstance(insert, ast.InsertStmt) and insert.cols and isinstance(insert.selectStmt, ast.SelectStmt)
                     and insert.selectStmt.valuesLists and len(insert.selectStmt.valuesLists) == 1):
                 continue
-            values = insert.selectStmt.valuesLists[0]
-            values = values.items if hasattr(values, "items") else values
-            for target, value in zip(insert.cols, values):
+            for target, value in zip(insert.cols, insert.selectStmt.valuesLists[0]):
                 if isinstance(value, ast.ColumnRef) and column_ref_name(value) == ("new", "id"):
                     found.add((insert.relation.schemaname or "public", insert.relation.relname, target.name))
     return found
