@@ -114,6 +114,7 @@ def seed_world(conn: psycopg.Connection, world: World) -> None:
 
 
 LOOKUPS = 10  # lookup rows one insert may need (a plan, its tier, ...)
+ACT_AS = "select set_config('request.jwt.claims', %s, true), set_config('request.jwt.claim.sub', %s, true)"
 MISSING_KEY = re.compile(r'Key \(([^,()]+)\)=\((.*)\) is not present in table "[^"]+"\.', re.DOTALL)
 
 
@@ -126,9 +127,10 @@ def insert_with_lookups(conn: psycopg.Connection, statement, params, user: tuple
         try:
             with conn.transaction():
                 if user is not None:
-                    conn.execute("select set_config('request.jwt.claims', %s, true), "
-                                 "set_config('request.jwt.claim.sub', %s, true)", user)
+                    conn.execute(ACT_AS, user)
                 conn.execute(statement, params)
+                if user is not None:  # (a local setting outlives its savepoint: the next row is no one's)
+                    conn.execute(ACT_AS, ("", ""))
             return
         except psycopg.errors.ForeignKeyViolation as exc:
             if not in_function(exc) or not add_lookup_row(conn, exc):
