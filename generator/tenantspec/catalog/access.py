@@ -326,6 +326,8 @@ def access_matrix(state: SchemaState, tenancy: TenantModel, tables: list[tuple[s
         for persona in personas(tenancy):
             for command in COMMANDS + UNGOVERNED:
                 cells[(key[1], command, persona.name)] = reader.verdict(key, command, persona)
+            if (moving := reader.workspace_column(key)) is not None and moving in table.columns:
+                cells[(key[1], MOVE, persona.name)] = move_verdict(table, moving, cells[(key[1], "update", persona.name)])
             if persona.db_role == "service_role":
                 continue  # it bypasses row-level security: every reference is its own business
             for column, command in reference_cells(reader, table):
@@ -336,6 +338,20 @@ def access_matrix(state: SchemaState, tenancy: TenantModel, tables: list[tuple[s
                                       "nothing ties it to the row's workspace")
                 cells[(key[1], f"{command}: {column} -> another workspace's row", persona.name)] = verdict
     return cells
+
+
+MOVE = "update: a row moved to another workspace"  # (by a user who may update rows in both)
+GUARDS = ("refuse_workspace_move",)  # tenantspec's BEFORE UPDATE guard of a row's workspace
+
+
+def move_verdict(table: Table, column: str, update: Verdict) -> Verdict:
+    """Whether a row's workspace column may change: as its update, unless a BEFORE UPDATE
+    trigger of tenantspec's refuses every API role that change (service_role included)."""
+    guard = next((t for t in table.triggers.values() if t.function[1] in GUARDS and t.timing == "before"
+                  and "update" in t.events), None)
+    if guard is not None:
+        return Verdict(False, f"trigger {guard.name} refuses a change of {column}")
+    return update
 
 
 def reference_cells(reader: AccessReader, table: Table) -> list[tuple[str, str]]:
