@@ -30,10 +30,10 @@ from tenantspec.adopt.tables import replayed
 from tenantspec.adopt.writing import flow, scalar
 from tenantspec.catalog.bodies import function_query
 from tenantspec.catalog.builtins import AUTH_USERS, SERVICE_SCHEMAS
-from tenantspec.catalog.expression import conjuncts, string_constants, value_list
+from tenantspec.catalog.expression import conjuncts, value_list
 from tenantspec.catalog.inserts import inserted_rows
 from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk
-from tenantspec.catalog.sql_values import condition_key
+from tenantspec.catalog.sql_values import column_of, condition_key, role_values
 from tenantspec.catalog.state import SchemaState, Table
 from tenantspec.errors import Problem, TenantspecError
 from tenantspec.lint.tenancy import signed_up_tables, users_tables
@@ -244,29 +244,21 @@ def root_membership(state: SchemaState, found: list[dict]) -> dict:
 
 def sole_role(state: SchemaState, chosen: dict) -> str | None:
     """The role a unique index on the membership's workspace column alone lets one row a
-    workspace hold (``unique (team_id) where role = 'owner'``), when it is one of the roles."""
+    workspace hold (``unique (team_id) where role = 'owner'``), read as the policies' role
+    tests are (``in``, ``<>``, a roles table's ids)."""
     members = state.tables.get(chosen["members_key"])
     role_column = chosen["role_column"]
     if members is None or not role_column or chosen["role_array"] or chosen["role_field"]:
         return None
+    stored = {str(value): role for role, value in chosen["role_ids"].items()} or None
     for index in members.indexes:
-        if not (index.unique and index.columns == (chosen["workspace_column"],) and index.where is not None):
+        where = index.where
+        if not (index.unique and index.columns == (chosen["workspace_column"],) and isinstance(where, ast.A_Expr)
+                and role_column in (column_of(where.lexpr), column_of(where.rexpr))):
             continue
-        found = value_list(index.where) or _equals_constant(index.where)  # role = 'owner', role in ('owner')
-        if found is not None and found[0] == role_column and len(found[1]) == 1:
-            # (role_id = 1 where the roles are a lookup table's rows: the role of that id)
-            role = next((r for r, v in chosen["role_ids"].items() if str(v) == str(found[1][0])), found[1][0])
-            if role in chosen["roles"]:
-                return str(role)
-    return None
-
-
-def _equals_constant(expression) -> tuple[str | None, tuple[str, ...]] | None:
-    """``(column, (value,))`` of ``col = 'a'`` (or ``= 1``)."""
-    if isinstance(expression, ast.A_Expr) and [n.sval for n in expression.name] == ["="] \
-            and isinstance(expression.lexpr, ast.ColumnRef):
-        values = string_constants([expression.rexpr], numbers=True)
-        return None if values is None else (column_ref_name(expression.lexpr)[1], values)
+        admitted = role_values(where, None, tuple(chosen["roles"]), stored)
+        if admitted is not None and len(admitted) == 1:
+            return next(iter(admitted))
     return None
 
 
