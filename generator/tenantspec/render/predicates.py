@@ -188,8 +188,7 @@ def grants_of(table: model.Table) -> list[dict]:
     """authenticated gets the commands its policies allow, anon those anyone may run;
     service_role what the spec lists."""
     grants = []
-    public = tuple(c for c in model.COMMANDS if table.access[c] == model.ANYONE)
-    for role, commands in (("anon", public), ("authenticated", table.api_commands),
+    for role, commands in (("anon", table.anyone_commands), ("authenticated", table.api_commands),
                            ("service_role", table.service_role)):
         if commands:
             grants.append({"role": role, "privileges": ", ".join(commands)})

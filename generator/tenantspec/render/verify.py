@@ -267,7 +267,7 @@ def check_grants(project: model.Project, statements: list[Statement]) -> list[Pr
                 name = _relation(project, target)
                 table = project.tables.get(name.name) if name.schema == project.schema else None
                 if role == "anon":
-                    public = {c for c in model.COMMANDS if table and table.access[c] == model.ANYONE}
+                    public = set(table.anyone_commands) if table else set()
                     if privileges - public:
                         problems.append(s.problem(f"grants {', '.join(sorted(privileges - public))} on {name} "
                                                   "to anon, beyond what the access spec lets anyone run"))

@@ -236,6 +236,11 @@ class Table:
         return found
 
     @property
+    def anyone_commands(self) -> tuple[str, ...]:
+        """Commands the ``anyone`` level opens: what ``anon`` is granted."""
+        return tuple(c for c in COMMANDS if self.access[c] == ANYONE)
+
+    @property
     def api_commands(self) -> tuple[str, ...]:
         """Commands some level, a row's user or a hand-written policy may run through the API:
         what ``authenticated`` is granted."""
