@@ -315,6 +315,16 @@ def cmd_prove(args: argparse.Namespace) -> int:
     if config is not None:
         argv += ["-c", str(config)]
     extra = [a for a in args.pytest_args if a != "--"]
+    if args.observe_change:
+        from tenantspec.testing.change import change_report, observe_change
+
+        migrations = root / (os.environ.get("MIGRATIONS_DIR") or MIGRATIONS_DIR)
+        if not migrations.is_dir():
+            raise TenantspecError(f"{migrations}: no such folder (MIGRATIONS_DIR names the migrations)")
+        since, changes = observe_change(root, migrations, args.since)
+        text, status = change_report(since, changes, args.allow_narrowing)
+        print(text)
+        return status
     if args.observe:
         argv.append("--tenantspec-observe")
     if args.export_pgtap:
@@ -416,6 +426,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run the probes alone on the migrations as they are and write the access they observe, "
                             "cell by cell with the reasons of its denials, as a starting intent to review "
                             "(tests/access_intent.yaml, or beside it when it exists)")
+    prove.add_argument("--observe-change", action="store_true",
+                       help="observe the chain without a migration (--since, default the newest) and with it, "
+                            "and list every cell whose access it changes; exit 1 if it takes any away")
+    prove.add_argument("--since", metavar="MIGRATION", help="with --observe-change: the migration observed")
+    prove.add_argument("--allow-narrowing", action="store_true",
+                       help="with --observe-change: access taken away is decided (exit 0)")
     prove.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST_ARGS",
                        help="passed to pytest, e.g. -- -x -k carrier_configs")
     subs["prove"] = prove

@@ -20,6 +20,7 @@ it then refuses, under every regime, are written as the table's ``only_when``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from tenantspec.testing.probes import ProbeRun, verdict
 from tenantspec.testing.world import World
 
 OPTION = "--tenantspec-observe"
+OBSERVE_TO = "--tenantspec-observe-to"  # write the raw observation as JSON there, no intent file
 TEST = "test_observe_access"
 
 # regime -> (table, command, kind, workspace) -> (verdict, how), filled by the observing test
@@ -192,3 +194,12 @@ def write_observed(intent: Path, shown: str, kinds: tuple[str, ...], tables: lis
     where = shown if path == intent else str(Path(shown).with_name(path.name))
     WRITTEN.append(f"tenantspec: wrote {where}: the access observed under {regimes}, for review"
                    + ("" if path == intent else f" (compare it with {shown})"))
+
+
+def write_observation(path: Path) -> None:
+    """Write what the session observed so far (`OBSERVED`, every regime) as JSON: the cells of
+    `tenantspec.testing.change`, which compares two chains' observations."""
+    rows = {regime: [[*cell, seen, how] for cell, (seen, how) in sorted(matrix.items())]
+            for regime, matrix in sorted(OBSERVED.items())}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")

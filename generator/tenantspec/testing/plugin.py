@@ -66,6 +66,7 @@ from tenantspec.testing.export import TEST as EXPORTER
 from tenantspec.testing.export import WRITTEN as EXPORTED
 from tenantspec.testing.impersonate import Impersonator
 from tenantspec.testing.observe import OPTION as OBSERVE
+from tenantspec.testing.observe import OBSERVE_TO
 from tenantspec.testing.observe import TEST as OBSERVER
 from tenantspec.testing.observe import WRITTEN, stand_in_intent
 from tenantspec.testing.summary import TIMINGS, RunFacts, check_of, summary_lines
@@ -147,6 +148,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(OBSERVE, action="store_true", default=False,
                      help="run the probes alone and write the access they observe as a starting intent "
                           "(tenantspec prove --observe)")
+    parser.addoption(OBSERVE_TO, default=None, metavar="FILE",
+                     help="with --tenantspec-observe: write the observation as JSON in FILE instead "
+                          "(tenantspec prove --observe-change)")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -340,15 +340,19 @@ def test_observed_access_matches_the_intent(probe_run, tenantspec_world, tenants
 
 
 def test_observe_access(probe_run, catalog_database, privilege_regime, tenantspec_world, tenantspec_project,
-                        tenantspec_config):
+                        tenantspec_config, request):
     """`tenantspec prove --observe` (deselected otherwise): the access the probe run observed,
     cell by cell, and the conditions of hand-written policies found deciding commands, written
     as a starting intent for a person to review."""
+    from pathlib import Path
+
     from tenantspec.render.matrix import persona_kinds
     from tenantspec.testing.observe import (
         DECIDING,
+        OBSERVE_TO,
         OBSERVED,
         deciding_conditions,
+        write_observation,
         write_observed,
     )
 
@@ -359,6 +363,9 @@ def test_observe_access(probe_run, catalog_database, privilege_regime, tenantspe
         with _admin(catalog_database) as conn:
             OBSERVED[privilege_regime] |= observed_buckets(conn, tenantspec_world,
                                                            list(tenantspec_project.buckets.values()))
+    if target := request.config.getoption(OBSERVE_TO):
+        write_observation(Path(target))
+        return
     with _admin(catalog_database) as conn:
         DECIDING[privilege_regime] = deciding_conditions(
             conn, tenantspec_world, probe_run, [t for t in tenantspec_project.tables.values() if t.policies])
