@@ -11,9 +11,13 @@ For each FOLDER (a corpus app holding ``migrations/``, a project holding
    trace; the others stay hand-written;
 3. policies mapped onto levels = the adopted tables' policies minus those kept as written;
 4. ``tenantspec diff``, ``tenantspec generate`` (no --allow-narrowing), ``tenantspec db
-   apply`` on the stand-in, and a second ``generate``, which must write nothing.
+   apply`` on the stand-in, and a second ``generate``, which must write nothing;
+5. with ``--observe``: ``tenantspec prove --observe-change`` on the correction generate wrote:
+   the chain without it and with it observed by the proof's probes, every cell (table, command,
+   persona, workspace) counted lost (by members or the service: a narrowing the access model
+   missed), closed (to people outside the workspace) or gained.
 
-    .venv/bin/python bench/corpus_gate.py ../shared/corpus/* [--project FILE] [--gate]
+    .venv/bin/python bench/corpus_gate.py ../shared/corpus/* [--project FILE] [--gate] [--observe]
 
 Prints one line per app and the totals. With ``--gate`` it exits 1 on a traceback, on a spec
 the loader refuses and on a correction refused because it takes access away from members;
@@ -25,16 +29,15 @@ from __future__ import annotations
 
 import argparse
 import re
-from collections import Counter
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ruamel.yaml import YAML
-
 from tenantspec.adopt.tables import replayed
 from tenantspec.spec.load import load_project
 
@@ -56,6 +59,8 @@ class App:
     steps: dict[str, str] = field(default_factory=dict)
     refused_specs: int = 0
     narrowings: int = 0
+    observed: str = ""  # --observe: what prove --observe-change found
+    lost_cells: int = 0
     reasons: Counter = field(default_factory=Counter)  # why policies stay as written, by kind
 
     @property
@@ -95,7 +100,7 @@ def migrations_of(folder: Path) -> Path:
     return folder
 
 
-def measure(folder: Path, project: Path | None, work: Path) -> App:
+def measure(folder: Path, project: Path | None, work: Path, observe: bool = False) -> App:
     source = migrations_of(folder)
     app = App(folder.name if source != folder else folder.parent.name)
     root = work / app.name
@@ -151,6 +156,19 @@ def measure(folder: Path, project: Path | None, work: Path) -> App:
             app.steps[step] = "wrote again"
         if not ok:
             break
+    if observe and app.steps.get("again") == "ok":
+        code, output = tenantspec(root, "prove", "--observe-change")
+        app.crashes += crashed(output)
+        counts = re.search(r"changes \d+ observed cells: (\d+) lost by members or the service, (\d+) closed to "
+                           r"people outside the workspace, (\d+) gained", output)
+        if counts:
+            app.lost_cells = int(counts.group(1))
+            app.observed = (f"observed {counts.group(1)} cells lost by members, {counts.group(2)} closed to "
+                            f"outsiders, {counts.group(3)} gained")
+        elif "changes no observed cell" in output:
+            app.observed = "observed no cell changed"
+        else:
+            app.observed = "not observed: " + last_line(output)
     return app
 
 
@@ -183,6 +201,7 @@ def line(app: App) -> str:
     return (f"{head}; {app.tables} tables adopted, {app.left_out} left hand-written; policies mapped "
             f"{app.mapped}/{app.policies}{share}, kept {app.kept}; "
             + ", ".join(f"{k} {v}" for k, v in app.steps.items())
+            + (f"; {app.observed}" if app.observed else "")
             + (f"; {app.narrowings} narrowing(s)" if app.narrowings else "")
             + (f"; {app.refused_specs} refused spec(s)" if app.refused_specs else "")
             + (f"; {app.crashes} crash(es)" if app.crashes else ""))
@@ -194,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project", type=Path, help="project.yaml to use instead of adopt --init")
     parser.add_argument("--gate", action="store_true",
                         help="exit 1 on a traceback, a refused spec or a narrowing")
+    parser.add_argument("--observe", action="store_true",
+                        help="observe each correction's change of access with the proof's probes (slow)")
     args = parser.parse_args(argv)
     apps = []
     with tempfile.TemporaryDirectory() as work:
@@ -201,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             if not folder.is_dir():
                 continue
             try:
-                app = measure(folder.resolve(), args.project, Path(work))
+                app = measure(folder.resolve(), args.project, Path(work), args.observe)
             except Exception as error:  # the gate reports a crash of its own steps too
                 app = App(folder.name, crashes=1, stopped=f"the gate's own step: {type(error).__name__}: {error}"[:200])
             apps.append(app)
@@ -216,9 +237,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"total: {len(apps)} apps; init right {right}/{len(inits)}; tables adopted {sum(a.tables for a in apps)}; "
           f"policies mapped {mapped}/{policies} ({share}), kept {sum(a.kept for a in apps)}; "
           f"narrowings {narrowings}; refused specs {refused}; crashes {crashes}")
+    if args.observe:
+        seen = [a for a in apps if a.observed and not a.observed.startswith("not")]
+        print(f"observed: {len(seen)} apps' corrections, {sum(a.lost_cells for a in apps)} cells lost by members "
+              "or the service")
     reasons = sum((a.reasons for a in apps), Counter())
     if reasons:
         print("kept as written, by adopt's notes: " + "; ".join(f"{kind} {n}" for kind, n in reasons.most_common()))
+    narrowings += sum(a.lost_cells for a in apps)
     if args.gate and (crashes or refused or narrowings):
         print("gate: FAILED (tracebacks, refused specs or narrowings above)")
         return 1
