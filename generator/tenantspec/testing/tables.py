@@ -8,11 +8,13 @@ knows any table by name except Supabase's own ``auth.users``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pglast import parse_sql
 
+from tenantspec.catalog.json_schema import document, schema_checks
 from tenantspec.catalog.nodes import columns_read
 from tenantspec.render.helpers import GuardFunction, RecheckFunction
 from tenantspec.render.migrations import functions_of
@@ -79,6 +81,7 @@ class TableFacts:
     required: frozenset[str] = frozenset()  # not null and no default: an insert must give them
     not_null: frozenset[str] = frozenset()
     one_of: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    documents: dict[str, str] = field(default_factory=dict, hash=False)  # a JSON a CHECK's schema accepts
     payload: str | None = None  # the column plain updates change
     seed: dict = field(default_factory=dict, hash=False)
     label: str = ""  # how test parameters name the table: its name, schema-prefixed outside the project's
@@ -159,8 +162,12 @@ def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
     unique_keys = [UniqueKey(table.primary_key)] + [UniqueKey(cols) for cols in table.unique]
     unique_keys += [UniqueKey(i.columns, i.where) for i in table.indexes if i.unique]
     in_checks = set()
+    documents = {}
     for check in table.checks:
-        in_checks |= columns_read(parse_sql(f"select {check.expression}")[0])
+        statement = parse_sql(f"select {check.expression}")[0]
+        in_checks |= columns_read(statement)
+        documents |= {column: json.dumps(document(schema))
+                      for column, schema in schema_checks(statement.stmt.targetList[0].val).items()}
     keyed = {c for key in unique_keys for c in key.columns}
     # The functions that guard or recheck a move: the ones the spec generates, or, for a table
     # read from the catalog (it has no spec location), the ones its triggers call.
@@ -183,6 +190,7 @@ def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
                            and c.generated is None and not _numbered(c)),
         not_null=frozenset(c.name for c in table.columns if c.not_null),
         one_of=_allowed_values(project, table),
+        documents=documents,
         payload=_payload(table, keyed | tied | in_checks),
         label=_label(project, table.name),
         user=table.tenancy.user,

@@ -432,7 +432,9 @@ def row_values(facts: TableFacts, workspace_id: str, n: int, tag: str,
         elif ref:
             values[column] = pick(ref)
         elif column in keyed or column in facts.required or column == facts.payload:
-            if column in facts.one_of:
+            if column in facts.documents:
+                values[column] = facts.documents[column]  # what the CHECK's JSON Schema accepts
+            elif column in facts.one_of:
                 allowed = facts.one_of[column]
                 values[column] = allowed[0] if column == facts.payload else allowed[(n - 1) % len(allowed)]
             else:
