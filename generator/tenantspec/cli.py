@@ -156,7 +156,8 @@ def cmd_adopt(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     for path in write_outputs(root, adoption.specs):
         print(f"wrote {path}")
-    print("next: review the specs, then `tenantspec diff` shows the corrective migration and the access it changes"
+    print("next: review the specs, then `tenantspec diff` shows the corrective migration and the access it changes,"
+          " `tenantspec generate` writes it and `tenantspec prove --observe-change` observes what it changes"
           " (`tenantspec schema` writes the JSON Schemas the specs' first line points editors at)")
     return 0
 

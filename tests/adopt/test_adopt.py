@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import datetime
 import functools
+import json
 import os
 import shutil
 import subprocess
@@ -1525,6 +1526,32 @@ def test_external_tables_get_seeds_for_their_required_columns(tmp_path):
     world = build_world(load_project(tmp_path))
     profiles = [row.values for name, rows in world.rows.items() if name.name == "profiles" for row in rows]
     assert profiles and all(p["kind"] == "staff" for p in profiles)
+
+
+def test_external_seeds_satisfy_bounds_and_json_schemas_their_checks_state(tmp_path):
+    """A required count a CHECK bounds (`total > 0`) is seeded at its bound; a required jsonb a
+    CHECK holds to a JSON Schema (pg_jsonschema) is seeded with a document the schema accepts."""
+    from tenantspec.catalog.json_schema import document
+
+    schema = {"type": "object", "required": ["total", "chapters"],
+              "properties": {"total": {"type": "integer", "minimum": 1}, "chapters": {"type": "array"}}}
+    build("app_shapes", tmp_path)
+    (tmp_path / "supabase/migrations/20250401000000_outlines.sql").write_text(
+        "create extension if not exists pg_jsonschema with schema extensions;\n"
+        "create table public.outlines (id uuid primary key default gen_random_uuid(),\n"
+        "  org_id uuid not null references public.organizations (id),\n"
+        "  total integer not null check (total > 0), pages numeric not null, weight int not null,\n"
+        f"  body jsonb not null constraint body_shape check (extensions.jsonb_matches_schema('{json.dumps(schema)}', body)),\n"
+        "  constraint weight_range check (weight between 3 and 9));\n"
+        "alter table public.outlines add constraint pages_positive check (2 < pages);\n"
+        "create table public.notes (id uuid primary key default gen_random_uuid(),\n"
+        "  org_id uuid not null references public.organizations (id),\n"
+        "  outline_id uuid not null references public.outlines (id), body text);\n"
+        "alter table public.notes enable row level security;\n")
+    adoption = adopt(tmp_path, ["notes"])
+    declared = YAML(typ="safe").load(adoption.specs[Path("schema/project.yaml")])["external"]["tables"]["outlines"]
+    assert declared["seed"] == {"total": "1", "pages": "3", "weight": "3", "body": json.dumps(document(schema))}
+    assert json.loads(declared["seed"]["body"]) == {"total": 1, "chapters": []}
 
 
 def test_adopt_init_takes_the_parent_most_tables_hang_from_as_the_tenant(tmp_path, capsys):

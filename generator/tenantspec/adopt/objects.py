@@ -3,6 +3,7 @@ DEFINER functions to pin, and the tables, functions and enums ``project.yaml`` m
 
 from __future__ import annotations
 
+import json
 import re
 
 from pglast import ast
@@ -15,7 +16,8 @@ from tenantspec.catalog.builtins import (
     SERVICE_SCHEMAS,
     platform_call,
 )
-from tenantspec.catalog.expression import value_list
+from tenantspec.catalog.expression import lower_bounds, value_list
+from tenantspec.catalog.json_schema import document, schema_checks
 from tenantspec.catalog.nodes import function_name, walk
 from tenantspec.catalog.sql_values import auth_call
 from tenantspec.errors import Problem
@@ -248,6 +250,7 @@ def enum_values(state) -> dict[str, list[str]]:
 
 
 TEXT_TYPES = frozenset({"text", "varchar", "bpchar", "citext"})
+NUMBERS = ("int2", "int4", "int8", "numeric", "float4", "float8")
 PLAIN_SEEDS = {"bool": "false", "int2": "0", "int4": "0", "int8": "0", "numeric": "0", "float4": "0",
                "float8": "0", "date": "2026-01-01", "timestamp": "2026-01-01 00:00:00",
                "timestamptz": "2026-01-01 00:00:00+00", "json": "{}", "jsonb": "{}"}
@@ -267,6 +270,10 @@ def derived_seed(table, workspace_column: str | None, enums: dict,
     # a CHECK listing the column's values (status in ('open', 'closed')): the first is one it takes
     listed = {found[0]: found[1] for check in table.checks
               if (found := value_list(check.expression)) is not None and found[1]}
+    # a CHECK holding a JSON column to a JSON Schema (pg_jsonschema): a small document it accepts
+    documents = {column: schema for check in table.checks for column, schema in schema_checks(check.expression).items()}
+    # a CHECK bounding a number column from below (total > 0): its least value
+    least = {column: bound for check in table.checks for column, bound in lower_bounds(check.expression).items()}
     values = {}
     for column in table.columns.values():
         # a default of auth.uid() is null where the proof writes rows (as no user): a value is needed
@@ -282,8 +289,12 @@ def derived_seed(table, workspace_column: str | None, enums: dict,
             values[column.name] = enum[0]
         elif column.name in listed:
             values[column.name] = listed[column.name][0]
+        elif column.name in documents:
+            values[column.name] = json.dumps(document(documents[column.name]))
         elif column.type_name in TEXT_TYPES:
             values[column.name] = f"{table.name} {column.name} {{label}}"
+        elif column.name in least and column.type_name in NUMBERS:
+            values[column.name] = str(max(least[column.name], 0))
         elif column.type_name in PLAIN_SEEDS:
             values[column.name] = PLAIN_SEEDS[column.type_name]
         elif column.type_name.endswith("[]"):

@@ -145,3 +145,38 @@ def string_constants(items, numbers: bool = False) -> tuple[str, ...] | None:
             return None
         values.append(item.val.sval)
     return tuple(values)
+
+
+def lower_bounds(expression) -> dict[str, int]:
+    """column -> the least integer a CHECK's comparisons with constants leave it (``n > 0`` is
+    1, ``n >= 5`` 5, ``0 < n`` 1, ``n between 2 and 9`` 2), for each conjunct that says one."""
+    found: dict[str, int] = {}
+    for part in conjuncts(expression):
+        if not isinstance(part, ast.A_Expr):
+            continue
+        if part.kind == enums.A_Expr_Kind.AEXPR_BETWEEN and isinstance(part.lexpr, ast.ColumnRef) \
+                and (low := _integer(part.rexpr[0] if isinstance(part.rexpr, (list, tuple)) else None)) is not None:
+            found[column_ref_name(part.lexpr)[1]] = low
+            continue
+        if part.kind != enums.A_Expr_Kind.AEXPR_OP or len(part.name) != 1:
+            continue
+        operator = part.name[0].sval
+        if isinstance(part.lexpr, ast.ColumnRef) and (bound := _integer(part.rexpr)) is not None:
+            column, above = column_ref_name(part.lexpr)[1], {">": 1, ">=": 0}.get(operator)
+        elif isinstance(part.rexpr, ast.ColumnRef) and (bound := _integer(part.lexpr)) is not None:
+            column, above = column_ref_name(part.rexpr)[1], {"<": 1, "<=": 0}.get(operator)
+        else:
+            continue
+        if above is not None:
+            found[column] = max(found.get(column, bound + above), bound + above)
+    return found
+
+
+def _integer(node) -> int | None:
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Integer):
+        return node.val.ival
+    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Float):
+        return int(float(node.val.fval)) + 1  # above a fraction: the next integer is safe
+    return None
