@@ -65,10 +65,9 @@ from tenantspec.testing.export import OPTION as EXPORT
 from tenantspec.testing.export import TEST as EXPORTER
 from tenantspec.testing.export import WRITTEN as EXPORTED
 from tenantspec.testing.impersonate import Impersonator
+from tenantspec.testing.observe import OBSERVE_TO, WRITTEN, stand_in_intent
 from tenantspec.testing.observe import OPTION as OBSERVE
-from tenantspec.testing.observe import OBSERVE_TO
 from tenantspec.testing.observe import TEST as OBSERVER
-from tenantspec.testing.observe import WRITTEN, stand_in_intent
 from tenantspec.testing.summary import TIMINGS, RunFacts, check_of, summary_lines
 
 DEFAULT_MIGRATIONS_DIR = "supabase/migrations"
