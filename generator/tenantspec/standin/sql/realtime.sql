@@ -47,8 +47,9 @@ grant execute on function realtime.topic() to postgres, anon, authenticated, ser
 grant execute on function realtime.send(jsonb, text, text, boolean),
   realtime.broadcast_changes(text, text, text, text, text, record, record, text) to postgres, service_role;
 
--- Database webhooks: a trigger function that would call pg_net. A webhook trigger applies;
--- a row it fires for raises, naming it, as pg_net does here.
+-- Database webhooks: the trigger function calls pg_net with the trigger's arguments (url,
+-- method, headers, params, timeout) and records the request in hooks; pg_net queues it and
+-- sends nothing here. Without pg_net a row it fires for fails, as on the platform.
 create schema if not exists supabase_functions authorization supabase_admin;
 grant usage on schema supabase_functions to postgres, anon, authenticated, service_role;
 create table supabase_functions.hooks (
@@ -58,10 +59,31 @@ create table supabase_functions.hooks (
   created_at timestamptz not null default now(),
   request_id bigint
 );
-create function supabase_functions.http_request() returns trigger language plpgsql security definer as $$
+create function supabase_functions.http_request() returns trigger language plpgsql security definer
+set search_path = supabase_functions as $$
+declare
+  url text := TG_ARGV[0];
+  method text := TG_ARGV[1];
+  headers jsonb := case when TG_ARGV[2] is null or TG_ARGV[2] = 'null' then '{"Content-Type": "application/json"}'
+                   else TG_ARGV[2]::jsonb end;
+  params jsonb := case when TG_ARGV[3] is null or TG_ARGV[3] = 'null' then '{}' else TG_ARGV[3]::jsonb end;
+  timeout integer := case when TG_ARGV[4] is null or TG_ARGV[4] = 'null' then 1000 else TG_ARGV[4]::integer end;
+  request bigint;
 begin
-  raise exception 'supabase_functions.http_request() is not available on the tenantspec stand-in: no webhook is sent'
-    using errcode = '0A000';
+  if url is null or url = 'null' then
+    raise exception 'url argument is missing';
+  end if;
+  if method = 'GET' then
+    request := net.http_get(url, params, headers, timeout);
+  elsif method = 'POST' then
+    request := net.http_post(url, jsonb_build_object('old_record', to_jsonb(old), 'record', to_jsonb(new), 'type', TG_OP,
+                                                     'table', TG_TABLE_NAME, 'schema', TG_TABLE_SCHEMA),
+                             params, headers, timeout);
+  else
+    raise exception 'method argument % is invalid', method;
+  end if;
+  insert into supabase_functions.hooks (hook_table_id, hook_name, request_id) values (TG_RELID, TG_NAME, request);
+  return new;
 end
 $$;
 alter function supabase_functions.http_request() owner to supabase_functions_admin;

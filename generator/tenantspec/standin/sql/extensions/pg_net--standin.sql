@@ -1,6 +1,6 @@
--- pg_net's schema, tables and functions with its signatures, so migrations that call it from
--- triggers apply. A call raises, naming itself: the stand-in sends no HTTP request and invents
--- no request id.
+-- pg_net's schema, tables and functions with its signatures. A request is queued as pg_net
+-- queues it (a row of net.http_request_queue, its id returned) and never sent: no worker runs
+-- here, as no pg_cron job does, so no response ever arrives and collecting one raises.
 \echo Use "CREATE EXTENSION pg_net" to load this file. \quit
 
 create schema if not exists net;
@@ -20,39 +20,44 @@ create unlogged table net._http_response (
 
 create function net.http_get(url text, params jsonb default '{}'::jsonb, headers jsonb default '{}'::jsonb,
                              timeout_milliseconds integer default 5000) returns bigint
-language plpgsql volatile as $$
-begin
-  raise exception 'pg_net net.http_get() is not available on the tenantspec stand-in: no request is sent'
-    using errcode = '0A000';
-end
+language sql volatile as $$
+  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
+  values ('GET', url || coalesce((select '?' || string_agg(format('%s=%s', key, value), '&')
+                                  from jsonb_each_text(params)), ''), headers, null, timeout_milliseconds)
+  returning id
 $$;
 
 create function net.http_post(url text, body jsonb default '{}'::jsonb, params jsonb default '{}'::jsonb,
                               headers jsonb default '{"Content-Type": "application/json"}'::jsonb,
                               timeout_milliseconds integer default 5000) returns bigint
-language plpgsql volatile as $$
-begin
-  raise exception 'pg_net net.http_post() is not available on the tenantspec stand-in: no request is sent'
-    using errcode = '0A000';
-end
+language sql volatile as $$
+  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
+  values ('POST', url || coalesce((select '?' || string_agg(format('%s=%s', key, value), '&')
+                                   from jsonb_each_text(params)), ''), headers, convert_to(body::text, 'UTF8'),
+          timeout_milliseconds)
+  returning id
 $$;
 
 create function net.http_delete(url text, params jsonb default '{}'::jsonb, headers jsonb default '{}'::jsonb,
                                 timeout_milliseconds integer default 5000) returns bigint
-language plpgsql volatile as $$
-begin
-  raise exception 'pg_net net.http_delete() is not available on the tenantspec stand-in: no request is sent'
-    using errcode = '0A000';
-end
+language sql volatile as $$
+  insert into net.http_request_queue (method, url, headers, body, timeout_milliseconds)
+  values ('DELETE', url || coalesce((select '?' || string_agg(format('%s=%s', key, value), '&')
+                                     from jsonb_each_text(params)), ''), headers, null, timeout_milliseconds)
+  returning id
 $$;
 
 create function net._http_collect_response(request_id bigint, async boolean default true)
 returns net.http_response_result language plpgsql volatile as $$
 begin
-  raise exception 'pg_net net._http_collect_response() is not available on the tenantspec stand-in'
-    using errcode = '0A000';
+  raise exception 'pg_net net._http_collect_response(): request % has no response on the tenantspec stand-in, '
+                  'where no request is sent', request_id using errcode = '0A000';
 end
 $$;
 
-grant usage on schema net to postgres, anon, authenticated, service_role;
-grant execute on all functions in schema net to postgres, anon, authenticated, service_role;
+-- as pg_net's install on the platform grants them, the webhooks' function owner among them
+grant usage on schema net to supabase_functions_admin, postgres, anon, authenticated, service_role;
+grant execute on all functions in schema net to supabase_functions_admin, postgres, anon, authenticated, service_role;
+grant select, insert on net.http_request_queue to supabase_functions_admin, postgres, anon, authenticated, service_role;
+grant usage on sequence net.http_request_queue_id_seq to supabase_functions_admin, postgres, anon, authenticated,
+  service_role;
