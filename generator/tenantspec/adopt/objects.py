@@ -125,7 +125,8 @@ class ProjectObjects:
     def external_references(self, tables: dict[str, dict]) -> None:
         """The foreign keys a row of a table newly declared external cannot be written without
         (a NOT NULL column with no default), as its ``references``: the proof creates the rows
-        they reference first. A table so referenced and not yet declared is declared too."""
+        they reference first. A table so referenced and not yet declared is declared too, unless
+        it is specified (a published copy keyed by its spec'd draft)."""
         pending = list(tables)
         while pending:
             shown = pending.pop()
@@ -141,11 +142,11 @@ class ProjectObjects:
                     continue
                 target = self.written_name(fk.target)
                 referenced = self.state.tables.get(fk.target)
-                if target not in tables and model.Name(*fk.target) not in self.project.external_tables:
-                    if referenced is None or not referenced.columns or (
-                            fk.target[0] == self.project.schema
-                            and (fk.target[1] in self.project.tables or fk.target[1] in self.names)):
-                        continue  # made by no migration, or a spec'd table: not declared external
+                specified = fk.target[0] == self.project.schema and (
+                    fk.target[1] in self.project.tables or fk.target[1] in self.names)  # seeded before it
+                if not specified and target not in tables and model.Name(*fk.target) not in self.project.external_tables:
+                    if referenced is None or not referenced.columns:
+                        continue  # made by no migration
                     tables[target] = self.external_entry(fk.target, referenced)
                     pending.append(target)
                 entry = {"table": target, "column": fk.target_columns[0]}
@@ -250,6 +251,7 @@ def enum_values(state) -> dict[str, list[str]]:
 
 
 TEXT_TYPES = frozenset({"text", "varchar", "bpchar", "citext"})
+FIXED_UUID = "00000000-0000-4000-8000-000000000001"
 NUMBERS = ("int2", "int4", "int8", "numeric", "float4", "float8")
 PLAIN_SEEDS = {"bool": "false", "int2": "0", "int4": "0", "int8": "0", "numeric": "0", "float4": "0",
                "float8": "0", "date": "2026-01-01", "timestamp": "2026-01-01 00:00:00",
@@ -266,6 +268,7 @@ def derived_seed(table, workspace_column: str | None, enums: dict,
     one), a column a CHECK lists the values of its first one. A column none fits is left to
     the project file."""
     users = {fk.columns[0] for fk in table.foreign_keys if fk.target in users_keys and len(fk.columns) == 1}
+    referencing = {column for fk in table.foreign_keys for column in fk.columns}
     key = set(table.primary_key)
     # a CHECK listing the column's values (status in ('open', 'closed')): the first is one it takes
     listed = {found[0]: found[1] for check in table.checks
@@ -295,6 +298,9 @@ def derived_seed(table, workspace_column: str | None, enums: dict,
             values[column.name] = f"{table.name} {column.name} {{label}}"
         elif column.name in least and column.type_name in NUMBERS:
             values[column.name] = str(max(least[column.name], 0))
+        elif column.type_name == "uuid" and column.name not in referencing \
+                and not any(ix.unique and ix.columns == (column.name,) for ix in table.indexes):
+            values[column.name] = FIXED_UUID  # an id of something no migration ties it to
         elif column.type_name in PLAIN_SEEDS:
             values[column.name] = PLAIN_SEEDS[column.type_name]
         elif column.type_name.endswith("[]"):

@@ -180,3 +180,56 @@ def _integer(node) -> int | None:
     if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Float):
         return int(float(node.val.fval)) + 1  # above a fraction: the next integer is safe
     return None
+
+
+def text_rules(expression) -> dict[str, tuple[str | None, bool, int]]:
+    """column -> (pattern, case-insensitive, least length) a CHECK's conjuncts ask of a text
+    column: ``email ~* '^…@…$'``, ``char_length(name) >= 3`` (``length``, ``>``, ``between``),
+    ``name <> ''``."""
+    found: dict[str, tuple[str | None, bool, int]] = {}
+
+    def note(column: str, pattern: str | None = None, ignore_case: bool = False, least: int = 0) -> None:
+        was = found.get(column, (None, False, 0))
+        found[column] = (pattern or was[0], ignore_case or was[1], max(least, was[2]))
+
+    for part in conjuncts(expression):
+        if not isinstance(part, ast.A_Expr) or part.kind not in (enums.A_Expr_Kind.AEXPR_OP,
+                                                                 enums.A_Expr_Kind.AEXPR_BETWEEN):
+            continue
+        left = _bare(part.lexpr)
+        if part.kind == enums.A_Expr_Kind.AEXPR_BETWEEN:
+            if (column := _measured(left)) and (low := _integer(part.rexpr[0] if isinstance(part.rexpr, (list, tuple))
+                                                                 else None)) is not None:
+                note(column, least=low)
+            continue
+        operator, right = part.name[0].sval, _bare(part.rexpr)
+        if operator in ("~", "~*") and isinstance(left, ast.ColumnRef) and isinstance(right, ast.A_Const) \
+                and isinstance(right.val, ast.String):
+            note(column_ref_name(left)[1], right.val.sval, operator == "~*")
+        elif operator in ("<>", "!=") and isinstance(left, ast.ColumnRef) and isinstance(right, ast.A_Const) \
+                and isinstance(right.val, ast.String) and right.val.sval == "":
+            note(column_ref_name(left)[1], least=1)
+        elif (column := _measured(left)) and (bound := _integer(right)) is not None and operator in (">", ">="):
+            note(column, least=bound + (operator == ">"))
+        elif (column := _measured(right)) and (bound := _integer(left)) is not None and operator in ("<", "<="):
+            note(column, least=bound + (operator == "<"))
+    return found
+
+
+def _bare(node):
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    return node
+
+
+def _measured(node) -> str | None:
+    """The column of ``char_length(col)`` / ``length(col)`` (a trim inside too)."""
+    node = _bare(node)
+    if isinstance(node, ast.FuncCall) and function_name(node)[1] in ("char_length", "length", "character_length") \
+            and len(node.args or ()) == 1:
+        inner = _bare(node.args[0])
+        if isinstance(inner, ast.FuncCall) and function_name(inner)[1] in ("trim", "btrim") and inner.args:
+            inner = _bare(inner.args[0])
+        if isinstance(inner, ast.ColumnRef):
+            return column_ref_name(inner)[1]
+    return None

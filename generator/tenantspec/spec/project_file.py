@@ -40,9 +40,15 @@ class ProjectFile:
                 if column not in tables[name].columns:
                     self.problem(self.doc.locate(where, key=True), f"'{column}' is not a column of {name}")
                 target_name = self.name(target["table"])
-                if target_name not in tables:
+                spec = self.docs_by_table.get(target_name.name) if target_name.schema == self.schema else None
+                if spec is not None:  # a table of the specs: its rows are seeded before this one's
+                    if target.get("column", "id") not in (spec.data.get("columns") or {}):
+                        self.problem(self.doc.locate(where + ("column",) if "column" in target else where + ("table",)),
+                                     f"'{target.get('column', 'id')}' is not a column of {target_name}")
+                elif target_name not in tables:
                     self.problem(self.doc.locate(where + ("table",)),
-                                 f"{target_name} is not declared under external.tables: declare it beside {name}")
+                                 f"{target_name} is not declared under external.tables or specified under schema/: "
+                                 f"declare it beside {name}")
                 elif target.get("column", "id") not in tables[target_name].columns:
                     self.problem(self.doc.locate(where + ("column",) if "column" in target else where + ("table",)),
                                  f"'{target.get('column', 'id')}' is not a column of {target_name}")

@@ -4,9 +4,10 @@ each new user) takes the world's values."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import psycopg
 from psycopg import sql
@@ -88,22 +89,8 @@ def seed_world(conn: psycopg.Connection, world: World) -> None:
     for name in seed_order(world):
         facts = world.facts[name]
         for row in world.rows.get(name, ()):
-            statement, params = insert_statement(facts, row.values)
             try:
-                try:
-                    try:
-                        insert_with_lookups(conn, statement, params)
-                    except psycopg.Error as exc:
-                        user = acting_user(world, facts, row, users)
-                        if not in_function(exc) or user is None or isinstance(exc, psycopg.errors.UniqueViolation):
-                            raise
-                        claims = json.dumps({"sub": user, "role": "authenticated"})
-                        insert_with_lookups(conn, statement, params, (claims, user))
-                except psycopg.errors.UniqueViolation:
-                    # a trigger made it already (a profile for each new user): it takes the world's values
-                    with conn.transaction():
-                        if not conn.execute(*update_statement(facts, row.values)).rowcount:
-                            raise
+                write_row(conn, world, facts, row, users)
             except psycopg.Error as exc:
                 raise WorldError(
                     f"creating a row of {name} ({', '.join(f'{k}={v}' for k, v in row.values.items())}) "
@@ -111,6 +98,43 @@ def seed_world(conn: psycopg.Connection, world: World) -> None:
                     + (f" ({exc.diag.message_detail})" if exc.diag.message_detail else "")
                     + _where(exc, name, world.project.source, facts.spec is None)
                 ) from exc
+
+
+def write_row(conn: psycopg.Connection, world: World, facts: TableFacts, row: Row, users: set[str]) -> None:
+    """Insert ``row``; where a trigger made it first (a profile for each new user), update it
+    to the world's values. Each write fits a CHECK the row's defaults miss (`fit_check`)."""
+    def insert(values: Mapping[str, str | None]) -> None:
+        statement, params = insert_statement(facts, values)
+        try:
+            insert_with_lookups(conn, statement, params)
+        except psycopg.Error as exc:
+            user = acting_user(world, facts, row, users)
+            if not in_function(exc) or user is None or isinstance(exc, psycopg.errors.UniqueViolation):
+                raise
+            claims = json.dumps({"sub": user, "role": "authenticated"})
+            insert_with_lookups(conn, statement, params, (claims, user))
+
+    def update(values: Mapping[str, str | None]) -> None:
+        with conn.transaction():
+            if not conn.execute(*update_statement(facts, values)).rowcount:
+                raise LookupError(facts.name)
+
+    try:
+        fitted(conn, facts, row, insert)
+    except psycopg.errors.UniqueViolation as original:
+        try:
+            fitted(conn, facts, row, update)
+        except LookupError:
+            raise original from None
+
+
+def fitted(conn: psycopg.Connection, facts: TableFacts, row: Row,
+           write: Callable[[Mapping[str, str | None]], None]) -> None:
+    try:
+        write(row.values)
+    except psycopg.errors.CheckViolation as exc:
+        if in_function(exc) or not fit_check(conn, facts, row, exc, write):
+            raise
 
 
 LOOKUPS = 10  # lookup rows one insert may need (a plan, its tier, ...)
@@ -175,6 +199,38 @@ def add_lookup_row(conn: psycopg.Connection, exc: psycopg.Error) -> bool:
     except psycopg.Error:
         return False  # (a CHECK the values miss: the trigger's own error is the one to show)
     return True
+
+
+FITTINGS = 64  # combinations of defaulted columns' values one refused row may try
+
+
+def fit_check(conn: psycopg.Connection, facts: TableFacts, row: Row, exc: psycopg.Error,
+              write: Callable[[Mapping[str, str | None]], None]) -> bool:
+    """A row a CHECK refused for a column it left to its default (``mode`` stays 'personal'
+    where the check asks 'organization' of a row with an organization): the values of such
+    columns of few values (an enum, a boolean) are tried, and the first combination the check
+    accepts is written (``write``: the insert, or the update of a row a trigger made) and kept
+    in the row. False when none is."""
+    if exc.diag.constraint_name is None:
+        return False
+    columns = conn.execute(
+        "select a.attname, case when a.atttypid = 'boolean'::regtype then array['false', 'true']"
+        " else (select array_agg(e.enumlabel order by e.enumsortorder) from pg_enum e where e.enumtypid = a.atttypid)"
+        " end from pg_constraint c join pg_attribute a on a.attrelid = c.conrelid and a.attnum = any (c.conkey)"
+        " where c.conname = %s and c.conrelid = format('%%I.%%I', %s::text, %s::text)::regclass order by a.attnum",
+        (exc.diag.constraint_name, facts.name.schema, facts.name.name)).fetchall()
+    free = [(column, choices) for column, choices in columns if column not in row.values and choices]
+    if not free:
+        return False
+    for values in itertools.islice(itertools.product(*(choices for _, choices in free)), FITTINGS):
+        tried = dict(row.values) | {column: value for (column, _), value in zip(free, values)}
+        try:
+            write(tried)
+        except psycopg.errors.CheckViolation:
+            continue
+        row.values.update(tried)  # the world knows the row as it was written
+        return True
+    return False
 
 
 def in_function(exc: psycopg.Error) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from pglast import parse_sql
 
+from tenantspec.catalog.expression import text_rules
 from tenantspec.catalog.json_schema import document, schema_checks
 from tenantspec.catalog.nodes import columns_read
 from tenantspec.render.helpers import GuardFunction, RecheckFunction
@@ -82,6 +83,7 @@ class TableFacts:
     not_null: frozenset[str] = frozenset()
     one_of: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
     documents: dict[str, str] = field(default_factory=dict, hash=False)  # a JSON a CHECK's schema accepts
+    text_rules: dict[str, tuple] = field(default_factory=dict, hash=False)  # a CHECK's pattern, least length
     payload: str | None = None  # the column plain updates change
     seed: dict = field(default_factory=dict, hash=False)
     label: str = ""  # how test parameters name the table: its name, schema-prefixed outside the project's
@@ -162,12 +164,13 @@ def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
     unique_keys = [UniqueKey(table.primary_key)] + [UniqueKey(cols) for cols in table.unique]
     unique_keys += [UniqueKey(i.columns, i.where) for i in table.indexes if i.unique]
     in_checks = set()
-    documents = {}
+    documents, text = {}, {}
     for check in table.checks:
         statement = parse_sql(f"select {check.expression}")[0]
         in_checks |= columns_read(statement)
-        documents |= {column: json.dumps(document(schema))
-                      for column, schema in schema_checks(statement.stmt.targetList[0].val).items()}
+        expression = statement.stmt.targetList[0].val
+        documents |= {column: json.dumps(document(schema)) for column, schema in schema_checks(expression).items()}
+        text |= text_rules(expression)
     keyed = {c for key in unique_keys for c in key.columns}
     # The functions that guard or recheck a move: the ones the spec generates, or, for a table
     # read from the catalog (it has no spec location), the ones its triggers call.
@@ -191,6 +194,7 @@ def _spec_facts(project: model.Project, table: model.Table) -> TableFacts:
         not_null=frozenset(c.name for c in table.columns if c.not_null),
         one_of=_allowed_values(project, table),
         documents=documents,
+        text_rules=text,
         payload=_payload(table, keyed | tied | in_checks),
         label=_label(project, table.name),
         user=table.tenancy.user,

@@ -27,7 +27,7 @@ from tenantspec.testing.personas import (
     most_privileged,
 )
 from tenantspec.testing.tables import USERS, Reference, TableFacts, facts_of
-from tenantspec.testing.values import sample
+from tenantspec.testing.values import checked_text, family, sample
 
 ROWS_PER_WORKSPACE = 2
 EXTERNAL_ROWS_PER_WORKSPACE = ROWS_PER_WORKSPACE + 1
@@ -170,51 +170,89 @@ class _WorldBuilder:
             self.add(workspaces, ws, 1, values, user=self.principals[ws], fixed=owner)
         self.add_user_through_rows()
         self.add_memberships()
-        for name in self.referenced_externals():
-            facts = self.facts[name]
-            if not facts.workspace_column and any("{user}" in str(v) for v in facts.seed.values()):
-                self.add_rows_per_user(facts)  # profiles: a row per user, `seed: {id: '{user}'}`
-                continue
-            for ws in (WORKSPACES if facts.workspace_column else (None,)):
-                for n in range(1, EXTERNAL_ROWS_PER_WORKSPACE + 1):
-                    values = {}
-                    if facts.workspace_column:
-                        values[facts.workspace_column] = self.workspace_ids[ws]
-                    for column in facts.key:
-                        if column not in values:
-                            values[column] = sample(facts.columns[column], self.serial(name), _tag(ws, n),
-                                                    f"{name}.{column}")
-                    for ref in facts.references:  # the rows it references: seeded before it
-                        if ref.column not in values and ref.column not in facts.seed:
-                            values[ref.column] = self.pick(ref, ws, n, anywhere=ws is None)
-                    self.add(facts, ws, n, values, user=self.principals.get(ws))
-        for table in project.tables.values():
-            facts = self.facts[table.name]
-            if facts.per_user:
-                self.add_user_rows(facts)
-                continue
-            for ws in WORKSPACES:
-                # A table whose rows name a user gets a row by each role's member, and one by a
-                # user who has left the workspace (a member of the other one only): the tests
-                # act on their own rows and on the others'.
-                authors = [self.personas[f"{role}_{ws}"] for role in self.roles]
-                if facts.user:
-                    authors.append(self.personas[f"{self.roles[0]}_{next(w for w in WORKSPACES if w != ws)}"])
-                count = max(ROWS_PER_WORKSPACE, len(authors)) if facts.user else ROWS_PER_WORKSPACE
-                if any(key.where is None and set(key.columns) <= {facts.workspace_column} for key in facts.unique_keys):
-                    count = 1  # one row a workspace (`unique (project_id)`, the tenancy column)
-                for n in range(1, count + 1):
-                    serial = self.serial(table.name)
-                    values = row_values(facts, self.workspace_ids[ws], n, _tag(ws, n),
-                                        partial(self.pick_keyed, facts, ws=ws, n=n, serial=serial), serial=serial)
-                    if facts.user:
-                        values[facts.user] = str(authors[(n - 1) % len(authors)].user_id)
-                    self.rows.setdefault(table.name, []).append(
-                        Row(table.name, values, ws, f"{facts.label}_{ws}_{n}"))
-            if facts.personal:
-                self.add_personal_rows(facts)
+        for name in self.seeding_order():
+            if self.facts[name].spec is None:
+                self.add_external_rows(self.facts[name])
+            else:
+                self.add_table_rows(self.facts[name])
         return World(project=project, facts=self.facts, workspace_ids=self.workspace_ids,
                      personas=self.personas, rows={k: tuple(v) for k, v in self.rows.items()})
+
+    def seeding_order(self) -> list[model.Name]:
+        """The external tables spec'd tables reference (`referenced_externals`) and the spec'd
+        tables, each after the tables it references (an external table may reference a spec'd
+        one: a published copy keyed by its draft); otherwise externals first, specs in order."""
+        listed = self.referenced_externals() + [table.name for table in self.project.tables.values()]
+        wanted = set(listed)
+        found: list[model.Name] = []
+
+        def visit(name: model.Name, path: tuple) -> None:
+            if name in found or name in path:  # a cycle: its order is the path's
+                return
+            for ref in self.facts[name].references:
+                if ref.target in wanted and ref.target != name:
+                    visit(ref.target, path + (name,))
+            found.append(name)
+
+        for name in listed:
+            visit(name, ())
+        return found
+
+    def add_external_rows(self, facts: TableFacts) -> None:
+        """Rows of an external table: for each workspace (or with none), its key drawn or taken
+        from the row it references, the rows it references seeded before it."""
+        name = facts.name
+        if not facts.workspace_column and any("{user}" in str(v) for v in facts.seed.values()):
+            self.add_rows_per_user(facts)  # profiles: a row per user, `seed: {id: '{user}'}`
+            return
+        for ws in (WORKSPACES if facts.workspace_column else (None,)):
+            keys = set()
+            for n in range(1, EXTERNAL_ROWS_PER_WORKSPACE + 1):
+                values = {}
+                if facts.workspace_column:
+                    values[facts.workspace_column] = self.workspace_ids[ws]
+                for ref in facts.references:  # the rows it references: seeded before it
+                    if ref.column not in values and ref.column not in facts.seed:
+                        values[ref.column] = self.pick(ref, ws, n, anywhere=ws is None)
+                for column in facts.key:
+                    if column not in values:
+                        serial = self.serial(name)
+                        enum = self.project.enum_of(facts.columns[column])  # a lookup table keyed by an enum
+                        values[column] = enum.values[(serial - 1) % len(enum.values)] if enum and enum.values else \
+                            sample(facts.columns[column], serial, _tag(ws, n), f"{name}.{column}")
+                key = tuple(values.get(column) for column in facts.key)
+                if key in keys:
+                    break  # keyed by the rows it references, and as many as they are
+                keys.add(key)
+                self.add(facts, ws, n, values, user=self.principals.get(ws))
+
+    def add_table_rows(self, facts: TableFacts) -> None:
+        """Rows of a spec'd table: in each workspace, by each role's member where rows name
+        their user; per user, or personal, as its tenancy says."""
+        table = facts.spec
+        if facts.per_user:
+            self.add_user_rows(facts)
+            return
+        for ws in WORKSPACES:
+            # A table whose rows name a user gets a row by each role's member, and one by a
+            # user who has left the workspace (a member of the other one only): the tests
+            # act on their own rows and on the others'.
+            authors = [self.personas[f"{role}_{ws}"] for role in self.roles]
+            if facts.user:
+                authors.append(self.personas[f"{self.roles[0]}_{next(w for w in WORKSPACES if w != ws)}"])
+            count = max(ROWS_PER_WORKSPACE, len(authors)) if facts.user else ROWS_PER_WORKSPACE
+            if any(key.where is None and set(key.columns) <= {facts.workspace_column} for key in facts.unique_keys):
+                count = 1  # one row a workspace (`unique (project_id)`, the tenancy column)
+            for n in range(1, count + 1):
+                serial = self.serial(table.name)
+                values = row_values(facts, self.workspace_ids[ws], n, _tag(ws, n),
+                                    partial(self.pick_keyed, facts, ws=ws, n=n, serial=serial), serial=serial)
+                if facts.user:
+                    values[facts.user] = str(authors[(n - 1) % len(authors)].user_id)
+                self.rows.setdefault(table.name, []).append(
+                    Row(table.name, values, ws, f"{facts.label}_{ws}_{n}"))
+        if facts.personal:
+            self.add_personal_rows(facts)
 
     @property
     def users(self) -> list[Persona]:
@@ -362,6 +400,11 @@ class _WorldBuilder:
         target = self.facts[ref.target]
         if ref.target == USERS:
             candidates = [{"id": str(p.user_id)} for p in self.users if ws is None or p.role_in(ws)]
+        elif target.per_user and target.key == (target.user,) and ws is not None and not anywhere:
+            # a table keyed by its user (profiles) stands for the users: a workspace's row names a member
+            members = {str(p.user_id) for p in self.users if p.role_in(ws)}
+            rows = [r.values for r in self.rows.get(ref.target, [])]
+            candidates = [v for v in rows if v.get(target.user) in members] or rows
         else:
             rows = self.rows.get(ref.target, [])
             in_ws = [r.values for r in rows if r.workspace == ws] if (target.workspace_column or target.parent) \
@@ -443,6 +486,8 @@ def row_values(facts: TableFacts, workspace_id: str, n: int, tag: str,
                 number = (serial or n) if column in keyed else n
                 values[column] = sample(type_text, 0 if column == facts.payload else number + 100 * position, tag,
                                         f"{facts.name}.{column}")
+                if column in facts.text_rules and family(type_text) == "text" and values[column] is not None:
+                    values[column] = checked_text(values[column], facts.text_rules[column])
                 if values[column] is None:
                     raise WorldError(
                         f"{facts.spec.source if facts.spec else facts.name}: the policy tests cannot make a "
