@@ -842,9 +842,9 @@ create table public.org_members (
 
 
 def test_a_column_renamed_inside_execute_keeps_its_table_hand_written(tmp_path, capsys):
-    """A rename run through EXECUTE is not replayed, so a later foreign key names a column the
-    replayed table lacks: that table's columns are not known, so it stays hand-written, and
-    adoption goes on without a traceback."""
+    """A rename run through EXECUTE of SQL built at run time is not replayed, so a later
+    foreign key names a column the replayed table lacks: that table's columns are not known,
+    so it stays hand-written, and adoption goes on without a traceback."""
     project_of(tmp_path, **{"20250101000000_app": """\
 create table public.orgs (id uuid primary key default gen_random_uuid(), name text not null);
 create table public.org_members (
@@ -857,7 +857,7 @@ create table public.sites (id uuid primary key default gen_random_uuid(),
   org_id uuid not null references public.orgs (id), name text not null);
 create table public.leases (id uuid primary key default gen_random_uuid(),
   org_id uuid not null references public.orgs (id), "siteId" uuid);
-do $$ begin execute 'alter table public.leases rename column "siteId" to site_id'; end $$;
+do $$ begin execute format('alter table public.leases rename column %I to site_id', current_setting('app.old')); end $$;
 alter table public.leases add constraint leases_site_fkey foreign key (site_id) references public.sites (id);
 alter table public.leases enable row level security;
 create policy "members" on public.leases for select to authenticated using (

@@ -210,7 +210,8 @@ def test_check_refuses_sql_built_at_run_time_on_a_managed_table(tmp_path, capsys
     root = project(tmp_path)
     (root / "supabase/migrations/20260315000000_loop.sql").write_text(
         "do $$ begin\n"
-        "  execute 'create policy open_up on public.projects for select to authenticated using (true)';\n"
+        "  execute format('create policy open_up on public.projects for select to authenticated using (%s)',\n"
+        "                 current_setting('app.rule'));\n"
         "end $$;\n")
     assert main(["check", "--root", str(root)]) == 1
     out = capsys.readouterr().err

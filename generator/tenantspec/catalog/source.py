@@ -15,6 +15,7 @@ from pathlib import Path
 import pglast
 from pglast import ast
 
+from tenantspec.catalog.dynamic import body_statements, do_body, parsed_body
 from tenantspec.catalog.nodes import parsed
 from tenantspec.errors import Location, Problem, TenantspecError
 
@@ -159,26 +160,22 @@ def _statement_by_statement(file: MigrationFile, passed_over: list[Problem]) -> 
 
 
 def do_block_statements(block: Statement) -> list[Statement]:
-    """The plain SQL statements inside a PL/pgSQL DO block, in order, so that a policy
-    created under ``if not exists (...)`` is replayed too. EXECUTE of a string is not
+    """The SQL statements inside a PL/pgSQL DO block, in order, so that a policy created under
+    ``if not exists (...)`` is replayed too, and one an EXECUTE builds from constants (a loop
+    over a list of tables: `tenantspec.catalog.dynamic`). SQL built at run time is not
     followed; a body that does not parse is skipped (PostgreSQL reports it on apply)."""
-    options = {o.defname: o for o in block.node.args or ()}
-    language = options.get("language")
-    if "as" not in options or (language is not None and language.arg.sval != "plpgsql"):
+    body = do_body(block.node)
+    tree = parsed_body(body) if body is not None else None
+    if tree is None:
         return []
-    body = options["as"].arg.sval
-    body_start = _dollar_body_start(block.file.text, options["as"].arg_location, body)
-    try:
-        tree = pglast.parse_plpgsql(f"create function pg_temp.do_block() returns void "
-                                    f"language plpgsql as $tenantspec_do$\n{body}\n$tenantspec_do$;")
-    except pglast.parser.ParseError:
-        return []
+    source = next(o for o in block.node.args if o.defname == "as")
+    body_start = _dollar_body_start(block.file.text, source.arg_location, body)
     inner: list[Statement] = []
     cursor = 0
-    for query in _plpgsql_queries(tree):
-        found = body.find(query, cursor)
+    for query, executed in body_statements(tree):
+        found = -1 if executed else body.find(query, cursor)
         if found < 0 or body_start is None:
-            base = None
+            base = None  # (SQL an EXECUTE builds: located at the block)
         else:
             base, cursor = body_start + found, found + len(query)
         try:
@@ -209,21 +206,6 @@ def _dollar_body_start(text: str, location: int | None, body: str) -> int | None
     if match is None or not text.startswith(body, location + match.end()):
         return None
     return location + match.end()
-
-
-def _plpgsql_queries(tree) -> list[str]:
-    """The SQL text of every plain statement in a parsed PL/pgSQL function, depth first."""
-    found: list[str] = []
-    if isinstance(tree, dict):
-        for key, value in tree.items():
-            if key == "PLpgSQL_stmt_execsql":
-                found.append(value["sqlstmt"]["PLpgSQL_expr"]["query"])
-            else:
-                found.extend(_plpgsql_queries(value))
-    elif isinstance(tree, list):
-        for item in tree:
-            found.extend(_plpgsql_queries(item))
-    return found
 
 
 def read_statements(paths: list[Path]) -> list[Statement]:
