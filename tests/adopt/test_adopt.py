@@ -1338,7 +1338,7 @@ def test_statements_adoption_does_not_read_are_named_with_their_line(tmp_path, c
 alter table public.items replica identity full;
 alter table public.items owner to postgres;
 alter table public.items disable trigger all;
-do $$ begin execute 'alter table public.items add column legacy_id int'; end $$;
+do $$ begin execute format('alter table public.items add column %I int', current_setting('app.legacy')); end $$;
 """
     (tmp_path / "supabase/migrations").mkdir(parents=True)
     (tmp_path / "supabase/migrations/20240101000000_app.sql").write_text(sql)
@@ -1526,6 +1526,30 @@ def test_external_tables_get_seeds_for_their_required_columns(tmp_path):
     world = build_world(load_project(tmp_path))
     profiles = [row.values for name, rows in world.rows.items() if name.name == "profiles" for row in rows]
     assert profiles and all(p["kind"] == "staff" for p in profiles)
+
+
+def test_a_reference_to_a_profile_keyed_by_its_user_is_no_same_workspace_reference(tmp_path):
+    """A profile keyed by its user may carry an organization (the one the user has open), but
+    it names a user, and users span workspaces: sharing a row with a user of another workspace
+    stays allowed (no same_workspace, no check added), while a reference to another
+    workspace-scoped table is kept within the row's workspace."""
+    build("app_shapes", tmp_path)
+    (tmp_path / "supabase/migrations/20250401000000_shares.sql").write_text(
+        "create table public.profiles (id uuid primary key references auth.users (id),\n"
+        "  org_id uuid references public.organizations (id));\n"
+        "create table public.folders (id uuid primary key default gen_random_uuid(),\n"
+        "  org_id uuid not null references public.organizations (id));\n"
+        "create table public.shares (id uuid primary key default gen_random_uuid(),\n"
+        "  org_id uuid not null references public.organizations (id),\n"
+        "  folder_id uuid not null references public.folders (id),\n"
+        "  shared_with uuid not null references public.profiles (id));\n"
+        "alter table public.shares enable row level security;\n")
+    adoption = adopt(tmp_path, ["shares"])
+    spec = adoption.specs[Path("schema/shares.yaml")]
+    shared_with = next(line for line in spec.splitlines() if line.strip().startswith("shared_with:"))
+    folder = next(line for line in spec.splitlines() if line.strip().startswith("folder_id:"))
+    assert "same_workspace" not in shared_with and "same_workspace: true" in folder, spec
+    assert not any("shares.shared_with references" in str(n) for n in adoption.notes)
 
 
 def test_external_seeds_satisfy_bounds_and_json_schemas_their_checks_state(tmp_path):

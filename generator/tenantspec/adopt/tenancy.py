@@ -4,9 +4,11 @@ parent, user columns and carried workspace column."""
 from __future__ import annotations
 
 from tenantspec.adopt.access import owner_columns
+from tenantspec.catalog.builtins import AUTH_USERS
 from tenantspec.catalog.names import singular
 from tenantspec.catalog.state import Table
 from tenantspec.errors import Problem, TenantspecError
+from tenantspec.lint.tenancy import signed_up_tables, users_tables
 from tenantspec.spec import model
 
 
@@ -50,13 +52,21 @@ class TenancyReading:
 
     def scoped_reference(self, table: Table, column: str, target: tuple[str, str]) -> bool:
         """A reference into another table whose rows belong to a workspace (not the tenancy
-        column itself, nor the parent a child's workspace comes from)."""
+        column itself, nor the parent a child's workspace comes from, nor a table keyed by its
+        user)."""
         key = (table.schema, table.name)
         if column == self.reader.workspace_column(key) or target == self.tenancy.workspaces:
             return False
-        if self.reader.workspace_column(target) is None:
-            return False
+        if self.reader.workspace_column(target) is None or target in self.user_keyed:
+            return False  # (a profile keyed by its user names a user, and users span workspaces)
         return self.parent_column(table) != column
+
+    @property
+    def user_keyed(self) -> set[tuple[str, str]]:
+        """Tables keyed by a user's id (profiles.id references auth.users), auth.users too."""
+        if not hasattr(self, "_user_keyed"):
+            self._user_keyed = users_tables(self.state, frozenset({AUTH_USERS}) | signed_up_tables(self.state))
+        return self._user_keyed
 
     def tied_everywhere(self, table: Table, column: str) -> bool:
         return all(self.reader.reference_tied(table, column, command, persona)
