@@ -1,7 +1,8 @@
 """The world meets what real apps' tables ask of a row, with nobody asked for a value: CHECKs on
 text (a least length, an e-mail pattern), a CHECK tying a defaulted mode to the workspace
-column, a lookup table keyed by an enum, a published copy keyed by its spec'd draft, and a
-database webhook firing as rows are written."""
+column, a lookup table keyed by an enum, a published copy keyed by its spec'd draft, a
+database webhook firing as rows are written, and a trigger making the workspace's creator its
+one owner."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ create table public.workspaces (id uuid primary key);
 create table public.workspace_members (id uuid primary key default gen_random_uuid(),
   workspace_id uuid not null references public.workspaces (id), user_id uuid not null references auth.users (id),
   role text not null);
+-- the workspace's creator becomes its owner, one owner a workspace
+create unique index one_owner on public.workspace_members (workspace_id) where role = 'owner';
+create function public.add_owner() returns trigger language plpgsql security definer set search_path = '' as $$
+begin
+  insert into public.workspace_members (workspace_id, user_id, role) values (new.id, auth.uid(), 'owner');
+  return new;
+end $$;
+create trigger workspaces_owner after insert on public.workspaces for each row execute function public.add_owner();
 create type public.tier as enum ('free', 'pro', 'team');
 create table public.tiers (tier public.tier primary key, seats integer not null);
 create type public.item_mode as enum ('personal', 'workspace');
@@ -98,7 +107,8 @@ def seeded(tmp_path, tenantspec_server):
     project = (tmp_path / "schema/project.yaml").read_text()
     project = project.replace("    orders: {columns: {id: uuid, workspace_id: uuid}, workspace_column: workspace_id}\n",
                               "").replace("  functions:\n", EXTERNAL + "  functions:\n")
-    project = project.replace("tables: [notes]", "tables: [items, reviews]")
+    project = project.replace("tables: [notes]", "tables: [items, reviews]").replace(
+        "role_column: role}", "role_column: role, sole_role: owner}")
     (tmp_path / "schema/project.yaml").write_text(project)
     # reviews (spec'd) -> published_items (external) -> items (spec'd): rows in that order backwards
     world = build_world(load_project(tmp_path))
@@ -129,6 +139,12 @@ def test_every_row_meets_the_checks_and_the_lookups_with_no_value_asked_for(seed
                              "from public.published_items p join public.items i using (id)").fetchone()
     assert published[0] > 0 and published[0] == published[1], "a published copy takes its draft's key"
     assert conn.execute("select count(*) from public.reviews").fetchone()[0] > 0
+    owners = conn.execute("select workspace_id::text, user_id::text, id::text from public.workspace_members "
+                          "where role = 'owner'").fetchall()
+    expected = {(str(row.values["workspace_id"]), str(row.values["user_id"]), str(row.values["id"]))
+                for name, rows in world.rows.items() if name.name == "workspace_members" for row in rows
+                if row.values["role"] == "owner"}
+    assert len(owners) == 2 and set(owners) == expected, "the trigger's owner row took the world's owner"
     queued = conn.execute("select count(*) from net.http_request_queue where url = 'https://example.com/items'")
     assert queued.fetchone()[0] == len(items), "the webhook queued a request for every row"
 

@@ -19,9 +19,9 @@ from tenantspec.adopt.roles import (
     by_admission,
     by_power,
     contained_list,
+    json_role,
     level_name,
     levels,
-    json_role,
     policy_role_sets,
     roles_named,
     roles_table,
@@ -202,11 +202,23 @@ def owner_column(state: SchemaState, chosen: dict, of_users: set) -> str | None:
              for policy in table.policies.values() for expression in (policy.using, policy.check)
              if expression is not None]
     texts += [f.source for f in state.functions.values() if f.name in called and f.source]
+    # only a text that reads the workspaces table can compare its column (another table's own
+    # created_by = auth.uid() says nothing of the workspace's owner): its name or alias qualifies
+    tenant = re.escape(chosen["workspaces_key"][1])
+    reading = re.compile(rf"\b(?:from|join)\s+(?:\w+\.)?\"?{tenant}\"?(?:\s+(?:as\s+)?(?!where\b|join\b|on\b|inner\b"
+                         rf"|left\b|right\b|cross\b|full\b|using\b)(\w+))?", re.IGNORECASE)
     counts = {}
     for name in candidates:
-        compared = re.compile(rf"\b{re.escape(name)}\b\s*=\s*\(?\s*(?:select\s+)?auth\.uid\(\)"
-                              rf"|auth\.uid\(\)\s*\)?\s*=\s*(?:\w+\.)?{re.escape(name)}\b", re.IGNORECASE)
-        counts[name] = sum(len(compared.findall(text)) for text in texts)
+        count = 0
+        for text in texts:
+            if not (found := reading.findall(text)):
+                continue
+            qualifier = "|".join(re.escape(q) for q in {chosen["workspaces_key"][1], *filter(None, found)})
+            column = rf"(?:(?:{qualifier})\.)?{re.escape(name)}"
+            compared = re.compile(rf"(?<![\w.]){column}\b\s*=\s*\(?\s*(?:select\s+)?auth\.uid\(\)"
+                                  rf"|auth\.uid\(\)\s*\)?\s*=\s*{column}\b", re.IGNORECASE)
+            count += len(compared.findall(text))
+        counts[name] = count
     best = max(candidates, key=lambda name: (counts[name], name in users))
     return best if counts[best] else None
 

@@ -31,14 +31,20 @@ def insert_statement(facts: TableFacts, values: Mapping[str, str | None]) -> tup
     return statement, [values[c] for c in columns]
 
 
-def update_statement(facts: TableFacts, values: Mapping[str, str | None]) -> tuple[sql.Composed, list]:
+def update_statement(facts: TableFacts, values: Mapping[str, str | None],
+                     found_by: sql.Composable | None = None) -> tuple[sql.Composed, list]:
     """``update <table> set <column> = <value>, ... where <key> = <value>``: the row of
-    ``values``' key given the other values (``select``ing it when there are none)."""
+    ``values``' key given the other values (``select``ing it when there are none); with
+    ``found_by``, the row that condition finds takes every value, its key too."""
+    table = sql.Identifier(facts.name.schema, facts.name.name)
+    if found_by is not None:
+        return sql.SQL("update {} set {} where {}").format(
+            table, sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(c), typed_placeholder(facts, c))
+                                      for c in values), found_by), list(values.values())
     key = [c for c in facts.key if c in values]
     rest = [c for c in values if c not in key]
     where = sql.SQL(" and ").join(sql.SQL("{} = {}").format(sql.Identifier(c), typed_placeholder(facts, c))
                                   for c in key)
-    table = sql.Identifier(facts.name.schema, facts.name.name)
     if not rest or not key:
         return sql.SQL("select from {} where {}").format(table, where if key else sql.SQL("false")), \
             [values[c] for c in key]
@@ -114,18 +120,52 @@ def write_row(conn: psycopg.Connection, world: World, facts: TableFacts, row: Ro
             claims = json.dumps({"sub": user, "role": "authenticated"})
             insert_with_lookups(conn, statement, params, (claims, user))
 
+    clash: list[sql.Composable] = []  # the row a trigger made, found by the unique key it holds
+
     def update(values: Mapping[str, str | None]) -> None:
+        statement, params = update_statement(facts, values)
         with conn.transaction():
-            if not conn.execute(*update_statement(facts, values)).rowcount:
+            if not conn.execute(statement, params).rowcount and not (
+                    clash and conn.execute(*update_statement(facts, values, clash[0])).rowcount):
                 raise LookupError(facts.name)
 
     try:
         fitted(conn, facts, row, insert)
     except psycopg.errors.UniqueViolation as original:
+        if (found := holder_of(conn, facts, row, original, world.rows.get(facts.name, ()))) is not None:
+            clash.append(found)
         try:
             fitted(conn, facts, row, update)
         except LookupError:
             raise original from None
+
+
+def holder_of(conn: psycopg.Connection, facts: TableFacts, row: Row, exc: psycopg.Error,
+              world_rows: tuple[Row, ...]) -> sql.Composable | None:
+    """Where a unique key other than the row's own clashed (a trigger made the workspace's
+    owner membership, one a workspace), the condition finding the row that holds it: the
+    key's columns equal to the row's values, and the index's predicate. None when the holder is
+    a row the world wrote itself (two of its rows clash: that is the error to show)."""
+    if exc.diag.constraint_name is None:
+        return None
+    found = conn.execute(
+        "select array(select a.attname from unnest(i.indkey) with ordinality k(n, o)"
+        " join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.n order by k.o),"
+        " pg_get_expr(i.indpred, i.indrelid) from pg_index i join pg_class c on c.oid = i.indexrelid"
+        " where c.relname = %s and i.indrelid = format('%%I.%%I', %s::text, %s::text)::regclass",
+        (exc.diag.constraint_name, facts.name.schema, facts.name.name)).fetchone()
+    if found is None or not found[0] or any(column not in row.values for column in found[0]):
+        return None
+    columns, predicate = found
+    tests = [sql.SQL("{} = {}").format(sql.Identifier(c), sql.Literal(row.values[c])) for c in columns]
+    if predicate:
+        tests.append(sql.SQL("(" + predicate.replace("%", "%%") + ")"))
+    condition = sql.SQL(" and ").join(tests)
+    holder = conn.execute(sql.SQL("select {} from {} where {}").format(
+        sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c)) for c in facts.key),
+        sql.Identifier(facts.name.schema, facts.name.name), condition)).fetchone()
+    written = {tuple(str(r.values.get(c)) for c in facts.key) for r in world_rows if r is not row}
+    return None if holder is None or tuple(holder) in written else condition  # (a row of the world's own: a clash)
 
 
 def fitted(conn: psycopg.Connection, facts: TableFacts, row: Row,

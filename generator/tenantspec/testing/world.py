@@ -401,8 +401,10 @@ class _WorldBuilder:
         if ref.target == USERS:
             candidates = [{"id": str(p.user_id)} for p in self.users if ws is None or p.role_in(ws)]
         elif target.per_user and target.key == (target.user,) and ws is not None and not anywhere:
-            # a table keyed by its user (profiles) stands for the users: a workspace's row names a member
-            members = {str(p.user_id) for p in self.users if p.role_in(ws)}
+            # a table keyed by its user (profiles) stands for the users: a workspace's row names a
+            # member, one with a membership row (the owner column's user may have none)
+            owner = self.project.tenancy.owner_role
+            members = {str(p.user_id) for p in self.users if p.role_in(ws) and p.role_in(ws) != owner}
             rows = [r.values for r in self.rows.get(ref.target, [])]
             candidates = [v for v in rows if v.get(target.user) in members] or rows
         else:
