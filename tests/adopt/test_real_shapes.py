@@ -685,6 +685,23 @@ def test_an_owner_column_no_policy_tests_is_no_role(tmp_path, capsys):
     assert load_project(tmp_path).tenancy.owner_column is None
 
 
+def test_another_tables_own_creator_column_says_nothing_of_the_workspaces_owner(tmp_path, capsys):
+    """The teams table has created_by and owned_by; the policies let in a doc's own creator
+    (docs.created_by = auth.uid(), many times) and the team's owner (t.owned_by, once): the
+    owner column is owned_by, read where the teams table is read."""
+    text = OWNED.format(owner="owned_by", test="t.owned_by = auth.uid()").replace(
+        "  owned_by uuid not null", "  created_by uuid references auth.users (id),\n  owned_by uuid not null").replace(
+        "team_id uuid not null references public.teams (id), title text not null);",
+        "team_id uuid not null references public.teams (id), title text not null,\n"
+        "  created_by uuid not null default auth.uid() references auth.users (id));")
+    text += "".join(f'create policy "own {c}" on public.docs for {c} to authenticated using (created_by = auth.uid());\n'
+                    for c in ("update", "delete"))
+    project_of(tmp_path, **{"20250101000000_app": text})
+    code, _, err = init(tmp_path, capsys)
+    assert code == 0, err
+    assert load_project(tmp_path).tenancy.owner_column == "owned_by", err
+
+
 def test_a_grandchild_of_the_workspace_adopts_carrying_it_down(tmp_path, capsys):
     """agents -> sessions -> projects -> orgs, all adopted at once: sessions carries org_id from
     projects and agents from sessions (whose column the adoption adds); agents' index on its
