@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from tenantspec.adopt.tables import adopt
 from tenantspec.cli import main
 from tenantspec.plan.pipeline import plan_project, write_outputs
