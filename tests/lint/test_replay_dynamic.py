@@ -77,3 +77,24 @@ end $$;
                                           ('a"b', '"a""b"'), ("order_items2", "order_items2")])
 def test_identifiers_are_quoted_as_quote_ident_quotes_them(name, quoted):
     assert quote_ident(name) == quoted
+
+
+def test_a_function_an_execute_creates_is_read_from_the_sql_it_built_and_located_at_its_block():
+    from tenantspec.catalog.bodies import function_query
+
+    sql = """
+select 1;
+do $do$
+begin
+  execute format($f$create function public.%I(org uuid) returns boolean language plpgsql stable as $body$
+    begin
+      return exists (select 1 from public.accounts a where a.org_id = org);
+    end $body$ $f$, 'has_accounts');
+end $do$;
+"""
+    state = state_of(sql)
+    function = next(f for f in state.functions.values() if f.name == "has_accounts")
+    assert function.origin.statement.text.startswith("create function public.has_accounts(org uuid)")
+    assert function_query(function) is not None
+    block = (TABLES + sql).splitlines().index("do $do$") + 1
+    assert function.origin.location.line == block, "at the DO block that built it"

@@ -72,6 +72,8 @@ def _plpgsql_query(function) -> ast.SelectStmt | None:
         tree = pglast.parse_plpgsql(function.origin.statement.text)
     except (pglast.parser.ParseError, AttributeError):
         return None
+    if not tree:
+        return None
     body = tree[0].get("PLpgSQL_function", {}).get("action", {}).get("PLpgSQL_stmt_block", {}).get("body", [])
     kinds = [next(iter(s)) for s in body]
     steps = [s[k] for s, k in zip(body, kinds)]

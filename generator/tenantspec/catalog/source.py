@@ -73,10 +73,12 @@ class Statement:
     # inside a DO block: run under the block's own conditions (``if not exists``, an exception
     # handler), which replay does not evaluate
     guarded: bool = False
+    # the SQL an EXECUTE of a DO block built (in no file: located at the block)
+    built: str | None = None
 
     @property
     def text(self) -> str:
-        return self.file.text[self.start:self.end]
+        return self.built if self.built is not None else self.file.text[self.start:self.end]
 
 
 def migration_paths(paths: list[str | Path]) -> list[Path]:
@@ -184,6 +186,9 @@ def do_block_statements(block: Statement) -> list[Statement]:
             continue
         for raw in raws:
             start = block.start if base is None else base + raw.stmt_location
+            built = None
+            if executed:
+                built = query[raw.stmt_location:raw.stmt_location + raw.stmt_len if raw.stmt_len else None]
             inner.append(Statement(
                 file=block.file,
                 node=raw.stmt,
@@ -194,6 +199,7 @@ def do_block_statements(block: Statement) -> list[Statement]:
                 suppressions=block.suppressions,
                 base=block.start if base is None else base,
                 guarded=True,
+                built=built,
             ))
     return inner
 

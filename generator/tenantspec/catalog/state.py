@@ -48,8 +48,8 @@ class Origin:
     @property
     def location(self) -> Location:
         statement = self.statement
-        if self.offset is None or self.offset < 0:
-            return statement.file.location(statement.start)
+        if self.offset is None or self.offset < 0 or statement.built is not None:
+            return statement.file.location(statement.start)  # (SQL an EXECUTE built: at its block)
         return statement.file.location(statement.base + self.offset)
 
 
