@@ -1670,3 +1670,30 @@ create unique index one_per_org on public.org_members (org_id) where {predicate}
     assert main(["--root", str(tmp_path), "adopt", "--init"]) == 0
     project = (tmp_path / "schema/project.yaml").read_text()
     assert (f"    sole_role: {sole}\n" in project) if sole else "sole_role" not in project, project
+
+
+def test_a_table_of_no_workspace_naming_its_user_is_seeded_a_row_per_user(tmp_path):
+    """messages (no workspace) name their user and their chat: declared external, the user is
+    `{user}`, and the world writes one message per signed-in user, each in a chat of the world."""
+    from tenantspec.spec.load import load_project
+    from tenantspec.testing.world import build_world
+
+    build("app_shapes", tmp_path)
+    (tmp_path / "supabase/migrations/20250401000000_chats.sql").write_text(
+        "create table public.chats (id uuid primary key default gen_random_uuid(), title text);\n"
+        "create table public.messages (id uuid primary key default gen_random_uuid(),\n"
+        "  chat_id uuid not null references public.chats (id) on delete cascade,\n"
+        "  user_id uuid not null references auth.users (id), content text not null);\n"
+        "create table public.notes (id uuid primary key default gen_random_uuid(),\n"
+        "  org_id uuid not null references public.organizations (id),\n"
+        "  message_id uuid not null references public.messages (id), body text);\n"
+        "alter table public.notes enable row level security;\n")
+    adoption = adopt(tmp_path, ["notes"])
+    declared = YAML(typ="safe").load(adoption.specs[Path("schema/project.yaml")])["external"]["tables"]["messages"]
+    assert declared["seed"]["user_id"] == "{user}" and declared["references"]["chat_id"]["table"] == "chats"
+    write_outputs(tmp_path, adoption.specs)
+    world = build_world(load_project(tmp_path))
+    messages = [row.values for name, rows in world.rows.items() if name.name == "messages" for row in rows]
+    chats = {row.values["id"] for name, rows in world.rows.items() if name.name == "chats" for row in rows}
+    users = {str(p.user_id) for p in world.personas.values() if p.user_id and not p.claimed_role}
+    assert {m["user_id"] for m in messages} == users and all(m["chat_id"] in chats for m in messages)

@@ -263,7 +263,7 @@ def derived_seed(table, workspace_column: str | None, enums: dict,
     """Values the proof can write into an external table's required columns (NOT NULL, no
     default, not filled by the database), derived so that nobody is asked for them: a user
     reference is a user (``{user}``, also into a table keyed by the user's id, ``users_keys``;
-    a table with no workspace keyed by its user then gets a row per user), an enum its first
+    a table with no workspace then gets a row per user), an enum its first
     value, a text a label unique to the row, other plain types a constant (an array an empty
     one), a column a CHECK lists the values of its first one. A column none fits is left to
     the project file."""
@@ -284,7 +284,7 @@ def derived_seed(table, workspace_column: str | None, enums: dict,
         if not column.not_null or defaulted or column.identity or column.generated is not None \
                 or column.name == workspace_column or not IDENTIFIER.match(column.name):
             continue
-        if column.name in users and (workspace_column or column.name in key):
+        if column.name in users:  # (with no workspace column: a row per user)
             values[column.name] = "{user}"
         elif column.name in key:
             continue  # the proof draws keys itself

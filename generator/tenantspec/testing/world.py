@@ -287,8 +287,10 @@ class _WorldBuilder:
         seed's ``{user}`` that user: a table keyed by the user (``profiles.id`` references
         ``auth.users``) has one row per user and no other."""
         for n, persona in enumerate(self.users, 1):
-            values = {column: sample(facts.columns[column], self.serial(facts.name), f"u{n}", f"{facts.name}.{column}")
-                      for column in facts.key}
+            values = {ref.column: self.pick(ref, None, n, anywhere=True) for ref in facts.references
+                      if ref.column not in facts.seed}  # the rows it references: seeded before it
+            values |= {column: sample(facts.columns[column], self.serial(facts.name), f"u{n}", f"{facts.name}.{column}")
+                       for column in facts.key if column not in values}
             self.add(facts, None, n, values, user=persona)
 
     def add_user_through_rows(self) -> None:
