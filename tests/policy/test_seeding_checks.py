@@ -1,8 +1,8 @@
 """The world meets what real apps' tables ask of a row, with nobody asked for a value: CHECKs on
 text (a least length, an e-mail pattern), a CHECK tying a defaulted mode to the workspace
 column, a lookup table keyed by an enum, a published copy keyed by its spec'd draft, a
-database webhook firing as rows are written, and a trigger making the workspace's creator its
-one owner."""
+database webhook firing as rows are written, a trigger making the workspace's creator its
+one owner, and a trigger refusing a workspace's first item unless it is active."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ create table public.items (
   contact text not null constraint contact_email check (contact ~* '{EMAIL}'),
   tier public.tier not null references public.tiers (tier),
   mode public.item_mode not null default 'personal',
+  active boolean not null,
   constraint mode_matches check ((mode = 'workspace') = (workspace_id is not null))
 );
 create table public.published_items (id uuid primary key references public.items (id),
@@ -54,6 +55,16 @@ create table public.published_items (id uuid primary key references public.items
 create table public.reviews (id uuid primary key default gen_random_uuid(),
   workspace_id uuid not null references public.workspaces (id),
   published_item_id uuid not null references public.published_items (id));
+-- a workspace always keeps an active item: the first may not be inactive
+create function public.keep_one_active() returns trigger language plpgsql as $$
+begin
+  if not new.active and not exists (select 1 from public.items i where i.workspace_id = new.workspace_id and i.active)
+  then
+    raise exception 'a workspace keeps one active item';
+  end if;
+  return new;
+end $$;
+create trigger items_keep_active before insert on public.items for each row execute function public.keep_one_active();
 create trigger items_webhook after insert on public.items for each row
   execute function supabase_functions.http_request('https://example.com/items', 'POST', '{{}}', '{{}}', '1000');
 """
@@ -66,6 +77,7 @@ columns:
   contact: {type: text, not_null: true}
   tier: {type: public.tier, not_null: true, references: {table: tiers, column: tier, on_delete: restrict}}
   mode: {type: public.item_mode, not_null: true, default: "'personal'"}
+  active: {type: boolean, not_null: true}
 checks:
   - {name: code_length, expression: char_length(code) >= 6}
   - {name: contact_email, expression: "contact ~* '%s'"}
@@ -135,6 +147,10 @@ def test_every_row_meets_the_checks_and_the_lookups_with_no_value_asked_for(seed
     assert {tier for *_, tier in items} <= {"free", "pro", "team"}
     known = [row for name, rows in world.rows.items() if name.name == "items" for row in rows]
     assert all(row.values["mode"] == "workspace" for row in known), "the world knows the value the check took"
+    active = dict(conn.execute("select id::text, active::text from public.items").fetchall())
+    assert {row.values["id"]: row.values["active"] for row in known} == active, "and the value the trigger took"
+    assert conn.execute("select bool_and(active) from (select distinct on (workspace_id) active from public.items "
+                        "order by workspace_id, ctid) first_rows").fetchone()[0]
     published = conn.execute("select count(*), count(*) filter (where p.workspace_id = i.workspace_id) "
                              "from public.published_items p join public.items i using (id)").fetchone()
     assert published[0] > 0 and published[0] == published[1], "a published copy takes its draft's key"

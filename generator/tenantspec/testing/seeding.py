@@ -175,6 +175,9 @@ def fitted(conn: psycopg.Connection, facts: TableFacts, row: Row,
     except psycopg.errors.CheckViolation as exc:
         if in_function(exc) or not fit_check(conn, facts, row, exc, write):
             raise
+    except psycopg.errors.RaiseException as exc:
+        if not in_function(exc) or not fit_raised(conn, facts, row, write):
+            raise
 
 
 LOOKUPS = 10  # lookup rows one insert may need (a plan, its tier, ...)
@@ -269,6 +272,35 @@ def fit_check(conn: psycopg.Connection, facts: TableFacts, row: Row, exc: psycop
         except psycopg.errors.CheckViolation:
             continue
         row.values.update(tried)  # the world knows the row as it was written
+        return True
+    return False
+
+
+def fit_raised(conn: psycopg.Connection, facts: TableFacts, row: Row,
+               write: Callable[[Mapping[str, str | None]], None]) -> bool:
+    """A row an app's trigger refused by raising (``each course must have an active tier``):
+    each column of few values (a boolean, an enum) that is not the row's key, workspace,
+    reference or user is given its other values, one column at a time, and the first row the
+    trigger lets through is written and kept. False when none is."""
+    fixed = {*facts.key, facts.workspace_column, facts.user, *(r.column for r in facts.references)}
+    columns = conn.execute(
+        "select a.attname, case when a.atttypid = 'boolean'::regtype then array['true', 'false']"
+        " else (select array_agg(e.enumlabel order by e.enumsortorder) from pg_enum e where e.enumtypid = a.atttypid)"
+        " end from pg_attribute a where a.attrelid = format('%%I.%%I', %s::text, %s::text)::regclass"
+        " and a.attnum > 0 and not a.attisdropped and a.attgenerated = '' order by a.attnum",
+        (facts.name.schema, facts.name.name)).fetchall()
+    tries = [(column, value) for column, choices in columns if choices and column not in fixed
+             for value in choices if value != row.values.get(column)]
+    for column, value in tries[:FITTINGS]:
+        tried = Row(row.table, dict(row.values) | {column: value}, row.workspace, row.tag)
+        try:
+            write(tried.values)
+        except psycopg.errors.RaiseException:
+            continue
+        except psycopg.errors.CheckViolation as exc:  # past the trigger, a CHECK its defaults miss
+            if in_function(exc) or not fit_check(conn, facts, tried, exc, write):
+                continue
+        row.values.update(tried.values)
         return True
     return False
 

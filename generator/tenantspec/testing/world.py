@@ -400,12 +400,15 @@ class _WorldBuilder:
         """The referenced row for the ``n``-th row of ``ws``: the ``n``-th of that workspace (of
         any, ``anywhere``)."""
         target = self.facts[ref.target]
+        # a workspace's row names a member of it, one with a membership row where there are such
+        # (the owner column's user has none, and an app's trigger may ask for one)
+        owner = self.project.tenancy.owner_role
         if ref.target == USERS:
-            candidates = [{"id": str(p.user_id)} for p in self.users if ws is None or p.role_in(ws)]
+            in_ws = [p for p in self.users if ws is None or p.role_in(ws)]
+            candidates = [{"id": str(p.user_id)} for p in
+                          ([p for p in in_ws if ws is None or p.role_in(ws) != owner] or in_ws)]
         elif target.per_user and target.key == (target.user,) and ws is not None and not anywhere:
-            # a table keyed by its user (profiles) stands for the users: a workspace's row names a
-            # member, one with a membership row (the owner column's user may have none)
-            owner = self.project.tenancy.owner_role
+            # a table keyed by its user (profiles) stands for the users
             members = {str(p.user_id) for p in self.users if p.role_in(ws) and p.role_in(ws) != owner}
             rows = [r.values for r in self.rows.get(ref.target, [])]
             candidates = [v for v in rows if v.get(target.user) in members] or rows
