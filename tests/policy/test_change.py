@@ -38,7 +38,8 @@ def test_cells_lost_gained_and_otherwise_changed_are_told_apart():
     assert all(c.regime == "legacy" for c in changes), "a regime only one chain was observed under compares nothing"
     text, status = change_report("0002_x.sql", changes)
     assert status == 1 and ("0002_x.sql changes 5 observed cells: 2 lost by members or the service, 1 closed to "
-                            "people outside the workspace, 1 gained, 1 otherwise changed") in text
+                            "people outside the workspace, 1 gained, 1 otherwise changed, 0 where the earlier chain "
+                            "lacked the table or column the requests name") in text
     assert [r.split()[0] for r in text.splitlines()[2:7]] == ["lost", "lost", "closed", "gained", "changed"]
     assert "error P0001 trigger" in text and "error 42501 privilege (no grant)" in text
     assert "--allow-narrowing says so" in text
@@ -46,6 +47,10 @@ def test_cells_lost_gained_and_otherwise_changed_are_told_apart():
     closed_or_gained = [c for c in changes if not c.lost]
     assert change_report("0002_x.sql", closed_or_gained)[1] == 0, "closing a cell to outsiders is no narrowing"
     assert CellChange("2026", ("t", "select", "service_role", "A"), "allowed", "denied", "x").lost
+    # a column the migration adds: the earlier chain refused the requests naming it
+    made = CellChange("2026", ("t", "update", "member", "A"), "denied", "allowed", "1 row", "error 42703")
+    dropped = CellChange("2026", ("t", "update", "member", "A"), "allowed", "denied", "x", "a: error 42P01; b: 1 row")
+    assert made.kind == dropped.kind == "made" and not dropped.lost
     assert change_report("0002_x.sql", []) == ("0002_x.sql changes no observed cell (every persona, command and "
                                                "table as before)", 0)
 

@@ -8,6 +8,9 @@ observed by the probe run of `prove --observe`, with the same specs, personas an
 every cell (table, command, persona kind, the workspace of the rows) whose verdict differs is
 listed, with how the chain with the migration answers it.
 
+A cell whose requests the earlier chain could not run (they name a table or column the
+migration makes) is listed as ``made``: no access changed there.
+
 A cell is lost when the chain with the migration lets a member of the rows' workspace (a role
 of the membership) or the service do less (allowed, then own rows only or denied; own rows,
 then denied). Lost cells are refused unless the person who decided them says so
@@ -34,11 +37,13 @@ from pathlib import Path
 from tenantspec.errors import TenantspecError
 from tenantspec.render.matrix import NON_MEMBER_KINDS
 from tenantspec.testing.observe import OBSERVE_TO
+from tenantspec.testing.seeding import EARLIER_CHAIN
 
 # how much of a cell a persona may do: fewer is a narrowing ("partial": some personas of the kind)
 REACH = {"allowed": 2, "own": 1, "partial": 1, "denied": 0}
 # who is outside the rows' workspace: closing a cell to them is no narrowing (as `generate` judges)
 OUTSIDE = tuple(kind for kind in NON_MEMBER_KINDS if kind != "service_role")
+MISSING = ("error 42703", "error 42P01")  # an undefined column, an undefined table
 
 Observation = Mapping[str, Mapping[tuple[str, str, str, str], tuple[str, str]]]
 
@@ -50,11 +55,18 @@ class CellChange:
     before: str
     after: str
     how: str  # how the chain with the migration answers the cell's requests
+    how_before: str = ""
+
+    @property
+    def made(self) -> bool:
+        """The earlier chain lacked what the requests name (a new table or column): no access
+        changed, the migration made something to reach."""
+        return any(missing in self.how_before for missing in MISSING)
 
     @property
     def lost(self) -> bool:
         """A member of the workspace (a role of the membership) or the service may do less."""
-        return self.narrower and self.cell[2] not in OUTSIDE
+        return self.narrower and self.cell[2] not in OUTSIDE and not self.made
 
     @property
     def narrower(self) -> bool:
@@ -62,6 +74,8 @@ class CellChange:
 
     @property
     def kind(self) -> str:
+        if self.made:
+            return "made"
         if self.narrower:
             return "lost" if self.lost else "closed"
         return "gained" if REACH.get(self.after, 0) > REACH.get(self.before, 0) else "changed"
@@ -98,9 +112,9 @@ def cell_changes(before: Observation, after: Observation) -> list[CellChange]:
     found = []
     for regime in sorted(set(before) & set(after)):
         for cell in sorted(set(before[regime]) & set(after[regime])):
-            (was, _), (now, how) = before[regime][cell], after[regime][cell]
+            (was, how_before), (now, how) = before[regime][cell], after[regime][cell]
             if was != now:
-                found.append(CellChange(regime, cell, was, now, how))
+                found.append(CellChange(regime, cell, was, now, how, how_before))
     return found
 
 
@@ -121,10 +135,13 @@ def newest_migration(migrations: Path) -> str:
     return names[-1]
 
 
-def observe_chain(root: Path, migrations: Path, target: Path, label: str) -> Observation:
+def observe_chain(root: Path, migrations: Path, target: Path, label: str, earlier: bool = False) -> Observation:
     """Observe one chain in a proof session of its own; the observation, or the session's
-    failure as an error naming the chain."""
+    failure as an error naming the chain. The ``earlier`` chain is seeded with the tables and
+    columns it has (the world comes from today's specs)."""
     env = dict(os.environ, MIGRATIONS_DIR=str(migrations))
+    if earlier:
+        env[EARLIER_CHAIN] = "1"
     command = [sys.executable, "-m", "tenantspec", "prove", "--root", str(root), "--observe", "--",
                f"{OBSERVE_TO}={target}", "-q"]
     result = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True)
@@ -144,7 +161,7 @@ def observe_change(root: Path, migrations: Path, since: str | None = None) -> tu
         earlier = chain_before(migrations, since, work / "before")
         if not any(earlier.iterdir()):
             raise TenantspecError(f"{since} is the first migration: there is no chain before it to compare with")
-        before = observe_chain(root, earlier, work / "before.json", f"the chain before {since}")
+        before = observe_chain(root, earlier, work / "before.json", f"the chain before {since}", earlier=True)
         after = observe_chain(root, migrations, work / "after.json", f"the chain with {since}")
     return since, cell_changes(before, after)
 
@@ -154,7 +171,7 @@ def change_report(since: str, changes: list[CellChange], allow_narrowing: bool =
     and narrowing is not allowed."""
     if not changes:
         return f"{since} changes no observed cell (every persona, command and table as before)", 0
-    order = ("lost", "closed", "gained", "changed")
+    order = ("lost", "closed", "gained", "changed", "made")
     count = {kind: sum(c.kind == kind for c in changes) for kind in order}
     lost = [c for c in changes if c.lost]
     rows = [(c.kind, c.regime, " ".join(c.cell), c.before, c.after, cause(c.how))
@@ -164,7 +181,8 @@ def change_report(since: str, changes: list[CellChange], allow_narrowing: bool =
     lines = ["  ".join(str(v).ljust(w) for v, w in zip(r[:-1], widths)) + "  " + r[-1] for r in [header, *rows]]
     text = (f"{since} changes {len(changes)} observed cells: {count['lost']} lost by members or the service, "
             f"{count['closed']} closed to people outside the workspace, {count['gained']} gained, "
-            f"{count['changed']} otherwise changed\n" + "\n".join(lines))
+            f"{count['changed']} otherwise changed, {count['made']} where the earlier chain lacked the table or "
+            f"column the requests name\n" + "\n".join(lines))
     if lost and not allow_narrowing:
         return text + (f"\nerror: {since} takes access away from members or the service in {len(lost)} cells; "
                        "if that is decided, --allow-narrowing says so"), 1
