@@ -5,7 +5,7 @@ database holds at run time is not, and stays named as unread."""
 from __future__ import annotations
 
 import pytest
-from tenantspec.catalog.dynamic import quote_ident
+from tenantspec.catalog.names import sql_identifier
 from tenantspec.catalog.replay import replay
 from tenantspec.catalog.source import parse_file
 from tenantspec.catalog.unread import built_sql
@@ -74,9 +74,10 @@ end $$;
 
 
 @pytest.mark.parametrize("name, quoted", [("accounts", "accounts"), ("Products", '"Products"'), ("user", '"user"'),
-                                          ('a"b', '"a""b"'), ("order_items2", "order_items2")])
+                                          ('a"b', '"a""b"'), ("order_items2", "order_items2"), ("a$b", '"a$b"'),
+                                          ("between", '"between"')])
 def test_identifiers_are_quoted_as_quote_ident_quotes_them(name, quoted):
-    assert quote_ident(name) == quoted
+    assert sql_identifier(name) == quoted
 
 
 def test_a_function_an_execute_creates_is_read_from_the_sql_it_built_and_located_at_its_block():

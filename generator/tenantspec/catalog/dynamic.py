@@ -19,11 +19,9 @@ from collections.abc import Iterator, Mapping
 
 import pglast
 from pglast import ast
-from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
 
+from tenantspec.catalog.names import sql_identifier
 from tenantspec.catalog.nodes import function_name
-
-PLAIN = re.compile(r"[a-z_][a-z0-9_$]*")
 
 
 def body_statements(tree) -> Iterator[tuple[str, bool]]:
@@ -119,19 +117,12 @@ def _value(node, env: Mapping[str, str]) -> str | None:
         if name == "format" and args:
             return _format(args[0], args[1:])
         if name == "quote_ident" and len(args) == 1:
-            return quote_ident(args[0])
+            return sql_identifier(args[0])
         if name == "quote_literal" and len(args) == 1:
             return "'" + args[0].replace("'", "''") + "'"
         if name == "concat":
             return "".join(args)
     return None
-
-
-def quote_ident(name: str) -> str:
-    """``name`` as PostgreSQL's quote_ident() writes it: bare when it needs no quotes."""
-    if PLAIN.fullmatch(name) and name not in RESERVED_KEYWORDS and name not in TYPE_FUNC_NAME_KEYWORDS:
-        return name
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _format(template: str, args: list[str]) -> str | None:
@@ -148,7 +139,7 @@ def _format(template: str, args: list[str]) -> str | None:
         if at >= len(args):
             return None
         value = args[at]
-        out.append(value if match[2] == "s" else quote_ident(value) if match[2] == "I"
+        out.append(value if match[2] == "s" else sql_identifier(value) if match[2] == "I"
                    else "'" + value.replace("'", "''") + "'")
     return "".join(out) + template[position:]
 

@@ -1,4 +1,5 @@
-"""The names PostgreSQL gives constraints and indexes created without one.
+"""The names PostgreSQL gives constraints and indexes created without one, and how it quotes
+an identifier (`sql_identifier`).
 
 A migration that writes ``user_id uuid references auth.users`` gets a constraint named
 ``<table>_user_id_fkey``, and a later ``drop constraint <table>_user_id_fkey`` must find it.
@@ -9,7 +10,26 @@ label when the name is taken in the schema.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
+
+from pglast.keywords import (
+    COL_NAME_KEYWORDS,
+    RESERVED_KEYWORDS,
+    TYPE_FUNC_NAME_KEYWORDS,
+)
+
+_PLAIN = re.compile(r"[a-z_][a-z0-9_]*\Z")
+_NEEDS_QUOTES = RESERVED_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS | COL_NAME_KEYWORDS
+
+
+def sql_identifier(name: str) -> str:
+    """An identifier as SQL spells it, double-quoted only where PostgreSQL would misread it
+    bare (a keyword, upper case, other characters), as ``quote_ident()`` quotes: the one rule
+    generated SQL quotes by, and the one replay evaluates ``quote_ident()`` and ``%I`` with."""
+    if _PLAIN.match(name) and name not in _NEEDS_QUOTES:
+        return name
+    return '"' + name.replace('"', '""') + '"'
 
 NAME_BYTES = 63  # NAMEDATALEN - 1
 

@@ -7,13 +7,11 @@ two loads of the same specs compare equal and a later diff can compare versions.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
-
+from tenantspec.catalog.names import sql_identifier  # noqa: F401  (the specs' names, quoted by the same rule)
 from tenantspec.errors import Location
 
 COMMANDS = ("select", "insert", "update", "delete")
@@ -44,16 +42,6 @@ class Name:
         return f"{sql_identifier(self.schema)}.{sql_identifier(self.name)}"
 
 
-_PLAIN = re.compile(r"[a-z_][a-z0-9_]*\Z")
-_NEEDS_QUOTES = RESERVED_KEYWORDS | TYPE_FUNC_NAME_KEYWORDS | COL_NAME_KEYWORDS
-
-
-def sql_identifier(name: str) -> str:
-    """An identifier as SQL spells it, double-quoted only where PostgreSQL would misread it
-    bare (a keyword, upper case, other characters): the one rule generated SQL quotes by."""
-    if _PLAIN.match(name) and name not in _NEEDS_QUOTES:
-        return name
-    return '"' + name.replace('"', '""') + '"'
 
 
 @lru_cache(maxsize=4096)
