@@ -275,13 +275,8 @@ def fit_check(conn: psycopg.Connection, facts: TableFacts, row: Row, exc: psycop
     in the row. False when none is."""
     if exc.diag.constraint_name is None:
         return False
-    columns = conn.execute(
-        "select a.attname, case when a.atttypid = 'boolean'::regtype then array['false', 'true']"
-        " else (select array_agg(e.enumlabel order by e.enumsortorder) from pg_enum e where e.enumtypid = a.atttypid)"
-        " end from pg_constraint c join pg_attribute a on a.attrelid = c.conrelid and a.attnum = any (c.conkey)"
-        " where c.conname = %s and c.conrelid = format('%%I.%%I', %s::text, %s::text)::regclass order by a.attnum",
-        (exc.diag.constraint_name, facts.name.schema, facts.name.name)).fetchall()
-    free = [(column, choices) for column, choices in columns if column not in row.values and choices]
+    free = [(column, choices) for column, choices in few_valued(conn, facts, exc.diag.constraint_name)
+            if column not in row.values]
     if not free:
         return False
     for values in itertools.islice(itertools.product(*(choices for _, choices in free)), FITTINGS):
@@ -295,6 +290,19 @@ def fit_check(conn: psycopg.Connection, facts: TableFacts, row: Row, exc: psycop
     return False
 
 
+def few_valued(conn: psycopg.Connection, facts: TableFacts, constraint: str | None = None) -> list[tuple[str, list]]:
+    """``(column, values)`` of the table's columns of few values (a boolean, an enum), those a
+    constraint reads when it is named, in the table's order."""
+    return [(column, choices) for column, choices in conn.execute(
+        "select a.attname, case when a.atttypid = 'boolean'::regtype then array['false', 'true']"
+        " else (select array_agg(e.enumlabel order by e.enumsortorder) from pg_enum e where e.enumtypid = a.atttypid)"
+        " end from pg_attribute a where a.attrelid = format('%%I.%%I', %s::text, %s::text)::regclass"
+        " and a.attnum > 0 and not a.attisdropped and a.attgenerated = ''"
+        " and (%s::text is null or a.attnum = any (select unnest(c.conkey) from pg_constraint c"
+        "      where c.conname = %s and c.conrelid = a.attrelid)) order by a.attnum",
+        (facts.name.schema, facts.name.name, constraint, constraint)).fetchall() if choices]
+
+
 def fit_raised(conn: psycopg.Connection, facts: TableFacts, row: Row,
                write: Callable[[Mapping[str, str | None]], None]) -> bool:
     """A row an app's trigger refused by raising (``each course must have an active tier``):
@@ -302,13 +310,7 @@ def fit_raised(conn: psycopg.Connection, facts: TableFacts, row: Row,
     reference or user is given its other values, one column at a time, and the first row the
     trigger lets through is written and kept. False when none is."""
     fixed = {*facts.key, facts.workspace_column, facts.user, *(r.column for r in facts.references)}
-    columns = conn.execute(
-        "select a.attname, case when a.atttypid = 'boolean'::regtype then array['true', 'false']"
-        " else (select array_agg(e.enumlabel order by e.enumsortorder) from pg_enum e where e.enumtypid = a.atttypid)"
-        " end from pg_attribute a where a.attrelid = format('%%I.%%I', %s::text, %s::text)::regclass"
-        " and a.attnum > 0 and not a.attisdropped and a.attgenerated = '' order by a.attnum",
-        (facts.name.schema, facts.name.name)).fetchall()
-    tries = [(column, value) for column, choices in columns if choices and column not in fixed
+    tries = [(column, value) for column, choices in few_valued(conn, facts) if column not in fixed
              for value in choices if value != row.values.get(column)]
     for column, value in tries[:FITTINGS]:
         tried = Row(row.table, dict(row.values) | {column: value}, row.workspace, row.tag)
