@@ -40,7 +40,7 @@ def test_cells_lost_gained_and_otherwise_changed_are_told_apart():
     assert status == 1 and ("0002_x.sql changes 5 observed cells: 2 lost by members or the service, 1 closed to "
                             "people outside the workspace, 1 gained, 1 otherwise changed, 0 where the earlier chain "
                             "lacked the table or column the requests name") in text
-    assert [r.split()[0] for r in text.splitlines()[2:7]] == ["lost", "lost", "closed", "gained", "changed"]
+    assert [r.split()[0] for r in text.splitlines()[3:8]] == ["lost", "lost", "closed", "gained", "changed"]
     assert "error P0001 trigger" in text and "error 42501 privilege (no grant)" in text
     assert "--allow-narrowing says so" in text
     assert change_report("0002_x.sql", changes, allow_narrowing=True)[1] == 0

@@ -38,6 +38,7 @@ from tenantspec.errors import TenantspecError
 from tenantspec.render.matrix import NON_MEMBER_KINDS
 from tenantspec.testing.observe import OBSERVE_TO
 from tenantspec.testing.seeding import EARLIER_CHAIN
+from tenantspec.testing.summary import format_table
 
 # how much of a cell a persona may do: fewer is a narrowing ("partial": some personas of the kind)
 REACH = {"allowed": 2, "own": 1, "partial": 1, "denied": 0}
@@ -177,12 +178,10 @@ def change_report(since: str, changes: list[CellChange], allow_narrowing: bool =
     rows = [(c.kind, c.regime, " ".join(c.cell), c.before, c.after, cause(c.how))
             for c in sorted(changes, key=lambda c: (order.index(c.kind), c.cell, c.regime))]
     header = ("", "regime", "cell (table, command, persona, on rows of)", "before", "after", "how, after")
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
-    lines = ["  ".join(str(v).ljust(w) for v, w in zip(r[:-1], widths)) + "  " + r[-1] for r in [header, *rows]]
     text = (f"{since} changes {len(changes)} observed cells: {count['lost']} lost by members or the service, "
             f"{count['closed']} closed to people outside the workspace, {count['gained']} gained, "
             f"{count['changed']} otherwise changed, {count['made']} where the earlier chain lacked the table or "
-            f"column the requests name\n" + "\n".join(lines))
+            f"column the requests name\n" + format_table(rows, header))
     if lost and not allow_narrowing:
         return text + (f"\nerror: {since} takes access away from members or the service in {len(lost)} cells; "
                        "if that is decided, --allow-narrowing says so"), 1

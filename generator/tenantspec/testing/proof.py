@@ -28,7 +28,7 @@ from tenantspec.testing.probes import (
     run_probes,
 )
 from tenantspec.testing.requests import plan_probes
-from tenantspec.testing.summary import TIMINGS
+from tenantspec.testing.summary import TIMINGS, format_table
 
 __all__ = [
     "catalog_database",
@@ -66,12 +66,6 @@ HEADER = ("cell (table, command, persona, on rows of)", "intended", "observed")
 def _fail(title: str, problems: list[str]) -> None:
     if problems:
         pytest.fail(f"{title}:\n" + "\n".join(f"  {p}" for p in problems), pytrace=False)
-
-
-def format_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = [header, tuple("-" * w for w in widths), *rows]
-    return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip() for r in lines)
 
 
 # -- no database -------------------------------------------------------------------------------

@@ -115,3 +115,10 @@ def summary_lines(facts: RunFacts, outcomes: dict[str, dict[str, int]], workers:
         parts = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in facts.timings.items())
         lines.append(f"tenantspec: {parts}" + (f" (slowest of {workers} workers)" if workers > 1 else ""))
     return lines
+
+
+def format_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    """Rows under a header, in columns as wide as their longest value."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = [header, tuple("-" * w for w in widths), *rows]
+    return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip() for r in lines)
