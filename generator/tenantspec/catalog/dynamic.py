@@ -21,7 +21,7 @@ import pglast
 from pglast import ast
 
 from tenantspec.catalog.names import sql_identifier
-from tenantspec.catalog.nodes import function_name
+from tenantspec.catalog.nodes import function_name, uncast
 
 
 def body_statements(tree) -> Iterator[tuple[str, bool]]:
@@ -71,9 +71,7 @@ def _loop(kind: str, loop: dict, datums: list) -> tuple[str | None, list[str] | 
 
 
 def _constant_array(text: str) -> list[str] | None:
-    node = _expression(text)
-    while isinstance(node, ast.TypeCast):
-        node = node.arg
+    node = uncast(_expression(text))
     if not isinstance(node, ast.A_ArrayExpr):
         return None
     values = [_value(element, {}) for element in node.elements or ()]

@@ -8,7 +8,13 @@ from typing import Iterator
 from pglast import ast, enums
 
 from tenantspec.catalog.keys import relation_key
-from tenantspec.catalog.nodes import column_ref_name, deparse, function_name, walk
+from tenantspec.catalog.nodes import (
+    column_ref_name,
+    deparse,
+    function_name,
+    uncast,
+    walk,
+)
 from tenantspec.catalog.state import SchemaState, Table
 
 
@@ -151,35 +157,9 @@ def lower_bounds(expression) -> dict[str, int]:
     """column -> the least integer a CHECK's comparisons with constants leave it (``n > 0`` is
     1, ``n >= 5`` 5, ``0 < n`` 1, ``n between 2 and 9`` 2), for each conjunct that says one."""
     found: dict[str, int] = {}
-    for part in conjuncts(expression):
-        if not isinstance(part, ast.A_Expr):
-            continue
-        if part.kind == enums.A_Expr_Kind.AEXPR_BETWEEN and isinstance(part.lexpr, ast.ColumnRef) \
-                and (low := _integer(part.rexpr[0] if isinstance(part.rexpr, (list, tuple)) else None)) is not None:
-            found[column_ref_name(part.lexpr)[1]] = low
-            continue
-        if part.kind != enums.A_Expr_Kind.AEXPR_OP or len(part.name) != 1:
-            continue
-        operator = part.name[0].sval
-        if isinstance(part.lexpr, ast.ColumnRef) and (bound := _integer(part.rexpr)) is not None:
-            column, above = column_ref_name(part.lexpr)[1], {">": 1, ">=": 0}.get(operator)
-        elif isinstance(part.rexpr, ast.ColumnRef) and (bound := _integer(part.lexpr)) is not None:
-            column, above = column_ref_name(part.rexpr)[1], {"<": 1, "<=": 0}.get(operator)
-        else:
-            continue
-        if above is not None:
-            found[column] = max(found.get(column, bound + above), bound + above)
+    for column, least in _floors(expression, _column):
+        found[column] = max(found.get(column, least), least)
     return found
-
-
-def _integer(node) -> int | None:
-    while isinstance(node, ast.TypeCast):
-        node = node.arg
-    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Integer):
-        return node.val.ival
-    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Float):
-        return int(float(node.val.fval)) + 1  # above a fraction: the next integer is safe
-    return None
 
 
 def text_rules(expression) -> dict[str, tuple[str | None, bool, int]]:
@@ -193,43 +173,64 @@ def text_rules(expression) -> dict[str, tuple[str | None, bool, int]]:
         found[column] = (pattern or was[0], ignore_case or was[1], max(least, was[2]))
 
     for part in conjuncts(expression):
-        if not isinstance(part, ast.A_Expr) or part.kind not in (enums.A_Expr_Kind.AEXPR_OP,
-                                                                 enums.A_Expr_Kind.AEXPR_BETWEEN):
+        if not isinstance(part, ast.A_Expr) or part.kind != enums.A_Expr_Kind.AEXPR_OP:
             continue
-        left = _bare(part.lexpr)
-        if part.kind == enums.A_Expr_Kind.AEXPR_BETWEEN:
-            if (column := _measured(left)) and (low := _integer(part.rexpr[0] if isinstance(part.rexpr, (list, tuple))
-                                                                 else None)) is not None:
-                note(column, least=low)
+        left, operator, right = uncast(part.lexpr), part.name[0].sval, uncast(part.rexpr)
+        if not (isinstance(left, ast.ColumnRef) and isinstance(right, ast.A_Const)
+                and isinstance(right.val, ast.String)):
             continue
-        operator, right = part.name[0].sval, _bare(part.rexpr)
-        if operator in ("~", "~*") and isinstance(left, ast.ColumnRef) and isinstance(right, ast.A_Const) \
-                and isinstance(right.val, ast.String):
+        if operator in ("~", "~*"):
             note(column_ref_name(left)[1], right.val.sval, operator == "~*")
-        elif operator in ("<>", "!=") and isinstance(left, ast.ColumnRef) and isinstance(right, ast.A_Const) \
-                and isinstance(right.val, ast.String) and right.val.sval == "":
+        elif operator in ("<>", "!=") and right.val.sval == "":
             note(column_ref_name(left)[1], least=1)
-        elif (column := _measured(left)) and (bound := _integer(right)) is not None and operator in (">", ">="):
-            note(column, least=bound + (operator == ">"))
-        elif (column := _measured(right)) and (bound := _integer(left)) is not None and operator in ("<", "<="):
-            note(column, least=bound + (operator == "<"))
+    for column, least in _floors(expression, _measured):
+        note(column, least=least)
     return found
 
 
-def _bare(node):
-    while isinstance(node, ast.TypeCast):
-        node = node.arg
-    return node
+def _floors(expression, subject) -> Iterator[tuple[str, int]]:
+    """``(column, least integer)`` for each conjunct bounding ``subject(node)`` (the column a
+    side names, or None) from below by a constant: ``x > n``, ``x >= n``, ``n < x``, ``n <= x``,
+    ``x between n and m``."""
+    for part in conjuncts(expression):
+        if not isinstance(part, ast.A_Expr):
+            continue
+        if part.kind == enums.A_Expr_Kind.AEXPR_BETWEEN:
+            low = _integer(part.rexpr[0]) if isinstance(part.rexpr, (list, tuple)) else None
+            if (column := subject(part.lexpr)) and low is not None:
+                yield column, low
+            continue
+        if part.kind != enums.A_Expr_Kind.AEXPR_OP or len(part.name) != 1:
+            continue
+        operator = part.name[0].sval
+        if operator in (">", ">=") and (column := subject(part.lexpr)) and (bound := _integer(part.rexpr)) is not None:
+            yield column, bound + (operator == ">")
+        elif operator in ("<", "<=") and (column := subject(part.rexpr)) \
+                and (bound := _integer(part.lexpr)) is not None:
+            yield column, bound + (operator == "<")
+
+
+def _integer(node) -> int | None:
+    node = uncast(node)
+    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Integer):
+        return node.val.ival
+    if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Float):
+        return int(float(node.val.fval)) + 1  # above a fraction: the next integer is safe
+    return None
+
+
+def _column(node) -> str | None:
+    return column_ref_name(node)[1] if isinstance(node, ast.ColumnRef) else None
 
 
 def _measured(node) -> str | None:
     """The column of ``char_length(col)`` / ``length(col)`` (a trim inside too)."""
-    node = _bare(node)
+    node = uncast(node)
     if isinstance(node, ast.FuncCall) and function_name(node)[1] in ("char_length", "length", "character_length") \
             and len(node.args or ()) == 1:
-        inner = _bare(node.args[0])
+        inner = uncast(node.args[0])
         if isinstance(inner, ast.FuncCall) and function_name(inner)[1] in ("trim", "btrim") and inner.args:
-            inner = _bare(inner.args[0])
+            inner = uncast(inner.args[0])
         if isinstance(inner, ast.ColumnRef):
             return column_ref_name(inner)[1]
     return None

@@ -16,7 +16,7 @@ from typing import Any
 
 from pglast import ast
 
-from tenantspec.catalog.nodes import column_ref_name, function_name, walk
+from tenantspec.catalog.nodes import column_ref_name, function_name, uncast, walk
 
 CHECKS = ("jsonb_matches_schema", "json_matches_schema")
 FORMATS = {"date": "2026-01-01", "date-time": "2026-01-01T00:00:00Z", "time": "00:00:00Z",
@@ -34,10 +34,7 @@ def schema_checks(expression) -> dict[str, Any]:
         args = list(node.args)
         named = {a.name: a.arg for a in args if isinstance(a, ast.NamedArgExpr)}
         schema, column = (named.get("schema"), named.get("instance")) if named else (args[0], args[1])
-        while isinstance(schema, ast.TypeCast):
-            schema = schema.arg
-        while isinstance(column, ast.TypeCast):
-            column = column.arg
+        schema, column = uncast(schema), uncast(column)
         if isinstance(schema, ast.A_Const) and isinstance(schema.val, ast.String) and isinstance(column, ast.ColumnRef):
             try:
                 found[column_ref_name(column)[1]] = json.loads(schema.val.sval)

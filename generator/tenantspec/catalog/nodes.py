@@ -46,6 +46,13 @@ def walk(node, ancestors: tuple = ()) -> Iterator[tuple[ast.Node, tuple]]:
         yield from walk(child, inner)
 
 
+def uncast(node):
+    """``node`` without the casts around it (``'a'::text`` is ``'a'``)."""
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    return node
+
+
 def function_name(call: ast.FuncCall) -> tuple[str | None, str]:
     """``(schema or None, name)`` of a function call."""
     parts = [p.sval for p in call.funcname]
