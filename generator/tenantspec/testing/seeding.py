@@ -139,20 +139,18 @@ def write_row(conn: psycopg.Connection, world: World, facts: TableFacts, row: Ro
             claims = json.dumps({"sub": user, "role": "authenticated"})
             insert_with_lookups(conn, statement, params, (claims, user))
 
-    clash: list[sql.Composable] = []  # the row a trigger made, found by the unique key it holds
-
-    def update(values: Mapping[str, str | None]) -> None:
-        statement, params = update_statement(facts, values)
-        with conn.transaction():
-            if not conn.execute(statement, params).rowcount and not (
-                    clash and conn.execute(*update_statement(facts, values, clash[0])).rowcount):
-                raise LookupError(facts.name)
-
     try:
         fitted(conn, facts, row, insert)
     except psycopg.errors.UniqueViolation as original:
-        if (found := holder_of(conn, facts, row, original, world.rows.get(facts.name, ()))) is not None:
-            clash.append(found)
+        # the row a trigger made: by the row's key, else by the unique key it holds
+        holder = holder_of(conn, facts, row, original, world.rows.get(facts.name, ()))
+
+        def update(values: Mapping[str, str | None]) -> None:
+            with conn.transaction():
+                if not (conn.execute(*update_statement(facts, values)).rowcount or holder is not None
+                        and conn.execute(*update_statement(facts, values, holder)).rowcount):
+                    raise LookupError(facts.name)
+
         try:
             fitted(conn, facts, row, update)
         except LookupError:
