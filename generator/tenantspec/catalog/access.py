@@ -341,13 +341,13 @@ def access_matrix(state: SchemaState, tenancy: TenantModel, tables: list[tuple[s
 
 
 MOVE = "update: a row moved to another workspace"  # (by a user who may update rows in both)
-GUARDS = ("refuse_workspace_move",)  # tenantspec's BEFORE UPDATE guard of a row's workspace
+GUARD_FUNCTION = "refuse_workspace_move"  # tenantspec's BEFORE UPDATE guard of a row's workspace
 
 
 def move_verdict(table: Table, column: str, update: Verdict) -> Verdict:
     """Whether a row's workspace column may change: as its update, unless a BEFORE UPDATE
     trigger of tenantspec's refuses every API role that change (service_role included)."""
-    guard = next((t for t in table.triggers.values() if t.function[1] in GUARDS and t.timing == "before"
+    guard = next((t for t in table.triggers.values() if t.function[1] == GUARD_FUNCTION and t.timing == "before"
                   and "update" in t.events), None)
     if guard is not None:
         return Verdict(False, f"trigger {guard.name} refuses a change of {column}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from pglast import ast
 
+from tenantspec.catalog.access import GUARD_FUNCTION
 from tenantspec.catalog.nodes import walk
 from tenantspec.render.quoting import qualified
 from tenantspec.spec import model
@@ -57,7 +58,7 @@ class GuardFunction:
 
     @property
     def function(self) -> str:
-        return "refuse_workspace_move"
+        return GUARD_FUNCTION  # (the name the access reader knows the guard by)
 
 
 @dataclass(frozen=True)
