@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 import pglast
 from pglast import ast
 
-from tenantspec.catalog.names import sql_identifier
+from tenantspec.catalog.names import sql_identifier, sql_literal
 from tenantspec.catalog.nodes import function_name, uncast
 
 
@@ -117,7 +117,7 @@ def _value(node, env: Mapping[str, str]) -> str | None:
         if name == "quote_ident" and len(args) == 1:
             return sql_identifier(args[0])
         if name == "quote_literal" and len(args) == 1:
-            return "'" + args[0].replace("'", "''") + "'"
+            return sql_literal(args[0])
         if name == "concat":
             return "".join(args)
     return None
@@ -138,7 +138,7 @@ def _format(template: str, args: list[str]) -> str | None:
             return None
         value = args[at]
         out.append(value if match[2] == "s" else sql_identifier(value) if match[2] == "I"
-                   else "'" + value.replace("'", "''") + "'")
+                   else sql_literal(value))
     return "".join(out) + template[position:]
 
 

@@ -1,5 +1,5 @@
 """The names PostgreSQL gives constraints and indexes created without one, and how it quotes
-an identifier (`sql_identifier`).
+an identifier and a string (`sql_identifier`, `sql_literal`).
 
 A migration that writes ``user_id uuid references auth.users`` gets a constraint named
 ``<table>_user_id_fkey``, and a later ``drop constraint <table>_user_id_fkey`` must find it.
@@ -30,6 +30,12 @@ def sql_identifier(name: str) -> str:
     if _PLAIN.match(name) and name not in _NEEDS_QUOTES:
         return name
     return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(value: str) -> str:
+    """A string literal as ``quote_literal()`` writes it (standard_conforming_strings, as on
+    Supabase)."""
+    return "'" + value.replace("'", "''") + "'"
 
 NAME_BYTES = 63  # NAMEDATALEN - 1
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
+from tenantspec.catalog.names import sql_literal as literal  # noqa: F401  (one rule for strings)
 from tenantspec.spec.model import Name
-from tenantspec.spec.model import sql_identifier as ident  # (the spec names types by the same rule)
+from tenantspec.spec.model import (
+    sql_identifier as ident,  # (the spec names types by the same rule)
+)
 
 
 def qualified(name: Name) -> str:
     """A schema-qualified name: ``schema.name``."""
     return name.sql
-
-
-def literal(value: str) -> str:
-    """A string literal (standard_conforming_strings, as on Supabase)."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def literal_list(values) -> str:
