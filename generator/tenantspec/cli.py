@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -300,7 +301,6 @@ def _shown(path: Path, root: Path) -> str:
 def cmd_prove(args: argparse.Namespace) -> int:
     """Run the proof of the project in --root (default .): the policy tests on a Supabase stand-in."""
     import importlib.util
-    import os
 
     if importlib.util.find_spec("pytest") is None:
         raise TenantspecError("the proof needs the test extra: pip install 'tenantspec[test]'")
@@ -489,6 +489,11 @@ def main(argv: list[str] | None = None) -> int:
     args.traceback = getattr(args, "traceback", False)
     try:
         return args.func(args)
+    except BrokenPipeError:  # the reader stopped reading (`| head`): nothing more to say to it
+        from tenantspec.lint.command import reader_gone
+
+        reader_gone()
+        return 141  # as a command stopped by SIGPIPE
     except TenantspecError as error:
         if args.traceback:
             traceback.print_exc()

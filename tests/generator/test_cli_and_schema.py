@@ -42,6 +42,24 @@ def test_the_module_runs_the_command_line():
     assert "usage: tenantspec" in result.stdout and "generate" in result.stdout
 
 
+def test_a_reader_that_stops_reading_gets_no_traceback():
+    """`tenantspec prove --observe-change | head -1`: the pipe closes while a command still
+    prints. The command stops as one stopped by SIGPIPE, with no traceback."""
+    script = ("import tenantspec.cli as cli\n"
+              "def talk(args):\n"
+              "    'A command that prints much.'\n"
+              "    for n in range(100000):\n"
+              "        print('cell', n)\n"
+              "    return 0\n"
+              "cli.cmd_hash = talk\n"
+              "raise SystemExit(cli.main(['hash']))\n")
+    reader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert reader.stdout.readline() == b"cell 0\n"
+    reader.stdout.close()
+    stderr = reader.stderr.read().decode()
+    assert reader.wait(timeout=120) == 141 and "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
 def test_lint_is_a_command():
     assert "lint" in subcommands()
 

@@ -80,12 +80,18 @@ def config_from(args: argparse.Namespace) -> LintConfig:
 
 def emit(text: str) -> None:
     """Write to stdout. A reader that went away (`| head`) is not an error: the rest of
-    the output is dropped, and the interpreter's last flush is kept off the closed pipe."""
+    the output is dropped (`reader_gone`)."""
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        reader_gone()
+
+
+def reader_gone() -> None:
+    """After the reader of stdout went away: the rest of the output, and the interpreter's
+    last flush, go nowhere rather than into the closed pipe."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def run(args: argparse.Namespace) -> int:
